@@ -1,0 +1,134 @@
+"""TWS API framing: 4-byte big-endian length prefix + NUL-terminated fields.
+
+Pure: no sockets here. Shared by the gateway server and the recording tap.
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Sequence
+
+from .fields import fmt
+
+#: ibapi's MAX_MSG_LEN: the largest payload any of the clients accepts or sends.
+MAX_MSG_LEN = 0xFFFFFF
+#: A client hello starts with these bytes (not length-prefixed, not counted by client throttles).
+API_PREFIX = b"API\x00"
+#: A version string longer than this is not a TWS API client.
+MAX_HANDSHAKE_LEN = 1024
+
+_LEN = struct.Struct(">I")
+
+
+class ProtocolError(Exception):
+    """The peer sent bytes that are not the TWS API protocol; the session must end."""
+
+
+def encode_fields(fields: Iterable[object]) -> bytes:
+    """Payload of one message: every field formatted and followed by NUL."""
+    return "".join(fmt(f) + "\0" for f in fields).encode("ascii", "backslashreplace")
+
+
+def encode_frame(fields: Iterable[object]) -> bytes:
+    """One length-prefixed message frame."""
+    payload = encode_fields(fields)
+    return _LEN.pack(len(payload)) + payload
+
+
+def decode_payload(payload: bytes) -> list[str]:
+    """Split a payload into fields; the trailing NUL yields a final empty element that is dropped."""
+    text = payload.decode("utf-8", errors="backslashreplace")
+    fields = text.split("\0")
+    if fields and fields[-1] == "":
+        fields.pop()
+    return fields
+
+
+def parse_version_range(text: str) -> tuple[int, int, str]:
+    """Parse a client hello body ``vMIN..MAX[ options]`` (or ``vN``) into (min, max, options)."""
+    body, _, options = text.partition(" ")
+    if not body.startswith("v"):
+        raise ProtocolError(f"handshake version string must start with 'v', got {body[:40]!r}")
+    lo_text, sep, hi_text = body[1:].partition("..")
+    try:
+        lo = int(lo_text)
+        hi = int(hi_text) if sep else lo
+    except ValueError:
+        raise ProtocolError(f"handshake version range is not numeric: {body[:40]!r}") from None
+    if lo <= 0 or hi < lo:
+        raise ProtocolError(f"handshake version range is empty: {body[:40]!r}")
+    return lo, hi, options
+
+
+def encode_handshake(version_range: str = "v157..176", options: str = "") -> bytes:
+    """The bytes a client sends to open a session (used by the tap and by tests)."""
+    body = (version_range + (" " + options if options else "")).encode("ascii")
+    return API_PREFIX + _LEN.pack(len(body)) + body
+
+
+class FrameDecoder:
+    """Incremental decoder for a byte stream from one peer.
+
+    ``expect_handshake=True`` (server side, reading a client) first requires the ``API\\0`` hello;
+    :meth:`feed` then returns ``("hello", [version_string])`` once, and ``("msg", fields)`` after.
+    Raises :class:`ProtocolError` on anything that cannot be the protocol: the caller ends
+    that one session, nothing else.
+    """
+
+    def __init__(self, expect_handshake: bool = False, max_len: int = MAX_MSG_LEN) -> None:
+        self._buf = bytearray()
+        self._awaiting_hello = expect_handshake
+        self._max_len = max_len
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet part of a complete message."""
+        return len(self._buf)
+
+    def feed(self, data: bytes) -> list[tuple[str, list[str]]]:
+        self._buf += data
+        out: list[tuple[str, list[str]]] = []
+        while True:
+            if self._awaiting_hello:
+                hello = self._take_hello()
+                if hello is None:
+                    return out
+                out.append(("hello", [hello]))
+                continue
+            if len(self._buf) < 4:
+                return out
+            (length,) = _LEN.unpack_from(self._buf, 0)
+            if length > self._max_len:
+                raise ProtocolError(f"frame length {length} exceeds the maximum {self._max_len}")
+            if len(self._buf) < 4 + length:
+                return out
+            payload = bytes(self._buf[4 : 4 + length])
+            del self._buf[: 4 + length]
+            fields = decode_payload(payload)
+            if not fields or not fields[0].lstrip("-").isdigit():
+                raise ProtocolError(f"message without a numeric id: {payload[:40]!r}")
+            out.append(("msg", fields))
+
+    def _take_hello(self) -> str | None:
+        n = len(API_PREFIX)
+        head = bytes(self._buf[:n])
+        if head != API_PREFIX[: len(head)]:
+            raise ProtocolError(f"not a TWS API client: first bytes {head!r}, expected {API_PREFIX!r}")
+        if len(self._buf) < n + 4:
+            return None
+        (length,) = _LEN.unpack_from(self._buf, n)
+        if length == 0 or length > MAX_HANDSHAKE_LEN:
+            raise ProtocolError(f"handshake length {length} is not a TWS API version string")
+        if len(self._buf) < n + 4 + length:
+            return None
+        body = bytes(self._buf[n + 4 : n + 4 + length])
+        del self._buf[: n + 4 + length]
+        self._awaiting_hello = False
+        try:
+            return body.decode("ascii")
+        except UnicodeDecodeError:
+            raise ProtocolError(f"handshake is not ASCII: {body[:40]!r}") from None
+
+
+def frames(messages: Sequence[Sequence[object]]) -> bytes:
+    """Concatenate several encoded frames (one write for a burst of replies)."""
+    return b"".join(encode_frame(m) for m in messages)

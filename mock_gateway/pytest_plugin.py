@@ -1,0 +1,1 @@
+"""pytest plugin (entry point ``prelive``): fixtures that start the mock gateway in-process."""
