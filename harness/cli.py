@@ -23,6 +23,20 @@ COMMAND_MODULES = (
     "harness.commands.drill",      # drill, switchover
 )
 
+
+@app.callback()
+def _root() -> None:
+    """prelive: mock IB Gateway, scenarios, metrics, gates, containers and drills."""
+
+
+@app.command()
+def version() -> None:
+    """Print the prelive version."""
+    from harness import __version__
+
+    typer.echo(f"prelive {__version__}")
+
+
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
 

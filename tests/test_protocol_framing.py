@@ -8,7 +8,7 @@ from mock_gateway.protocol.fields import UNSET_DOUBLE, parse_float, parse_int
 
 
 def test_frame_is_length_prefixed_and_nul_terminated():
-    assert encode_frame([49, 1, 1700000000]) == struct.pack(">I", 17) + b"49\x001\x001700000000\x00"
+    assert encode_frame([49, 1, 1700000000]) == struct.pack(">I", 16) + b"49\x001\x001700000000\x00"
 
 
 def test_decoder_handles_split_and_coalesced_frames():
