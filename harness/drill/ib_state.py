@@ -1,0 +1,221 @@
+"""Read a gateway's state over the TWS API: handshake, managed accounts, open orders, positions.
+
+The playbooks call this (``python -m harness.drill.ib_state``) to prove the gateway answers
+a real API handshake (docker-proxy accepts TCP on a published port even when nothing listens)
+and to reconcile state after a rollback. It is a tiny synchronous client on the project's own
+framing code, so it starts in ~50 ms instead of importing a full client library.
+Prints one JSON object; exit 0 when the gateway answered, 2 when it did not, 3 when it serves
+a live account and ``--require-paper`` was given.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+from harness.safety import is_paper_account
+from mock_gateway.protocol.framing import FrameDecoder, encode_frame, encode_handshake
+
+#: Messages (server -> client) this reader understands, by id.
+ORDER_STATUS, ERROR, OPEN_ORDER, NEXT_VALID_ID, MANAGED_ACCOUNTS = 3, 4, 5, 9, 15
+OPEN_ORDER_END, POSITION, POSITION_END = 53, 61, 62
+#: Requests (client -> server).
+REQ_ALL_OPEN_ORDERS, REQ_POSITIONS, CANCEL_POSITIONS, START_API = 16, 61, 64, 71
+#: Error codes that mean "this session will not work": client id in use, not connected.
+FATAL_ERRORS = {326, 502, 504, 507}
+DONE_STATUSES = {"Cancelled", "ApiCancelled", "Filled", "Inactive"}
+
+
+class GatewayUnavailable(Exception):
+    """The gateway did not complete an API handshake (or a request) in time."""
+
+
+@dataclass
+class OpenOrder:
+    order_id: int
+    perm_id: int
+    client_id: int
+    account: str
+    symbol: str
+    action: str
+    quantity: float
+    order_type: str
+    status: str = ""
+
+
+@dataclass
+class Position:
+    account: str
+    con_id: int
+    symbol: str
+    sec_type: str
+    position: float
+    avg_cost: float
+
+
+@dataclass
+class GatewayState:
+    host: str
+    port: int
+    server_version: int = 0
+    connection_time: str = ""
+    accounts: list[str] = field(default_factory=list)
+    next_valid_id: int | None = None
+    open_orders: list[OpenOrder] | None = None
+    positions: list[Position] | None = None
+    errors: list[dict] = field(default_factory=list)
+    handshake_ms: float = 0.0
+
+
+def _num(text: str, kind: type = float) -> float | int:
+    try:
+        return kind(float(text)) if kind is int else kind(text)
+    except ValueError:
+        return 0
+
+
+class _Session:
+    """One short-lived API session: send requests, read frames until a condition holds."""
+
+    def __init__(self, host: str, port: int, deadline: float) -> None:
+        self.deadline = deadline
+        self.sock = socket.create_connection((host, port), timeout=max(0.05, deadline - time.monotonic()))
+        self.decoder = FrameDecoder()
+        self.pending: list[list[str]] = []
+
+    def send(self, *fields: object) -> None:
+        self.sock.sendall(encode_frame(fields))
+
+    def next_message(self) -> list[str]:
+        while not self.pending:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise GatewayUnavailable("timed out waiting for the gateway")
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                raise GatewayUnavailable("timed out waiting for the gateway") from None
+            if not data:
+                raise GatewayUnavailable("the gateway closed the connection")
+            self.pending.extend(fields for _, fields in self.decoder.feed(data))
+        return self.pending.pop(0)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _handle_common(msg: list[str], state: GatewayState) -> None:
+    kind = int(msg[0])
+    if kind == NEXT_VALID_ID:
+        state.next_valid_id = int(msg[2])
+    elif kind == MANAGED_ACCOUNTS:
+        state.accounts = [a for a in msg[2].split(",") if a]
+    elif kind == ERROR:
+        code = int(_num(msg[3], int))
+        state.errors.append({"req_id": int(_num(msg[2], int)), "code": code, "message": msg[4]})
+        if code in FATAL_ERRORS:
+            raise GatewayUnavailable(f"gateway error {code}: {msg[4]}")
+
+
+def _read_open_orders(session: _Session, state: GatewayState) -> list[OpenOrder]:
+    orders: dict[int, OpenOrder] = {}
+    session.send(REQ_ALL_OPEN_ORDERS, 1)
+    while True:
+        msg = session.next_message()
+        kind = int(msg[0])
+        if kind == OPEN_ORDER:
+            # ibapi decoder order (server version >= 145, no version field): orderId, 11 contract
+            # fields, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account,
+            # openClose, origin, orderRef, clientId, permId
+            order_id = int(msg[1])
+            known_status = orders[order_id].status if order_id in orders else ""
+            orders[order_id] = OpenOrder(order_id=order_id, perm_id=int(_num(msg[25], int)),
+                                         client_id=int(_num(msg[24], int)), account=msg[20],
+                                         symbol=msg[3], action=msg[13], quantity=float(_num(msg[14])),
+                                         order_type=msg[15], status=known_status)
+        elif kind == ORDER_STATUS and int(msg[1]) in orders:
+            orders[int(msg[1])].status = msg[2]
+        elif kind == OPEN_ORDER_END:
+            return [o for o in orders.values() if o.status not in DONE_STATUSES]
+        else:
+            _handle_common(msg, state)
+
+
+def _read_positions(session: _Session, state: GatewayState) -> list[Position]:
+    positions: list[Position] = []
+    session.send(REQ_POSITIONS, 1)
+    while True:
+        msg = session.next_message()
+        kind = int(msg[0])
+        if kind == POSITION:
+            positions.append(Position(account=msg[2], con_id=int(_num(msg[3], int)), symbol=msg[4],
+                                      sec_type=msg[5], position=float(_num(msg[14])),
+                                      avg_cost=float(_num(msg[15]))))
+        elif kind == POSITION_END:
+            session.send(CANCEL_POSITIONS, 1)
+            return positions
+        else:
+            _handle_common(msg, state)
+
+
+def read_state(host: str, port: int, client_id: int, timeout_s: float = 5.0,
+               open_orders: bool = False, positions: bool = False) -> GatewayState:
+    """Handshake, startApi, wait for nextValidId and the accounts; optionally read orders/positions."""
+    state = GatewayState(host=host, port=port)
+    started = time.monotonic()
+    try:
+        session = _Session(host, port, started + timeout_s)
+    except OSError as exc:
+        raise GatewayUnavailable(f"cannot connect to {host}:{port}: {exc}") from None
+    try:
+        session.sock.sendall(encode_handshake())
+        first = session.next_message()
+        state.server_version = int(_num(first[0], int))
+        state.connection_time = first[1] if len(first) > 1 else ""
+        if state.server_version <= 0:
+            raise GatewayUnavailable(f"unexpected handshake reply {first[:3]!r}")
+        session.send(START_API, 2, client_id, "")
+        while state.next_valid_id is None or not state.accounts:
+            _handle_common(session.next_message(), state)
+        state.handshake_ms = round((time.monotonic() - started) * 1000, 1)
+        if open_orders:
+            state.open_orders = _read_open_orders(session, state)
+        if positions:
+            state.positions = _read_positions(session, state)
+    except OSError as exc:
+        raise GatewayUnavailable(f"connection to {host}:{port} failed: {exc}") from None
+    finally:
+        session.close()
+    return state
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.drill.ib_state", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--client-id", type=int, default=991)
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds for the whole exchange")
+    parser.add_argument("--open-orders", action="store_true", help="also list every open order (reqAllOpenOrders)")
+    parser.add_argument("--positions", action="store_true", help="also list positions (reqPositions)")
+    parser.add_argument("--require-paper", action="store_true",
+                        help="exit 3 if the gateway serves an account that is not a paper (DU) account")
+    args = parser.parse_args(argv)
+    try:
+        state = read_state(args.host, args.port, args.client_id, args.timeout, args.open_orders, args.positions)
+    except GatewayUnavailable as exc:
+        print(json.dumps({"host": args.host, "port": args.port, "error": str(exc)}))
+        return 2
+    print(json.dumps(asdict(state)))
+    live = [a for a in state.accounts if not is_paper_account(a)]
+    if args.require_paper and live:
+        print(f"gateway {args.host}:{args.port} serves live account(s) {', '.join(live)}", file=sys.stderr)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
