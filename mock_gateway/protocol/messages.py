@@ -1,0 +1,581 @@
+"""Outbound message encoders: one function per server -> client message, version-aware.
+
+Each returns the message's fields as strings (message id first), ready for framing and for
+the event log. Layouts and every version branch follow tws-protocol.md §5 and the clients'
+decoders (ib_insync/decoder.py, ib_async/decoder.py, ibapi/decoder.py + orderdecoder.py);
+branches test feature thresholds from :mod:`.versions`. Rules that keep every client
+decoding: counts and ints are integral text, bools ``0``/``1``, sizes integral below 163
+(ibapi 9.81 reads them with ``int()``), exact field counts where a client tuple-unpacks.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .fields import UNSET_DOUBLE_TEXT, fmt, fmt_float
+from .orders import WireOrder
+from .versions import (
+    ADVANCED_ORDER_REJECT,
+    AUTO_CANCEL_PARENT,
+    DURATION,
+    FA_PROFILE_DESUPPORT,
+    FRACTIONAL_SIZE_SUPPORT,
+    LAST_LIQUIDITY,
+    MARKET_CAP_PRICE,
+    PEGBEST_PEGMID_OFFSETS,
+    PENDING_PRICE_REVISION,
+    POST_TO_ATS,
+    SIZE_RULES,
+    SYNT_REALTIME_BARS,
+)
+
+Fields = list[str]
+
+
+class ContractLike(Protocol):
+    """What the encoders read of a contract (the world's ContractSpec has these and more)."""
+
+    con_id: int
+    symbol: str
+    sec_type: str
+    last_trade_date: str
+    strike: float
+    right: str
+    multiplier: str
+    exchange: str
+    primary_exchange: str
+    currency: str
+    local_symbol: str
+    trading_class: str
+
+
+def _attr(obj: Any, name: str, default: Any = "") -> Any:
+    value = getattr(obj, name, default)
+    return default if value is None else value
+
+
+def fmt_size(server_version: int, size: float) -> str:
+    """A size/quantity field: integral text before decimal sizes (163), ibapi 9.81 parses it with int()."""
+    if server_version < FRACTIONAL_SIZE_SUPPORT:
+        return str(int(round(size)))
+    return fmt_float(float(size))
+
+
+def _int_text(text: str) -> str:
+    """An int field echoed from a client: '' stays unset, '10.0' becomes '10' (ibapi/ib_insync use int())."""
+    if not text or "." not in text:
+        return text
+    try:
+        return str(int(float(text)))
+    except ValueError:
+        return text
+
+
+def _strike(contract: Any) -> str:
+    return fmt_float(float(_attr(contract, "strike", 0.0) or 0.0))
+
+
+# ---------------------------------------------------------------- session start
+def handshake_reply(server_version: int, connection_time: str) -> Fields:
+    """Exactly two fields: the clients take the first 2-field message as the reply."""
+    return [str(server_version), connection_time]
+
+
+def managed_accounts(accounts: Iterable[str]) -> Fields:
+    return ["15", "1", ",".join(accounts)]
+
+
+def next_valid_id(order_id: int) -> Fields:
+    return ["9", "1", str(order_id)]
+
+
+def error(server_version: int, req_id: int, code: int, text: str, advanced_order_reject_json: str = "") -> Fields:
+    """6 fields from 166 (ib_* unpack the JSON), exactly 5 below (ibapi 9.81 checks the count)."""
+    fields = ["4", "2", str(req_id), str(code), text]
+    if server_version >= ADVANCED_ORDER_REJECT:
+        fields.append(advanced_order_reject_json)
+    return fields
+
+
+def current_time(epoch_s: int) -> Fields:
+    return ["49", "1", str(int(epoch_s))]
+
+
+# ---------------------------------------------------------------- contracts
+@dataclass
+class ContractDetailsFields:
+    """The contractData fields that are not part of the 12-field contract (tws-protocol.md §5.3.1)."""
+
+    market_name: str = ""
+    min_tick: float = 0.01
+    md_size_multiplier: int = 1
+    order_types: str = "ACTIVETIM,AD,ADJUST,ALERT,ALLOC,AVGCOST,BASKET,DAY,GTC,IOC,LIT,LMT,MIT,MKT,MOC,STP,STPLMT,TRAIL"
+    valid_exchanges: str = "SMART"
+    price_magnifier: int = 1
+    under_con_id: int = 0
+    long_name: str = ""
+    contract_month: str = ""
+    industry: str = ""
+    category: str = ""
+    subcategory: str = ""
+    time_zone_id: str = "US/Eastern"
+    trading_hours: str = ""
+    liquid_hours: str = ""
+    ev_rule: str = ""
+    ev_multiplier: str = ""
+    sec_id_list: Sequence[tuple[str, str]] = ()
+    agg_group: int = 1
+    under_symbol: str = ""
+    under_sec_type: str = ""
+    market_rule_ids: str = ""
+    real_expiration_date: str = ""
+    stock_type: str = ""
+    min_size: float = 1.0
+    size_increment: float = 1.0
+    suggested_size_increment: float = 1.0
+
+
+def _ascii_escape(text: str) -> str:
+    """Non-ASCII as \\uXXXX, as TWS sends longName (both clients unicode-unescape it)."""
+    return text if text.isascii() else text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def contract_data(server_version: int, req_id: int, contract: Any, details: Any) -> Fields:
+    """contractData (10). ``details`` has the attributes of :class:`ContractDetailsFields`."""
+    d = details
+    fields = ["10"]
+    if server_version < SIZE_RULES:
+        fields.append("8")
+    fields += [
+        str(req_id), contract.symbol, contract.sec_type, _attr(contract, "last_trade_date"), _strike(contract),
+        _attr(contract, "right"), contract.exchange, contract.currency, _attr(contract, "local_symbol"),
+        _attr(d, "market_name"), _attr(contract, "trading_class"), str(contract.con_id),
+        fmt_float(float(_attr(d, "min_tick", 0.01))),
+    ]
+    if server_version < SIZE_RULES:
+        fields.append(str(int(_attr(d, "md_size_multiplier", 1))))
+    sec_ids = list(_attr(d, "sec_id_list", ()) or ())
+    fields += [
+        _attr(contract, "multiplier"), _attr(d, "order_types"), _attr(d, "valid_exchanges"),
+        str(int(_attr(d, "price_magnifier", 1))), str(int(_attr(d, "under_con_id", 0))),
+        _ascii_escape(_attr(d, "long_name")), _attr(contract, "primary_exchange"), _attr(d, "contract_month"),
+        _attr(d, "industry"), _attr(d, "category"), _attr(d, "subcategory"), _attr(d, "time_zone_id"),
+        _attr(d, "trading_hours"), _attr(d, "liquid_hours"), _attr(d, "ev_rule"), fmt(_attr(d, "ev_multiplier")),
+        str(len(sec_ids)),
+    ]
+    for tag, value in sec_ids:
+        fields += [tag, value]
+    fields += [
+        str(int(_attr(d, "agg_group", 1))), _attr(d, "under_symbol"), _attr(d, "under_sec_type"),
+        _attr(d, "market_rule_ids"), _attr(d, "real_expiration_date"), _attr(d, "stock_type"),
+    ]
+    if server_version == FRACTIONAL_SIZE_SUPPORT:
+        fields.append(fmt_float(float(_attr(d, "suggested_size_increment", 1.0))))
+    elif server_version >= SIZE_RULES:
+        fields += [fmt_float(float(_attr(d, "min_size", 1.0))), fmt_float(float(_attr(d, "size_increment", 1.0))),
+                   fmt_float(float(_attr(d, "suggested_size_increment", 1.0)))]
+    return fields
+
+
+def contract_data_end(req_id: int) -> Fields:
+    return ["52", "1", str(req_id)]
+
+
+# ---------------------------------------------------------------- market data
+def tick_price(server_version: int, req_id: int, tick_type: int, price: float, size: float,
+               attr_mask: int = 0) -> Fields:
+    """Exactly 7 fields (ib_* tuple-unpack); ibapi synthesises the matching tickSize from ``size``."""
+    return ["1", "6", str(req_id), str(tick_type), fmt_float(price), fmt_size(server_version, size), str(attr_mask)]
+
+
+def tick_size(server_version: int, req_id: int, tick_type: int, size: float) -> Fields:
+    return ["2", "6", str(req_id), str(tick_type), fmt_size(server_version, size)]
+
+
+def tick_string(req_id: int, tick_type: int, value: str) -> Fields:
+    return ["46", "6", str(req_id), str(tick_type), value]
+
+
+def tick_generic(req_id: int, tick_type: int, value: float) -> Fields:
+    return ["45", "6", str(req_id), str(tick_type), fmt_float(value)]
+
+
+def tick_req_params(req_id: int, min_tick: float, bbo_exchange: str, snapshot_permissions: int) -> Fields:
+    return ["81", str(req_id), fmt_float(min_tick), bbo_exchange, str(snapshot_permissions)]
+
+
+def market_data_type(req_id: int, data_type: int) -> Fields:
+    return ["58", "1", str(req_id), str(data_type)]
+
+
+def tick_snapshot_end(req_id: int) -> Fields:
+    return ["57", "1", str(req_id)]
+
+
+# ---------------------------------------------------------------- bars
+class BarLike(Protocol):
+    time_s: float
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    wap: float
+    count: int
+
+
+def historical_data(server_version: int, req_id: int, start: str, end: str,
+                    bars: Sequence[tuple[str, Any]]) -> Fields:
+    """historicalData (17): bars and the end marker in one message. ``bars`` = (date text, bar)."""
+    fields = ["17"]
+    if server_version < SYNT_REALTIME_BARS:
+        fields.append("3")
+    fields += [str(req_id), start, end, str(len(bars))]
+    for date, b in bars:
+        fields += [date, fmt_float(b.open), fmt_float(b.high), fmt_float(b.low), fmt_float(b.close),
+                   fmt_size(server_version, b.volume), fmt_float(b.wap)]
+        if server_version < SYNT_REALTIME_BARS:
+            fields.append("false")
+        fields.append(str(int(b.count)))
+    return fields
+
+
+def historical_data_update(server_version: int, req_id: int, date: str, bar: Any) -> Fields:
+    """historicalDataUpdate (90); note the order open, close, high, low."""
+    return ["90", str(req_id), str(int(bar.count)), date, fmt_float(bar.open), fmt_float(bar.close),
+            fmt_float(bar.high), fmt_float(bar.low), fmt_float(bar.wap), fmt_size(server_version, bar.volume)]
+
+
+def realtime_bar(server_version: int, req_id: int, epoch_s: int, bar: Any) -> Fields:
+    return ["50", "3", str(req_id), str(int(epoch_s)), fmt_float(bar.open), fmt_float(bar.high),
+            fmt_float(bar.low), fmt_float(bar.close), fmt_size(server_version, bar.volume), fmt_float(bar.wap),
+            str(int(bar.count))]
+
+
+# ---------------------------------------------------------------- orders
+@dataclass
+class OrderStateFields:
+    """The OrderState block of openOrder (whatIf previews fill the margin and commission fields)."""
+
+    status: str = ""
+    init_margin_before: str = ""
+    maint_margin_before: str = ""
+    equity_with_loan_before: str = ""
+    init_margin_change: str = ""
+    maint_margin_change: str = ""
+    equity_with_loan_change: str = ""
+    init_margin_after: str = ""
+    maint_margin_after: str = ""
+    equity_with_loan_after: str = ""
+    commission: float | None = None
+    min_commission: float | None = None
+    max_commission: float | None = None
+    commission_currency: str = ""
+    warning_text: str = ""
+
+
+def _unset_double(x: float | None) -> str:
+    return UNSET_DOUBLE_TEXT if x is None else fmt_float(x)
+
+
+def _order_contract(contract: Any, order: WireOrder) -> Fields:
+    """The 11 contract fields of openOrder/completedOrder: the resolved contract, the order's exchange."""
+    c = order.contract
+    if contract is None:
+        return [_int_text(c["conId"]) or "0", c["symbol"], c["secType"], c["lastTradeDateOrContractMonth"],
+                c["strike"] or "0", c["right"], c["multiplier"], c["exchange"], c["currency"], c["localSymbol"],
+                c["tradingClass"]]
+    return [str(contract.con_id), contract.symbol, contract.sec_type, _attr(contract, "last_trade_date"),
+            _strike(contract), _attr(contract, "right"), _attr(contract, "multiplier"),
+            c["exchange"] or contract.exchange, contract.currency, _attr(contract, "local_symbol"),
+            _attr(contract, "trading_class")]
+
+
+def _combo_and_scale(order: WireOrder, v: Mapping[str, str]) -> Fields:
+    """comboLegs, orderComboLegs, smartComboRoutingParams, scale, hedge: shared by openOrder and completedOrder."""
+    out = [str(len(order.combo_legs))]
+    for leg in order.combo_legs:
+        out += [_int_text(leg[0]), _int_text(leg[1]), leg[2], leg[3], _int_text(leg[4]) or "0",
+                _int_text(leg[5]) or "0", leg[6], _int_text(leg[7]) or "-1"]
+    out.append(str(len(order.order_combo_leg_prices)))
+    out += order.order_combo_leg_prices
+    out.append(str(len(order.smart_combo_routing_params)))
+    for tag, value in order.smart_combo_routing_params:
+        out += [tag, value]
+    out += [_int_text(v.get("scaleInitLevelSize", "")), _int_text(v.get("scaleSubsLevelSize", "")),
+            v.get("scalePriceIncrement", "")]
+    if "scalePriceAdjustValue" in v:
+        out += [v["scalePriceAdjustValue"], _int_text(v["scalePriceAdjustInterval"]), v["scaleProfitOffset"],
+                v["scaleAutoReset"], _int_text(v["scaleInitPosition"]), _int_text(v["scaleInitFillQty"]),
+                v["scaleRandomPercent"]]
+    out.append(v.get("hedgeType", ""))
+    if v.get("hedgeType"):
+        out.append(v.get("hedgeParam", ""))
+    return out
+
+
+def _dnc_and_algo(order: WireOrder, v: Mapping[str, str]) -> Fields:
+    out = ["1", *order.delta_neutral_contract] if order.delta_neutral_contract else ["0"]
+    out.append(v.get("algoStrategy", ""))
+    if v.get("algoStrategy"):
+        out.append(str(len(order.algo_params)))
+        for tag, value in order.algo_params:
+            out += [tag, value]
+    return out
+
+
+def _peg_bench_and_conditions(order: WireOrder, v: Mapping[str, str]) -> Fields:
+    out: Fields = []
+    if order.order_type in ("PEG BENCH", "PEGBENCH"):
+        out += [_int_text(v.get("referenceContractId", "")), v.get("isPeggedChangeAmountDecrease", "0"),
+                v.get("peggedChangeAmount", ""), v.get("referenceChangeAmount", ""), v.get("referenceExchangeId", "")]
+    out.append(str(len(order.conditions)))
+    for cond in order.conditions:
+        out += cond
+    if order.conditions:
+        out += [v.get("conditionsIgnoreRth", "0"), v.get("conditionsCancelOrder", "0")]
+    return out
+
+
+def _peg_offsets(v: Mapping[str, str]) -> Fields:
+    # clients write inf as 'Infinite' but read with float(), which takes Java's 'Infinity' (what TWS sends)
+    offset = v.get("competeAgainstBestOffset", "")
+    return [_int_text(v.get("minTradeQty", "")), _int_text(v.get("minCompeteSize", "")),
+            "Infinity" if offset == "Infinite" else offset, v.get("midOffsetAtWhole", ""),
+            v.get("midOffsetAtHalf", "")]
+
+
+def open_order(server_version: int, order: WireOrder, *, contract: Any, client_id: int, perm_id: int,
+               state: OrderStateFields, total_qty: float | None = None) -> Fields:
+    """openOrder (5), layout of tws-protocol.md §5.3.2: 128 fields at 176 for a plain order, 120 at 157."""
+    sv = server_version
+    v = order.values
+    g = v.get
+    qty = fmt_size(sv, order.total_qty if total_qty is None else total_qty)
+    f = ["5", str(order.order_id), *_order_contract(contract, order),
+         g("action", ""), qty, g("orderType", ""), g("lmtPrice", ""), g("auxPrice", ""), g("tif", ""),
+         g("ocaGroup", ""), g("account", ""), g("openClose", ""), _int_text(g("origin", "0")) or "0",
+         g("orderRef", ""), str(client_id), str(perm_id), g("outsideRth", "0") or "0", g("hidden", "0") or "0",
+         g("discretionaryAmt", "0") or "0", g("goodAfterTime", ""), "",
+         g("faGroup", ""), g("faMethod", ""), g("faPercentage", "")]
+    if sv < FA_PROFILE_DESUPPORT:
+        f.append(g("faProfile", ""))
+    f += [g("modelCode", ""), g("goodTillDate", ""), g("rule80A", ""), g("percentOffset", ""),
+          g("settlingFirm", ""), _int_text(g("shortSaleSlot", "0")) or "0", g("designatedLocation", ""),
+          _int_text(g("exemptCode", "-1")) or "-1", _int_text(g("auctionStrategy", "0")) or "0",
+          g("startingPrice", ""), g("stockRefPrice", ""), g("delta", ""), g("stockRangeLower", ""),
+          g("stockRangeUpper", ""), _int_text(g("displaySize", "")), g("blockOrder", "0") or "0",
+          g("sweepToFill", "0") or "0", g("allOrNone", "0") or "0", _int_text(g("minQty", "")),
+          _int_text(g("ocaType", "0")) or "0", g("eTradeOnly", "0") or "0", g("firmQuoteOnly", "0") or "0",
+          g("nbboPriceCap", ""), _int_text(g("parentId", "0")) or "0", _int_text(g("triggerMethod", "0")) or "0",
+          g("volatility", ""), _int_text(g("volatilityType", "")), g("deltaNeutralOrderType", ""),
+          g("deltaNeutralAuxPrice", "")]
+    if g("deltaNeutralOrderType"):
+        f += [_int_text(g("deltaNeutralConId", "0")) or "0", g("deltaNeutralSettlingFirm", ""),
+              g("deltaNeutralClearingAccount", ""), g("deltaNeutralClearingIntent", ""),
+              g("deltaNeutralOpenClose", ""), g("deltaNeutralShortSale", "0") or "0",
+              _int_text(g("deltaNeutralShortSaleSlot", "0")) or "0", g("deltaNeutralDesignatedLocation", "")]
+    f += [g("continuousUpdate", "0") or "0", _int_text(g("referencePriceType", "")), g("trailStopPrice", ""),
+          g("trailingPercent", ""), "", "", ""]   # basisPoints, basisPointsType, comboLegsDescrip
+    f += _combo_and_scale(order, v)
+    f += [g("optOutSmartRouting", "0") or "0", g("clearingAccount", ""), g("clearingIntent", ""),
+          g("notHeld", "0") or "0"]
+    f += _dnc_and_algo(order, v)
+    f += [g("solicited", "0") or "0", g("whatIf", "0") or "0", state.status,
+          state.init_margin_before, state.maint_margin_before, state.equity_with_loan_before,
+          state.init_margin_change, state.maint_margin_change, state.equity_with_loan_change,
+          state.init_margin_after, state.maint_margin_after, state.equity_with_loan_after,
+          _unset_double(state.commission), _unset_double(state.min_commission), _unset_double(state.max_commission),
+          state.commission_currency, state.warning_text,
+          g("randomizeSize", "0") or "0", g("randomizePrice", "0") or "0"]
+    f += _peg_bench_and_conditions(order, v)
+    f += [g("adjustedOrderType", ""), g("triggerPrice", ""), g("trailStopPrice", ""), g("lmtPriceOffset", ""),
+          g("adjustedStopPrice", ""), g("adjustedStopLimitPrice", ""), g("adjustedTrailingAmount", ""),
+          _int_text(g("adjustableTrailingUnit", "0")) or "0", g("softDollarTierName", ""),
+          g("softDollarTierValue", ""), "", g("cashQty", ""), g("dontUseAutoPriceForHedge", "0") or "0",
+          g("isOmsContainer", "0") or "0", g("discretionaryUpToLimitPrice", "0") or "0",
+          g("usePriceMgmtAlgo", "")]
+    if sv >= DURATION:
+        f.append(_int_text(g("duration", "")))
+    if sv >= POST_TO_ATS:
+        f.append(_int_text(g("postToAts", "")))
+    if sv >= AUTO_CANCEL_PARENT:
+        f.append(g("autoCancelParent", "0") or "0")
+    if sv >= PEGBEST_PEGMID_OFFSETS:
+        f += _peg_offsets(v)
+    return f
+
+
+def order_status(server_version: int, order_id: int, status: str, filled: float, remaining: float,
+                 avg_fill_price: float, perm_id: int, parent_id: int, last_fill_price: float, client_id: int,
+                 why_held: str = "", mkt_cap_price: float = 0.0) -> Fields:
+    sv = server_version
+    fields = ["3"]
+    if sv < MARKET_CAP_PRICE:
+        fields.append("6")
+    fields += [str(order_id), status, fmt_size(sv, filled), fmt_size(sv, remaining), fmt_float(avg_fill_price),
+               str(perm_id), str(parent_id), fmt_float(last_fill_price), str(client_id), why_held]
+    if sv >= MARKET_CAP_PRICE:
+        fields.append(fmt_float(mkt_cap_price))
+    return fields
+
+
+def open_order_end() -> Fields:
+    return ["53", "1"]
+
+
+def completed_order(server_version: int, order: WireOrder, *, contract: Any, perm_id: int, status: str,
+                    filled_qty: float, completed_time: str, completed_status: str, parent_perm_id: int = 0) -> Fields:
+    """completedOrder (101), layout of tws-protocol.md §5.3.3: 97 fields at 176 for a plain order, 92 at 157."""
+    sv = server_version
+    v = order.values
+    g = v.get
+    f = ["101", *_order_contract(contract, order),
+         g("action", ""), fmt_size(sv, order.total_qty), g("orderType", ""), g("lmtPrice", ""), g("auxPrice", ""),
+         g("tif", ""), g("ocaGroup", ""), g("account", ""), g("openClose", ""),
+         _int_text(g("origin", "0")) or "0", g("orderRef", ""), str(perm_id), g("outsideRth", "0") or "0",
+         g("hidden", "0") or "0", g("discretionaryAmt", "0") or "0", g("goodAfterTime", ""),
+         g("faGroup", ""), g("faMethod", ""), g("faPercentage", "")]
+    if sv < FA_PROFILE_DESUPPORT:
+        f.append(g("faProfile", ""))
+    f += [g("modelCode", ""), g("goodTillDate", ""), g("rule80A", ""), g("percentOffset", ""),
+          g("settlingFirm", ""), _int_text(g("shortSaleSlot", "0")) or "0", g("designatedLocation", ""),
+          _int_text(g("exemptCode", "-1")) or "-1", g("startingPrice", ""), g("stockRefPrice", ""), g("delta", ""),
+          g("stockRangeLower", ""), g("stockRangeUpper", ""), _int_text(g("displaySize", "")),
+          g("sweepToFill", "0") or "0", g("allOrNone", "0") or "0", _int_text(g("minQty", "")),
+          _int_text(g("ocaType", "0")) or "0", _int_text(g("triggerMethod", "0")) or "0",
+          g("volatility", ""), _int_text(g("volatilityType", "")), g("deltaNeutralOrderType", ""),
+          g("deltaNeutralAuxPrice", "")]
+    if g("deltaNeutralOrderType"):
+        f += [_int_text(g("deltaNeutralConId", "0")) or "0", g("deltaNeutralShortSale", "0") or "0",
+              _int_text(g("deltaNeutralShortSaleSlot", "0")) or "0", g("deltaNeutralDesignatedLocation", "")]
+    f += [g("continuousUpdate", "0") or "0", _int_text(g("referencePriceType", "")), g("trailStopPrice", ""),
+          g("trailingPercent", ""), ""]   # comboLegsDescrip
+    f += _combo_and_scale(order, v)
+    f += [g("clearingAccount", ""), g("clearingIntent", ""), g("notHeld", "0") or "0"]
+    f += _dnc_and_algo(order, v)
+    f += [g("solicited", "0") or "0", status, g("randomizeSize", "0") or "0", g("randomizePrice", "0") or "0"]
+    f += _peg_bench_and_conditions(order, v)
+    f += [g("trailStopPrice", ""), g("lmtPriceOffset", ""), g("cashQty", ""),
+          g("dontUseAutoPriceForHedge", "0") or "0", g("isOmsContainer", "0") or "0",
+          "", fmt_size(sv, filled_qty), "0", g("autoCancelParent", "0") or "0", "", "0", "0",
+          str(parent_perm_id), completed_time, completed_status]
+    if sv >= PEGBEST_PEGMID_OFFSETS:
+        f += _peg_offsets(v)
+    return f
+
+
+def completed_orders_end() -> Fields:
+    return ["102"]
+
+
+@dataclass
+class ExecutionFields:
+    """One execution as execDetails carries it."""
+
+    order_id: int
+    exec_id: str
+    time: str                 # "YYYYMMDD HH:MM:SS TZ"
+    account: str
+    exchange: str
+    side: str                 # BOT / SLD
+    shares: float
+    price: float
+    perm_id: int
+    client_id: int
+    cum_qty: float
+    avg_price: float
+    order_ref: str = ""
+    liquidation: int = 0
+    ev_rule: str = ""
+    ev_multiplier: str = ""
+    model_code: str = ""
+    last_liquidity: int = 1
+    pending_price_revision: bool = False
+
+
+def exec_details(server_version: int, req_id: int, contract: Any, ex: ExecutionFields) -> Fields:
+    """execDetails (11): exactly 31 fields at 157..177 (ib_insync unpacks 31), 32 at 178."""
+    sv = server_version
+    fields = ["11"]
+    if sv < LAST_LIQUIDITY:
+        fields.append("10")
+    fields += [str(req_id), str(ex.order_id), str(contract.con_id), contract.symbol, contract.sec_type,
+               _attr(contract, "last_trade_date"), _strike(contract), _attr(contract, "right"),
+               _attr(contract, "multiplier"), contract.exchange, contract.currency, _attr(contract, "local_symbol"),
+               _attr(contract, "trading_class"), ex.exec_id, ex.time, ex.account, ex.exchange, ex.side,
+               fmt_size(sv, ex.shares), fmt_float(ex.price), str(ex.perm_id), str(ex.client_id),
+               str(ex.liquidation), fmt_size(sv, ex.cum_qty), fmt_float(ex.avg_price), ex.order_ref,
+               ex.ev_rule, ex.ev_multiplier, ex.model_code]
+    if sv >= LAST_LIQUIDITY:
+        fields.append(str(ex.last_liquidity))
+    if sv >= PENDING_PRICE_REVISION:
+        fields.append("1" if ex.pending_price_revision else "0")
+    return fields
+
+
+def exec_details_end(req_id: int) -> Fields:
+    return ["55", "1", str(req_id)]
+
+
+def commission_report(exec_id: str, commission: float, currency: str, realized_pnl: float | None,
+                      yield_: float | None = None, yield_redemption_date: int = 0) -> Fields:
+    """Exactly 8 fields; unset realized PnL is IB's max double (as TWS sends it on an opening fill)."""
+    return ["59", "1", exec_id, fmt_float(commission), currency, _unset_double(realized_pnl),
+            _unset_double(yield_), str(int(yield_redemption_date))]
+
+
+# ---------------------------------------------------------------- account
+def position(server_version: int, account: str, contract: Any, qty: float, avg_cost: float) -> Fields:
+    """position (61): exactly 16 fields."""
+    return ["61", "3", account, str(contract.con_id), contract.symbol, contract.sec_type,
+            _attr(contract, "last_trade_date"), _strike(contract), _attr(contract, "right"),
+            _attr(contract, "multiplier"), contract.exchange, contract.currency, _attr(contract, "local_symbol"),
+            _attr(contract, "trading_class"), fmt_size(server_version, qty), fmt_float(avg_cost)]
+
+
+def position_end() -> Fields:
+    return ["62", "1"]
+
+
+def update_account_value(key: str, value: str, currency: str, account: str) -> Fields:
+    return ["6", "2", key, value, currency, account]
+
+
+def update_portfolio(server_version: int, contract: Any, qty: float, market_price: float, market_value: float,
+                     avg_cost: float, unrealized_pnl: float, realized_pnl: float, account: str) -> Fields:
+    """updatePortfolio (7): exactly 20 fields, version 8 (ibapi needs it)."""
+    return ["7", "8", str(contract.con_id), contract.symbol, contract.sec_type, _attr(contract, "last_trade_date"),
+            _strike(contract), _attr(contract, "right"), _attr(contract, "multiplier"),
+            _attr(contract, "primary_exchange"), contract.currency, _attr(contract, "local_symbol"),
+            _attr(contract, "trading_class"), fmt_size(server_version, qty), fmt_float(market_price),
+            fmt_float(market_value), fmt_float(avg_cost), fmt_float(unrealized_pnl), fmt_float(realized_pnl), account]
+
+
+def update_account_time(hh_mm: str) -> Fields:
+    return ["8", "1", hh_mm]
+
+
+def account_download_end(account: str) -> Fields:
+    return ["54", "1", account]
+
+
+def account_summary(req_id: int, account: str, tag: str, value: str, currency: str) -> Fields:
+    return ["63", "1", str(req_id), account, tag, value, currency]
+
+
+def account_summary_end(req_id: int) -> Fields:
+    return ["64", "1", str(req_id)]
+
+
+def account_update_multi(req_id: int, account: str, model_code: str, key: str, value: str, currency: str) -> Fields:
+    return ["73", "1", str(req_id), account, model_code, key, value, currency]
+
+
+def account_update_multi_end(req_id: int) -> Fields:
+    return ["74", "1", str(req_id)]
+
+
+def pnl(req_id: int, daily_pnl: float, unrealized_pnl: float, realized_pnl: float) -> Fields:
+    return ["94", str(req_id), fmt_float(daily_pnl), fmt_float(unrealized_pnl), fmt_float(realized_pnl)]
