@@ -1,0 +1,162 @@
+"""Atomic artifact writes: every artifact on disk is either complete or absent.
+
+A killed harness must never leave a half-written JSON or CSV that a later gate reads as
+evidence, so each write goes to a temp file in the same directory, is fsynced, and is
+renamed over the target (rename is atomic on POSIX within one filesystem); the directory
+is fsynced too so the rename itself survives a crash.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ACCOUNT_CONFIG_SCHEMA = "prelive/account-config/v1"
+PAPER_TRADING_LOG_SCHEMA = "prelive/paper-trading-log/v1"
+KILL_SWITCH_SCHEMA = "prelive/kill-switch/v1"
+SCENARIO_RESULT_SCHEMA = "prelive/scenario-result/v1"
+
+METRICS_CSV_HEADER = ("name", "value", "unit", "target", "pass")
+
+
+class ArtifactError(Exception):
+    """An artifact could not be written or does not match its schema."""
+
+
+def utc_now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` so that readers see the old file, nothing, or all of ``data``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_dir(target.parent)
+    return target
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities are not JSON; an unknown number is written as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _json_safe(value.item())
+    return value
+
+
+def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
+    text = json.dumps(_json_safe(obj), indent=2, sort_keys=False, allow_nan=False, default=str)
+    return atomic_write_text(path, text + "\n")
+
+
+def format_metric_value(value: float | int | None) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e15):
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def atomic_write_metrics_csv(path: str | os.PathLike[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """``PAPER_TRADING_METRICS.csv``: header ``name,value,unit,target,pass``; pass is true/false/empty."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(METRICS_CSV_HEADER)
+    for name, value, unit, target, passed in rows:
+        writer.writerow([name, format_metric_value(value), unit, target,
+                         "" if passed is None else ("true" if passed else "false")])
+    return atomic_write_text(path, buf.getvalue())
+
+
+def read_metrics_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != METRICS_CSV_HEADER:
+            raise ArtifactError(f"{path}: header must be {','.join(METRICS_CSV_HEADER)}, got {reader.fieldnames}")
+        return list(reader)
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- schema checks (used by tests and readers)
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    ACCOUNT_CONFIG_SCHEMA: ("generated_at", "connected", "account_id", "account_type", "base_currency",
+                            "buying_power", "net_liquidation", "available_funds", "permissions",
+                            "permission_mismatch", "server_version", "connection_time", "gateway"),
+    PAPER_TRADING_LOG_SCHEMA: ("scenario", "seed", "speed", "latency_clock", "started_at", "ended_at",
+                               "event_log", "event_log_sha256", "trades", "errors", "disconnects", "metrics"),
+    KILL_SWITCH_SCHEMA: ("at", "verified", "open_orders_before", "open_orders_after", "cancelled",
+                         "flattened", "target"),
+    SCENARIO_RESULT_SCHEMA: ("scenario", "passed", "metrics", "expectations", "event_log"),
+}
+
+
+def validate_artifact(obj: Mapping[str, Any]) -> None:
+    """Raise :class:`ArtifactError` unless ``obj`` carries its schema tag and every required key."""
+    schema = obj.get("schema")
+    if schema not in _REQUIRED:
+        raise ArtifactError(f"unknown or missing schema tag {schema!r}")
+    missing = [k for k in _REQUIRED[schema] if k not in obj]
+    if missing:
+        raise ArtifactError(f"{schema}: missing keys {', '.join(missing)}")
+
+
+def load_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and validate a JSON artifact."""
+    try:
+        obj = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{path}: {exc}") from exc
+    validate_artifact(obj)
+    return obj
