@@ -1,4 +1,4 @@
-"""Fault injection: each fault a small named object; see base.py for the hooks."""
+"""Fault injection: each fault a small named object; see base.py for the hooks, registry.py for the list."""
 from .base import (
     AcceptAction,
     Fault,

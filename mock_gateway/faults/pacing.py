@@ -1,0 +1,69 @@
+"""The gateway's per-connection limits: 50 messages per second (error 100) and market-data lines (101)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from .base import SessionView, Verdict
+from .codes import MAX_RATE_EXCEEDED, MAX_TICKERS, TEXTS, max_rate_text
+from .common import NamedFault, field_int
+from .windows import SlidingCount
+
+
+@dataclass
+class _RateState:
+    window: SlidingCount
+    violations: int = 0
+    episode_until: float = float("-inf")
+
+
+@dataclass(kw_only=True)
+class MessageRate(NamedFault):
+    """More than ``max_per_s`` client messages in a rolling second (sim time) is a violation.
+
+    Like TWS with "Reject messages above maximum allowed message rate" checked: the excess
+    messages are rejected, each violation (a second with excess) sends one error 100, and the
+    ``disconnect_after``-th violation closes the session ("If the pacing limits are broken 3
+    times, the API session will terminate"). ``disconnect_after: 0`` never disconnects."""
+
+    type: Literal["message_rate"] = "message_rate"
+    max_per_s: Annotated[int, Field(ge=1)] = 50
+    window_s: Annotated[float, Field(gt=0)] = 1.0
+    disconnect_after: Annotated[int, Field(ge=0)] = 3
+    reject_excess: bool = True
+
+    _sessions: dict[int, _RateState] = field(init=False, default_factory=dict, repr=False)
+
+    def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
+        if not self.active(now):
+            return None
+        state = self._sessions.get(session.conn_id)
+        if state is None:
+            state = self._sessions[session.conn_id] = _RateState(SlidingCount(self.window_s))
+        received = state.window.add(now)
+        if received <= self.max_per_s:
+            return None
+        if now < state.episode_until:  # the same violation goes on: reject quietly
+            return Verdict(drop=True, fault=self.name) if self.reject_excess else None
+        state.violations += 1
+        state.episode_until = now + self.window_s
+        text = max_rate_text(self.max_per_s, received, state.violations)
+        return Verdict(errors=[(-1, MAX_RATE_EXCEEDED, text)], drop=self.reject_excess,
+                       disconnect=0 < self.disconnect_after <= state.violations, fault=self.name)
+
+
+@dataclass(kw_only=True)
+class MarketDataLines(NamedFault):
+    """A reqMktData beyond ``max_lines`` active subscriptions gets error 101 and no data."""
+
+    type: Literal["market_data_lines"] = "market_data_lines"
+    max_lines: Annotated[int, Field(ge=0)] = 100
+
+    def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
+        if name != "reqMktData" or not self.active(now) or session.market_data_lines < self.max_lines:
+            return None
+        # [1, 11, reqId, ...]
+        return Verdict(errors=[(field_int(fields, 2), MAX_TICKERS, TEXTS[MAX_TICKERS])], drop=True,
+                       fault=self.name)
