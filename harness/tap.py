@@ -1,0 +1,238 @@
+"""A transparent recording proxy between a handler and a (real paper) gateway.
+
+Bytes pass through unchanged in both directions; a copy of each direction is decoded with the
+gateway's own codec (``FrameDecoder``, ``describe_request`` / ``describe_reply``) and written to
+the same event log format the mock writes (source "tap", sim null), so the metrics code measures
+a real paper session exactly as it measures a mock scenario. Latency is on the wall clock, taken
+when the tap reads each chunk.
+
+A stream the codec cannot parse is still forwarded byte for byte; the tap logs a
+``protocol_error`` event and stops decoding that direction, and a failure in one connection
+never touches another or the listener.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from mock_gateway.eventlog import EventLog
+from mock_gateway.protocol.describe import describe_reply, describe_request, msg_id_of
+from mock_gateway.protocol.framing import FrameDecoder, ProtocolError, parse_version_range
+
+from .safety import LiveAccountRefused, check_paper_target, is_paper_account
+
+CHUNK = 65536
+
+
+def parse_hostport(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """``host:port`` or ``port`` -> (host, port); a clear error for anything else."""
+    host, sep, port = text.rpartition(":")
+    if not sep:
+        host, port = default_host, text
+    try:
+        number = int(port)
+    except ValueError:
+        raise ValueError(f"{text!r} is not host:port (port must be a number)") from None
+    if not 0 <= number <= 65535:
+        raise ValueError(f"port {number} in {text!r} is out of range 0..65535")
+    return host or default_host, number
+
+
+@dataclass
+class _Session:
+    conn: int
+    client_id: int | None = None
+    client_min: int | None = None
+    client_max: int | None = None
+    handshake_seen: bool = False
+    refused: bool = False
+    tasks: list[asyncio.Task] = field(default_factory=list)
+
+
+class Tap:
+    """Listen on ``listen``; for each client open ``upstream`` and pump both ways while recording."""
+
+    def __init__(self, upstream_host: str, upstream_port: int, event_log: EventLog, *,
+                 listen_host: str = "127.0.0.1", listen_port: int = 0, allow_live: bool = False,
+                 connect_timeout_s: float = 5.0) -> None:
+        check_paper_target(port=upstream_port, allow_live=allow_live)
+        self.upstream = (upstream_host, upstream_port)
+        self.listen_host, self.listen_port = listen_host, listen_port
+        self.event_log = event_log
+        self.allow_live = allow_live
+        self.connect_timeout_s = connect_timeout_s
+        self._server: asyncio.base_events.Server | None = None
+        self._next_conn = 1
+        self._sessions: dict[int, _Session] = {}
+        self.host = listen_host
+        self.port = listen_port
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._on_client, self.listen_host, self.listen_port)
+        self.host, self.port = self._server.sockets[0].getsockname()[:2]
+        self._log_sys("run_start", listen=f"{self.host}:{self.port}",
+                      upstream=f"{self.upstream[0]}:{self.upstream[1]}")
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        tasks = [t for s in list(self._sessions.values()) for t in s.tasks]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._log_sys("run_end")
+
+    # ------------------------------------------------------------------ logging
+    def _log_sys(self, msg: str, conn: int | None = None, client_id: int | None = None, **attrs: object) -> None:
+        self.event_log.write(dir="sys", msg=msg, conn=conn, client_id=client_id, attrs=attrs, source="tap")
+
+    def _log_wire(self, session: _Session, direction: str, fields: list[str], wall: float) -> None:
+        name, attrs = (describe_request if direction == "in" else describe_reply)(fields)
+        if direction == "in" and name == "startApi" and isinstance(attrs.get("client_id"), int):
+            session.client_id = attrs["client_id"]  # type: ignore[assignment]
+        self.event_log.write(dir=direction, msg=name, msg_id=msg_id_of(fields), fields=fields, attrs=attrs,
+                             conn=session.conn, client_id=session.client_id, wall=wall, source="tap")
+        if direction == "out" and name == "managedAccounts":
+            self._check_accounts(session, str(attrs.get("accounts", "")))
+
+    def _check_accounts(self, session: _Session, accounts: str) -> None:
+        live = [a for a in accounts.split(",") if a and not is_paper_account(a)]
+        if live and not self.allow_live:
+            session.refused = True
+            self._log_sys("refused", session.conn, session.client_id,
+                          reason=f"live account {', '.join(live)} behind the tap; pass --i-understand-this-is-live")
+
+    # ------------------------------------------------------------------ one connection
+    async def _on_client(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        session = _Session(self._next_conn)
+        self._next_conn += 1
+        self._sessions[session.conn] = session
+        peer = client_w.get_extra_info("peername")
+        self._log_sys("connect", session.conn, peer=f"{peer[0]}:{peer[1]}" if peer else "")
+        try:
+            try:
+                up_r, up_w = await asyncio.wait_for(asyncio.open_connection(*self.upstream), self.connect_timeout_s)
+            except (OSError, asyncio.TimeoutError) as exc:
+                self._log_sys("disconnect", session.conn, reason=f"upstream unreachable: {exc!r}", by="gateway")
+                return
+            to_up = asyncio.ensure_future(self._pump(session, client_r, up_w, "in"))
+            to_client = asyncio.ensure_future(self._pump(session, up_r, client_w, "out"))
+            session.tasks = [to_up, to_client]
+            done, pending = await asyncio.wait(session.tasks, return_when=asyncio.FIRST_COMPLETED)
+            first = next(iter(done))
+            reason = first.result() if not first.cancelled() and first.exception() is None else "tap stopped"
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            by = "client" if first is to_up else "gateway"
+            if reason == "refused":
+                by = "tap"
+            self._log_sys("disconnect", session.conn, session.client_id, reason=reason, by=by)
+            _close(up_w)
+        except asyncio.CancelledError:
+            self._log_sys("disconnect", session.conn, session.client_id, reason="tap stopped", by="tap")
+        finally:
+            _close(client_w)
+            self._sessions.pop(session.conn, None)
+
+    async def _pump(self, session: _Session, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    direction: str) -> str:
+        """Forward until EOF; decode a copy. Returns why it stopped."""
+        decoder: FrameDecoder | None = FrameDecoder(expect_handshake=(direction == "in"))
+        while True:
+            try:
+                data = await reader.read(CHUNK)
+            except (ConnectionError, OSError) as exc:
+                return f"{'client' if direction == 'in' else 'upstream'} reset: {exc!r}"
+            wall = time.time()
+            if not data:
+                return "client closed" if direction == "in" else "upstream closed"
+            if session.refused:
+                return "refused"
+            try:
+                writer.write(data)
+                await writer.drain()
+            except (ConnectionError, OSError) as exc:
+                return f"{'upstream' if direction == 'in' else 'client'} write failed: {exc!r}"
+            if decoder is not None:
+                decoder = self._decode(session, decoder, data, direction, wall)
+            if session.refused:
+                return "refused"
+
+    def _decode(self, session: _Session, decoder: FrameDecoder, data: bytes, direction: str,
+                wall: float) -> FrameDecoder | None:
+        try:
+            for kind, fields in decoder.feed(data):
+                if kind == "hello":
+                    self._on_hello(session, fields[0])
+                elif direction == "out" and not session.handshake_seen:
+                    self._on_server_hello(session, fields)
+                else:
+                    self._log_wire(session, direction, fields, wall)
+        except ProtocolError as exc:
+            self._log_sys("protocol_error", session.conn, session.client_id, direction=direction, error=str(exc))
+            return None  # keep forwarding, stop decoding this direction
+        except Exception as exc:  # a recording bug must never break the session it records
+            self._log_sys("protocol_error", session.conn, session.client_id, direction=direction,
+                          error=f"decoder failure: {exc!r}")
+            return None
+        return decoder
+
+    def _on_hello(self, session: _Session, version_text: str) -> None:
+        try:
+            session.client_min, session.client_max, options = parse_version_range(version_text)
+        except ProtocolError as exc:
+            self._log_sys("protocol_error", session.conn, direction="in", error=str(exc))
+            return
+        self._log_sys("hello", session.conn, client_min=session.client_min, client_max=session.client_max,
+                      options=options)
+
+    def _on_server_hello(self, session: _Session, fields: list[str]) -> None:
+        session.handshake_seen = True
+        try:
+            server_version: int | None = int(fields[0])
+        except (ValueError, IndexError):
+            server_version = None
+        self._log_sys("handshake", session.conn, client_min=session.client_min, client_max=session.client_max,
+                      server_version=server_version, connection_time=fields[1] if len(fields) > 1 else "")
+
+
+def _close(writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(Exception):
+        writer.close()
+
+
+@contextlib.asynccontextmanager
+async def start_tap(upstream_host: str, upstream_port: int, event_log: EventLog, **kwargs: object
+                    ) -> AsyncIterator[Tap]:
+    """Run a tap in the caller's loop for the duration of the block."""
+    tap = Tap(upstream_host, upstream_port, event_log, **kwargs)  # type: ignore[arg-type]
+    await tap.start()
+    try:
+        yield tap
+    finally:
+        await tap.close()
+
+
+async def serve(listen: str, upstream: str, event_log_path: str, allow_live: bool = False,
+                ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
+    """Run a tap until ``stop`` is set (the CLI sets it on SIGINT/SIGTERM)."""
+    listen_host, listen_port = parse_hostport(listen)
+    up_host, up_port = parse_hostport(upstream)
+    check_paper_target(port=up_port, allow_live=allow_live)
+    with EventLog(event_log_path, source="tap") as log:
+        async with start_tap(up_host, up_port, log, listen_host=listen_host, listen_port=listen_port,
+                             allow_live=allow_live) as tap:
+            if ready is not None:
+                ready.set()
+            print(f"tap listening on {tap.host}:{tap.port} -> {up_host}:{up_port}, recording to {event_log_path}",
+                  flush=True)
+            await (stop.wait() if stop is not None else asyncio.Event().wait())
+
+
+__all__ = ["Tap", "start_tap", "serve", "parse_hostport", "LiveAccountRefused"]
