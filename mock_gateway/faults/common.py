@@ -31,9 +31,10 @@ class NamedFault(Fault):
     Without a schedule a per-message fault is active for the whole run."""
 
     __pydantic_config__ = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-    #: set by subclasses whose story needs a schedule (events at times) or an occurrence length
+    #: a scheduled fault needs a schedule; a per-message fault is active only inside occurrences
+    #: that last, so its schedule needs a length
     needs_schedule: ClassVar[bool] = False
-    needs_duration: ClassVar[bool] = False
+    needs_duration: ClassVar[bool] = True
 
     name: str = ""                      # shown in the event log; default: the fault's type
     seed: int | None = None             # default: the scenario seed
@@ -98,6 +99,7 @@ class ScheduledFault(NamedFault):
     """A fault that acts at the start of each occurrence and, if it lasts, undoes it at the end."""
 
     needs_schedule: ClassVar[bool] = True
+    needs_duration: ClassVar[bool] = False
 
     def install(self, ctl: GatewayControl) -> None:
         ctl.env.process(self._run(ctl))
