@@ -1,8 +1,126 @@
-"""CLI commands of this area (see harness/cli.py)."""
+"""CLI commands of this area (see harness/cli.py): ``prelive gates`` and ``prelive sign``."""
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+
 import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from harness.gates.config import GatesConfig, load_config
+from harness.gates.errors import EvidenceError, GatesConfigError
+from harness.gates.model import EXIT_USAGE_OR_EVIDENCE_ERROR, Status
+from harness.gates.run import Verification, run_gates
+
+_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.PENDING: "yellow"}
+_OUTCOME_STYLE = {"GO_LIVE_APPROVED": "bold green", "CONDITIONAL_APPROVAL": "bold yellow", "REJECTED": "bold red"}
+
+
+class SignDecision(str, Enum):
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    CONDITIONAL = "CONDITIONAL"
+
+
+EvidenceOpt = typer.Option(Path("."), "--evidence", "-e", help="Evidence directory.", file_okay=False)
+ConfigOpt = typer.Option(None, "--config", "-c", help="Gates config YAML merged over the packaged defaults.",
+                         dir_okay=False)
+
+
+def _fail(message: str) -> typer.Exit:
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(EXIT_USAGE_OR_EVIDENCE_ERROR)
+
+
+def _config(path: Path | None) -> GatesConfig:
+    try:
+        return load_config(path)
+    except GatesConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def summary_table(v: Verification) -> Table:
+    table = Table(title="prelive gates", show_lines=False)
+    for column in ("Gate", "Stage", "Status", "Critical", "Not passing"):
+        table.add_column(column)
+    for g in v.gates:
+        gaps = "; ".join(f"{c.description} ({c.status.value.lower()})" for c in g.conditions
+                         if c.status is not Status.PASS and not c.derived)
+        table.add_row(g.name, g.title, f"[{_STYLE[g.status]}]{g.status.value}[/]", "yes" if g.critical else "",
+                      gaps)
+    return table
+
+
+def gates(
+    evidence: Path = EvidenceOpt,
+    config: Path | None = ConfigOpt,
+    out: Path | None = typer.Option(None, "--out", "-o", help="Where to write the outputs (default: the evidence "
+                                                               "directory).", file_okay=False),
+    show_config: bool = typer.Option(False, "--show-config", help="Print the merged config as YAML and exit."),
+) -> None:
+    """Evaluate GATE_1..GATE_8 and write PRELIVE_VERIFICATION_LOG.json, GO_LIVE_DECISION.md and .html.
+
+    Exit codes: 0 GO_LIVE_APPROVED, 10 CONDITIONAL_APPROVAL, 20 REJECTED (REMEDIATE_AND_REVALIDATE),
+    21 REJECTED (ROLLBACK_AND_INVESTIGATE), 2 usage, config or evidence error (nothing written).
+    """
+    cfg = _config(config)
+    if show_config:
+        typer.echo(yaml.safe_dump(cfg.model_dump(mode="json", exclude={"sources"}), sort_keys=False))
+        raise typer.Exit(0)
+    try:
+        verification, written = run_gates(evidence, cfg, out)
+    except EvidenceError as exc:
+        raise _fail(f"{exc}\nNothing was written.") from None
+    console = Console()
+    console.print(summary_table(verification))
+    d = verification.decision
+    console.print(f"Decision: [{_OUTCOME_STYLE[d.outcome.value]}]{d.outcome.value}[/] -> {d.action.value} "
+                  f"(exit {d.exit_code})", highlight=False)
+    for reason in d.reasons:
+        console.print(f"  - {reason}", highlight=False, soft_wrap=True)
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)
+    raise typer.Exit(d.exit_code)
+
+
+def sign(
+    role: str = typer.Option(..., "--role", help='Signing role, e.g. "Risk Officer".'),
+    name: str = typer.Option(..., "--name", help="Name of the person signing."),
+    decision: SignDecision = typer.Option(..., "--decision", case_sensitive=False),
+    comment: str = typer.Option("", "--comment"),
+    evidence: Path = EvidenceOpt,
+    config: Path | None = ConfigOpt,
+) -> None:
+    """Append a signature bound to the digest of the evidence as it is now (any later change makes it stale)."""
+    from harness.gates.atomic import write_files_atomically
+    from harness.gates.evidence import load_evidence
+    from harness.gates.signatures import new_signature, role_key, signatures_document
+
+    if not role.strip() or not name.strip():
+        raise _fail("--role and --name must not be empty")
+    cfg = _config(config)
+    try:
+        ev = load_evidence(evidence, cfg)
+    except EvidenceError as exc:
+        raise _fail(f"{exc}\nNothing was signed.") from None
+    signature = new_signature(ev, role=role, name=name.strip(), decision=decision.value, comment=comment,
+                              now=datetime.now(UTC))
+    write_files_atomically({ev.signatures_file.path: signatures_document([*ev.signatures, signature])})
+    console = Console()
+    console.print(f"{signature.decision} signed by {signature.role} ({signature.name}) in {ev.signatures_file.path}",
+                  highlight=False)
+    present = sum(f.present for f in ev.files.values())
+    console.print(f"bound to evidence digest {ev.digest} ({present} files present)", highlight=False)
+    if role_key(role) not in {role_key(r) for r in cfg.gates.go_live.required_signers}:
+        console.print(f"[yellow]note:[/] {signature.role!r} is not a required signer "
+                      f"({', '.join(cfg.gates.go_live.required_signers)}); a REJECTED from it still blocks approval",
+                      highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to app."""
+    app.command("gates")(gates)
+    app.command("sign")(sign)

@@ -1,0 +1,70 @@
+"""Rebuild the example evidence set's generated files (event logs and PAPER_TRADING_LOG.json).
+
+The other files here are hand-written. Run from anywhere: ``python examples/evidence/regenerate.py``.
+Deterministic (seeded), so the committed files and their sha256 do not change on a re-run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+START_WALL = 1767175200.0  # 2025-12-31T10:00:00Z
+TRADES = 120
+ACCOUNT = "DU1234567"
+
+
+def _line(seq: int, sim: float, dir: str, msg: str, attrs: dict, conn: int | None = 1) -> str:
+    event = {"seq": seq, "wall": START_WALL + sim, "sim": sim, "source": "mock", "conn": conn,
+             "client_id": 7 if conn else None, "dir": dir, "msg": msg, "msg_id": None, "fields": [],
+             "attrs": attrs, "fault": None}
+    return json.dumps(event, separators=(",", ":"))
+
+
+def session(seed: int, latency_ms: tuple[float, float], drift_per_trade: float) -> str:
+    rng = random.Random(seed)
+    lines: list[tuple[float, str, str, dict, int | None]] = [
+        (0.0, "sys", "run_start", {"seed": seed, "speed": 1.0, "accounts": [ACCOUNT]}, None),
+        (0.01, "in", "startApi", {"client_id": 7}, 1),
+        (0.2, "in", "reqMktData", {"req_id": 1, "symbol": "AAPL"}, 1),
+        (0.3, "in", "reqPositions", {}, 1),
+        (0.4, "in", "reqAccountSummary", {"req_id": 2}, 1),
+    ]
+    equity = 1_000_000.0
+    duration_s = 3600.0
+    for i in range(TRADES):
+        t = 10.0 + i * (duration_s - 20) / TRADES
+        ack_s = rng.uniform(*latency_ms) / 1000
+        lines.append((t, "in", "placeOrder", {"order_id": 100 + i, "symbol": "AAPL"}, 1))
+        lines.append((t + ack_s, "out", "openOrder", {"order_id": 100 + i}, 1))
+        lines.append((t + ack_s + 0.05, "out", "orderStatus", {"order_id": 100 + i, "status": "Filled"}, 1))
+    lines.append((duration_s - 5, "in", "reqExecutions", {"req_id": 3}, 1))
+    for minute in range(0, int(duration_s) + 1, 60):
+        equity += drift_per_trade * 2 + rng.gauss(0, 900)
+        lines.append((float(minute), "sys", "account_mark", {"account": ACCOUNT, "net_liquidation": round(equity, 2)},
+                      None))
+    lines.append((duration_s, "sys", "run_end", {}, None))
+    lines.sort(key=lambda item: item[0])
+    return "\n".join(_line(seq, sim, d, msg, attrs, conn)
+                     for seq, (sim, d, msg, attrs, conn) in enumerate(lines)) + "\n"
+
+
+def main() -> None:
+    paper = session(seed=42, latency_ms=(40.0, 160.0), drift_per_trade=180.0)
+    backtest = session(seed=42, latency_ms=(0.0, 0.0), drift_per_trade=240.0)
+    (HERE / "session.jsonl").write_text(paper)
+    (HERE / "backtest.jsonl").write_text(backtest)
+    log = {
+        "schema": "prelive/paper-trading-log/v1", "scenario": "example-paper-session", "seed": 42, "speed": 1.0,
+        "latency_clock": "sim", "started_at": "2025-12-31T10:00:00+00:00", "ended_at": "2025-12-31T11:00:00+00:00",
+        "event_log": "session.jsonl", "event_log_sha256": hashlib.sha256(paper.encode()).hexdigest(),
+        "backtest_event_log": "backtest.jsonl", "trades": [], "errors": [], "disconnects": [],
+        "metrics": {"fill_rate_pct": 99.2, "trade_count": TRADES, "pacing_violations": 0},
+    }
+    (HERE / "PAPER_TRADING_LOG.json").write_text(json.dumps(log, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The go-live decision report: one document model, rendered as Markdown and as HTML with plots."""

@@ -1,0 +1,146 @@
+"""What the go-live decision report says: the go-live template, filled in from one Verification."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness import __version__
+from harness.gates.compare import fmt
+from harness.gates.model import Condition, GateResult, Status
+from harness.gates.signatures import latest_current
+
+from .document import Block, Bullets, Checklist, Code, Document, Paragraph, Section, Table
+from .timeline import build_timeline
+
+if TYPE_CHECKING:
+    from harness.gates.run import Verification
+
+
+def _observed(c: Condition) -> str:
+    return "n/a" if c.observed is None else f"{fmt(c.observed)}{(' ' + c.unit) if c.unit else ''}"
+
+
+def _threshold(c: Condition) -> str:
+    return f"{c.op} {fmt(c.threshold)}{(' ' + c.unit) if c.unit else ''}"
+
+
+def summary_section(v: Verification) -> Section:
+    d = v.decision
+    blocks: list[Block] = [
+        Table(("", ""), (
+            ("Decision", d.outcome.value), ("Action", d.action.value), ("Exit code", str(d.exit_code)),
+            ("Evaluated at", v.evaluated_at.isoformat(timespec="seconds")),
+            ("Evidence", str(v.evidence.root)), ("Evidence digest", v.evidence.digest),
+            ("Config", " + ".join(v.config.sources)), ("prelive", __version__))),
+        Paragraph("Why:"),
+        Bullets(d.reasons),
+    ]
+    return Section("Decision", tuple(blocks))
+
+
+def gate_status_section(v: Verification) -> Section:
+    rows = []
+    for g in v.gates:
+        passed = sum(c.status is Status.PASS for c in g.conditions)
+        rows.append((g.name, g.title, g.status.value, "critical" if g.critical else "standard",
+                     f"{passed}/{len(g.conditions)} conditions pass"))
+    return Section("Gate status", (Table(("Gate", "Stage", "Status", "Severity", "Conditions"), tuple(rows)),))
+
+
+def gate_detail_section(g: GateResult, v: Verification) -> Section:
+    rows = tuple((c.description, _observed(c), _threshold(c), c.status.value,
+                  v.evidence.label(c.evidence) or "-", c.note) for c in g.conditions)
+    blocks: list[Block] = [Table(("Condition", "Observed", "Threshold", "Result", "Evidence", "Note"), rows)]
+    facts = [f"{k.replace('_', ' ')}: {fmt(val)}" for k, val in g.details.items()
+             if isinstance(val, (int, float, str)) and not isinstance(val, bool)]
+    if facts:
+        blocks.append(Bullets(tuple(facts)))
+    return Section(f"{g.name}: {g.title} ({g.status.value})", tuple(blocks), level=3)
+
+
+def formal_evaluation_section(v: Verification) -> Section:
+    lines = []
+    for g in v.gates:
+        terms = []
+        for c in g.conditions:
+            if c.observed is None:
+                terms.append(f"({c.id} = ? {c.op} {fmt(c.threshold)})")
+            else:
+                terms.append(f"({c.id} = {fmt(c.observed)} {c.op} {fmt(c.threshold)})")
+        lines.append(f"{g.name} = " + "\n         AND ".join(terms) + f"\n       = {g.status.value}")
+    rule = v.config.decision
+    passing = sum(g.status is Status.PASS for g in v.gates if g.number < 8)
+    critical_fail = [g.name for g in v.gates if g.critical and g.own_status is Status.FAIL]
+    lines.append(
+        "DECISION = GATE_8 == PASS                              ? GO_LIVE_APPROVED\n"
+        f"         : any critical gate FAIL ({', '.join(critical_fail) or 'none'})"
+        "   ? REJECTED (ROLLBACK_AND_INVESTIGATE)\n"
+        f"         : passing(GATE_1..7) = {passing} >= {rule.min_passing_gates} AND gaps minor"
+        f" (margin {rule.minor_margin_pct:g} %) ? CONDITIONAL_APPROVAL (COMPLETE_REQUIREMENTS_THEN_DEPLOY)\n"
+        "         : REJECTED (REMEDIATE_AND_REVALIDATE)\n"
+        f"         = {v.decision.outcome.value} ({v.decision.action.value})")
+    return Section("Formal evaluation", (
+        Paragraph("Each gate is the AND of its conditions; a condition without evidence is ?, which makes "
+                  "the gate PENDING, never PASS."),
+        Code("\n\n".join(lines))))
+
+
+def anomalies_section(v: Verification) -> Section:
+    if not v.anomalies:
+        return Section("Anomalies and risks", (Paragraph("None found."),))
+    rows = tuple((a.severity, a.gate or "-", a.text) for a in v.anomalies)
+    return Section("Anomalies and risks", (Table(("Severity", "Gate", "Finding"), rows),))
+
+
+def checklist_section(v: Verification) -> Section:
+    items = []
+    for g in v.gates:
+        for c in g.conditions:
+            observed = "" if c.observed is None else f" (observed {_observed(c)})"
+            pending = " (PENDING: evidence missing)" if c.status is Status.PENDING else ""
+            items.append((c.status is Status.PASS, f"{g.name} {c.description}{observed}{pending}"))
+    return Section("Requirements checklist", (Checklist(tuple(items)),))
+
+
+def signatures_section(v: Verification) -> Section:
+    required = v.config.gates.go_live.required_signers
+    rows = tuple((s.signature.role, s.signature.name, s.signature.decision,
+                  s.signature.signed_at.isoformat(timespec="seconds"),
+                  "CURRENT" if s.current else f"STALE: {s.stale_reason}", s.signature.comment)
+                 for s in v.signatures)
+    blocks: list[Block] = []
+    if rows:
+        blocks.append(Table(("Role", "Name", "Decision", "Signed at", "Status", "Comment"), rows))
+    else:
+        blocks.append(Paragraph("No signatures yet."))
+    missing = [r for r in required if latest_current(v.signatures, r) is None]
+    blocks.append(Paragraph(
+        f"Required: {', '.join(required)}. "
+        + (f"Still to sign on the current evidence: {', '.join(missing)}. " if missing else "All required roles signed. ")
+        + f"Sign with: prelive sign --role ROLE --name NAME --decision APPROVED --evidence {v.evidence.root}"))
+    return Section("Signatures", tuple(blocks))
+
+
+def timeline_section(v: Verification) -> Section:
+    rows = tuple((e.at.isoformat(timespec="seconds"), e.event, e.source) for e in build_timeline(v))
+    return Section("Timeline", (Table(("Time (UTC)", "Event", "Source"), rows),))
+
+
+def evidence_section(v: Verification) -> Section:
+    rows = tuple((f.label, f.sha256[:16] if f.sha256 else "absent",
+                  f.modified_at.isoformat(timespec="seconds") if f.modified_at else "-")
+                 for f in v.evidence.files.values())
+    return Section("Evidence files", (
+        Paragraph(f"Digest over these files (signatures bind to it): {v.evidence.digest}. "
+                  "Full sha256 values are in PRELIVE_VERIFICATION_LOG.json."),
+        Table(("File", "sha256 (first 16)", "Modified (UTC)"), rows)))
+
+
+def build_document(v: Verification, extra_after_metrics: tuple[Section, ...] = ()) -> Document:
+    """The go-live template: status, per-stage metrics, formal evaluation, risks, checklist, signatures, timeline."""
+    metrics = Section("Detailed metrics per stage", ())
+    return Document(
+        f"Go-live decision: {v.decision.outcome.value}",
+        (summary_section(v), gate_status_section(v), metrics,
+         *(gate_detail_section(g, v) for g in v.gates), *extra_after_metrics,
+         formal_evaluation_section(v), anomalies_section(v), checklist_section(v), signatures_section(v),
+         timeline_section(v), evidence_section(v)))
