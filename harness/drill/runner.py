@@ -75,7 +75,7 @@ def _returned_data(events: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[s
 def run_playbook(playbook: str, inventory: str | os.PathLike[str], private_data_dir: Path,
                  extravars: Mapping[str, Any] | None = None, timeout_s: int | None = 600,
                  tags: str | None = None, verbosity: int = 0,
-                 project_dir: Path = PLAYBOOKS_DIR) -> PlaybookRun:
+                 project_dir: Path = PLAYBOOKS_DIR, keep_artifacts: int = KEEP_ARTIFACTS) -> PlaybookRun:
     """Run ``<project_dir>/<playbook>`` against an inventory and return timings, stats and results."""
     import ansible_runner  # 70 ms; only the commands that run playbooks pay for it
 
@@ -95,7 +95,7 @@ def run_playbook(playbook: str, inventory: str | os.PathLike[str], private_data_
         runner = ansible_runner.run(
             private_data_dir=str(private_data_dir), project_dir=str(project_dir), playbook=playbook,
             inventory=str(inventory_path(inventory)), extravars=dict(extravars or {}), envvars=envvars,
-            quiet=True, rotate_artifacts=KEEP_ARTIFACTS, timeout=timeout_s, tags=tags,
+            quiet=True, rotate_artifacts=keep_artifacts, timeout=timeout_s, tags=tags,
             verbosity=verbosity or None, suppress_env_files=True)
     except Exception as exc:  # ansible-runner raises plain exceptions for config errors
         raise PlaybookError(f"ansible-runner could not start {playbook}: {exc}") from exc
