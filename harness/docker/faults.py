@@ -159,17 +159,17 @@ def plan(faults: Iterable[ContainerFault], wall_per_scenario_s: float = 1.0) -> 
 class FaultScheduler(threading.Thread):
     """Runs planned steps on wall time in a daemon thread; :meth:`stop` skips what is left."""
 
-    def __init__(self, faults: ContainerFaults, steps: list[ScheduledStep]) -> None:
+    def __init__(self, faults: ContainerFaults, steps: list[ScheduledStep], started_at: float | None = None) -> None:
+        """``started_at``: the ``time.monotonic()`` the steps count from (default: when the thread starts)."""
         super().__init__(name="prelive-container-faults", daemon=True)
         self.faults = faults
         self.steps = steps
         self.done: list[ScheduledStep] = []
         self.errors: list[tuple[ScheduledStep, str]] = []
         self._cancel = threading.Event()
-        self.started_at: float | None = None
+        self.started_at = started_at if started_at is not None else time.monotonic()
 
     def run(self) -> None:
-        self.started_at = time.monotonic()
         for step in self.steps:
             if self._cancel.wait(max(0.0, self.started_at + step.at_wall_s - time.monotonic())):
                 return

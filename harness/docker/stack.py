@@ -1,0 +1,419 @@
+"""Compose stacks by project name, and a scenario run in the mock stack (container mode).
+
+``run_scenario_in_containers`` is what ``prelive run --mode container`` calls: image built or
+reused, a fresh Compose project per run (``prelive-<run id>``, label ``prelive.run=<run id>``),
+the scenario's ``container_faults`` on schedule, the event log and container logs collected,
+and the stack brought down whatever happens, Ctrl-C and SIGTERM included.
+
+Times: a scenario's ``duration_s`` and its container faults' ``at_s`` / ``duration_s`` are sim
+seconds like every other fault; on the wall clock they are divided by the scenario's ``speed``
+and counted from the moment the gateway container started.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import secrets
+import shlex
+import signal
+import subprocess
+import tarfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from mock_gateway.eventlog import EventLog
+
+from . import MANAGED_LABEL, RUN_LABEL
+from .cleanup import clean, leftovers
+from .collect import write_merged
+from .engine import REPO_ROOT, compose_command, ensure_engine
+from .faults import ContainerFault, ContainerFaults, FaultScheduler, plan
+from .images import PRELIVE_IMAGE, build_image, require_image
+
+if TYPE_CHECKING:
+    import docker
+    from docker.models.containers import Container
+
+COMPOSE_DIR = REPO_ROOT / "compose"
+MOCK_STACK = COMPOSE_DIR / "mock-stack.yml"
+PAPER_STACK = COMPOSE_DIR / "paper-stack.yml"
+GATEWAY_SERVICE, HANDLER_SERVICE, NETWORK_KEY = "ib-gateway", "handler", "ib"
+#: Where the gateway listens inside the stack in both stacks (the real image's socat paper relay).
+STACK_API_PORT = 4004
+DEFAULT_HANDLER_COMMAND = ["python", "-m", "harness.client"]
+
+
+class StackError(RuntimeError):
+    """A Compose command failed; the message carries its stderr."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """SIGTERM (or SIGINT) arrived during a container run; the stack was brought down."""
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+
+
+@dataclass
+class Stack:
+    """One Compose project: files, variables, and the containers it runs (found by label)."""
+
+    client: docker.DockerClient
+    project: str
+    run_id: str
+    files: list[Path]
+    env: dict[str, str] = field(default_factory=dict)
+
+    def compose(self, *args: str, timeout_s: float | None = 300) -> subprocess.CompletedProcess[str]:
+        argv = [*compose_command(), "-p", self.project, *[a for f in self.files for a in ("-f", str(f))], *args]
+        env = {**os.environ, **self.env, "PRELIVE_RUN": self.run_id}
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=timeout_s, cwd=COMPOSE_DIR)
+        if proc.returncode != 0:
+            raise StackError(f"docker compose {' '.join(args)} failed (exit {proc.returncode}): "
+                             f"{proc.stderr.strip()[-3000:]}")
+        return proc
+
+    def up(self, *services: str, wait: bool = True, timeout_s: float = 120) -> None:
+        wait_args = ["--wait", "--wait-timeout", str(int(timeout_s))] if wait else []
+        self.compose("up", "-d", "--no-build", "--pull", "never", *wait_args, *services, timeout_s=timeout_s + 30)
+
+    def down(self, timeout_s: int = 2) -> None:
+        self.compose("down", "-v", "--remove-orphans", "-t", str(timeout_s), timeout_s=120)
+
+    def container(self, service: str) -> Container:
+        found = self.client.containers.list(all=True, filters={"label": [
+            f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]})
+        if not found:
+            raise StackError(f"service {service} of stack {self.project} has no container")
+        return found[0]
+
+    def network(self, key: str = NETWORK_KEY) -> Any:
+        found = self.client.networks.list(filters={"label": [
+            f"com.docker.compose.project={self.project}", f"com.docker.compose.network={key}"]})
+        if not found:
+            raise StackError(f"network {key} of stack {self.project} not found")
+        return found[0]
+
+    def published_port(self, service: str = GATEWAY_SERVICE, port: int = STACK_API_PORT) -> tuple[str, int]:
+        c = self.container(service)
+        c.reload()
+        binding = (c.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
+        if not binding:
+            raise StackError(f"{service}: container port {port} is not published")
+        return binding[0]["HostIp"] or "127.0.0.1", int(binding[0]["HostPort"])
+
+
+@dataclass
+class ContainerRunResult:
+    """What the harness turns into metrics and artifacts; also written to ``container_run.json``."""
+
+    run_id: str
+    project: str
+    scenario: str
+    out_dir: Path
+    event_log: Path                  # the stitched session log the metrics read
+    gateway_event_log: Path | None   # raw, as the gateway container(s) wrote it
+    docker_event_log: Path           # container_fault events only
+    logs_dir: Path                   # <service>.log per container
+    data_dir: Path                   # everything the stack wrote to its /data volume
+    image: str
+    handler_image: str
+    handler_exit_code: int | None = None
+    gateway_host_port: int | None = None
+    faults_executed: list[dict[str, Any]] = field(default_factory=list)
+    faults_failed: list[dict[str, Any]] = field(default_factory=list)
+    faults_skipped: list[dict[str, Any]] = field(default_factory=list)
+    synthetic_disconnects: int = 0
+    gateway_lifetimes: int = 0
+    leftovers: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    error: str | None = None
+    started_at: str = ""
+    ended_at: str = ""
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
+
+
+def run_scenario_in_containers(scenario: Any, out_dir: str | os.PathLike[str], handler: str | None = None, *,
+                               handler_command: str | Sequence[str] | None = None, image: str | None = None,
+                               build: bool = True, run_id: str | None = None, up_timeout_s: float = 120,
+                               install_engine: bool = False) -> ContainerRunResult:
+    """Run one scenario in a fresh mock stack; the stack is always brought down.
+
+    ``scenario``: a path to a scenario file or a loaded Scenario (harness.scenario).
+    ``handler``: the handler image (default: the prelive image running ``python -m harness.client``);
+    ``handler_command`` overrides the command (else the scenario's ``handler.command``).
+    Raises StackError / DockerUnavailable / ImageBuildError on failure, RunInterrupted on SIGTERM or
+    Ctrl-C, after the clean-up.
+    """
+    timings: dict[str, float] = {}
+    t_start = time.monotonic()
+    scenario_obj, scenario_path = _load(scenario)
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    run_id = run_id or new_run_id()
+    client = ensure_engine(install=install_engine)
+
+    image = image or PRELIVE_IMAGE
+    if build:
+        built = build_image(client, image)
+        timings["image_s"] = round(built.seconds, 3)
+    else:
+        require_image(client, image)
+    handler_image = handler or image
+    if handler_image != image:
+        require_image(client, handler_image)
+
+    speed = float(getattr(scenario_obj, "speed", 1.0) or 1.0)
+    duration_wall_s = float(getattr(scenario_obj, "duration_s", 60.0)) / speed
+    faults = [ContainerFault.coerce(f) for f in (getattr(scenario_obj, "container_faults", None) or [])]
+    steps = plan(faults, wall_per_scenario_s=1.0 / speed)
+
+    override = _override_file(out, run_id, scenario_obj, scenario_path, handler_image, handler_command)
+    stack = Stack(client, f"prelive-{run_id}", run_id, [MOCK_STACK, override], env={
+        "PRELIVE_IMAGE": image, "PRELIVE_HANDLER_IMAGE": handler_image,
+        "PRELIVE_GATEWAY_PUBLISH": "127.0.0.1:",     # a free host port per run: runs may overlap
+        "PRELIVE_IB_HOST": "ib-gateway", "PRELIVE_SCENARIO": ""})
+    docker_log_path = out / "docker-events.jsonl"
+    docker_log_path.unlink(missing_ok=True)
+    result = ContainerRunResult(
+        run_id=run_id, project=stack.project, scenario=str(getattr(scenario_obj, "name", scenario_path.stem)),
+        out_dir=out, event_log=out / "events.jsonl", gateway_event_log=None, docker_event_log=docker_log_path,
+        logs_dir=out / "logs", data_dir=out / "data", image=image, handler_image=handler_image,
+        started_at=_now_iso())
+    docker_log = EventLog(docker_log_path, source="docker")
+    scheduler: FaultScheduler | None = None
+    fault_layer: ContainerFaults | None = None
+    try:
+        with _signals_raise():
+            t = time.monotonic()
+            stack.up(GATEWAY_SERVICE, timeout_s=up_timeout_s)
+            gateway = stack.container(GATEWAY_SERVICE)
+            stack.up(HANDLER_SERVICE, wait=False, timeout_s=up_timeout_s)
+            timings["up_s"] = round(time.monotonic() - t, 3)
+            result.gateway_host_port = stack.published_port()[1]
+            handler_c = stack.container(HANDLER_SERVICE)
+            fault_layer = ContainerFaults(gateway=gateway, network=stack.network(), event_log=docker_log,
+                                          handler=handler_c)
+            # the run's clock starts when the gateway process started, not when `up` returned
+            elapsed = max(0.0, time.time() - _started_wall(gateway))
+            scheduler = FaultScheduler(fault_layer, steps, started_at=time.monotonic() - elapsed)
+            scheduler.start()
+            t = time.monotonic()
+            _sleep_until(scheduler.started_at + duration_wall_s)  # type: ignore[operator]
+            timings["run_s"] = round(time.monotonic() - t, 3)
+    except KeyboardInterrupt as exc:
+        result.interrupted = True
+        result.error = "interrupted" if not isinstance(exc, RunInterrupted) else str(exc)
+        raise RunInterrupted(f"container run {run_id} interrupted; stack {stack.project} brought down") from exc
+    except BaseException as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        with _signals_ignored():
+            _teardown(stack, scheduler, fault_layer, result, docker_log, scenario_obj, speed, timings)
+            result.ended_at = _now_iso()
+            timings["total_s"] = round(time.monotonic() - t_start, 3)
+            result.timings_s = timings
+            (out / "container_run.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    return result
+
+
+# ---------------------------------------------------------------------------------------- teardown
+def _teardown(stack: Stack, scheduler: FaultScheduler | None, fault_layer: ContainerFaults | None,
+              result: ContainerRunResult, docker_log: EventLog, scenario: Any, speed: float,
+              timings: dict[str, float]) -> None:
+    """Stop the faults, stop handler then gateway cleanly, collect, merge, bring the stack down."""
+    t = time.monotonic()
+    if scheduler is not None:
+        scheduler.stop()
+        result.faults_executed = [_step_dict(s) for s in scheduler.done]
+        result.faults_failed = [{**_step_dict(s), "error": err} for s, err in scheduler.errors]
+        result.faults_skipped = [_step_dict(s) for s in scheduler.pending]
+    with contextlib.suppress(Exception):
+        if fault_layer is not None:
+            _restore(fault_layer)
+    grace = int(float(getattr(getattr(scenario, "handler", None), "grace_period_s", 5.0) or 5.0))
+    containers: dict[str, Container] = {}
+    for service in (HANDLER_SERVICE, GATEWAY_SERVICE):
+        with contextlib.suppress(Exception):
+            containers[service] = stack.container(service)
+            containers[service].stop(timeout=grace if service == HANDLER_SERVICE else 5)
+    end_wall = time.time()
+    docker_log.close()
+    with contextlib.suppress(Exception):
+        handler_c = containers.get(HANDLER_SERVICE)
+        if handler_c is not None:
+            handler_c.reload()
+            result.handler_exit_code = handler_c.attrs["State"]["ExitCode"]
+    try:
+        _collect(containers, result)
+        raw = result.data_dir / "events.jsonl"
+        result.gateway_event_log = raw if raw.is_file() else None
+        summary = write_merged(result.gateway_event_log, result.docker_event_log, result.event_log, speed=speed,
+                               end_wall=end_wall)
+        result.synthetic_disconnects = summary.synthetic_disconnects
+        result.gateway_lifetimes = summary.lifetimes
+    except Exception as exc:  # keep going: the stack must come down
+        result.error = (result.error + "; " if result.error else "") + f"collect failed: {type(exc).__name__}: {exc}"
+    timings["collect_s"] = round(time.monotonic() - t, 3)
+    t = time.monotonic()
+    try:
+        stack.down()
+    except Exception as exc:
+        result.error = (result.error + "; " if result.error else "") + f"compose down failed: {exc}"
+    removed = clean(stack.client, stack.run_id)  # anything compose did not know about (e.g. a failed up)
+    remaining = leftovers(stack.client, stack.run_id)
+    result.leftovers = remaining.containers + remaining.networks + remaining.volumes + removed.errors
+    timings["down_s"] = round(time.monotonic() - t, 3)
+
+
+def _restore(faults: ContainerFaults) -> None:
+    """Leave the gateway running and attached so it can shut down cleanly and be collected from."""
+    gw = faults.gateway
+    gw.reload()
+    if gw.status == "paused":
+        faults.apply("unpause_gateway", teardown=True)
+    networks = gw.attrs["NetworkSettings"]["Networks"] or {}
+    if faults.network.name not in networks and gw.status == "running":
+        faults.apply("reconnect_gateway", teardown=True)
+
+
+def _collect(containers: dict[str, Container], result: ContainerRunResult) -> None:
+    """Container logs, and the /data volume (event log, artifacts) out of the stack."""
+    result.logs_dir.mkdir(parents=True, exist_ok=True)
+    for service, c in containers.items():
+        with contextlib.suppress(Exception):
+            (result.logs_dir / f"{service}.log").write_bytes(c.logs(stdout=True, stderr=True, timestamps=True))
+    source = containers.get(GATEWAY_SERVICE) or containers.get(HANDLER_SERVICE)
+    if source is None:
+        return
+    stream, _stat = source.get_archive("/data/.")
+    buf = io.BytesIO(b"".join(stream))
+    result.data_dir.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=buf) as tar:
+        tar.extractall(result.data_dir, filter="data")
+
+
+# ---------------------------------------------------------------------------------------- pieces
+def _load(scenario: Any) -> tuple[Any, Path]:
+    """(scenario object, its file): a path is loaded with harness.scenario; an object must know its file."""
+    if isinstance(scenario, (str, os.PathLike)):
+        path = Path(scenario).resolve()
+        if not path.is_file():
+            raise FileNotFoundError(f"scenario file {path} does not exist")
+        from harness.scenario import load_scenario
+
+        return load_scenario(path), path
+    for attr in ("path", "source_path", "source", "file"):
+        value = getattr(scenario, attr, None)
+        if isinstance(value, (str, os.PathLike)) and Path(value).is_file():
+            return scenario, Path(value).resolve()
+    raise StackError("container mode needs the scenario's file (the gateway container loads it): "
+                     "pass the path, or a Scenario that records where it was loaded from")
+
+
+def _handler_argv(scenario: Any, handler_command: str | Sequence[str] | None) -> list[str]:
+    command = handler_command if handler_command is not None else getattr(getattr(scenario, "handler", None),
+                                                                          "command", None)
+    if command:
+        return shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
+    entry = getattr(getattr(scenario, "handler", None), "entry_point", None)
+    if entry:
+        module, _, func = str(entry).partition(":")
+        return ["python", "-c", f"import {module} as m; m.{func}()" if func else f"import runpy; runpy.run_module({module!r}, run_name='__main__')"]
+    return list(DEFAULT_HANDLER_COMMAND)
+
+
+def _override_file(out: Path, run_id: str, scenario: Any, scenario_path: Path, handler_image: str,
+                   handler_command: str | Sequence[str] | None) -> Path:
+    """The per-run Compose file laid over mock-stack.yml: scenario, handler, labels."""
+    handler_cfg = getattr(scenario, "handler", None)
+    accounts = getattr(scenario, "accounts", None) or []
+    account = getattr(accounts[0], "account_id", None) if accounts else None
+    env = {"IB_HOST": "ib-gateway", "IB_PORT": str(STACK_API_PORT),
+           "IB_CLIENT_ID": str(getattr(handler_cfg, "client_id", 1) or 1),
+           "IB_ACCOUNT": account or "DU1234567", "PRELIVE_KILL_FILE": "/data/KILL", "PRELIVE_RUN": run_id}
+    env.update({str(k): str(v) for k, v in (getattr(handler_cfg, "env", None) or {}).items()})
+    labels = {MANAGED_LABEL: "true", RUN_LABEL: run_id}
+    doc = {"services": {
+        GATEWAY_SERVICE: {
+            "command": ["prelive", "gateway", "--host", "0.0.0.0", "--port", str(STACK_API_PORT),
+                        "--scenario", f"/scenario/{scenario_path.name}", "--event-log", "/data/events.jsonl"],
+            "volumes": [f"{scenario_path.parent}:/scenario:ro"],
+            "labels": labels,
+        },
+        HANDLER_SERVICE: {"image": handler_image, "command": _handler_argv(scenario, handler_command),
+                          "environment": env, "labels": labels},
+    }}
+    path = out / "compose.run.yml"
+    path.write_text("# generated by prelive for run " + run_id + "\n" + yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _started_wall(container: Container) -> float:
+    container.reload()
+    text = container.attrs["State"]["StartedAt"]          # RFC 3339 with nanoseconds
+    head, _, frac = text.rstrip("Z").partition(".")
+    base = datetime.strptime(head, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    return base + (float("0." + frac.rstrip("Z")[:9]) if frac else 0.0)
+
+
+def _sleep_until(deadline_monotonic: float) -> None:
+    while True:
+        left = deadline_monotonic - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(left, 0.5))
+
+
+def _step_dict(step: Any) -> dict[str, Any]:
+    return {"action": step.action, "at_wall_s": round(step.at_wall_s, 3), **step.attrs}
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[None]:
+    """SIGTERM raises RunInterrupted in the main thread (SIGINT already raises KeyboardInterrupt)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum: int, _frame: Any) -> None:
+        raise RunInterrupted(f"received signal {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    """Clean-up must finish: a second Ctrl-C or SIGTERM waits until the stack is down."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {s: signal.signal(s, lambda signum, _f: pending.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
