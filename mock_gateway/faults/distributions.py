@@ -95,8 +95,9 @@ class LogNormal:
 
 
 def read_samples_ms(path: Path) -> np.ndarray:
-    """Millisecond samples from a CSV: the first column of numbers; a header line is allowed."""
+    """Millisecond samples from a CSV: the first column; ``#`` comments and one header line are allowed."""
     values: list[float] = []
+    header_allowed = True
     with open(path, newline="") as fh:
         for lineno, row in enumerate(csv.reader(fh), start=1):
             if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
@@ -104,12 +105,14 @@ def read_samples_ms(path: Path) -> np.ndarray:
             try:
                 v = float(row[0])
             except ValueError:
-                if lineno == 1 and not values:
-                    continue  # header
+                if header_allowed:
+                    header_allowed = False
+                    continue
                 raise ValueError(f"{path}:{lineno}: {row[0]!r} is not a number of milliseconds") from None
             if not math.isfinite(v) or v < 0:
                 raise ValueError(f"{path}:{lineno}: latency must be a finite number >= 0, got {row[0]}")
             values.append(v)
+            header_allowed = False
     if not values:
         raise ValueError(f"{path}: no latency samples")
     return np.asarray(values, dtype=float)

@@ -1,0 +1,379 @@
+"""Scenario files: a pydantic model of one run, a YAML loader that refuses broken files up front.
+
+A scenario fixes the seed, the clock speed and length, the market, the accounts, the handler
+under test, the faults (``mock_gateway.faults.registry``), container faults for container
+mode, and what the handler must survive. :func:`load_scenario` either returns a valid
+:class:`Scenario` or raises :class:`ScenarioError` naming the file, the field path, what is
+wrong and the line, before anything starts.
+"""
+from __future__ import annotations
+
+import csv
+import difflib
+import os
+import re
+import sys
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from mock_gateway.config import AccountConfig, GatewayConfig, MarketConfig
+from mock_gateway.faults.common import NamedFault
+from mock_gateway.faults.connection import DailyRestart
+from mock_gateway.faults.defaults import build_fault_stack
+from mock_gateway.faults.registry import FAULT_TYPES, FaultSpec
+from mock_gateway.sim.clock import DEFAULT_START
+
+from .yaml_marks import YamlProblem, locate, parse
+
+#: Shipped scenario files (``prelive scenarios``); PRELIVE_SCENARIOS_DIR points elsewhere.
+SCENARIOS_DIR = Path(os.environ.get("PRELIVE_SCENARIOS_DIR", Path(__file__).resolve().parents[1] / "scenarios"))
+
+REFERENCE_HANDLER = ["python", "-m", "harness.client"]
+REPLAY_COLUMNS = ("symbol", "time", "open", "high", "low", "close", "volume")
+
+Loc = tuple[str | int, ...]
+
+
+# ---------------------------------------------------------------- errors
+@dataclass(frozen=True)
+class Problem:
+    field: str | None      # e.g. "faults[2].schedule.every_s"; None for the file as a whole
+    message: str
+    line: int | None       # 1-based, where the YAML parser knows it
+
+    def render(self, file: str) -> str:
+        where = f"{file}:{self.line}" if self.line else file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot run: every problem found, the first one in the attributes."""
+
+    def __init__(self, file: str | os.PathLike[str], problems: list[Problem]) -> None:
+        self.file = str(file)
+        self.problems = problems
+        first = problems[0]
+        self.field, self.message, self.line = first.field, first.message, first.line
+        super().__init__("\n".join(p.render(self.file) for p in problems))
+
+
+# ---------------------------------------------------------------- model
+Strict = ConfigDict(extra="forbid")
+PositiveFloat = Annotated[float, Field(gt=0)]
+NonNegativeFloat = Annotated[float, Field(ge=0)]
+
+
+def _base_dir(info: ValidationInfo) -> Path | None:
+    base = (info.context or {}).get("base_dir")
+    return Path(base) if base is not None else None
+
+
+def _replay_file(value: Path, info: ValidationInfo) -> Path:
+    base = _base_dir(info)
+    path = value if value.is_absolute() or base is None else base / value
+    if not path.is_file():
+        raise ValueError(f"replay file not found: {path}")
+    with open(path, newline="") as fh:
+        header = [h.strip().lower() for h in next(csv.reader(fh), [])]
+    missing = [c for c in REPLAY_COLUMNS if c not in header]
+    if missing:
+        raise ValueError(f"{path}: header lacks column(s) {', '.join(missing)} "
+                         f"(needs {','.join(REPLAY_COLUMNS)})")
+    return path
+
+
+class MarketSpec(BaseModel):
+    """GBM per symbol on a fixed grid, or bars replayed from a CSV."""
+
+    model_config = Strict
+    symbols: list[Annotated[str, Field(min_length=1)]] | None = None
+    drift_annual: float = 0.0
+    volatility_annual: NonNegativeFloat = 0.25
+    tick_interval_s: PositiveFloat = 0.25
+    spread_ticks: Annotated[int, Field(ge=1)] = 1
+    replay_csv: Annotated[Path, AfterValidator(_replay_file)] | None = None
+    initial_prices: dict[str, PositiveFloat] = Field(default_factory=dict)
+
+
+class AccountSpec(BaseModel):
+    model_config = Strict
+    id: Annotated[str, Field(pattern=r"^DU\w+$")] = "DU1234567"  # the mock simulates paper accounts
+    cash: NonNegativeFloat = 1_000_000.0
+    base_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+
+
+class HandlerSpec(BaseModel):
+    """The process under test (contracts §3); neither command nor entry_point: the reference handler."""
+
+    model_config = Strict
+    command: str | list[str] | None = None
+    entry_point: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] | None = None
+    client_id: Annotated[int, Field(ge=0)] = 1
+    env: dict[str, str] = Field(default_factory=dict)
+    grace_period_s: NonNegativeFloat = 10.0
+
+    @model_validator(mode="after")
+    def _one_way_to_start(self) -> HandlerSpec:
+        if self.command is not None and self.entry_point is not None:
+            raise ValueError("give command or entry_point, not both")
+        if self.command is None and self.entry_point is None:
+            self.command = list(REFERENCE_HANDLER)
+        if self.command is not None and not (self.command if isinstance(self.command, list)
+                                             else self.command.strip()):
+            raise ValueError("command is empty")
+        return self
+
+    def argv(self) -> list[str] | None:
+        """The command as an argument list; a leading ``python`` is this interpreter."""
+        if self.command is None:
+            return None
+        argv = self.command.split() if isinstance(self.command, str) else list(self.command)
+        if argv and argv[0] in ("python", "python3"):
+            argv[0] = sys.executable
+        return argv
+
+
+ContainerAction = Literal["kill_gateway", "restart_gateway", "pause_gateway", "unpause_gateway",
+                          "disconnect_gateway", "reconnect_gateway", "restart_handler"]
+
+
+class ContainerFaultSpec(BaseModel):
+    model_config = Strict
+    action: ContainerAction
+    at_s: NonNegativeFloat
+    duration_s: PositiveFloat | None = None
+
+
+class MetricBound(BaseModel):
+    model_config = Strict
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _a_bound(self) -> MetricBound:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+
+def known_metric(name: str) -> bool:
+    """Metric names the harness computes (contracts §4, plus per-code pacing counts)."""
+    from harness.metrics.report import METRIC_UNITS
+
+    extras = {"duplicate_orders", "unrecovered_disconnects", "orders_placed", "pnl_final"}
+    return name in METRIC_UNITS or name in extras or re.fullmatch(r"pacing_violations_\d+", name) is not None
+
+
+def _metric_name(name: str) -> str:
+    if not known_metric(name):
+        from harness.metrics.report import METRIC_UNITS
+
+        close = difflib.get_close_matches(name, list(METRIC_UNITS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(METRIC_UNITS)})"
+        raise ValueError(f"unknown metric {name!r}{hint}")
+    return name
+
+
+class ExpectSpec(BaseModel):
+    """What the handler must survive (error codes or event names) and which metrics must hold."""
+
+    model_config = Strict
+    survive: list[Annotated[int, Field(ge=0, le=99999)] | Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = \
+        Field(default_factory=list)
+    metrics: dict[Annotated[str, AfterValidator(_metric_name)], MetricBound] = Field(default_factory=dict)
+
+
+class Scenario(BaseModel):
+    """One run: world, clock, handler, faults and expectations. Times are sim seconds."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w.-]*$")]
+    description: Annotated[str, Field(min_length=1)]
+    seed: int = 42
+    speed: PositiveFloat = 1.0
+    duration_s: PositiveFloat
+    start: datetime | None = None
+    market: MarketSpec = Field(default_factory=MarketSpec)
+    accounts: Annotated[list[AccountSpec], Field(min_length=1)] = Field(default_factory=lambda: [AccountSpec()])
+    market_data_lines: Annotated[int, Field(ge=1)] = 100
+    default_pacing: bool = True
+    log_market_data: bool = True
+    handler: HandlerSpec = Field(default_factory=HandlerSpec)
+    faults: list[FaultSpec] = Field(default_factory=list)  # type: ignore[valid-type]
+    container_faults: list[ContainerFaultSpec] = Field(default_factory=list)
+    expect: ExpectSpec = Field(default_factory=ExpectSpec)
+    source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("start")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("start needs a time zone, e.g. 2026-11-24T14:30:00Z")
+        return value
+
+    @property
+    def start_at(self) -> datetime:
+        return self.start or DEFAULT_START
+
+    def check(self) -> list[tuple[Loc, str]]:
+        """Problems no single field shows: faults that never act, names that collide."""
+        problems: list[tuple[Loc, str]] = []
+        ids = [a.id for a in self.accounts]
+        for i, acct in enumerate(ids):
+            if acct in ids[:i]:
+                problems.append((("accounts", i, "id"), f"account {acct!r} is listed twice"))
+        names: dict[str, int] = {}
+        for i, fault in enumerate(self.faults):
+            if fault.name in names:
+                problems.append((("faults", i, "name"), f"two faults are named {fault.name!r} (faults[{names[fault.name]}]"
+                                 "); give this one its own name: (names key the event log and the random streams)"))
+            names.setdefault(fault.name, i)
+            problems += [(("faults", i, *loc), msg) for loc, msg in self._fault_timing(fault)]
+        for i, cf in enumerate(self.container_faults):
+            if cf.at_s >= self.duration_s:
+                problems.append((("container_faults", i, "at_s"),
+                                 f"at {cf.at_s:g} s is not before the end of the scenario (duration_s {self.duration_s:g})"))
+        return problems
+
+    def _fault_timing(self, fault: NamedFault) -> list[tuple[Loc, str]]:
+        if isinstance(fault, DailyRestart):
+            first = next(iter(fault.bound(self.seed, self.start_at).occurrences()))[0]
+            if first >= self.duration_s:
+                return [(("time",), f"{fault.time} {fault.timezone} does not come within the scenario "
+                                    f"(start {self.start_at.isoformat()}, duration_s {self.duration_s:g})")]
+            return []
+        sched = fault.schedule
+        if sched is not None and sched.first_start_s >= self.duration_s:
+            field_name = next(k for k in ("at_s", "from_s", "start_s") if getattr(sched, k) is not None)
+            return [(("schedule", field_name), f"starts at {sched.first_start_s:g} s, not before the end of the "
+                                               f"scenario (duration_s {self.duration_s:g}): the fault would never act")]
+        return []
+
+    def gateway_config(self, port: int = 0, event_log: str | os.PathLike[str] | None = None,
+                       **overrides: Any) -> GatewayConfig:
+        """The mock gateway for this scenario: world, clock, and a fresh FaultStack (defaults + faults).
+
+        ``overrides`` replace GatewayConfig fields, e.g. ``speed`` to run a long scenario faster."""
+        problems = self.check()
+        if problems:
+            raise ScenarioError(self.source or self.name, [Problem(_dotted(loc), msg, None) for loc, msg in problems])
+        m = self.market
+        config = GatewayConfig(
+            port=port, seed=self.seed, speed=self.speed, start=self.start_at,
+            accounts=[AccountConfig(a.id, a.cash, a.base_currency) for a in self.accounts],
+            market=MarketConfig(symbols=m.symbols, drift_annual=m.drift_annual, volatility_annual=m.volatility_annual,
+                                tick_interval_s=m.tick_interval_s, spread_ticks=m.spread_ticks,
+                                replay_csv=m.replay_csv, initial_prices=dict(m.initial_prices)),
+            event_log=Path(event_log) if event_log is not None else None,
+            log_market_data=self.log_market_data, market_data_lines=self.market_data_lines,
+        )
+        for key, value in overrides.items():
+            if not hasattr(config, key):
+                raise TypeError(f"GatewayConfig has no field {key!r}")
+            setattr(config, key, value)
+        config.faults = build_fault_stack(config, self.faults, default_pacing=self.default_pacing)
+        return config
+
+
+def _dotted(loc: Loc) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(loc))
+
+
+# ---------------------------------------------------------------- loading
+def _vocabulary() -> list[str]:
+    """Every field name a scenario may use, to suggest the one a typo meant."""
+    words: set[str] = set()
+    for model in (Scenario, MarketSpec, AccountSpec, HandlerSpec, ContainerFaultSpec, MetricBound, ExpectSpec):
+        words |= set(model.model_fields)
+    from mock_gateway.faults import distributions, schedule
+    for cls in (*FAULT_TYPES.values(), schedule.Schedule, distributions.Fixed, distributions.Uniform,
+                distributions.Normal, distributions.LogNormal, distributions.Empirical):
+        words |= {f.name for f in fields(cls) if f.init} if is_dataclass(cls) else set()
+    return sorted(words - {"source"})
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        field_name = str(error["loc"][-1])
+        close = difflib.get_close_matches(field_name, _vocabulary(), n=1, cutoff=0.75)
+        return "unknown field" + (f" (did you mean {close[0]!r}?)" if close else "")
+    if kind in ("missing", "missing_keyword_only_argument", "missing_argument"):
+        return f"missing required field {error['loc'][-1]!r}"
+    if kind == "union_tag_invalid":
+        ctx = error.get("ctx", {})
+        return f"unknown {ctx.get('discriminator', 'type').strip(chr(39))} {ctx.get('tag')!r}; " \
+               f"expected one of: {ctx.get('expected_tags', '').replace(chr(39), '')}"
+    if kind == "union_tag_not_found":
+        return f"needs a {error.get('ctx', {}).get('discriminator', 'type').strip(chr(39))}: field"
+    return msg.removeprefix("Value error, ")
+
+
+def _missing_field_loc(error: dict[str, Any]) -> Loc:
+    """A missing field is reported where its parent mapping is."""
+    loc = tuple(error["loc"])
+    if error["type"] in ("missing", "missing_keyword_only_argument", "missing_argument"):
+        return loc[:-1]
+    return loc
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a scenario file (a path, or the name of a shipped scenario)."""
+    file = find_scenario(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ScenarioError(file, [Problem(None, f"cannot read the file: {e.strerror or e}", None)]) from None
+    except UnicodeDecodeError as e:
+        raise ScenarioError(file, [Problem(None, f"not UTF-8 text ({e.reason} at byte {e.start})", None)]) from None
+    try:
+        data, root = parse(text)
+    except YamlProblem as e:
+        raise ScenarioError(file, [Problem(None, f"not valid YAML: {e.message}", e.line)]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(file, [Problem(None, "a scenario is a YAML mapping (name:, description:, duration_s:, ...)",
+                                           root.start_mark.line + 1 if root is not None else None)])
+    data.setdefault("name", file.stem)
+    try:
+        scenario = Scenario.model_validate(data, context={"base_dir": file.parent})
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            field_path, line = locate(root, _missing_field_loc(err))
+            missing = err["type"].startswith("missing")
+            problems.append(Problem((f"{field_path}.{err['loc'][-1]}" if field_path else str(err["loc"][-1]))
+                                    if missing else (field_path or None), _message(err), line))
+        raise ScenarioError(file, problems) from None
+    scenario.source = file
+    problems = [Problem(*locate(root, loc), msg) for loc, msg in scenario.check()]
+    if problems:
+        raise ScenarioError(file, problems)
+    return scenario
+
+
+def shipped_scenarios() -> list[Path]:
+    return sorted(SCENARIOS_DIR.glob("*.yaml"))
+
+
+def find_scenario(name_or_path: str | os.PathLike[str]) -> Path:
+    """A path as given, or a shipped scenario by name (``baseline`` -> scenarios/baseline.yaml)."""
+    path = Path(name_or_path)
+    if path.exists() or path.suffix or os.sep in str(name_or_path):
+        return path
+    shipped = SCENARIOS_DIR / f"{path.name}.yaml"
+    return shipped if shipped.exists() else path
