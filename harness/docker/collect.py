@@ -136,6 +136,8 @@ def stitch(gateway_events: Iterable[Event], docker_events: Iterable[Event], *, s
         stitched.append(_sys(end_wall, sim_at(end_wall), "run_end", None, None,
                              {"synthetic": True, "reason": "the gateway was not running when the run ended"}))
     ordered = list(heapq.merge(*_by_source(stitched), key=lambda e: e["wall"]))
+    for seq, e in enumerate(ordered):
+        e["seq"] = seq
     return ordered, synthetic
 
 
