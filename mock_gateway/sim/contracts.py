@@ -1,0 +1,399 @@
+"""The contracts the mock gateway knows, and IB-style contract lookup.
+
+:class:`ContractBook.match` answers reqContractDetails (and qualifies the contract of every
+order and market-data request) the way IB does: a conId alone identifies; otherwise the
+given fields filter the universe, so an under-specified future or option query is ambiguous.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from .clock import DEFAULT_START
+from .pricing import CALENDAR_SECONDS_PER_YEAR, black_scholes, round_to_tick
+from .sessions import SESSION_RULES, expiry_epoch, hours_string
+
+#: The 12 contract fields of the wire, in wire order (tws-protocol.md §5.1).
+WIRE_CONTRACT_FIELDS = ("conId", "symbol", "secType", "lastTradeDateOrContractMonth", "strike", "right",
+                        "multiplier", "exchange", "primaryExchange", "currency", "localSymbol", "tradingClass")
+
+_RIGHTS = {"C": "C", "CALL": "C", "P": "P", "PUT": "P"}
+#: Exchange names IB treats as the same venue.
+_EXCHANGE_ALIASES = {"ISLAND": "NASDAQ", "GLOBEX": "CME", "NYSEARCA": "ARCA"}
+
+
+def _norm_exchange(name: str) -> str:
+    name = name.upper()
+    return _EXCHANGE_ALIASES.get(name, name)
+
+
+def _num(text: object, default: float = 0.0) -> float:
+    if text in ("", None):
+        return default
+    try:
+        x = float(text)  # type: ignore[arg-type]
+    except ValueError:
+        return default
+    return default if x >= 1.7e308 else x
+
+
+@dataclass(frozen=True)
+class ContractQuery:
+    """A contract as a client sends it: the 12 wire fields, empty (or 0) meaning unset."""
+
+    con_id: int = 0
+    symbol: str = ""
+    sec_type: str = ""
+    last_trade_date: str = ""
+    strike: float = 0.0
+    right: str = ""
+    multiplier: str = ""
+    exchange: str = ""
+    primary_exchange: str = ""
+    currency: str = ""
+    local_symbol: str = ""
+    trading_class: str = ""
+    sec_id_type: str = ""          # reqContractDetails may look up by secId (e.g. ISIN) instead
+    sec_id: str = ""
+
+    @classmethod
+    def from_wire(cls, fields: Sequence[str], sec_id_type: str = "", sec_id: str = "") -> ContractQuery:
+        """From the 12 contract fields as they arrive on the wire (strings, in wire order)."""
+        if len(fields) < 12:
+            raise ValueError(f"a wire contract has 12 fields, got {len(fields)}")
+        f = list(fields[:12])
+        return cls(con_id=int(_num(f[0])), symbol=f[1], sec_type=f[2], last_trade_date=f[3],
+                   strike=_num(f[4]), right=f[5], multiplier=f[6], exchange=f[7], primary_exchange=f[8],
+                   currency=f[9], local_symbol=f[10], trading_class=f[11], sec_id_type=sec_id_type, sec_id=sec_id)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, str]) -> ContractQuery:
+        """From a dict keyed by the client libraries' attribute names (``protocol.orders.WireOrder.contract``)."""
+        return cls.from_wire([d.get(k, "") for k in WIRE_CONTRACT_FIELDS], d.get("secIdType", ""), d.get("secId", ""))
+
+
+@dataclass(frozen=True, repr=False)
+class ContractSpec:
+    """Everything contractData says about one contract (tws-protocol.md §5.3.1), plus the start price."""
+
+    con_id: int
+    symbol: str
+    sec_type: str
+    exchange: str
+    currency: str
+    local_symbol: str
+    trading_class: str
+    market_name: str
+    min_tick: float
+    long_name: str
+    initial_price: float
+    primary_exchange: str = ""
+    last_trade_date: str = ""              # YYYYMMDD for FUT/OPT
+    strike: float = 0.0
+    right: str = ""                        # C / P
+    multiplier: str = ""                   # as printed: "" for STK/CASH, "50", "100"
+    contract_month: str = ""               # YYYYMM
+    md_size_multiplier: int = 1            # 157 layout only
+    order_types: str = ""
+    valid_exchanges: str = ""
+    price_magnifier: int = 1
+    under_con_id: int = 0
+    industry: str = ""
+    category: str = ""
+    subcategory: str = ""
+    time_zone_id: str = "US/Eastern"
+    trading_hours: str = ""
+    liquid_hours: str = ""
+    ev_rule: str = ""
+    ev_multiplier: str = ""
+    sec_ids: tuple[tuple[str, str], ...] = ()
+    agg_group: int = 1
+    under_symbol: str = ""
+    under_sec_type: str = ""
+    market_rule_ids: str = ""
+    real_expiration_date: str = ""
+    stock_type: str = ""
+    min_size: float = 1.0
+    size_increment: float = 1.0
+    suggested_size_increment: float = 1.0
+    bbo_exchange: str = "9c0001"           # tickReqParams
+    snapshot_permissions: int = 3
+
+    def __repr__(self) -> str:
+        return f"ContractSpec({self.con_id}, {self.sec_type} {self.local_symbol!r} @{self.exchange})"
+
+    @property
+    def multiplier_value(self) -> float:
+        """The contract multiplier as a number (1 when unset)."""
+        return _num(self.multiplier, 1.0) or 1.0
+
+    @property
+    def path_key(self) -> str:
+        """Name of the contract's random stream: the symbol for stocks, the local symbol otherwise."""
+        return self.symbol if self.sec_type == "STK" else self.local_symbol
+
+    def wire_fields(self) -> dict[str, str | int | float]:
+        """The 12 wire contract fields by attribute name, for echoing a qualified contract."""
+        return {"conId": self.con_id, "symbol": self.symbol, "secType": self.sec_type,
+                "lastTradeDateOrContractMonth": self.last_trade_date, "strike": self.strike, "right": self.right,
+                "multiplier": self.multiplier, "exchange": self.exchange, "primaryExchange": self.primary_exchange,
+                "currency": self.currency, "localSymbol": self.local_symbol, "tradingClass": self.trading_class}
+
+
+class ContractBook:
+    """The universe of contracts, looked up like IB's contract details service."""
+
+    def __init__(self, specs: Iterable[ContractSpec]) -> None:
+        self._by_id: dict[int, ContractSpec] = {}
+        for spec in specs:
+            if spec.con_id in self._by_id:
+                raise ValueError(f"duplicate conId {spec.con_id} ({spec.local_symbol})")
+            self._by_id[spec.con_id] = spec
+
+    @classmethod
+    def default(cls, start: datetime = DEFAULT_START, initial_prices: Mapping[str, float] | None = None,
+                symbols: Sequence[str] | None = None, volatility_annual: float = 0.25) -> ContractBook:
+        """The default universe (stocks, forex, futures, options) dated around ``start``.
+
+        ``initial_prices`` overrides start prices by symbol or local symbol; ``symbols`` keeps only
+        the contracts whose symbol or local symbol is listed (options follow their underlying).
+        """
+        specs = default_universe(start, dict(initial_prices or {}), volatility_annual)
+        if symbols is not None:
+            wanted = {s.upper() for s in symbols}
+            specs = [s for s in specs if {s.symbol, s.local_symbol, s.under_symbol} & wanted]
+        return cls(specs)
+
+    def __iter__(self) -> Iterator[ContractSpec]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def get(self, con_id: int) -> ContractSpec | None:
+        return self._by_id.get(con_id)
+
+    def match(self, query: ContractQuery) -> list[ContractSpec]:
+        """Every contract the query describes: 0 unknown (error 200), 1 qualified, more ambiguous."""
+        if query.con_id:
+            spec = self._by_id.get(query.con_id)
+            return [spec] if spec is not None else []
+        if query.sec_id and query.sec_id_type:
+            wanted = (query.sec_id_type.upper(), query.sec_id.upper())
+            return [s for s in self._by_id.values() if wanted in {(t.upper(), v.upper()) for t, v in s.sec_ids}]
+        if not (query.symbol or query.local_symbol):
+            return []
+        found = []
+        for spec in self._by_id.values():
+            directed = _matches(spec, query)
+            if directed is not None:
+                found.append(directed)
+        return found
+
+
+def _matches(spec: ContractSpec, q: ContractQuery) -> ContractSpec | None:
+    """The spec as the query would see it (exchange filled in), or None if it does not match."""
+    if q.sec_type and q.sec_type.upper() != spec.sec_type:
+        return None
+    if q.symbol and q.symbol.upper() not in (spec.symbol, spec.local_symbol):
+        return None
+    if q.local_symbol and q.local_symbol.upper().replace(" ", "") != spec.local_symbol.replace(" ", ""):
+        return None
+    if q.currency and q.currency.upper() != spec.currency:
+        return None
+    if q.trading_class and q.trading_class.upper() != spec.trading_class:
+        return None
+    if q.last_trade_date:
+        wanted = q.last_trade_date.replace("-", "").split()[0]
+        if not (spec.last_trade_date.startswith(wanted) or spec.contract_month == wanted):
+            return None
+    if q.strike and not math.isclose(q.strike, spec.strike, rel_tol=0, abs_tol=1e-6):
+        return None
+    if q.right and q.right.strip() not in ("?", "0") and _RIGHTS.get(q.right.upper()) != spec.right:
+        return None
+    if q.multiplier and not math.isclose(_num(q.multiplier, -1.0), spec.multiplier_value):
+        return None
+    if q.primary_exchange and _norm_exchange(q.primary_exchange) != _norm_exchange(spec.primary_exchange or spec.exchange):
+        return None
+    if not q.exchange:
+        return spec
+    exchange = _norm_exchange(q.exchange)
+    if exchange == _norm_exchange(spec.exchange):
+        return spec
+    venues = {_norm_exchange(v) for v in spec.valid_exchanges.split(",") if v}
+    if exchange in venues:
+        return replace(spec, exchange=q.exchange.upper())   # directed routing: IB echoes the venue asked
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The default universe
+
+_STOCK_ORDER_TYPES = ("ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,BENCHPX,COND,CONDORDER,DARKONLY,"
+                      "DARKPOLL,DAY,DEACT,DEACTDIS,DEACTEOD,DIS,GAT,GTC,GTD,GTT,HID,IBKRATS,ICE,IMB,IOC,LIT,LMT,"
+                      "LOC,MIT,MKT,MOC,MTL,NGCOMB,NODARK,NONALGO,OCA,OPG,OPGREROUT,PEGBENCH,PEGMID,POSTATS,"
+                      "POSTONLY,PREOPGRTH,PRICECHK,REL,REL2MID,RELPCTOFS,RPI,RTH,SCALE,SCALEODD,SCALERST,"
+                      "SIZECHK,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,SWEEP,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF")
+_STOCK_VENUES = ("SMART,AMEX,NYSE,CBOE,PHLX,ISE,CHX,ARCA,NASDAQ,DRCTEDGE,BEX,BATS,EDGEA,BYX,IEX,EDGX,"
+                 "FOXRIVER,PEARL,NYSENAT,LTSE,MEMX,IBEOS,OVERNIGHT,TPLUS0,PSX")
+_FX_ORDER_TYPES = ("ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,CASHQTY,COND,CONDORDER,DAY,DEACT,"
+                   "DEACTDIS,DEACTEOD,GAT,GTC,GTD,GTT,IOC,LIT,LMT,MIT,MKT,NONALGO,OCA,REL,RELPCTOFS,SCALE,"
+                   "SCALERST,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF")
+_FUT_ORDER_TYPES = ("ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,COND,CONDORDER,DAY,DEACT,DEACTDIS,"
+                    "DEACTEOD,GAT,GTC,GTD,GTT,HID,ICE,IOC,LIT,LMT,LTH,MIT,MKT,MTL,NGCOMB,NONALGO,OCA,SCALE,"
+                    "SCALERST,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF")
+_OPT_ORDER_TYPES = ("ACTIVETIM,AD,ADJUST,ALERT,ALLOC,AVGCOST,BASKET,COND,CONDORDER,DAY,DEACT,DEACTDIS,DEACTEOD,"
+                    "DIS,GAT,GTC,GTD,GTT,HID,ICE,IOC,LIT,LMT,MIT,MKT,MTL,NGCOMB,NONALGO,OCA,OPENCLOSE,PEGMIDVOL,"
+                    "PEGMKTVOL,PEGPRMVOL,PEGSRFVOL,POSTONLY,PRICECHK,REL,REL2MID,RELPCTOFS,RTH,SCALE,SCALERST,"
+                    "SIZECHK,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,SWEEP,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,VOLAT,WHATIF")
+_OPT_VENUES = ("SMART,AMEX,CBOE,PHLX,PSE,ISE,BOX,BATS,NASDAQOM,CBOE2,NASDAQBX,MIAX,GEMINI,EDGX,MERCURY,"
+               "PEARL,EMERALD,MEMX,IBUSOPT")
+
+
+@dataclass(frozen=True)
+class _Stock:
+    symbol: str
+    con_id: int
+    primary: str
+    long_name: str
+    isin: str
+    price: float
+    industry: str
+    category: str
+    subcategory: str
+    stock_type: str = "COMMON"
+    trading_class: str = ""
+
+
+#: Real conIds and ISINs; start prices are round numbers near late-2025 levels.
+STOCKS = (
+    _Stock("AAPL", 265598, "NASDAQ", "APPLE INC", "US0378331005", 230.0, "Technology", "Computers", "Computers",
+           trading_class="NMS"),
+    _Stock("MSFT", 272093, "NASDAQ", "MICROSOFT CORP", "US5949181045", 420.0, "Technology", "Software",
+           "Applications Software", trading_class="NMS"),
+    _Stock("SPY", 756733, "ARCA", "SPDR S&P 500 ETF TRUST", "US78462F1030", 590.0, "Funds", "Equity Fund",
+           "Growth-Large Cap", "ETF"),
+    _Stock("QQQ", 320227571, "NASDAQ", "INVESCO QQQ TRUST SERIES 1", "US46090E1038", 510.0, "Funds",
+           "Equity Fund", "Growth-Large Cap", "ETF", trading_class="NMS"),
+    _Stock("IBM", 8314, "NYSE", "INTL BUSINESS MACHINES CORP", "US4592001014", 220.0, "Technology", "Computers",
+           "Computer Services"),
+)
+#: (base, quote, conId, long name, start price)
+FOREX = (("EUR", "USD", 12087792, "European Monetary Union Euro", 1.08),
+         ("GBP", "USD", 12087797, "British pound", 1.27))
+#: (symbol, multiplier, long name, underlying index conId, start price of the front month, conId base)
+FUTURES = (("ES", "50", "E-mini S&P 500", 11004968, 5900.0, 650_000_100),
+           ("NQ", "20", "E-mini NASDAQ 100", 11004958, 20800.0, 650_000_200))
+#: (underlying symbol, strike step, conId base); strikes and expiries are generated around the start.
+OPTIONS = (("AAPL", 5.0, 700_000_000), ("SPY", 5.0, 710_000_000))
+#: Quarterly futures contango per quarter (next month over front month).
+FUTURES_CARRY_PER_QUARTER = 0.01
+_MONTH_CODES = "FGHJKMNQUVXZ"
+
+
+def third_friday(year: int, month: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
+
+
+def quarterly_expiries(after: date, n: int) -> list[date]:
+    """The next ``n`` quarterly (Mar/Jun/Sep/Dec) third-Friday expiries on or after ``after``."""
+    out: list[date] = []
+    year, month = after.year, after.month
+    while len(out) < n:
+        if month % 3 == 0 and third_friday(year, month) >= after:
+            out.append(third_friday(year, month))
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+    return out
+
+
+def option_expiries(after: date) -> list[date]:
+    """A weekly expiry (the next Friday after ``after``) and the next monthly third Friday a week or more later."""
+    weekly = after + timedelta(days=(4 - after.weekday()) % 7 or 7)
+    year, month = weekly.year, weekly.month
+    while third_friday(year, month) < weekly + timedelta(days=7):
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return [weekly, third_friday(year, month)]
+
+
+def occ_symbol(underlying: str, expiry: date, right: str, strike: float) -> str:
+    """The OCC option symbol IB uses as localSymbol, e.g. ``AAPL  261218C00230000``."""
+    return f"{underlying:<6}{expiry:%y%m%d}{right}{round(strike * 1000):08d}"
+
+
+def default_universe(start: datetime, initial_prices: dict[str, float], volatility_annual: float) -> list[ContractSpec]:
+    """Every contract of the default universe, dated around ``start``."""
+    prices = {k.upper(): v for k, v in initial_prices.items()}
+    specs: list[ContractSpec] = []
+    stk_rule, opt_rule = SESSION_RULES["STK"], SESSION_RULES["OPT"]
+    for s in STOCKS:
+        venues = _STOCK_VENUES.split(",")
+        specs.append(ContractSpec(
+            con_id=s.con_id, symbol=s.symbol, sec_type="STK", exchange="SMART", primary_exchange=s.primary,
+            currency="USD", local_symbol=s.symbol, trading_class=s.trading_class or s.symbol,
+            market_name=s.trading_class or s.symbol, min_tick=0.01, long_name=s.long_name,
+            initial_price=prices.get(s.symbol, s.price), order_types=_STOCK_ORDER_TYPES,
+            valid_exchanges=_STOCK_VENUES, industry=s.industry, category=s.category, subcategory=s.subcategory,
+            time_zone_id=stk_rule.tz, trading_hours=hours_string(stk_rule, start, 7, rth=False),
+            liquid_hours=hours_string(stk_rule, start, 7, rth=True), sec_ids=(("ISIN", s.isin),),
+            market_rule_ids=",".join(["26"] * len(venues)), stock_type=s.stock_type, min_size=1.0,
+            size_increment=1.0, suggested_size_increment=100.0))
+    fx_rule = SESSION_RULES["CASH"]
+    for base, quote, con_id, name, price in FOREX:
+        pair = f"{base}.{quote}"
+        specs.append(ContractSpec(
+            con_id=con_id, symbol=base, sec_type="CASH", exchange="IDEALPRO", currency=quote, local_symbol=pair,
+            trading_class=pair, market_name=pair, min_tick=0.00005, long_name=name,
+            initial_price=prices.get(pair, prices.get(base + quote, price)), order_types=_FX_ORDER_TYPES,
+            valid_exchanges="IDEALPRO", time_zone_id=fx_rule.tz, trading_hours=hours_string(fx_rule, start, 7, False),
+            liquid_hours=hours_string(fx_rule, start, 7, True), market_rule_ids="239", agg_group=4,
+            min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange=""))
+    fut_rule = SESSION_RULES["FUT"]
+    for symbol, mult, name, under_id, price, id_base in FUTURES:
+        front_price = prices.get(symbol, price)
+        for k, expiry in enumerate(quarterly_expiries(start.date(), 2)):
+            local = f"{symbol}{_MONTH_CODES[expiry.month - 1]}{expiry.year % 10}"
+            specs.append(ContractSpec(
+                con_id=id_base + k, symbol=symbol, sec_type="FUT", exchange="CME", currency="USD",
+                local_symbol=local, trading_class=symbol, market_name=symbol, min_tick=0.25, long_name=name,
+                initial_price=prices.get(local, round_to_tick(front_price * (1 + FUTURES_CARRY_PER_QUARTER) ** k, 0.25)),
+                last_trade_date=f"{expiry:%Y%m%d}", multiplier=mult, contract_month=f"{expiry:%Y%m}",
+                order_types=_FUT_ORDER_TYPES, valid_exchanges="CME", under_con_id=under_id,
+                time_zone_id=fut_rule.tz, trading_hours=hours_string(fut_rule, start, 7, False),
+                liquid_hours=hours_string(fut_rule, start, 7, True), agg_group=2, under_symbol=symbol,
+                under_sec_type="IND", market_rule_ids="67", real_expiration_date=f"{expiry:%Y%m%d}",
+                min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange=""))
+    by_symbol = {s.symbol: s for s in specs if s.sec_type == "STK"}
+    for under, step, id_base in OPTIONS:
+        stock = by_symbol[under]
+        atm = round(stock.initial_price / step) * step
+        n = 0
+        for expiry in option_expiries(start.date()):
+            years = (expiry_epoch(f"{expiry:%Y%m%d}", "OPT") - start.timestamp()) / CALENDAR_SECONDS_PER_YEAR
+            for strike in (atm + step * j for j in range(-2, 3)):
+                for right in ("C", "P"):
+                    local = occ_symbol(under, expiry, right, strike)
+                    theo = float(black_scholes(stock.initial_price, strike, years, volatility_annual, right))
+                    specs.append(ContractSpec(
+                        con_id=id_base + n, symbol=under, sec_type="OPT", exchange="SMART", currency="USD",
+                        local_symbol=local, trading_class=under, market_name=under, min_tick=0.01,
+                        long_name=stock.long_name, initial_price=prices.get(local, max(0.01, round_to_tick(theo, 0.01))),
+                        last_trade_date=f"{expiry:%Y%m%d}", strike=strike, right=right, multiplier="100",
+                        contract_month=f"{expiry:%Y%m}", order_types=_OPT_ORDER_TYPES, valid_exchanges=_OPT_VENUES,
+                        under_con_id=stock.con_id, industry=stock.industry, category=stock.category,
+                        subcategory=stock.subcategory, time_zone_id=opt_rule.tz,
+                        trading_hours=hours_string(opt_rule, start, 7, False),
+                        liquid_hours=hours_string(opt_rule, start, 7, True), agg_group=2, under_symbol=under,
+                        under_sec_type="STK", market_rule_ids=",".join(["32"] * len(_OPT_VENUES.split(","))),
+                        real_expiration_date=f"{expiry:%Y%m%d}", min_size=1.0, size_increment=1.0,
+                        suggested_size_increment=1.0))
+                    n += 1
+    return specs
+
+
+__all__ = ["ContractBook", "ContractQuery", "ContractSpec", "WIRE_CONTRACT_FIELDS", "default_universe",
+           "occ_symbol", "option_expiries", "quarterly_expiries", "third_friday"]

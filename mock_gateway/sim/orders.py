@@ -1,0 +1,471 @@
+"""The order engine: validation, matching against the market, fills, commissions, cancels, what-if.
+
+Each accepted order lives as one SimPy process that reads like its story: acknowledge, wait
+for the stop to trigger, wait for the market to reach the limit, fill (in parts if a fault
+says so), or expire at the close. A waiting order costs nothing per grid step: the market
+says when the price will first get there (:meth:`Market.first_time`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+import simpy
+
+from ..faults.base import FaultStack, OrderEffect
+from . import rng as rngmod
+from .account import Account, position_margin
+from .clock import DEFAULT_START
+from .commissions import CommissionSchedule
+from .contracts import ContractBook, ContractSpec
+from .market import Market
+from .order_types import (
+    CANCELLED,
+    DONE_STATUSES,
+    FILLED,
+    INACTIVE,
+    OPEN_STATUSES,
+    PRE_SUBMITTED,
+    SUBMITTED,
+    CommissionReport,
+    Execution,
+    ExecutionFilter,
+    Fill,
+    Order,
+    OrderEvent,
+    OrderRejected,
+    OrderRequest,
+    OrderUpdate,
+    Reject,
+    WhatIf,
+    WhatIfReport,
+)
+from .sessions import SESSION_RULES, session_close_after
+
+#: How far ahead (sim seconds) a waiting order asks the market in one go.
+WAIT_HORIZON_S = 3600.0
+#: Order types the engine matches; aliases map to these.
+ORDER_TYPES = {"MKT": "MKT", "LMT": "LMT", "STP": "STP", "STP LMT": "STP LMT", "STPLMT": "STP LMT"}
+#: Time in force: anything else is treated as its nearest supported kind.
+TIF_ALIASES = {"": "DAY", "DAY": "DAY", "GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "GTD": "GTC", "OPG": "DAY"}
+#: The venue an execution reports for SMART-routed orders, by primary exchange.
+EXEC_VENUE = {"NASDAQ": "ISLAND", "NYSE": "NYSE", "ARCA": "ARCA"}
+
+UNKNOWN_CONTRACT_TEXT = "No security definition has been found for the request"
+
+
+class OrderEngine:
+    """Orders of every account, visible to every client; emits OrderUpdate / Fill / Reject / WhatIfReport."""
+
+    def __init__(self, env: simpy.Environment, contracts: ContractBook, market: Market, accounts: Mapping[str, Account],
+                 faults: FaultStack | None = None, commissions: CommissionSchedule | None = None, seed: int = 42,
+                 start: datetime = DEFAULT_START) -> None:
+        if not accounts:
+            raise ValueError("the order engine needs at least one account")
+        self.env = env
+        self.contracts = contracts
+        self.market = market
+        self.accounts = dict(accounts)
+        self.faults = faults if faults is not None else FaultStack()
+        self.commissions = commissions or CommissionSchedule()
+        self.epoch0 = start.timestamp()
+        ids = rngmod.stream(seed, "orders", "ids")
+        self._next_perm_id = int(ids.integers(100_000_000, 900_000_000))
+        self._exec_prefix = f"{int(ids.integers(0x1000, 0xFFFFFF)):08x}"
+        self._exec_seq = 0
+        self._orders: list[Order] = []
+        self._by_key: dict[tuple[int, int], Order] = {}
+        self._processes: dict[int, simpy.Process] = {}
+        self._fills: list[Fill] = []
+        self._max_id: dict[int, int] = {}
+        self._listeners: list[Callable[[OrderEvent], None]] = []
+
+    # ------------------------------------------------------------------ listeners, ids
+    def add_listener(self, fn: Callable[[OrderEvent], None]) -> None:
+        """``fn(event)`` for every OrderUpdate, Fill, Reject and WhatIfReport, synchronously, in order."""
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Callable[[OrderEvent], None]) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def _emit(self, event: OrderEvent) -> None:
+        for fn in list(self._listeners):
+            fn(event)
+
+    def next_valid_id(self, client_id: int) -> int:
+        """The lowest order id above every id this client has used (nextValidId); 1 for a new client."""
+        return self._max_id.get(client_id, 0) + 1
+
+    # ------------------------------------------------------------------ queries
+    def find(self, client_id: int, order_id: int) -> Order | None:
+        return self._by_key.get((client_id, order_id))
+
+    def open_orders(self, client_id: int | None = None, account: str | None = None) -> list[Order]:
+        """Working orders, in placement order; None = of every client / account."""
+        return [o for o in self._orders if o.is_open and (client_id is None or o.client_id == client_id)
+                and (account is None or o.account == account)]
+
+    def completed_orders(self, account: str | None = None) -> list[Order]:
+        """Filled, cancelled and rejected (Inactive) orders, in the order they completed."""
+        done = [o for o in self._orders if o.status in DONE_STATUSES and (account is None or o.account == account)]
+        return sorted(done, key=lambda o: o.completed_at_s or 0.0)
+
+    def executions(self, filter: ExecutionFilter | None = None) -> list[Fill]:
+        """Fills matching ``filter`` (every fill when None), oldest first."""
+        f = filter or ExecutionFilter()
+        side = {"BUY": "BOT", "SELL": "SLD", "BOT": "BOT", "SLD": "SLD"}.get(f.side.upper(), "")
+        out = []
+        for fill in self._fills:
+            e = fill.execution
+            if f.client_id is not None and e.client_id != f.client_id:
+                continue
+            if f.account and e.account != f.account:
+                continue
+            if f.since_s is not None and e.time_s < f.since_s:
+                continue
+            if f.symbol and e.spec.symbol != f.symbol.upper():
+                continue
+            if f.sec_type and e.spec.sec_type != f.sec_type.upper():
+                continue
+            if f.exchange and f.exchange.upper() not in (e.exchange, e.spec.exchange):
+                continue
+            if side and e.side != side:
+                continue
+            out.append(fill)
+        return out
+
+    # ------------------------------------------------------------------ placing
+    def place(self, request: OrderRequest, client_id: int) -> Order:
+        """Accept, modify (same client and id while working) or reject an order; events follow.
+
+        Rejections are emitted at once; acknowledgements and fills come from the order's process,
+        so the gateway must let the SimPy clock run (``SimClock.run_due``) after placing.
+        """
+        self._max_id[client_id] = max(self._max_id.get(client_id, 0), request.order_id)
+        existing = self._by_key.get((client_id, request.order_id))
+        if existing is not None and not request.what_if:
+            if existing.is_open:
+                return self._modify(existing, request)
+            return self._reject(self._new_order(request, client_id, existing.account, existing.spec, record=False),
+                                103, "Duplicate order id")
+        try:
+            account, spec = self._resolve(request)
+        except OrderRejected as exc:
+            return self._reject(self._new_order(request, client_id, request.account, None), exc.code, exc.text)
+        order = self._new_order(request, client_id, account.account_id, spec, record=not request.what_if)
+        if request.what_if:
+            try:
+                result = self.what_if(request, client_id)
+            except OrderRejected as exc:
+                return self._reject(order, exc.code, exc.text)
+            self._emit(WhatIfReport(request, client_id, result))
+            return order
+        problem = self._validate(request, spec) or self._margin_problem(account, request, spec)
+        if problem is not None:
+            return self._reject(order, *problem)
+        effect = self.faults.on_order(order, self.env.now) or OrderEffect()
+        if effect.reject is not None:
+            return self._reject(order, *effect.reject)
+        self._processes[order.perm_id] = self.env.process(self._life(order, effect))
+        return order
+
+    def _new_order(self, request: OrderRequest, client_id: int, account: str, spec: ContractSpec | None,
+                   record: bool = True) -> Order:
+        perm_id, self._next_perm_id = self._next_perm_id, self._next_perm_id + 1
+        order = Order(request, client_id, perm_id, account, spec, placed_at_s=self.env.now)
+        if record:
+            self._orders.append(order)
+            self._by_key[order.key] = order
+        return order
+
+    def _reject(self, order: Order, code: int, text: str) -> Order:
+        order.status, order.reject, order.completed_at_s = INACTIVE, (code, text), self.env.now
+        self._emit(Reject(order, code, text))
+        return order
+
+    def _resolve(self, request: OrderRequest) -> tuple[Account, ContractSpec]:
+        """The order's account and contract, or OrderRejected like IB (321 bad account, 200 unknown contract)."""
+        if request.account:
+            account = self.accounts.get(request.account)
+            if account is None:
+                raise OrderRejected(321, f"Error validating request.-'bN' : cause - The account code "
+                                         f"{request.account} is not valid for this login")
+        else:
+            account = next(iter(self.accounts.values()))
+        matches = self.contracts.match(request.contract)
+        if len(matches) != 1:
+            raise OrderRejected(200, UNKNOWN_CONTRACT_TEXT if not matches else
+                                "The contract description specified is ambiguous")
+        return account, matches[0]
+
+    def _validate(self, request: OrderRequest, spec: ContractSpec) -> tuple[int, str] | None:
+        """IB's field checks, first failure wins: (code, text) or None."""
+        if request.action.upper() not in ("BUY", "SELL"):
+            return 321, f"Error validating request.-'bN' : cause - Invalid side {request.action!r}"
+        if request.total_qty <= 0:
+            return 434, "The order size cannot be zero"
+        steps = request.total_qty / spec.size_increment
+        if abs(steps - round(steps)) > 1e-9:
+            return 10243, (f"Fractional-sized order cannot be placed via API: {request.total_qty:g} is not a multiple "
+                           f"of the size increment {spec.size_increment:g}")
+        kind = ORDER_TYPES.get(request.order_type.upper())
+        if kind is None:
+            return 387, f"Unsupported order type for this exchange and security type: {request.order_type}"
+        if kind in ("LMT", "STP LMT") and (request.lmt_price is None or request.lmt_price <= 0):
+            return 321, "Error validating request.-'bB' : cause - The limit price field must be set for a limit order"
+        if kind in ("STP", "STP LMT") and (request.aux_price is None or request.aux_price <= 0):
+            return 321, "Error validating request.-'bB' : cause - The stop price (auxPrice) must be set for a stop order"
+        return None
+
+    def _margin_problem(self, account: Account, request: OrderRequest, spec: ContractSpec) -> tuple[int, str] | None:
+        """201 when the order would raise initial margin above equity with loan value."""
+        impact = self._impact(account, request, spec)
+        if impact.init_margin_change <= 0 or impact.equity_with_loan_after >= impact.init_margin_after:
+            return None
+        return 201, (f"Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION "
+                     f"YOUR EQUITY WITH LOAN VALUE [{impact.equity_with_loan_after:.2f} USD] MUST EXCEED THE INITIAL "
+                     f"MARGIN [{impact.init_margin_after:.2f} USD]")
+
+    def _modify(self, order: Order, request: OrderRequest) -> Order:
+        """A placeOrder for a working order's id: new price/quantity, re-acknowledged, matched afresh."""
+        if order.spec is None:
+            return order
+        problem = self._validate(request, order.spec)
+        if problem is None and request.total_qty < order.filled:
+            problem = 10147, "The new quantity is below the quantity already filled"
+        if problem is not None:
+            self._emit(Reject(order, *problem))       # the working order stays as it was
+            return order
+        order.request = request
+        self._stop_process(order)
+        self._processes[order.perm_id] = self.env.process(self._life(order, OrderEffect(), modified=True))
+        return order
+
+    # ------------------------------------------------------------------ an order's life
+    def _life(self, order: Order, effect: OrderEffect, modified: bool = False):
+        """Acknowledge; wait out any fault delay; wait for the stop; wait for the limit; fill; or expire."""
+        try:
+            if modified:
+                self._update(order, SUBMITTED)
+            else:
+                self._update(order, PRE_SUBMITTED)
+                self._update(order, SUBMITTED)
+            if effect.fill_delay_s > 0:
+                yield self.env.timeout(effect.fill_delay_s)
+            kind = ORDER_TYPES[order.request.order_type.upper()]
+            tif = TIF_ALIASES.get(order.request.tif.upper(), "DAY")
+            expiry_s = self._expiry_s(order) if tif in ("DAY", "GTC") else None
+            if tif == "GTC":
+                expiry_s = None
+            if kind in ("STP", "STP LMT"):
+                triggered = yield from self._wait_for_stop(order, expiry_s, immediate_only=tif in ("IOC", "FOK"))
+                if not triggered:
+                    return self._cancel(order, "IOC" if tif in ("IOC", "FOK") else "DAY expired")
+            fractions = (1.0,) if tif == "FOK" or not effect.fill_fractions else tuple(effect.fill_fractions)
+            for n, fraction in enumerate(fractions):
+                last_part = n == len(fractions) - 1
+                qty = order.remaining if last_part else self._part_qty(order, fraction)
+                if qty <= 0:
+                    continue
+                if kind in ("LMT", "STP LMT"):
+                    price = yield from self._wait_for_limit(order, expiry_s, immediate_only=tif in ("IOC", "FOK"))
+                    if price is None:
+                        return self._cancel(order, "IOC" if tif in ("IOC", "FOK") else "DAY expired")
+                else:
+                    price = self._market_price(order)
+                self._fill(order, qty, self._slipped(order, price, effect.slippage_ticks))
+                if not order.remaining:
+                    return
+                if tif == "IOC":
+                    return self._cancel(order, "IOC")
+                if effect.fill_interval_s > 0:
+                    yield self.env.timeout(effect.fill_interval_s)
+        except simpy.Interrupt:
+            return   # cancelled or modified: whoever interrupted has already said so
+
+    def _part_qty(self, order: Order, fraction: float) -> float:
+        inc = order.spec.size_increment if order.spec else 1.0
+        qty = max(inc, round(order.total_qty * fraction / inc) * inc)
+        return min(qty, order.remaining)
+
+    def _expiry_s(self, order: Order) -> float:
+        """Sim time a DAY order expires: the close of the session (liquid hours unless outsideRth)."""
+        assert order.spec is not None
+        rule = SESSION_RULES.get(order.spec.sec_type, SESSION_RULES["STK"])
+        return session_close_after(rule, self.epoch0 + self.env.now, rth=not order.request.outside_rth) - self.epoch0
+
+    def _wait_until(self, order: Order, side: str, op: str, level: float, expiry_s: float | None,
+                    immediate_only: bool):
+        """Wait for the first grid time ``side op level``; True when reached, False at expiry (or at once if IOC)."""
+        assert order.spec is not None
+        while True:
+            now = self.env.now
+            horizon = now if immediate_only else now + WAIT_HORIZON_S
+            if expiry_s is not None:
+                horizon = min(horizon, expiry_s)
+            when = self.market.first_time(order.spec.con_id, side, op, level, now, max(horizon, now))
+            if when is not None:
+                if when > now:
+                    yield self.env.timeout(when - now)
+                return True
+            if immediate_only or (expiry_s is not None and horizon >= expiry_s):
+                if horizon > now:
+                    yield self.env.timeout(horizon - now)
+                return False
+            yield self.env.timeout(horizon - now)
+
+    def _wait_for_stop(self, order: Order, expiry_s: float | None, immediate_only: bool):
+        """A buy stop triggers when the last trades at or above the stop price; a sell stop at or below."""
+        buy = order.action == "BUY"
+        return (yield from self._wait_until(order, "last", ">=" if buy else "<=", order.request.aux_price,
+                                            expiry_s, immediate_only))
+
+    def _wait_for_limit(self, order: Order, expiry_s: float | None, immediate_only: bool):
+        """Wait until the far side reaches the limit; the fill price: the quote if marketable now, else the limit."""
+        buy = order.action == "BUY"
+        limit = float(order.request.lmt_price)
+        start = self.env.now
+        reached = yield from self._wait_until(order, "ask" if buy else "bid", "<=" if buy else ">=", limit,
+                                              expiry_s, immediate_only)
+        if not reached:
+            return None
+        if self.env.now > start:
+            return limit              # it rested on the book and the market came to it
+        quote = self.market.quote(order.spec.con_id)
+        return min(quote.ask, limit) if buy else max(quote.bid, limit)
+
+    def _market_price(self, order: Order) -> float:
+        quote = self.market.quote(order.spec.con_id)
+        return quote.ask if order.action == "BUY" else quote.bid
+
+    def _slipped(self, order: Order, price: float, slippage_ticks: float) -> float:
+        """Move the price against the order by ``slippage_ticks``, never through a limit."""
+        if not slippage_ticks:
+            return price
+        buy = order.action == "BUY"
+        moved = price + (1 if buy else -1) * slippage_ticks * order.spec.min_tick
+        limit = order.request.lmt_price if ORDER_TYPES[order.order_type] in ("LMT", "STP LMT") else None
+        if limit is not None:
+            moved = min(moved, limit) if buy else max(moved, limit)
+        return round(moved, 10)
+
+    # ------------------------------------------------------------------ fills and status
+    def _fill(self, order: Order, qty: float, price: float) -> Fill:
+        spec = order.spec
+        assert spec is not None
+        account = self.accounts[order.account]
+        mult = spec.multiplier_value
+        filled_after = order.filled + qty
+        avg_after = (order.avg_fill_price * order.filled + price * qty) / filled_after
+        total_commission = self.commissions.order_commission(spec.sec_type, filled_after, avg_after, mult)
+        commission = round(max(0.0, total_commission - order.commission), 6)
+        booked = account.apply_fill(spec, order.action, qty, price, commission)
+        order.filled, order.avg_fill_price, order.last_fill_price = filled_after, avg_after, price
+        order.commission += commission
+        self._exec_seq += 1
+        execution = Execution(
+            exec_id=f"{self._exec_prefix}.{self._exec_seq:08x}.01.01", order_id=order.order_id,
+            client_id=order.client_id, perm_id=order.perm_id, account=order.account, spec=spec, time_s=self.env.now,
+            side="BOT" if order.action == "BUY" else "SLD", shares=qty, price=price, cum_qty=filled_after,
+            avg_price=avg_after, exchange=self._venue(spec), order_ref=order.request.order_ref)
+        report = CommissionReport(execution.exec_id, commission, account.currency,
+                                  round(booked.realized_pnl, 6) if booked.closed_qty else None)
+        fill = Fill(order, execution, report)
+        self._fills.append(fill)
+        self._emit(fill)
+        if order.remaining <= 1e-12:
+            self._finish(order, FILLED)
+        else:
+            self._update(order, SUBMITTED)
+        return fill
+
+    @staticmethod
+    def _venue(spec: ContractSpec) -> str:
+        if spec.sec_type == "STK":
+            return EXEC_VENUE.get(spec.primary_exchange, spec.primary_exchange or spec.exchange)
+        if spec.sec_type == "OPT":
+            return "CBOE"
+        return spec.exchange
+
+    def _update(self, order: Order, status: str, reason: str = "") -> None:
+        order.status = status
+        self._emit(OrderUpdate(order, status, order.filled, order.remaining, order.avg_fill_price,
+                               order.last_fill_price, self.env.now, reason))
+
+    def _finish(self, order: Order, status: str, reason: str = "") -> None:
+        order.completed_at_s = self.env.now
+        self._processes.pop(order.perm_id, None)
+        self._update(order, status, reason)
+
+    def _cancel(self, order: Order, reason: str) -> None:
+        self._finish(order, CANCELLED, reason)
+
+    def _stop_process(self, order: Order) -> None:
+        proc = self._processes.pop(order.perm_id, None)
+        if proc is not None and proc.is_alive and proc is not self.env.active_process:
+            proc.interrupt(order.status)
+
+    # ------------------------------------------------------------------ cancelling
+    def cancel(self, order_id: int, client_id: int) -> Order:
+        """Cancel a working order of this client; OrderRejected 10147 (unknown) or 10148 (already done)."""
+        order = self._by_key.get((client_id, order_id))
+        if order is None:
+            raise OrderRejected(10147, f"OrderId {order_id} that needs to be cancelled is not found.")
+        if not order.is_open:
+            raise OrderRejected(10148, f"OrderId {order_id} that needs to be cancelled cannot be cancelled, "
+                                       f"state: {order.status}.")
+        self._stop_process(order)
+        self._cancel(order, "cancelled")
+        return order
+
+    def global_cancel(self) -> list[Order]:
+        """Cancel every working order of every client and account (reqGlobalCancel)."""
+        cancelled = []
+        for order in self.open_orders():
+            self._stop_process(order)
+            self._cancel(order, "global cancel")
+            cancelled.append(order)
+        return cancelled
+
+    # ------------------------------------------------------------------ what-if
+    def what_if(self, request: OrderRequest, client_id: int = 0) -> WhatIf:
+        """Margin and commission impact of ``request`` if it filled now; changes nothing.
+
+        Raises OrderRejected for an order that would be rejected on its fields or contract.
+        """
+        account, spec = self._resolve(request)
+        problem = self._validate(request, spec)
+        if problem is not None:
+            raise OrderRejected(*problem)
+        return self._impact(account, request, spec)
+
+    def _impact(self, account: Account, request: OrderRequest, spec: ContractSpec) -> WhatIf:
+        buy = request.action.upper() == "BUY"
+        quote = self.market.quote(spec.con_id)
+        price = quote.ask if buy else quote.bid
+        if request.lmt_price is not None and ORDER_TYPES.get(request.order_type.upper()) in ("LMT", "STP LMT"):
+            price = min(price, request.lmt_price) if buy else max(price, request.lmt_price)
+        qty = request.total_qty
+        mult = spec.multiplier_value
+        commission = self.commissions.order_commission(spec.sec_type, qty, price, mult)
+        before = account.margin(self.market)
+        after = account.margin(self.market, {spec.con_id: qty if buy else -qty})
+        ewl_before = account.equity_with_loan(self.market)
+        # a bought option is paid from cash but not lent against; everything else swaps cash for lendable value
+        held = account.position(spec.con_id)
+        new_long_options = max(0.0, held + (qty if buy else -qty)) - max(0.0, held) if spec.sec_type == "OPT" else 0.0
+        ewl_change = -commission - new_long_options * price * mult
+        return WhatIf(
+            init_margin_before=before.initial, maint_margin_before=before.maintenance,
+            equity_with_loan_before=ewl_before, init_margin_change=after.initial - before.initial,
+            maint_margin_change=after.maintenance - before.maintenance, equity_with_loan_change=ewl_change,
+            init_margin_after=after.initial, maint_margin_after=after.maintenance,
+            equity_with_loan_after=ewl_before + ewl_change, commission=commission, min_commission=commission,
+            max_commission=commission, commission_currency=account.currency)
+
+
+__all__ = ["OrderEngine", "ORDER_TYPES", "TIF_ALIASES", "UNKNOWN_CONTRACT_TEXT", "position_margin", "OPEN_STATUSES",
+           "CommissionReport", "Execution", "ExecutionFilter", "Fill", "Order", "OrderEvent", "OrderRejected",
+           "OrderRequest", "OrderUpdate", "Reject", "WhatIf", "WhatIfReport", "CANCELLED", "FILLED", "INACTIVE",
+           "PRE_SUBMITTED", "SUBMITTED", "DONE_STATUSES"]

@@ -1,0 +1,49 @@
+"""Small pure pricing helpers: tick rounding, quotes around a mid, Black-Scholes for options."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Trading seconds in a year (252 days x 6.5 hours), the basis of the annualised drift and volatility.
+TRADING_SECONDS_PER_YEAR = 252 * 6.5 * 3600
+#: Calendar seconds in a year, the basis of option time to expiry.
+CALENDAR_SECONDS_PER_YEAR = 365 * 86400
+
+
+def round_to_tick(price, tick: float):
+    """Nearest multiple of ``tick`` (scalar or array); rounding noise is removed so prices print cleanly."""
+    digits = max(0, -int(math.floor(math.log10(tick))) + 2)
+    return np.round(np.round(np.asarray(price) / tick) * tick, digits) if isinstance(price, np.ndarray) \
+        else round(round(price / tick) * tick, digits)
+
+
+def bid_ask(mid, tick: float, spread_ticks: int):
+    """(bid, ask) around ``mid``: ask - bid = spread_ticks ticks, both on the tick grid."""
+    spread = max(1, spread_ticks) * tick
+    digits = max(0, -int(math.floor(math.log10(tick))) + 2)
+    bid = np.floor((np.asarray(mid, dtype=float) - spread / 2) / tick + 1e-9) * tick
+    bid = np.maximum(bid, tick)
+    return np.round(bid, digits), np.round(bid + spread, digits)
+
+
+def black_scholes(spot, strike: float, years, vol: float, right: str, rate: float = 0.0):
+    """Black-Scholes price of a European call (``right`` 'C') or put ('P'); arrays broadcast."""
+    spot = np.asarray(spot, dtype=float)
+    years = np.maximum(np.asarray(years, dtype=float), 1e-9)
+    sd = vol * np.sqrt(years)
+    d1 = (np.log(spot / strike) + (rate + 0.5 * vol * vol) * years) / sd
+    d2 = d1 - sd
+    disc = strike * np.exp(-rate * years)
+    if right == "C":
+        return spot * _ncdf(d1) - disc * _ncdf(d2)
+    return disc * _ncdf(-d2) - spot * _ncdf(-d1)
+
+
+def _ncdf(x):
+    """Standard normal CDF (Abramowitz-Stegun 7.1.26 erf, |error| < 1.5e-7), vectorised without scipy."""
+    z = np.asarray(x, dtype=float) / math.sqrt(2.0)
+    t = 1.0 / (1.0 + 0.3275911 * np.abs(z))
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    erf = 1.0 - poly * np.exp(-z * z)
+    return 0.5 * (1.0 + np.sign(z) * erf)
