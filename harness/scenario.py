@@ -360,7 +360,10 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
                                     if missing else (field_path or None), _message(err), line))
         raise ScenarioError(file, problems) from None
     scenario.source = file
-    problems = [Problem(*locate(root, loc), msg) for loc, msg in scenario.check()]
+    problems = []
+    for loc, msg in scenario.check():
+        field_path, line = locate(root, loc)
+        problems.append(Problem(field_path, msg, line))
     if problems:
         raise ScenarioError(file, problems)
     return scenario

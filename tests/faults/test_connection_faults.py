@@ -3,7 +3,7 @@ from mock_gateway.faults.connection import HandshakeStall, LingerAfterClose
 from mock_gateway.faults.replies import SuppressReply
 from mock_gateway.faults.schedule import Schedule
 
-from .fakes import FakeSession
+from fault_fakes import FakeSession
 
 
 def test_handshake_stall_stalls_only_the_first_connections():

@@ -2,7 +2,7 @@ import pytest
 
 from mock_gateway.faults.hist_pacing import HistoricalPacing, RealTimeBarsPacing, bar_size_seconds
 
-from .fakes import FakeSession, hist_request, rt_bars_request
+from fault_fakes import FakeSession, hist_request, rt_bars_request
 
 TEXT_162 = "Historical Market Data Service error message:Historical data request pacing violation"
 

@@ -8,7 +8,7 @@ from mock_gateway.faults.orders import DelayedFills, OrderReject, PartialFills, 
 from mock_gateway.faults.registry import FaultSpec
 from mock_gateway.faults.schedule import Schedule
 
-from .fakes import FakeOrder
+from fault_fakes import FakeOrder
 
 
 def test_reject_sends_201_with_the_reason():

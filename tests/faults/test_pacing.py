@@ -1,7 +1,7 @@
 from mock_gateway.faults.base import FaultStack
 from mock_gateway.faults.pacing import MarketDataLines, MessageRate
 
-from .fakes import FakeSession, mkt_data_request
+from fault_fakes import FakeSession, mkt_data_request
 
 REQ = ["49", "1"]  # reqCurrentTime
 

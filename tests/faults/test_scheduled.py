@@ -102,6 +102,6 @@ def test_farm_inactive_is_2108(ctl):
 def test_random_disconnects_repeat_for_the_same_seed(ctl):
     fault = Disconnect(schedule=Schedule(rate_per_min=2, until_s=3600))
     first = run(ctl, fault, until=3600)
-    from .fakes import FakeControl
+    from fault_fakes import FakeControl
     again = run(FakeControl(), fault, until=3600)
     assert first == again and 30 < len(first) < 200
