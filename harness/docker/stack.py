@@ -309,20 +309,16 @@ def _collect(containers: dict[str, Container], result: ContainerRunResult) -> No
 
 # ---------------------------------------------------------------------------------------- pieces
 def _load(scenario: Any) -> tuple[Any, Path]:
-    """(scenario object, its file): a path is loaded with harness.scenario; an object must know its file."""
+    """(scenario, its file): a path or shipped name is loaded with harness.scenario; an object must know its file."""
     if isinstance(scenario, (str, os.PathLike)):
-        path = Path(scenario).resolve()
-        if not path.is_file():
-            raise FileNotFoundError(f"scenario file {path} does not exist")
         from harness.scenario import load_scenario
 
-        return load_scenario(path), path
-    for attr in ("path", "source_path", "source", "file"):
-        value = getattr(scenario, attr, None)
-        if isinstance(value, (str, os.PathLike)) and Path(value).is_file():
-            return scenario, Path(value).resolve()
+        scenario = load_scenario(scenario)
+    source = getattr(scenario, "source", None)
+    if isinstance(source, (str, os.PathLike)) and Path(source).is_file():
+        return scenario, Path(source).resolve()
     raise StackError("container mode needs the scenario's file (the gateway container loads it): "
-                     "pass the path, or a Scenario that records where it was loaded from")
+                     "pass its path, or a Scenario from harness.scenario.load_scenario (it records .source)")
 
 
 def _handler_argv(scenario: Any, handler_command: str | Sequence[str] | None) -> list[str]:
@@ -342,7 +338,7 @@ def _override_file(out: Path, run_id: str, scenario: Any, scenario_path: Path, h
     """The per-run Compose file laid over mock-stack.yml: scenario, handler, labels."""
     handler_cfg = getattr(scenario, "handler", None)
     accounts = getattr(scenario, "accounts", None) or []
-    account = getattr(accounts[0], "account_id", None) if accounts else None
+    account = (getattr(accounts[0], "id", None) or getattr(accounts[0], "account_id", None)) if accounts else None
     env = {"IB_HOST": "ib-gateway", "IB_PORT": str(STACK_API_PORT),
            "IB_CLIENT_ID": str(getattr(handler_cfg, "client_id", 1) or 1),
            "IB_ACCOUNT": account or "DU1234567", "PRELIVE_KILL_FILE": "/data/KILL", "PRELIVE_RUN": run_id}
