@@ -11,14 +11,16 @@ import pandas as pd
 from .frame import as_int, attr, event_time_s, select
 
 _CLIENT_SIDE = ("client", "eof", "peer closed", "by peer")
+#: The run's own end (gateway or tap shutting down) is not a connectivity failure either.
+_TEARDOWN = ("shut down", "tap stopped")
 
 
 def closed_by_client(reason: object, by: object = None) -> bool:
-    """True when the reason (or the ``by`` attribute) says the client ended the session itself."""
+    """True when the client ended the session itself, or the run's teardown did."""
     if isinstance(by, str) and by:
-        return by.lower() == "client"
+        return by.lower() in ("client", "tap")
     text = str(reason or "").lower()
-    return any(word in text for word in _CLIENT_SIDE)
+    return any(word in text for word in _CLIENT_SIDE + _TEARDOWN)
 
 
 def sessions(df: pd.DataFrame) -> pd.DataFrame:
