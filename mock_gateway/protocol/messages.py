@@ -124,7 +124,7 @@ class ContractDetailsFields:
     liquid_hours: str = ""
     ev_rule: str = ""
     ev_multiplier: str = ""
-    sec_id_list: Sequence[tuple[str, str]] = ()
+    sec_ids: Sequence[tuple[str, str]] = ()
     agg_group: int = 1
     under_symbol: str = ""
     under_sec_type: str = ""
@@ -155,7 +155,7 @@ def contract_data(server_version: int, req_id: int, contract: Any, details: Any)
     ]
     if server_version < SIZE_RULES:
         fields.append(str(int(_attr(d, "md_size_multiplier", 1))))
-    sec_ids = list(_attr(d, "sec_id_list", ()) or ())
+    sec_ids = list(_attr(d, "sec_ids", ()) or ())
     fields += [
         _attr(contract, "multiplier"), _attr(d, "order_types"), _attr(d, "valid_exchanges"),
         str(int(_attr(d, "price_magnifier", 1))), str(int(_attr(d, "under_con_id", 0))),

@@ -251,3 +251,17 @@ def parse_place_order(fields: list[str], server_version: int) -> WireOrder:
         raise OrderParseError(f"placeOrder at version {server_version} has {len(fields) - cur.i} unexpected "
                               f"trailing field(s) after field {cur.i}: the layout does not match this version")
     return order
+
+
+def minimal_wire_order(order_id: int, contract: dict[str, str], server_version: int = 176, **values: object) -> WireOrder:
+    """A WireOrder for an order that did not come from a placeOrder (e.g. placed on the engine directly).
+
+    ``values`` by attribute name (action, totalQuantity, orderType, lmtPrice, auxPrice, tif, account,
+    orderRef); None becomes unset. Every other field takes its default when encoded.
+    """
+    from .fields import fmt
+
+    full = {name: "" for name in CONTRACT_FIELDS}
+    full.update({"secIdType": "", "secId": ""})
+    full.update(contract)
+    return WireOrder(order_id, server_version, full, {k: fmt(v) for k, v in values.items()})

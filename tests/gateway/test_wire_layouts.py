@@ -23,7 +23,7 @@ AAPL = SimpleNamespace(con_id=265598, symbol="AAPL", sec_type="STK", last_trade_
                        multiplier="", exchange="SMART", primary_exchange="NASDAQ", currency="USD",
                        local_symbol="AAPL", trading_class="NMS")
 DETAILS = m.ContractDetailsFields(market_name="NMS", long_name="APPLE INC", valid_exchanges="SMART,NASDAQ",
-                                  sec_id_list=[("ISIN", "US0378331005")], stock_type="COMMON")
+                                  sec_ids=[("ISIN", "US0378331005")], stock_type="COMMON")
 STATE = m.OrderStateFields(status="Submitted")
 
 

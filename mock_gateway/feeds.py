@@ -1,0 +1,403 @@
+"""Streams from the world to the sessions: market data, bars, account values, positions and PnL.
+
+Market data fans out from one grid-step listener: each contract's quote is read once per step
+and diffed per subscription, so a tick goes out only when something changed. Periodic streams
+(PnL each second, 5-second real-time bars, keepUpToDate bar updates, the 3-minute account
+refresh of TWS) are SimPy processes that run only while someone is subscribed.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from .faults.base import ReplyKind
+from .protocol import messages as m
+from .session import RequestError
+from .sim.contracts import ContractSpec
+from .sim.market import HistoryError, Quote
+
+if TYPE_CHECKING:
+    from .handlers import BarsRequest, MarketDataRequest
+    from .server import Gateway
+    from .session import Session
+
+K = ReplyKind
+Fields = list[str]
+
+#: Seconds between account refreshes (TWS sends account values and portfolio every 3 minutes).
+ACCOUNT_REFRESH_S = 180.0
+PNL_INTERVAL_S = 1.0
+REALTIME_BAR_S = 5.0
+#: keepUpToDate sends the bar in progress this often.
+HISTORICAL_UPDATE_S = 5.0
+#: Tick types (ibapi/ticktype.py).
+BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
+OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
+
+
+def ib_time(epoch_s: float) -> str:
+    """'YYYYMMDD HH:MM:SS UTC': what execDetails, bars and the handshake carry (every client parses it)."""
+    return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y%m%d %H:%M:%S UTC")
+
+
+def _money(x: float | str) -> str:
+    return x if isinstance(x, str) else f"{x:.2f}"
+
+
+@dataclass
+class MarketDataSub:
+    """One streaming reqMktData: the last values sent, to send only changes."""
+
+    session: Session
+    req_id: int
+    spec: ContractSpec
+    generic_ticks: frozenset[str]
+    bid: float = math.nan
+    ask: float = math.nan
+    bid_size: int = -1
+    ask_size: int = -1
+    volume: int = -1
+    high: float = math.nan
+    low: float = math.nan
+
+
+@dataclass
+class _Periodic:
+    """A SimPy process calling ``tick`` every ``interval_s`` (on multiples of it) while ``wanted()`` holds."""
+
+    interval_s: float
+    wanted: Callable[[], bool]
+    tick: Callable[[float], None]
+    running: bool = False
+
+    def ensure(self, env) -> None:
+        if not self.running:
+            self.running = True
+            env.process(self._run(env))
+
+    def _run(self, env):
+        try:
+            while self.wanted():
+                next_t = (math.floor(env.now / self.interval_s + 1e-9) + 1) * self.interval_s
+                yield env.timeout(next_t - env.now)
+                if self.wanted():
+                    self.tick(env.now)
+        finally:
+            self.running = False
+
+
+@dataclass
+class _HistoricalUpdates:
+    request: BarsRequest
+    last_date: str = ""
+
+
+class Feeds:
+    """Every stream of one gateway."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gw = gateway
+        self.world = gateway.world
+        self.market = gateway.world.market
+        self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
+        self._listening = False
+        env_sessions = gateway.ready_sessions
+        self._pnl = _Periodic(PNL_INTERVAL_S, lambda: any(s.pnl_subscriptions for s in env_sessions()), self._pnl_tick)
+        self._rt_bars = _Periodic(REALTIME_BAR_S, lambda: any(s.realtime_bars for s in env_sessions()),
+                                  self._realtime_bar_tick)
+        self._hist = _Periodic(HISTORICAL_UPDATE_S, lambda: any(s.historical_updates for s in env_sessions()),
+                               self._historical_update_tick)
+        self._accounts = _Periodic(ACCOUNT_REFRESH_S, lambda: any(s.account_updates or s.account_summaries
+                                                                  for s in env_sessions()), self._account_refresh)
+
+    def install(self) -> None:
+        self.world.orders.add_listener(self.gw.orders.on_order_event)
+
+    # ------------------------------------------------------------------ sessions
+    def session_ready(self, session: Session) -> None:
+        pass
+
+    def session_closed(self, session: Session) -> None:
+        self.drop_market_data(session)
+
+    # ------------------------------------------------------------------ market data
+    def start_market_data(self, s: Session, req: MarketDataRequest) -> None:
+        q = self.market.quote(req.spec.con_id)
+        sub = MarketDataSub(s, req.req_id, req.spec, req.generic_ticks)
+        head = [] if req.snapshot else [
+            m.tick_req_params(req.req_id, req.spec.min_tick, req.spec.bbo_exchange, req.spec.snapshot_permissions),
+            m.market_data_type(req.req_id, 1)]
+        msgs = head + self._full_quote(sub, q)
+        if req.snapshot:
+            s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
+            return
+        s.market_data[req.req_id] = sub
+        self._market_subs.setdefault(req.spec.con_id, {})[(s.conn_id, req.req_id)] = sub
+        s.send(K.MARKET_DATA, msgs)
+        if not self._listening:
+            self._listening = True
+            self.market.add_listener(self._on_grid_step)
+
+    def stop_market_data(self, s: Session, req_id: int) -> bool:
+        sub = s.market_data.pop(req_id, None)
+        if sub is None:
+            return False
+        subs = self._market_subs.get(sub.spec.con_id, {})
+        subs.pop((s.conn_id, req_id), None)
+        if not subs:
+            self._market_subs.pop(sub.spec.con_id, None)
+        if not self._market_subs and self._listening:
+            self._listening = False
+            self.market.remove_listener(self._on_grid_step)
+        return True
+
+    def drop_market_data(self, s: Session) -> None:
+        """Forget every streaming subscription of a session (closed, or data lost: 1101)."""
+        for req_id in list(s.market_data):
+            self.stop_market_data(s, req_id)
+        s.realtime_bars.clear()
+        s.historical_updates.clear()
+
+    def _full_quote(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
+        sv = sub.session.server_version
+        r = sub.req_id
+        msgs = [m.tick_price(sv, r, BID, q.bid, q.bid_size), m.tick_price(sv, r, ASK, q.ask, q.ask_size)]
+        if sub.spec.sec_type != "CASH":
+            msgs += [m.tick_price(sv, r, LAST, q.last, q.last_size), m.tick_size(sv, r, VOLUME, q.volume)]
+        msgs += [m.tick_price(sv, r, HIGH, q.high, 0), m.tick_price(sv, r, LOW, q.low, 0),
+                 m.tick_price(sv, r, CLOSE, q.close, 0), m.tick_price(sv, r, OPEN, q.open, 0)]
+        if sub.spec.sec_type != "CASH":
+            msgs.append(m.tick_string(r, LAST_TIMESTAMP, str(int(self.market.epoch0 + q.time_s))))
+        if "236" in sub.generic_ticks:
+            msgs.append(m.tick_generic(r, SHORTABLE, 3.0))
+        sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
+        sub.volume, sub.high, sub.low = q.volume, q.high, q.low
+        return msgs
+
+    def _quote_changes(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
+        sv = sub.session.server_version
+        r = sub.req_id
+        out: list[Fields] = []
+        if q.bid != sub.bid:
+            out.append(m.tick_price(sv, r, BID, q.bid, q.bid_size))
+        elif q.bid_size != sub.bid_size:
+            out.append(m.tick_size(sv, r, BID_SIZE, q.bid_size))
+        if q.ask != sub.ask:
+            out.append(m.tick_price(sv, r, ASK, q.ask, q.ask_size))
+        elif q.ask_size != sub.ask_size:
+            out.append(m.tick_size(sv, r, ASK_SIZE, q.ask_size))
+        if q.volume != sub.volume and sub.spec.sec_type != "CASH":
+            epoch = self.market.epoch0 + q.time_s
+            out += [m.tick_price(sv, r, LAST, q.last, q.last_size), m.tick_size(sv, r, VOLUME, q.volume),
+                    m.tick_string(r, LAST_TIMESTAMP, str(int(epoch)))]
+            if "233" in sub.generic_ticks:
+                out.append(m.tick_string(r, RT_VOLUME, f"{m.fmt_size(sv, q.last)};{q.last_size};"
+                                                       f"{int(epoch * 1000)};{q.volume};{q.last};false"))
+        if q.high != sub.high:
+            out.append(m.tick_price(sv, r, HIGH, q.high, 0))
+        if q.low != sub.low:
+            out.append(m.tick_price(sv, r, LOW, q.low, 0))
+        sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
+        sub.volume, sub.high, sub.low = q.volume, q.high, q.low
+        return out
+
+    def _on_grid_step(self, now: float) -> None:
+        if not self.gw.market_data_flowing:
+            return
+        quote = self.market.quote
+        for con_id, subs in list(self._market_subs.items()):
+            q = quote(con_id)
+            for sub in list(subs.values()):
+                msgs = self._quote_changes(sub, q)
+                if msgs:
+                    sub.session.send(K.MARKET_DATA, msgs)
+
+    # ------------------------------------------------------------------ bars
+    def _bar_date(self, req: BarsRequest, bar_start_s: float) -> str:
+        epoch = self.market.epoch0 + bar_start_s
+        if req.bar_size_s >= 86400:
+            return datetime.fromtimestamp(epoch, ZoneInfo(req.spec.time_zone_id or "UTC")).strftime("%Y%m%d")
+        if req.format_date == 2:
+            return str(int(epoch))
+        return ib_time(epoch)
+
+    def _bars(self, req: BarsRequest, end_s: float, duration_s: float):
+        try:
+            return self.market.bars(req.spec.con_id, end_s, duration_s, req.bar_size_s, req.what_to_show, req.use_rth)
+        except HistoryError as exc:
+            raise RequestError(req.req_id, 162, str(exc)) from None
+
+    def send_historical_data(self, s: Session, req: BarsRequest, end: datetime | None, duration_s: float,
+                             keep_up_to_date: bool) -> None:
+        now = self.gw.env.now
+        end_s = now if end is None else min(now, (end - self.gw.clock.start).total_seconds())
+        bars = self._bars(req, end_s, duration_s)
+        epoch0 = self.market.epoch0
+        dated = [(self._bar_date(req, b.time_s), b) for b in bars]
+        s.send(K.HISTORICAL_DATA, [m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + end_s - duration_s),
+                                                     ib_time(epoch0 + end_s), dated)])
+        if keep_up_to_date:
+            s.historical_updates[req.req_id] = _HistoricalUpdates(req, dated[-1][0] if dated else "")
+            self._hist.ensure(self.gw.env)
+
+    def stop_historical_updates(self, s: Session, req_id: int) -> bool:
+        return s.historical_updates.pop(req_id, None) is not None
+
+    def _historical_update_tick(self, now: float) -> None:
+        for s in self.gw.ready_sessions():
+            for upd in list(s.historical_updates.values()):
+                req = upd.request
+                start = math.floor(now / req.bar_size_s + 1e-9) * req.bar_size_s if req.bar_size_s < 86400 else 0
+                try:
+                    bars = self._bars(req, now, max(now - start, req.bar_size_s))
+                except RequestError:
+                    continue
+                if bars:
+                    bar = bars[-1]
+                    date = self._bar_date(req, bar.time_s)
+                    s.send(K.HISTORICAL_DATA, [m.historical_data_update(s.server_version, req.req_id, date, bar)])
+
+    def start_realtime_bars(self, s: Session, req: BarsRequest) -> None:
+        self._bars(req, self.gw.env.now, REALTIME_BAR_S)   # surfaces HistoryError (162) at once
+        s.realtime_bars[req.req_id] = req
+        self._rt_bars.ensure(self.gw.env)
+
+    def stop_realtime_bars(self, s: Session, req_id: int) -> None:
+        s.realtime_bars.pop(req_id, None)
+
+    def _realtime_bar_tick(self, now: float) -> None:
+        for s in self.gw.ready_sessions():
+            for req in list(s.realtime_bars.values()):
+                try:
+                    bars = self._bars(req, now, REALTIME_BAR_S)
+                except RequestError:
+                    continue
+                if bars:
+                    bar = bars[-1]
+                    s.send(K.HISTORICAL_DATA, [m.realtime_bar(s.server_version, req.req_id,
+                                                              int(self.market.epoch0 + bar.time_s), bar)])
+
+    # ------------------------------------------------------------------ account
+    def _account(self, account_id: str):
+        return self.world.accounts[account_id]
+
+    def account_value_messages(self, account_id: str) -> list[Fields]:
+        values = self._account(account_id).values(self.market)
+        return [m.update_account_value(key, _money(value), ccy, account_id) for key, (value, ccy) in values.items()]
+
+    def portfolio_messages(self, s: Session, account_id: str, con_ids: Iterable[int] | None = None) -> list[Fields]:
+        wanted = set(con_ids) if con_ids is not None else None
+        return [m.update_portfolio(s.server_version, it.spec, it.position, it.market_price, it.market_value,
+                                   it.average_cost, it.unrealized_pnl, it.realized_pnl, account_id)
+                for it in self._account(account_id).portfolio(self.market)
+                if wanted is None or it.spec.con_id in wanted]
+
+    def _account_time(self) -> Fields:
+        return m.update_account_time(datetime.fromtimestamp(self.gw.clock.epoch_now(), timezone.utc).strftime("%H:%M"))
+
+    def start_account_updates(self, s: Session, account_id: str) -> None:
+        s.account_updates = account_id
+        s.send(K.ACCOUNT_DATA, self.account_value_messages(account_id) + self.portfolio_messages(s, account_id)
+               + [self._account_time(), m.account_download_end(account_id)])
+        self._accounts.ensure(self.gw.env)
+
+    def stop_account_updates(self, s: Session) -> None:
+        s.account_updates = None
+
+    def _multi_accounts(self, account: str) -> list[str]:
+        return self.gw.config.account_ids if account in ("", "All") else [account]
+
+    def start_account_updates_multi(self, s: Session, req_id: int, account: str, model_code: str) -> None:
+        s.account_updates_multi[req_id] = account
+        s.send(K.ACCOUNT_DATA, self._multi_messages(req_id, account, model_code) + [m.account_update_multi_end(req_id)])
+
+    def _multi_messages(self, req_id: int, account: str, model_code: str = "") -> list[Fields]:
+        out = []
+        for acct in self._multi_accounts(account):
+            for key, (value, ccy) in self._account(acct).values(self.market).items():
+                out.append(m.account_update_multi(req_id, acct, model_code, key, _money(value), ccy))
+        return out
+
+    def start_account_summary(self, s: Session, req_id: int, group: str, tags: str) -> None:
+        wanted = [t.strip() for t in tags.split(",") if t.strip()]
+        s.account_summaries[req_id] = wanted
+        s.send(K.ACCOUNT_DATA, self._summary_messages(req_id, wanted) + [m.account_summary_end(req_id)])
+        self._accounts.ensure(self.gw.env)
+
+    def _summary_messages(self, req_id: int, wanted: list[str]) -> list[Fields]:
+        out = []
+        for acct in self.gw.config.account_ids:
+            values = self._account(acct).values(self.market)
+            for tag in wanted:
+                if tag.startswith("$LEDGER"):
+                    for key in ("CashBalance", "TotalCashValue", "NetLiquidationByCurrency", "RealizedPnL",
+                                "UnrealizedPnL", "StockMarketValue", "OptionMarketValue", "FuturesPNL", "ExchangeRate"):
+                        if key in values:
+                            value, ccy = values[key]
+                            out.append(m.account_summary(req_id, acct, key, _money(value), ccy))
+                elif tag in values:
+                    value, ccy = values[tag]
+                    out.append(m.account_summary(req_id, acct, tag, _money(value), ccy))
+        return out
+
+    def start_positions(self, s: Session) -> None:
+        s.positions_subscribed = True
+        msgs = []
+        for acct in self.gw.config.account_ids:
+            for pos in self._account(acct).positions():
+                msgs.append(m.position(s.server_version, acct, pos.spec, pos.qty, pos.avg_cost))
+        s.send(K.ACCOUNT_DATA, msgs + [m.position_end()])
+
+    def start_pnl(self, s: Session, req_id: int, account_id: str) -> None:
+        s.pnl_subscriptions[req_id] = account_id
+        daily, unrealized, realized = self._account(account_id).pnl(self.market)
+        s.send(K.ACCOUNT_DATA, [m.pnl(req_id, daily, unrealized, realized)])
+        self._pnl.ensure(self.gw.env)
+
+    def _pnl_tick(self, now: float) -> None:
+        cache: dict[str, tuple[float, float, float]] = {}
+        for s in self.gw.ready_sessions():
+            for req_id, acct in list(s.pnl_subscriptions.items()):
+                if acct not in cache:
+                    cache[acct] = self._account(acct).pnl(self.market)
+                s.send(K.ACCOUNT_DATA, [m.pnl(req_id, *cache[acct])])
+
+    def _account_refresh(self, now: float) -> None:
+        for s in self.gw.ready_sessions():
+            if s.account_updates:
+                s.send(K.ACCOUNT_DATA, self.account_value_messages(s.account_updates)
+                       + self.portfolio_messages(s, s.account_updates) + [self._account_time()])
+            for req_id, wanted in list(s.account_summaries.items()):
+                s.send(K.ACCOUNT_DATA, self._summary_messages(req_id, wanted) + [m.account_summary_end(req_id)])
+
+    def after_fill(self, account_id: str, spec: ContractSpec) -> None:
+        """A fill changed an account: push the changed rows to whoever streams that account."""
+        acct = self._account(account_id)
+        for s in self.gw.ready_sessions():
+            if s.account_updates == account_id:
+                s.send(K.ACCOUNT_DATA, self.portfolio_messages(s, account_id, [spec.con_id])
+                       + self.account_value_messages(account_id) + [self._account_time()])
+            if s.positions_subscribed:
+                s.send(K.ACCOUNT_DATA, [m.position(s.server_version, account_id, spec, acct.position(spec.con_id),
+                                                   self._position_avg_cost(acct, spec.con_id))])
+            for req_id, which in list(s.account_updates_multi.items()):
+                if which in ("", "All", account_id):
+                    s.send(K.ACCOUNT_DATA, self._multi_messages(req_id, account_id))
+
+    @staticmethod
+    def _position_avg_cost(acct, con_id: int) -> float:
+        pos = acct.positions_by_con_id.get(con_id)
+        return pos.avg_cost if pos is not None else 0.0
+
+    def account_mark(self, account_id: str) -> dict[str, Any]:
+        """Attributes of the periodic ``account_mark`` event (contracts §1)."""
+        acct = self._account(account_id)
+        daily, unrealized, realized = acct.pnl(self.market)
+        return {"account": account_id, "net_liquidation": round(acct.net_liquidation(self.market), 2),
+                "cash": round(acct.cash, 2), "realized_pnl": round(realized, 2),
+                "unrealized_pnl": round(unrealized, 2),
+                "positions": {p.spec.local_symbol or p.spec.symbol: p.qty for p in acct.positions()}}

@@ -1,0 +1,207 @@
+"""Orders on the wire: placeOrder/cancel into the world's OrderEngine, its events out as messages.
+
+The engine emits OrderUpdate, Fill, Reject and WhatIfReport; this desk turns them into the
+sequence real TWS sends (tws-protocol.md §5.4): openOrder + orderStatus on acknowledgement;
+execDetails, orderStatus, openOrder(Filled), commissionReport on a fill; orderStatus Cancelled
++ error 202 on a cancel. Events go to the client that placed the order and to client 0 when it
+asked for reqAutoOpenOrders.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .faults.base import ReplyKind
+from .feeds import ib_time
+from .protocol import messages as m
+from .protocol.orders import WireOrder, minimal_wire_order
+from .session import RequestError
+from .sim.order_types import (
+    CANCELLED,
+    FILLED,
+    INACTIVE,
+    PRE_SUBMITTED,
+    SUBMITTED,
+    CommissionReport,
+    ExecutionFilter,
+    Fill,
+    Order,
+    OrderEvent,
+    OrderRejected,
+    OrderRequest,
+    OrderUpdate,
+    Reject,
+    WhatIfReport,
+)
+
+if TYPE_CHECKING:
+    from .server import Gateway
+    from .session import Session
+
+K = ReplyKind
+Fields = list[str]
+
+#: Order attributes TWS refuses outright (ibapi 9.81 sets both by default; tws-protocol.md §5.3.5).
+REFUSED_ATTRIBUTES = (("eTradeOnly", 10268, "The 'EtradeOnly' order attribute is not supported."),
+                      ("firmQuoteOnly", 10269, "The 'firmQuoteOnly' order attribute is not supported."))
+CANCELLED_TEXT = "Order Canceled - reason:"
+
+
+def wire_of(order: Order) -> WireOrder:
+    req = order.request
+    if isinstance(req.wire, WireOrder):
+        return req.wire
+    c = req.contract
+    return minimal_wire_order(req.order_id, {
+        "conId": str(c.con_id), "symbol": c.symbol, "secType": c.sec_type, "exchange": c.exchange,
+        "currency": c.currency, "localSymbol": c.local_symbol}, action=req.action, totalQuantity=req.total_qty,
+        orderType=req.order_type, lmtPrice=req.lmt_price, auxPrice=req.aux_price, tif=req.tif, account=order.account,
+        orderRef=req.order_ref)
+
+
+class OrderDesk:
+    """The gateway's side of the order engine."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gw = gateway
+        self.engine = gateway.world.orders
+        self._unreported: dict[int, list[CommissionReport]] = {}   # perm id -> reports not yet sent
+
+    # ------------------------------------------------------------------ requests
+    def place(self, s: Session, wire: WireOrder) -> None:
+        for name, code, text in REFUSED_ATTRIBUTES:
+            if wire.get(name) == "1":
+                raise RequestError(wire.order_id, code, text)
+        self.engine.place(OrderRequest.from_wire(wire), s.client_id or 0)
+
+    def cancel(self, s: Session, order_id: int) -> None:
+        try:
+            self.engine.cancel(order_id, s.client_id or 0)
+        except OrderRejected as exc:
+            raise RequestError(order_id, exc.code, exc.text) from None
+
+    def global_cancel(self, s: Session) -> None:
+        self.engine.global_cancel()
+
+    def send_open_orders(self, s: Session, all_clients: bool) -> None:
+        orders = self.engine.open_orders(None if all_clients or s.client_id == 0 and s.auto_open_orders
+                                         else s.client_id)
+        msgs: list[Fields] = []
+        for order in orders:
+            msgs += [self._open_order(s, order, order.status), self._order_status(s, order, order.status)]
+        s.send(K.ORDER_ACK, msgs + [m.open_order_end()])
+
+    def send_completed_orders(self, s: Session, api_only: bool) -> None:
+        sv = s.server_version
+        msgs = [m.completed_order(sv, wire_of(o), contract=o.spec, perm_id=o.perm_id, status=o.status,
+                                  filled_qty=o.filled, completed_time=ib_time(self._epoch(o.completed_at_s or 0.0)),
+                                  completed_status=o.status)
+                for o in self.engine.completed_orders()]
+        s.send(K.ORDER_ACK, msgs + [m.completed_orders_end()])
+
+    def send_executions(self, s: Session, req_id: int, *, client_id: int | None, account: str, time_text: str,
+                        symbol: str, sec_type: str, exchange: str, side: str) -> None:
+        from .handlers import parse_end_datetime
+
+        since_s = None
+        if time_text.strip():
+            try:
+                since = parse_end_datetime(time_text)
+            except ValueError as exc:
+                raise RequestError(req_id, 321, f"Error validating request.-'bw' : cause - {exc}") from None
+            since_s = (since - self.gw.clock.start).total_seconds() if since else None
+        fills = self.engine.executions(ExecutionFilter(client_id, account, since_s, symbol, sec_type, exchange, side))
+        msgs: list[Fields] = []
+        for fill in fills:
+            msgs += [self._exec_details(s, req_id, fill), self._commission(fill.commission)]
+        s.send(K.OTHER, msgs + [m.exec_details_end(req_id)])
+
+    # ------------------------------------------------------------------ engine events
+    def on_order_event(self, event: OrderEvent) -> None:
+        if isinstance(event, OrderUpdate):
+            self._on_update(event)
+        elif isinstance(event, Fill):
+            self._on_fill(event)
+        elif isinstance(event, Reject):
+            for s in self._recipients(event.order.client_id):
+                s.error(event.order.order_id, event.code, event.text, kind=K.ORDER_ACK)
+        elif isinstance(event, WhatIfReport):
+            self._on_what_if(event)
+
+    def _recipients(self, client_id: int) -> list[Session]:
+        owner = self.gw.session_of_client(client_id)
+        out = [owner] if owner is not None else []
+        out += [s for s in self.gw.ready_sessions() if s.auto_open_orders and s is not owner]
+        return out
+
+    def _on_update(self, ev: OrderUpdate) -> None:
+        order, status = ev.order, ev.status
+        reports = self._unreported.pop(order.perm_id, []) if status in (SUBMITTED, FILLED) else []
+        for s in self._recipients(order.client_id):
+            if status == FILLED:
+                msgs = [self._order_status(s, order, status, ev), self._open_order(s, order, status)]
+                s.send(K.ORDER_FILL, msgs + [self._commission(r) for r in reports])
+            elif reports:           # Submitted again after a partial fill
+                s.send(K.ORDER_FILL, [self._order_status(s, order, status, ev)] + [self._commission(r) for r in reports])
+            elif status in (PRE_SUBMITTED, SUBMITTED):
+                s.send(K.ORDER_ACK, [self._open_order(s, order, status), self._order_status(s, order, status, ev)])
+            elif status == CANCELLED:
+                s.send(K.ORDER_ACK, [self._order_status(s, order, status, ev),
+                                     m.error(s.server_version, order.order_id, 202, CANCELLED_TEXT)])
+            elif status == INACTIVE:
+                s.send(K.ORDER_ACK, [self._order_status(s, order, status, ev)])
+
+    def _on_fill(self, fill: Fill) -> None:
+        order = fill.order
+        self._unreported.setdefault(order.perm_id, []).append(fill.commission)
+        for s in self._recipients(order.client_id):
+            s.send(K.ORDER_FILL, [self._exec_details(s, -1, fill)])
+        self.gw.feeds.after_fill(order.account, fill.execution.spec)
+
+    def _on_what_if(self, ev: WhatIfReport) -> None:
+        s = self.gw.session_of_client(ev.client_id)
+        if s is None or ev.request.wire is None:
+            return
+        w = ev.what_if
+        state = m.OrderStateFields(
+            status=PRE_SUBMITTED, init_margin_before=_amount(w.init_margin_before),
+            maint_margin_before=_amount(w.maint_margin_before), equity_with_loan_before=_amount(w.equity_with_loan_before),
+            init_margin_change=_amount(w.init_margin_change), maint_margin_change=_amount(w.maint_margin_change),
+            equity_with_loan_change=_amount(w.equity_with_loan_change), init_margin_after=_amount(w.init_margin_after),
+            maint_margin_after=_amount(w.maint_margin_after), equity_with_loan_after=_amount(w.equity_with_loan_after),
+            commission=w.commission, min_commission=w.min_commission, max_commission=w.max_commission,
+            commission_currency=w.commission_currency, warning_text=w.warning_text)
+        spec = self.gw.world.contracts.match(ev.request.contract)
+        s.send(K.ORDER_ACK, [m.open_order(s.server_version, ev.request.wire, contract=spec[0] if len(spec) == 1 else None,
+                                          client_id=ev.client_id, perm_id=0, state=state)])
+
+    # ------------------------------------------------------------------ message builders
+    def _epoch(self, sim_s: float) -> float:
+        return self.gw.clock.start.timestamp() + sim_s
+
+    def _open_order(self, s: Session, order: Order, status: str) -> Fields:
+        return m.open_order(s.server_version, wire_of(order), contract=order.spec, client_id=order.client_id,
+                            perm_id=order.perm_id, state=m.OrderStateFields(status=status))
+
+    def _order_status(self, s: Session, order: Order, status: str, ev: OrderUpdate | None = None) -> Fields:
+        filled = ev.filled if ev else order.filled
+        remaining = ev.remaining if ev else order.remaining
+        avg = ev.avg_fill_price if ev else order.avg_fill_price
+        last = ev.last_fill_price if ev else order.last_fill_price
+        return m.order_status(s.server_version, order.order_id, status, filled, remaining, avg, order.perm_id,
+                              order.request.parent_id, last, order.client_id, order.why_held)
+
+    def _exec_details(self, s: Session, req_id: int, fill: Fill) -> Fields:
+        e = fill.execution
+        ex = m.ExecutionFields(order_id=e.order_id, exec_id=e.exec_id, time=ib_time(self._epoch(e.time_s)),
+                               account=e.account, exchange=e.exchange, side=e.side, shares=e.shares, price=e.price,
+                               perm_id=e.perm_id, client_id=e.client_id, cum_qty=e.cum_qty, avg_price=e.avg_price,
+                               order_ref=e.order_ref, liquidation=e.liquidation, last_liquidity=e.last_liquidity)
+        return m.exec_details(s.server_version, req_id, e.spec, ex)
+
+    @staticmethod
+    def _commission(r: CommissionReport) -> Fields:
+        return m.commission_report(r.exec_id, r.commission, r.currency, r.realized_pnl)
+
+
+def _amount(x: float) -> str:
+    return f"{x:.2f}"

@@ -1,0 +1,273 @@
+"""The mock IB Gateway: an asyncio TCP server, one :class:`Session` per client, a SimPy world behind.
+
+Start it in-process with :func:`start_gateway` (async context manager, the caller's loop) or
+:class:`GatewayThread` (its own loop in a daemon thread, for synchronous code and threaded
+clients such as ibapi). The :class:`Gateway` also implements the control surface scheduled
+faults act through (:class:`mock_gateway.faults.base.GatewayControl`).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .config import GatewayConfig
+from .eventlog import EventLog
+from .faults.base import FaultStack
+from .faults.defaults import default_fault_stack
+from .feeds import Feeds
+from .handlers import dispatch_request
+from .order_desk import OrderDesk
+from .session import Session, State
+from .sim.clock import SimClock
+from .sim.world import World
+
+log = logging.getLogger("mock_gateway.server")
+
+#: Sim seconds between account_mark events (contracts §1).
+ACCOUNT_MARK_INTERVAL_S = 60.0
+
+
+class Gateway:
+    """One running mock gateway: server socket, sessions, client-id registry, world and faults."""
+
+    def __init__(self, config: GatewayConfig, event_log: EventLog | None = None) -> None:
+        self.config = config
+        self.clock = SimClock(config.speed, config.start)
+        self.env = self.clock.env
+        self.event_log = event_log if event_log is not None else EventLog(config.event_log)
+        self.faults: FaultStack = config.faults if config.faults is not None else default_fault_stack(config)
+        self.world = World(config, self.clock)
+        self.orders = OrderDesk(self)
+        self.feeds = Feeds(self)
+        self.sessions: dict[int, Session] = {}
+        self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]  # set by start()
+        self.host = config.host
+        self.port = config.port
+        self.refusing = False
+        self.market_data_flowing = True
+        self._client_ids: dict[int, Session] = {}
+        self._lingering_until: dict[int, float] = {}
+        self._next_conn = 0
+        self._server: asyncio.base_events.Server | None = None
+        self._clock_task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> Gateway:
+        self.loop = asyncio.get_running_loop()
+        self._server = await self.loop.create_server(self._new_session, self.config.host, self.config.port)
+        sock = self._server.sockets[0].getsockname()
+        self.host, self.port = sock[0], sock[1]
+        self.sys_event("run_start", attrs={
+            "seed": self.config.seed, "speed": self.config.speed, "start": self.config.start.isoformat(),
+            "accounts": self.config.account_ids, "server_version_max": self.config.max_server_version,
+            "host": self.host, "port": self.port})
+        self.feeds.install()
+        self.faults.install(self)
+        self.env.process(self._account_marks())
+        self._clock_task = self.loop.create_task(self.clock.run(), name="prelive-sim-clock")
+        log.info("mock gateway listening on %s:%d (seed %d, speed %g)", self.host, self.port, self.config.seed,
+                 self.config.speed)
+        return self
+
+    async def stop(self) -> None:
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        server.close()
+        for session in list(self.sessions.values()):
+            session.close("gateway shut down")
+        for _ in range(100):   # let connection_lost run for every session (their disconnect events)
+            if not self.sessions:
+                break
+            await asyncio.sleep(0.01)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(server.wait_closed(), 1.0)
+        self.clock.stop()
+        if self._clock_task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(self._clock_task, 1.0)
+        self.sys_event("run_end", attrs={"sessions": self._next_conn})
+        self.event_log.close()
+        log.info("mock gateway on port %d stopped", self.port)
+
+    def _new_session(self) -> Session:
+        self._next_conn += 1
+        session = Session(self, self._next_conn)
+        self.sessions[session.conn_id] = session
+        return session
+
+    # ------------------------------------------------------------------ used by sessions and handlers
+    def sys_event(self, msg: str, **kwargs: Any) -> None:
+        self.event_log.sys(msg, sim=self.env.now, **kwargs)
+
+    def dispatch(self, session: Session, fields: list[str]) -> None:
+        dispatch_request(session, fields)
+
+    def claim_client_id(self, client_id: int, session: Session) -> bool:
+        """Register ``client_id`` for ``session``; False if another live (or lingering) session holds it."""
+        holder = self._client_ids.get(client_id)
+        if holder is not None and not holder.closed:
+            return False
+        if self._lingering_until.get(client_id, -1.0) > self.env.now:
+            return False
+        self._client_ids[client_id] = session
+        self._lingering_until.pop(client_id, None)
+        return True
+
+    def next_order_id(self, client_id: int) -> int:
+        """nextValidId for a client: above every order id it has used (kept across reconnects, as TWS does)."""
+        return self.world.orders.next_valid_id(client_id)
+
+    def on_session_ready(self, session: Session) -> None:
+        self.feeds.session_ready(session)
+
+    def on_session_closed(self, session: Session, was_ready: bool) -> None:
+        self.sessions.pop(session.conn_id, None)
+        self.feeds.session_closed(session)
+        cid = session.client_id
+        if cid is not None and self._client_ids.get(cid) is session:
+            del self._client_ids[cid]
+            linger = self.faults.linger_after_close(cid, self.env.now)
+            if linger > 0:
+                self._lingering_until[cid] = self.env.now + linger
+
+    def ready_sessions(self) -> list[Session]:
+        return [s for s in self.sessions.values() if s.state is State.READY]
+
+    def session_of_client(self, client_id: int) -> Session | None:
+        s = self._client_ids.get(client_id)
+        return s if s is not None and s.state is State.READY else None
+
+    # ------------------------------------------------------------------ GatewayControl (scheduled faults)
+    def drop_all_sessions(self, reason: str) -> None:
+        for session in list(self.sessions.values()):
+            session.close(reason, abort=True)
+
+    def refuse_connections(self, refusing: bool) -> None:
+        self.refusing = refusing
+
+    def broadcast_error(self, code: int, text: str) -> None:
+        for session in self.ready_sessions():
+            session.error(-1, code, text)
+
+    def set_market_data_flowing(self, flowing: bool) -> None:
+        self.market_data_flowing = flowing
+
+    def clear_market_data_subscriptions(self) -> None:
+        for session in self.ready_sessions():
+            self.feeds.drop_market_data(session)
+
+    def log_fault(self, name: str, **attrs: Any) -> None:
+        self.sys_event("fault", attrs={"name": name, **attrs}, fault=name)
+
+    # ------------------------------------------------------------------ periodic
+    def _account_marks(self):
+        while True:
+            for account_id in self.config.account_ids:
+                self.sys_event("account_mark", attrs=self.feeds.account_mark(account_id))
+            yield self.env.timeout(ACCOUNT_MARK_INTERVAL_S)
+
+
+@contextlib.asynccontextmanager
+async def start_gateway(config: GatewayConfig | None = None, **overrides: Any) -> AsyncIterator[Gateway]:
+    """Run a mock gateway in the current event loop for the duration of the ``async with`` block."""
+    config = _configured(config, overrides)
+    gateway = Gateway(config)
+    await gateway.start()
+    try:
+        yield gateway
+    finally:
+        await gateway.stop()
+
+
+def _configured(config: GatewayConfig | None, overrides: dict[str, Any]) -> GatewayConfig:
+    if config is None:
+        config = GatewayConfig(port=0)
+    if overrides:
+        import dataclasses
+
+        config = dataclasses.replace(config, **overrides)
+    return config
+
+
+class GatewayThread:
+    """A mock gateway on its own event loop in a daemon thread; a context manager yielding the Gateway.
+
+    For synchronous code: ib_insync's blocking API, ibapi's reader thread, pytest fixtures.
+    Attributes of the yielded :class:`Gateway` may be read from any thread; to act on the
+    world or sessions from outside, use :meth:`call` (runs a function on the gateway's loop).
+    """
+
+    def __init__(self, config: GatewayConfig | None = None, *, start_timeout_s: float = 10.0, **overrides: Any) -> None:
+        self.config = _configured(config, overrides)
+        self.start_timeout_s = start_timeout_s
+        self.gateway: Gateway | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._stop: asyncio.Event | None = None
+
+    def start(self) -> Gateway:
+        self._thread = threading.Thread(target=self._run, name="prelive-mock-gateway", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(self.start_timeout_s):
+            raise TimeoutError(f"mock gateway did not start within {self.start_timeout_s} s")
+        if self._error is not None:
+            raise self._error
+        assert self.gateway is not None
+        return self.gateway
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+
+    async def _main(self) -> None:
+        self._stop = asyncio.Event()
+        try:
+            self.gateway = Gateway(self.config)
+            await self.gateway.start()
+        except BaseException as exc:  # reported to the starting thread
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.gateway.stop()
+
+    def call(self, fn, *args: Any, timeout_s: float = 10.0) -> Any:
+        """Run ``fn(*args)`` on the gateway's loop and return its result."""
+        assert self._loop is not None
+
+        async def run() -> Any:
+            self.gateway.clock.catch_up()   # type: ignore[union-attr]
+            result = fn(*args)
+            self.gateway.clock.wake()       # type: ignore[union-attr]
+            return result
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout_s)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None and self._thread is not None:
+            if self._thread.is_alive():
+                self._loop.call_soon_threadsafe(self._stop.set)
+            self._thread.join(10.0)
+
+    def __enter__(self) -> Gateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+__all__ = ["Gateway", "GatewayThread", "start_gateway"]

@@ -1,0 +1,319 @@
+"""One client connection: handshake, startApi, request dispatch and ordered, latency-aware replies.
+
+The hot path is decode -> log -> handle -> encode -> write, all on the gateway's event loop.
+Replies of one :class:`ReplyKind` leave in the order they were produced; injected latency
+(``FaultStack.reply_delay``) turns a reply into a SimPy process that ``yield``s a timeout
+first. A reply due now is written at once (no process), which keeps a round trip cheap.
+Bad bytes end this session only: a clear log line and a ``disconnect`` event with the reason.
+"""
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import struct
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from .faults.base import AcceptAction, ReplyKind
+from .protocol import messages as m
+from .protocol.describe import describe_reply, describe_request
+from .protocol.framing import FrameDecoder, ProtocolError, parse_version_range
+from .protocol.ids import REPLY_NAMES
+from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED, negotiate
+
+if TYPE_CHECKING:
+    from .server import Gateway
+
+log = logging.getLogger("mock_gateway.session")
+
+_LEN = struct.Struct(">I")
+Fields = list[str]
+
+#: Startup status messages in the order real TWS sends them after nextValidId.
+FARM_STATUS = ((2104, "Market data farm connection is OK:usfarm"),
+               (2106, "HMDS data farm connection is OK:ushmds"),
+               (2158, "Sec-def data farm connection is OK:secdefnj"))
+CLIENT_ID_IN_USE = "Unable to connect as the client id is already in use. Retry with a unique client id."
+
+
+class State(enum.Enum):
+    HELLO = "hello"           # waiting for API\0 + version range
+    STARTING = "starting"     # handshake answered, waiting for startApi
+    READY = "ready"
+    CLOSED = "closed"
+
+
+class RequestError(Exception):
+    """A request the gateway answers with an error message (and otherwise ignores)."""
+
+    def __init__(self, req_id: int, code: int, text: str) -> None:
+        super().__init__(f"{code}: {text}")
+        self.req_id, self.code, self.text = req_id, code, text
+
+
+def frame(fields: Fields) -> bytes:
+    payload = ("\0".join(fields) + "\0").encode("ascii", "backslashreplace")
+    return _LEN.pack(len(payload)) + payload
+
+
+class Session(asyncio.Protocol):
+    """One API client. Implements :class:`mock_gateway.faults.base.SessionView`."""
+
+    def __init__(self, gateway: Gateway, conn_id: int) -> None:
+        self.gw = gateway
+        self.conn_id = conn_id
+        self.client_id: int | None = None
+        self.server_version = 0
+        self.state = State.HELLO
+        self.peer = ""
+        self.accept_action = AcceptAction.SERVE
+        self.transport: asyncio.Transport | None = None
+        self._decoder = FrameDecoder(expect_handshake=True)
+        self._due: dict[ReplyKind, float] = {}
+        self._out: list[bytes] = []
+        self._flush_pending = False
+        self._close_reason: str | None = None
+        # subscriptions and per-session settings, kept by the handlers and feeds
+        self.market_data: dict[int, Any] = {}
+        self.realtime_bars: dict[int, Any] = {}
+        self.historical_updates: dict[int, Any] = {}
+        self.account_summaries: dict[int, Any] = {}
+        self.pnl_subscriptions: dict[int, Any] = {}
+        self.account_updates: str | None = None
+        self.account_updates_multi: dict[int, str] = {}
+        self.positions_subscribed = False
+        self.auto_open_orders = False
+        self.market_data_type = 1
+
+    # ------------------------------------------------------------------ SessionView
+    @property
+    def market_data_lines(self) -> int:
+        return len(self.market_data)
+
+    @property
+    def ready(self) -> bool:
+        return self.state is State.READY
+
+    @property
+    def closed(self) -> bool:
+        return self.state is State.CLOSED
+
+    # ------------------------------------------------------------------ asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        gw = self.gw
+        gw.clock.catch_up()
+        action, fault = gw.faults.on_accept(gw.env.now)
+        if gw.refusing and action is AcceptAction.SERVE:
+            action, fault = AcceptAction.REFUSE, "gateway_down"
+        self.accept_action = action
+        gw.sys_event("connect", conn=self.conn_id, attrs={"peer": self.peer}, fault=fault)
+        log.info("conn %d: connection from %s", self.conn_id, self.peer)
+        if action is AcceptAction.REFUSE:
+            gw.sys_event("refused", conn=self.conn_id, attrs={"reason": "gateway is not accepting connections"},
+                         fault=fault)
+            self.close("refused: gateway is not accepting connections", abort=True)
+
+    def data_received(self, data: bytes) -> None:
+        if self.state is State.CLOSED:
+            return
+        try:
+            items = self._decoder.feed(data)
+        except ProtocolError as exc:
+            log.warning("conn %d (%s): %s; closing this session", self.conn_id, self.peer, exc)
+            self.close(f"protocol error: {exc}", abort=True)
+            return
+        if not items:
+            return
+        clock = self.gw.clock
+        clock.catch_up()
+        for kind, fields in items:
+            if self.state is State.CLOSED:
+                break
+            if kind == "hello":
+                self._on_hello(fields[0])
+            else:
+                self._on_message(fields)
+        clock.run_due()   # processes the requests started (order acks, fills) run now, not on the next wake
+        clock.wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        reason = self._close_reason or (f"connection lost: {exc}" if exc else "client closed the connection")
+        self._finish(reason)
+
+    # ------------------------------------------------------------------ inbound
+    def _on_hello(self, text: str) -> None:
+        gw = self.gw
+        gw.event_log.write(dir="in", msg="handshake", fields=[text], conn=self.conn_id, sim=gw.env.now)
+        try:
+            client_min, client_max, options = parse_version_range(text)
+        except ProtocolError as exc:
+            self.close(f"protocol error: {exc}", abort=True)
+            return
+        version = negotiate(client_min, client_max, gw.config.max_server_version)
+        gw.sys_event("handshake", conn=self.conn_id, attrs={
+            "client_min": client_min, "client_max": client_max, "server_version": version, "options": options})
+        if version is None:
+            reason = (f"no common server version: client speaks {client_min}..{client_max}, this gateway "
+                      f"{MIN_SUPPORTED}..{min(MAX_SUPPORTED, gw.config.max_server_version)}")
+            gw.sys_event("refused", conn=self.conn_id, attrs={"reason": reason})
+            self.close(reason)
+            return
+        self.server_version = version
+        self.state = State.STARTING
+        if self.accept_action is AcceptAction.STALL_HANDSHAKE:
+            return   # the fault: a gateway that accepts TCP but never answers the hello
+        reply = m.handshake_reply(version, gw.clock.now_datetime().strftime("%Y%m%d %H:%M:%S UTC"))
+        gw.event_log.write(dir="out", msg="handshakeReply", fields=reply, conn=self.conn_id, sim=gw.env.now)
+        self._write(frame(reply))
+        self._flush()   # alone in its segment: ibapi reads only the first message of its first recv
+
+    def _on_message(self, fields: Fields) -> None:
+        gw = self.gw
+        now = gw.env.now
+        name, attrs = describe_request(fields)
+        verdict = gw.faults.on_request(self, name, fields, now) if self.state is State.READY else None
+        gw.event_log.write(dir="in", msg=name, msg_id=int(fields[0]), fields=fields, attrs=attrs,
+                           conn=self.conn_id, client_id=self.client_id, sim=now,
+                           fault=verdict.fault if verdict else None)
+        if self.state is State.STARTING:
+            if fields[0] == "71":
+                self._start_api(fields)
+            else:   # clients never do this; TWS answers "not connected"
+                self.error(-1, 504, "Not connected")
+            return
+        if verdict is not None:
+            for req_id, code, text in verdict.errors:
+                self.error(req_id, code, text, fault=verdict.fault)
+            if verdict.disconnect:
+                self.close(f"disconnected by fault {verdict.fault}")
+                return
+            if verdict.drop:
+                return
+        gw.dispatch(self, fields)
+
+    def _start_api(self, fields: Fields) -> None:
+        gw = self.gw
+        try:
+            client_id = int(fields[2])
+        except (IndexError, ValueError):
+            self.close(f"protocol error: startApi without a numeric client id: {fields[:4]}", abort=True)
+            return
+        if not gw.claim_client_id(client_id, self):
+            self.client_id = client_id
+            self.error(-1, 326, CLIENT_ID_IN_USE)
+            log.info("conn %d: client id %d already in use; closing", self.conn_id, client_id)
+            self.close(f"client id {client_id} already in use (error 326)")
+            return
+        self.client_id = client_id
+        self.state = State.READY
+        gw.on_session_ready(self)
+        if self.accept_action is AcceptAction.STALL_START:
+            return   # the fault: never managedAccounts / nextValidId, so clients time out
+        self.send(ReplyKind.OTHER, [m.managed_accounts(gw.config.account_ids),
+                                    m.next_valid_id(gw.next_order_id(client_id))])
+        self.send(ReplyKind.OTHER, [m.error(self.server_version, -1, code, text) for code, text in FARM_STATUS])
+
+    # ------------------------------------------------------------------ outbound
+    def error(self, req_id: int, code: int, text: str, *, fault: str | None = None,
+              kind: ReplyKind = ReplyKind.OTHER, advanced_json: str = "") -> None:
+        self.send(kind, [m.error(self.server_version, req_id, code, text, advanced_json)], fault=fault)
+
+    def send(self, kind: ReplyKind, messages: Iterable[Fields], *, fault: str | None = None) -> None:
+        """Queue replies of one kind; they leave after the kind's injected latency, in order."""
+        if self.state is State.CLOSED:
+            return
+        gw = self.gw
+        env = gw.env
+        now = env.now
+        delay, delay_fault = gw.faults.reply_delay(kind, now)
+        due = now + delay
+        after = self._due.get(kind, 0.0)
+        if kind is ReplyKind.ORDER_FILL:   # a fill never overtakes the order's acknowledgement
+            after = max(after, self._due.get(ReplyKind.ORDER_ACK, 0.0))
+        if after > due:
+            due = after
+        fault = fault or delay_fault
+        if due <= now:
+            self._emit(kind, list(messages), fault)
+            return
+        self._due[kind] = due
+        env.process(self._emit_later(due - now, kind, list(messages), fault))
+        gw.clock.wake()
+
+    def _emit_later(self, delay_s: float, kind: ReplyKind, messages: list[Fields], fault: str | None):
+        yield self.gw.env.timeout(delay_s)
+        self._emit(kind, messages, fault)
+
+    def _emit(self, kind: ReplyKind, messages: list[Fields], fault: str | None) -> None:
+        if self.state is State.CLOSED:
+            return
+        gw = self.gw
+        now = gw.env.now
+        faults = gw.faults
+        write_log = gw.event_log.write
+        log_it = gw.config.log_market_data or kind is not ReplyKind.MARKET_DATA
+        out = self._out
+        for fields in messages:
+            name = REPLY_NAMES.get(int(fields[0]), "unknown")
+            suppressed_by = faults.suppress_reply(self, name, now)
+            if suppressed_by:
+                gw.sys_event("suppressed", conn=self.conn_id, client_id=self.client_id,
+                             attrs={"msg": name, "fields": fields}, fault=suppressed_by)
+                continue
+            out.append(frame(fields))
+            if log_it:
+                write_log(dir="out", msg=name, msg_id=int(fields[0]), fields=fields, attrs=describe_reply(fields)[1],
+                          conn=self.conn_id, client_id=self.client_id, sim=now, fault=fault)
+        if out and not self._flush_pending:
+            self._flush_pending = True
+            gw.loop.call_soon(self._flush)
+
+    def _write(self, data: bytes) -> None:
+        self._out.append(data)
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        if self._out and self.transport is not None and not self.transport.is_closing():
+            data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
+            self._out.clear()
+            self.transport.write(data)
+        else:
+            self._out.clear()
+
+    # ------------------------------------------------------------------ closing
+    def close(self, reason: str, *, abort: bool = False) -> None:
+        """End this session: pending replies are flushed first unless ``abort``."""
+        if self._close_reason is None:
+            self._close_reason = reason
+        if self.transport is None or self.transport.is_closing():
+            return
+        if abort:
+            self._out.clear()
+            self.transport.abort()
+        else:
+            self._flush()
+            self.transport.close()
+
+    def _finish(self, reason: str) -> None:
+        if self.state is State.CLOSED:
+            return
+        was_ready = self.state is State.READY
+        self.state = State.CLOSED
+        gw = self.gw
+        gw.clock.catch_up()
+        gw.sys_event("disconnect", conn=self.conn_id, client_id=self.client_id, attrs={"reason": reason})
+        log.info("conn %d (client %s): disconnected: %s", self.conn_id, self.client_id, reason)
+        gw.on_session_closed(self, was_ready)
+
+    def call_later_sim(self, delay_s: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` after ``delay_s`` sim seconds unless the session closed meanwhile."""
+        def proc():
+            yield self.gw.env.timeout(delay_s)
+            if self.state is not State.CLOSED:
+                fn()
+        self.gw.env.process(proc())
