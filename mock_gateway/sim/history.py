@@ -18,6 +18,8 @@ from .sessions import SessionRule, sessions_between
 
 DAY_S = 86400.0
 HISTORY_CHUNK = 1024
+#: Share of a liquid-hours second's variance and volume that an extended-hours second carries.
+EXTENDED_HOURS_ACTIVITY = 0.25
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,25 @@ def in_liquid_hours(rule: SessionRule, epoch0: float, slot: Slot) -> Slot | None
         if a < b:
             return Slot(a, b, a)
     return None
+
+
+def activity_weighted(rule: SessionRule, epoch0: float, slots: list[Slot]) -> np.ndarray:
+    """Each slot's history seconds (up to sim 0), extended hours counting EXTENDED_HOURS_ACTIVITY of a liquid second.
+
+    Generated history then moves (and trades) mostly in liquid hours, so useRTH bars show
+    overnight gaps of a realistic size.
+    """
+    if not slots:
+        return np.empty(0)
+    starts = np.array([s.start_s for s in slots])
+    ends = np.minimum(np.array([s.end_s for s in slots]), 0.0)
+    liquid = sessions_between(rule, epoch0 + starts.min(), epoch0 + max(ends.max(), starts.min() + 1), rth=True)
+    overlap = np.zeros(len(slots))
+    for open_e, close_e in liquid:
+        a, b = open_e - epoch0, close_e - epoch0
+        overlap += np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0.0, None)
+    total = ends - starts
+    return overlap + EXTENDED_HOURS_ACTIVITY * (total - overlap)
 
 
 @dataclass

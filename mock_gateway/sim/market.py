@@ -18,9 +18,19 @@ import simpy
 from . import rng as rngmod
 from .clock import DEFAULT_START
 from .contracts import ContractBook, ContractSpec
-from .history import DAY_S, OHLCV, GeneratedHistory, Slot, aligned_slots, history_slots, in_liquid_hours, transform
+from .history import (
+    DAY_S,
+    OHLCV,
+    GeneratedHistory,
+    Slot,
+    activity_weighted,
+    aligned_slots,
+    history_slots,
+    in_liquid_hours,
+    transform,
+)
 from .paths import FLOW_BY_SEC_TYPE, GbmPath, GridPath, OptionPath, ScaledPath
-from .pricing import bid_ask, round_to_tick
+from .pricing import bid_ask, midpoint, round_to_tick
 from .replay import load_replay
 from .sessions import SESSION_RULES, expiry_epoch
 
@@ -203,7 +213,7 @@ class Market:
         if side == "ask":
             return ask
         if side == "mid":
-            return (bid + ask) / 2
+            return midpoint(bid, ask, spec.min_tick)
         raise ValueError(f"unknown quote side {side!r}")
 
     # ------------------------------------------------------------------ listeners
@@ -237,8 +247,9 @@ class Market:
         if what == "TRADES" and spec.sec_type == "CASH":
             raise HistoryError("Historical Market Data Service error message:No historical market data for "
                                f"{spec.symbol}/CASH@{spec.exchange} Last")
-        if bar_size_s <= 0 or duration_s <= 0:
-            raise HistoryError("Historical Market Data Service error message:invalid step")
+        if bar_size_s <= 0 or duration_s <= 0 or bar_size_s > DAY_S:
+            raise HistoryError("Historical Market Data Service error message:invalid step "
+                               f"(bar size {bar_size_s:g} s; 1 s to 1 day are supported)")
         from_s = end_s - duration_s
         to_s = min(end_s, self.env.now + _EPS)
         out: list[Bar] = []
@@ -247,7 +258,7 @@ class Market:
             if hist is not None:
                 parts.append(hist)
             if live is not None:
-                grid = self._grid_bar(inst, live[0], min(live[1], self.env.now + _EPS), what)
+                grid = self._grid_bar(inst, live[0], min(live[1], to_s), what)
                 if grid is not None:
                     parts.append(grid)
             if parts:
@@ -260,6 +271,7 @@ class Market:
         rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
         daily = bar_size_s >= DAY_S
         size = DAY_S if daily else bar_size_s
+        asked_from_s, from_s = from_s, from_s - size   # a bar clipped to liquid hours may start inside the range
         out = []
         if inst.replayed:
             slots = history_slots(rule, self.epoch0, from_s, to_s, size) if daily \
@@ -288,8 +300,7 @@ class Market:
             out.extend((s, None, (s.start_s, s.end_s)) for s in later)
         if use_rth:
             out = [_clip_rth(rule, self.epoch0, o) for o in out]
-            out = [o for o in out if o is not None]
-        return out
+        return [o for o in out if o is not None and o[0].label_s >= asked_from_s]
 
     def _generated(self, inst: _Instrument, size: float, past: list[Slot]) -> OHLCV | None:
         """Generated history for ``past`` (oldest first), returned newest first (row 0 ends at sim 0)."""
@@ -297,6 +308,8 @@ class Market:
             return None
         spec = inst.spec
         durations = np.array([min(s.end_s, 0.0) - s.start_s for s in reversed(past)])
+        rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
+        activity_s = activity_weighted(rule, self.epoch0, past[::-1])
         flow = inst.path.flow
         volume_per_s = flow.lot * flow.trade_lots * flow.trade_probability / self.dt_s
         if isinstance(inst.path, ScaledPath):
@@ -307,11 +320,11 @@ class Market:
         if isinstance(inst.path, OptionPath):
             under = self.contracts.get(spec.under_con_id)
             hist = self._history(spec, size, under.initial_price, volume_per_s)
-            synthetic = hist.bars(durations)
+            synthetic = hist.bars(activity_s)
             ends = -np.concatenate([[0.0], np.cumsum(durations)[:-1]])
             path = inst.path
             return transform(synthetic, lambda s: path.value(s, ends), spec.right == "C", synthetic.volume)
-        return self._history(spec, size, spec.initial_price, volume_per_s).bars(durations)
+        return self._history(spec, size, spec.initial_price, volume_per_s).bars(activity_s)
 
     def _history(self, spec: ContractSpec, size: float, initial: float, volume_per_s: float) -> GeneratedHistory:
         key = (spec.con_id, size)
@@ -338,10 +351,11 @@ class Market:
             wap = float((last * size).sum() / volume) if volume > 0 else float(last.mean())
             return _Part(float(last[0]), float(last.max()), float(last.min()), float(last[-1]), volume, wap,
                          int(np.count_nonzero(size)))
-        bid, ask = bid_ask(mid, spec.min_tick, self.config.spread_ticks)
+        tick = spec.min_tick
+        bid, ask = bid_ask(mid, tick, self.config.spread_ticks)
         if what == "BID_ASK":
             return _Part(float(bid.mean()), float(ask.max()), float(bid.min()), float(ask.mean()), -1, -1, -1, len(mid))
-        series = {"BID": bid, "ASK": ask, "MIDPOINT": (bid + ask) / 2}[what]
+        series = {"BID": bid, "ASK": ask, "MIDPOINT": midpoint(bid, ask, tick)}[what]
         return _Part(float(series[0]), float(series.max()), float(series.min()), float(series[-1]), -1, -1, -1)
 
 
@@ -384,16 +398,12 @@ class _RawRow:
             count = max(1, int(self.volume / max(1.0, flow.lot * flow.trade_lots)))
             wap = round(min(h, max(l, (h + l + c) / 3)), 6)
             return _Part(o, h, l, c, float(self.volume), wap, count)
-        half = max(1, spread_ticks) * tick / 2
-        if what == "MIDPOINT":
-            return _Part(o, h, l, c, -1, -1, -1)
-        if what == "BID":
-            return _Part(*(float(round_to_tick(x - half, tick)) for x in (o, h, l, c)), -1, -1, -1)
-        if what == "ASK":
-            return _Part(*(float(round_to_tick(x + half, tick)) for x in (o, h, l, c)), -1, -1, -1)
-        avg = (o + c) / 2
-        return _Part(float(round_to_tick(avg - half, tick)), float(round_to_tick(h + half, tick)),
-                     float(round_to_tick(l - half, tick)), float(round_to_tick(avg + half, tick)), -1, -1, -1)
+        # the quotes around each price, exactly as the live grid makes them from its mid
+        bid, ask = bid_ask(np.array([o, h, l, c]), tick, spread_ticks)
+        if what == "BID_ASK":
+            return _Part(float(bid[[0, 3]].mean()), float(ask[1]), float(bid[2]), float(ask[[0, 3]].mean()), -1, -1, -1)
+        series = {"BID": bid, "ASK": ask, "MIDPOINT": midpoint(bid, ask, tick)}[what]
+        return _Part(*(float(x) for x in series), -1, -1, -1)
 
 
 def _clip_rth(rule, epoch0: float, entry):

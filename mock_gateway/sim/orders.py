@@ -255,9 +255,7 @@ class OrderEngine:
                 yield self.env.timeout(effect.fill_delay_s)
             kind = ORDER_TYPES[order.request.order_type.upper()]
             tif = TIF_ALIASES.get(order.request.tif.upper(), "DAY")
-            expiry_s = self._expiry_s(order) if tif in ("DAY", "GTC") else None
-            if tif == "GTC":
-                expiry_s = None
+            expiry_s = self._expiry_s(order) if tif == "DAY" else None
             if kind in ("STP", "STP LMT"):
                 triggered = yield from self._wait_for_stop(order, expiry_s, immediate_only=tif in ("IOC", "FOK"))
                 if not triggered:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -11,20 +12,32 @@ TRADING_SECONDS_PER_YEAR = 252 * 6.5 * 3600
 CALENDAR_SECONDS_PER_YEAR = 365 * 86400
 
 
+@lru_cache(maxsize=64)
+def _digits(tick: float) -> int:
+    """Decimals that print every multiple of ``tick`` exactly (two more than the tick's own)."""
+    return max(0, -int(math.floor(math.log10(tick))) + 2)
+
+
 def round_to_tick(price, tick: float):
     """Nearest multiple of ``tick`` (scalar or array); rounding noise is removed so prices print cleanly."""
-    digits = max(0, -int(math.floor(math.log10(tick))) + 2)
-    return np.round(np.round(np.asarray(price) / tick) * tick, digits) if isinstance(price, np.ndarray) \
-        else round(round(price / tick) * tick, digits)
+    digits = _digits(tick)
+    if isinstance(price, np.ndarray):
+        return np.round(np.round(price / tick) * tick, digits)
+    return round(round(float(price) / tick) * tick, digits)
 
 
 def bid_ask(mid, tick: float, spread_ticks: int):
     """(bid, ask) around ``mid``: ask - bid = spread_ticks ticks, both on the tick grid."""
     spread = max(1, spread_ticks) * tick
-    digits = max(0, -int(math.floor(math.log10(tick))) + 2)
+    digits = _digits(tick)
     bid = np.floor((np.asarray(mid, dtype=float) - spread / 2) / tick + 1e-9) * tick
     bid = np.maximum(bid, tick)
     return np.round(bid, digits), np.round(bid + spread, digits)
+
+
+def midpoint(bid, ask, tick: float):
+    """(bid + ask) / 2 without binary noise (it may sit on a half tick)."""
+    return np.round((np.asarray(bid) + np.asarray(ask)) / 2, _digits(tick) + 1)
 
 
 def black_scholes(spot, strike: float, years, vol: float, right: str, rate: float = 0.0):
