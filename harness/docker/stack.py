@@ -344,11 +344,16 @@ def _override_file(out: Path, run_id: str, scenario: Any, scenario_path: Path, h
            "IB_ACCOUNT": account or "DU1234567", "PRELIVE_KILL_FILE": "/data/KILL", "PRELIVE_RUN": run_id}
     env.update({str(k): str(v) for k, v in (getattr(handler_cfg, "env", None) or {}).items()})
     labels = {MANAGED_LABEL: "true", RUN_LABEL: run_id}
+    # Mounted at their host paths, so every path in the scenario resolves the same inside the container.
+    mounts = [f"{scenario_path.parent}:{scenario_path.parent}:ro"]
+    replay = getattr(getattr(scenario, "market", None), "replay_csv", None)
+    if replay is not None and not Path(replay).resolve().is_relative_to(scenario_path.parent):
+        mounts.append(f"{Path(replay).resolve()}:{Path(replay).resolve()}:ro")
     doc = {"services": {
         GATEWAY_SERVICE: {
             "command": ["prelive", "gateway", "--host", "0.0.0.0", "--port", str(STACK_API_PORT),
-                        "--scenario", f"/scenario/{scenario_path.name}", "--event-log", "/data/events.jsonl"],
-            "volumes": [f"{scenario_path.parent}:/scenario:ro"],
+                        "--scenario", str(scenario_path), "--event-log", "/data/events.jsonl"],
+            "volumes": mounts,
             "labels": labels,
         },
         HANDLER_SERVICE: {"image": handler_image, "command": _handler_argv(scenario, handler_command),

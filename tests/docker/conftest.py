@@ -62,6 +62,12 @@ def base_image(docker_client) -> str:
     return ensure_base_image(docker_client)
 
 
+@pytest.fixture(scope="session")
+def session_tag() -> str:
+    """Prefix of every run id this session uses (the session's clean-up removes their leftovers)."""
+    return SESSION_TAG
+
+
 @pytest.fixture
 def run_labels() -> dict[str, str]:
     """Labels for one test's objects: managed + a run id unique to the test."""
