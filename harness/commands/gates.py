@@ -31,7 +31,7 @@ ConfigOpt = typer.Option(None, "--config", "-c", help="Gates config YAML merged 
 
 
 def _fail(message: str) -> typer.Exit:
-    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(EXIT_USAGE_OR_EVIDENCE_ERROR)
 
 
@@ -103,7 +103,7 @@ def sign(
         raise _fail("--role and --name must not be empty")
     cfg = _config(config)
     try:
-        ev = load_evidence(evidence, cfg)
+        ev = load_evidence(evidence, cfg, read_event_logs=False)
     except EvidenceError as exc:
         raise _fail(f"{exc}\nNothing was signed.") from None
     signature = new_signature(ev, role=role, name=name.strip(), decision=decision.value, comment=comment,

@@ -17,14 +17,14 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from mock_gateway.eventlog import iter_events
+from harness.artifacts import sha256_file
 
 from . import parsers
 from .artifacts import AccountConfig, KillSwitch, PaperTradingLog, RollbackDrill, Signature, SignaturesFile
 from .config import GatesConfig
 from .errors import EvidenceError
 from .interface_map import InterfaceMap
-from .session import SessionSeries, summarize_events
+from .session import SessionSeries, equity_of_log, summarize_log
 
 #: Files the gate engine writes; never part of the evidence set, wherever a glob reaches.
 OUTPUT_NAMES = frozenset({"PRELIVE_VERIFICATION_LOG.json", "GO_LIVE_DECISION.md", "GO_LIVE_DECISION.html"})
@@ -82,7 +82,7 @@ class Evidence:
     rollback_drill: RollbackDrill | None = None
     signatures: tuple[Signature, ...] = ()
     session: SessionSeries | None = None
-    backtest_session: SessionSeries | None = None
+    backtest_equity: tuple[tuple[float, float], ...] = ()  # (t_s, net liquidation) of the backtest run
     #: Things noticed while reading that the report lists under anomalies.
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -102,14 +102,6 @@ def evidence_digest(file_hashes: dict[str, str | None]) -> str:
     """sha256 over the sorted (file, sha256) pairs; an absent file counts as null, so adding it changes the digest."""
     canonical = json.dumps(sorted(file_hashes.items()), separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class _Reader:
@@ -150,8 +142,12 @@ class _Reader:
         return data
 
 
-def load_evidence(root: Path | str, config: GatesConfig) -> Evidence:
-    """Everything the gates read from ``root``, parsed and hashed."""
+def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: bool = True) -> Evidence:
+    """Everything the gates read from ``root``, parsed and hashed.
+
+    ``read_event_logs=False`` skips the event logs PAPER_TRADING_LOG.json names (plots, observed
+    operations): signing needs only the digest, and a long session's log is slow to read.
+    """
     root = Path(root)
     if not root.is_dir():
         raise EvidenceError(root, "evidence directory does not exist")
@@ -179,18 +175,18 @@ def load_evidence(root: Path | str, config: GatesConfig) -> Evidence:
 
     notes: list[str] = []
     invalid: dict[str, str] = {}
-    session = backtest = None
-    if paper_log is not None:
-        clock = paper_log.latency_clock or "sim"
-        session, problem = _load_session(reader, paper_log.event_log, paper_log.event_log_sha256, clock,
-                                         "event log")
-        if problem:
-            notes.append(problem)
-            if "sha256" in problem:
-                invalid["paper_log"] = problem
-        backtest, problem = _load_session(reader, paper_log.backtest_event_log, None, clock, "backtest event log")
-        if problem:
-            notes.append(problem)
+    session: SessionSeries | None = None
+    backtest_equity: tuple[tuple[float, float], ...] = ()
+    if paper_log is not None and read_event_logs:
+        path = _find_log(reader, paper_log.event_log, "event log", notes)
+        if path is not None and paper_log.event_log_sha256 and sha256_file(path) != paper_log.event_log_sha256:
+            invalid["paper_log"] = (f"the event log {reader.label_of(path)} does not match event_log_sha256 "
+                                    "(changed, or from another run)")
+            notes.append(invalid["paper_log"])
+            path = None
+        session = _read_log(path, summarize_log) if path else None
+        backtest_path = _find_log(reader, paper_log.backtest_event_log, "backtest event log", notes)
+        backtest_equity = _read_log(backtest_path, equity_of_log) if backtest_path else ()
 
     artifacts = tuple(_check_artifact(reader, entry, invalid) for entry in config.evidence.required_artifacts)
     fixtures = tuple(_check_fixtures(reader, config.evidence.fixtures))
@@ -205,32 +201,26 @@ def load_evidence(root: Path | str, config: GatesConfig) -> Evidence:
         interface_map=interface_map, governance_text=governance_text, account_config=account_config,
         paper_metrics=paper_metrics, paper_log=paper_log, kill_switch=kill_switch,
         rollback_drill=rollback_drill, signatures=tuple(signatures_file.signatures) if signatures_file else (),
-        session=session, backtest_session=backtest, notes=tuple(notes),
+        session=session, backtest_equity=backtest_equity, notes=tuple(notes),
     )
 
 
-def _resolve_log(reader: _Reader, reference: str) -> Path | None:
+def _find_log(reader: _Reader, reference: str | None, what: str, notes: list[str]) -> Path | None:
     """An event log named by PAPER_TRADING_LOG.json: as written, else beside the artifact, else by name."""
-    paper_dir = reader.files["paper_log"].path.parent
+    if not reference:
+        return None
     ref = Path(reference)
-    for candidate in (ref, paper_dir / ref, reader.root / ref.name):
+    for candidate in (ref, reader.files["paper_log"].path.parent / ref, reader.root / ref.name):
         if candidate.is_file():
             return candidate
+    notes.append(f"the {what} {reference} named by PAPER_TRADING_LOG.json was not found; "
+                 "the plots that need it are left out")
     return None
 
 
-def _load_session(reader: _Reader, reference: str | None, expected_sha256: str | None, clock: str,
-                  what: str) -> tuple[SessionSeries | None, str]:
-    if not reference:
-        return None, ""
-    path = _resolve_log(reader, reference)
-    if path is None:
-        return None, f"the {what} {reference} named by PAPER_TRADING_LOG.json was not found; plots that need it are left out"
-    if expected_sha256 and sha256_file(path) != expected_sha256:
-        return None, (f"the {what} {reader.label_of(path)} does not match event_log_sha256 in "
-                      "PAPER_TRADING_LOG.json (changed or from another run)")
+def _read_log(path: Path, read: Callable[[Path], T]) -> T:
     try:
-        return summarize_events(iter_events(path), "wall" if clock == "wall" else "sim"), ""
+        return read(path)
     except (KeyError, TypeError, ValueError) as exc:
         raise EvidenceError(path, f"not a prelive event log: {exc!r}") from None
 

@@ -14,11 +14,12 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from harness.artifacts import METRICS_CSV_HEADER as METRICS_HEADER
+
 from .errors import EvidenceError
 
 M = TypeVar("M", bound=BaseModel)
 Outcome = Literal["passed", "failed", "error", "skipped"]
-METRICS_HEADER = ("name", "value", "unit", "target", "pass")
 
 
 def text(path: Path, data: bytes) -> str:

@@ -1,80 +1,77 @@
-"""What the gates and the plots need from a session event log (mock_gateway.eventlog), in one pass."""
+"""What the gates and the plots need from a session event log, measured by harness.metrics."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
 from dataclasses import dataclass
 from typing import Literal
 
-from mock_gateway.eventlog import Event
+import pandas as pd
 
-#: error 100 is always pacing; 162 and 420 only when their text says so (they have other causes).
-PACING_CODES = frozenset({100})
-PACING_TEXT_CODES = frozenset({162, 420})
-CONNECTIVITY_LOST_CODE = 1100
+from harness.metrics.connectivity import disconnect_events
+from harness.metrics.frame import as_int, attr, event_time_s, latency_clock, load_frame, select
+from harness.metrics.latency import order_ack_latencies_ms
+from harness.metrics.pacing import PACING_CODES
+from harness.metrics.pnl import equity_from_marks
 
-IncidentKind = Literal["pacing", "disconnect", "connectivity_lost"]
+IncidentKind = Literal["pacing", "disconnect"]
 
 
 @dataclass(frozen=True)
 class Incident:
-    t_s: float
+    t_s: float  # seconds since the first event of the log
     kind: IncidentKind
     detail: str
 
 
 @dataclass(frozen=True)
 class SessionSeries:
-    clock: Literal["sim", "wall"]
+    clock: str  # "sim" | "wall", as harness.metrics reads the log
     requests_seen: frozenset[str]
     ack_latencies_ms: tuple[float, ...]
-    equity: tuple[tuple[float, float], ...]  # (t_s, net liquidation) of the first account marked
+    equity: tuple[tuple[float, float], ...]  # (t_s since the first event, net liquidation)
     incidents: tuple[Incident, ...]
     duration_s: float
 
 
-def summarize_events(events: Iterable[Event], clock: Literal["sim", "wall"] = "sim") -> SessionSeries:
-    """Requests seen, order-ack latencies (placeOrder -> first openOrder/orderStatus), equity marks,
-    pacing errors and disconnects, on a time axis from the first event (sim time when the log has it)."""
-    requests: set[str] = set()
-    placed_at: dict[tuple[int | None, int], float] = {}
-    latencies_ms: list[float] = []
-    equity: list[tuple[float, float]] = []
-    incidents: list[Incident] = []
-    equity_account: str | None = None
-    first_wall: float | None = None
-    t_s = 0.0
-    for ev in events:
-        if first_wall is None:
-            first_wall = ev["wall"]
-        t_s = ev["sim"] if clock == "sim" and ev.get("sim") is not None else ev["wall"] - first_wall
-        attrs = ev.get("attrs") or {}
-        direction, msg = ev["dir"], ev["msg"]
-        if direction == "in":
-            requests.add(msg)
-            if msg == "placeOrder" and attrs.get("order_id") is not None:
-                placed_at.setdefault((ev.get("conn"), attrs["order_id"]), t_s)
-        elif direction == "out":
-            if msg in ("openOrder", "orderStatus") and attrs.get("order_id") is not None:
-                sent = placed_at.pop((ev.get("conn"), attrs["order_id"]), None)
-                if sent is not None:
-                    latencies_ms.append(1000.0 * (t_s - sent))
-            elif msg == "error":
-                incident = _error_incident(t_s, attrs)
-                if incident:
-                    incidents.append(incident)
-        elif msg == "disconnect":
-            incidents.append(Incident(t_s, "disconnect", str(attrs.get("reason", ""))))
-        elif msg == "account_mark" and attrs.get("net_liquidation") is not None:
-            equity_account = equity_account or attrs.get("account")
-            if attrs.get("account") == equity_account:
-                equity.append((t_s, float(attrs["net_liquidation"])))
-    return SessionSeries(clock, frozenset(requests), tuple(latencies_ms), tuple(equity), tuple(incidents), t_s)
+def summarize_log(path: str | os.PathLike[str]) -> SessionSeries:
+    return summarize_frame(load_frame(path))
 
 
-def _error_incident(t_s: float, attrs: dict) -> Incident | None:
-    code, text = attrs.get("code"), str(attrs.get("text", ""))
-    if code in PACING_CODES or (code in PACING_TEXT_CODES and "pacing" in text.lower()):
-        return Incident(t_s, "pacing", f"{code} {text}".strip())
-    if code == CONNECTIVITY_LOST_CODE:
-        return Incident(t_s, "connectivity_lost", f"{code} {text}".strip())
-    return None
+def equity_of_log(path: str | os.PathLike[str]) -> tuple[tuple[float, float], ...]:
+    """(t_s since the first event, net liquidation) of a log, e.g. the backtest run's."""
+    df = load_frame(path)
+    t = event_time_s(df, latency_clock(df))
+    return _since(equity_from_marks(df), float(t.min()) if t.notna().any() else 0.0)
+
+
+def _since(equity: pd.Series, t0: float) -> tuple[tuple[float, float], ...]:
+    return tuple((float(ti) - t0, float(v)) for ti, v in equity.items())
+
+
+def summarize_frame(df: pd.DataFrame) -> SessionSeries:
+    """Requests the handler sent, order-ack latencies, equity marks, pacing errors and disconnects."""
+    clock = latency_clock(df)
+    t = event_time_s(df, clock)
+    t0 = float(t.min()) if t.notna().any() else 0.0
+    incidents = [Incident(float(row.t) - t0, "disconnect", str(row.reason))
+                 for row in disconnect_events(df).itertuples()]
+    incidents += _pacing_incidents(df, t, t0)
+    return SessionSeries(
+        clock=clock,
+        requests_seen=frozenset(df.loc[df["dir"] == "in", "msg"].astype(str)),
+        ack_latencies_ms=tuple(float(x) for x in order_ack_latencies_ms(df)),
+        equity=_since(equity_from_marks(df), t0),
+        incidents=tuple(sorted(incidents, key=lambda i: i.t_s)),
+        duration_s=float(t.max()) - t0 if t.notna().any() else 0.0,
+    )
+
+
+def _pacing_incidents(df: pd.DataFrame, t: pd.Series, t0: float) -> list[Incident]:
+    # Same rule as harness.metrics.pacing (which only counts): 162 is pacing only when its text says so.
+    errors = select(df, "out", "error")
+    codes = as_int(attr(errors, "code"))
+    text = attr(errors, "text", "").fillna("").astype(str)
+    always = [c for c in PACING_CODES if c != 162]
+    is_pacing = (codes.isin(always) | ((codes == 162) & text.str.lower().str.contains("pacing"))).fillna(False)
+    return [Incident(float(t.loc[i]) - t0, "pacing", f"{codes.loc[i]} {text.loc[i]}".strip())
+            for i in errors.index[is_pacing.astype(bool).to_numpy()]]

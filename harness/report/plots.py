@@ -35,7 +35,8 @@ def latency_figure(v: Verification) -> Figure:
     if not values:
         return Figure(title, "", "No per-order latencies: PAPER_TRADING_LOG.json or its event log is absent.")
     bound = v.config.gates.paper_trading.p95_latency_ms
-    clock = (v.evidence.paper_log.latency_clock if v.evidence.paper_log else None) or "sim"
+    clock = v.evidence.session.clock if v.evidence.session else \
+        (v.evidence.paper_log.latency_clock if v.evidence.paper_log else None) or "sim"
     svg = histogram(values, title=title, x_label=f"latency (ms, {clock} clock)", marker=bound.value,
                     marker_label=f"p95 bound {bound.value:g} ms")
     return Figure(title, svg, f"{len(values)} orders; dashed line: the p95 bound of GATE_7.")
@@ -43,15 +44,16 @@ def latency_figure(v: Verification) -> Figure:
 
 def equity_figure(v: Verification) -> Figure:
     title = "Equity: paper vs backtest"
-    series = []
-    if v.evidence.session and v.evidence.session.equity:
-        series.append(("paper", v.evidence.session.equity))
-    if v.evidence.backtest_session and v.evidence.backtest_session.equity:
-        series.append(("backtest", v.evidence.backtest_session.equity))
+    paper = v.evidence.session.equity if v.evidence.session else ()
+    series = [(name, equity) for name, equity in (("paper", paper), ("backtest", v.evidence.backtest_equity))
+              if equity]
     if not series:
-        return Figure(title, "", "No equity marks: the event log (account_mark events) is absent.")
-    caption = "" if len(series) == 2 else \
-        "Backtest curve absent: PAPER_TRADING_LOG.json names no backtest_event_log."
+        return Figure(title, "", "No equity marks: the event logs named by PAPER_TRADING_LOG.json "
+                                 "(event_log, backtest_event_log) are absent or have no account_mark events.")
+    missing = {"paper", "backtest"} - {name for name, _ in series}
+    caption = {"paper": "Paper curve absent: the event_log named by PAPER_TRADING_LOG.json is absent or unmarked.",
+               "backtest": "Backtest curve absent: PAPER_TRADING_LOG.json names no backtest_event_log, "
+                           "or it is absent."}.get(next(iter(missing), ""), "")
     return Figure(title, line_chart(series, title=title, x_label="session time (s)", y_label="net liquidation"),
                   caption)
 
@@ -62,8 +64,7 @@ def incidents_figure(v: Verification) -> Figure:
     if session is None:
         return Figure(title, "", "No event log: pacing errors and disconnects cannot be placed in time.")
     lanes = [(label, [(i.t_s, i.detail) for i in session.incidents if i.kind == kind])
-             for label, kind in (("pacing errors", "pacing"), ("disconnects", "disconnect"),
-                                 ("connectivity lost (1100)", "connectivity_lost"))]
+             for label, kind in (("pacing errors", "pacing"), ("disconnects", "disconnect"))]
     svg = event_timeline(lanes, duration_s=session.duration_s, title=title, x_label="session time (s)")
     return Figure(title, svg, "" if any(events for _, events in lanes) else "None occurred.")
 

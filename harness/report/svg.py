@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from html import escape
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 60, 20, 20, 40
+LEFT, RIGHT, TOP, BOTTOM = 70, 20, 20, 40
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
 
 
@@ -24,6 +24,14 @@ def _frame(body: list[str], title: str, x_label: str, y_label: str) -> str:
         "</svg>"])
 
 
+def tick_label(value: float) -> str:
+    """Short axis labels: 1,041,800 -> "1.042M", 12,500 -> "12.5k"."""
+    for scale, suffix in ((1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.4g}{suffix}"
+    return f"{value:.4g}"
+
+
 def _ticks(lo: float, hi: float, x: bool) -> list[str]:
     out = []
     for i in range(5):
@@ -31,10 +39,10 @@ def _ticks(lo: float, hi: float, x: bool) -> list[str]:
         if x:
             px = LEFT + (WIDTH - LEFT - RIGHT) * i / 4
             out.append(f'<text x="{px:.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle" font-size="10">'
-                       f'{value:.4g}</text>')
+                       f'{tick_label(value)}</text>')
         else:
             py = HEIGHT - BOTTOM - (HEIGHT - TOP - BOTTOM) * i / 4
-            out.append(f'<text x="{LEFT - 4}" y="{py + 3:.1f}" text-anchor="end" font-size="10">{value:.4g}</text>')
+            out.append(f'<text x="{LEFT - 4}" y="{py + 3:.1f}" text-anchor="end" font-size="10">{tick_label(value)}</text>')
     return out
 
 

@@ -1,0 +1,118 @@
+"""The outputs: verification log, the filled-in go-live template (Markdown) and its HTML with plots."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pytest
+from evidence_kit import NOW, EvidenceKit
+
+from harness.gates.config import build_config
+from harness.gates.run import DECISION_HTML, DECISION_MD, VERIFICATION_LOG, run_gates
+from harness.report.svg import histogram, tick_label
+
+
+def outputs(kit: EvidenceKit, tmp_path) -> tuple[dict, str, str]:
+    out = tmp_path / "out"
+    run_gates(kit.root, build_config(), out, now=NOW)
+    return (json.loads((out / VERIFICATION_LOG).read_text()), (out / DECISION_MD).read_text(),
+            (out / DECISION_HTML).read_text())
+
+
+def test_the_log_records_every_condition_with_value_threshold_comparison_result_and_evidence_hash(
+        kit: EvidenceKit, tmp_path):
+    log, _, _ = outputs(kit, tmp_path)
+    assert [g["name"] for g in log["gates"]] == [f"GATE_{n}" for n in range(1, 9)]
+    fill = next(c for g in log["gates"] for c in g["conditions"] if c["id"] == "fill_rate_pct")
+    assert (fill["observed"], fill["comparison"], fill["threshold"], fill["result"]) == (99.2, ">", 98.0, "PASS")
+    csv_sha = hashlib.sha256(kit.path("PAPER_TRADING_METRICS.csv").read_bytes()).hexdigest()
+    assert fill["evidence"] == {"file": "PAPER_TRADING_METRICS.csv", "sha256": csv_sha}
+    assert log["evaluated_at"] == NOW.isoformat()
+    assert log["decision"] == {"outcome": "CONDITIONAL_APPROVAL", "action": "COMPLETE_REQUIREMENTS_THEN_DEPLOY",
+                               "exit_code": 10, "reasons": log["decision"]["reasons"]}
+    assert {f["file"] for f in log["evidence_files"]} >= {"ACCOUNT_CONFIG.json", "coverage.xml",
+                                                          "fixtures/order_rejects.json"}
+    assert log["config"]["resolved"]["gates"]["paper_trading"]["fill_rate_pct"] == {"op": ">", "value": 98.0}
+
+
+def test_the_markdown_fills_in_every_section_of_the_template(kit: EvidenceKit, tmp_path):
+    _, md, _ = outputs(kit, tmp_path)
+    headings = re.findall(r"^## (.+)$", md, re.M)
+    assert headings == ["Decision", "Gate status", "Detailed metrics per stage", "Formal evaluation",
+                        "Anomalies and risks", "Requirements checklist", "Signatures", "Timeline", "Evidence files"]
+    assert "| GATE_7 | paper trading validation | PASS | critical |" in md
+    assert "(latency_delta_pct = 21.5 < 50)" in md
+    assert "- [x] GATE_7 fill_rate_pct > 98 % (observed 99.2 %)" in md
+    assert "- [ ] GATE_8 signed APPROVED by CTO (PENDING: evidence missing)" in md
+
+
+def test_failures_become_anomalies_and_unticked_requirements(kit: EvidenceKit, tmp_path):
+    kit.set_metric("fill_rate_pct", 97.0)
+    _, md, _ = outputs(kit, tmp_path)
+    assert "| critical | GATE_7 | fill_rate_pct > 98 %: observed 97, needs > 98 |" in md
+    assert "- [ ] GATE_7 fill_rate_pct > 98 % (observed 97 %)" in md
+
+
+def test_stale_signatures_are_marked_with_the_changed_file(kit: EvidenceKit, tmp_path):
+    kit.sign("CTO")
+    kit.set_metric("trade_count", 121)
+    log, md, html = outputs(kit, tmp_path)
+    assert "STALE: evidence changed since signing: PAPER_TRADING_METRICS.csv" in md
+    assert '<td class="stale">STALE' in html
+    assert log["signatures"][0]["stale"] is True
+
+
+def test_the_timeline_is_ordered_and_built_from_artifact_times(kit: EvidenceKit, tmp_path):
+    kit.sign("CTO")
+    _, md, _ = outputs(kit, tmp_path)
+    timeline = md.split("## Timeline")[1].split("## Evidence files")[0]
+    times = re.findall(r"^\| (\d{4}-\d\d-\d\dT[\d:]+\+00:00) \|", timeline, re.M)
+    assert times == sorted(times) and len(times) >= 8
+    for event in ("coverage measured: 86.0 % lines", "paper session started", "rollback drill finished",
+                  "APPROVED signed by CTO", "gates evaluated: CONDITIONAL_APPROVAL"):
+        assert event in timeline
+
+
+def test_the_html_has_the_three_plots_when_the_event_logs_exist(kit: EvidenceKit, tmp_path):
+    _, _, html = outputs(kit, tmp_path)
+    assert html.count("<svg") == 3
+    assert html.count("<rect") == 20  # latency histogram bins
+    assert html.count("<polyline") == 2  # paper and backtest equity
+
+
+@pytest.mark.parametrize(("edit", "svgs", "caption"), [
+    (lambda k: k.remove("PAPER_TRADING_LOG.json"), 0, "No per-order latencies"),
+    (lambda k: k.remove("backtest.jsonl"), 3, "Backtest curve absent"),
+    (lambda k: k.remove("session.jsonl"), 1, "Paper curve absent"),
+    (lambda k: (k.remove("session.jsonl"), k.remove("backtest.jsonl")), 0, "No equity marks"),
+], ids=["no paper log", "no backtest log", "no paper event log", "no event logs"])
+def test_the_html_degrades_to_captions_without_the_logs(kit: EvidenceKit, tmp_path, edit, svgs, caption):
+    edit(kit)
+    _, _, html = outputs(kit, tmp_path)
+    assert html.count("<svg") == svgs
+    assert caption in html
+
+
+def test_text_from_evidence_is_escaped_in_html_and_tables(kit: EvidenceKit, tmp_path):
+    from harness.gates.evidence import load_evidence
+    from harness.gates.signatures import new_signature, signatures_document
+
+    evidence = load_evidence(kit.root, build_config())
+    sig = new_signature(evidence, role="CTO", name="<script>x</script>", decision="APPROVED",
+                        comment="ok | with pipe", now=NOW)
+    kit.path("SIGNATURES.json").write_bytes(signatures_document([sig]))
+    _, md, html = outputs(kit, tmp_path)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "ok \\| with pipe" in md
+
+
+def test_histogram_draws_one_bar_per_bin_and_the_threshold_marker():
+    svg = histogram([1.0, 2.0, 2.5, 9.0], title="t", x_label="ms", bins=5, marker=10.0, marker_label="bound")
+    assert svg.count("<rect") == 5
+    assert 'class="marker"' in svg and ">bound<" in svg
+
+
+@pytest.mark.parametrize(("value", "label"), [(1_041_800, "1.042M"), (12_500, "12.5k"), (40.78, "40.78"), (0, "0")])
+def test_tick_labels_stay_short(value, label):
+    assert tick_label(value) == label
