@@ -20,14 +20,14 @@ def holds(observed: float, op: str, threshold: float) -> bool:
 
 def numeric(id: str, subject: str, observed: float | None, threshold: Threshold, *,
             evidence: str | None, unit: str = "", pending_note: str = "", note: str = "",
-            threshold_value: float | None = None) -> Condition:
+            threshold_value: float | None = None, threshold_label: str = "") -> Condition:
     """``observed <op> threshold``; ``observed is None`` means the evidence is missing (PENDING).
 
     ``threshold_value`` replaces the configured value where the bound is derived (e.g. the
-    Sharpe ratio bound is a multiple of the backtest Sharpe).
+    Sharpe ratio bound is a multiple of the backtest Sharpe); ``threshold_label`` names it.
     """
     bound = threshold.value if threshold_value is None else threshold_value
-    description = f"{subject} {threshold.op} {fmt(bound)}{(' ' + unit) if unit else ''}"
+    description = f"{subject} {threshold.op} {threshold_label or fmt(bound)}{(' ' + unit) if unit else ''}"
     if observed is None or (isinstance(observed, float) and math.isnan(observed)):
         return Condition(id, description, None, threshold.op, bound, Status.PENDING, evidence, unit,
                          pending_note or "evidence missing")
@@ -70,6 +70,8 @@ def fmt(value: object) -> str:
         return "n/a"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, (int, float)) and abs(value) >= 1e4:
+        return f"{value:,.0f}"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

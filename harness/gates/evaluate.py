@@ -6,7 +6,7 @@ from datetime import datetime
 
 from harness.safety import is_paper_account
 
-from .compare import boolean, numeric, pct
+from .compare import boolean, fmt, numeric, pct
 from .config import GatesConfig, Threshold
 from .evidence import Evidence
 from .parsers import JUnitReport
@@ -247,11 +247,11 @@ def gate_7(evidence: Evidence, config: GatesConfig) -> GateResult:
     sharpe_paper, why_paper = metric("sharpe_paper")
     sharpe_backtest, why_backtest = metric("sharpe_backtest")
     bound = None if sharpe_backtest is None else g.sharpe_vs_backtest.value * sharpe_backtest
+    ratio = g.sharpe_vs_backtest.value
     sharpe = numeric(
-        "sharpe_vs_backtest", f"sharpe_paper vs {g.sharpe_vs_backtest.value:g} x sharpe_backtest",
-        sharpe_paper if bound is not None else None, g.sharpe_vs_backtest, evidence="paper_metrics",
-        threshold_value=bound, pending_note=why_paper or why_backtest,
-        note="" if sharpe_backtest is None else f"sharpe_backtest = {sharpe_backtest:g}")
+        "sharpe_vs_backtest", "sharpe_paper", sharpe_paper if bound is not None else None, g.sharpe_vs_backtest,
+        evidence="paper_metrics", threshold_value=bound, pending_note=why_paper or why_backtest,
+        threshold_label=f"{ratio:g} x sharpe_backtest" + ("" if bound is None else f" (= {fmt(bound)})"))
     metric_names = {"latency_delta_pct": "latency_delta_pct", "p95_latency_ms": g.p95_latency_metric,
                     "pacing_violations": "pacing_violations", "fill_rate_pct": "fill_rate_pct",
                     "sharpe_vs_backtest": "sharpe_paper", "trade_count_min": "trade_count",

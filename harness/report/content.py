@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from harness import __version__
 from harness.gates.compare import fmt
+from harness.gates.decision import major_gaps
 from harness.gates.model import Condition, GateResult, Status
 from harness.gates.signatures import latest_current
 
@@ -70,14 +71,17 @@ def formal_evaluation_section(v: Verification) -> Section:
     rule = v.config.decision
     passing = sum(g.status is Status.PASS for g in v.gates if g.number < 8)
     critical_fail = [g.name for g in v.gates if g.critical and g.own_status is Status.FAIL]
-    lines.append(
-        "DECISION = GATE_8 == PASS                              ? GO_LIVE_APPROVED\n"
-        f"         : any critical gate FAIL ({', '.join(critical_fail) or 'none'})"
-        "   ? REJECTED (ROLLBACK_AND_INVESTIGATE)\n"
-        f"         : passing(GATE_1..7) = {passing} >= {rule.min_passing_gates} AND gaps minor"
-        f" (margin {rule.minor_margin_pct:g} %) ? CONDITIONAL_APPROVAL (COMPLETE_REQUIREMENTS_THEN_DEPLOY)\n"
-        "         : REJECTED (REMEDIATE_AND_REVALIDATE)\n"
-        f"         = {v.decision.outcome.value} ({v.decision.action.value})")
+    go_live = next(g for g in v.gates if g.number == 8)
+    lines.append("\n".join([
+        f"DECISION = GATE_8 PASS ({go_live.status.value})",
+        "             ? GO_LIVE_APPROVED (DEPLOY)",
+        f"         : a critical gate FAILs ({', '.join(critical_fail) or 'none'})",
+        "             ? REJECTED (ROLLBACK_AND_INVESTIGATE)",
+        f"         : passing(GATE_1..GATE_7) = {passing} >= {rule.min_passing_gates}"
+        f" AND gaps minor ({'yes' if not major_gaps(v.gates, rule) else 'no'}; margin {rule.minor_margin_pct:g} %)",
+        "             ? CONDITIONAL_APPROVAL (COMPLETE_REQUIREMENTS_THEN_DEPLOY)",
+        "         : REJECTED (REMEDIATE_AND_REVALIDATE)",
+        f"         = {v.decision.outcome.value} ({v.decision.action.value})"]))
     return Section("Formal evaluation", (
         Paragraph("Each gate is the AND of its conditions; a condition without evidence is ?, which makes "
                   "the gate PENDING, never PASS."),
@@ -96,7 +100,7 @@ def checklist_section(v: Verification) -> Section:
     for g in v.gates:
         for c in g.conditions:
             observed = "" if c.observed is None else f" (observed {_observed(c)})"
-            pending = " (PENDING: evidence missing)" if c.status is Status.PENDING else ""
+            pending = f" (PENDING: {c.note or 'evidence missing'})" if c.status is Status.PENDING else ""
             items.append((c.status is Status.PASS, f"{g.name} {c.description}{observed}{pending}"))
     return Section("Requirements checklist", (Checklist(tuple(items)),))
 

@@ -44,7 +44,8 @@ def test_the_markdown_fills_in_every_section_of_the_template(kit: EvidenceKit, t
     assert "| GATE_7 | paper trading validation | PASS | critical |" in md
     assert "(latency_delta_pct = 21.5 < 50)" in md
     assert "- [x] GATE_7 fill_rate_pct > 98 % (observed 99.2 %)" in md
-    assert "- [ ] GATE_8 signed APPROVED by CTO (PENDING: evidence missing)" in md
+    assert "- [ ] GATE_8 signed APPROVED by CTO (PENDING: not signed)" in md
+    assert "- [x] GATE_7 sharpe_paper >= 0.5 x sharpe_backtest (= 0.87) (observed 1.31)" in md
 
 
 def test_failures_become_anomalies_and_unticked_requirements(kit: EvidenceKit, tmp_path):
