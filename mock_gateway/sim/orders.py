@@ -245,8 +245,10 @@ class OrderEngine:
     # ------------------------------------------------------------------ an order's life
     def _life(self, order: Order, effect: OrderEffect, modified: bool = False):
         """Acknowledge; wait out any fault delay; wait for the stop; wait for the limit; fill; or expire."""
+        if not order.is_open or self._processes.get(order.perm_id) is not self.env.active_process:
+            return    # cancelled or modified before this process first ran
         try:
-            if modified:
+            if modified and order.status != "PendingSubmit":
                 self._update(order, SUBMITTED)
             else:
                 self._update(order, PRE_SUBMITTED)

@@ -102,6 +102,23 @@ def test_cancel_stops_a_working_order_and_it_never_fills(world, recorder):
     assert world.orders.open_orders() == [] and world.orders.completed_orders()[0].status == "Cancelled"
 
 
+def test_an_order_cancelled_before_the_clock_runs_is_never_acknowledged(world, recorder):
+    far = world.market.quote(AAPL_ID).bid * 0.5
+    world.orders.place(order(1, order_type="LMT", lmt_price=far), client_id=1)
+    world.orders.cancel(1, client_id=1)
+    run_until(world, 60)
+    assert recorder.statuses() == ["Cancelled"]
+
+
+def test_an_order_modified_before_the_clock_runs_is_acknowledged_once(world, recorder):
+    far = world.market.quote(AAPL_ID).bid * 0.5
+    world.orders.place(order(1, order_type="LMT", lmt_price=far), client_id=1)
+    world.orders.place(order(1, order_type="LMT", lmt_price=far + 1), client_id=1)
+    run_until(world, 60)
+    assert recorder.statuses() == ["PreSubmitted", "Submitted"]
+    assert world.orders.find(1, 1).request.lmt_price == far + 1
+
+
 def test_cancelling_an_unknown_or_finished_order_is_refused_like_ib(world):
     with pytest.raises(OrderRejected) as unknown:
         world.orders.cancel(99, client_id=1)
