@@ -295,7 +295,7 @@ class ExecutionClient:
 
     # ------------------------------------------------------------------ events
     def _on_disconnected(self) -> None:
-        if self.connected.is_set():
+        if self.connected.is_set() and not self._stopping:
             self.counters["disconnects"] += 1
             log.warning("disconnected from the gateway")
         self.connected.clear()
