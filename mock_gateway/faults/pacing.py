@@ -26,22 +26,32 @@ class MessageRate(NamedFault):
     Like TWS with "Reject messages above maximum allowed message rate" checked: the excess
     messages are rejected, each violation (a second with excess) sends one error 100, and the
     ``disconnect_after``-th violation closes the session ("If the pacing limits are broken 3
-    times, the API session will terminate"). ``disconnect_after: 0`` never disconnects."""
+    times, the API session will terminate"). ``disconnect_after: 0`` never disconnects.
+
+    Arrival times carry socket and scheduling jitter: a message ``window_s - jitter_s`` old has
+    left the window, so a client pacing itself right at its limit (ib_insync sends its next 45
+    exactly one second after the last 45) is not punished for a millisecond of delay."""
 
     type: Literal["message_rate"] = "message_rate"
     max_per_s: Annotated[int, Field(ge=1)] = 50
     window_s: Annotated[float, Field(gt=0)] = 1.0
     disconnect_after: Annotated[int, Field(ge=0)] = 3
     reject_excess: bool = True
+    jitter_s: Annotated[float, Field(ge=0)] = 0.02
 
     _sessions: dict[int, _RateState] = field(init=False, default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.jitter_s >= self.window_s:
+            raise ValueError(f"jitter_s ({self.jitter_s}) must be below window_s ({self.window_s})")
+        super().__post_init__()
 
     def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
         if not self.active(now):
             return None
         state = self._sessions.get(session.conn_id)
         if state is None:
-            state = self._sessions[session.conn_id] = _RateState(SlidingCount(self.window_s))
+            state = self._sessions[session.conn_id] = _RateState(SlidingCount(self.window_s - self.jitter_s))
         received = state.window.add(now)
         if received <= self.max_per_s:
             return None

@@ -34,6 +34,13 @@ def test_the_window_rolls_in_sim_time():
     assert send(fault, 50, now=1.0) == [None] * 50
 
 
+def test_arrival_jitter_below_jitter_s_is_forgiven():
+    fault = MessageRate(jitter_s=0.02)
+    send(fault, 45, now=0.0)
+    assert send(fault, 45, now=0.985) == [None] * 45
+    assert send(fault, 45, now=1.96)[-1] is not None  # 90 within 0.975 s is a violation
+
+
 def test_the_third_violation_disconnects():
     fault = MessageRate()
     last = [send(fault, 51, now=t)[-1] for t in (0.0, 2.0, 4.0)]
