@@ -328,9 +328,9 @@ class Feeds:
         s.send(K.ACCOUNT_DATA, self._summary_messages(req_id, wanted) + [m.account_summary_end(req_id)])
         self._accounts.ensure(self.gw.env)
 
-    def _summary_messages(self, req_id: int, wanted: list[str]) -> list[Fields]:
+    def _summary_messages(self, req_id: int, wanted: list[str], accounts: list[str] | None = None) -> list[Fields]:
         out = []
-        for acct in self.gw.config.account_ids:
+        for acct in accounts or self.gw.config.account_ids:
             values = self._account(acct).values(self.market)
             for tag in wanted:
                 if tag.startswith("$LEDGER"):
@@ -387,6 +387,9 @@ class Feeds:
             for req_id, which in list(s.account_updates_multi.items()):
                 if which in ("", "All", account_id):
                     s.send(K.ACCOUNT_DATA, self._multi_messages(req_id, account_id))
+            for req_id, wanted in list(s.account_summaries.items()):
+                s.send(K.ACCOUNT_DATA, self._summary_messages(req_id, wanted, [account_id])
+                       + [m.account_summary_end(req_id)])
 
     @staticmethod
     def _position_avg_cost(acct, con_id: int) -> float:

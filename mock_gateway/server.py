@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from .config import GatewayConfig
@@ -99,6 +99,30 @@ class Gateway:
         session = Session(self, self._next_conn)
         self.sessions[session.conn_id] = session
         return session
+
+    def call(self, fn: Callable[..., Any], *args: Any, timeout_s: float = 10.0) -> Any:
+        """Run ``fn(*args)`` on the gateway's loop at the current sim time and return its result.
+
+        The world and the sessions belong to that loop; other threads (tests, the harness) act on
+        them only through this.
+        """
+        def run() -> Any:
+            self.clock.catch_up()
+            try:
+                return fn(*args)
+            finally:
+                self.clock.run_due()
+                self.clock.wake()
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            return run()
+
+        async def on_loop() -> Any:
+            return run()
+        return asyncio.run_coroutine_threadsafe(on_loop(), self.loop).result(timeout_s)
 
     # ------------------------------------------------------------------ used by sessions and handlers
     def sys_event(self, msg: str, **kwargs: Any) -> None:
@@ -199,7 +223,7 @@ class GatewayThread:
 
     For synchronous code: ib_insync's blocking API, ibapi's reader thread, pytest fixtures.
     Attributes of the yielded :class:`Gateway` may be read from any thread; to act on the
-    world or sessions from outside, use :meth:`call` (runs a function on the gateway's loop).
+    world or sessions from outside, use :meth:`Gateway.call` (runs a function on its loop).
     """
 
     def __init__(self, config: GatewayConfig | None = None, *, start_timeout_s: float = 10.0, **overrides: Any) -> None:
@@ -245,17 +269,6 @@ class GatewayThread:
             await self._stop.wait()
         finally:
             await self.gateway.stop()
-
-    def call(self, fn, *args: Any, timeout_s: float = 10.0) -> Any:
-        """Run ``fn(*args)`` on the gateway's loop and return its result."""
-        assert self._loop is not None
-
-        async def run() -> Any:
-            self.gateway.clock.catch_up()   # type: ignore[union-attr]
-            result = fn(*args)
-            self.gateway.clock.wake()       # type: ignore[union-attr]
-            return result
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout_s)
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None and self._thread is not None:
