@@ -166,3 +166,21 @@ def test_prelive_image_health_is_an_api_handshake_that_a_host_client_can_repeat(
     port = int(gw.attrs["NetworkSettings"]["Ports"]["4004/tcp"][0]["HostPort"])
     version, _ = handshake("127.0.0.1", port)
     assert version >= 157
+
+
+def test_handler_health_check_requires_an_established_api_connection(docker_client, prelive_image, run_labels,
+                                                                       gateway_on_network, dummy_env):
+    net, _gw = gateway_on_network
+    for cfg in (rendered(MOCK_STACK, dummy_env), rendered(PAPER_STACK, dummy_env)):
+        test = cfg["services"]["handler"]["healthcheck"]["test"]
+        assert test[0] == "CMD-SHELL"
+        script = ("import socket, subprocess, sys\n"
+                  "s = socket.create_connection(('ib-gateway', 4004)) if sys.argv[1] == 'connect' else None\n"
+                  f"sys.exit(subprocess.call(['sh', '-c', {test[1]!r}]))\n")
+        codes = {}
+        for mode in ("connect", "idle"):
+            c = docker_client.containers.run(prelive_image, ["python", "-c", script, mode], network=net.name,
+                                             labels=run_labels, detach=True)
+            codes[mode] = c.wait(timeout=30)["StatusCode"]
+            c.remove(force=True)
+        assert codes == {"connect": 0, "idle": 1}
