@@ -9,9 +9,9 @@ from harness.safety import is_paper_account
 from .compare import boolean, fmt, numeric, pct
 from .config import GatesConfig, Threshold
 from .evidence import Evidence
-from .parsers import JUnitReport
 from .interface_map import InterfaceMap
 from .model import Condition, GateResult, Status, combine
+from .parsers import JUnitReport
 from .signatures import SignatureState, latest_current, role_key, signature_states
 
 TITLES = {

@@ -94,8 +94,15 @@ class Evidence:
     def digest(self) -> str:
         return evidence_digest(self.file_hashes)
 
+    def file(self, key: str | None) -> EvidenceFile | None:
+        """The evidence file behind a condition's ``evidence`` key (the signatures file included)."""
+        if key == self.signatures_file.key:
+            return self.signatures_file
+        return self.files.get(key) if key else None
+
     def label(self, key: str | None) -> str | None:
-        return self.files[key].label if key in self.files else key
+        file = self.file(key)
+        return file.label if file else key
 
 
 def evidence_digest(file_hashes: dict[str, str | None]) -> str:
@@ -188,12 +195,12 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
         backtest_path = _find_log(reader, paper_log.backtest_event_log, "backtest event log", notes)
         backtest_equity = _read_log(backtest_path, equity_of_log) if backtest_path else ()
 
-    artifacts = tuple(_check_artifact(reader, entry, invalid) for entry in config.evidence.required_artifacts)
-    fixtures = tuple(_check_fixtures(reader, config.evidence.fixtures))
-
     # Signatures are bound to the digest, so they are read but kept out of the evidence set.
     signatures_file = parse("signatures", artifact(SignaturesFile))
     signatures_record = reader.files.pop("signatures")
+
+    artifacts = tuple(_check_artifact(reader, entry, invalid) for entry in config.evidence.required_artifacts)
+    fixtures = tuple(_check_fixtures(reader, config.evidence.fixtures, excluded=signatures_record.path))
 
     return Evidence(
         root=root, files=dict(reader.files), signatures_file=signatures_record, artifacts=artifacts,
@@ -238,13 +245,15 @@ def _check_artifact(reader: _Reader, entry: str, invalid: dict[str, str]) -> Art
     return ArtifactCheck(entry, reader.label_of(path), True, not problem, problem)
 
 
-def _check_fixtures(reader: _Reader, patterns: list[str]) -> list[FixtureCheck]:
+def _check_fixtures(reader: _Reader, patterns: list[str], excluded: Path) -> list[FixtureCheck]:
+    """Fixture files by pattern; a glob never picks up the signatures file or the engine's outputs."""
     checks = []
     for pattern in patterns:
         full = str(reader.path_of(pattern))
         if glob.has_magic(pattern):
             matches = sorted(Path(p) for p in glob.glob(full, recursive=True))
-            matches = [p for p in matches if p.is_file() and p.name not in OUTPUT_NAMES]
+            matches = [p for p in matches
+                       if p.is_file() and p.name not in OUTPUT_NAMES and p.resolve() != excluded.resolve()]
         else:
             matches = [Path(full)]
         for path in matches:

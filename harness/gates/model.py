@@ -91,10 +91,21 @@ def combine(statuses: Any) -> Status:
 
 
 @dataclass(frozen=True)
+class DecisionBasis:
+    """The inputs of the decision rule, kept so the report can show the rule with its values."""
+
+    go_live: Status
+    critical_failures: tuple[str, ...]  # names of critical gates failing on their own conditions
+    passing_gates: int  # of GATE_1..GATE_7
+    major_gaps: tuple[str, ...]  # why the gaps are not minor; empty: they all are
+
+
+@dataclass(frozen=True)
 class Decision:
     outcome: Outcome
     action: Action
     reasons: tuple[str, ...]
+    basis: DecisionBasis
 
     @property
     def exit_code(self) -> int:

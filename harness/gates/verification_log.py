@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from harness import __version__
+from harness.report.timeline import build_timeline
 
 from .model import Condition
 
@@ -20,9 +21,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _condition(c: Condition, v: Verification) -> dict[str, Any]:
-    file = v.evidence.files.get(c.evidence) if c.evidence else None
-    if c.evidence == "signatures":
-        file = v.evidence.signatures_file
+    file = v.evidence.file(c.evidence)
     return {
         "id": c.id, "description": c.description, "observed": c.observed, "comparison": c.op,
         "threshold": c.threshold, "unit": c.unit or None, "result": c.status.value, "note": c.note or None,
@@ -58,9 +57,14 @@ def verification_log(v: Verification) -> dict[str, Any]:
              "evidence_digest": s.signature.evidence_digest, "stale": not s.current,
              "stale_reason": s.stale_reason or None, "changed_files": list(s.changed_files)}
             for s in v.signatures],
+        "timeline": [{"at": _iso(e.at), "event": e.event, "source": e.source} for e in build_timeline(v)],
         "anomalies": [{"severity": a.severity, "gate": a.gate, "text": a.text} for a in v.anomalies],
         "decision": {"outcome": v.decision.outcome.value, "action": v.decision.action.value,
-                     "exit_code": v.decision.exit_code, "reasons": list(v.decision.reasons)},
+                     "exit_code": v.decision.exit_code, "reasons": list(v.decision.reasons),
+                     "basis": {"gate_8": v.decision.basis.go_live.value,
+                               "critical_failures": list(v.decision.basis.critical_failures),
+                               "passing_gates": v.decision.basis.passing_gates,
+                               "major_gaps": list(v.decision.basis.major_gaps)}},
     }
 
 

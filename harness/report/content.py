@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING
 
 from harness import __version__
 from harness.gates.compare import fmt
-from harness.gates.decision import major_gaps
 from harness.gates.model import Condition, GateResult, Status
 from harness.gates.signatures import latest_current
 
@@ -68,17 +67,14 @@ def formal_evaluation_section(v: Verification) -> Section:
             else:
                 terms.append(f"({c.id} = {fmt(c.observed)} {c.op} {fmt(c.threshold)})")
         lines.append(f"{g.name} = " + "\n         AND ".join(terms) + f"\n       = {g.status.value}")
-    rule = v.config.decision
-    passing = sum(g.status is Status.PASS for g in v.gates if g.number < 8)
-    critical_fail = [g.name for g in v.gates if g.critical and g.own_status is Status.FAIL]
-    go_live = next(g for g in v.gates if g.number == 8)
+    rule, basis = v.config.decision, v.decision.basis
     lines.append("\n".join([
-        f"DECISION = GATE_8 PASS ({go_live.status.value})",
+        f"DECISION = GATE_8 PASS ({basis.go_live.value})",
         "             ? GO_LIVE_APPROVED (DEPLOY)",
-        f"         : a critical gate FAILs ({', '.join(critical_fail) or 'none'})",
+        f"         : a critical gate FAILs ({', '.join(basis.critical_failures) or 'none'})",
         "             ? REJECTED (ROLLBACK_AND_INVESTIGATE)",
-        f"         : passing(GATE_1..GATE_7) = {passing} >= {rule.min_passing_gates}"
-        f" AND gaps minor ({'yes' if not major_gaps(v.gates, rule) else 'no'}; margin {rule.minor_margin_pct:g} %)",
+        f"         : passing(GATE_1..GATE_7) = {basis.passing_gates} >= {rule.min_passing_gates}"
+        f" AND gaps minor ({'no' if basis.major_gaps else 'yes'}; margin {rule.minor_margin_pct:g} %)",
         "             ? CONDITIONAL_APPROVAL (COMPLETE_REQUIREMENTS_THEN_DEPLOY)",
         "         : REJECTED (REMEDIATE_AND_REVALIDATE)",
         f"         = {v.decision.outcome.value} ({v.decision.action.value})"]))

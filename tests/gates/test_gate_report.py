@@ -28,9 +28,15 @@ def test_the_log_records_every_condition_with_value_threshold_comparison_result_
     assert (fill["observed"], fill["comparison"], fill["threshold"], fill["result"]) == (99.2, ">", 98.0, "PASS")
     csv_sha = hashlib.sha256(kit.path("PAPER_TRADING_METRICS.csv").read_bytes()).hexdigest()
     assert fill["evidence"] == {"file": "PAPER_TRADING_METRICS.csv", "sha256": csv_sha}
+    signed = next(c for c in log["gates"][7]["conditions"] if c["id"] == "signed:CTO")
+    assert signed["evidence"] == {"file": "SIGNATURES.json", "sha256": None}  # not signed yet
     assert log["evaluated_at"] == NOW.isoformat()
-    assert log["decision"] == {"outcome": "CONDITIONAL_APPROVAL", "action": "COMPLETE_REQUIREMENTS_THEN_DEPLOY",
-                               "exit_code": 10, "reasons": log["decision"]["reasons"]}
+    assert {"at": "2025-12-31T11:10:19+00:00", "event": "rollback drill finished: passed=true, recovery 18.4 s",
+            "source": "ROLLBACK_DRILL.json"} in log["timeline"]
+    assert {k: log["decision"][k] for k in ("outcome", "action", "exit_code")} == {
+        "outcome": "CONDITIONAL_APPROVAL", "action": "COMPLETE_REQUIREMENTS_THEN_DEPLOY", "exit_code": 10}
+    assert log["decision"]["basis"] == {"gate_8": "PENDING", "critical_failures": [], "passing_gates": 7,
+                                        "major_gaps": []}
     assert {f["file"] for f in log["evidence_files"]} >= {"ACCOUNT_CONFIG.json", "coverage.xml",
                                                           "fixtures/order_rejects.json"}
     assert log["config"]["resolved"]["gates"]["paper_trading"]["fill_rate_pct"] == {"op": ">", "value": 98.0}

@@ -122,3 +122,16 @@ def test_gate_8_needs_gates_1_to_7_to_pass(kit: EvidenceKit):
     v = kit.verify()
     assert condition(v, 8, "gates_1_7_pass").status is Status.FAIL
     assert v.decision.outcome is Outcome.REJECTED
+
+
+def test_a_fixture_glob_reaching_the_signatures_and_outputs_leaves_them_out_of_the_digest(kit: EvidenceKit):
+    from harness.gates.run import run_gates
+
+    config = build_config({"evidence": {"fixtures": ["*"]}})
+    kit.sign_all()
+    run_gates(kit.root, config, now=NOW)
+    kit.sign("CTO", config=config)
+    v = kit.verify(config)
+    assert "SIGNATURES.json" not in v.evidence.file_hashes
+    assert "GO_LIVE_DECISION.md" not in v.evidence.file_hashes
+    assert v.signatures[-1].current
