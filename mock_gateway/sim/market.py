@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -29,7 +29,7 @@ from .history import (
     in_liquid_hours,
     transform,
 )
-from .paths import FLOW_BY_SEC_TYPE, GbmPath, GridPath, OptionPath, ScaledPath
+from .paths import CHUNK_STEPS, FLOW_BY_SEC_TYPE, GbmPath, GridPath, OptionPath, ScaledPath
 from .pricing import bid_ask, midpoint, round_to_tick
 from .replay import load_replay
 from .sessions import SESSION_RULES, expiry_epoch
@@ -89,6 +89,28 @@ class _Instrument:
     spec: ContractSpec
     path: GridPath
     replayed: bool = False
+    open: float = 0.0
+    close: float = 0.0
+    quote_chunks: dict[int, _QuoteChunk] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _QuoteChunk:
+    """A chunk's quotes as plain lists, rounded once with numpy, so a streamed quote is a few list lookups."""
+
+    bid: list[float]
+    ask: list[float]
+    last: list[float]
+    high: list[float]
+    low: list[float]
+    bid_size: list[int]
+    ask_size: list[int]
+    last_size: list[int]
+    volume: list[int]
+
+
+#: Quote chunks kept per instrument (streaming reads the newest; older ones are rebuilt on demand).
+_QUOTE_CHUNKS_KEPT = 4
 
 
 class Market:
@@ -134,6 +156,10 @@ class Market:
             if spec is None:
                 raise UnknownContract(con_id)
             inst = self._instruments[con_id] = self._make_instrument(spec)
+            tick = spec.min_tick
+            inst.open = float(round_to_tick(inst.path.at("mid", 0), tick))
+            # the previous close: the last replayed price before sim 0, or where generated history ends
+            inst.close = float(round_to_tick(inst.path.at("mid", -1), tick)) if inst.replayed else inst.open
         return inst
 
     def _make_instrument(self, spec: ContractSpec) -> _Instrument:
@@ -167,28 +193,29 @@ class Market:
 
     def quote_at(self, con_id: int, t_s: float) -> Quote:
         inst = self._instrument(con_id)
-        spec, path = inst.spec, inst.path
         i = max(self.grid_index(t_s), 0)
-        mid = path.at("mid", i)
-        tick = spec.min_tick
-        bid, ask = bid_ask(mid, tick, self.config.spread_ticks)
-        return Quote(
-            bid=float(bid), ask=float(ask), last=float(round_to_tick(mid, tick)),
-            bid_size=int(path.at("bid_size", i)), ask_size=int(path.at("ask_size", i)),
-            last_size=int(path.at("last_size", i)), volume=int(path.at("cum_volume", i)),
-            high=float(round_to_tick(path.at("cum_max", i), tick)), low=float(round_to_tick(path.at("cum_min", i), tick)),
-            open=float(round_to_tick(path.at("mid", 0), tick)), close=self._previous_close(inst),
-            time_s=self.grid_time(i))
+        k, j = divmod(i, CHUNK_STEPS)
+        q = self._quote_chunk(inst, k)
+        return Quote(q.bid[j], q.ask[j], q.last[j], q.bid_size[j], q.ask_size[j], q.last_size[j], q.volume[j],
+                     q.high[j], q.low[j], inst.open, inst.close, i * self.dt_s)
 
     def price_at(self, con_id: int, t_s: float) -> float:
         """The last price at sim time ``t_s`` (>= 0), rounded to the contract's tick."""
-        inst = self._instrument(con_id)
-        return float(round_to_tick(inst.path.at("mid", max(self.grid_index(t_s), 0)), inst.spec.min_tick))
+        k, j = divmod(max(self.grid_index(t_s), 0), CHUNK_STEPS)
+        return self._quote_chunk(self._instrument(con_id), k).last[j]
 
-    def _previous_close(self, inst: _Instrument) -> float:
-        if inst.replayed:
-            return float(round_to_tick(inst.path.at("mid", -1), inst.spec.min_tick))
-        return float(round_to_tick(inst.path.at("mid", 0), inst.spec.min_tick))
+    def _quote_chunk(self, inst: _Instrument, k: int) -> _QuoteChunk:
+        q = inst.quote_chunks.get(k)
+        if q is None:
+            c, tick = inst.path.chunk(k), inst.spec.min_tick
+            bid, ask = bid_ask(c.mid, tick, self.config.spread_ticks)
+            q = _QuoteChunk(bid.tolist(), ask.tolist(), round_to_tick(c.mid, tick).tolist(),
+                            round_to_tick(c.cum_max, tick).tolist(), round_to_tick(c.cum_min, tick).tolist(),
+                            c.bid_size.tolist(), c.ask_size.tolist(), c.last_size.tolist(), c.cum_volume.tolist())
+            if len(inst.quote_chunks) >= _QUOTE_CHUNKS_KEPT:
+                inst.quote_chunks.pop(next(iter(inst.quote_chunks)))
+            inst.quote_chunks[k] = q
+        return q
 
     def first_time(self, con_id: int, side: str, op: str, level: float, from_s: float, until_s: float) -> float | None:
         """The first grid time in [from_s, until_s] at which ``side`` (bid/ask/last) is ``op`` (<= or >=) ``level``.
@@ -253,7 +280,7 @@ class Market:
         from_s = end_s - duration_s
         to_s = min(end_s, self.env.now + _EPS)
         out: list[Bar] = []
-        for slot, hist, live in self._slot_spans(inst, from_s, to_s, bar_size_s, use_rth):
+        for slot, hist, live in self._slot_spans(inst, from_s, to_s, bar_size_s, use_rth, what):
             parts = []
             if hist is not None:
                 parts.append(hist)
@@ -262,10 +289,11 @@ class Market:
                 if grid is not None:
                     parts.append(grid)
             if parts:
-                out.append(_merge(slot.label_s, parts, what, self.config.spread_ticks))
+                out.append(_merge(slot.label_s, parts, what))
         return out
 
-    def _slot_spans(self, inst: _Instrument, from_s: float, to_s: float, bar_size_s: float, use_rth: bool):
+    def _slot_spans(self, inst: _Instrument, from_s: float, to_s: float, bar_size_s: float, use_rth: bool,
+                    what: str):
         """(slot, history bar or None, live span or None) per bar; history slots are counted back from sim 0."""
         spec = inst.spec
         rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
@@ -281,6 +309,7 @@ class Market:
         else:
             past = history_slots(rule, self.epoch0, min(from_s, 0.0), 0.0, size) if from_s < 0 else []
             generated = self._generated(inst, size, past)
+            parts = history_parts(generated, spec, what, self.config.spread_ticks) if generated is not None else []
             claimed_to = 0.0
             for k, slot in enumerate(past):
                 live = None
@@ -289,7 +318,7 @@ class Market:
                         math.floor((self.epoch0 + slot.start_s) / size) * size + size - self.epoch0
                     live, claimed_to = (0.0, aligned_end), aligned_end
                 if slot.start_s >= from_s and slot.start_s < to_s:
-                    out.append((slot, _row(generated, len(past) - 1 - k, spec, what=None), live))
+                    out.append((slot, parts[len(past) - 1 - k], live))
             if daily:
                 later = [s for s in history_slots(rule, self.epoch0, max(from_s, claimed_to), to_s, size)
                          if s.start_s >= max(from_s, 0.0)]
@@ -373,37 +402,32 @@ class _Part:
     weight: int = 1          # BID_ASK averages over time
 
 
-def _row(bars: OHLCV | None, k: int, spec: ContractSpec, what: str | None) -> _RawRow:
-    assert bars is not None
-    return _RawRow(spec, float(bars.open[k]), float(bars.high[k]), float(bars.low[k]), float(bars.close[k]),
-                   float(bars.volume[k]))
+def history_parts(bars: OHLCV, spec: ContractSpec, what: str, spread_ticks: int) -> list[_Part]:
+    """Generated trade-price bars as parts of the requested data type, converted with numpy in one go.
 
-
-@dataclass
-class _RawRow:
-    """A generated history bar of trade prices, turned into the requested data type on merge."""
-
-    spec: ContractSpec
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
-
-    def as_part(self, what: str, spread_ticks: int) -> _Part:
-        tick = self.spec.min_tick
-        o, h, l, c = (float(round_to_tick(x, tick)) for x in (self.open, self.high, self.low, self.close))
-        if what == "TRADES":
-            flow = FLOW_BY_SEC_TYPE.get(self.spec.sec_type, FLOW_BY_SEC_TYPE["STK"])
-            count = max(1, int(self.volume / max(1.0, flow.lot * flow.trade_lots)))
-            wap = round(min(h, max(l, (h + l + c) / 3)), 6)
-            return _Part(o, h, l, c, float(self.volume), wap, count)
-        # the quotes around each price, exactly as the live grid makes them from its mid
-        bid, ask = bid_ask(np.array([o, h, l, c]), tick, spread_ticks)
+    Quotes are made around each price exactly as the live grid makes them from its mid.
+    """
+    tick = spec.min_tick
+    o, h, l, c = (round_to_tick(x, tick) for x in (bars.open, bars.high, bars.low, bars.close))
+    n = len(o)
+    none = [-1] * n
+    if what == "TRADES":
+        flow = FLOW_BY_SEC_TYPE.get(spec.sec_type, FLOW_BY_SEC_TYPE["STK"])
+        count = np.maximum(1, (bars.volume / max(1.0, flow.lot * flow.trade_lots)).astype(np.int64))
+        wap = np.round(np.clip((h + l + c) / 3, l, h), 6)
+        cols = (o, h, l, c, bars.volume, wap, count)
+    else:
+        (bo, ao), (bh, ah), (bl, al), (bc, ac) = (bid_ask(x, tick, spread_ticks) for x in (o, h, l, c))
         if what == "BID_ASK":
-            return _Part(float(bid[[0, 3]].mean()), float(ask[1]), float(bid[2]), float(ask[[0, 3]].mean()), -1, -1, -1)
-        series = {"BID": bid, "ASK": ask, "MIDPOINT": midpoint(bid, ask, tick)}[what]
-        return _Part(*(float(x) for x in series), -1, -1, -1)
+            cols = ((bo + bc) / 2, ah, bl, (ao + ac) / 2, none, none, none)
+        elif what == "BID":
+            cols = (bo, bh, bl, bc, none, none, none)
+        elif what == "ASK":
+            cols = (ao, ah, al, ac, none, none, none)
+        else:
+            cols = tuple(midpoint(b, a, tick) for b, a in ((bo, ao), (bh, ah), (bl, al), (bc, ac))) + (none, none, none)
+    lists = [x.tolist() if isinstance(x, np.ndarray) else x for x in cols]
+    return [_Part(*row) for row in zip(*lists)]
 
 
 def _clip_rth(rule, epoch0: float, entry):
@@ -420,8 +444,7 @@ def _clip_rth(rule, epoch0: float, entry):
     return (clipped, hist, live)
 
 
-def _merge(label_s: float, parts: list, what: str, spread_ticks: int = 1) -> Bar:
-    ps = [p.as_part(what, spread_ticks) if isinstance(p, _RawRow) else p for p in parts]
+def _merge(label_s: float, ps: list[_Part], what: str) -> Bar:
     if len(ps) == 1:
         p = ps[0]
         return Bar(label_s, p.open, p.high, p.low, p.close, p.volume, p.wap, p.count)

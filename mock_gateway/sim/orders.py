@@ -14,7 +14,7 @@ import simpy
 
 from ..faults.base import FaultStack, OrderEffect
 from . import rng as rngmod
-from .account import Account, position_margin
+from .account import Account
 from .clock import DEFAULT_START
 from .commissions import CommissionSchedule
 from .contracts import ContractBook, ContractSpec
@@ -24,7 +24,6 @@ from .order_types import (
     DONE_STATUSES,
     FILLED,
     INACTIVE,
-    OPEN_STATUSES,
     PRE_SUBMITTED,
     SUBMITTED,
     CommissionReport,
@@ -465,7 +464,6 @@ class OrderEngine:
             max_commission=commission, commission_currency=account.currency)
 
 
-__all__ = ["OrderEngine", "ORDER_TYPES", "TIF_ALIASES", "UNKNOWN_CONTRACT_TEXT", "position_margin", "OPEN_STATUSES",
-           "CommissionReport", "Execution", "ExecutionFilter", "Fill", "Order", "OrderEvent", "OrderRejected",
-           "OrderRequest", "OrderUpdate", "Reject", "WhatIf", "WhatIfReport", "CANCELLED", "FILLED", "INACTIVE",
-           "PRE_SUBMITTED", "SUBMITTED", "DONE_STATUSES"]
+__all__ = ["OrderEngine", "ORDER_TYPES", "TIF_ALIASES", "UNKNOWN_CONTRACT_TEXT", "CommissionReport", "Execution",
+           "ExecutionFilter", "Fill", "Order", "OrderEvent", "OrderRejected", "OrderRequest", "OrderUpdate", "Reject",
+           "WhatIf", "WhatIfReport", "CANCELLED", "FILLED", "INACTIVE", "PRE_SUBMITTED", "SUBMITTED", "DONE_STATUSES"]

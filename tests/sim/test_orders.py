@@ -8,7 +8,7 @@ import pytest
 from mock_gateway.config import AccountConfig
 from mock_gateway.sim import ContractQuery, ExecutionFilter, Fill, OrderRejected, OrderUpdate, Reject
 
-from .support import AAPL, AAPL_ID, Recorder, make_world, order, run_due, run_until
+from .support import AAPL_ID, Recorder, make_world, order, run_due, run_until
 
 HORIZON_S = 6 * 3600.0
 
