@@ -49,7 +49,7 @@ def gate_1(evidence: Evidence, config: GatesConfig) -> GateResult:
     coverage = evidence.coverage
     governance = evidence.governance_text
     fixtures = evidence.fixtures
-    bad_fixtures = [f"{f.label} ({f.problem})" for f in fixtures if not f.ok]
+    bad_fixtures = [f"{f.label} ({f.problem})" for f in fixtures if not f.valid]
     return _gate(1, config, [
         numeric("artifact_coverage_pct", "required artifacts present and valid", artifact_pct,
                 g.artifact_coverage_pct, evidence=None, unit="%",
@@ -59,7 +59,7 @@ def gate_1(evidence: Evidence, config: GatesConfig) -> GateResult:
         boolean("governance_framework_present", "governance framework present",
                 None if governance is None else bool(governance.strip()), evidence="governance",
                 pending_note=_absent(evidence, "governance"), note="" if (governance or "").strip() else "file is empty"),
-        numeric("fixtures_valid_pct", "fixtures present and parsing", pct(sum(f.ok for f in fixtures), len(fixtures)),
+        numeric("fixtures_valid_pct", "fixtures present and parsing", pct(sum(f.valid for f in fixtures), len(fixtures)),
                 g.fixtures_valid_pct, evidence=None, unit="%",
                 pending_note=f"no fixture files match {', '.join(config.evidence.fixtures) or '(none configured)'}",
                 note=f"invalid: {_listing(bad_fixtures)}" if bad_fixtures else f"{len(fixtures)} fixture file(s)"),

@@ -47,19 +47,13 @@ class EvidenceFile:
 
 
 @dataclass(frozen=True)
-class ArtifactCheck:
-    key: str
+class FileCheck:
+    """A file that should be there and be usable: a required artifact or a fixture."""
+
+    entry: str  # the config entry it came from: an artifact key or path, a fixture path or glob
     label: str
     present: bool
     valid: bool
-    problem: str = ""
-
-
-@dataclass(frozen=True)
-class FixtureCheck:
-    pattern: str
-    label: str
-    ok: bool
     problem: str = ""
 
 
@@ -68,8 +62,8 @@ class Evidence:
     root: Path
     files: dict[str, EvidenceFile]  # the evidence set (the digest covers exactly these)
     signatures_file: EvidenceFile
-    artifacts: tuple[ArtifactCheck, ...]
-    fixtures: tuple[FixtureCheck, ...]
+    artifacts: tuple[FileCheck, ...]
+    fixtures: tuple[FileCheck, ...]
     coverage: parsers.CoverageReport | None = None
     unit_tests: parsers.JUnitReport | None = None
     stage_tests: parsers.JUnitReport | None = None
@@ -232,20 +226,20 @@ def _read_log(path: Path, read: Callable[[Path], T]) -> T:
         raise EvidenceError(path, f"not a prelive event log: {exc!r}") from None
 
 
-def _check_artifact(reader: _Reader, entry: str, invalid: dict[str, str]) -> ArtifactCheck:
+def _check_artifact(reader: _Reader, entry: str, invalid: dict[str, str]) -> FileCheck:
     if entry in reader.files:  # a key of evidence.files, already read and parsed
         file = reader.files[entry]
         problem = invalid.get(entry, "")
-        return ArtifactCheck(entry, file.label, file.present, file.present and not problem, problem)
+        return FileCheck(entry, file.label, file.present, file.present and not problem, problem)
     path = reader.path_of(entry)
     data = reader.read(entry, path)
     if data is None:
-        return ArtifactCheck(entry, reader.label_of(path), False, False, "absent")
+        return FileCheck(entry, reader.label_of(path), False, False, "absent")
     problem = parsers.fixture_problem(path, data) or ""
-    return ArtifactCheck(entry, reader.label_of(path), True, not problem, problem)
+    return FileCheck(entry, reader.label_of(path), True, not problem, problem)
 
 
-def _check_fixtures(reader: _Reader, patterns: list[str], excluded: Path) -> list[FixtureCheck]:
+def _check_fixtures(reader: _Reader, patterns: list[str], excluded: Path) -> list[FileCheck]:
     """Fixture files by pattern; a glob never picks up the signatures file or the engine's outputs."""
     checks = []
     for pattern in patterns:
@@ -260,8 +254,8 @@ def _check_fixtures(reader: _Reader, patterns: list[str], excluded: Path) -> lis
             label = reader.label_of(path)
             data = reader.read(FIXTURE_PREFIX + label, path)
             if data is None:
-                checks.append(FixtureCheck(pattern, label, False, "listed but absent"))
+                checks.append(FileCheck(pattern, label, False, False, "listed but absent"))
             else:
                 problem = parsers.fixture_problem(path, data)
-                checks.append(FixtureCheck(pattern, label, problem is None, problem or ""))
+                checks.append(FileCheck(pattern, label, True, problem is None, problem or ""))
     return checks

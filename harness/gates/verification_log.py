@@ -45,7 +45,7 @@ def verification_log(v: Verification) -> dict[str, Any]:
              "modified_at": _iso(f.modified_at)} for f in ev.files.values()],
         "artifacts": [{"artifact": a.label, "present": a.present, "valid": a.valid, "problem": a.problem or None}
                       for a in ev.artifacts],
-        "fixtures": [{"pattern": f.pattern, "file": f.label, "valid": f.ok, "problem": f.problem or None}
+        "fixtures": [{"pattern": f.entry, "file": f.label, "valid": f.valid, "problem": f.problem or None}
                      for f in ev.fixtures],
         "gates": [
             {"gate": g.number, "name": g.name, "key": g.key, "title": g.title, "critical": g.critical,

@@ -60,12 +60,8 @@ def gate_detail_section(g: GateResult, v: Verification) -> Section:
 def formal_evaluation_section(v: Verification) -> Section:
     lines = []
     for g in v.gates:
-        terms = []
-        for c in g.conditions:
-            if c.observed is None:
-                terms.append(f"({c.id} = ? {c.op} {fmt(c.threshold)})")
-            else:
-                terms.append(f"({c.id} = {fmt(c.observed)} {c.op} {fmt(c.threshold)})")
+        terms = [f"({c.id} = {'?' if c.observed is None else fmt(c.observed)} {c.op} {fmt(c.threshold)})"
+                 for c in g.conditions]
         lines.append(f"{g.name} = " + "\n         AND ".join(terms) + f"\n       = {g.status.value}")
     rule, basis = v.config.decision, v.decision.basis
     lines.append("\n".join([

@@ -199,7 +199,7 @@ def test_an_event_log_that_does_not_match_its_recorded_sha256_makes_the_paper_lo
     with open(kit.path("session.jsonl"), "a") as fh:
         fh.write('{"seq": 9999}\n')
     v = kit.verify()
-    paper_log = next(a for a in v.evidence.artifacts if a.key == "paper_log")
+    paper_log = next(a for a in v.evidence.artifacts if a.entry == "paper_log")
     assert (paper_log.present, paper_log.valid) == (True, False)
     assert "event_log_sha256" in paper_log.problem
     assert any("event_log_sha256" in a.text for a in v.anomalies)
