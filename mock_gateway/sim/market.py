@@ -336,7 +336,6 @@ class Market:
         if not past:
             return None
         spec = inst.spec
-        durations = np.array([min(s.end_s, 0.0) - s.start_s for s in reversed(past)])
         rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
         activity_s = activity_weighted(rule, self.epoch0, past[::-1])
         flow = inst.path.flow
@@ -350,7 +349,7 @@ class Market:
             under = self.contracts.get(spec.under_con_id)
             hist = self._history(spec, size, under.initial_price, volume_per_s)
             synthetic = hist.bars(activity_s)
-            ends = -np.concatenate([[0.0], np.cumsum(durations)[:-1]])
+            ends = np.array([min(x.end_s, 0.0) for x in reversed(past)])
             path = inst.path
             return transform(synthetic, lambda s: path.value(s, ends), spec.right == "C", synthetic.volume)
         return self._history(spec, size, spec.initial_price, volume_per_s).bars(activity_s)
@@ -377,7 +376,7 @@ class Market:
             last = round_to_tick(mid, spec.min_tick)
             size = path.field("last_size", lo, hi).astype(float)
             volume = float(size.sum())
-            wap = float((last * size).sum() / volume) if volume > 0 else float(last.mean())
+            wap = round(float((last * size).sum() / volume) if volume > 0 else float(last.mean()), 6)
             return _Part(float(last[0]), float(last.max()), float(last.min()), float(last[-1]), volume, wap,
                          int(np.count_nonzero(size)))
         tick = spec.min_tick

@@ -148,7 +148,11 @@ def test_forex_midpoint_history_is_available_around_the_clock():
     assert len(bars) == 24 and bars[-1].close == pytest.approx((start.bid + start.ask) / 2, abs=1e-12)
 
 
-def test_option_history_ends_at_the_option_start_price():
+def test_option_history_ends_at_the_value_of_the_underlying_start_price_at_yesterdays_close():
     call = next(s for s in BOOK if s.sec_type == "OPT" and s.right == "C")
-    bars = market().bars(call.con_id, 0.0, DAY, 1800.0, "TRADES")
-    assert bars[-1].close == call.initial_price and all(b.low > 0 for b in bars)
+    m = market()
+    bars = m.bars(call.con_id, 0.0, DAY, 1800.0, "TRADES")
+    yesterday_close_s = bars[-1].time_s + 1800.0
+    value = m._instrument(call.con_id).path.value(230.0, yesterday_close_s)
+    assert bars[-1].close == pytest.approx(float(value), abs=0.005) and all(b.low > 0 for b in bars)
+    assert 0 < bars[-1].close - call.initial_price < 0.2         # one night of time decay
