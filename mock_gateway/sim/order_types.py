@@ -58,7 +58,7 @@ class Order:
     client_id: int
     perm_id: int
     account: str
-    spec: ContractSpec | None            # None only for an order rejected for an unknown contract
+    spec: ContractSpec | None            # None only for a rejected order with no contract (never listed)
     status: str = "PendingSubmit"
     filled: float = 0.0
     avg_fill_price: float = 0.0

@@ -150,8 +150,9 @@ class OrderEngine:
                                 103, "Duplicate order id")
         try:
             account, spec = self._resolve(request)
-        except OrderRejected as exc:
-            return self._reject(self._new_order(request, client_id, request.account, None), exc.code, exc.text)
+        except OrderRejected as exc:   # not recorded: there is no contract or account to report it under
+            return self._reject(self._new_order(request, client_id, request.account, None, record=False),
+                                exc.code, exc.text)
         order = self._new_order(request, client_id, account.account_id, spec, record=not request.what_if)
         if request.what_if:
             try:
@@ -232,7 +233,7 @@ class OrderEngine:
             return order
         problem = self._validate(request, order.spec)
         if problem is None and request.total_qty < order.filled:
-            problem = 10147, "The new quantity is below the quantity already filled"
+            problem = 321, "Error validating request.-'bN' : cause - The new quantity is below the filled quantity"
         if problem is not None:
             self._emit(Reject(order, *problem))       # the working order stays as it was
             return order

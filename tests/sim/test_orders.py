@@ -210,6 +210,12 @@ def test_invalid_orders_are_rejected_with_ibs_codes(world, recorder, request_kwa
     assert world.account().cash == 1_000_000.0
 
 
+def test_a_rejected_order_is_completed_as_inactive_unless_its_contract_is_unknown(world):
+    world.orders.place(order(1, qty=0), client_id=1)
+    world.orders.place(order(2, contract=ContractQuery(symbol="NOSUCH", sec_type="STK")), client_id=1)
+    assert [(o.order_id, o.status) for o in world.orders.completed_orders()] == [(1, "Inactive")]
+
+
 def test_a_margin_reject_says_why_like_ib(world, recorder):
     world.orders.place(order(1, qty=100_000), client_id=1)
     assert recorder.of(Reject)[0].text.startswith("Order rejected - reason:YOUR ORDER IS NOT ACCEPTED")
