@@ -352,9 +352,15 @@ def _worker_init() -> None:
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
 
 
-def _worker_run(path: str, options: RunOptions, queue: Any) -> RunOutcome:
+#: Scenario fields carried to a worker process as they are (faults are rebuilt from the file: their
+#: bound schedules do not pickle).
+_CARRIED = ("name", "seed", "speed", "duration_s", "start", "market", "accounts", "handler", "expect",
+            "default_pacing", "log_market_data", "market_data_lines")
+
+
+def _worker_run(path: str, carried: dict[str, Any], options: RunOptions, queue: Any) -> RunOutcome:
     from .scenario import load_scenario
-    scenario = load_scenario(path)
+    scenario = load_scenario(path).model_copy(update=carried)
     return run_scenario(scenario, options, lambda name, f, phase: queue.put((name, f, phase)))
 
 
@@ -367,7 +373,7 @@ def run_many(scenarios: list[Any], options: RunOptions, jobs: int = 1,
         raise RunError(f"two scenarios are named {', '.join(dupes)}; their results would overwrite each other")
     if jobs < 1:
         raise RunError(f"--jobs must be at least 1, got {jobs}")
-    if jobs == 1 or len(scenarios) == 1:
+    if jobs == 1 or len(scenarios) == 1 or any(s.source is None for s in scenarios):
         return [run_scenario(s, options, progress) for s in scenarios]
     import multiprocessing as mp
     import queue as queue_mod
@@ -377,7 +383,8 @@ def run_many(scenarios: list[Any], options: RunOptions, jobs: int = 1,
     with ctx.Manager() as manager:
         q = manager.Queue()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as pool:
-            futures = [pool.submit(_worker_run, str(s.source), options, q) for s in scenarios]
+            futures = [pool.submit(_worker_run, str(s.source), {k: getattr(s, k) for k in _CARRIED}, options, q)
+                       for s in scenarios]
             while not all(f.done() for f in futures):
                 try:
                     item = q.get(timeout=0.2)

@@ -72,9 +72,10 @@ class ReferenceHandler:
         stop = asyncio.ensure_future(self._stop.wait())
         await asyncio.wait([stop, tasks[0], tasks[3]], return_when=asyncio.FIRST_COMPLETED)
         code = 0
-        if tasks[3].done() and not tasks[3].cancelled() and tasks[3].exception() is not None:
-            log.error("%s", tasks[3].exception())
-            code = 3
+        for task, failure_code in ((tasks[0], 1), (tasks[3], 3)):
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                log.error("stopping: %s", task.exception())
+                code = code or failure_code
         self.client.stop()
         for t in tasks + [stop]:
             t.cancel()

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ib_insync import IB, Contract, LimitOrder, MarketOrder, Stock
+from ib_insync import IB, Contract, LimitOrder, MarketOrder
 
 from .ledger import Intent, IntentState, OrderLedger, Seen
 from .pacing import HistoricalPacer, TokenBucket
@@ -48,6 +48,18 @@ class ClientConfig:
     seed: int = 0
 
 
+class ClientError(Exception):
+    """A setting the client cannot work with (e.g. a symbol the gateway does not know)."""
+
+
+def contract_for(symbol: str) -> Contract:
+    """``EUR.USD`` is a currency pair on IDEALPRO; anything else a SMART-routed US stock."""
+    base, dot, quote = symbol.partition(".")
+    if dot and len(base) == 3 and len(quote) == 3:
+        return Contract(secType="CASH", symbol=base, currency=quote, exchange="IDEALPRO")
+    return Contract(secType="STK", symbol=symbol, currency="USD", exchange="SMART")
+
+
 class Subscription(Protocol):
     """Market data the client keeps alive across reconnects and 1101."""
 
@@ -58,16 +70,15 @@ class Subscription(Protocol):
 class RealTimeBars:
     """5-second bars for one symbol; ``on_bar(time_s, open, high, low, close, volume)``."""
 
-    def __init__(self, symbol: str, on_bar: Callable[[int, float, float, float, float, float], None],
-                 what_to_show: str = "TRADES") -> None:
+    def __init__(self, symbol: str, on_bar: Callable[[int, float, float, float, float, float], None]) -> None:
         self.symbol = symbol
         self.on_bar = on_bar
-        self.what_to_show = what_to_show
         self._bars: Any = None
 
     def start(self, client: ExecutionClient) -> None:
         contract = client.contracts[self.symbol]
-        self._bars = client.ib.reqRealTimeBars(contract, 5, self.what_to_show, False)
+        what = "MIDPOINT" if contract.secType == "CASH" else "TRADES"  # IB has no trades for currencies
+        self._bars = client.ib.reqRealTimeBars(contract, 5, what, False)
         self._bars.updateEvent += self._on_update
 
     def stop(self, client: ExecutionClient) -> None:
@@ -95,6 +106,7 @@ class ExecutionClient:
         self.hist_pacer = HistoricalPacer()
         self.symbols = list(symbols or [])
         self.contracts: dict[str, Contract] = {}
+        self._symbol_of: dict[int, str] = {}   # conId -> our symbol name (EUR.USD trades as symbol EUR)
         self.subscriptions: list[Subscription] = []
         self.connected = asyncio.Event()
         self.orders_paused = False
@@ -112,6 +124,7 @@ class ExecutionClient:
         self.ib.orderStatusEvent += self._on_order_status
         self.ib.execDetailsEvent += self._on_exec_details
         self.ib.client.apiError += self._on_api_error
+        self.ib.client.conn.disconnected += self._on_api_error  # a socket closed mid-handshake (refused, 326)
 
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
@@ -171,9 +184,12 @@ class ExecutionClient:
         for symbol in self.symbols:
             if symbol not in self.contracts:
                 await self.bucket.acquire()
-                [contract] = await asyncio.wait_for(self.ib.qualifyContractsAsync(Stock(symbol, "SMART", "USD")),
-                                                    self.config.request_timeout_s)
-                self.contracts[symbol] = contract
+                found = await asyncio.wait_for(self.ib.qualifyContractsAsync(contract_for(symbol)),
+                                               self.config.request_timeout_s)
+                if not found:
+                    raise ClientError(f"the gateway knows no contract for symbol {symbol!r}")
+                self.contracts[symbol] = found[0]
+                self._symbol_of[found[0].conId] = symbol
         if self._first_connect:
             self._first_connect = False
             self.ledger.set_baseline(self.broker_positions(), (f.execution.execId for f in self.ib.fills()))
@@ -207,16 +223,20 @@ class ExecutionClient:
         log.info("resync: %d resent, %d open intents, positions %s", len(resend), len(self.ledger.open_intents()),
                  {s: self.ledger.position(s) for s in self.symbols})
 
+    def symbol_of(self, contract: Contract) -> str:
+        return self._symbol_of.get(contract.conId, contract.symbol)
+
     def broker_positions(self) -> dict[str, float]:
         out: dict[str, float] = {}
         for p in self.ib.positions(self.config.account or ""):
-            out[p.contract.symbol] = out.get(p.contract.symbol, 0.0) + float(p.position)
+            key = self.symbol_of(p.contract)
+            out[key] = out.get(key, 0.0) + float(p.position)
         return out
 
     def sync_fills(self) -> None:
         for fill in self.ib.fills():
             ex = fill.execution
-            self.ledger.on_fill(ex.execId, fill.contract.symbol, ex.side, float(ex.shares), ex.orderId,
+            self.ledger.on_fill(ex.execId, self.symbol_of(fill.contract), ex.side, float(ex.shares), ex.orderId,
                                 ex.orderRef or "", ex.clientId)
 
     # ------------------------------------------------------------------ orders
@@ -284,11 +304,12 @@ class ExecutionClient:
     async def historical_bars(self, symbol: str, duration: str, bar_size: str) -> list[Any]:
         """Historical bars (epoch-dated), paced; empty on a timeout or an error."""
         contract = self.contracts[symbol]
-        await self.hist_pacer.acquire((symbol, "SMART", "TRADES"), (symbol, duration, bar_size, time.monotonic()//15))
+        what = "MIDPOINT" if contract.secType == "CASH" else "TRADES"
+        await self.hist_pacer.acquire((symbol, contract.exchange, what), (symbol, duration, bar_size, what))
         await self.bucket.acquire()
         try:
             return list(await asyncio.wait_for(self.ib.reqHistoricalDataAsync(
-                contract, "", duration, bar_size, "TRADES", False, formatDate=2),
+                contract, "", duration, bar_size, what, False, formatDate=2),
                 self.config.request_timeout_s))
         except (asyncio.TimeoutError, ConnectionError):
             return []
@@ -306,9 +327,11 @@ class ExecutionClient:
                 pass
         self._disconnected.set()
 
-    def _on_api_error(self, msg: str) -> None:
-        if self._connect_abort is not None and not self._connect_abort.done() and "closed" in str(msg).lower():
-            self._connect_abort.set_result(msg)
+    def _on_api_error(self, msg: str = "") -> None:
+        # during a connect attempt any API error means the socket is gone (reset, peer closed, refused):
+        # retry now rather than wait out the connect timeout
+        if self._connect_abort is not None and not self._connect_abort.done():
+            self._connect_abort.set_result(msg or "socket closed during the handshake")
 
     def _on_error(self, req_id: int, code: int, text: str, contract: Any = None) -> None:
         if code == 326 and self._connect_abort is not None and not self._connect_abort.done():
@@ -325,7 +348,7 @@ class ExecutionClient:
                 self.counters["resubscribed"] += len(self.subscriptions)
             log.warning("%d connectivity restored; orders resumed", code)
             asyncio.ensure_future(self.flush())
-        elif code in (100, 162, 420):
+        elif code in (100, 420) or (code == 162 and "pacing" in text.lower()):
             self.counters["pacing_errors"] += 1
             log.error("pacing error %d: %s", code, text)
         elif code == 201:
@@ -337,5 +360,5 @@ class ExecutionClient:
 
     def _on_exec_details(self, trade: Any, fill: Any) -> None:
         ex = fill.execution
-        self.ledger.on_fill(ex.execId, fill.contract.symbol, ex.side, float(ex.shares), ex.orderId,
+        self.ledger.on_fill(ex.execId, self.symbol_of(fill.contract), ex.side, float(ex.shares), ex.orderId,
                             ex.orderRef or trade.order.orderRef or "", ex.clientId)

@@ -286,20 +286,25 @@ def _with_progress(work: Any, scenarios: list[Any], options: Any, baseline: bool
 def _summary_table(outcomes: list[Any]) -> None:
     from rich.table import Table
 
+    console = _console()
     table = Table(title="prelive run")
-    for col in ("scenario", "result", "trades", "p95 ack ms", "pacing", "disconnects", "dup", "wall s", "failed"):
-        table.add_column(col, overflow="fold")
+    for col in ("scenario", "result", "trades", "p95 ack ms", "pacing", "disc", "dup", "wall s"):
+        table.add_column(col, no_wrap=col == "scenario")
     for o in outcomes:
         m = o.metrics
         result = "[red]ERROR[/]" if o.error else ("[green]PASS[/]" if o.passed else "[red]FAIL[/]")
-        failed = o.error or "; ".join(f"{e.name}: {e.detail}" for e in o.failed)
         table.add_row(o.scenario, result, _fmt(m.get("trade_count")), _fmt(m.get("order_ack_latency_p95_ms")),
                       _fmt(m.get("pacing_violations")), _fmt(m.get("disconnects")), _fmt(m.get("duplicate_orders")),
-                      f"{o.wall_s:.1f}", failed)
-    _console().print(table)
+                      f"{o.wall_s:.1f}")
+    console.print(table)
+    for o in outcomes:
+        if o.error:
+            console.print(f"[red]x[/] {o.scenario}: {o.error}", highlight=False)
+        for e in o.failed:
+            console.print(f"[red]x[/] {o.scenario}: {e.kind} {e.name}: {e.detail}", highlight=False)
     passed = sum(o.passed for o in outcomes)
-    _console().print(f"{passed}/{len(outcomes)} scenarios passed; results in "
-                     f"{outcomes[0].run_dir.parent if outcomes else '-'}")
+    console.print(f"{passed}/{len(outcomes)} scenarios passed; results in "
+                  f"{outcomes[0].run_dir.parent if outcomes else '-'}")
 
 
 def _metrics_table(rows: list[tuple]) -> None:

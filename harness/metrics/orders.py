@@ -50,7 +50,7 @@ def _own_executions(df: pd.DataFrame) -> pd.DataFrame:
     orders = placed_orders(df)
     execs = executions(df)
     if orders.empty or execs.empty:
-        return execs.iloc[0:0]
+        return execs.iloc[0:0].assign(order_ref=pd.Series(dtype=object))
     keys = orders[["client_id", "order_id", "order_ref"]]
     return execs.merge(keys, on=["client_id", "order_id"], how="inner")
 
