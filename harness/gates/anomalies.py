@@ -43,7 +43,8 @@ def find_anomalies(evidence: Evidence, config: GatesConfig, gates: Sequence[Gate
     for state in states:
         if not state.current:
             sig = state.signature
-            found.append(Anomaly("medium", "GATE_8", f"signature of {sig.name} ({sig.role}, {sig.decision}) is stale: "
+            # low: the role's own condition already reports the missing sign-off
+            found.append(Anomaly("low", "GATE_8", f"signature of {sig.name} ({sig.role}, {sig.decision}) is stale: "
                                                      f"{state.stale_reason}; it is not counted"))
     found += [Anomaly("medium", None, note) for note in evidence.notes]
     found += _evidence_risks(evidence, gates)

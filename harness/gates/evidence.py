@@ -180,14 +180,17 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
     backtest_equity: tuple[tuple[float, float], ...] = ()
     if paper_log is not None and read_event_logs:
         path = _find_log(reader, paper_log.event_log, "event log", notes)
-        if path is not None and paper_log.event_log_sha256 and sha256_file(path) != paper_log.event_log_sha256:
-            invalid["paper_log"] = (f"the event log {reader.label_of(path)} does not match event_log_sha256 "
-                                    "(changed, or from another run)")
-            notes.append(invalid["paper_log"])
-            path = None
-        session = _read_log(path, summarize_log) if path else None
+        if path is not None:
+            sha = sha256_file(path)
+            if paper_log.event_log_sha256 and sha != paper_log.event_log_sha256:
+                invalid["paper_log"] = (f"the event log {reader.label_of(path)} does not match event_log_sha256 "
+                                        "(changed, or from another run)")
+                notes.append(invalid["paper_log"])
+            else:
+                session = _measure(path, sha, summarize_log)
         backtest_path = _find_log(reader, paper_log.backtest_event_log, "backtest event log", notes)
-        backtest_equity = _read_log(backtest_path, equity_of_log) if backtest_path else ()
+        if backtest_path is not None:
+            backtest_equity = _measure(backtest_path, sha256_file(backtest_path), equity_of_log)
 
     # Signatures are bound to the digest, so they are read but kept out of the evidence set.
     signatures_file = parse("signatures", artifact(SignaturesFile))
@@ -219,11 +222,21 @@ def _find_log(reader: _Reader, reference: str | None, what: str, notes: list[str
     return None
 
 
-def _read_log(path: Path, read: Callable[[Path], T]) -> T:
-    try:
-        return read(path)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise EvidenceError(path, f"not a prelive event log: {exc!r}") from None
+#: Measurements by (measure, content sha256): a log is measured once per process however often it
+#: is read (a gates run then a sign in one process, a test suite over copies of one evidence set).
+_MEASURED: dict[tuple[str, str], object] = {}
+
+
+def _measure(path: Path, sha256: str, measure: Callable[[Path], T]) -> T:
+    key = (measure.__name__, sha256)
+    if key not in _MEASURED:
+        if len(_MEASURED) >= 16:
+            _MEASURED.clear()
+        try:
+            _MEASURED[key] = measure(path)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise EvidenceError(path, f"not a prelive event log: {exc!r}") from None
+    return _MEASURED[key]  # type: ignore[return-value]
 
 
 def _check_artifact(reader: _Reader, entry: str, invalid: dict[str, str]) -> FileCheck:

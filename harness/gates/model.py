@@ -75,10 +75,6 @@ class GateResult:
         """Status over the gate's own conditions, leaving out derived ones."""
         return combine(c.status for c in self.conditions if not c.derived)
 
-    @property
-    def evidence_keys(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(c.evidence for c in self.conditions if c.evidence))
-
 
 def combine(statuses: Any) -> Status:
     """Any FAIL fails; otherwise any PENDING is pending; all PASS (or none) passes."""
