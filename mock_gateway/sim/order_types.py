@@ -68,6 +68,7 @@ class Order:
     completed_at_s: float | None = None
     why_held: str = ""
     reject: tuple[int, str] | None = None
+    fault: str | None = None             # the faults that altered this order (OrderEffect.fault), for the event log
 
     # -- the OrderView the faults read
     @property
@@ -166,6 +167,7 @@ class Reject:
     order: Order
     code: int
     text: str
+    fault: str | None = None             # the fault that caused it; None for the engine's own checks
 
 
 @dataclass(frozen=True)

@@ -165,8 +165,9 @@ class OrderEngine:
         if problem is not None:
             return self._reject(order, *problem)
         effect = self.faults.on_order(order, self.env.now) or OrderEffect()
+        order.fault = effect.fault
         if effect.reject is not None:
-            return self._reject(order, *effect.reject)
+            return self._reject(order, *effect.reject, fault=effect.fault)
         self._processes[order.perm_id] = self.env.process(self._life(order, effect))
         return order
 
@@ -179,9 +180,9 @@ class OrderEngine:
             self._by_key[order.key] = order
         return order
 
-    def _reject(self, order: Order, code: int, text: str) -> Order:
+    def _reject(self, order: Order, code: int, text: str, fault: str | None = None) -> Order:
         order.status, order.reject, order.completed_at_s = INACTIVE, (code, text), self.env.now
-        self._emit(Reject(order, code, text))
+        self._emit(Reject(order, code, text, fault))
         return order
 
     def _resolve(self, request: OrderRequest) -> tuple[Account, ContractSpec]:

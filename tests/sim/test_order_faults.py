@@ -10,6 +10,7 @@ from .support import AAPL_ID, EffectFault, Recorder, make_world, order, run_due,
 
 
 def world_with(effect: OrderEffect):
+    effect.fault = effect.fault or "test_effect"
     world = make_world([EffectFault(effect)])
     return world, Recorder(world)
 
@@ -20,6 +21,7 @@ def test_a_fault_reject_refuses_the_order_with_its_code_and_text():
     run_due(world)
     [reject] = recorder.of(Reject)
     assert (reject.code, reject.text, reject.order.status) == (201, "Order rejected - reason:test", "Inactive")
+    assert reject.fault == "test_effect" == reject.order.fault
     assert not recorder.of(Fill)
 
 
