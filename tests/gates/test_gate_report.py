@@ -123,3 +123,12 @@ def test_histogram_draws_one_bar_per_bin_and_the_threshold_marker():
 @pytest.mark.parametrize(("value", "label"), [(1_041_800, "1.042M"), (12_500, "12.5k"), (40.78, "40.78"), (0, "0")])
 def test_tick_labels_stay_short(value, label):
     assert tick_label(value) == label
+
+
+def test_the_incident_timeline_draws_one_tick_per_event_in_its_lane():
+    from harness.report.svg import event_timeline
+
+    svg = event_timeline([("pacing errors", [(2.0, "100 rate"), (4.0, "162 pacing")]), ("disconnects", [(5.0, "x")])],
+                         duration_s=15.0, title="t", x_label="s")
+    assert svg.count('class="event"') == 3
+    assert "pacing errors (2)" in svg and "disconnects (1)" in svg
