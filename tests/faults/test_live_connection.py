@@ -32,7 +32,7 @@ def test_a_gateway_restart_drops_the_client_refuses_it_while_down_and_serves_it_
             with pytest.raises((ConnectionRefusedError, ConnectionError, asyncio.TimeoutError)):
                 await connect(gw, timeout=0.3)
             assert events(gw, "sys", "refused")
-            while gw.env.now < 11:
+            while gw.clock.target() < 11:
                 await asyncio.sleep(0.05)
             ib2 = await connect(gw)
             assert ib2.isConnected()

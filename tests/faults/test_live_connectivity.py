@@ -25,11 +25,6 @@ async def ticks_during(counter: TickCounter, wall_s: float) -> int:
     return counter.n - before
 
 
-async def until_sim(gw, t: float) -> None:
-    while gw.env.now < t:
-        await asyncio.sleep(0.01)
-
-
 def test_1100_stops_ticks_and_1101_leaves_them_stopped_until_the_client_resubscribes():
     async def body():
         fault = ConnectivityLoss(data_lost=True, schedule=Schedule(from_s=3, to_s=8))
