@@ -258,21 +258,22 @@ class OrderEngine:
                 yield self.env.timeout(effect.fill_delay_s)
             kind = ORDER_TYPES[order.request.order_type.upper()]
             tif = TIF_ALIASES.get(order.request.tif.upper(), "DAY")
+            immediate = tif in ("IOC", "FOK")          # fill now or never
             expiry_s = self._expiry_s(order) if tif == "DAY" else None
+            unfilled_reason = "IOC" if immediate else "DAY expired"
             if kind in ("STP", "STP LMT"):
-                triggered = yield from self._wait_for_stop(order, expiry_s, immediate_only=tif in ("IOC", "FOK"))
+                triggered = yield from self._wait_for_stop(order, expiry_s, immediate)
                 if not triggered:
-                    return self._cancel(order, "IOC" if tif in ("IOC", "FOK") else "DAY expired")
+                    return self._cancel(order, unfilled_reason)
             fractions = (1.0,) if tif == "FOK" or not effect.fill_fractions else tuple(effect.fill_fractions)
             for n, fraction in enumerate(fractions):
-                last_part = n == len(fractions) - 1
-                qty = order.remaining if last_part else self._part_qty(order, fraction)
+                qty = order.remaining if n == len(fractions) - 1 else self._part_qty(order, fraction)
                 if qty <= 0:
                     continue
                 if kind in ("LMT", "STP LMT"):
-                    price = yield from self._wait_for_limit(order, expiry_s, immediate_only=tif in ("IOC", "FOK"))
+                    price = yield from self._wait_for_limit(order, expiry_s, immediate)
                     if price is None:
-                        return self._cancel(order, "IOC" if tif in ("IOC", "FOK") else "DAY expired")
+                        return self._cancel(order, unfilled_reason)
                 else:
                     price = self._market_price(order)
                 self._fill(order, qty, self._slipped(order, price, effect.slippage_ticks))
