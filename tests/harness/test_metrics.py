@@ -8,7 +8,7 @@ import pytest
 from harness import metrics as M
 from harness.metrics.report import PaperTargets, compute_metrics, metric_rows
 
-from .eventlogs import LogBuilder
+from eventlogs import LogBuilder
 
 
 def frame(b: LogBuilder):
@@ -117,6 +117,11 @@ def test_disconnects_count_gateway_side_ends_of_ready_sessions_only():
 
 def test_disconnects_after_run_end_are_teardown():
     b = LogBuilder().session(0, 1, 7).sys(5, "run_end").disconnect(6, 1, "gateway stopped")
+    assert M.disconnects(frame(b)) == 0
+
+
+def test_disconnects_after_the_harness_stopped_the_handler_are_teardown():
+    b = LogBuilder().session(0, 1, 7).sys(5, "handler_stop").disconnect(5.1, 1, "fault:disconnect")
     assert M.disconnects(frame(b)) == 0
 
 
