@@ -21,6 +21,7 @@ from .faults.defaults import default_fault_stack
 from .feeds import Feeds
 from .handlers import dispatch_request
 from .order_desk import OrderDesk
+from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED
 from .session import Session, State
 from .sim.clock import SimClock
 from .sim.world import World
@@ -35,6 +36,11 @@ class Gateway:
     """One running mock gateway: server socket, sessions, client-id registry, world and faults."""
 
     def __init__(self, config: GatewayConfig, event_log: EventLog | None = None) -> None:
+        if not MIN_SUPPORTED <= config.max_server_version:
+            raise ValueError(f"max_server_version {config.max_server_version} is below {MIN_SUPPORTED}, the oldest "
+                             f"layout this gateway speaks; use {MIN_SUPPORTED}..{MAX_SUPPORTED}")
+        if not config.accounts:
+            raise ValueError("the gateway needs at least one account (GatewayConfig.accounts)")
         self.config = config
         self.clock = SimClock(config.speed, config.start)
         self.env = self.clock.env

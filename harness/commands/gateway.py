@@ -1,8 +1,127 @@
-"""CLI commands of this area (see harness/cli.py)."""
+"""CLI commands of the gateway area: ``prelive gateway`` (run the mock IB Gateway) and ``prelive demo``."""
 from __future__ import annotations
 
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
+
+EXIT_FAILED, EXIT_USAGE = 1, 2
+
+
+def _error(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    from rich.console import Console
+
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def build_config(host: str, port: int, seed: Optional[int], speed: Optional[float], accounts: list[str],
+                 event_log: Optional[Path], scenario: Optional[Path], max_server_version: Optional[int]):
+    """The GatewayConfig the options describe; a scenario file first, explicit options on top."""
+    from mock_gateway.config import AccountConfig, GatewayConfig
+
+    if speed is not None and speed <= 0:
+        raise _error(f"--speed must be > 0 (sim seconds per wall second), got {speed:g}")
+    if max_server_version is not None and not 157 <= max_server_version <= 178:
+        raise _error(f"--max-server-version must be within 157..178 (the layouts this gateway speaks), "
+                     f"got {max_server_version}")
+    if any(not a.strip() for a in accounts):
+        raise _error("--account needs an account id, e.g. --account DU1234567")
+    if scenario is not None:
+        from harness.scenario import ScenarioError, load_scenario   # the scenario area's module, loaded on demand
+
+        try:
+            config = load_scenario(scenario).gateway_config(port=port, event_log=event_log)
+        except ScenarioError as exc:
+            raise _error(str(exc), EXIT_FAILED) from None
+        config.host = host
+    else:
+        config = GatewayConfig(host=host, port=port, event_log=event_log)
+    if seed is not None:
+        config.seed = seed
+    if speed is not None:
+        config.speed = speed
+    if accounts:
+        config.accounts = [AccountConfig(account_id=a.strip()) for a in accounts]
+    if max_server_version is not None:
+        config.max_server_version = max_server_version
+    return config
+
+
+async def serve(config, announce) -> None:
+    """Run the gateway until SIGINT/SIGTERM; ``announce(gateway)`` once it listens."""
+    from mock_gateway.server import Gateway
+
+    gateway = Gateway(config)
+    await gateway.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    announce(gateway)
+    try:
+        await stop.wait()
+    finally:
+        await gateway.stop()
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to app."""
+
+    @app.command("gateway")
+    def gateway(
+        host: Annotated[str, typer.Option(help="Interface to listen on (keep it on loopback unless you mean it).")]
+            = "127.0.0.1",
+        port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port; 0 picks a free one and prints it.")]
+            = 4002,
+        seed: Annotated[Optional[int], typer.Option(help="Seed of every random stream (market, latency, faults).")]
+            = None,
+        speed: Annotated[Optional[float], typer.Option(help="Sim seconds per wall second.")] = None,
+        account: Annotated[Optional[list[str]], typer.Option("--account", help="Managed account id (repeatable).")]
+            = None,
+        event_log: Annotated[Optional[Path], typer.Option("--event-log", help="Write the session event log (JSONL).")]
+            = None,
+        scenario: Annotated[Optional[Path], typer.Option(help="Scenario file: world and faults of the gateway.")]
+            = None,
+        max_server_version: Annotated[Optional[int], typer.Option(help="Highest API version to negotiate "
+                                                                       "(157..178; default 176).")] = None,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every session to stderr.")] = False,
+    ) -> None:
+        """Run the mock IB Gateway: real TWS API protocol, simulated market, until Ctrl-C."""
+        import logging
+
+        logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
+                            format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        config = build_config(host, port, seed, speed, account or [], event_log, scenario, max_server_version)
+
+        def announce(gw) -> None:
+            accounts = ",".join(gw.config.account_ids)
+            typer.echo(f"mock IB Gateway listening on {gw.host}:{gw.port} (accounts {accounts}, seed "
+                       f"{gw.config.seed}, speed {gw.config.speed:g})", err=False)
+            sys.stdout.flush()
+
+        try:
+            asyncio.run(serve(config, announce))
+        except OSError as exc:
+            raise _error(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}. Is another gateway "
+                         "running there? Pick another --port (0 chooses a free one).", EXIT_FAILED) from None
+        except KeyboardInterrupt:
+            pass
+
+    @app.command("demo")
+    def demo(
+        event_log: Annotated[Optional[Path], typer.Option("--event-log", help="Also write the session event log.")]
+            = None,
+        seed: Annotated[int, typer.Option(help="Seed of the simulated market.")] = 42,
+    ) -> None:
+        """Start an in-process mock gateway and trade against it with ib_insync: what prelive tests with."""
+        from harness.demo import DemoError, run_demo
+
+        try:
+            run_demo(seed=seed, event_log=event_log)
+        except DemoError as exc:
+            raise _error(str(exc), EXIT_FAILED) from None
