@@ -1,8 +1,9 @@
 """Disconnects and reconnects, from the sys events of the log and the session start messages.
 
 A session counts once it is ready (the gateway sent nextValidId on it). A disconnect counts
-only if the gateway side ended a ready session before the run ended: a handler that closes its
-own socket, or the run's own teardown, is not a connectivity failure.
+only if the gateway side ended a ready session before the run ended (``run_end``, or the
+harness's ``handler_stop``): a handler that closes its own socket, or the run's own teardown,
+is not a connectivity failure.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def disconnect_events(df: pd.DataFrame) -> pd.DataFrame:
     """Gateway-side ends of ready sessions before run_end: t, conn, client_id, reason, reconnect_s."""
     t = event_time_s(df)
     rows = select(df, "sys", "disconnect")
-    end_rows = select(df, "sys", "run_end")
+    end_rows = select(df, "sys", "run_end", "handler_stop")  # the harness stopping the handler ends the run
     if len(end_rows):
         rows = rows[rows["seq"] < end_rows["seq"].min()]
     reason = attr(rows, "reason", "")
