@@ -9,6 +9,8 @@ timeline, so the lifetimes are stitched here:
 * sim time continues across lifetimes on the wall clock (``speed`` sim seconds per wall second);
 * a later lifetime's ``run_start`` becomes ``gateway_up``, an earlier lifetime's ``run_end``
   becomes ``gateway_down``, so there is one run_start and at most one run_end;
+* sessions an earlier lifetime's shutdown ended (a restart mid-run) are gateway-side drops
+  (reason "gateway container stopped", by "gateway"), not the run's own teardown;
 * sessions a kill ended get a ``disconnect`` (by "gateway", reason "gateway container killed",
   attrs.synthetic = true) at the kill's time, and a ``gateway_down`` event;
 * the ``container_fault`` events (source "docker") are merged in by wall time.
@@ -112,6 +114,11 @@ def stitch(gateway_events: Iterable[Event], docker_events: Iterable[Event], *, s
                 e["msg"], e["attrs"] = "gateway_up", {**e["attrs"], "lifetime": index}
             elif e["dir"] == "sys" and e["msg"] == "run_end" and not last:
                 e["msg"], e["attrs"] = "gateway_down", {**e["attrs"], "lifetime": index, "reason": "gateway stopped"}
+            elif (e["dir"] == "sys" and e["msg"] == "disconnect" and not last
+                  and "shut down" in str(e["attrs"].get("reason", ""))):
+                # The gateway's own shutdown, but mid-run: for the handler a drop like any other.
+                e["attrs"] = {**e["attrs"], "reason": "gateway container stopped", "by": "gateway",
+                              "gateway_reason": e["attrs"].get("reason")}
             stitched.append(e)
         if not lifetime.ended_cleanly:
             last_wall = lifetime.events[-1]["wall"]

@@ -105,3 +105,17 @@ def test_a_gateway_dead_at_the_end_gets_a_run_end_and_unrecovered_disconnect():
     assert merged[-1]["msg"] == "run_end" and merged[-1]["wall"] == 1009.0
     df = events_frame(merged)
     assert disconnects(df) == 1
+
+
+def test_a_mid_run_shutdown_is_a_gateway_side_drop_but_the_final_one_is_teardown():
+    first = [ev(1000.0, "run_start", sim=0.0), *session(1000.5, 1, sim0=1000.0),
+             ev(1005.0, "disconnect", conn=1, client_id=1, sim=5.0, attrs={"reason": "gateway shut down"}),
+             ev(1005.1, "run_end", sim=5.1)]
+    second = [ev(1007.0, "run_start", sim=0.0), *session(1007.5, 1, sim0=1007.0),
+              ev(1010.0, "disconnect", conn=1, client_id=1, sim=3.0, attrs={"reason": "gateway shut down"}),
+              ev(1010.1, "run_end", sim=3.1)]
+    merged, synthetic = stitch(first + second, [])
+    df = events_frame(merged)
+    drops = disconnect_events(df)
+    assert synthetic == 0 and len(drops) == 1
+    assert drops["reason"][0] == "gateway container stopped" and abs(drops["reconnect_s"][0] - 2.53) < 1e-6
