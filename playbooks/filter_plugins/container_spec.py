@@ -133,6 +133,17 @@ def user_ids(container: dict[str, Any]) -> list[int]:
     return [uid, int(group) if group.isdigit() else uid]
 
 
+def on_mount(container: dict[str, Any], path: str) -> bool:
+    """Whether ``path`` inside the container lives on a volume or bind mount (so it outlives the container)."""
+    if not path:
+        return False
+    for mount in container.get("Mounts") or []:
+        target = (mount.get("Destination") or "").rstrip("/")
+        if target and (path == target or path.startswith(target + "/")):
+            return True
+    return False
+
+
 def position_map(positions: list[dict[str, Any]] | None) -> dict[str, float]:
     """``{"ACCOUNT:SYMBOL": quantity}`` for the positions that are not flat (ib_state output)."""
     return {f"{p['account']}:{p['symbol']}": float(p["position"])
@@ -142,4 +153,5 @@ def position_map(positions: list[dict[str, Any]] | None) -> dict[str, float]:
 class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {"container_spec": container_spec, "container_env": env_value,
-                "container_user_ids": user_ids, "position_map": position_map}
+                "container_user_ids": user_ids, "position_map": position_map,
+                "on_mount": on_mount}

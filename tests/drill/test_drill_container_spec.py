@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "playbooks" / "filter_plugins"))
-from container_spec import container_spec, env_value, position_map, user_ids  # noqa: E402
+from container_spec import container_spec, env_value, on_mount, position_map, user_ids  # noqa: E402
 
 IMAGE = {"Config": {"Env": ["PATH=/usr/local/bin:/usr/bin", "LANG=C.UTF-8"], "Cmd": ["prelive", "gateway"],
                     "Labels": {"prelive.managed": "true", "org.opencontainers.image.title": "prelive"},
@@ -61,3 +61,11 @@ def test_env_value_user_ids_and_position_map():
                  {"account": "DU1", "symbol": "MSFT", "position": 0.0}]
     assert position_map(positions) == {"DU1:AAPL": 100.0}
     assert position_map(None) == {}
+
+
+def test_a_kill_file_on_a_volume_outlives_the_container():
+    assert on_mount(CONTAINER, "/data/KILL")
+    assert on_mount(CONTAINER, "/data")
+    assert not on_mount(CONTAINER, "/database/KILL")
+    assert not on_mount(CONTAINER, "/tmp/KILL")
+    assert not on_mount(CONTAINER, "")
