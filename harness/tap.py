@@ -47,6 +47,7 @@ class _Session:
     client_id: int | None = None
     client_min: int | None = None
     client_max: int | None = None
+    options: str = ""
     handshake_seen: bool = False
     refused: bool = False
     tasks: list[asyncio.Task] = field(default_factory=list)
@@ -169,9 +170,9 @@ class Tap:
         try:
             for kind, fields in decoder.feed(data):
                 if kind == "hello":
-                    self._on_hello(session, fields[0])
+                    self._on_hello(session, fields[0], wall)
                 elif direction == "out" and not session.handshake_seen:
-                    self._on_server_hello(session, fields)
+                    self._on_server_hello(session, fields, wall)
                 else:
                     self._log_wire(session, direction, fields, wall)
         except ProtocolError as exc:
@@ -183,23 +184,26 @@ class Tap:
             return None
         return decoder
 
-    def _on_hello(self, session: _Session, version_text: str) -> None:
+    def _on_hello(self, session: _Session, version_text: str, wall: float) -> None:
+        # logged as the mock logs it: the hello as an "in" message, the negotiation as a sys event
+        self.event_log.write(dir="in", msg="handshake", fields=[version_text], conn=session.conn, wall=wall,
+                             source="tap")
         try:
-            session.client_min, session.client_max, options = parse_version_range(version_text)
+            session.client_min, session.client_max, session.options = parse_version_range(version_text)
         except ProtocolError as exc:
             self._log_sys("protocol_error", session.conn, direction="in", error=str(exc))
-            return
-        self._log_sys("hello", session.conn, client_min=session.client_min, client_max=session.client_max,
-                      options=options)
 
-    def _on_server_hello(self, session: _Session, fields: list[str]) -> None:
+    def _on_server_hello(self, session: _Session, fields: list[str], wall: float) -> None:
         session.handshake_seen = True
+        self.event_log.write(dir="out", msg="handshakeReply", fields=fields, conn=session.conn, wall=wall,
+                             source="tap")
         try:
             server_version: int | None = int(fields[0])
         except (ValueError, IndexError):
             server_version = None
         self._log_sys("handshake", session.conn, client_min=session.client_min, client_max=session.client_max,
-                      server_version=server_version, connection_time=fields[1] if len(fields) > 1 else "")
+                      server_version=server_version, options=session.options,
+                      connection_time=fields[1] if len(fields) > 1 else "")
 
 
 def _close(writer: asyncio.StreamWriter) -> None:

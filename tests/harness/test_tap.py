@@ -107,8 +107,9 @@ def test_tap_forwards_bytes_unchanged_and_logs_both_directions_decoded():
     events, frames, raw = asyncio.run(scenario())
     assert frames[0] == ["176", "20261124 09:30:00 EST"] and frames[3][:3] == ["3", "5", "Submitted"]
     wire = [(e["dir"], e["msg"]) for e in events if e["dir"] != "sys"]
-    assert wire == [("in", "startApi"), ("out", "managedAccounts"), ("out", "nextValidId"),
-                    ("in", "placeOrder"), ("out", "orderStatus")]
+    # the hello and startApi went out in one write, so both are read before the reply
+    assert wire == [("in", "handshake"), ("in", "startApi"), ("out", "handshakeReply"), ("out", "managedAccounts"),
+                    ("out", "nextValidId"), ("in", "placeOrder"), ("out", "orderStatus")]
     place = next(e for e in events if e["msg"] == "placeOrder")
     assert place["attrs"]["order_id"] == 5 and place["attrs"]["order_ref"] == "intent-1"
     assert place["client_id"] == 7 and place["source"] == "tap" and place["sim"] is None
