@@ -113,7 +113,7 @@ def test_tap_forwards_bytes_unchanged_and_logs_both_directions_decoded():
     place = next(e for e in events if e["msg"] == "placeOrder")
     assert place["attrs"]["order_id"] == 5 and place["attrs"]["order_ref"] == "intent-1"
     assert place["client_id"] == 7 and place["source"] == "tap" and place["sim"] is None
-    handshake = next(e for e in events if e["msg"] == "handshake")
+    handshake = next(e for e in events if e["msg"] == "handshake" and e["dir"] == "sys")
     assert handshake["attrs"]["server_version"] == 176 and handshake["attrs"]["client_max"] == 176
     disconnect = next(e for e in events if e["msg"] == "disconnect")
     assert disconnect["attrs"]["by"] == "client"
