@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+import functools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from ib_insync import IB
@@ -63,3 +64,33 @@ class Recorder:
 def events(gw: Any, direction: str | None = None, msg: str | None = None) -> list[dict[str, Any]]:
     return [e for e in gw.event_log.events
             if (direction is None or e["dir"] == direction) and (msg is None or e["msg"] == msg)]
+
+
+def run_async(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
+    """Run an ``async def`` test in a fresh event loop (the gateway and the client share it)."""
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+    return run
+
+
+async def until_sim(gw: Any, t: float) -> None:
+    """Wait until the gateway's clock has reached sim time ``t`` (whether or not an event fell due)."""
+    while gw.clock.target() < t:
+        await asyncio.sleep(0.01)
+
+
+async def done(trade: Any, timeout: float = 5.0) -> None:
+    """Wait until an ib_insync trade is Filled, Cancelled or Inactive."""
+    async def wait() -> None:
+        while not trade.isDone():
+            await trade.statusEvent
+    await asyncio.wait_for(wait(), timeout)
+
+
+async def round_trip_ms(ib: IB) -> float:
+    """One reqCurrentTime as the client times it."""
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    await ib.reqCurrentTimeAsync()
+    return (loop.time() - t0) * 1000
