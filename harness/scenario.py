@@ -8,7 +8,6 @@ wrong and the line, before anything starts.
 """
 from __future__ import annotations
 
-import csv
 import difflib
 import os
 import re
@@ -82,16 +81,19 @@ def _base_dir(info: ValidationInfo) -> Path | None:
 
 
 def _replay_file(value: Path, info: ValidationInfo) -> Path:
+    """Resolve against the scenario's folder and read the bars now, so a bad row stops the load."""
+    from mock_gateway.sim.replay import ReplayError, read_bars
+
     base = _base_dir(info)
     path = value if value.is_absolute() or base is None else base / value
     if not path.is_file():
         raise ValueError(f"replay file not found: {path}")
-    with open(path, newline="") as fh:
-        header = [h.strip().lower() for h in next(csv.reader(fh), [])]
-    missing = [c for c in REPLAY_COLUMNS if c not in header]
-    if missing:
-        raise ValueError(f"{path}: header lacks column(s) {', '.join(missing)} "
-                         f"(needs {','.join(REPLAY_COLUMNS)})")
+    try:
+        bars = read_bars(path)
+    except ReplayError as exc:
+        raise ValueError(str(exc)) from None
+    if not bars:
+        raise ValueError(f"{path}: no bars (columns: {','.join(REPLAY_COLUMNS)})")
     return path
 
 

@@ -180,6 +180,15 @@ class FaultStack:
     def linger_after_close(self, client_id: int, now: float) -> float:
         return max((f.linger_after_close(client_id, now) for f in self.faults), default=0.0)
 
+    def linger_fault(self, client_id: int, now: float) -> tuple[float, str | None]:
+        """The longest linger and the fault that set it, so the 326 it causes can name it in the log."""
+        best, name = 0.0, None
+        for f in self.faults:
+            s = f.linger_after_close(client_id, now)
+            if s > best:
+                best, name = s, f.name
+        return best, name
+
     def on_order(self, order: OrderView, now: float) -> OrderEffect | None:
         effect: OrderEffect | None = None
         for f in self.faults:

@@ -27,6 +27,8 @@ def test_the_stack_names_the_fault_that_refused_a_socket():
 
 def test_linger_keeps_the_client_id_for_its_length():
     assert FaultStack([LingerAfterClose(linger_s=8)]).linger_after_close(7, 0) == 8
+    stack = FaultStack([LingerAfterClose(linger_s=3, name="short"), LingerAfterClose(linger_s=8, name="long")])
+    assert stack.linger_fault(7, 0) == (8, "long")
     assert LingerAfterClose(linger_s=8, schedule=Schedule(from_s=100, to_s=200)).linger_after_close(7, 0) == 0
 
 

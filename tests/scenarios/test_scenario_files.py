@@ -150,6 +150,18 @@ def test_a_missing_latency_samples_file_is_refused(tmp_path):
     assert "not found" in err.message and str(tmp_path / "data" / "nope.csv") in err.message
 
 
+def test_replay_bars_are_read_at_load_time(tmp_path):
+    (tmp_path / "bars.csv").write_text("symbol,time,open,high,low,close,volume\nAAPL,2026-11-24T14:30:00Z,1,2,0.5,x,10\n")
+    err = refused(tmp_path, "description: x\nduration_s: 10\nmarket:\n  replay_csv: bars.csv\n")
+    assert (err.field, err.line) == ("market.replay_csv", 4) and "bars.csv:2" in err.message
+
+
+def test_good_replay_bars_load(tmp_path):
+    (tmp_path / "bars.csv").write_text("symbol,time,open,high,low,close,volume\nAAPL,2026-11-24T14:30:00Z,1,2,0.5,1.5,10\n")
+    s = load_scenario(write(tmp_path, "description: x\nduration_s: 10\nmarket:\n  replay_csv: bars.csv\n"))
+    assert s.gateway_config().market.replay_csv == tmp_path / "bars.csv"
+
+
 def test_a_daily_restart_outside_the_run_is_refused(tmp_path):
     err = refused(tmp_path, "description: x\nduration_s: 600\nfaults:\n  - type: daily_restart\n    time: '23:45'\n")
     assert err.field == "faults[0].time" and "does not come within the scenario" in err.message
