@@ -296,6 +296,7 @@ def _run_in_containers(scenario: Any, run_dir: Path, options: RunOptions) -> Ses
     command = shlex.split(options.handler) if options.handler else None
     started_at, t0 = utc_now_iso(), time.monotonic()
     result = run_scenario_in_containers(scenario, run_dir, handler_command=command,
+                                        speed=options.speed, duration_s=options.duration_s,
                                         **({"image": options.image} if options.image else {}))
     if result.error:
         raise RunError(f"container run failed: {result.error}")

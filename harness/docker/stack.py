@@ -152,18 +152,23 @@ class ContainerRunResult:
 def run_scenario_in_containers(scenario: Any, out_dir: str | os.PathLike[str], handler: str | None = None, *,
                                handler_command: str | Sequence[str] | None = None, image: str | None = None,
                                build: bool = True, run_id: str | None = None, up_timeout_s: float = 120,
-                               install_engine: bool = False) -> ContainerRunResult:
+                               install_engine: bool = False, speed: float | None = None,
+                               duration_s: float | None = None) -> ContainerRunResult:
     """Run one scenario in a fresh mock stack; the stack is always brought down.
 
     ``scenario``: a path to a scenario file or a loaded Scenario (harness.scenario).
     ``handler``: the handler image (default: the prelive image running ``python -m harness.client``);
-    ``handler_command`` overrides the command (else the scenario's ``handler.command``).
+    ``handler_command`` overrides the command (else the scenario's ``handler.command``);
+    ``speed`` / ``duration_s`` override the scenario's (the gateway container gets them written in).
     Raises StackError / DockerUnavailable / ImageBuildError on failure, RunInterrupted on SIGTERM or
     Ctrl-C, after the clean-up.
     """
     timings: dict[str, float] = {}
     t_start = time.monotonic()
     scenario_obj, scenario_path = _load(scenario)
+    overrides = {k: v for k, v in (("speed", speed), ("duration_s", duration_s)) if v is not None}
+    if overrides:
+        scenario_obj = scenario_obj.model_copy(update=overrides)
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     run_id = run_id or new_run_id()
@@ -379,27 +384,65 @@ def _override_file(out: Path, run_id: str, scenario: Any, scenario_path: Path, h
 
 
 def _stage_scenario(out: Path, scenario_path: Path, scenario: Any) -> Path:
-    """A world-readable copy of the scenario (and its replay CSV) for the gateway's non-root user.
+    """A world-readable copy of the scenario and every file it names, for the gateway's non-root user.
 
-    The original folder may be private (0700) to the container's user. The copy's ``replay_csv``
-    points at the copied CSV inside the mount, so the file means the same inside the container.
+    The original folder may be private (0700) to the container's user, and a scenario names other
+    files (replay bars, latency samples) relative to itself or by absolute path. Any string value
+    that names an existing file is copied: inside the scenario's folder to the same relative place,
+    outside it under ``_files/`` with the value rewritten, so each path means the same file inside
+    the container. Overrides applied to the loaded scenario (speed, duration_s, seed) are written in.
     """
     staged = out / "scenario"
     shutil.rmtree(staged, ignore_errors=True)
     staged.mkdir(parents=True)
+    home = scenario_path.parent.resolve()
     raw = yaml.safe_load(scenario_path.read_text()) or {}
-    replay = getattr(getattr(scenario, "market", None), "replay_csv", None)
-    if replay is not None and isinstance(raw.get("market"), dict):
-        target = staged / Path(replay).name
-        shutil.copyfile(replay, target)
-        target.chmod(0o644)
-        raw["market"]["replay_csv"] = f"{SCENARIO_MOUNT}/{target.name}"
+    changed = False
+
+    def place(value: str) -> str:
+        nonlocal changed
+        given = Path(value)
+        candidate = given if given.is_absolute() else home / given
+        try:
+            if len(value) > 1024 or "\n" in value or not candidate.is_file():
+                return value
+        except OSError:
+            return value
+        resolved = candidate.resolve()
+        if not given.is_absolute() and resolved.is_relative_to(home):
+            _copy_readable(resolved, staged / resolved.relative_to(home))
+            return value
+        target = staged / "_files" / f"{len(list((staged / '_files').glob('*'))) if (staged / '_files').exists() else 0}-{resolved.name}"
+        _copy_readable(resolved, target)
+        changed = True
+        return f"{SCENARIO_MOUNT}/{target.relative_to(staged)}"
+
+    def visit(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: visit(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [visit(v) for v in node]
+        return place(node) if isinstance(node, str) else node
+
+    raw = visit(raw)
+    for key in ("speed", "duration_s", "seed"):   # overrides the caller applied to the loaded scenario
+        value = getattr(scenario, key, None)
+        if value is not None and raw.get(key) != value:
+            raw[key], changed = value, True
+    if changed:
         (staged / scenario_path.name).write_text(yaml.safe_dump(raw, sort_keys=False))
     else:
-        shutil.copyfile(scenario_path, staged / scenario_path.name)
+        shutil.copyfile(scenario_path, staged / scenario_path.name)   # keeps comments and line numbers
     (staged / scenario_path.name).chmod(0o644)
-    staged.chmod(0o755)
+    for folder in [staged, *[p for p in staged.rglob("*") if p.is_dir()]]:
+        folder.chmod(0o755)
     return staged
+
+
+def _copy_readable(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    target.chmod(0o644)
 
 
 def _started_wall(container: Container) -> float:
