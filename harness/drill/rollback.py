@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +48,11 @@ def check_target(values: Mapping[str, Any], allow_live: bool) -> None:
     check_paper_target(plain_port, [plain_account] if plain_account else None, allow_live=allow_live)
 
 
+def new_drill_id() -> str:
+    """Labels the containers a drill creates (``prelive.drill=<id>``) and names the run in its record."""
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
 def run_drill(inventory: str | Path = "mock", out_dir: Path = Path("out"), *,
               overrides: Mapping[str, Any] | None = None, threshold_s: float | None = None,
               allow_live: bool = False, timeout_s: int = 600) -> DrillOutcome:
@@ -58,12 +65,13 @@ def run_drill(inventory: str | Path = "mock", out_dir: Path = Path("out"), *,
     (out_dir / KILL_SWITCH_FILE).unlink(missing_ok=True)
     threshold = float(threshold_s if threshold_s is not None
                       else values.get("recovery_threshold_s", DEFAULT_THRESHOLD_S))
-    extravars = {**dict(overrides or {}), "drill_out_dir": str(out_dir),
+    extravars = {"drill_id": new_drill_id(), **dict(overrides or {}), "drill_out_dir": str(out_dir),
                  "allow_live_account": bool(allow_live), "recovery_threshold_s": threshold}
     run = run_playbook("rollback.yml", inventory, out_dir / "ansible-runner" / "rollback",
                        extravars=extravars, timeout_s=timeout_s)
     kill_switch_file = _read_json(out_dir / KILL_SWITCH_FILE)
     record = rollback_record(run, str(values.get("drill_target", inventory)), threshold, kill_switch_file)
+    record["drill_id"] = extravars["drill_id"]
     path = atomic_write_json(out_dir / ROLLBACK_DRILL_FILE, record)
     returned_kill_switch = (run.returned.get("rollback") or {}).get("kill_switch")
     if kill_switch_file is None and returned_kill_switch:

@@ -6,8 +6,12 @@ import json
 
 import pytest
 from drill_support import open_orders, place_resting_orders
+from typer.testing import CliRunner
 
+from harness.cli import app
 from harness.drill.rollback import run_drill
+from harness.drill.runner import run_playbook
+from harness.gates.artifacts import RollbackDrill
 
 pytestmark = [pytest.mark.ansible, pytest.mark.docker, pytest.mark.slow]
 RESTING_ORDERS = 3
@@ -19,10 +23,13 @@ def kill_file_present(docker_client, container: str) -> bool:
 
 def test_drill_cancels_every_order_and_brings_the_previous_release_back_connected(drill_stack, docker_client, tmp_path):
     place_resting_orders(drill_stack.host, drill_stack.port, RESTING_ORDERS)
-    outcome = run_drill("mock", tmp_path, overrides=drill_stack.overrides())
+    sets = [arg for key, value in drill_stack.overrides().items() for arg in ("--set", f"{key}={value}")]
+    result = CliRunner().invoke(app, ["drill", "--inventory", "mock", "--out", str(tmp_path), *sets])
     record = json.loads((tmp_path / "ROLLBACK_DRILL.json").read_text())
 
-    assert record["passed"], (record, "\n".join(outcome.run.stdout_tail))
+    assert result.exit_code == 0 and record["passed"], (record, result.output)
+    assert "PASSED" in result.output and "recovery" in result.output
+    assert RollbackDrill.model_validate(record).passed          # what gate 8 reads
     assert record["failed_step"] is None
     assert [s["tag"] for s in record["steps"]] == ["preflight", "kill_switch", "stop_current", "start_previous",
                                                    "wait_gateway", "verify_state", "record"]
@@ -64,3 +71,21 @@ def test_missing_previous_image_fails_at_step_3_and_leaves_the_kill_switch_engag
     assert kill_file_present(docker_client, drill_stack.gateway_container)
     assert open_orders(drill_stack.host, drill_stack.port) == []
     assert "ROLLBACK FAILED at step start_previous" in "\n".join(outcome.run.stdout_tail)
+    assert not RollbackDrill.model_validate(record).passed
+
+
+def test_kill_switch_playbook_engages_and_releases_for_operators(drill_stack, docker_client, tmp_path):
+    place_resting_orders(drill_stack.host, drill_stack.port, 2)
+    extravars = {**drill_stack.overrides(), "drill_out_dir": str(tmp_path)}
+    engaged = run_playbook("kill_switch.yml", "mock", tmp_path / "pdd", extravars=extravars)
+    assert engaged.ok, "\n".join(engaged.stdout_tail)
+    kill_switch = json.loads((tmp_path / "KILL_SWITCH.json").read_text())
+    assert kill_switch["verified"] and kill_switch["open_orders_before"] >= 2 and kill_switch["open_orders_after"] == 0
+    assert engaged.returned["kill_switch"]["record"]["verified"]
+    assert kill_file_present(docker_client, drill_stack.handler_container)
+    assert open_orders(drill_stack.host, drill_stack.port) == []
+
+    released = run_playbook("kill_switch.yml", "mock", tmp_path / "pdd",
+                            extravars={**extravars, "kill_switch_action": "release"})
+    assert released.ok, "\n".join(released.stdout_tail)
+    assert not kill_file_present(docker_client, drill_stack.handler_container)
