@@ -53,13 +53,17 @@ def test_an_inventory_cannot_switch_the_interlock_off(tmp_path):
     assert preflight and preflight[0].result == "failed"
 
 
-def test_switchover_preflight_refuses_a_live_account_from_the_env_file(tmp_path):
+def switchover_with_env(tmp_path, env_text, mode=0o600):
     env_file = tmp_path / "paper.env"
-    env_file.write_text("TWS_USERID=someone\nTWS_PASSWORD=s3cr3t-pw\nIB_ACCOUNT=U7654321\n")
-    env_file.chmod(0o600)
+    env_file.write_text(env_text)
+    env_file.chmod(mode)
     run = run_playbook("switchover.yml", "paper", tmp_path / "pdd",
                        extravars={"paper_env_file": str(env_file), "drill_out_dir": str(tmp_path)})
-    record = switchover_record(run, "paper")
+    return run, switchover_record(run, "paper")
+
+
+def test_switchover_preflight_refuses_a_live_account_from_the_env_file(tmp_path):
+    run, record = switchover_with_env(tmp_path, "TWS_USERID=someone\nTWS_PASSWORD=s3cr3t-pw\nIB_ACCOUNT=U7654321\n")
     assert record["failed_step"] == "preflight" and not record["passed"] and not record["restored"]
     assert "U7654321 is not a paper account" in record["failure"]
     assert "s3cr3t-pw" not in json.dumps(record)
@@ -67,23 +71,13 @@ def test_switchover_preflight_refuses_a_live_account_from_the_env_file(tmp_path)
 
 
 def test_switchover_preflight_refuses_missing_credentials_without_printing_them(tmp_path):
-    env_file = tmp_path / "paper.env"
-    env_file.write_text("TWS_USERID=someone\nIB_ACCOUNT=DU1234567\n")
-    env_file.chmod(0o600)
-    run = run_playbook("switchover.yml", "paper", tmp_path / "pdd",
-                       extravars={"paper_env_file": str(env_file), "drill_out_dir": str(tmp_path)})
-    record = switchover_record(run, "paper")
+    run, record = switchover_with_env(tmp_path, "TWS_USERID=someone\nIB_ACCOUNT=DU1234567\n")
     assert record["failed_step"] == "preflight"
     assert "someone" not in (run.artifact_dir / "stdout").read_text()
 
 
 def test_switchover_refuses_an_env_file_other_users_can_read(tmp_path):
-    env_file = tmp_path / "paper.env"
-    env_file.write_text("TWS_USERID=someone\nTWS_PASSWORD=pw\nIB_ACCOUNT=DU1234567\n")
-    env_file.chmod(0o644)
-    run = run_playbook("switchover.yml", "paper", tmp_path / "pdd",
-                       extravars={"paper_env_file": str(env_file), "drill_out_dir": str(tmp_path)})
-    record = switchover_record(run, "paper")
+    _, record = switchover_with_env(tmp_path, "TWS_USERID=someone\nTWS_PASSWORD=pw\nIB_ACCOUNT=DU1234567\n", 0o644)
     assert record["failed_step"] == "preflight" and "chmod 600" in record["failure"]
 
 
