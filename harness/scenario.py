@@ -12,7 +12,7 @@ import difflib
 import os
 import re
 import sys
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -243,7 +243,7 @@ class Scenario(BaseModel):
         for i, fault in enumerate(self.faults):
             if fault.name in names:
                 problems.append((("faults", i, "name"), f"two faults are named {fault.name!r} (faults[{names[fault.name]}]"
-                                 "); give this one its own name: (names key the event log and the random streams)"))
+                                 "); give this one a name: of its own (names key the event log and the random streams)"))
             names.setdefault(fault.name, i)
             problems += [(("faults", i, *loc), msg) for loc, msg in self._fault_timing(fault)]
         for i, cf in enumerate(self.container_faults):
@@ -305,7 +305,7 @@ def _vocabulary() -> list[str]:
     from mock_gateway.faults import distributions, schedule
     for cls in (*FAULT_TYPES.values(), schedule.Schedule, distributions.Fixed, distributions.Uniform,
                 distributions.Normal, distributions.LogNormal, distributions.Empirical):
-        words |= {f.name for f in fields(cls) if f.init} if is_dataclass(cls) else set()
+        words |= {f.name for f in fields(cls) if f.init}
     return sorted(words - {"source"})
 
 
@@ -317,12 +317,12 @@ def _message(error: dict[str, Any]) -> str:
         return "unknown field" + (f" (did you mean {close[0]!r}?)" if close else "")
     if kind in ("missing", "missing_keyword_only_argument", "missing_argument"):
         return f"missing required field {error['loc'][-1]!r}"
+    ctx = {k: str(v).replace("'", "") for k, v in error.get("ctx", {}).items()}
     if kind == "union_tag_invalid":
-        ctx = error.get("ctx", {})
-        return f"unknown {ctx.get('discriminator', 'type').strip(chr(39))} {ctx.get('tag')!r}; " \
-               f"expected one of: {ctx.get('expected_tags', '').replace(chr(39), '')}"
+        return f"unknown {ctx.get('discriminator', 'type')} {ctx.get('tag')!r}; " \
+               f"expected one of: {ctx.get('expected_tags', '')}"
     if kind == "union_tag_not_found":
-        return f"needs a {error.get('ctx', {}).get('discriminator', 'type').strip(chr(39))}: field"
+        return f"needs a {ctx.get('discriminator', 'type')}: field"
     return msg.removeprefix("Value error, ")
 
 

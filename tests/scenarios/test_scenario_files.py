@@ -89,6 +89,11 @@ def test_an_unknown_fault_type_lists_the_known_ones(tmp_path):
     assert "unknown type 'meteor'" in err.message and "latency" in err.message
 
 
+def test_a_fault_without_a_type_is_refused(tmp_path):
+    err = refused(tmp_path, "description: x\nduration_s: 10\nfaults:\n  - schedule: {at_s: 1}\n")
+    assert (err.field, err.line, err.message) == ("faults[0]", 4, "needs a type: field")
+
+
 def test_a_missing_field_points_at_its_parent(tmp_path):
     err = refused(tmp_path, "description: x\nduration_s: 10\nfaults:\n  - type: latency\n    kinds: [order_ack]\n")
     assert (err.field, err.line) == ("faults[0].distribution", 4)
@@ -217,3 +222,10 @@ def test_prelive_scenarios_validate_fails_on_a_broken_file(tmp_path):
 def test_prelive_scenarios_validate_passes_a_good_file(tmp_path):
     result = CliRunner().invoke(app, ["scenarios", "validate", str(write(tmp_path, GOOD))])
     assert result.exit_code == 0 and ": ok (" in result.output
+
+
+def test_prelive_scenarios_faults_lists_every_fault_type():
+    from mock_gateway.faults.registry import FAULT_TYPES
+    result = CliRunner().invoke(app, ["scenarios", "faults"])
+    assert result.exit_code == 0
+    assert [line.split(":")[0] for line in result.output.splitlines() if not line.startswith(" ")] == list(FAULT_TYPES)
