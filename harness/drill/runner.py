@@ -6,6 +6,7 @@ folder, with older artifacts rotated away.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -22,6 +23,12 @@ from .events import TaskTiming, task_timings
 PLAYBOOKS_DIR = Path(__file__).resolve().parents[2] / "playbooks"
 #: How many past runs' artifacts to keep in a private data dir.
 KEEP_ARTIFACTS = 5
+
+
+#: Environment variables whose values the runner's ``command`` artifact may keep; every other
+#: value is redacted, because the operator's shell may hold credentials (TWS_PASSWORD ...).
+_ENV_KEPT = ("PATH", "HOME", "PWD", "LANG", "LC_ALL", "VIRTUAL_ENV", "DOCKER_HOST", "PYTHONPATH")
+_ENV_KEPT_PREFIXES = ("ANSIBLE_", "RUNNER_", "AWX_")
 
 
 class PlaybookError(RuntimeError):
@@ -64,6 +71,19 @@ def _ansible_playbook_binary() -> str:
     return found
 
 
+def redact_command_artifact(artifact_dir: Path) -> None:
+    """Keep only harmless values of the environment ansible-runner wrote into ``<artifact>/command``."""
+    path = artifact_dir / "command"
+    try:
+        command = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    env = command.get("env") or {}
+    command["env"] = {key: value if key in _ENV_KEPT or key.startswith(_ENV_KEPT_PREFIXES) else "<redacted>"
+                      for key, value in env.items()}
+    path.write_text(json.dumps(command))
+
+
 def _returned_data(events: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
     stats = next((e for e in reversed(events) if e.get("event") == "playbook_on_stats"), None)
     if stats is None:
@@ -100,6 +120,7 @@ def run_playbook(playbook: str, inventory: str | os.PathLike[str], private_data_
     except Exception as exc:  # ansible-runner raises plain exceptions for config errors
         raise PlaybookError(f"ansible-runner could not start {playbook}: {exc}") from exc
     wall = time.perf_counter() - started
+    redact_command_artifact(Path(runner.config.artifact_dir))
     events = list(runner.events)
     stats, returned = _returned_data(events)
     stdout = Path(runner.config.artifact_dir) / "stdout"

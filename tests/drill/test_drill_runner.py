@@ -44,3 +44,12 @@ def test_artifacts_are_rotated_in_the_private_data_dir(tmp_path):
 def test_a_missing_inventory_is_an_error_before_anything_runs(tmp_path):
     with pytest.raises(PlaybookError, match="inventory"):
         run_playbook("steps.yml", tmp_path / "nope", tmp_path / "pdd", project_dir=FIXTURE)
+
+
+def test_no_environment_secret_survives_in_the_artifacts(tmp_path, monkeypatch):
+    monkeypatch.setenv("TWS_PASSWORD", "hunter2-from-the-shell")
+    result = run(tmp_path)
+    assert result.ok
+    for path in (tmp_path / "pdd").rglob("*"):
+        if path.is_file():
+            assert "hunter2-from-the-shell" not in path.read_text(errors="replace"), path
