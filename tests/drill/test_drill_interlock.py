@@ -88,6 +88,17 @@ def test_the_cli_refuses_before_any_playbook_runs(tmp_path):
     assert not (tmp_path / "ansible-runner").exists()
 
 
+def test_the_switchover_cli_reports_the_refusal_from_the_playbook(tmp_path):
+    env_file = tmp_path / "paper.env"
+    env_file.write_text("TWS_USERID=someone\nTWS_PASSWORD=pw-cli\nIB_ACCOUNT=U1111111\n")
+    env_file.chmod(0o600)
+    result = CliRunner().invoke(app, ["switchover", "--out", str(tmp_path / "out"), "--env-file", str(env_file)])
+    assert result.exit_code == 1
+    assert "FAILED at step preflight" in result.output and "U1111111 is not a paper account" in result.output
+    assert json.loads((tmp_path / "out" / "SWITCHOVER.json").read_text())["failed_step"] == "preflight"
+    assert "pw-cli" not in result.output
+
+
 def test_record_step_lists_follow_the_playbooks():
     for playbook, steps in (("rollback.yml", ROLLBACK_STEPS), ("switchover.yml", SWITCHOVER_STEPS)):
         from harness.drill.runner import PLAYBOOKS_DIR
