@@ -97,7 +97,8 @@ def stitch(gateway_events: Iterable[Event], docker_events: Iterable[Event], *, s
     def sim_at(wall: float) -> float:
         return round((wall - t0) * speed, 6)
 
-    stitched: list[Event] = []
+    stitched: list[Event] = []      # the gateway's own events, in its order
+    added: list[Event] = []         # synthesized and host-side (docker, harness) events
     synthetic = 0
     conn_offset = 0
     for index, lifetime in enumerate(lifetimes):
@@ -130,30 +131,23 @@ def stitch(gateway_events: Iterable[Event], docker_events: Iterable[Event], *, s
                 kill = last_wall
             if kill is not None:
                 for conn, client_id in sorted(lifetime.open_connections().items()):
-                    stitched.append(_sys(kill, sim_at(kill), "disconnect", conn + conn_offset, client_id,
+                    added.append(_sys(kill, sim_at(kill), "disconnect", conn + conn_offset, client_id,
                                          {"reason": "gateway container killed", "by": "gateway", "synthetic": True}))
                     synthetic += 1
-                stitched.append(_sys(kill, sim_at(kill), "gateway_down", None, None,
+                added.append(_sys(kill, sim_at(kill), "gateway_down", None, None,
                                      {"reason": "gateway process ended without shutdown", "lifetime": index,
                                       "synthetic": True}))
         conn_offset += lifetime.max_conn
     for e in docker_list:
-        stitched.append({**e, "sim": sim_at(e["wall"]) if e.get("sim") is None else e["sim"]})
+        added.append({**e, "sim": sim_at(e["wall"]) if e.get("sim") is None else e["sim"]})
     if lifetimes and not lifetimes[-1].ended_cleanly and end_wall is not None:
-        stitched.append(_sys(end_wall, sim_at(end_wall), "run_end", None, None,
-                             {"synthetic": True, "reason": "the gateway was not running when the run ended"}))
-    ordered = list(heapq.merge(*_by_source(stitched), key=lambda e: e["wall"]))
+        added.append(_sys(end_wall, sim_at(end_wall), "run_end", None, None,
+                          {"synthetic": True, "reason": "the gateway was not running when the run ended"}))
+    # Each producer keeps its own order (its wall stamps may jitter); producers merge by wall time.
+    ordered = list(heapq.merge(stitched, sorted(added, key=lambda e: e["wall"]), key=lambda e: e["wall"]))
     for seq, e in enumerate(ordered):
         e["seq"] = seq
     return ordered, synthetic
-
-
-def _by_source(events: list[Event]) -> list[list[Event]]:
-    """Keep each producer's own order (its walls may jitter); merge producers by wall time."""
-    gateway = [e for e in events if e.get("source") != "docker" and not e["attrs"].get("synthetic")]
-    other = sorted((e for e in events if e.get("source") == "docker" or e["attrs"].get("synthetic")),
-                   key=lambda e: e["wall"])
-    return [gateway, other]
 
 
 def _sys(wall: float, sim: float, msg: str, conn: int | None, client_id: int | None, attrs: dict) -> Event:

@@ -126,12 +126,13 @@ class ContainerRunResult:
     out_dir: Path
     event_log: Path                  # the stitched session log the metrics read
     gateway_event_log: Path | None   # raw, as the gateway container(s) wrote it
-    docker_event_log: Path           # container_fault events only
+    docker_event_log: Path           # container_fault events (source docker), handler_start/stop/exit (harness)
     logs_dir: Path                   # <service>.log per container
     data_dir: Path                   # everything the stack wrote to its /data volume
     image: str
     handler_image: str
     handler_exit_code: int | None = None
+    handler_exited_early: bool = False
     gateway_host_port: int | None = None
     faults_executed: list[dict[str, Any]] = field(default_factory=list)
     faults_failed: list[dict[str, Any]] = field(default_factory=list)
@@ -213,6 +214,10 @@ def run_scenario_in_containers(scenario: Any, out_dir: str | os.PathLike[str], h
             timings["up_s"] = round(time.monotonic() - t, 3)
             result.gateway_host_port = stack.published_port()[1]
             handler_c = stack.container(HANDLER_SERVICE)
+            # The same lifecycle events the in-process runner writes: its expectations read them.
+            docker_log.sys("handler_start", source="harness", attrs={
+                "container": handler_c.name, "image": handler_image, "argv": _handler_argv(scenario_obj, handler_command),
+                "baseline": False, "duration_s": float(getattr(scenario_obj, "duration_s", 0.0))})
             fault_layer = ContainerFaults(gateway=gateway, network=stack.network(), event_log=docker_log,
                                           handler=handler_c)
             # the run's clock starts when the gateway process started, not when `up` returned
@@ -261,14 +266,24 @@ def _teardown(stack: Stack, scheduler: FaultScheduler | None, fault_layer: Conta
     for service in (HANDLER_SERVICE, GATEWAY_SERVICE):
         with contextlib.suppress(Exception):
             containers[service] = stack.container(service)
-            containers[service].stop(timeout=grace if service == HANDLER_SERVICE else 5)
-    end_wall = time.time()
-    docker_log.close()
-    with contextlib.suppress(Exception):
-        handler_c = containers.get(HANDLER_SERVICE)
-        if handler_c is not None:
+    handler_c = containers.get(HANDLER_SERVICE)
+    if handler_c is not None and fault_layer is not None:     # the handler was started: stop it, logged
+        with contextlib.suppress(Exception):
+            handler_c.reload()
+            result.handler_exited_early = handler_c.status != "running"
+            docker_log.sys("handler_stop", source="harness", attrs={"exited_early": result.handler_exited_early})
+            stop_started = time.monotonic()
+            handler_c.stop(timeout=grace)
             handler_c.reload()
             result.handler_exit_code = handler_c.attrs["State"]["ExitCode"]
+            docker_log.sys("handler_exit", source="harness", attrs={
+                "exit_code": result.handler_exit_code, "how": "exited" if result.handler_exited_early else "terminated",
+                "stop_s": round(time.monotonic() - stop_started, 3)})
+    for container in containers.values():
+        with contextlib.suppress(Exception):
+            container.stop(timeout=5)                 # SIGTERM: the gateway writes its run_end
+    end_wall = time.time()
+    docker_log.close()
     try:
         _collect(containers, result)
         raw = result.data_dir / "events.jsonl"
@@ -425,9 +440,11 @@ def _stage_scenario(out: Path, scenario_path: Path, scenario: Any) -> Path:
         return place(node) if isinstance(node, str) else node
 
     raw = visit(raw)
+    fields = getattr(type(scenario), "model_fields", {})
     for key in ("speed", "duration_s", "seed"):   # overrides the caller applied to the loaded scenario
         value = getattr(scenario, key, None)
-        if value is not None and raw.get(key) != value:
+        in_file = raw.get(key, getattr(fields.get(key), "default", None))
+        if value is not None and in_file != value:
             raw[key], changed = value, True
     if changed:
         (staged / scenario_path.name).write_text(yaml.safe_dump(raw, sort_keys=False))

@@ -119,3 +119,16 @@ def test_a_mid_run_shutdown_is_a_gateway_side_drop_but_the_final_one_is_teardown
     drops = disconnect_events(df)
     assert synthetic == 0 and len(drops) == 1
     assert drops["reason"][0] == "gateway container stopped" and abs(drops["reconnect_s"][0] - 2.53) < 1e-6
+
+
+def test_host_side_harness_events_are_placed_by_their_wall_time():
+    gateway, docker = killed_and_restarted()
+    docker.append(ev(1000.2, "handler_start", source="harness"))
+    docker.append(ev(1019.0, "handler_stop", source="harness"))
+    for e in docker:
+        e["sim"] = None
+    merged, _ = stitch(gateway, docker)
+    names = [e["msg"] for e in merged]
+    assert names.index("handler_start") == names.index("run_start") + 1
+    assert names.index("handler_stop") < names.index("run_end")
+    assert [e["seq"] for e in merged] == list(range(len(merged)))

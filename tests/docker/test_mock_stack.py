@@ -219,3 +219,20 @@ def test_an_interrupted_run_brings_the_stack_down(docker_client, prelive_image, 
     assert proc.returncode != 0
     assert RunInterrupted.__name__ in output.decode()
     assert leftovers(docker_client, run_id).total == 0
+
+
+def test_prelive_run_in_container_mode_reports_the_kill_in_its_metrics(docker_client, prelive_image, tmp_path):
+    """The CLI path: `prelive run --mode container` -> this area's stack -> the harness's metrics and RESULT."""
+    scenario = tmp_path / "kill_cli.yaml"
+    scenario.write_text(SCENARIO.format(duration=14, faults="  - {action: kill_gateway, at_s: 4, duration_s: 3}\n")
+                        + "expect:\n  survive: [disconnect]\n  metrics:\n    disconnects: {min: 1, max: 1}\n"
+                          "    unrecovered_disconnects: {max: 0}\n")
+    out = tmp_path / "runs"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--mode", "container", "--out", str(out),
+                           str(scenario)], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "PRELIVE_IMAGE": prelive_image})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    metrics = dict(line.split(",")[:2] for line in (out / "container_faults" / "METRICS.csv").read_text().splitlines())
+    assert metrics["disconnects"] == "1" and 3.0 <= float(metrics["reconnect_time_s"]) <= 20.0
+    result = json.loads((out / "container_faults" / "RESULT.json").read_text())
+    assert result["mode"] == "container" and result["passed"] is True
