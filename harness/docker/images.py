@@ -55,21 +55,33 @@ def base_image_name() -> str:
 
 
 def ensure_base_image(client: docker.DockerClient) -> str:
-    """The base image tag, made by the images script when it is missing."""
+    """The base image tag; when it is missing, the images script builds (or reloads) the stand-in under it.
+
+    A present image is used as it is, except the default tag, which must carry the current recipe
+    label (the script rebuilds an outdated one).
+    """
     import docker.errors
 
     name = base_image_name()
-    if name != DEFAULT_BASE_IMAGE:  # the user's own base (e.g. the official python:3.11-slim)
-        try:
-            client.images.get(name)
-            return name
-        except docker.errors.ImageNotFound:
-            raise ImageBuildError(f"base image {name} (PRELIVE_BASE_IMAGE) is not present and no registry is used") from None
+    try:
+        image = client.images.get(name)
+    except docker.errors.ImageNotFound:
+        image = None
+    if image is not None and (name != DEFAULT_BASE_IMAGE or image.labels.get("prelive.base-recipe") == _script_recipe()):
+        return name
     proc = subprocess.run(["bash", str(IMAGES_SCRIPT), "--base-only"], capture_output=True, text=True,
-                          env={**os.environ, "PRELIVE_CACHE": str(cache_dir())})
+                          env={**os.environ, "PRELIVE_CACHE": str(cache_dir()), "PRELIVE_BASE_IMAGE": name})
     if proc.returncode != 0:
         raise ImageBuildError(f"{IMAGES_SCRIPT} --base-only failed: {(proc.stderr or proc.stdout).strip()[-2000:]}")
     return name
+
+
+def _script_recipe() -> str:
+    """The recipe label the images script stamps (its RECIPE= line), to spot an outdated base."""
+    for line in IMAGES_SCRIPT.read_text().splitlines():
+        if line.startswith("RECIPE="):
+            return line.split("=", 1)[1].split()[0]
+    return ""
 
 
 def project_dependencies(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[str]:
