@@ -85,10 +85,13 @@ def ensure_collections(collections_dir: Path | None = None,
         if not collections_ready(staging):
             raise CollectionInstallError(f"ansible=={ansible_version} bundles no usable community.docker")
         # swap in atomically so a concurrent reader never sees a half-extracted tree
-        old = Path(tmp) / "old"
-        if target.exists():
-            target.rename(old)
-        staging.rename(target)
+        try:
+            if target.exists():
+                target.rename(Path(tmp) / "old")
+            staging.rename(target)
+        except OSError:
+            if not collections_ready(target):  # not another process that got there first
+                raise
     return target
 
 
