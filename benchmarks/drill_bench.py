@@ -58,7 +58,8 @@ def main() -> int:
             place_resting_orders(host, port, args.orders)
             overrides = {"handler_container": f"{stack.project}-handler-1", "gateway_host": host,
                          "gateway_port": port, "handler_image_current": current,
-                         "handler_image_previous": previous, "drill_id": drill_id}
+                         "handler_image_previous": previous, "drill_id": drill_id,
+                         "resume_trading_after_rollback": True}
             outcome = run_drill("mock", out_root / f"run-{run + 1}", overrides=overrides)
             record = outcome.record
             records.append(record)
