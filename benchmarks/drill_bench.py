@@ -4,8 +4,9 @@
 
 Brings the mock stack up once (handler on release tag A), then runs rollback.yml ``--runs`` times
 through ansible-runner, alternating the release it rolls back to (A -> B -> A ...), with resting
-orders on the book before every run. Prints each step's duration (median, min, max), the recovery
-time (kill switch start to verified state), Ansible's overhead, and the playbook's wall time.
+orders on the book before every run and trading resumed after it. Prints each step's duration
+(median, min, max), the recovery time (kill switch start to verified state), Ansible's overhead,
+and the playbook's wall time.
 Target: recovery under 10 s (the go-live template asks < 30 s). Everything it creates carries
 ``prelive.managed=true`` and ``prelive.drill=<id>`` and is removed at the end.
 """
