@@ -57,9 +57,15 @@ def prelive_image(docker_client) -> str:
 
 @pytest.fixture(scope="session")
 def base_image(docker_client) -> str:
-    from harness.docker.images import ensure_base_image
+    from harness.docker.images import ImageBuildError, ensure_base_image
 
-    return ensure_base_image(docker_client)
+    started = time.monotonic()
+    try:
+        name = ensure_base_image(docker_client)
+    except ImageBuildError as exc:
+        pytest.fail(f"cannot provide the base image: {exc}", pytrace=False)
+    print(f"\n[docker] base image {name} ready in {time.monotonic() - started:.1f} s")
+    return name
 
 
 @pytest.fixture(scope="session")
