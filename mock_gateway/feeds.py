@@ -1,17 +1,17 @@
-"""Streams from the world to the sessions: market data, bars, account values, positions and PnL.
+"""Market streams from the world to the sessions: quotes, historical bars and their updates, real-time bars.
 
 Market data fans out from one grid-step listener: each contract's quote is read once per step
 and diffed per subscription, so a tick goes out only when something changed. Periodic streams
-(PnL each second, 5-second real-time bars, keepUpToDate bar updates, the 3-minute account
-refresh of TWS) are SimPy processes that run only while someone is subscribed.
+(5-second real-time bars, keepUpToDate bar updates) are SimPy processes that run only while
+someone is subscribed. Account streams are in :mod:`mock_gateway.account_feed`.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .faults.base import ReplyKind
@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 K = ReplyKind
 Fields = list[str]
 
-#: Seconds between account refreshes (TWS sends account values and portfolio every 3 minutes).
-ACCOUNT_REFRESH_S = 180.0
-PNL_INTERVAL_S = 1.0
 REALTIME_BAR_S = 5.0
 #: keepUpToDate sends the bar in progress this often.
 HISTORICAL_UPDATE_S = 5.0
@@ -42,10 +39,6 @@ OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
 def ib_time(epoch_s: float) -> str:
     """'YYYYMMDD HH:MM:SS UTC': what execDetails, bars and the handshake carry (every client parses it)."""
     return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y%m%d %H:%M:%S UTC")
-
-
-def _money(x: float | str) -> str:
-    return x if isinstance(x, str) else f"{x:.2f}"
 
 
 @dataclass
@@ -66,7 +59,7 @@ class MarketDataSub:
 
 
 @dataclass
-class _Periodic:
+class Periodic:
     """A SimPy process calling ``tick`` every ``interval_s`` (on multiples of it) while ``wanted()`` holds."""
 
     interval_s: float
@@ -106,20 +99,10 @@ class Feeds:
         self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
         self._listening = False
         env_sessions = gateway.ready_sessions
-        self._pnl = _Periodic(PNL_INTERVAL_S, lambda: any(s.pnl_subscriptions for s in env_sessions()), self._pnl_tick)
-        self._rt_bars = _Periodic(REALTIME_BAR_S, lambda: any(s.realtime_bars for s in env_sessions()),
+        self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(s.realtime_bars for s in env_sessions()),
                                   self._realtime_bar_tick)
-        self._hist = _Periodic(HISTORICAL_UPDATE_S, lambda: any(s.historical_updates for s in env_sessions()),
-                               self._historical_update_tick)
-        self._accounts = _Periodic(ACCOUNT_REFRESH_S, lambda: any(s.account_updates or s.account_summaries
-                                                                  for s in env_sessions()), self._account_refresh)
-
-    def install(self) -> None:
-        self.world.orders.add_listener(self.gw.orders.on_order_event)
-
-    # ------------------------------------------------------------------ sessions
-    def session_ready(self, session: Session) -> None:
-        pass
+        self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(s.historical_updates for s in env_sessions()),
+                              self._historical_update_tick)
 
     def session_closed(self, session: Session) -> None:
         self.drop_market_data(session)
@@ -280,127 +263,3 @@ class Feeds:
                     bar = bars[-1]
                     s.send(K.HISTORICAL_DATA, [m.realtime_bar(s.server_version, req.req_id,
                                                               int(self.market.epoch0 + bar.time_s), bar)])
-
-    # ------------------------------------------------------------------ account
-    def _account(self, account_id: str):
-        return self.world.accounts[account_id]
-
-    def account_value_messages(self, account_id: str) -> list[Fields]:
-        values = self._account(account_id).values(self.market)
-        return [m.update_account_value(key, _money(value), ccy, account_id) for key, (value, ccy) in values.items()]
-
-    def portfolio_messages(self, s: Session, account_id: str, con_ids: Iterable[int] | None = None) -> list[Fields]:
-        wanted = set(con_ids) if con_ids is not None else None
-        return [m.update_portfolio(s.server_version, it.spec, it.position, it.market_price, it.market_value,
-                                   it.average_cost, it.unrealized_pnl, it.realized_pnl, account_id)
-                for it in self._account(account_id).portfolio(self.market)
-                if wanted is None or it.spec.con_id in wanted]
-
-    def _account_time(self) -> Fields:
-        return m.update_account_time(datetime.fromtimestamp(self.gw.clock.epoch_now(), timezone.utc).strftime("%H:%M"))
-
-    def start_account_updates(self, s: Session, account_id: str) -> None:
-        s.account_updates = account_id
-        s.send(K.ACCOUNT_DATA, self.account_value_messages(account_id) + self.portfolio_messages(s, account_id)
-               + [self._account_time(), m.account_download_end(account_id)])
-        self._accounts.ensure(self.gw.env)
-
-    def stop_account_updates(self, s: Session) -> None:
-        s.account_updates = None
-
-    def _multi_accounts(self, account: str) -> list[str]:
-        return self.gw.config.account_ids if account in ("", "All") else [account]
-
-    def start_account_updates_multi(self, s: Session, req_id: int, account: str, model_code: str) -> None:
-        s.account_updates_multi[req_id] = account
-        s.send(K.ACCOUNT_DATA, self._multi_messages(req_id, account, model_code) + [m.account_update_multi_end(req_id)])
-
-    def _multi_messages(self, req_id: int, account: str, model_code: str = "") -> list[Fields]:
-        out = []
-        for acct in self._multi_accounts(account):
-            for key, (value, ccy) in self._account(acct).values(self.market).items():
-                out.append(m.account_update_multi(req_id, acct, model_code, key, _money(value), ccy))
-        return out
-
-    def start_account_summary(self, s: Session, req_id: int, group: str, tags: str) -> None:
-        wanted = [t.strip() for t in tags.split(",") if t.strip()]
-        s.account_summaries[req_id] = wanted
-        s.send(K.ACCOUNT_DATA, self._summary_messages(req_id, wanted) + [m.account_summary_end(req_id)])
-        self._accounts.ensure(self.gw.env)
-
-    def _summary_messages(self, req_id: int, wanted: list[str], accounts: list[str] | None = None) -> list[Fields]:
-        out = []
-        for acct in accounts or self.gw.config.account_ids:
-            values = self._account(acct).values(self.market)
-            for tag in wanted:
-                if tag.startswith("$LEDGER"):
-                    for key in ("CashBalance", "TotalCashValue", "NetLiquidationByCurrency", "RealizedPnL",
-                                "UnrealizedPnL", "StockMarketValue", "OptionMarketValue", "FuturesPNL", "ExchangeRate"):
-                        if key in values:
-                            value, ccy = values[key]
-                            out.append(m.account_summary(req_id, acct, key, _money(value), ccy))
-                elif tag in values:
-                    value, ccy = values[tag]
-                    out.append(m.account_summary(req_id, acct, tag, _money(value), ccy))
-        return out
-
-    def start_positions(self, s: Session) -> None:
-        s.positions_subscribed = True
-        msgs = []
-        for acct in self.gw.config.account_ids:
-            for pos in self._account(acct).positions():
-                msgs.append(m.position(s.server_version, acct, pos.spec, pos.qty, pos.avg_cost))
-        s.send(K.ACCOUNT_DATA, msgs + [m.position_end()])
-
-    def start_pnl(self, s: Session, req_id: int, account_id: str) -> None:
-        s.pnl_subscriptions[req_id] = account_id
-        daily, unrealized, realized = self._account(account_id).pnl(self.market)
-        s.send(K.ACCOUNT_DATA, [m.pnl(req_id, daily, unrealized, realized)])
-        self._pnl.ensure(self.gw.env)
-
-    def _pnl_tick(self, now: float) -> None:
-        cache: dict[str, tuple[float, float, float]] = {}
-        for s in self.gw.ready_sessions():
-            for req_id, acct in list(s.pnl_subscriptions.items()):
-                if acct not in cache:
-                    cache[acct] = self._account(acct).pnl(self.market)
-                s.send(K.ACCOUNT_DATA, [m.pnl(req_id, *cache[acct])])
-
-    def _account_refresh(self, now: float) -> None:
-        for s in self.gw.ready_sessions():
-            if s.account_updates:
-                s.send(K.ACCOUNT_DATA, self.account_value_messages(s.account_updates)
-                       + self.portfolio_messages(s, s.account_updates) + [self._account_time()])
-            for req_id, wanted in list(s.account_summaries.items()):
-                s.send(K.ACCOUNT_DATA, self._summary_messages(req_id, wanted) + [m.account_summary_end(req_id)])
-
-    def after_fill(self, account_id: str, spec: ContractSpec) -> None:
-        """A fill changed an account: push the changed rows to whoever streams that account."""
-        acct = self._account(account_id)
-        for s in self.gw.ready_sessions():
-            if s.account_updates == account_id:
-                s.send(K.ACCOUNT_DATA, self.portfolio_messages(s, account_id, [spec.con_id])
-                       + self.account_value_messages(account_id) + [self._account_time()])
-            if s.positions_subscribed:
-                s.send(K.ACCOUNT_DATA, [m.position(s.server_version, account_id, spec, acct.position(spec.con_id),
-                                                   self._position_avg_cost(acct, spec.con_id))])
-            for req_id, which in list(s.account_updates_multi.items()):
-                if which in ("", "All", account_id):
-                    s.send(K.ACCOUNT_DATA, self._multi_messages(req_id, account_id))
-            for req_id, wanted in list(s.account_summaries.items()):
-                s.send(K.ACCOUNT_DATA, self._summary_messages(req_id, wanted, [account_id])
-                       + [m.account_summary_end(req_id)])
-
-    @staticmethod
-    def _position_avg_cost(acct, con_id: int) -> float:
-        pos = acct.positions_by_con_id.get(con_id)
-        return pos.avg_cost if pos is not None else 0.0
-
-    def account_mark(self, account_id: str) -> dict[str, Any]:
-        """Attributes of the periodic ``account_mark`` event (contracts §1)."""
-        acct = self._account(account_id)
-        daily, unrealized, realized = acct.pnl(self.market)
-        return {"account": account_id, "net_liquidation": round(acct.net_liquidation(self.market), 2),
-                "cash": round(acct.cash, 2), "realized_pnl": round(realized, 2),
-                "unrealized_pnl": round(unrealized, 2),
-                "positions": {p.spec.local_symbol or p.spec.symbol: p.qty for p in acct.positions()}}

@@ -289,9 +289,9 @@ def req_account_updates(s: Session, f: list[str]) -> None:
     subscribe = _field(f, 2) == "1"
     account = _account_or_error(s, _field(f, 3))
     if subscribe:
-        s.gw.feeds.start_account_updates(s, account)
+        s.gw.accounts.start_account_updates(s, account)
     else:
-        s.gw.feeds.stop_account_updates(s)
+        s.gw.accounts.stop_account_updates(s)
 
 
 def req_account_updates_multi(s: Session, f: list[str]) -> None:
@@ -299,7 +299,7 @@ def req_account_updates_multi(s: Session, f: list[str]) -> None:
     account = _field(f, 3)
     if account and account != "All":
         _account_or_error(s, account, req_id)
-    s.gw.feeds.start_account_updates_multi(s, req_id, account, _field(f, 4))
+    s.gw.accounts.start_account_updates_multi(s, req_id, account, _field(f, 4))
 
 
 def cancel_account_updates_multi(s: Session, f: list[str]) -> None:
@@ -310,7 +310,7 @@ def req_account_summary(s: Session, f: list[str]) -> None:
     req_id = _int(f, 2, "reqId")
     if req_id in s.account_summaries:
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
-    s.gw.feeds.start_account_summary(s, req_id, _field(f, 3), _field(f, 4))
+    s.gw.accounts.start_account_summary(s, req_id, _field(f, 3), _field(f, 4))
 
 
 def cancel_account_summary(s: Session, f: list[str]) -> None:
@@ -318,7 +318,7 @@ def cancel_account_summary(s: Session, f: list[str]) -> None:
 
 
 def req_positions(s: Session, f: list[str]) -> None:
-    s.gw.feeds.start_positions(s)
+    s.gw.accounts.start_positions(s)
 
 
 def cancel_positions(s: Session, f: list[str]) -> None:
@@ -330,7 +330,7 @@ def req_pnl(s: Session, f: list[str]) -> None:
     account = _account_or_error(s, _field(f, 2), req_id)
     if req_id in s.pnl_subscriptions:
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
-    s.gw.feeds.start_pnl(s, req_id, account)
+    s.gw.accounts.start_pnl(s, req_id, account)
 
 
 def cancel_pnl(s: Session, f: list[str]) -> None:

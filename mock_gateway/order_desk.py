@@ -1,9 +1,10 @@
 """Orders on the wire: placeOrder/cancel into the world's OrderEngine, its events out as messages.
 
 The engine emits OrderUpdate, Fill, Reject and WhatIfReport; this desk turns them into the
-sequence real TWS sends (tws-protocol.md §5.4): openOrder + orderStatus on acknowledgement;
-execDetails, orderStatus, openOrder(Filled), commissionReport on a fill; orderStatus Cancelled
-+ error 202 on a cancel. Events go to the client that placed the order and to client 0 when it
+sequence real TWS sends (tws-protocol.md §4.8, §5.4): openOrder + orderStatus on acknowledgement
+(PreSubmitted, then Submitted unless the order fills in the same instant); execDetails,
+orderStatus, openOrder(Filled), commissionReport on a fill; orderStatus Cancelled + error 202
+on a cancel. Events go to the client that placed the order and to client 0 when it
 asked for reqAutoOpenOrders.
 """
 from __future__ import annotations
@@ -65,6 +66,8 @@ class OrderDesk:
         self.gw = gateway
         self.engine = gateway.world.orders
         self._unreported: dict[int, list[CommissionReport]] = {}   # perm id -> reports not yet sent
+        self._held: dict[int, OrderUpdate] = {}                     # perm id -> Submitted ack of this burst
+        self._release_pending = False
 
     # ------------------------------------------------------------------ requests
     def place(self, s: Session, wire: WireOrder) -> None:
@@ -136,6 +139,27 @@ class OrderDesk:
     def _on_update(self, ev: OrderUpdate) -> None:
         order, status = ev.order, ev.status
         reports = self._unreported.pop(order.perm_id, []) if status in (SUBMITTED, FILLED) else []
+        if status == SUBMITTED and not reports:
+            # held for this burst: an order that fills at once is never reported Submitted by TWS
+            self._held[order.perm_id] = ev
+            if not self._release_pending:
+                self._release_pending = True
+                self.gw.loop.call_soon(self._release_held)
+            return
+        held = self._held.pop(order.perm_id, None)
+        if held is not None and not (status == FILLED or reports):
+            self._send_update(held, [])
+        self._send_update(ev, reports)
+
+    def _release_held(self) -> None:
+        """The burst is over: the orders still held were not filled at once, so they are Submitted."""
+        self._release_pending = False
+        held, self._held = self._held, {}
+        for ev in held.values():
+            self._send_update(ev, [])
+
+    def _send_update(self, ev: OrderUpdate, reports: list[CommissionReport]) -> None:
+        order, status = ev.order, ev.status
         for s in self._recipients(order.client_id):
             if status == FILLED:
                 msgs = [self._order_status(s, order, status, ev), self._open_order(s, order, status)]
@@ -149,13 +173,16 @@ class OrderDesk:
                                      m.error(s.server_version, order.order_id, 202, CANCELLED_TEXT)])
             elif status == INACTIVE:
                 s.send(K.ORDER_ACK, [self._order_status(s, order, status, ev)])
+        if reports:     # the fill's status is out: its position change follows in the same write
+            self.gw.accounts.push_positions()
 
     def _on_fill(self, fill: Fill) -> None:
         order = fill.order
+        self._held.pop(order.perm_id, None)
         self._unreported.setdefault(order.perm_id, []).append(fill.commission)
         for s in self._recipients(order.client_id):
             s.send(K.ORDER_FILL, [self._exec_details(s, -1, fill)])
-        self.gw.feeds.after_fill(order.account, fill.execution.spec)
+        self.gw.accounts.after_fill(order.account, fill.execution.spec.con_id)
 
     def _on_what_if(self, ev: WhatIfReport) -> None:
         s = self.gw.session_of_client(ev.client_id)

@@ -18,6 +18,7 @@ from .config import GatewayConfig
 from .eventlog import EventLog
 from .faults.base import FaultStack
 from .faults.defaults import default_fault_stack
+from .account_feed import AccountFeed
 from .feeds import Feeds
 from .handlers import dispatch_request
 from .order_desk import OrderDesk
@@ -49,6 +50,7 @@ class Gateway:
         self.world = World(config, self.clock)
         self.orders = OrderDesk(self)
         self.feeds = Feeds(self)
+        self.accounts = AccountFeed(self)
         self.sessions: dict[int, Session] = {}
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]  # set by start()
         self.host = config.host
@@ -71,7 +73,7 @@ class Gateway:
             "seed": self.config.seed, "speed": self.config.speed, "start": self.config.start.isoformat(),
             "accounts": self.config.account_ids, "server_version_max": self.config.max_server_version,
             "host": self.host, "port": self.port})
-        self.feeds.install()
+        self.world.orders.add_listener(self.orders.on_order_event)
         self.faults.install(self)
         self.env.process(self._account_marks())
         self._clock_task = self.loop.create_task(self.clock.run(), name="prelive-sim-clock")
@@ -153,11 +155,12 @@ class Gateway:
         return self.world.orders.next_valid_id(client_id)
 
     def on_session_ready(self, session: Session) -> None:
-        self.feeds.session_ready(session)
+        """Hook for a session that passed startApi (nothing to set up: streams start on request)."""
 
     def on_session_closed(self, session: Session, was_ready: bool) -> None:
         self.sessions.pop(session.conn_id, None)
         self.feeds.session_closed(session)
+        self.accounts.session_closed(session)
         cid = session.client_id
         if cid is not None and self._client_ids.get(cid) is session:
             del self._client_ids[cid]
@@ -198,7 +201,7 @@ class Gateway:
     def _account_marks(self):
         while True:
             for account_id in self.config.account_ids:
-                self.sys_event("account_mark", attrs=self.feeds.account_mark(account_id))
+                self.sys_event("account_mark", attrs=self.accounts.account_mark(account_id))
             yield self.env.timeout(ACCOUNT_MARK_INTERVAL_S)
 
 

@@ -1,10 +1,26 @@
 """Helpers for the gateway tests: wait on client events instead of sleeping."""
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _main_thread_event_loop():
+    """ib_insync's blocking API needs a current event loop in the main thread; asyncio.run() (in some
+    tests and inside the CLI) leaves none behind, so give each test one."""
+    policy = asyncio.get_event_loop_policy()
+    try:
+        loop = policy.get_event_loop()
+        usable = not loop.is_closed()
+    except RuntimeError:
+        usable = False
+    if not usable:
+        policy.set_event_loop(policy.new_event_loop())
+    yield
 
 
 def wait_for(ib, predicate: Callable[[], bool], timeout_s: float = 5.0, what: str = "condition") -> None:
@@ -14,7 +30,8 @@ def wait_for(ib, predicate: Callable[[], bool], timeout_s: float = 5.0, what: st
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             pytest.fail(f"timed out after {timeout_s} s waiting for {what}")
-        ib.waitOnUpdate(timeout=min(remaining, 0.2))
+        # short waits: ib_insync's waitOnUpdate can miss an update that lands as it starts listening
+        ib.waitOnUpdate(timeout=min(remaining, 0.02))
 
 
 def wait_thread(predicate: Callable[[], bool], timeout_s: float = 5.0, what: str = "condition") -> None:

@@ -161,17 +161,29 @@ class IbClientBehaviour:
             wait_for(ib, lambda: all(t.orderStatus.status == "Cancelled" for t in trades), what="all Cancelled")
             assert ib.reqAllOpenOrders() == []
 
-    def test_positions_and_account_summary_reflect_a_fill(self, mock_gateway):
+    def test_positions_reflect_a_fill_at_once_and_a_new_summary_request_shows_the_cash(self, mock_gateway):
         with self.connected(mock_gateway) as ib:
             cash_before = float(next(v.value for v in ib.accountSummary() if v.tag == "TotalCashValue"))
             trade = ib.placeOrder(self.stock(ib, "IBM"), self.api.MarketOrder("BUY", 20))
-            wait_for(ib, trade.isDone, what="fill")
+            wait_for(ib, lambda: trade.isDone() and trade.fills[0].commissionReport.execId, what="fill")
             wait_for(ib, lambda: any(p.contract.symbol == "IBM" for p in ib.positions()), what="IBM position")
-            summary = {v.tag: v for v in ib.accountSummary()}
             (position,) = [p for p in ib.positions() if p.contract.symbol == "IBM"]
+            ib.reqAccountSummary()          # a fresh request answers with every value as of now
+            summary = {v.tag: v for v in ib.accountSummary()}
         cost = 20 * trade.orderStatus.avgFillPrice + trade.fills[0].commissionReport.commission
-        assert position.position == 20
+        assert position.position == 20 and position.avgCost == pytest.approx(cost / 20)
         assert float(summary["TotalCashValue"].value) == pytest.approx(cash_before - cost, abs=0.01)
+
+    def test_account_summary_subscription_updates_changed_values_every_three_minutes(self, mock_gateway_factory):
+        gw = mock_gateway_factory(speed=600.0)            # 3 sim minutes = 0.3 s
+        with self.connected(gw) as ib:
+            cash_before = next(v.value for v in ib.accountSummary() if v.tag == "TotalCashValue")
+            trade = ib.placeOrder(self.stock(ib, "IBM"), self.api.MarketOrder("BUY", 20))
+            wait_for(ib, trade.isDone, what="fill")
+            wait_for(ib, lambda: next(v.value for v in ib.accountSummary() if v.tag == "TotalCashValue")
+                     != cash_before, what="the 3-minute account summary update")
+        updates = [e for e in out_messages(gw, "accountSummary") if e["attrs"]["tag"] == "TotalCashValue"]
+        assert len(updates) == 2 and updates[1]["sim"] == pytest.approx(180.0)
 
     def test_what_if_order_previews_margin_and_commission(self, mock_gateway):
         with self.connected(mock_gateway) as ib:

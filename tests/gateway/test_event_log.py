@@ -84,3 +84,38 @@ def test_the_log_file_holds_the_whole_run_after_stop(tmp_path):
     assert events[0]["msg"] == "run_start" and events[-1]["msg"] == "run_end"
     assert [e["seq"] for e in events] == list(range(len(events)))
     assert any(e["msg"] == "execDetails" for e in events)
+
+
+def _order_messages(gw, order_id: int) -> list[str]:
+    """The order's outbound messages, named, with the status where the message carries one."""
+    out = []
+    for e in gw.call(lambda: list(gw.event_log.events)):
+        if e["dir"] != "out" or e["attrs"].get("order_id", e["attrs"].get("req_id")) != order_id:
+            continue
+        status = e["attrs"].get("status", "")
+        if e["msg"] == "openOrder":
+            status = e["fields"][86]   # orderState.status of a plain order at 176 (tws-protocol.md §5.3.2)
+        out.append(f"{e['msg']}:{status}" if status else e["msg"])
+    return out
+
+
+def test_order_messages_follow_the_tws_sequence(mock_gateway):
+    ib = ib_insync.IB()
+    ib.connect(mock_gateway.host, mock_gateway.port, clientId=1, timeout=5)
+    try:
+        contract = ib_insync.Stock("AAPL", "SMART", "USD")
+        ib.qualifyContracts(contract)
+        market = ib.placeOrder(contract, ib_insync.MarketOrder("BUY", 1))
+        wait_for(ib, lambda: market.isDone() and market.fills[0].commissionReport.execId, what="fill")
+        limit = ib.placeOrder(contract, ib_insync.LimitOrder("BUY", 1, 100.0))
+        wait_for(ib, lambda: limit.orderStatus.status == "Submitted", what="resting")
+        ib.cancelOrder(limit.order)
+        wait_for(ib, lambda: limit.orderStatus.status == "Cancelled", what="cancel")
+    finally:
+        ib.disconnect()
+    assert _order_messages(mock_gateway, market.order.orderId) == [
+        "openOrder:PreSubmitted", "orderStatus:PreSubmitted", "execDetails", "orderStatus:Filled",
+        "openOrder:Filled"]   # + commissionReport, keyed by execId
+    assert _order_messages(mock_gateway, limit.order.orderId) == [
+        "openOrder:PreSubmitted", "orderStatus:PreSubmitted", "openOrder:Submitted", "orderStatus:Submitted",
+        "orderStatus:Cancelled", "error"]

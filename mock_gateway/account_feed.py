@@ -1,0 +1,212 @@
+"""Account streams: account values, portfolio, positions, account summary, multi updates and PnL.
+
+The cadence is IB's (reqAccountUpdates / reqAccountSummary docs): everything once on request;
+then a position change is pushed at once (updatePortfolio, position), and account values and
+summary tags only every 3 minutes, and only those that changed. PnL comes about once a second.
+A fill's push runs after the burst of order messages it belongs to is queued
+(``loop.call_soon``), so an order's Filled status never waits behind account messages, and
+several fills in one burst cost one push.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .faults.base import ReplyKind
+from .protocol import messages as m
+
+if TYPE_CHECKING:
+    from .server import Gateway
+    from .session import Session
+
+K = ReplyKind
+Fields = list[str]
+
+#: Seconds between account-value updates (TWS sends the changed values every 3 minutes).
+ACCOUNT_REFRESH_S = 180.0
+PNL_INTERVAL_S = 1.0
+#: Account-summary tags that stand for a group of values.
+LEDGER_KEYS = ("CashBalance", "TotalCashValue", "NetLiquidationByCurrency", "RealizedPnL", "UnrealizedPnL",
+               "StockMarketValue", "OptionMarketValue", "FuturesPNL", "ExchangeRate")
+
+Values = dict[str, tuple[str, str]]   # key -> (value text, currency)
+
+
+def _text(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:.2f}"
+
+
+class AccountFeed:
+    """Every account stream of one gateway."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        from .feeds import Periodic   # the shared periodic-process helper
+
+        self.gw = gateway
+        self.world = gateway.world
+        self.market = gateway.world.market
+        self._dirty: dict[str, set[int]] = {}
+        self._push_pending = False
+        self._sent: dict[tuple[int, Any], dict[str, str]] = {}   # (conn, stream) -> key -> last value sent
+        sessions = gateway.ready_sessions
+        self._pnl = Periodic(PNL_INTERVAL_S, lambda: any(s.pnl_subscriptions for s in sessions()), self._pnl_tick)
+        self._refresh = Periodic(ACCOUNT_REFRESH_S, lambda: any(s.account_updates or s.account_summaries
+                                                               or s.account_updates_multi for s in sessions()),
+                                 self._refresh_tick)
+
+    # ------------------------------------------------------------------ snapshots
+    def values(self, account_id: str) -> Values:
+        return {k: (_text(v), ccy) for k, (v, ccy) in self.world.accounts[account_id].values(self.market).items()}
+
+    def _changed(self, s: Session, stream: Any, values: Values, full: bool) -> Values:
+        """The values this session's ``stream`` has not seen yet (all of them when ``full``)."""
+        seen = self._sent.setdefault((s.conn_id, stream), {})
+        out = {k: v for k, v in values.items() if full or seen.get(k) != v[0]}
+        seen.update({k: v[0] for k, v in out.items()})
+        return out
+
+    def _portfolio(self, s: Session, account_id: str, con_ids: Iterable[int] | None = None) -> list[Fields]:
+        wanted = set(con_ids) if con_ids is not None else None
+        return [m.update_portfolio(s.server_version, it.spec, it.position, it.market_price, it.market_value,
+                                   it.average_cost, it.unrealized_pnl, it.realized_pnl, account_id)
+                for it in self.world.accounts[account_id].portfolio(self.market)
+                if wanted is None or it.spec.con_id in wanted]
+
+    def _account_time(self) -> Fields:
+        return m.update_account_time(datetime.fromtimestamp(self.gw.clock.epoch_now(), timezone.utc).strftime("%H:%M"))
+
+    def _accounts_of(self, account: str) -> list[str]:
+        return self.gw.config.account_ids if account in ("", "All") else [account]
+
+    def _updates(self, s: Session, account_id: str, values: Values, full: bool) -> list[Fields]:
+        changed = self._changed(s, "updates", values, full)
+        return [m.update_account_value(k, v, ccy, account_id) for k, (v, ccy) in changed.items()]
+
+    def _multi(self, s: Session, req_id: int, account_id: str, values: Values, full: bool,
+               model_code: str = "") -> list[Fields]:
+        changed = self._changed(s, ("multi", req_id, account_id), values, full)
+        return [m.account_update_multi(req_id, account_id, model_code, k, v, ccy) for k, (v, ccy) in changed.items()]
+
+    def _summary(self, s: Session, req_id: int, tags: list[str], account_id: str, values: Values,
+                 full: bool) -> list[Fields]:
+        keys: list[str] = []
+        for tag in tags:
+            keys += [k for k in LEDGER_KEYS if k in values] if tag.startswith("$LEDGER") else [tag]
+        wanted = {k: values[k] for k in keys if k in values}
+        changed = self._changed(s, ("summary", req_id, account_id), wanted, full)
+        return [m.account_summary(req_id, account_id, k, v, ccy) for k, (v, ccy) in changed.items()]
+
+    # ------------------------------------------------------------------ requests
+    def start_account_updates(self, s: Session, account_id: str) -> None:
+        s.account_updates = account_id
+        s.send(K.ACCOUNT_DATA, self._updates(s, account_id, self.values(account_id), True)
+               + self._portfolio(s, account_id) + [self._account_time(), m.account_download_end(account_id)])
+        self._refresh.ensure(self.gw.env)
+
+    def stop_account_updates(self, s: Session) -> None:
+        s.account_updates = None
+
+    def start_account_updates_multi(self, s: Session, req_id: int, account: str, model_code: str) -> None:
+        s.account_updates_multi[req_id] = account
+        msgs: list[Fields] = []
+        for acct in self._accounts_of(account):
+            msgs += self._multi(s, req_id, acct, self.values(acct), True, model_code)
+        s.send(K.ACCOUNT_DATA, msgs + [m.account_update_multi_end(req_id)])
+        self._refresh.ensure(self.gw.env)
+
+    def start_account_summary(self, s: Session, req_id: int, group: str, tags: str) -> None:
+        wanted = [t.strip() for t in tags.split(",") if t.strip()]
+        s.account_summaries[req_id] = wanted
+        msgs: list[Fields] = []
+        for acct in self.gw.config.account_ids:
+            msgs += self._summary(s, req_id, wanted, acct, self.values(acct), True)
+        s.send(K.ACCOUNT_DATA, msgs + [m.account_summary_end(req_id)])
+        self._refresh.ensure(self.gw.env)
+
+    def start_positions(self, s: Session) -> None:
+        s.positions_subscribed = True
+        msgs = [m.position(s.server_version, acct, pos.spec, pos.qty, pos.avg_cost)
+                for acct in self.gw.config.account_ids for pos in self.world.accounts[acct].positions()]
+        s.send(K.ACCOUNT_DATA, msgs + [m.position_end()])
+
+    def start_pnl(self, s: Session, req_id: int, account_id: str) -> None:
+        s.pnl_subscriptions[req_id] = account_id
+        s.send(K.ACCOUNT_DATA, [m.pnl(req_id, *self.world.accounts[account_id].pnl(self.market))])
+        self._pnl.ensure(self.gw.env)
+
+    def session_closed(self, s: Session) -> None:
+        for key in [k for k in self._sent if k[0] == s.conn_id]:
+            del self._sent[key]
+
+    # ------------------------------------------------------------------ pushes
+    def after_fill(self, account_id: str, con_id: int) -> None:
+        """A fill changed a position: push it once the order's own messages are queued."""
+        self._dirty.setdefault(account_id, set()).add(con_id)
+        if not self._push_pending:
+            self._push_pending = True
+            self.gw.loop.call_soon(self.push_positions)
+
+    def push_positions(self) -> None:
+        """Send the dirty positions now (the order desk calls it right after a fill's status messages)."""
+        self._push_pending = False
+        if not self._dirty:
+            return
+        dirty, self._dirty = self._dirty, {}
+        sessions = self.gw.ready_sessions()
+        for account_id, con_ids in dirty.items():
+            acct = self.world.accounts[account_id]
+            for s in sessions:
+                msgs: list[Fields] = []
+                if s.account_updates == account_id:
+                    msgs += self._portfolio(s, account_id, con_ids) + [self._account_time()]
+                if s.positions_subscribed:
+                    for con_id in con_ids:
+                        pos = acct.positions_by_con_id.get(con_id)
+                        if pos is not None:
+                            msgs.append(m.position(s.server_version, account_id, pos.spec, pos.qty, pos.avg_cost))
+                if msgs:
+                    s.send(K.ACCOUNT_DATA, msgs)
+
+    def _refresh_tick(self, now: float) -> None:
+        """Every 3 minutes: the changed account values and summary tags, the portfolio at current prices."""
+        cache: dict[str, Values] = {}
+
+        def values(acct: str) -> Values:
+            if acct not in cache:
+                cache[acct] = self.values(acct)
+            return cache[acct]
+        for s in self.gw.ready_sessions():
+            if s.account_updates:
+                acct = s.account_updates
+                s.send(K.ACCOUNT_DATA, self._updates(s, acct, values(acct), False) + self._portfolio(s, acct)
+                       + [self._account_time()])
+            for req_id, which in list(s.account_updates_multi.items()):
+                msgs = []
+                for acct in self._accounts_of(which):
+                    msgs += self._multi(s, req_id, acct, values(acct), False)
+                if msgs:
+                    s.send(K.ACCOUNT_DATA, msgs)
+            for req_id, tags in list(s.account_summaries.items()):
+                msgs = []
+                for acct in self.gw.config.account_ids:
+                    msgs += self._summary(s, req_id, tags, acct, values(acct), False)
+                if msgs:
+                    s.send(K.ACCOUNT_DATA, msgs + [m.account_summary_end(req_id)])
+
+    def _pnl_tick(self, now: float) -> None:
+        cache: dict[str, tuple[float, float, float]] = {}
+        for s in self.gw.ready_sessions():
+            for req_id, acct in list(s.pnl_subscriptions.items()):
+                if acct not in cache:
+                    cache[acct] = self.world.accounts[acct].pnl(self.market)
+                s.send(K.ACCOUNT_DATA, [m.pnl(req_id, *cache[acct])])
+
+    def account_mark(self, account_id: str) -> dict[str, Any]:
+        """Attributes of the periodic ``account_mark`` event (contracts §1)."""
+        acct = self.world.accounts[account_id]
+        daily, unrealized, realized = acct.pnl(self.market)
+        return {"account": account_id, "net_liquidation": round(acct.net_liquidation(self.market), 2),
+                "cash": round(acct.cash, 2), "realized_pnl": round(realized, 2),
+                "unrealized_pnl": round(unrealized, 2),
+                "positions": {p.spec.local_symbol or p.spec.symbol: p.qty for p in acct.positions()}}
