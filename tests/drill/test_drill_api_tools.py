@@ -1,4 +1,4 @@
-"""The API state reader the playbooks check with, against the in-process mock gateway."""
+"""The API tools the playbooks run (state reader, kill switch entry), against the in-process mock gateway."""
 import json
 
 from drill_support import TEST_CLIENT_ID, place_resting_orders
@@ -49,3 +49,23 @@ def test_positions_are_read_with_their_quantity(mock_gateway):
     state = read_state(mock_gateway.host, mock_gateway.port, client_id=991, positions=True)
     assert [(p.account, p.symbol, p.sec_type, p.position) for p in state.positions] == [("DU1234567", "MSFT", "STK", 10.0)]
     assert state.positions[0].avg_cost > 0
+
+
+def test_the_drills_kill_switch_entry_cancels_every_order_and_writes_the_record(mock_gateway, tmp_path, capsys):
+    from harness.drill.kill_switch_step import main as kill_switch_main
+
+    place_resting_orders(mock_gateway.host, mock_gateway.port, 2)
+    out = tmp_path / "KILL_SWITCH.json"
+    code = kill_switch_main(["--host", mock_gateway.host, "--port", str(mock_gateway.port), "--client-id", "990",
+                             "--account", "DU1234567", "--out", str(out)])
+    record = json.loads(out.read_text())
+    assert code == 0 and record["verified"] and (record["open_orders_before"], record["open_orders_after"]) == (2, 0)
+    assert read_state(mock_gateway.host, mock_gateway.port, client_id=991, open_orders=True).open_orders == []
+    assert "kill switch verified: open orders 2 -> 0" in capsys.readouterr().out
+
+
+def test_the_drills_kill_switch_entry_refuses_a_live_port(tmp_path, capsys):
+    from harness.drill.kill_switch_step import main as kill_switch_main
+
+    assert kill_switch_main(["--port", "4001", "--out", str(tmp_path / "K.json")]) == 2
+    assert "4001 is a live trading port" in capsys.readouterr().err
