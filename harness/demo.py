@@ -110,8 +110,9 @@ def _session(ib, api, console, Table) -> dict[str, object]:
                   f"{resting.orderStatus.status}")
     out["cancel_status"] = resting.orderStatus.status
 
-    summary = {v.tag: v.value for v in ib.accountSummary()}
     _wait(ib, lambda: any(p.contract.symbol == "AAPL" for p in ib.positions()), "the position")
+    ib.reqAccountSummary()   # a fresh request: the subscription itself updates every 3 minutes, as TWS's does
+    summary = {v.tag: v.value for v in ib.accountSummary()}
     table = Table("account value", "USD", title="7. account")
     for tag in ("NetLiquidation", "TotalCashValue", "BuyingPower", "GrossPositionValue"):
         table.add_row(tag, f"{float(summary[tag]):,.2f}")

@@ -19,7 +19,6 @@ from .protocol import messages as m
 from .protocol.fields import parse_int
 from .protocol.ids import request_name
 from .protocol.orders import OrderParseError, parse_place_order
-from .protocol.versions import MANUAL_ORDER_TIME
 from .session import RequestError
 from .sim.contracts import ContractQuery, ContractSpec
 
@@ -238,10 +237,7 @@ def place_order(s: Session, f: list[str]) -> None:
 
 
 def cancel_order(s: Session, f: list[str]) -> None:
-    order_id = _int(f, 2, "orderId")
-    if s.server_version >= MANUAL_ORDER_TIME and len(f) < 4:
-        raise ValueError("cancelOrder at this version carries manualCancelOrderTime")
-    s.gw.orders.cancel(s, order_id)
+    s.gw.orders.cancel(s, _int(f, 2, "orderId"))   # manualCancelOrderTime (>= 169) is not used
 
 
 def req_global_cancel(s: Session, f: list[str]) -> None:

@@ -4,8 +4,7 @@ The engine emits OrderUpdate, Fill, Reject and WhatIfReport; this desk turns the
 sequence real TWS sends (tws-protocol.md §4.8, §5.4): openOrder + orderStatus on acknowledgement
 (PreSubmitted, then Submitted unless the order fills in the same instant); execDetails,
 orderStatus, openOrder(Filled), commissionReport on a fill; orderStatus Cancelled + error 202
-on a cancel. Events go to the client that placed the order and to client 0 when it
-asked for reqAutoOpenOrders.
+on a cancel. Events go to the client that placed the order.
 """
 from __future__ import annotations
 
@@ -71,6 +70,10 @@ class OrderDesk:
 
     # ------------------------------------------------------------------ requests
     def place(self, s: Session, wire: WireOrder) -> None:
+        if not wire.contract["exchange"]:
+            # TWS validates the route before it looks the contract up (ib_insync's and ib_async's own
+            # test suites expect 321 for Stock('XXX'))
+            raise RequestError(wire.order_id, 321, "Error validating request.-'bN' : cause - Missing order exchange")
         for name, code, text in REFUSED_ATTRIBUTES:
             if wire.get(name) == "1":
                 raise RequestError(wire.order_id, code, text)
@@ -86,8 +89,7 @@ class OrderDesk:
         self.engine.global_cancel()
 
     def send_open_orders(self, s: Session, all_clients: bool) -> None:
-        orders = self.engine.open_orders(None if all_clients or s.client_id == 0 and s.auto_open_orders
-                                         else s.client_id)
+        orders = self.engine.open_orders(None if all_clients else s.client_id)
         msgs: list[Fields] = []
         for order in orders:
             msgs += [self._open_order(s, order, order.status), self._order_status(s, order, order.status)]
@@ -131,10 +133,11 @@ class OrderDesk:
             self._on_what_if(event)
 
     def _recipients(self, client_id: int) -> list[Session]:
+        """Who hears about an order: the client that placed it. (Client 0's reqAutoOpenOrders binds orders
+        placed in the TWS window, which the mock has none of; other API clients' orders need
+        reqAllOpenOrders, as with TWS.)"""
         owner = self.gw.session_of_client(client_id)
-        out = [owner] if owner is not None else []
-        out += [s for s in self.gw.ready_sessions() if s.auto_open_orders and s is not owner]
-        return out
+        return [owner] if owner is not None else []
 
     def _on_update(self, ev: OrderUpdate) -> None:
         order, status = ev.order, ev.status
