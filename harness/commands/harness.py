@@ -40,6 +40,11 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _check_out_dir(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise _die(f"--out {out} exists and is not a directory")
+
+
 def _load_scenarios(names: list[str]) -> list[Any]:
     from harness.scenario import ScenarioError, load_scenario
     loaded, problems = [], []
@@ -77,6 +82,7 @@ def register(app: typer.Typer) -> None:
 
         if mode not in ("inprocess", "container"):
             raise _die(f"--mode must be inprocess or container, got {mode!r}")
+        _check_out_dir(out)
         if speed is not None and speed <= 0 or duration is not None and duration <= 0:
             raise _die("--speed and --duration must be positive")
         try:
@@ -179,6 +185,7 @@ def register(app: typer.Typer) -> None:
             raise _die("give exactly one of --scenario (a mock run) or --event-log (a recorded session)")
         if baseline_scenario and scenario:
             raise _die("--baseline-scenario goes with --event-log; a --scenario run makes its own baseline")
+        _check_out_dir(out)
         options = RunOptions(out_dir=out / "runs", handler=handler, speed=speed, duration_s=duration,
                              gates_config=gates_config)
         _sigterm_as_interrupt()
@@ -190,7 +197,7 @@ def register(app: typer.Typer) -> None:
             else:
                 base = _load_scenarios([baseline_scenario])[0] if baseline_scenario else None
                 result = paper_from_event_log(event_log, out, baseline_scenario=base, options=options)  # type: ignore[arg-type]
-        except PaperError as exc:
+        except (PaperError, OSError) as exc:
             raise _die(str(exc), EXIT_FAILED) from None
         except KeyboardInterrupt:
             raise _die("interrupted", 130) from None
