@@ -130,10 +130,33 @@ class AccountFeed:
                 for acct in self.gw.config.account_ids for pos in self.world.accounts[acct].positions()]
         s.send(K.ACCOUNT_DATA, msgs + [m.position_end()])
 
-    def start_pnl(self, s: Session, req_id: int, account_id: str) -> None:
-        s.pnl_subscriptions[req_id] = account_id
-        s.send(K.ACCOUNT_DATA, [m.pnl(req_id, *self.world.accounts[account_id].pnl(self.market))])
+    def start_pnl(self, s: Session, req_id: int, account_id: str, con_id: int | None = None) -> None:
+        """reqPnL (``con_id`` None) or reqPnLSingle: now, then about once a second until cancelled."""
+        key = account_id if con_id is None else (account_id, con_id)
+        s.pnl_subscriptions[req_id] = key
+        s.send(K.ACCOUNT_DATA, [self._pnl_message(s, req_id, key, {})])
         self._pnl.ensure(self.gw.env)
+
+    def _pnl_message(self, s: Session, req_id: int, key: Any, cache: dict[Any, tuple]) -> Fields:
+        if key not in cache:
+            if isinstance(key, str):
+                cache[key] = self.world.accounts[key].pnl(self.market)
+            else:
+                account_id, con_id = key
+                acct = self.world.accounts[account_id]
+                item = next((it for it in acct.portfolio(self.market) if it.spec.con_id == con_id), None)
+                unrealized = item.unrealized_pnl if item else 0.0
+                realized = acct.realized_by_con_id.get(con_id, 0.0)
+                cache[key] = (acct.position(con_id), unrealized + realized, unrealized, realized,
+                              item.market_value if item else 0.0)
+        if isinstance(key, str):
+            return m.pnl(req_id, *cache[key])
+        return m.pnl_single(s.server_version, req_id, *cache[key])
+
+    def send_positions_multi(self, s: Session, req_id: int, account: str, model_code: str) -> None:
+        msgs = [m.position_multi(s.server_version, req_id, acct, pos.spec, pos.qty, pos.avg_cost, model_code)
+                for acct in self._accounts_of(account) for pos in self.world.accounts[acct].positions()]
+        s.send(K.ACCOUNT_DATA, msgs + [m.position_multi_end(req_id)])
 
     def session_closed(self, s: Session) -> None:
         for key in [k for k in self._sent if k[0] == s.conn_id]:
@@ -195,12 +218,10 @@ class AccountFeed:
                     s.send(K.ACCOUNT_DATA, msgs + [m.account_summary_end(req_id)])
 
     def _pnl_tick(self, now: float) -> None:
-        cache: dict[str, tuple[float, float, float]] = {}
+        cache: dict[Any, tuple] = {}
         for s in self.gw.ready_sessions():
-            for req_id, acct in list(s.pnl_subscriptions.items()):
-                if acct not in cache:
-                    cache[acct] = self.world.accounts[acct].pnl(self.market)
-                s.send(K.ACCOUNT_DATA, [m.pnl(req_id, *cache[acct])])
+            for req_id, key in list(s.pnl_subscriptions.items()):
+                s.send(K.ACCOUNT_DATA, [self._pnl_message(s, req_id, key, cache)])
 
     def account_mark(self, account_id: str) -> dict[str, Any]:
         """Attributes of the periodic ``account_mark`` event (contracts §1)."""

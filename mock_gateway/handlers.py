@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from . import reference
 from .faults.base import ReplyKind
 from .protocol import messages as m
 from .protocol.fields import parse_int
@@ -333,6 +334,22 @@ def cancel_pnl(s: Session, f: list[str]) -> None:
     s.pnl_subscriptions.pop(_int(f, 1, "reqId"), None)
 
 
+def req_pnl_single(s: Session, f: list[str]) -> None:
+    req_id = _int(f, 1, "reqId")
+    account = _account_or_error(s, _field(f, 2), req_id)
+    if req_id in s.pnl_subscriptions:
+        raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
+    s.gw.accounts.start_pnl(s, req_id, account, _int(f, 4, "conId"))
+
+
+def req_positions_multi(s: Session, f: list[str]) -> None:
+    req_id = _int(f, 2, "reqId")
+    account = _field(f, 3)
+    if account and account != "All":
+        _account_or_error(s, account, req_id)
+    s.gw.accounts.send_positions_multi(s, req_id, account, _field(f, 4))
+
+
 # ---------------------------------------------------------------------------------------------- not implemented
 #: What the real gateway answers for requests this mock does not serve: (reqId field index or None, code, text).
 NOT_SERVED: dict[int, tuple[int | None, int, str]] = {
@@ -382,6 +399,7 @@ HANDLERS: dict[int, Handler] = {
     7: req_executions,
     8: req_ids,
     9: req_contract_details,
+    11: ignore,                 # cancelMktDepth: depth is never served, so nothing to cancel
     12: ignore,                 # reqNewsBulletins: there are none
     13: ignore,                 # cancelNewsBulletins
     14: ignore,                 # setServerLoglevel
@@ -389,20 +407,39 @@ HANDLERS: dict[int, Handler] = {
     16: req_all_open_orders,
     17: req_managed_accts,
     20: req_historical_data,
+    23: ignore,                 # cancelScannerSubscription
     25: cancel_historical_data,
     49: req_current_time,
     50: req_real_time_bars,
     51: cancel_real_time_bars,
+    56: ignore,                 # cancelCalculateImpliedVolatility
+    57: ignore,                 # cancelCalculateOptionPrice
     58: req_global_cancel,
     59: req_market_data_type,
     61: req_positions,
     62: req_account_summary,
     63: cancel_account_summary,
     64: cancel_positions,
+    74: req_positions_multi,
+    75: ignore,                 # cancelPositionsMulti: positionsMulti is answered once
     76: req_account_updates_multi,
     77: cancel_account_updates_multi,
+    78: reference.req_sec_def_opt_params,
+    79: reference.req_soft_dollar_tiers,
+    80: reference.req_family_codes,
+    81: reference.req_matching_symbols,
+    82: reference.req_mkt_depth_exchanges,
+    83: reference.req_smart_components,
+    85: reference.req_news_providers,
+    87: reference.req_head_timestamp,
+    89: ignore,                 # cancelHistogramData
+    90: ignore,                 # cancelHeadTimestamp
+    91: reference.req_market_rule,
     92: req_pnl,
     93: cancel_pnl,
+    94: req_pnl_single,
+    95: cancel_pnl,             # cancelPnLSingle: [95, reqId], the same shape as cancelPnL
+    98: ignore,                 # cancelTickByTickData
     99: req_completed_orders,
     **{msg_id: not_served for msg_id in NOT_SERVED},
 }

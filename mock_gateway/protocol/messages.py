@@ -18,6 +18,7 @@ from .orders import WireOrder
 from .versions import (
     ADVANCED_ORDER_REJECT,
     AUTO_CANCEL_PARENT,
+    BOND_ISSUERID,
     DURATION,
     FA_PROFILE_DESUPPORT,
     FRACTIONAL_SIZE_SUPPORT,
@@ -579,3 +580,98 @@ def account_update_multi_end(req_id: int) -> Fields:
 
 def pnl(req_id: int, daily_pnl: float, unrealized_pnl: float, realized_pnl: float) -> Fields:
     return ["94", str(req_id), fmt_float(daily_pnl), fmt_float(unrealized_pnl), fmt_float(realized_pnl)]
+
+
+def pnl_single(server_version: int, req_id: int, position: float, daily_pnl: float, unrealized_pnl: float,
+               realized_pnl: float, value: float) -> Fields:
+    """pnlSingle (95): the position is read with int() by ibapi 9.81."""
+    return ["95", str(req_id), fmt_size(server_version, position), fmt_float(daily_pnl), fmt_float(unrealized_pnl),
+            fmt_float(realized_pnl), fmt_float(value)]
+
+
+def position_multi(server_version: int, req_id: int, account: str, contract: Any, qty: float, avg_cost: float,
+                   model_code: str = "") -> Fields:
+    """positionMulti (71): exactly 18 fields (ib_* tuple-unpack)."""
+    return ["71", "1", str(req_id), account, str(contract.con_id), contract.symbol, contract.sec_type,
+            _attr(contract, "last_trade_date"), _strike(contract), _attr(contract, "right"),
+            _attr(contract, "multiplier"), contract.exchange, contract.currency, _attr(contract, "local_symbol"),
+            _attr(contract, "trading_class"), fmt_float(float(qty)), fmt_float(avg_cost), model_code]
+
+
+def position_multi_end(req_id: int) -> Fields:
+    return ["72", "1", str(req_id)]
+
+
+def head_timestamp(req_id: int, timestamp: str) -> Fields:
+    return ["88", str(req_id), timestamp]
+
+
+@dataclass
+class ContractDescriptionFields:
+    con_id: int
+    symbol: str
+    sec_type: str
+    primary_exchange: str
+    currency: str
+    derivative_sec_types: Sequence[str] = ()
+    description: str = ""
+    issuer_id: str = ""
+
+
+def symbol_samples(server_version: int, req_id: int, descriptions: Sequence[ContractDescriptionFields]) -> Fields:
+    """symbolSamples (79); from 176 each description ends with description and issuerId."""
+    fields = ["79", str(req_id), str(len(descriptions))]
+    for d in descriptions:
+        fields += [str(d.con_id), d.symbol, d.sec_type, d.primary_exchange, d.currency,
+                   str(len(d.derivative_sec_types)), *d.derivative_sec_types]
+        if server_version >= BOND_ISSUERID:
+            fields += [_ascii_escape(d.description), d.issuer_id]
+    return fields
+
+
+def security_definition_option_parameter(req_id: int, exchange: str, underlying_con_id: int, trading_class: str,
+                                         multiplier: str, expirations: Sequence[str],
+                                         strikes: Sequence[float]) -> Fields:
+    return ["75", str(req_id), exchange, str(underlying_con_id), trading_class, multiplier,
+            str(len(expirations)), *expirations, str(len(strikes)), *(fmt_float(k) for k in strikes)]
+
+
+def security_definition_option_parameter_end(req_id: int) -> Fields:
+    return ["76", str(req_id)]
+
+
+def market_rule(market_rule_id: int, increments: Sequence[tuple[float, float]]) -> Fields:
+    """marketRule (93): (lowEdge, increment) pairs."""
+    fields = ["93", str(market_rule_id), str(len(increments))]
+    for low_edge, increment in increments:
+        fields += [fmt_float(low_edge), fmt_float(increment)]
+    return fields
+
+
+def family_codes(codes: Sequence[tuple[str, str]]) -> Fields:
+    """familyCodes (78): (accountID, familyCodeStr) pairs."""
+    return ["78", str(len(codes)), *(x for pair in codes for x in pair)]
+
+
+def mkt_depth_exchanges(descriptions: Sequence[tuple[str, str, str, str, int]]) -> Fields:
+    """mktDepthExchanges (80): (exchange, secType, listingExch, serviceDataType, aggGroup) each."""
+    fields = ["80", str(len(descriptions))]
+    for exchange, sec_type, listing, service, agg_group in descriptions:
+        fields += [exchange, sec_type, listing, service, str(agg_group)]
+    return fields
+
+
+def smart_components(req_id: int, components: Sequence[tuple[int, str, str]]) -> Fields:
+    """smartComponents (82): (bitNumber, exchange, exchangeLetter) each."""
+    fields = ["82", str(req_id), str(len(components))]
+    for bit, exchange, letter in components:
+        fields += [str(bit), exchange, letter]
+    return fields
+
+
+def news_providers(providers: Sequence[tuple[str, str]]) -> Fields:
+    return ["85", str(len(providers)), *(x for pair in providers for x in pair)]
+
+
+def soft_dollar_tiers(req_id: int, tiers: Sequence[tuple[str, str, str]]) -> Fields:
+    return ["77", str(req_id), str(len(tiers)), *(x for tier in tiers for x in tier)]

@@ -215,3 +215,39 @@ class IbClientBehaviour:
             fills = ib.reqExecutions()
         assert [(f.execution.side, f.execution.shares) for f in fills] == [("SLD", 3)]
         assert fills[0].execution.execId == trade.fills[0].execution.execId
+
+    # ------------------------------------------------------------------ reference data
+    def test_matching_symbols_search_the_contract_book(self, mock_gateway):
+        with self.connected(mock_gateway) as ib:
+            found = ib.reqMatchingSymbols("AAP")
+        assert [(d.contract.symbol, d.contract.conId, d.derivativeSecTypes) for d in found] == [
+            ("AAPL", 265598, ["OPT"])]
+
+    def test_option_chain_lists_expirations_and_strikes_that_qualify(self, mock_gateway):
+        with self.connected(mock_gateway) as ib:
+            chains = ib.reqSecDefOptParams("AAPL", "", "STK", 265598)
+            smart = next(c for c in chains if c.exchange == "SMART")
+            option = self.api.Option("AAPL", smart.expirations[0], smart.strikes[0], "P", "SMART")
+            ib.qualifyContracts(option)
+        assert smart.multiplier == "100" and len(smart.strikes) >= 3 and option.conId > 0
+
+    def test_market_rule_gives_the_price_increment(self, mock_gateway):
+        with self.connected(mock_gateway) as ib:
+            (increment,) = ib.reqMarketRule(26)
+        assert (increment.lowEdge, increment.increment) == (0, 0.01)
+
+    def test_head_timestamp_is_a_date_before_the_run(self, mock_gateway):
+        with self.connected(mock_gateway) as ib:
+            head = ib.reqHeadTimeStamp(self.stock(ib), "TRADES", True)
+        assert head.year < mock_gateway.config.start.year
+
+    def test_pnl_single_follows_one_position(self, mock_gateway):
+        with self.connected(mock_gateway) as ib:
+            contract = self.stock(ib)
+            trade = ib.placeOrder(contract, self.api.MarketOrder("BUY", 3))
+            wait_for(ib, trade.isDone, what="fill")
+            pnl = ib.reqPnLSingle("DU1234567", "", contract.conId)
+            wait_for(ib, lambda: pnl.position == 3, what="pnlSingle")
+            ib.cancelPnLSingle("DU1234567", "", contract.conId)
+        assert pnl.value == pytest.approx(3 * trade.orderStatus.avgFillPrice, rel=0.01)
+        assert pnl.dailyPnL == pytest.approx(pnl.unrealizedPnL + pnl.realizedPnL)

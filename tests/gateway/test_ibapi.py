@@ -58,6 +58,13 @@ class App(EWrapper, EClient):
     def accountSummary(self, reqId, account, tag, value, currency): self._record("accountSummary", tag, value)
     def accountSummaryEnd(self, reqId): self._record("accountSummaryEnd", reqId)
     def connectionClosed(self): self._record("connectionClosed")
+    def pnlSingle(self, reqId, pos, dailyPnL, unrealizedPnL, realizedPnL, value):
+        self._record("pnlSingle", reqId, pos, value)
+    def positionMulti(self, reqId, account, modelCode, contract, pos, avgCost):
+        self._record("positionMulti", reqId, account, contract.symbol, pos)
+    def positionMultiEnd(self, reqId): self._record("positionMultiEnd", reqId)
+    def symbolSamples(self, reqId, contractDescriptions):
+        self._record("symbolSamples", reqId, [d.contract.symbol for d in contractDescriptions])
 
     def orderStatus(self, orderId, status, filled, remaining, avgFillPrice, permId, parentId, lastFillPrice,
                     clientId, whyHeld, mktCapPrice):
@@ -184,3 +191,18 @@ def test_disconnect_closes_cleanly(app, mock_gateway):
     app.disconnect()
     wait_thread(lambda: app.got("connectionClosed"), what="connectionClosed")
     wait_thread(lambda: not mock_gateway.sessions, what="the gateway to drop the session")
+
+
+def test_pnl_single_positions_multi_and_symbol_search_decode_at_157(app):
+    app.placeOrder(9, aapl(), order("BUY", 4, "MKT"))
+    wait_thread(lambda: "Filled" in app.statuses(9), what="fill")
+    app.reqPnLSingle(31, ACCOUNT, "", 265598)
+    app.reqPositionsMulti(32, ACCOUNT, "")
+    app.reqMatchingSymbols(33, "MSF")
+    wait_thread(lambda: app.got("pnlSingle") and app.got("positionMultiEnd") and app.got("symbolSamples"),
+                what="pnlSingle, positionMulti and symbolSamples")
+    app.cancelPnLSingle(31)
+    (req_id, pos, value), *_ = app.got("pnlSingle")
+    assert (req_id, pos) == (31, 4) and isinstance(pos, int) and value > 0
+    assert app.got("positionMulti") == [(32, ACCOUNT, "AAPL", 4)]
+    assert app.got("symbolSamples") == [(33, ["MSFT"])]

@@ -219,7 +219,14 @@ def test_small_messages_decode_with_every_client(sv, decode):
         m.historical_data(sv, 6, "20261124 14:00:00", "20261124 14:30:00", [("20261124 14:29:55", bar)]),
         m.historical_data_update(sv, 6, "20261124 14:30:00", bar), m.realtime_bar(sv, 7, 1_700_000_000, bar),
         m.managed_accounts(["DU1", "DU2"]), m.next_valid_id(1), m.open_order_end(), m.completed_orders_end(),
-        m.position_end(),
+        m.position_end(), m.pnl_single(sv, 3, 10, 1.5, 1.0, 0.5, 1510.0),
+        m.position_multi(sv, 4, "DU1", AAPL, 10, 150.0), m.position_multi_end(4), m.head_timestamp(5, "20061124-14:30:00"),
+        m.symbol_samples(sv, 6, [m.ContractDescriptionFields(265598, "AAPL", "STK", "NASDAQ", "USD", ["OPT"],
+                                                             "APPLE INC")]),
+        m.security_definition_option_parameter(7, "SMART", 265598, "AAPL", "100", ["20261204"], [225.0, 230.0]),
+        m.security_definition_option_parameter_end(7), m.market_rule(26, [(0.0, 0.01)]),
+        m.family_codes([("DU1", "")]), m.mkt_depth_exchanges([("ISLAND", "STK", "NASDAQ", "Deep2", 1)]),
+        m.smart_components(8, [(0, "NYSE", "N")]), m.news_providers([]), m.soft_dollar_tiers(9, []),
     ]
     for fields in msgs:
         assert decode(sv, fields), fields

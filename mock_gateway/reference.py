@@ -1,0 +1,120 @@
+"""Reference-data requests answered from the contract book: symbol search, option chains, market
+rules, head timestamps, and the small lists TWS keeps (family codes, depth venues, SMART components).
+
+Handlers here are rows of the one request table in :mod:`mock_gateway.handlers`.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from .faults.base import ReplyKind
+from .protocol import messages as m
+from .protocol.fields import parse_int
+from .session import RequestError
+from .sim.contracts import ContractQuery, ContractSpec
+
+if TYPE_CHECKING:
+    from .session import Session
+
+K = ReplyKind
+
+#: How many descriptions reqMatchingSymbols returns at most (TWS: 16).
+MAX_MATCHING_SYMBOLS = 16
+#: How far back historical data reaches (the head timestamp), in years before the simulated start.
+HISTORY_YEARS = 20
+#: Venues TWS lists for market depth, and the members of the SMART bbo exchange "9c0001".
+DEPTH_EXCHANGES = (("ISLAND", "STK", "NASDAQ", "Deep2", 1), ("NYSE", "STK", "NYSE", "Deep", 1),
+                   ("ARCA", "STK", "ARCA", "Deep", 1), ("IDEALPRO", "CASH", "", "Deep", 4),
+                   ("CME", "FUT", "", "Deep", 2))
+SMART_COMPONENTS = ((0, "NYSE", "N"), (1, "ARCA", "P"), (2, "NASDAQ", "Q"), (3, "BATS", "Z"), (4, "IEX", "V"))
+
+
+def _field(f: list[str], i: int) -> str:
+    return f[i] if i < len(f) else ""
+
+
+def _req_id(f: list[str], i: int) -> int:
+    value = parse_int(_field(f, i))
+    if value is None:
+        raise ValueError(f"reqId (field {i}) must be an integer, got {_field(f, i)!r}")
+    return value
+
+
+def req_matching_symbols(s: Session, f: list[str]) -> None:
+    req_id, pattern = _req_id(f, 1), _field(f, 2).strip().upper()
+    book = list(s.gw.world.contracts)
+    derivatives: dict[int, set[str]] = defaultdict(set)
+    for spec in book:
+        if spec.under_con_id:
+            derivatives[spec.under_con_id].add(spec.sec_type)
+    listed = [spec for spec in book if spec.sec_type in ("STK", "CASH") and pattern and (
+        spec.symbol.startswith(pattern) or pattern in spec.long_name.upper())]
+    listed.sort(key=lambda spec: (not spec.symbol.startswith(pattern), spec.symbol))
+    descriptions = [m.ContractDescriptionFields(
+        spec.con_id, spec.symbol, spec.sec_type, spec.primary_exchange or spec.exchange, spec.currency,
+        sorted(derivatives.get(spec.con_id, ())), spec.long_name) for spec in listed[:MAX_MATCHING_SYMBOLS]]
+    s.send(K.CONTRACT_DATA, [m.symbol_samples(s.server_version, req_id, descriptions)])
+
+
+def req_sec_def_opt_params(s: Session, f: list[str]) -> None:
+    req_id, symbol, sec_type = _req_id(f, 1), _field(f, 2).upper(), _field(f, 4).upper()
+    under_con_id = parse_int(_field(f, 5)) or 0
+    options = [spec for spec in s.gw.world.contracts if spec.sec_type in ("OPT", "FOP")
+               and (spec.under_con_id == under_con_id or (not under_con_id and spec.symbol == symbol))
+               and (not sec_type or spec.under_sec_type == sec_type)]
+    msgs = []
+    by_class: dict[tuple[str, str, int], list[ContractSpec]] = defaultdict(list)
+    for spec in options:
+        by_class[(spec.trading_class, spec.multiplier, spec.under_con_id)].append(spec)
+    for (trading_class, multiplier, under), specs in sorted(by_class.items()):
+        expirations = sorted({spec.last_trade_date for spec in specs})
+        strikes = sorted({spec.strike for spec in specs})
+        for exchange in dict.fromkeys(["SMART"] + specs[0].valid_exchanges.split(",")):
+            if exchange:
+                msgs.append(m.security_definition_option_parameter(req_id, exchange, under, trading_class,
+                                                                   multiplier, expirations, strikes))
+    s.send(K.CONTRACT_DATA, msgs + [m.security_definition_option_parameter_end(req_id)])
+
+
+def req_market_rule(s: Session, f: list[str]) -> None:
+    rule_id = _req_id(f, 1)
+    ticks = {spec.min_tick for spec in s.gw.world.contracts if str(rule_id) in spec.market_rule_ids.split(",")}
+    if not ticks:
+        raise RequestError(-1, 321, f"Error validating request.-'cq' : cause - Unknown market rule id {rule_id}")
+    s.send(K.CONTRACT_DATA, [m.market_rule(rule_id, [(0.0, min(ticks))])])
+
+
+def req_head_timestamp(s: Session, f: list[str]) -> None:
+    req_id = _req_id(f, 1)
+    spec_query = ContractQuery.from_wire(f[2:14]) if len(f) >= 14 else None
+    if spec_query is None:
+        raise ValueError("reqHeadTimeStamp ends inside its contract")
+    found = s.gw.world.contracts.match(spec_query)
+    if len(found) != 1:
+        raise RequestError(req_id, 200, "No security definition has been found for the request")
+    head = s.gw.clock.start - timedelta(days=365 * HISTORY_YEARS)
+    format_date = parse_int(_field(f, 17)) or 1
+    text = str(int(head.timestamp())) if format_date == 2 else head.strftime("%Y%m%d-%H:%M:%S")
+    s.send(K.HISTORICAL_DATA, [m.head_timestamp(req_id, text)])
+
+
+def req_family_codes(s: Session, f: list[str]) -> None:
+    s.send(K.OTHER, [m.family_codes([(account, "") for account in s.gw.config.account_ids])])
+
+
+def req_mkt_depth_exchanges(s: Session, f: list[str]) -> None:
+    s.send(K.OTHER, [m.mkt_depth_exchanges(DEPTH_EXCHANGES)])
+
+
+def req_smart_components(s: Session, f: list[str]) -> None:
+    s.send(K.OTHER, [m.smart_components(_req_id(f, 1), SMART_COMPONENTS)])
+
+
+def req_news_providers(s: Session, f: list[str]) -> None:
+    s.send(K.OTHER, [m.news_providers([])])       # a paper login without news subscriptions
+
+
+def req_soft_dollar_tiers(s: Session, f: list[str]) -> None:
+    s.send(K.OTHER, [m.soft_dollar_tiers(_req_id(f, 1), [])])
