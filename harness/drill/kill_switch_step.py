@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=4002)
     parser.add_argument("--client-id", type=int, default=DEFAULT_CLIENT_ID)
     parser.add_argument("--account", default=None)
+    parser.add_argument("--kill-file", type=Path, default=None, help="the handler's kill file, created first")
     parser.add_argument("--flatten", action="store_true")
     parser.add_argument("--timeout", type=float, default=15.0)
     parser.add_argument("--out", type=Path, default=Path("KILL_SWITCH.json"))
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         result = kill_switch(args.host, args.port, args.out, client_id=args.client_id, account=args.account or None,
-                             flatten=args.flatten, timeout_s=args.timeout, allow_live=args.allow_live)
+                             kill_file=args.kill_file, flatten=args.flatten, timeout_s=args.timeout, allow_live=args.allow_live)
     except LiveAccountRefused as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 2

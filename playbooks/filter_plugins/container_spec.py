@@ -133,15 +133,21 @@ def user_ids(container: dict[str, Any]) -> list[int]:
     return [uid, int(group) if group.isdigit() else uid]
 
 
-def on_mount(container: dict[str, Any], path: str) -> bool:
-    """Whether ``path`` inside the container lives on a volume or bind mount (so it outlives the container)."""
-    if not path:
-        return False
+def host_path(container: dict[str, Any], path: str) -> str:
+    """Where ``path`` inside the container lives on the Docker host, if on a volume or bind mount ('' if not).
+
+    The Docker host's view: on the control host only when Docker runs there (check with ``is exists``).
+    """
     for mount in container.get("Mounts") or []:
         target = (mount.get("Destination") or "").rstrip("/")
-        if target and (path == target or path.startswith(target + "/")):
-            return True
-    return False
+        if path and target and mount.get("Source") and (path == target or path.startswith(target + "/")):
+            return mount["Source"].rstrip("/") + path[len(target):]
+    return ""
+
+
+def on_mount(container: dict[str, Any], path: str) -> bool:
+    """Whether ``path`` inside the container lives on a volume or bind mount (so it outlives the container)."""
+    return bool(host_path(container, path))
 
 
 def position_map(positions: list[dict[str, Any]] | None) -> dict[str, float]:
@@ -154,4 +160,4 @@ class FilterModule:
     def filters(self) -> dict[str, Any]:
         return {"container_spec": container_spec, "container_env": env_value,
                 "container_user_ids": user_ids, "position_map": position_map,
-                "on_mount": on_mount}
+                "on_mount": on_mount, "host_path": host_path}

@@ -3,7 +3,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "playbooks" / "filter_plugins"))
-from container_spec import container_spec, env_value, on_mount, position_map, user_ids  # noqa: E402
+from container_spec import container_spec, env_value, host_path, on_mount, position_map, user_ids  # noqa: E402
 
 IMAGE = {"Config": {"Env": ["PATH=/usr/local/bin:/usr/bin", "LANG=C.UTF-8"], "Cmd": ["prelive", "gateway"],
                     "Labels": {"prelive.managed": "true", "org.opencontainers.image.title": "prelive"},
@@ -69,3 +69,8 @@ def test_a_kill_file_on_a_volume_outlives_the_container():
     assert not on_mount(CONTAINER, "/database/KILL")
     assert not on_mount(CONTAINER, "/tmp/KILL")
     assert not on_mount(CONTAINER, "")
+
+
+def test_a_path_on_a_mount_maps_to_the_docker_hosts_path():
+    assert host_path(CONTAINER, "/data/KILL") == "/var/lib/docker/volumes/stack_data/_data/KILL"
+    assert host_path(CONTAINER, "/tmp/KILL") == ""

@@ -39,6 +39,7 @@ def test_drill_cancels_every_order_and_brings_the_previous_release_back_connecte
     kill_switch = json.loads((tmp_path / "KILL_SWITCH.json").read_text())
     assert kill_switch["verified"] and kill_switch["open_orders_before"] >= RESTING_ORDERS
     assert kill_switch["open_orders_after"] == 0 and record["kill_switch"]["verified"]
+    assert kill_switch["kill_file"].endswith("/_data/KILL")    # created by the kill switch itself, on the volume
 
     assert open_orders(drill_stack.host, drill_stack.port) == []
     handler = docker_client.containers.get(drill_stack.handler_container)
@@ -76,12 +77,15 @@ def test_missing_previous_image_fails_at_step_3_and_leaves_the_kill_switch_engag
 
 def test_kill_switch_playbook_engages_and_releases_for_operators(drill_stack, docker_client, tmp_path):
     place_resting_orders(drill_stack.host, drill_stack.port, 2)
-    extravars = {**drill_stack.overrides(), "drill_out_dir": str(tmp_path)}
+    # the way through the container (exec: kill file + SIGUSR1), for Docker hosts this one cannot see into
+    extravars = {**drill_stack.overrides(), "drill_out_dir": str(tmp_path), "halt_inside_container": True}
     engaged = run_playbook("kill_switch.yml", "mock", tmp_path / "pdd", extravars=extravars)
     assert engaged.ok, "\n".join(engaged.stdout_tail)
     kill_switch = json.loads((tmp_path / "KILL_SWITCH.json").read_text())
     assert kill_switch["verified"] and kill_switch["open_orders_before"] >= 2 and kill_switch["open_orders_after"] == 0
     assert engaged.returned["kill_switch"]["record"]["verified"]
+    halt = next(t for t in engaged.tasks if t.name.startswith("kill_switch | halt the handler inside"))
+    assert halt.result == "ok"
     assert kill_file_present(docker_client, drill_stack.handler_container)
     assert open_orders(drill_stack.host, drill_stack.port) == []
 
