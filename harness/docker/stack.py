@@ -86,9 +86,11 @@ class Stack:
                              f"{proc.stderr.strip()[-3000:]}")
         return proc
 
-    def up(self, *services: str, wait: bool = True, timeout_s: float = 120) -> None:
+    def up(self, *services: str, wait: bool = True, no_deps: bool = False, timeout_s: float = 120) -> None:
         wait_args = ["--wait", "--wait-timeout", str(int(timeout_s))] if wait else []
-        self.compose("up", "-d", "--no-build", "--pull", "never", *wait_args, *services, timeout_s=timeout_s + 30)
+        deps = ["--no-deps"] if no_deps else []
+        self.compose("up", "-d", "--no-build", "--pull", "never", *wait_args, *deps, *services,
+                     timeout_s=timeout_s + 30)
 
     def down(self, timeout_s: int = 2) -> None:
         self.compose("down", "-v", "--remove-orphans", "-t", str(timeout_s), timeout_s=120)
@@ -131,6 +133,8 @@ class ContainerRunResult:
     data_dir: Path                   # everything the stack wrote to its /data volume
     image: str
     handler_image: str
+    image_id: str = ""
+    handler_image_id: str = ""
     handler_exit_code: int | None = None
     handler_exited_early: bool = False
     gateway_host_port: int | None = None
@@ -184,15 +188,17 @@ def run_scenario_in_containers(scenario: Any, out_dir: str | os.PathLike[str], h
     handler_image = handler or image
     if handler_image != image:
         require_image(client, handler_image)
+    # Run by image id: a tag another build moves mid-run would make Compose recreate the containers.
+    image_id, handler_image_id = client.images.get(image).id, client.images.get(handler_image).id
 
     speed = float(getattr(scenario_obj, "speed", 1.0) or 1.0)
     duration_wall_s = float(getattr(scenario_obj, "duration_s", 60.0)) / speed
     faults = [ContainerFault.coerce(f) for f in (getattr(scenario_obj, "container_faults", None) or [])]
     steps = plan(faults, wall_per_scenario_s=1.0 / speed)
 
-    override = _override_file(out, run_id, scenario_obj, scenario_path, handler_image, handler_command)
+    override = _override_file(out, run_id, scenario_obj, scenario_path, handler_image_id, handler_command)
     stack = Stack(client, f"prelive-{run_id}", run_id, [MOCK_STACK, override], env={
-        "PRELIVE_IMAGE": image, "PRELIVE_HANDLER_IMAGE": handler_image,
+        "PRELIVE_IMAGE": image_id, "PRELIVE_HANDLER_IMAGE": handler_image_id,
         "PRELIVE_GATEWAY_PUBLISH": "127.0.0.1:",     # a free host port per run: runs may overlap
         "PRELIVE_IB_HOST": "ib-gateway", "PRELIVE_SCENARIO": ""})
     docker_log_path = out / "docker-events.jsonl"
@@ -201,7 +207,7 @@ def run_scenario_in_containers(scenario: Any, out_dir: str | os.PathLike[str], h
         run_id=run_id, project=stack.project, scenario=str(getattr(scenario_obj, "name", scenario_path.stem)),
         out_dir=out, event_log=out / "events.jsonl", gateway_event_log=None, docker_event_log=docker_log_path,
         logs_dir=out / "logs", data_dir=out / "data", image=image, handler_image=handler_image,
-        started_at=_now_iso())
+        image_id=image_id, handler_image_id=handler_image_id, started_at=_now_iso())
     docker_log = EventLog(docker_log_path, source="docker")
     scheduler: FaultScheduler | None = None
     fault_layer: ContainerFaults | None = None
@@ -210,7 +216,7 @@ def run_scenario_in_containers(scenario: Any, out_dir: str | os.PathLike[str], h
             t = time.monotonic()
             stack.up(GATEWAY_SERVICE, timeout_s=up_timeout_s)
             gateway = stack.container(GATEWAY_SERVICE)
-            stack.up(HANDLER_SERVICE, wait=False, timeout_s=up_timeout_s)
+            stack.up(HANDLER_SERVICE, wait=False, no_deps=True, timeout_s=up_timeout_s)   # leave the gateway be
             timings["up_s"] = round(time.monotonic() - t, 3)
             result.gateway_host_port = stack.published_port()[1]
             handler_c = stack.container(HANDLER_SERVICE)
