@@ -13,9 +13,11 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from dataclasses import dataclass
@@ -93,11 +95,11 @@ def ensure_wheelhouse(requirements: list[str] | None = None) -> Path:
     """A folder of cp311 wheels for the requirements, downloaded once per distinct list."""
     reqs = sorted(requirements if requirements is not None else project_dependencies()) + list(BUILD_REQUIREMENTS)
     key = hashlib.sha256(json.dumps([reqs, platform.machine()]).encode()).hexdigest()[:16]
-    wheelhouse = cache_dir() / f"wheelhouse-{key}"
-    if (wheelhouse / ".complete").is_file():
-        return wheelhouse
-    shutil.rmtree(wheelhouse, ignore_errors=True)
-    wheelhouse.mkdir(parents=True)
+    final = cache_dir() / f"wheelhouse-{key}"
+    if (final / ".complete").is_file():
+        return final
+    # Download into a private folder and rename it into place: concurrent builds never see half a wheelhouse.
+    wheelhouse = Path(tempfile.mkdtemp(prefix=f".wheelhouse-{key}-", dir=cache_dir()))
     arch = platform.machine()
     platforms = [f"manylinux_2_{n}_{arch}" for n in (36, 34, 31, 28, 27, 24, 17)] + [f"manylinux2014_{arch}"]
     download = [sys.executable, "-m", "pip", "download", "-q", "--disable-pip-version-check", "--only-binary=:all:",
@@ -112,14 +114,24 @@ def ensure_wheelhouse(requirements: list[str] | None = None) -> Path:
             shutil.rmtree(wheelhouse, ignore_errors=True)
             raise ImageBuildError(f"cannot fetch wheels for the image: {_pip_errors(proc.stderr)}")
     (wheelhouse / ".complete").touch()
-    return wheelhouse
+    shutil.rmtree(final, ignore_errors=True)     # an incomplete leftover of a killed run
+    try:
+        wheelhouse.rename(final)
+    except OSError:                              # another process finished first: use its copy
+        shutil.rmtree(wheelhouse, ignore_errors=True)
+    return final
 
 
 def stage_context(wheelhouse: Path | None, dest: Path | None = None) -> tuple[Path, str]:
-    """Copy what the image needs into a fresh context folder; returns (folder, sha of the sources)."""
-    dest = dest or cache_dir() / "build-context"
-    shutil.rmtree(dest, ignore_errors=True)
-    dest.mkdir(parents=True)
+    """Copy what the image needs into a fresh context folder; returns (folder, sha of the sources).
+
+    Without ``dest`` the folder is a new temporary one (builds may run concurrently); the caller removes it.
+    """
+    if dest is None:
+        dest = Path(tempfile.mkdtemp(prefix=".build-context-", dir=cache_dir()))
+    else:
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache")
     for rel in CONTEXT_PATHS:
         src = REPO_ROOT / rel
@@ -145,12 +157,20 @@ def stage_context(wheelhouse: Path | None, dest: Path | None = None) -> tuple[Pa
 def build_image(client: docker.DockerClient, tag: str = PRELIVE_IMAGE, *, force: bool = False,
                 offline: bool = True, log_path: Path | None = None) -> BuiltImage:
     """Build (or reuse) the prelive image from the checkout; ``offline`` installs from the wheelhouse only."""
-    import docker.errors
-
     started = time.monotonic()
     base = ensure_base_image(client)
     wheelhouse = ensure_wheelhouse() if offline else None
     context, source_sha = stage_context(wheelhouse)
+    try:
+        return _build(client, tag, context, base, source_sha, force, log_path, started)
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+
+
+def _build(client: docker.DockerClient, tag: str, context: Path, base: str, source_sha: str, force: bool,
+           log_path: Path | None, started: float) -> BuiltImage:
+    import docker.errors
+
     source_sha = hashlib.sha256(f"{source_sha}:{base}:{_image_id(client, base)}".encode()).hexdigest()
     if not force:
         try:
@@ -169,8 +189,9 @@ def build_image(client: docker.DockerClient, tag: str = PRELIVE_IMAGE, *, force:
         for chunk in stream:
             if "stream" in chunk:
                 lines.append(chunk["stream"])
-            if "aux" in chunk and "ID" in chunk["aux"]:
-                image_id = chunk["aux"]["ID"]
+                built = re.match(r"Successfully built ([0-9a-f]+)", chunk["stream"])
+                if built:   # the classic builder names its result only here
+                    image_id = client.images.get(built.group(1)).id
             if "error" in chunk:
                 lines.append(chunk["error"])
                 raise ImageBuildError(f"docker build of {tag} failed: {chunk['error'].strip()} (log: {log_path})")
@@ -178,8 +199,8 @@ def build_image(client: docker.DockerClient, tag: str = PRELIVE_IMAGE, *, force:
         raise ImageBuildError(f"docker build of {tag} failed: {exc} (log: {log_path})") from exc
     finally:
         log_path.write_text("".join(lines))
-    image = client.images.get(tag)
-    return BuiltImage(tag, image_id or image.id, source_sha, False, time.monotonic() - started)
+    # The id this build produced (the tag may already point at a concurrent build's image).
+    return BuiltImage(tag, image_id or client.images.get(tag).id, source_sha, False, time.monotonic() - started)
 
 
 def _image_id(client: docker.DockerClient, name: str) -> str:
