@@ -31,6 +31,8 @@ log = logging.getLogger("mock_gateway.server")
 
 #: Sim seconds between account_mark events (contracts §1).
 ACCOUNT_MARK_INTERVAL_S = 60.0
+#: Unsent bytes one session may pile up before it is closed as a client that stopped reading.
+MAX_WRITE_BUFFER_BYTES = 64 * 1024 * 1024
 
 
 class Gateway:
@@ -57,6 +59,7 @@ class Gateway:
         self.port = config.port
         self.refusing = False
         self.market_data_flowing = True
+        self.max_write_buffer_bytes = MAX_WRITE_BUFFER_BYTES
         self._client_ids: dict[int, Session] = {}
         self._lingering_until: dict[int, float] = {}
         self._next_conn = 0

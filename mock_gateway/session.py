@@ -131,6 +131,7 @@ class Session(asyncio.Protocol):
             return
         clock = self.gw.clock
         clock.catch_up()
+        next_event = clock.env.peek()
         for kind, fields in items:
             if self.state is State.CLOSED:
                 break
@@ -139,7 +140,8 @@ class Session(asyncio.Protocol):
             else:
                 self._on_message(fields)
         clock.run_due()   # processes the requests started (order acks, fills) run now, not on the next wake
-        clock.wake()
+        if clock.env.peek() < next_event:
+            clock.wake()  # something new is due earlier than the clock's current sleep
 
     def connection_lost(self, exc: Exception | None) -> None:
         reason = self._close_reason or (f"connection lost: {exc}" if exc else "client closed the connection")
@@ -278,10 +280,16 @@ class Session(asyncio.Protocol):
 
     def _flush(self) -> None:
         self._flush_pending = False
-        if self._out and self.transport is not None and not self.transport.is_closing():
+        transport = self.transport
+        if self._out and transport is not None and not transport.is_closing():
             data = b"".join(self._out) if len(self._out) > 1 else self._out[0]
             self._out.clear()
-            self.transport.write(data)
+            transport.write(data)
+            waiting = transport.get_write_buffer_size()
+            if waiting > self.gw.max_write_buffer_bytes:   # a client that stopped reading must not eat the memory
+                log.warning("conn %d (client %s): %d bytes unsent, the client is not reading; closing",
+                            self.conn_id, self.client_id, waiting)
+                self.close(f"client is not reading: {waiting} bytes waiting to be sent", abort=True)
         else:
             self._out.clear()
 

@@ -8,8 +8,12 @@ from mock_gateway.protocol import FrameDecoder, encode_frame, encode_handshake
 
 
 class RawClient:
-    def __init__(self, host: str, port: int, timeout_s: float = 5.0) -> None:
-        self.sock = socket.create_connection((host, port), timeout=timeout_s)
+    def __init__(self, host: str, port: int, timeout_s: float = 5.0, recv_buffer_bytes: int | None = None) -> None:
+        self.sock = socket.socket()
+        if recv_buffer_bytes is not None:   # before connect, so the TCP window stays small
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, recv_buffer_bytes)
+        self.sock.settimeout(timeout_s)
+        self.sock.connect((host, port))
         self.decoder = FrameDecoder()
         self.messages: list[list[str]] = []
         self.eof = False

@@ -179,3 +179,21 @@ def test_place_order_parser_raises_only_its_own_error(tail, version):
         parse_place_order(["3", "1"] + tail, version)
     except OrderParseError:
         pass
+
+
+def test_a_client_that_stops_reading_is_closed_before_it_eats_the_memory(mock_gateway_factory):
+    gw = mock_gateway_factory(speed=2000.0, log_market_data=False)
+    gw.call(setattr, gw, "max_write_buffer_bytes", 100_000)
+    reader = ib_insync.IB()
+    reader.connect(gw.host, gw.port, clientId=1, timeout=5)
+    with RawClient(gw.host, gw.port, recv_buffer_bytes=4096) as stalled:
+        stalled.hello()
+        stalled.start(2)
+        for req_id, (symbol, sec_type, exchange) in enumerate(
+                [("AAPL", "STK", "SMART"), ("MSFT", "STK", "SMART"), ("SPY", "STK", "SMART"), ("QQQ", "STK", "SMART"),
+                 ("IBM", "STK", "SMART"), ("EUR", "CASH", "IDEALPRO"), ("GBP", "CASH", "IDEALPRO")], start=1):
+            stalled.send(1, 11, req_id, 0, symbol, sec_type, "", 0, "", "", exchange, "", "USD", "", "", 0, "", 0, 0, "")
+        wait_thread(lambda: any("not reading" in e["attrs"]["reason"] for e in sys_events(gw, "disconnect")),
+                    timeout_s=20, what="the stalled session to be closed")
+    assert reader.reqCurrentTime() is not None
+    reader.disconnect()
