@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import statistics
 import sys
@@ -49,6 +50,7 @@ def main() -> int:
     out_root = args.out or Path(tempfile.mkdtemp(prefix="prelive-drill-bench-"))
     records: list[dict] = []
     stack = None
+    load_before = os.getloadavg()
     try:
         started = time.perf_counter()
         stack = start_mock_stack(client, image, f"drill-{drill_id}", drill_id, handler_image=releases[0])
@@ -72,6 +74,9 @@ def main() -> int:
         for tag in releases:
             client.images.remove(tag, noprune=True)
     report(records)
+    load_after = os.getloadavg()
+    print(f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after, on {os.cpu_count()} CPUs: "
+          "Docker module tasks take ~0.5 s on an idle machine and twice that when the CPUs are busy")
     if args.out:
         (args.out / "drill_bench.json").write_text(json.dumps(records, indent=2))
     return 0 if records and all(r["passed"] for r in records) else 1
