@@ -83,12 +83,6 @@ class Periodic:
             self.running = False
 
 
-@dataclass
-class _HistoricalUpdates:
-    request: BarsRequest
-    last_date: str = ""
-
-
 class Feeds:
     """Every stream of one gateway."""
 
@@ -224,7 +218,7 @@ class Feeds:
         s.send(K.HISTORICAL_DATA, [m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + end_s - duration_s),
                                                      ib_time(epoch0 + end_s), dated)])
         if keep_up_to_date:
-            s.historical_updates[req.req_id] = _HistoricalUpdates(req, dated[-1][0] if dated else "")
+            s.historical_updates[req.req_id] = req
             self._hist.ensure(self.gw.env)
 
     def stop_historical_updates(self, s: Session, req_id: int) -> bool:
@@ -232,11 +226,9 @@ class Feeds:
 
     def _historical_update_tick(self, now: float) -> None:
         for s in self.gw.ready_sessions():
-            for upd in list(s.historical_updates.values()):
-                req = upd.request
-                start = math.floor(now / req.bar_size_s + 1e-9) * req.bar_size_s if req.bar_size_s < 86400 else 0
-                try:
-                    bars = self._bars(req, now, max(now - start, req.bar_size_s))
+            for req in list(s.historical_updates.values()):
+                try:   # bars starting in the last bar_size: the last one is the bar in progress
+                    bars = self._bars(req, now, req.bar_size_s)
                 except RequestError:
                     continue
                 if bars:

@@ -445,6 +445,15 @@ HANDLERS: dict[int, Handler] = {
 }
 
 
+#: The reply kind of a request's answers (and of its errors): which injected latency applies.
+REPLY_KIND_OF_REQUEST: dict[int, ReplyKind] = {
+    1: K.MARKET_DATA, 3: K.ORDER_ACK, 4: K.ORDER_ACK, 5: K.ORDER_ACK, 6: K.ACCOUNT_DATA, 9: K.CONTRACT_DATA,
+    16: K.ORDER_ACK, 20: K.HISTORICAL_DATA, 50: K.HISTORICAL_DATA, 58: K.ORDER_ACK, 61: K.ACCOUNT_DATA,
+    62: K.ACCOUNT_DATA, 74: K.ACCOUNT_DATA, 76: K.ACCOUNT_DATA, 78: K.CONTRACT_DATA, 81: K.CONTRACT_DATA,
+    87: K.HISTORICAL_DATA, 92: K.ACCOUNT_DATA, 94: K.ACCOUNT_DATA, 99: K.ORDER_ACK,
+}
+
+
 def _req_id_guess(f: list[str]) -> int:
     """The id an error about a malformed request should carry: the request's id field if readable."""
     msg_id = f[0]
@@ -461,8 +470,8 @@ def dispatch_request(session: Session, fields: list[str]) -> None:
         handler = not_served if msg_id in _KNOWN_IDS else unknown_message
     try:
         handler(session, fields)
-    except RequestError as exc:
-        session.error(exc.req_id, exc.code, exc.text)
+    except RequestError as exc:   # with the request's reply kind, so it keeps its place behind delayed replies
+        session.error(exc.req_id, exc.code, exc.text, kind=REPLY_KIND_OF_REQUEST.get(msg_id, K.OTHER))
     except (ValueError, IndexError) as exc:
         log.warning("conn %d: malformed %s: %s", session.conn_id, request_name(msg_id), exc)
         session.error(_req_id_guess(fields), 320, f"Error reading request. Message id {msg_id}. {exc}")

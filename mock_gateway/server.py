@@ -181,7 +181,7 @@ class Gateway:
     # ------------------------------------------------------------------ GatewayControl (scheduled faults)
     def drop_all_sessions(self, reason: str) -> None:
         for session in list(self.sessions.values()):
-            session.close(reason, abort=True)
+            session.close(reason)   # FIN, as a gateway process that exits
 
     def refuse_connections(self, refusing: bool) -> None:
         self.refusing = refusing
