@@ -26,7 +26,7 @@ class SwitchoverOutcome:
     run: PlaybookRun
 
 
-def run_switchover(inventory: str | Path = "paper", out_dir: Path = Path("out"), *,
+def run_switchover(inventory: str | Path = "paper", out_dir: Path = Path("."), *,
                    overrides: Mapping[str, Any] | None = None, allow_live: bool = False,
                    timeout_s: int = 900) -> SwitchoverOutcome:
     """Switch the handler to the inventory's (paper) stack and write SWITCHOVER.json into ``out_dir``."""
@@ -37,7 +37,7 @@ def run_switchover(inventory: str | Path = "paper", out_dir: Path = Path("out"),
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     extravars = {**dict(overrides or {}), "drill_out_dir": str(out_dir), "allow_live_account": bool(allow_live)}
-    run = run_playbook("switchover.yml", inventory, out_dir / "ansible-runner" / "switchover",
+    run = run_playbook("switchover.yml", inventory, out_dir / ".ansible-runner" / "switchover",
                        extravars=extravars, timeout_s=timeout_s)
     record = switchover_record(run, str(inventory))
     path = atomic_write_json(out_dir / SWITCHOVER_FILE, record)

@@ -55,7 +55,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def drill(
         inventory: str = typer.Option("mock", "--inventory", "-i", help=INVENTORY_HELP),
-        out: Path = typer.Option(Path("out"), "--out", help="folder for ROLLBACK_DRILL.json and KILL_SWITCH.json"),
+        out: Path = typer.Option(Path("."), "--out", help="evidence folder for ROLLBACK_DRILL.json and KILL_SWITCH.json"),
+        env_file: Optional[Path] = typer.Option(None, "--env-file", help="paper inventory: env file with IB_ACCOUNT (default compose/paper.env)"),
         set_: list[str] = typer.Option([], "--set", help=SET_HELP),
         threshold: Optional[float] = typer.Option(None, "--threshold", help="recovery threshold in s (inventory: recovery_threshold_s, default 30)"),
         live: bool = typer.Option(False, "--i-understand-this-is-live", help=LIVE_HELP),
@@ -63,8 +64,11 @@ def register(app: typer.Typer) -> None:
         """Rollback drill: kill switch, previous release, handshake, reconciled state; timed (gate 8)."""
         from harness.drill.rollback import run_drill
 
-        outcome = _guarded(lambda: run_drill(inventory, out, overrides=parse_overrides(set_),
-                                             threshold_s=threshold, allow_live=live))
+        overrides = parse_overrides(set_)
+        if env_file is not None:
+            overrides["paper_env_file"] = str(env_file.resolve())
+        outcome = _guarded(lambda: run_drill(inventory, out, overrides=overrides, threshold_s=threshold,
+                                             allow_live=live))
         render_steps(f"Rollback drill ({outcome.record['target']})", outcome.record, "total_recovery_s", "recovery")
         typer.echo(f"wrote {outcome.path}")
         raise typer.Exit(0 if outcome.record["passed"] else 1)
@@ -72,7 +76,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def switchover(
         inventory: str = typer.Option("paper", "--inventory", "-i", help=INVENTORY_HELP),
-        out: Path = typer.Option(Path("out"), "--out", help="folder for SWITCHOVER.json and ACCOUNT_CONFIG.json"),
+        out: Path = typer.Option(Path("."), "--out", help="evidence folder for SWITCHOVER.json and ACCOUNT_CONFIG.json"),
         env_file: Optional[Path] = typer.Option(None, "--env-file", help="env file with TWS_USERID, TWS_PASSWORD, IB_ACCOUNT (default compose/paper.env)"),
         set_: list[str] = typer.Option([], "--set", help=SET_HELP),
         live: bool = typer.Option(False, "--i-understand-this-is-live", help=LIVE_HELP),

@@ -53,7 +53,7 @@ def new_drill_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
-def run_drill(inventory: str | Path = "mock", out_dir: Path = Path("out"), *,
+def run_drill(inventory: str | Path = "mock", out_dir: Path = Path("."), *,
               overrides: Mapping[str, Any] | None = None, threshold_s: float | None = None,
               allow_live: bool = False, timeout_s: int = 600) -> DrillOutcome:
     """Run the rollback drill against an inventory and write ROLLBACK_DRILL.json into ``out_dir``."""
@@ -67,7 +67,7 @@ def run_drill(inventory: str | Path = "mock", out_dir: Path = Path("out"), *,
                       else values.get("recovery_threshold_s", DEFAULT_THRESHOLD_S))
     extravars = {"drill_id": new_drill_id(), **dict(overrides or {}), "drill_out_dir": str(out_dir),
                  "allow_live_account": bool(allow_live), "recovery_threshold_s": threshold}
-    run = run_playbook("rollback.yml", inventory, out_dir / "ansible-runner" / "rollback",
+    run = run_playbook("rollback.yml", inventory, out_dir / ".ansible-runner" / "rollback",
                        extravars=extravars, timeout_s=timeout_s)
     kill_switch_file = _read_json(out_dir / KILL_SWITCH_FILE)
     record = rollback_record(run, str(values.get("drill_target", inventory)), threshold, kill_switch_file)

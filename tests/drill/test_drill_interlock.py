@@ -85,7 +85,7 @@ def test_the_cli_refuses_before_any_playbook_runs(tmp_path):
     result = CliRunner().invoke(app, ["drill", "--out", str(tmp_path), "--set", "gateway_port=7496"])
     assert result.exit_code == 2
     assert "7496 is a live trading port" in result.output
-    assert not (tmp_path / "ansible-runner").exists()
+    assert not (tmp_path / ".ansible-runner").exists()
 
 
 def test_the_switchover_cli_reports_the_refusal_from_the_playbook(tmp_path):
