@@ -291,11 +291,16 @@ def req_account_updates(s: Session, f: list[str]) -> None:
         s.gw.accounts.stop_account_updates(s)
 
 
-def req_account_updates_multi(s: Session, f: list[str]) -> None:
-    req_id = _int(f, 2, "reqId")
-    account = _field(f, 3)
+def _accounts_or_error(s: Session, account: str, req_id: int) -> str:
+    """A '...Multi' request's account: one managed account, or ''/'All' for every one."""
     if account and account != "All":
         _account_or_error(s, account, req_id)
+    return account
+
+
+def req_account_updates_multi(s: Session, f: list[str]) -> None:
+    req_id = _int(f, 2, "reqId")
+    account = _accounts_or_error(s, _field(f, 3), req_id)
     s.gw.accounts.start_account_updates_multi(s, req_id, account, _field(f, 4))
 
 
@@ -344,9 +349,7 @@ def req_pnl_single(s: Session, f: list[str]) -> None:
 
 def req_positions_multi(s: Session, f: list[str]) -> None:
     req_id = _int(f, 2, "reqId")
-    account = _field(f, 3)
-    if account and account != "All":
-        _account_or_error(s, account, req_id)
+    account = _accounts_or_error(s, _field(f, 3), req_id)
     s.gw.accounts.send_positions_multi(s, req_id, account, _field(f, 4))
 
 

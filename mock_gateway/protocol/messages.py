@@ -73,7 +73,7 @@ def _int_text(text: str) -> str:
         return text
 
 
-def _strike(contract: Any) -> str:
+def _strike(contract: ContractLike) -> str:
     return fmt_float(float(_attr(contract, "strike", 0.0) or 0.0))
 
 
@@ -104,46 +104,14 @@ def current_time(epoch_s: int) -> Fields:
 
 
 # ---------------------------------------------------------------- contracts
-@dataclass
-class ContractDetailsFields:
-    """The contractData fields that are not part of the 12-field contract (tws-protocol.md §5.3.1)."""
-
-    market_name: str = ""
-    min_tick: float = 0.01
-    md_size_multiplier: int = 1
-    order_types: str = "ACTIVETIM,AD,ADJUST,ALERT,ALLOC,AVGCOST,BASKET,DAY,GTC,IOC,LIT,LMT,MIT,MKT,MOC,STP,STPLMT,TRAIL"
-    valid_exchanges: str = "SMART"
-    price_magnifier: int = 1
-    under_con_id: int = 0
-    long_name: str = ""
-    contract_month: str = ""
-    industry: str = ""
-    category: str = ""
-    subcategory: str = ""
-    time_zone_id: str = "US/Eastern"
-    trading_hours: str = ""
-    liquid_hours: str = ""
-    ev_rule: str = ""
-    ev_multiplier: str = ""
-    sec_ids: Sequence[tuple[str, str]] = ()
-    agg_group: int = 1
-    under_symbol: str = ""
-    under_sec_type: str = ""
-    market_rule_ids: str = ""
-    real_expiration_date: str = ""
-    stock_type: str = ""
-    min_size: float = 1.0
-    size_increment: float = 1.0
-    suggested_size_increment: float = 1.0
-
-
 def _ascii_escape(text: str) -> str:
     """Non-ASCII as \\uXXXX, as TWS sends longName (both clients unicode-unescape it)."""
     return text if text.isascii() else text.encode("ascii", "backslashreplace").decode("ascii")
 
 
-def contract_data(server_version: int, req_id: int, contract: Any, details: Any) -> Fields:
-    """contractData (10). ``details`` has the attributes of :class:`ContractDetailsFields`."""
+def contract_data(server_version: int, req_id: int, contract: ContractLike, details: Any) -> Fields:
+    """contractData (10). ``details`` has the contract-details attributes of the world's ContractSpec
+    (market_name, min_tick, order_types, valid_exchanges, long_name, sec_ids, ...); missing ones are defaults."""
     d = details
     fields = ["10"]
     if server_version < SIZE_RULES:
@@ -215,17 +183,6 @@ def tick_snapshot_end(req_id: int) -> Fields:
 
 
 # ---------------------------------------------------------------- bars
-class BarLike(Protocol):
-    time_s: float
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
-    wap: float
-    count: int
-
-
 def historical_data(server_version: int, req_id: int, start: str, end: str,
                     bars: Sequence[tuple[str, Any]]) -> Fields:
     """historicalData (17): bars and the end marker in one message. ``bars`` = (date text, bar)."""
@@ -280,7 +237,7 @@ def _unset_double(x: float | None) -> str:
     return UNSET_DOUBLE_TEXT if x is None else fmt_float(x)
 
 
-def _order_contract(contract: Any, order: WireOrder) -> Fields:
+def _order_contract(contract: ContractLike | None, order: WireOrder) -> Fields:
     """The 11 contract fields of openOrder/completedOrder: the resolved contract, the order's exchange."""
     c = order.contract
     if contract is None:
@@ -347,7 +304,7 @@ def _peg_offsets(v: Mapping[str, str]) -> Fields:
             v.get("midOffsetAtHalf", "")]
 
 
-def open_order(server_version: int, order: WireOrder, *, contract: Any, client_id: int, perm_id: int,
+def open_order(server_version: int, order: WireOrder, *, contract: ContractLike | None, client_id: int, perm_id: int,
                state: OrderStateFields, total_qty: float | None = None) -> Fields:
     """openOrder (5), layout of tws-protocol.md §5.3.2: 128 fields at 176 for a plain order, 120 at 157."""
     sv = server_version
@@ -426,7 +383,7 @@ def open_order_end() -> Fields:
     return ["53", "1"]
 
 
-def completed_order(server_version: int, order: WireOrder, *, contract: Any, perm_id: int, status: str,
+def completed_order(server_version: int, order: WireOrder, *, contract: ContractLike | None, perm_id: int, status: str,
                     filled_qty: float, completed_time: str, completed_status: str, parent_perm_id: int = 0) -> Fields:
     """completedOrder (101), layout of tws-protocol.md §5.3.3: 97 fields at 176 for a plain order, 92 at 157."""
     sv = server_version
@@ -496,7 +453,7 @@ class ExecutionFields:
     pending_price_revision: bool = False
 
 
-def exec_details(server_version: int, req_id: int, contract: Any, ex: ExecutionFields) -> Fields:
+def exec_details(server_version: int, req_id: int, contract: ContractLike, ex: ExecutionFields) -> Fields:
     """execDetails (11): exactly 31 fields at 157..177 (ib_insync unpacks 31), 32 at 178."""
     sv = server_version
     fields = ["11"]
@@ -528,7 +485,7 @@ def commission_report(exec_id: str, commission: float, currency: str, realized_p
 
 
 # ---------------------------------------------------------------- account
-def position(server_version: int, account: str, contract: Any, qty: float, avg_cost: float) -> Fields:
+def position(server_version: int, account: str, contract: ContractLike, qty: float, avg_cost: float) -> Fields:
     """position (61): exactly 16 fields."""
     return ["61", "3", account, str(contract.con_id), contract.symbol, contract.sec_type,
             _attr(contract, "last_trade_date"), _strike(contract), _attr(contract, "right"),
@@ -544,7 +501,7 @@ def update_account_value(key: str, value: str, currency: str, account: str) -> F
     return ["6", "2", key, value, currency, account]
 
 
-def update_portfolio(server_version: int, contract: Any, qty: float, market_price: float, market_value: float,
+def update_portfolio(server_version: int, contract: ContractLike, qty: float, market_price: float, market_value: float,
                      avg_cost: float, unrealized_pnl: float, realized_pnl: float, account: str) -> Fields:
     """updatePortfolio (7): exactly 20 fields, version 8 (ibapi needs it)."""
     return ["7", "8", str(contract.con_id), contract.symbol, contract.sec_type, _attr(contract, "last_trade_date"),
@@ -589,7 +546,7 @@ def pnl_single(server_version: int, req_id: int, position: float, daily_pnl: flo
             fmt_float(realized_pnl), fmt_float(value)]
 
 
-def position_multi(server_version: int, req_id: int, account: str, contract: Any, qty: float, avg_cost: float,
+def position_multi(server_version: int, req_id: int, account: str, contract: ContractLike, qty: float, avg_cost: float,
                    model_code: str = "") -> Fields:
     """positionMulti (71): exactly 18 fields (ib_* tuple-unpack)."""
     return ["71", "1", str(req_id), account, str(contract.con_id), contract.symbol, contract.sec_type,

@@ -33,30 +33,25 @@ def _split(msg: str) -> list[str]:
     return fields
 
 
-def insync_fields(server_version: int, call: str, *args: Any) -> list[str]:
-    """What ib_insync's Client writes for ``call(*args)`` at ``server_version``."""
-    from ib_insync.client import Client
-
+def _ib_fields(module: str, server_version: int, call: str, *args: Any) -> list[str]:
+    client_cls = __import__(f"{module}.client", fromlist=["Client"]).Client
     sent: list[str] = []
-    client = Client(_Recorder())
-    client.connState = Client.CONNECTED
+    client = client_cls(_Recorder())
+    client.connState = client_cls.CONNECTED
     client._serverVersion = server_version
     client.sendMsg = sent.append
     getattr(client, call)(*args)
     return _split(sent[0])
+
+
+def insync_fields(server_version: int, call: str, *args: Any) -> list[str]:
+    """What ib_insync's Client writes for ``call(*args)`` at ``server_version``."""
+    return _ib_fields("ib_insync", server_version, call, *args)
 
 
 def async_fields(server_version: int, call: str, *args: Any) -> list[str]:
     """What ib_async's Client writes for ``call(*args)`` at ``server_version``."""
-    from ib_async.client import Client
-
-    sent: list[str] = []
-    client = Client(_Recorder())
-    client.connState = Client.CONNECTED
-    client._serverVersion = server_version
-    client.sendMsg = sent.append
-    getattr(client, call)(*args)
-    return _split(sent[0])
+    return _ib_fields("ib_async", server_version, call, *args)
 
 
 class _IbapiConn:

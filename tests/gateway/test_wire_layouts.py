@@ -22,8 +22,8 @@ from .client_codecs import (
 AAPL = SimpleNamespace(con_id=265598, symbol="AAPL", sec_type="STK", last_trade_date="", strike=0.0, right="",
                        multiplier="", exchange="SMART", primary_exchange="NASDAQ", currency="USD",
                        local_symbol="AAPL", trading_class="NMS")
-DETAILS = m.ContractDetailsFields(market_name="NMS", long_name="APPLE INC", valid_exchanges="SMART,NASDAQ",
-                                  sec_ids=[("ISIN", "US0378331005")], stock_type="COMMON")
+DETAILS = SimpleNamespace(market_name="NMS", min_tick=0.01, long_name="APPLE INC", valid_exchanges="SMART,NASDAQ",
+                          sec_ids=[("ISIN", "US0378331005")], stock_type="COMMON")
 STATE = m.OrderStateFields(status="Submitted")
 
 
