@@ -49,7 +49,7 @@ class Gateway:
         self.env = self.clock.env
         self.event_log = event_log if event_log is not None else EventLog(config.event_log)
         self.faults: FaultStack = config.faults if config.faults is not None else default_fault_stack(config)
-        self.world = World(config, self.clock)
+        self.world = World(config, self.clock, self.faults)   # one stack: the order engine asks it too
         self.orders = OrderDesk(self)
         self.feeds = Feeds(self)
         self.accounts = AccountFeed(self)

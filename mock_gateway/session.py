@@ -12,7 +12,6 @@ import asyncio
 import enum
 import logging
 import struct
-import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
