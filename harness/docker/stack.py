@@ -226,8 +226,8 @@ def run_scenario_in_containers(scenario: Any, out_dir: str | os.PathLike[str], h
                 "baseline": False, "duration_s": float(getattr(scenario_obj, "duration_s", 0.0))})
             fault_layer = ContainerFaults(gateway=gateway, network=stack.network(), event_log=docker_log,
                                           handler=handler_c)
-            # the run's clock starts when the gateway process started, not when `up` returned
-            elapsed = max(0.0, time.time() - _started_wall(gateway))
+            # scenario time 0 is the gateway's run_start (sim time 0), not when `up` returned
+            elapsed = max(0.0, time.time() - _run_start_wall(gateway))
             scheduler = FaultScheduler(fault_layer, steps, started_at=time.monotonic() - elapsed)
             scheduler.start()
             t = time.monotonic()
@@ -466,6 +466,16 @@ def _copy_readable(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     target.chmod(0o644)
+
+
+def _run_start_wall(gateway: Container) -> float:
+    """Wall time of the gateway's ``run_start`` (the first line of its event log); else the container start."""
+    with contextlib.suppress(Exception):
+        out = gateway.exec_run(["head", "-n", "1", "/data/events.jsonl"]).output
+        event = json.loads(out)
+        if event.get("msg") == "run_start":
+            return float(event["wall"])
+    return _started_wall(gateway)
 
 
 def _started_wall(container: Container) -> float:
