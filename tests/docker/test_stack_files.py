@@ -184,3 +184,26 @@ def test_handler_health_check_requires_an_established_api_connection(docker_clie
             codes[mode] = c.wait(timeout=30)["StatusCode"]
             c.remove(force=True)
         assert codes == {"connect": 0, "idle": 1}
+
+
+def test_mock_stack_with_the_tap_profile_records_the_handlers_session(docker_client, prelive_image, run_labels):
+    """`COMPOSE_PROFILES=tap PRELIVE_IB_HOST=tap`: the handler reaches the gateway through the recording tap."""
+    from harness.docker.stack import Stack
+
+    run_id = run_labels["prelive.run"]
+    stack = Stack(docker_client, f"prelive-{run_id}", run_id, [MOCK_STACK], env={
+        "COMPOSE_PROFILES": "tap", "PRELIVE_IB_HOST": "tap", "PRELIVE_GATEWAY_PUBLISH": "127.0.0.1:",
+        "PRELIVE_IMAGE": prelive_image, "PRELIVE_HANDLER_IMAGE": prelive_image})
+    try:
+        stack.up(timeout_s=90)                                # every service healthy, the handler connected
+        tap = stack.container("tap")
+        lines = tap.exec_run(["cat", "/data/tap-events.jsonl"]).output.decode().splitlines()
+        events = [json.loads(line) for line in lines]
+        assert {e["source"] for e in events} == {"tap"}
+        assert any(e["msg"] == "startApi" and e["dir"] == "in" for e in events)       # the handler's session
+        assert any(e["msg"] == "nextValidId" and e["dir"] == "out" for e in events)
+    finally:
+        stack.down()
+    from harness.docker.cleanup import leftovers
+
+    assert leftovers(docker_client, run_id).total == 0
