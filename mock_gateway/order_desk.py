@@ -128,7 +128,7 @@ class OrderDesk:
             self._on_fill(event)
         elif isinstance(event, Reject):
             for s in self._recipients(event.order.client_id):
-                s.error(event.order.order_id, event.code, event.text, kind=K.ORDER_ACK)
+                s.error(event.order.order_id, event.code, event.text, kind=K.ORDER_ACK, fault=event.fault)
         elif isinstance(event, WhatIfReport):
             self._on_what_if(event)
 
@@ -166,9 +166,10 @@ class OrderDesk:
         for s in self._recipients(order.client_id):
             if status == FILLED:
                 msgs = [self._order_status(s, order, status, ev), self._open_order(s, order, status)]
-                s.send(K.ORDER_FILL, msgs + [self._commission(r) for r in reports])
+                s.send(K.ORDER_FILL, msgs + [self._commission(r) for r in reports], fault=order.fault)
             elif reports:           # Submitted again after a partial fill
-                s.send(K.ORDER_FILL, [self._order_status(s, order, status, ev)] + [self._commission(r) for r in reports])
+                s.send(K.ORDER_FILL, [self._order_status(s, order, status, ev)] + [self._commission(r) for r in reports],
+                       fault=order.fault)
             elif status in (PRE_SUBMITTED, SUBMITTED):
                 s.send(K.ORDER_ACK, [self._open_order(s, order, status), self._order_status(s, order, status, ev)])
             elif status == CANCELLED:
@@ -184,7 +185,7 @@ class OrderDesk:
         self._held.pop(order.perm_id, None)
         self._unreported.setdefault(order.perm_id, []).append(fill.commission)
         for s in self._recipients(order.client_id):
-            s.send(K.ORDER_FILL, [self._exec_details(s, -1, fill)])
+            s.send(K.ORDER_FILL, [self._exec_details(s, -1, fill)], fault=order.fault)
         self.gw.accounts.after_fill(order.account, fill.execution.spec.con_id)
 
     def _on_what_if(self, ev: WhatIfReport) -> None:

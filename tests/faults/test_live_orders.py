@@ -31,7 +31,6 @@ async def test_a_rejected_order_gets_201_with_the_reason_and_the_trade_is_cancel
         ib.disconnect()
 
 
-@pytest.mark.xfail(strict=True, reason="the order engine does not yet carry OrderEffect.fault into the event log")
 @run_async
 async def test_the_event_log_names_the_fault_that_rejected_an_order():
     async with gateway(OrderReject(name="margin")) as gw:
