@@ -303,7 +303,7 @@ def _run_in_containers(scenario: Any, run_dir: Path, options: RunOptions) -> Ses
     code = result.handler_exit_code
     return SessionRecord(Path(result.event_log), Path(result.logs_dir) / "handler.log", command or [],
                          started_at, utc_now_iso(), time.monotonic() - t0,
-                         StopResult(code, "terminated", 0.0), exited_early=False)
+                         StopResult(code, "terminated", 0.0), exited_early=result.handler_exited_early)
 
 
 def result_json(scenario: Any, outcome: RunOutcome, options: RunOptions) -> dict[str, Any]:

@@ -244,12 +244,15 @@ def run_scenario_in_containers(scenario: Any, out_dir: str | os.PathLike[str], h
         result.error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
-        with _signals_ignored():
+        with _signals_ignored() as pending:
             _teardown(stack, scheduler, fault_layer, result, docker_log, scenario_obj, speed, timings)
             result.ended_at = _now_iso()
             timings["total_s"] = round(time.monotonic() - t_start, 3)
             result.timings_s = timings
             (out / "container_run.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    if pending:   # asked to stop while the (finished) run was being cleaned up: still a stop request
+        raise RunInterrupted(f"received {signal.Signals(pending[0]).name} during clean-up of run {run_id}; "
+                             f"stack {stack.project} brought down")
     return result
 
 
@@ -520,15 +523,15 @@ def _signals_raise() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _signals_ignored() -> Iterator[None]:
-    """Clean-up must finish: a second Ctrl-C or SIGTERM waits until the stack is down."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
+def _signals_ignored() -> Iterator[list[int]]:
+    """Clean-up must finish: Ctrl-C or SIGTERM during it is recorded (yielded list) and acted on after."""
     pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
     previous = {s: signal.signal(s, lambda signum, _f: pending.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield
+        yield pending
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
