@@ -185,6 +185,18 @@ class IbClientBehaviour:
         updates = [e for e in out_messages(gw, "accountSummary") if e["attrs"]["tag"] == "TotalCashValue"]
         assert len(updates) == 2 and updates[1]["sim"] == pytest.approx(180.0)
 
+    def test_completed_orders_list_filled_and_cancelled_orders(self, mock_gateway):
+        with self.connected(mock_gateway) as ib:
+            contract = self.stock(ib)
+            filled = ib.placeOrder(contract, self.api.MarketOrder("BUY", 2))
+            resting = ib.placeOrder(contract, self.api.LimitOrder("BUY", 2, 100.0))
+            wait_for(ib, lambda: filled.isDone() and resting.orderStatus.status == "Submitted", what="fill, rest")
+            ib.cancelOrder(resting.order)
+            wait_for(ib, resting.isDone, what="cancel")
+            completed = ib.reqCompletedOrders(apiOnly=False)
+        assert sorted((t.order.permId, t.orderStatus.status) for t in completed) == sorted(
+            [(filled.order.permId, "Filled"), (resting.order.permId, "Cancelled")])
+
     def test_what_if_order_previews_margin_and_commission(self, mock_gateway):
         with self.connected(mock_gateway) as ib:
             state = ib.whatIfOrder(self.stock(ib), self.api.MarketOrder("BUY", 100))
