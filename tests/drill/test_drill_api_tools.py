@@ -1,5 +1,7 @@
 """The API tools the playbooks run (state reader, kill switch entry), against the in-process mock gateway."""
 import json
+import subprocess
+import sys
 
 from drill_support import TEST_CLIENT_ID, place_resting_orders
 
@@ -51,21 +53,25 @@ def test_positions_are_read_with_their_quantity(mock_gateway):
     assert state.positions[0].avg_cost > 0
 
 
-def test_the_drills_kill_switch_entry_cancels_every_order_and_writes_the_record(mock_gateway, tmp_path, capsys):
-    from harness.drill.kill_switch_step import main as kill_switch_main
+def kill_switch_step(*args):
+    """Run the entry as the playbook does: its own process (it owns an asyncio loop)."""
+    return subprocess.run([sys.executable, "-m", "harness.drill.kill_switch_step", *args], capture_output=True,
+                          text=True, timeout=60)
 
+
+def test_the_drills_kill_switch_entry_cancels_every_order_and_writes_the_record(mock_gateway, tmp_path):
     place_resting_orders(mock_gateway.host, mock_gateway.port, 2)
     out = tmp_path / "KILL_SWITCH.json"
-    code = kill_switch_main(["--host", mock_gateway.host, "--port", str(mock_gateway.port), "--client-id", "990",
-                             "--account", "DU1234567", "--out", str(out)])
+    done = kill_switch_step("--host", mock_gateway.host, "--port", str(mock_gateway.port), "--client-id", "990",
+                            "--account", "DU1234567", "--kill-file", str(tmp_path / "KILL"), "--out", str(out))
     record = json.loads(out.read_text())
-    assert code == 0 and record["verified"] and (record["open_orders_before"], record["open_orders_after"]) == (2, 0)
+    assert done.returncode == 0 and record["verified"]
+    assert (record["open_orders_before"], record["open_orders_after"]) == (2, 0)
+    assert (tmp_path / "KILL").exists()
     assert read_state(mock_gateway.host, mock_gateway.port, client_id=991, open_orders=True).open_orders == []
-    assert "kill switch verified: open orders 2 -> 0" in capsys.readouterr().out
+    assert "kill switch verified: open orders 2 -> 0" in done.stdout
 
 
-def test_the_drills_kill_switch_entry_refuses_a_live_port(tmp_path, capsys):
-    from harness.drill.kill_switch_step import main as kill_switch_main
-
-    assert kill_switch_main(["--port", "4001", "--out", str(tmp_path / "K.json")]) == 2
-    assert "4001 is a live trading port" in capsys.readouterr().err
+def test_the_drills_kill_switch_entry_refuses_a_live_port(tmp_path):
+    done = kill_switch_step("--port", "4001", "--out", str(tmp_path / "K.json"))
+    assert done.returncode == 2 and "4001 is a live trading port" in done.stderr
