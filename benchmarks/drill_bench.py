@@ -98,8 +98,10 @@ def report(records: list[dict]) -> None:
     print(f"{'playbook wall (ansible-runner.run)':<58}{statistics.median(wall):>10.2f}{min(wall):>8.2f}{max(wall):>8.2f}")
     print(f"{'  of which Ansible start-up and between steps':<58}{statistics.median(overhead):>10.2f}"
           f"{min(overhead):>8.2f}{max(overhead):>8.2f}")
-    verdict = "meets" if max(recovery) < TARGET_S else "MISSES"
-    print(f"\nrecovery {verdict} the {TARGET_S:g} s target (go-live template: < 30 s) over {len(records)} run(s)")
+    median = statistics.median(recovery)
+    verdict = "meets" if median < TARGET_S else "MISSES"
+    print(f"\nmedian recovery {median:.2f} s {verdict} the {TARGET_S:g} s target (slowest {max(recovery):.2f} s; "
+          f"go-live template: < 30 s) over {len(records)} run(s)")
 
 
 if __name__ == "__main__":
