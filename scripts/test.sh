@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Set up a venv with the project and its test dependencies, then run the whole test suite.
-# Tests that need Docker start the engine themselves (harness/docker/engine.py).
+# Tests that need Docker start the engine themselves (tests/docker/conftest.py runs
+# scripts/docker-engine.sh and scripts/docker-images.sh); in CI they fail rather than skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${PRELIVE_VENV:-.venv}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v 'is ignored' || true
-"$VENV/bin/python" -c 'import mock_gateway, harness, ib_insync, ib_async, ibapi' 
+log=$(mktemp)
+if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]' >"$log" 2>&1; then
+  grep -v 'is ignored' "$log" >&2; rm -f "$log"
+  echo "scripts/test.sh: installing prelive with its dev extras failed (output above)" >&2
+  exit 1
+fi
+rm -f "$log"
+"$VENV/bin/python" -c 'import mock_gateway, harness, ib_insync, ib_async, ibapi'
 exec "$VENV/bin/python" -m pytest "$@"
