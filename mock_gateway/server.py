@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -33,6 +34,10 @@ log = logging.getLogger("mock_gateway.server")
 ACCOUNT_MARK_INTERVAL_S = 60.0
 #: Unsent bytes one session may pile up before it is closed as a client that stopped reading.
 MAX_WRITE_BUFFER_BYTES = 64 * 1024 * 1024
+#: Listen backlog of a re-opened listener (asyncio's default for the first one).
+LISTEN_BACKLOG = 100
+#: Wall seconds between attempts to re-open the listener when its port is briefly taken.
+RELISTEN_RETRY_S = 0.05
 
 
 class Gateway:
@@ -63,14 +68,20 @@ class Gateway:
         self._client_ids: dict[int, Session] = {}
         self._lingering_until: dict[int, float] = {}
         self._next_conn = 0
-        self._server: asyncio.base_events.Server | None = None
+        self._running = False
+        self._servers: list[asyncio.base_events.Server] = []   # the listeners; none while refusing
+        self._listen_addrs: list[tuple[int, Any]] = []         # (family, sockaddr) of each, to re-open them
         self._clock_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> Gateway:
         self.loop = asyncio.get_running_loop()
-        self._server = await self.loop.create_server(self._new_session, self.config.host, self.config.port)
-        sock = self._server.sockets[0].getsockname()
+        server = await self.loop.create_server(self._new_session, self.config.host, self.config.port,
+                                               reuse_address=True)
+        self._servers = [server]
+        self._listen_addrs = [(s.family, s.getsockname()) for s in server.sockets]
+        self._running = True
+        sock = server.sockets[0].getsockname()
         self.host, self.port = sock[0], sock[1]
         self.sys_event("run_start", attrs={
             "seed": self.config.seed, "speed": self.config.speed, "start": self.config.start.isoformat(),
@@ -85,18 +96,21 @@ class Gateway:
         return self
 
     async def stop(self) -> None:
-        if self._server is None:
+        if not self._running:
             return
-        server, self._server = self._server, None
-        server.close()
+        self._running = False
+        servers, self._servers = self._servers, []
+        for server in servers:
+            server.close()
         for session in list(self.sessions.values()):
             session.close("gateway shut down")
         for _ in range(100):   # let connection_lost run for every session (their disconnect events)
             if not self.sessions:
                 break
             await asyncio.sleep(0.01)
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(server.wait_closed(), 1.0)
+        for server in servers:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(server.wait_closed(), 1.0)
         self.clock.stop()
         if self._clock_task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -184,7 +198,54 @@ class Gateway:
             session.close(reason)   # FIN, as a gateway process that exits
 
     def refuse_connections(self, refusing: bool) -> None:
+        """Close (True) or re-open (False) the listening socket, on the same host and port.
+
+        While it is closed a client's connect fails with ECONNREFUSED, as against a gateway
+        process that is restarting; the sessions already open are not touched.
+        """
+        if refusing == self.refusing:
+            return
         self.refusing = refusing
+        if not self._running:
+            return
+        if refusing:
+            servers, self._servers = self._servers, []
+            for server in servers:
+                server.close()   # closes the listening sockets now; accepted sockets stay open
+        else:
+            self._listen_again()
+
+    def _listen_again(self) -> None:
+        # bind and listen synchronously, so a client that connects right after the fault ends is
+        # queued by the kernel rather than refused; asyncio starts accepting on the next loop turn
+        if not self._running or self.refusing or self._servers:
+            return
+        sockets: list[socket.socket] = []
+        try:
+            for family, addr in self._listen_addrs:
+                sock = socket.socket(family, socket.SOCK_STREAM)
+                sockets.append(sock)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)   # as asyncio's first listener
+                sock.bind(addr)
+                sock.listen(LISTEN_BACKLOG)
+                sock.setblocking(False)
+        except OSError as exc:
+            for sock in sockets:
+                sock.close()
+            log.warning("could not re-open the listener on %s:%d (%s); retrying", self.host, self.port, exc)
+            self.loop.call_later(RELISTEN_RETRY_S, self._listen_again)
+            return
+        for sock in sockets:
+            self.loop.create_task(self._serve(sock), name="prelive-listener")
+
+    async def _serve(self, sock: socket.socket) -> None:
+        server = await self.loop.create_server(self._new_session, sock=sock)
+        if self._running and not self.refusing:
+            self._servers.append(server)
+        else:   # stopped or refusing again before this turn of the loop
+            server.close()
 
     def broadcast_error(self, code: int, text: str) -> None:
         for session in self.ready_sessions():

@@ -27,7 +27,8 @@ class Disconnect(ScheduledFault):
 
 @dataclass(kw_only=True)
 class GatewayRestart(ScheduledFault):
-    """Drop every socket and refuse connections for the occurrence's length, then accept again."""
+    """Drop every socket and close the listener for the occurrence's length (a client's connect gets
+    ECONNREFUSED, as from a restarting gateway), then listen again on the same port."""
 
     type: Literal["gateway_restart"] = "gateway_restart"
     needs_duration: ClassVar[bool] = True

@@ -28,9 +28,9 @@ async def test_a_gateway_restart_drops_the_client_refuses_it_while_down_and_serv
         ib = await connect(gw)
         rec = Recorder(ib)
         await rec.until(lambda: rec.disconnects == 1)
-        with pytest.raises((ConnectionRefusedError, ConnectionError, asyncio.TimeoutError)):
+        with pytest.raises(ConnectionRefusedError):
             await connect(gw, timeout=0.3)
-        assert events(gw, "sys", "refused")
+        assert len(events(gw, "sys", "connect")) == 1   # the listener is closed: the attempt never got in
         while gw.clock.target() < 11:
             await asyncio.sleep(0.05)
         ib2 = await connect(gw)

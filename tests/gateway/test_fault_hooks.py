@@ -191,9 +191,24 @@ def test_drop_all_sessions_and_refuse_connections(mock_gateway_factory):
         pass    # ib_insync's blocking wait raises 'Socket disconnect' when the peer closes
     assert dropped
     assert any(e["attrs"]["reason"] == "gateway restart" for e in sys_events(gw, "disconnect"))
-    with RawClient(gw.host, gw.port) as client:
-        client.send_raw(b"API\x00")
-        assert client.read_until_closed() == []
+    with pytest.raises(ConnectionRefusedError):
+        RawClient(gw.host, gw.port)
+    assert len(sys_events(gw, "connect")) == 1   # the refused attempt never reached the gateway
+
+
+def test_refusing_closes_the_listener_and_serving_again_reopens_it_on_the_same_port(mock_gateway_factory):
+    gw = mock_gateway_factory()
+    with RawClient(gw.host, gw.port) as open_before:
+        open_before.hello()
+        open_before.start(1)
+        gw.call(gw.refuse_connections, True)
+        with pytest.raises(ConnectionRefusedError):
+            RawClient(gw.host, gw.port)
+        open_before.send(49, 1)   # reqCurrentTime: a session opened before the window is not touched
+        assert any(f[0] == "49" for f in open_before.read_until(lambda msgs: any(f[0] == "49" for f in msgs)))
+        gw.call(gw.refuse_connections, False)
+        with RawClient(gw.host, gw.port) as client:
+            assert client.hello()[0].isdigit()
 
 
 @pytest.mark.parametrize("action", ["silence", "lose_subscriptions"])

@@ -79,10 +79,12 @@ def test_reference_client_reconnects_after_every_drop_and_keeps_trading(runs):
 
 
 def test_reference_client_comes_back_after_a_gateway_restart(runs):
-    df = runs[1]["gateway_restart"]
-    refused = df[(df["dir"] == "sys") & (df["msg"] == "refused")]
-    assert len(refused) >= 1
-    assert runs[0]["gateway_restart"].metrics["reconnect_time_s"] < 300
+    outcome = runs[0]["gateway_restart"]
+    survive = {e.name: e for e in outcome.expectations}
+    assert survive["daily_restart"].observed >= 1 and survive["daily_restart"].passed
+    # the listener was closed for the window: its reconnect attempts were refused, not timed out
+    assert "ConnectionRefusedError" in outcome.session.handler_log.read_text()
+    assert outcome.metrics["reconnect_time_s"] < 300
 
 
 def test_reference_client_resubscribes_market_data_after_1101(runs):
