@@ -35,7 +35,9 @@ def build_config(host: str, port: int, seed: Optional[int], speed: Optional[floa
         from harness.scenario import ScenarioError, load_scenario   # the scenario area's module, loaded on demand
 
         try:
-            config = load_scenario(scenario).gateway_config(port=port, event_log=event_log)
+            # the seed goes into the build: the faults are bound to it there, not only the world
+            config = load_scenario(scenario).gateway_config(port=port, event_log=event_log,
+                                                            **({"seed": seed} if seed is not None else {}))
         except ScenarioError as exc:
             raise _error(str(exc), EXIT_FAILED) from None
         config.host = host

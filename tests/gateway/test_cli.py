@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 import ib_insync
 import pytest
@@ -90,3 +91,22 @@ def test_demo_runs_a_whole_session_and_exits_zero():
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Filled" in out and "Cancelled" in out and "NetLiquidation" in out and "done" in out
+
+
+def test_the_seed_option_seeds_a_scenarios_faults_too(tmp_path):
+    scenario = tmp_path / "random_drops.yaml"
+    scenario.write_text("name: random_drops\ndescription: random drops\nseed: 7\nspeed: 1000\nduration_s: 60\n"
+                        "faults:\n  - type: disconnect\n    schedule: {rate_per_min: 60, count: 4}\n")
+    runs = {}
+    for run, seed in (("a", "1"), ("b", "1"), ("c", "2")):
+        log = tmp_path / f"{run}.jsonl"
+        runs[run] = (_start("--port", "0", "--scenario", str(scenario), "--seed", seed, "--event-log", str(log)), log)
+    time.sleep(0.5)   # 500 sim seconds: the four drops (about one a sim second) are long done
+    drops = {}
+    for run, ((proc, _), log) in runs.items():
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+        drops[run] = [e["sim"] for e in read_events(log) if e["msg"] == "fault"]
+    assert len(drops["a"]) == 4
+    assert drops["a"] == drops["b"]     # the same seed, the same draws
+    assert drops["a"] != drops["c"]     # another seed, other draws (not the file's seed 7 for both)
