@@ -3,6 +3,8 @@
 ``python -m harness.client`` reads ``IB_HOST, IB_PORT, IB_CLIENT_ID, IB_ACCOUNT`` and
 ``PRELIVE_KILL_FILE`` (contracts §5). It stops placing new orders when the kill file exists or on
 SIGUSR1, and exits 0 on SIGTERM / SIGINT, leaving working orders with the gateway.
+``PRELIVE_HEARTBEAT_INTERVAL_S`` (default 5, 0 = off) and ``PRELIVE_HEARTBEAT_TIMEOUT_S`` (default 4)
+set the probe that drops and reconnects a frozen gateway (wall seconds).
 """
 from __future__ import annotations
 
@@ -160,7 +162,12 @@ def config_from_env(env: dict[str, str] | None = None) -> tuple[ClientConfig, St
 
     client = ClientConfig(host=env.get("IB_HOST", "127.0.0.1"), port=number("IB_PORT", "4002"),
                           client_id=number("IB_CLIENT_ID", "1"), account=env.get("IB_ACCOUNT", ""),
-                          seed=number("PRELIVE_SEED", "0"))
+                          seed=number("PRELIVE_SEED", "0"),
+                          heartbeat_interval_s=number("PRELIVE_HEARTBEAT_INTERVAL_S", "5", float),
+                          heartbeat_timeout_s=number("PRELIVE_HEARTBEAT_TIMEOUT_S", "4", float))
+    if client.heartbeat_interval_s < 0 or client.heartbeat_timeout_s <= 0:
+        raise SystemExit("harness.client: PRELIVE_HEARTBEAT_INTERVAL_S must be >= 0 (0 turns the heartbeat off) "
+                         "and PRELIVE_HEARTBEAT_TIMEOUT_S > 0")
     strategy = StrategyConfig(symbol=env.get("PRELIVE_SYMBOL", "AAPL"), qty=number("PRELIVE_QTY", "100", float),
                               bar_seconds=number("PRELIVE_BAR_SECONDS", "60"),
                               lookback=number("PRELIVE_LOOKBACK", "8"),

@@ -11,6 +11,8 @@ What it adds to a bare ``ib_insync.IB`` (each a failure mode in ib-behaviour.md 
   order ledger (orderRef idempotency), so an order is resent only if the gateway never saw
   it, and market data subscriptions are re-requested;
 * 1100 pauses new orders; 1101 resubscribes market data; 1102 resumes;
+* a heartbeat (:mod:`.heartbeat`): a gateway that keeps the socket open but answers nothing
+  (a paused container, a hung process) is dropped and reconnected like any other loss;
 * a kill switch: no new orders, cancel its own working orders.
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Protocol
 
 from ib_insync import IB, Contract, LimitOrder, MarketOrder
 
+from .heartbeat import Heartbeat
 from .ledger import Intent, IntentState, OrderLedger, Seen
 from .pacing import HistoricalPacer, TokenBucket
 
@@ -45,6 +48,8 @@ class ClientConfig:
     ib_max_requests: int = 40         # ib_insync's own rolling 1 s window, for messages we do not send
     intent_max_age_s: float = 30.0    # an unsent decision older than this is dropped, not sent late
     request_timeout_s: float = 10.0
+    heartbeat_interval_s: float = 5.0  # wall seconds between liveness probes; 0 turns the heartbeat off
+    heartbeat_timeout_s: float = 4.0   # a probe unanswered this long means the gateway is frozen
     seed: int = 0
 
 
@@ -112,13 +117,19 @@ class ExecutionClient:
         self.orders_paused = False
         self.kill_engaged = False
         self.counters = {"connects": 0, "connect_failures": 0, "disconnects": 0, "resent": 0, "adopted": 0,
-                         "dropped": 0, "resubscribed": 0, "pacing_errors": 0, "orders_sent": 0}
+                         "dropped": 0, "resubscribed": 0, "pacing_errors": 0, "orders_sent": 0,
+                         "heartbeat_timeouts": 0}
         self._rng = random.Random(config.seed * 7919 + config.client_id)
         self._disconnected = asyncio.Event()
         self._stopping = False
         self._first_connect = True
         self._send_lock = asyncio.Lock()
         self._connect_abort: asyncio.Future | None = None
+        self.heartbeat: Heartbeat | None = None
+        if config.heartbeat_interval_s > 0:
+            self.heartbeat = Heartbeat(self.ib, self.bucket, config.heartbeat_interval_s, config.heartbeat_timeout_s,
+                                       self._on_heartbeat_silence)
+        self._heartbeat_task: asyncio.Task | None = None
         self.ib.disconnectedEvent += self._on_disconnected
         self.ib.errorEvent += self._on_error
         self.ib.orderStatusEvent += self._on_order_status
@@ -129,20 +140,25 @@ class ExecutionClient:
     # ------------------------------------------------------------------ lifecycle
     async def run(self) -> None:
         """Connect, and reconnect after every drop, until :meth:`stop`."""
-        while not self._stopping:
-            if not await self._connect_with_retry():
-                break
-            try:
-                await self._after_connect()
-            except (ConnectionError, OSError, asyncio.TimeoutError) as exc:
-                log.warning("resync after connect failed (%r); reconnecting", exc)
-                self.ib.disconnect()
-            stop_wait = asyncio.ensure_future(self._disconnected.wait())
-            await stop_wait
+        try:
+            while not self._stopping:
+                if not await self._connect_with_retry():
+                    break
+                try:
+                    await self._after_connect()
+                except (ConnectionError, OSError, asyncio.TimeoutError) as exc:
+                    log.warning("resync after connect failed (%r); reconnecting", exc)
+                    self.ib.disconnect()
+                self._start_heartbeat()
+                await self._disconnected.wait()
+                await self._end_heartbeat()
+        finally:
+            await self._end_heartbeat()
 
     def stop(self) -> None:
         """End :meth:`run`: close the connection; working orders stay with the gateway."""
         self._stopping = True
+        self._cancel_heartbeat()
         for sub in self.subscriptions:
             try:
                 sub.stop(self)
@@ -179,6 +195,31 @@ class ExecutionClient:
             await asyncio.sleep(wait)
             delay = min(delay * 2.0, self.config.backoff_max_s)
         return False
+
+    def _start_heartbeat(self) -> None:
+        # not after the kill switch: the client is winding down, the cancels it wrote reach a frozen gateway
+        # when it thaws either way, and a reconnect would only add churn while the operator checks the account
+        if self.heartbeat is not None and self.ib.isConnected() and not self.kill_engaged and not self._stopping:
+            self._heartbeat_task = asyncio.ensure_future(self.heartbeat.run())
+
+    def _cancel_heartbeat(self) -> None:
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+
+    async def _end_heartbeat(self) -> None:
+        task, self._heartbeat_task = self._heartbeat_task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    def _on_heartbeat_silence(self, reason: str) -> None:
+        """A frozen gateway: drop the connection so :meth:`run` reconnects and resyncs."""
+        if self._stopping or not self.ib.isConnected():
+            return
+        self.counters["heartbeat_timeouts"] += 1
+        log.error("gateway %s:%s not answering (%s): dropping the connection to reconnect",
+                  self.config.host, self.config.port, reason)
+        self.ib.disconnect()
 
     async def _after_connect(self) -> None:
         for symbol in self.symbols:
@@ -290,6 +331,7 @@ class ExecutionClient:
         if self.kill_engaged:
             return
         self.kill_engaged = True
+        self._cancel_heartbeat()
         log.warning("kill switch engaged (%s): no new orders; cancelling working orders", reason)
         for intent in self.ledger.intents.values():
             if intent.state == IntentState.PENDING:
