@@ -58,5 +58,10 @@ class LogBuilder:
     def disconnect(self, t: float, conn: int, reason: str) -> LogBuilder:
         return self.sys(t, "disconnect", conn, reason=reason)
 
+    def marked(self, t: float, direction: str, msg: str, fault: str, conn: int | None = None, **attrs) -> LogBuilder:
+        """An event a fault acted on: its ``fault`` field names the fault(s), comma-separated."""
+        self._w(t, dir=direction, msg=msg, conn=conn, client_id=self.client_of.get(conn), attrs=attrs, fault=fault)
+        return self
+
     def mark(self, t: float, net_liquidation: float, account: str = "DU1234567") -> LogBuilder:
         return self.sys(t, "account_mark", account=account, net_liquidation=net_liquidation)

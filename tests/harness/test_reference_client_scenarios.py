@@ -22,6 +22,7 @@ RUNS = {
     "gateway_restart": (30, 600, {}),
     "connectivity_loss_1100": (30, 600, {}),
     "client_id_in_use": (5, 90, {}),
+    "handshake_stall": (5, 100, {}),   # the stalls are wall-clock connect timeouts: about 20 s
     "order_rejects": (60, 900, {"PRELIVE_SYMBOL": "IBM"}),   # IBM short sales are rejected (error 201)
     "partial_fills": (60, 900, {}),
 }
@@ -99,6 +100,13 @@ def test_reference_client_retries_through_client_id_in_use(runs):
     outcome = runs[0]["client_id_in_use"]
     survive = {e.name: e for e in outcome.expectations}
     assert survive["326"].observed >= 1 and survive["326"].passed
+
+
+def test_reference_client_retries_through_stalled_handshakes(runs):
+    survive = {e.name: e for e in runs[0]["handshake_stall"].expectations}
+    # per-connection faults: counted from the connect events they marked, not from sys "fault" events
+    assert survive["no_hello_reply"].observed == 2 and survive["no_hello_reply"].passed
+    assert survive["no_next_valid_id"].observed == 1 and survive["no_next_valid_id"].passed
 
 
 def test_reference_client_survives_rejected_orders_without_retrying_them(runs):
