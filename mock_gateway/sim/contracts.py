@@ -279,6 +279,9 @@ STOCKS = (
            "Equity Fund", "Growth-Large Cap", "ETF", trading_class="NMS"),
     _Stock("IBM", 8314, "NYSE", "INTL BUSINESS MACHINES CORP", "US4592001014", 220.0, "Technology", "Computers",
            "Computer Services"),
+    # ib_insync's own test suite runs what-if on MMM
+    _Stock("MMM", 9720, "NYSE", "3M CO", "US88579Y1010", 150.0, "Industrial", "Miscellaneous Manufactur",
+           "Diversified Manufact Op"),
 )
 #: (base, quote, conId, long name, start price)
 FOREX = (("EUR", "USD", 12087792, "European Monetary Union Euro", 1.08),
