@@ -4,18 +4,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-import yaml
-from rich.console import Console
-from rich.table import Table
 
-from harness.gates.config import GatesConfig, load_config
-from harness.gates.errors import EvidenceError, GatesConfigError
-from harness.gates.model import EXIT_USAGE_OR_EVIDENCE_ERROR, Status
-from harness.gates.run import Verification, run_gates
+if TYPE_CHECKING:   # the gate engine (pandas) and rich are imported by the commands, not by `prelive --help`
+    from rich.table import Table
 
-_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.PENDING: "yellow"}
+    from harness.gates.config import GatesConfig
+    from harness.gates.run import Verification
+
+_STYLE = {"PASS": "green", "FAIL": "red", "PENDING": "yellow"}   # by Status value
 _OUTCOME_STYLE = {"GO_LIVE_APPROVED": "bold green", "CONDITIONAL_APPROVAL": "bold yellow", "REJECTED": "bold red"}
 
 
@@ -31,11 +30,18 @@ ConfigOpt = typer.Option(None, "--config", "-c", help="Gates config YAML merged 
 
 
 def _fail(message: str) -> typer.Exit:
+    from rich.console import Console
+
+    from harness.gates.model import EXIT_USAGE_OR_EVIDENCE_ERROR
+
     Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {message}", highlight=False)
     return typer.Exit(EXIT_USAGE_OR_EVIDENCE_ERROR)
 
 
 def _config(path: Path | None) -> GatesConfig:
+    from harness.gates.config import load_config
+    from harness.gates.errors import GatesConfigError
+
     try:
         return load_config(path)
     except GatesConfigError as exc:
@@ -43,13 +49,17 @@ def _config(path: Path | None) -> GatesConfig:
 
 
 def summary_table(v: Verification) -> Table:
+    from rich.table import Table
+
+    from harness.gates.model import Status
+
     table = Table(title="prelive gates", show_lines=False)
     for column in ("Gate", "Stage", "Status", "Critical", "Not passing"):
         table.add_column(column)
     for g in v.gates:
         gaps = "; ".join(f"{c.description} ({c.status.value.lower()})" for c in g.conditions
                          if c.status is not Status.PASS and not c.derived)
-        table.add_row(g.name, g.title, f"[{_STYLE[g.status]}]{g.status.value}[/]", "yes" if g.critical else "",
+        table.add_row(g.name, g.title, f"[{_STYLE[g.status.value]}]{g.status.value}[/]", "yes" if g.critical else "",
                       gaps)
     return table
 
@@ -66,6 +76,12 @@ def gates(
     Exit codes: 0 GO_LIVE_APPROVED, 10 CONDITIONAL_APPROVAL, 20 REJECTED (REMEDIATE_AND_REVALIDATE),
     21 REJECTED (ROLLBACK_AND_INVESTIGATE), 2 usage, config or evidence error (nothing written).
     """
+    import yaml
+    from rich.console import Console
+
+    from harness.gates.errors import EvidenceError
+    from harness.gates.run import run_gates
+
     cfg = _config(config)
     if show_config:
         typer.echo(yaml.safe_dump(cfg.model_dump(mode="json", exclude={"sources"}), sort_keys=False))
@@ -95,7 +111,10 @@ def sign(
     config: Path | None = ConfigOpt,
 ) -> None:
     """Append a signature bound to the digest of the evidence as it is now (any later change makes it stale)."""
+    from rich.console import Console
+
     from harness.gates.atomic import write_files_atomically
+    from harness.gates.errors import EvidenceError
     from harness.gates.evidence import load_evidence
     from harness.gates.signatures import new_signature, role_key, signatures_document
 

@@ -1,8 +1,6 @@
 """CLI commands of the gateway area: ``prelive gateway`` (run the mock IB Gateway) and ``prelive demo``."""
 from __future__ import annotations
 
-import asyncio
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -56,6 +54,9 @@ def build_config(host: str, port: int, seed: Optional[int], speed: Optional[floa
 
 async def serve(config, announce) -> None:
     """Run the gateway until SIGINT/SIGTERM; ``announce(gateway)`` once it listens."""
+    import asyncio
+    import signal
+
     from mock_gateway.server import Gateway
 
     gateway = Gateway(config)
@@ -94,6 +95,7 @@ def register(app: typer.Typer) -> None:
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every session to stderr.")] = False,
     ) -> None:
         """Run the mock IB Gateway: real TWS API protocol, simulated market, until Ctrl-C."""
+        import asyncio
         import logging
 
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
