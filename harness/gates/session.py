@@ -8,9 +8,9 @@ from typing import Literal
 import pandas as pd
 
 from harness.metrics.connectivity import disconnect_events
-from harness.metrics.frame import as_int, attr, event_time_s, latency_clock, load_frame, select
+from harness.metrics.frame import event_time_s, latency_clock, load_frame
 from harness.metrics.latency import order_ack_latencies_ms
-from harness.metrics.pacing import PACING_CODES
+from harness.metrics.pacing import pacing_violation_events
 from harness.metrics.pnl import equity_from_marks
 
 IncidentKind = Literal["pacing", "disconnect"]
@@ -55,7 +55,9 @@ def summarize_frame(df: pd.DataFrame) -> SessionSeries:
     t0 = float(t.min()) if t.notna().any() else 0.0
     incidents = [Incident(float(row.t) - t0, "disconnect", str(row.reason))
                  for row in disconnect_events(df).itertuples()]
-    incidents += _pacing_incidents(df, t, t0)
+    pacing = pacing_violation_events(df)
+    incidents += [Incident(float(ti) - t0, "pacing", f"{row.code} {row.text}".strip())
+                  for ti, row in zip(event_time_s(pacing, clock), pacing.itertuples())]
     return SessionSeries(
         clock=clock,
         requests_seen=frozenset(df.loc[df["dir"] == "in", "msg"].astype(str)),
@@ -65,13 +67,3 @@ def summarize_frame(df: pd.DataFrame) -> SessionSeries:
         duration_s=float(t.max()) - t0 if t.notna().any() else 0.0,
     )
 
-
-def _pacing_incidents(df: pd.DataFrame, t: pd.Series, t0: float) -> list[Incident]:
-    # Same rule as harness.metrics.pacing (which only counts): 162 is pacing only when its text says so.
-    errors = select(df, "out", "error")
-    codes = as_int(attr(errors, "code"))
-    text = attr(errors, "text", "").fillna("").astype(str)
-    always = [c for c in PACING_CODES if c != 162]
-    is_pacing = (codes.isin(always) | ((codes == 162) & text.str.lower().str.contains("pacing"))).fillna(False)
-    return [Incident(float(t.loc[i]) - t0, "pacing", f"{codes.loc[i]} {text.loc[i]}".strip())
-            for i in errors.index[is_pacing.astype(bool).to_numpy()]]

@@ -67,6 +67,37 @@ def test_pacing_violations_are_counted_by_code_and_162_only_for_pacing():
     assert M.pacing_violations(frame(b)) == 5
 
 
+def test_pacing_violation_events_list_each_pacing_error_with_its_times_text_and_client():
+    b = LogBuilder().session(0, 1, 7).session(0, 2, 8)
+    b.error(1, 1, 100, "Max rate of messages per second has been exceeded")
+    b.error(2, 2, 162, "Historical Market Data Service error message:Historical data request PACING violation")
+    b.error(3, 1, 162, "Historical Market Data Service error message:HMDS query returned no data")
+    b.error(4, 2, 420, "Invalid Real-time Query:Historical data request pacing violation")
+    b.error(5, 1, 2104, "Market data farm connection is OK")
+    events = M.pacing_violation_events(frame(b))
+    assert list(events.columns) == ["wall", "sim", "code", "text", "client_id"]
+    assert list(events["sim"]) == [1.0, 2.0, 4.0] and list(events["wall"] - 1_700_000_000.0) == [1.0, 2.0, 4.0]
+    assert list(events["code"]) == [100, 162, 420] and list(events["client_id"]) == [7, 8, 8]
+    assert events["text"].iloc[1].endswith("PACING violation")
+
+
+def test_pacing_violation_events_of_a_tap_log_have_wall_times_only():
+    b = LogBuilder(clock="wall", source="tap").session(0, 1, 7).error(2.5, 1, 101, "Max number of tickers")
+    events = M.pacing_violation_events(frame(b))
+    assert list(events["wall"] - 1_700_000_000.0) == [2.5] and events["sim"].isna().all()
+
+
+def test_pacing_counts_are_the_pacing_violation_events_by_code():
+    b = LogBuilder().session(0, 1, 7).error(1, 1, 100, "x").error(2, 1, 100, "y").error(3, 1, 162, "no data")
+    df = frame(b)
+    assert M.pacing_violations_by_code(df)[100] == len(M.pacing_violation_events(df)) == 2
+
+
+def test_no_pacing_errors_give_no_events():
+    events = M.pacing_violation_events(frame(LogBuilder().session(0, 1, 7)))
+    assert events.empty and list(events.columns) == ["wall", "sim", "code", "text", "client_id"]
+
+
 def test_no_pacing_errors_give_zero_for_every_code():
     assert M.pacing_violations_by_code(frame(LogBuilder().session(0, 1, 7))).to_dict() == \
         {100: 0, 101: 0, 162: 0, 420: 0}
