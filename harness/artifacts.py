@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -142,6 +143,14 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Optional event-log references (contracts §4, additive): when one is given (not null), it is a
+#: non-empty path and ``<key>_sha256`` beside it is the log's sha256.
+_OPTIONAL_LOGS: dict[str, tuple[str, ...]] = {
+    PAPER_TRADING_LOG_SCHEMA: ("backtest_event_log",),
+}
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
 def validate_artifact(obj: Mapping[str, Any]) -> None:
     """Raise :class:`ArtifactError` unless ``obj`` carries its schema tag and every required key."""
     schema = obj.get("schema")
@@ -150,6 +159,14 @@ def validate_artifact(obj: Mapping[str, Any]) -> None:
     missing = [k for k in _REQUIRED[schema] if k not in obj]
     if missing:
         raise ArtifactError(f"{schema}: missing keys {', '.join(missing)}")
+    for key in _OPTIONAL_LOGS.get(schema, ()):
+        path, sha = obj.get(key), obj.get(f"{key}_sha256")
+        if path is None:
+            continue
+        if not isinstance(path, str) or not path:
+            raise ArtifactError(f"{schema}: {key} must be a path to an event log, got {path!r}")
+        if not isinstance(sha, str) or not _SHA256.fullmatch(sha):
+            raise ArtifactError(f"{schema}: {key} needs {key}_sha256, the log's sha256 (64 hex digits), got {sha!r}")
 
 
 def load_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -56,12 +56,15 @@ def write_paper_artifacts(df: pd.DataFrame, event_log: Path, out_dir: Path, *, s
         "schema": PAPER_TRADING_LOG_SCHEMA, "scenario": scenario, "seed": seed, "speed": speed,
         "latency_clock": metrics["latency_clock"], "started_at": started_at, "ended_at": ended_at,
         "event_log": str(event_log), "event_log_sha256": sha256_file(event_log),
-        "baseline_event_log": str(baseline_log) if baseline_log else None,
+        # the baseline (backtest) run's log, for the gate engine's paper-vs-backtest equity plot
+        "backtest_event_log": str(baseline_log) if baseline_log else None,
+        "backtest_event_log_sha256": sha256_file(baseline_log) if baseline_log else None,
         "trades": _records(M.trades(df)),
         "errors": _records(errors.head(MAX_ERRORS_LISTED)), "errors_total": int(len(errors)),
         "disconnects": _records(M.disconnect_events(df)),
         "pacing_violations_by_code": {str(k): int(v) for k, v in M.pacing_violations_by_code(df).items()},
-        "metrics": metrics,
+        # numbers only (contracts §4, and what the gate engine reads); the clock is its own field above
+        "metrics": {name: value for name, value in metrics.items() if name != "latency_clock"},
         "targets": {name: target for name, _, _, target, _ in rows if target},
     }
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -326,8 +326,8 @@ def result_json(scenario: Any, outcome: RunOutcome, options: RunOptions) -> dict
         "wall_s": round(outcome.wall_s, 3), "latency_clock": outcome.metrics.get("latency_clock"),
         "event_log": str(s.event_log), "event_log_sha256": sha256_file(s.event_log),
         "handler": _session_json(s),
-        "baseline": ({**_session_json(outcome.baseline), "event_log": str(outcome.baseline.event_log)}
-                     if outcome.baseline else None),
+        "baseline": ({**_session_json(outcome.baseline), "event_log": str(outcome.baseline.event_log),
+                      "event_log_sha256": sha256_file(outcome.baseline.event_log)} if outcome.baseline else None),
         "metrics": outcome.metrics, "expectations": [e.to_json() for e in outcome.expectations],
     }
 

@@ -60,7 +60,9 @@ def main() -> None:
         "schema": "prelive/paper-trading-log/v1", "scenario": "example-paper-session", "seed": 42, "speed": 1.0,
         "latency_clock": "sim", "started_at": "2025-12-31T10:00:00+00:00", "ended_at": "2025-12-31T11:00:00+00:00",
         "event_log": "session.jsonl", "event_log_sha256": hashlib.sha256(paper.encode()).hexdigest(),
-        "backtest_event_log": "backtest.jsonl", "trades": [], "errors": [], "disconnects": [],
+        "backtest_event_log": "backtest.jsonl",
+        "backtest_event_log_sha256": hashlib.sha256(backtest.encode()).hexdigest(),
+        "trades": [], "errors": [], "disconnects": [],
         "metrics": {"fill_rate_pct": 99.2, "trade_count": TRADES, "pacing_violations": 0},
     }
     (HERE / "PAPER_TRADING_LOG.json").write_text(json.dumps(log, indent=2) + "\n")

@@ -72,8 +72,9 @@ class PaperTradingLog(_Artifact):
     ended_at: datetime | None = None
     event_log: str | None = None
     event_log_sha256: str | None = None
-    #: Optional (proposed addition): the event log of the matching backtest run, for the equity plot.
+    #: Optional (contracts §4): the event log of the matching backtest run, for the equity plot.
     backtest_event_log: str | None = None
+    backtest_event_log_sha256: str | None = None
     trades: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     disconnects: list[dict[str, Any]] = []

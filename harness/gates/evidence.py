@@ -190,7 +190,13 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
                 session = _measure(path, sha, summarize_log)
         backtest_path = _find_log(reader, paper_log.backtest_event_log, "backtest event log", notes)
         if backtest_path is not None:
-            backtest_equity = _measure(backtest_path, sha256_file(backtest_path), equity_of_log)
+            sha = sha256_file(backtest_path)
+            if paper_log.backtest_event_log_sha256 and sha != paper_log.backtest_event_log_sha256:
+                notes.append(f"the backtest event log {reader.label_of(backtest_path)} does not match "
+                             "backtest_event_log_sha256 (changed, or from another run); the backtest curve is "
+                             "left out")
+            else:
+                backtest_equity = _measure(backtest_path, sha, equity_of_log)
 
     # Signatures are bound to the digest, so they are read but kept out of the evidence set.
     signatures_file = parse("signatures", artifact(SignaturesFile))

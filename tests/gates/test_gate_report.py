@@ -132,3 +132,12 @@ def test_the_incident_timeline_draws_one_tick_per_event_in_its_lane():
                          duration_s=15.0, title="t", x_label="s")
     assert svg.count('class="event"') == 3
     assert "pacing errors (2)" in svg and "disconnects (1)" in svg
+
+
+def test_a_backtest_log_that_does_not_match_its_sha256_is_left_out_with_a_note(kit: EvidenceKit, tmp_path):
+    from harness.gates.evidence import load_evidence
+
+    kit.write("backtest.jsonl", kit.path("backtest.jsonl").read_text() + "\n")
+    evidence = load_evidence(kit.root, build_config())
+    assert evidence.backtest_equity == ()
+    assert any("does not match backtest_event_log_sha256" in n for n in evidence.notes)

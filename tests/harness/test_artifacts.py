@@ -7,7 +7,7 @@ import os
 import pytest
 
 from harness.artifacts import (ArtifactError, atomic_write_bytes, atomic_write_json, atomic_write_metrics_csv,
-                               load_artifact, read_metrics_csv)
+                               load_artifact, read_metrics_csv, validate_artifact)
 
 
 def test_atomic_write_replaces_the_file_and_leaves_no_temp_files(tmp_path):
@@ -61,3 +61,27 @@ def test_load_artifact_rejects_a_document_missing_required_keys(tmp_path):
     (tmp_path / "K.json").write_text(json.dumps({"schema": "prelive/kill-switch/v1", "at": "now"}))
     with pytest.raises(ArtifactError, match="missing keys verified"):
         load_artifact(tmp_path / "K.json")
+
+
+def _paper_log(**extra):
+    return {"schema": "prelive/paper-trading-log/v1", "scenario": "s", "seed": 1, "speed": 1.0,
+            "latency_clock": "sim", "started_at": "a", "ended_at": "b", "event_log": "e.jsonl",
+            "event_log_sha256": "0" * 64, "trades": [], "errors": [], "disconnects": [], "metrics": {}, **extra}
+
+
+@pytest.mark.parametrize("extra", [
+    {}, {"backtest_event_log": None, "backtest_event_log_sha256": None},
+    {"backtest_event_log": "baseline/events.jsonl", "backtest_event_log_sha256": "ab" * 32},
+])
+def test_a_paper_log_may_name_its_backtest_event_log(extra):
+    validate_artifact(_paper_log(**extra))
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"backtest_event_log": "baseline/events.jsonl"}, "needs backtest_event_log_sha256"),
+    ({"backtest_event_log": "b.jsonl", "backtest_event_log_sha256": "not-a-digest"}, "64 hex digits"),
+    ({"backtest_event_log": 5, "backtest_event_log_sha256": "ab" * 32}, "must be a path"),
+])
+def test_a_backtest_event_log_without_its_sha256_is_refused(extra, message):
+    with pytest.raises(ArtifactError, match=message):
+        validate_artifact(_paper_log(**extra))

@@ -38,7 +38,19 @@ def test_paper_log_points_at_the_event_log_it_was_measured_from(stage7):
     assert doc["scenario"] == "baseline" and doc["latency_clock"] == "sim" and doc["speed"] == 120
     assert doc["event_log_sha256"] == sha256_file(doc["event_log"])
     assert len(doc["trades"]) >= doc["metrics"]["trade_count"]  # one entry per execution
-    assert Path(doc["baseline_event_log"]).is_file()
+    assert doc["backtest_event_log_sha256"] == sha256_file(doc["backtest_event_log"])
+    result = load_artifact(stage7 / "runs" / "baseline" / "RESULT.json")   # the runner's record of both runs
+    assert result["baseline"]["event_log"] == doc["backtest_event_log"]
+    assert result["baseline"]["event_log_sha256"] == doc["backtest_event_log_sha256"]
+
+
+def test_the_gate_engine_plots_the_backtest_run_the_paper_log_names(stage7):
+    from harness.gates.config import build_config
+    from harness.gates.evidence import load_evidence
+
+    evidence = load_evidence(stage7, build_config())
+    assert len(evidence.backtest_equity) >= 2 and evidence.session is not None
+    assert not [n for n in evidence.notes if "backtest" in n]
 
 
 def test_the_gate_engine_reads_the_paper_metrics(stage7):
