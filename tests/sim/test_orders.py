@@ -91,6 +91,20 @@ def test_a_day_order_expires_at_the_close_and_a_gtc_order_does_not(world, record
     assert (day.status, day.completed_at_s, gtc.status) == ("Cancelled", close_s, "Submitted")
 
 
+def test_day_orders_do_not_each_work_out_the_session_calendar(world, monkeypatch):
+    from mock_gateway.sim import sessions
+
+    calls = []
+    scan = sessions.sessions_between
+    monkeypatch.setattr(sessions, "sessions_between", lambda *args, **kw: calls.append(args) or scan(*args, **kw))
+    far = world.market.quote(AAPL_ID).bid * 0.5
+    for n in range(1, 51):
+        world.orders.place(order(n, "BUY", order_type="LMT", lmt_price=far, tif="DAY"), client_id=1)
+        run_due(world)
+    assert len(world.orders.open_orders()) == 50
+    assert len(calls) <= 1   # the closes are worked out once (or were already), not per order
+
+
 def test_cancel_stops_a_working_order_and_it_never_fills(world, recorder):
     limit = round(world.market.quote(AAPL_ID).ask - 0.10, 2)
     crossing = world.market.first_time(AAPL_ID, "ask", "<=", limit, 0.0, HORIZON_S)
