@@ -71,6 +71,7 @@ class Gateway:
         self._running = False
         self._servers: list[asyncio.base_events.Server] = []   # the listeners; none while refusing
         self._listen_addrs: list[tuple[int, Any]] = []         # (family, sockaddr) of each, to re-open them
+        self._listener_tasks: set[asyncio.Task[None]] = set()
         self._clock_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -238,7 +239,9 @@ class Gateway:
             self.loop.call_later(RELISTEN_RETRY_S, self._listen_again)
             return
         for sock in sockets:
-            self.loop.create_task(self._serve(sock), name="prelive-listener")
+            task = self.loop.create_task(self._serve(sock), name="prelive-listener")
+            self._listener_tasks.add(task)   # the loop keeps only a weak reference to a task
+            task.add_done_callback(self._listener_tasks.discard)
 
     async def _serve(self, sock: socket.socket) -> None:
         server = await self.loop.create_server(self._new_session, sock=sock)
