@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .faults.base import ReplyKind
 from .protocol import messages as m
+from .sim.periodic import Periodic
 
 if TYPE_CHECKING:
     from .server import Gateway
@@ -41,7 +42,6 @@ class AccountFeed:
     """Every account stream of one gateway."""
 
     def __init__(self, gateway: Gateway) -> None:
-        from .feeds import Periodic   # the shared periodic-process helper
 
         self.gw = gateway
         self.world = gateway.world

@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 from .faults.base import ReplyKind
 from .protocol import messages as m
-from .session import RequestError
+from .errors import RequestError
+from .protocol.time import ib_time
+from .sim.periodic import Periodic
 from .sim.contracts import ContractSpec
 from .sim.market import HistoryError, Quote
 
@@ -36,11 +38,6 @@ BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE = 0, 1, 
 OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
 
 
-def ib_time(epoch_s: float) -> str:
-    """'YYYYMMDD HH:MM:SS UTC': what execDetails, bars and the handshake carry (every client parses it)."""
-    return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y%m%d %H:%M:%S UTC")
-
-
 @dataclass
 class MarketDataSub:
     """One streaming reqMktData: the last values sent, to send only changes."""
@@ -56,31 +53,6 @@ class MarketDataSub:
     volume: int = -1
     high: float = math.nan
     low: float = math.nan
-
-
-@dataclass
-class Periodic:
-    """A SimPy process calling ``tick`` every ``interval_s`` (on multiples of it) while ``wanted()`` holds."""
-
-    interval_s: float
-    wanted: Callable[[], bool]
-    tick: Callable[[float], None]
-    running: bool = False
-
-    def ensure(self, env) -> None:
-        if not self.running:
-            self.running = True
-            env.process(self._run(env))
-
-    def _run(self, env):
-        try:
-            while self.wanted():
-                next_t = (math.floor(env.now / self.interval_s + 1e-9) + 1) * self.interval_s
-                yield env.timeout(next_t - env.now)
-                if self.wanted():
-                    self.tick(env.now)
-        finally:
-            self.running = False
 
 
 class Feeds:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .faults.base import ReplyKind
-from .feeds import ib_time
 from .protocol import messages as m
 from .protocol.orders import WireOrder, minimal_wire_order
-from .session import RequestError
+from .errors import RequestError
+from .protocol.time import ib_time, parse_end_datetime
 from .sim.order_types import (
     CANCELLED,
     FILLED,
@@ -105,7 +105,6 @@ class OrderDesk:
 
     def send_executions(self, s: Session, req_id: int, *, client_id: int | None, account: str, time_text: str,
                         symbol: str, sec_type: str, exchange: str, side: str) -> None:
-        from .handlers import parse_end_datetime
 
         since_s = None
         if time_text.strip():

@@ -23,6 +23,7 @@ from .account_feed import AccountFeed
 from .feeds import Feeds
 from .handlers import dispatch_request
 from .order_desk import OrderDesk
+from .protocol.requests import Request
 from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED
 from .session import Session, State
 from .sim.clock import SimClock
@@ -154,8 +155,8 @@ class Gateway:
     def sys_event(self, msg: str, **kwargs: Any) -> None:
         self.event_log.sys(msg, sim=self.env.now, **kwargs)
 
-    def dispatch(self, session: Session, fields: list[str]) -> None:
-        dispatch_request(session, fields)
+    def dispatch(self, session: Session, request: Request) -> None:
+        dispatch_request(session, request)
 
     def claim_client_id(self, client_id: int, session: Session) -> bool:
         """Register ``client_id`` for ``session``; False if another live (or lingering) session holds it."""

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from .faults.base import AcceptAction, ReplyKind
 from .protocol import messages as m
-from .protocol.describe import describe_reply, describe_request
+from .protocol.describe import describe_reply
 from .protocol.framing import FrameDecoder, ProtocolError, parse_version_range
 from .protocol.ids import REPLY_NAMES
+from .protocol.requests import Request, decode_request
 from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED, negotiate
 
 if TYPE_CHECKING:
@@ -42,14 +43,6 @@ class State(enum.Enum):
     STARTING = "starting"     # handshake answered, waiting for startApi
     READY = "ready"
     CLOSED = "closed"
-
-
-class RequestError(Exception):
-    """A request the gateway answers with an error message (and otherwise ignores)."""
-
-    def __init__(self, req_id: int, code: int, text: str) -> None:
-        super().__init__(f"{code}: {text}")
-        self.req_id, self.code, self.text = req_id, code, text
 
 
 def frame(fields: Fields) -> bytes:
@@ -83,8 +76,6 @@ class Session(asyncio.Protocol):
         self.account_updates: str | None = None
         self.account_updates_multi: dict[int, str] = {}
         self.positions_subscribed = False
-        self.auto_open_orders = False
-        self.market_data_type = 1
 
     # ------------------------------------------------------------------ SessionView
     @property
@@ -176,14 +167,14 @@ class Session(asyncio.Protocol):
     def _on_message(self, fields: Fields) -> None:
         gw = self.gw
         now = gw.env.now
-        name, attrs = describe_request(fields)
-        verdict = gw.faults.on_request(self, name, fields, now) if self.state is State.READY else None
-        gw.event_log.write(dir="in", msg=name, msg_id=int(fields[0]), fields=fields, attrs=attrs,
+        request = decode_request(fields)   # once: the log, the faults and the handler read this
+        verdict = gw.faults.on_request(self, request, now) if self.state is State.READY else None
+        gw.event_log.write(dir="in", msg=request.name, msg_id=request.msg_id, fields=fields, attrs=request.attrs,
                            conn=self.conn_id, client_id=self.client_id, sim=now,
                            fault=verdict.fault if verdict else None)
         if self.state is State.STARTING:
-            if fields[0] == "71":
-                self._start_api(fields)
+            if request.name == "startApi":
+                self._start_api(request)
             else:   # clients never do this; TWS answers "not connected"
                 self.error(-1, 504, "Not connected")
             return
@@ -195,14 +186,14 @@ class Session(asyncio.Protocol):
                 return
             if verdict.drop:
                 return
-        gw.dispatch(self, fields)
+        gw.dispatch(self, request)
 
-    def _start_api(self, fields: Fields) -> None:
+    def _start_api(self, request: Request) -> None:
         gw = self.gw
-        try:
-            client_id = int(fields[2])
-        except (IndexError, ValueError):
-            self.close(f"protocol error: startApi without a numeric client id: {fields[:4]}", abort=True)
+        client_id = request.attrs.get("client_id")
+        if not isinstance(client_id, int):
+            self.close(f"protocol error: startApi without a numeric client id: {list(request.fields[:4])}",
+                       abort=True)
             return
         if not gw.claim_client_id(client_id, self):
             self.client_id = client_id

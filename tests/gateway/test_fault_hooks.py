@@ -44,8 +44,8 @@ class OnAccept(Fault):
 class RejectCurrentTime(Fault):
     name = "reject_current_time"
 
-    def on_request(self, session, name, fields, now):
-        if name == "reqCurrentTime":
+    def on_request(self, session, request, now):
+        if request.name == "reqCurrentTime":
             return Verdict(errors=[(-1, 100, "Max rate of messages per second has been exceeded")], drop=True,
                            fault=self.name)
         return None
