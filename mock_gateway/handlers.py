@@ -9,25 +9,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from . import reference
+from .desks import Desks
 from .errors import NoSecurityDefinition, RequestError
+from .feeds import BarsRequest, MarketDataRequest
 from .protocol import messages as m
 from .protocol.fields import field_at, int_at, parse_int
 from .protocol.kinds import ReplyKind
 from .protocol.orders import OrderParseError, parse_place_order
 from .protocol.requests import REQUEST_SPECS, Request
 from .protocol.time import parse_bar_size_s, parse_duration_s, parse_end_datetime
+from .replies import ReplyChannel
 from .sim.contracts import ContractQuery, ContractSpec
+from .sim.world import World
 
-if TYPE_CHECKING:
-    from .session import Session
 
 log = logging.getLogger("mock_gateway.handlers")
 
-Handler = Callable[["Session", Request], None]
+Handler = Callable[[Desks, ReplyChannel, Request], None]
 K = ReplyKind
 
 
@@ -42,9 +42,9 @@ def _contract_at(f: Sequence[str], i: int) -> ContractQuery:
     return ContractQuery.from_wire(f[i:i + 12])
 
 
-def qualify(session: Session, req_id: int, query: ContractQuery) -> ContractSpec:
+def qualify(world: World, req_id: int, query: ContractQuery) -> ContractSpec:
     """The one contract a request names, or RequestError 200 (unknown or ambiguous), as TWS answers."""
-    found = session.gw.world.contracts.match(query)
+    found = world.contracts.match(query)
     if len(found) == 1:
         return found[0]
     if not found:
@@ -54,19 +54,19 @@ def qualify(session: Session, req_id: int, query: ContractQuery) -> ContractSpec
 
 
 # ---------------------------------------------------------------------------------------------- session level
-def req_current_time(s: Session, r: Request) -> None:
-    s.send(K.OTHER, [m.current_time(int(s.gw.clock.epoch_now()))])
+def req_current_time(g: Desks, s: ReplyChannel, r: Request) -> None:
+    s.send(K.OTHER, [m.current_time(int(g.clock.epoch_now()))])
 
 
-def req_ids(s: Session, r: Request) -> None:
-    s.send(K.OTHER, [m.next_valid_id(s.gw.next_order_id(s.client_id or 0))])
+def req_ids(g: Desks, s: ReplyChannel, r: Request) -> None:
+    s.send(K.OTHER, [m.next_valid_id(g.world.orders.next_valid_id(s.client_id or 0))])
 
 
-def req_managed_accts(s: Session, r: Request) -> None:
-    s.send(K.OTHER, [m.managed_accounts(s.gw.config.account_ids)])
+def req_managed_accts(g: Desks, s: ReplyChannel, r: Request) -> None:
+    s.send(K.OTHER, [m.managed_accounts(g.config.account_ids)])
 
 
-def req_market_data_type(s: Session, r: Request) -> None:
+def req_market_data_type(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     data_type = _int(f, 2, "marketDataType")
     if data_type not in (1, 2, 3, 4):
@@ -74,16 +74,16 @@ def req_market_data_type(s: Session, r: Request) -> None:
     # validated only: live data is always available here, so every stream stays live (type 1)
 
 
-def ignore(s: Session, r: Request) -> None:
+def ignore(g: Desks, s: ReplyChannel, r: Request) -> None:
     """Requests with no reply (setServerLogLevel, news bulletins: there are none)."""
 
 
 # ---------------------------------------------------------------------------------------------- contracts
-def req_contract_details(s: Session, r: Request) -> None:
+def req_contract_details(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
     query = ContractQuery.from_wire(f[3:15], _field(f, 16), _field(f, 17)) if len(f) >= 15 else _contract_at(f, 3)
-    found = s.gw.world.contracts.match(query)
+    found = g.world.contracts.match(query)
     if not found:
         raise NoSecurityDefinition(req_id)
     sv = s.server_version
@@ -91,15 +91,7 @@ def req_contract_details(s: Session, r: Request) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- market data
-@dataclass
-class MarketDataRequest:
-    req_id: int
-    spec: ContractSpec
-    generic_ticks: frozenset[str]
-    snapshot: bool
-
-
-def req_mkt_data(s: Session, r: Request) -> None:
+def req_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
     query = _contract_at(f, 3)
@@ -112,31 +104,21 @@ def req_mkt_data(s: Session, r: Request) -> None:
         i += 3
     generic = frozenset(t.strip() for t in _field(f, i + 1).split(",") if t.strip())
     snapshot = _field(f, i + 2) == "1" or _field(f, i + 3) == "1"
-    if req_id in s.market_data:
+    if g.feeds.has_market_data(s, req_id):
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
-    spec = qualify(s, req_id, query)
-    s.gw.feeds.start_market_data(s, MarketDataRequest(req_id, spec, generic, snapshot))
+    spec = qualify(g.world, req_id, query)
+    g.feeds.start_market_data(s, MarketDataRequest(req_id, spec, generic, snapshot))
 
 
-def cancel_mkt_data(s: Session, r: Request) -> None:
+def cancel_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
-    if not s.gw.feeds.stop_market_data(s, req_id):
+    if not g.feeds.stop_market_data(s, req_id):
         raise RequestError(req_id, 300, f"Can't find EId with tickerId:{req_id}")
 
 
 # ---------------------------------------------------------------------------------------------- bars
-@dataclass
-class BarsRequest:
-    req_id: int
-    spec: ContractSpec
-    bar_size_s: float
-    what_to_show: str
-    use_rth: bool
-    format_date: int
-
-
-def req_historical_data(s: Session, r: Request) -> None:
+def req_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
     query = _contract_at(f, 2)
@@ -155,61 +137,61 @@ def req_historical_data(s: Session, r: Request) -> None:
     if keep_up_to_date and end is not None:
         raise RequestError(req_id, 321, "Error validating request.-'bP' : cause - End date not supported with live "
                                         "updates")
-    spec = qualify(s, req_id, query)
+    spec = qualify(g.world, req_id, query)
     req = BarsRequest(req_id, spec, bar_size_s, what, use_rth, format_date)
-    s.gw.feeds.send_historical_data(s, req, end, duration_s, keep_up_to_date)
+    g.feeds.send_historical_data(s, req, end, duration_s, keep_up_to_date)
 
 
-def cancel_historical_data(s: Session, r: Request) -> None:
+def cancel_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
-    if not s.gw.feeds.stop_historical_updates(s, req_id):
+    if not g.feeds.stop_historical_updates(s, req_id):
         raise RequestError(req_id, 366, f"No historical data query found for ticker id:{req_id}")
 
 
-def req_real_time_bars(s: Session, r: Request) -> None:
+def req_real_time_bars(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
     query = _contract_at(f, 3)
     what, use_rth = _field(f, 16).upper(), _field(f, 17) == "1"
-    if req_id in s.realtime_bars:
+    if g.feeds.has_realtime_bars(s, req_id):
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
-    spec = qualify(s, req_id, query)
-    s.gw.feeds.start_realtime_bars(s, BarsRequest(req_id, spec, 5.0, what or "TRADES", use_rth, 2))
+    spec = qualify(g.world, req_id, query)
+    g.feeds.start_realtime_bars(s, BarsRequest(req_id, spec, 5.0, what or "TRADES", use_rth, 2))
 
 
-def cancel_real_time_bars(s: Session, r: Request) -> None:
-    s.gw.feeds.stop_realtime_bars(s, r.required_id())
+def cancel_real_time_bars(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.feeds.stop_realtime_bars(s, r.required_id())
 
 
 # ---------------------------------------------------------------------------------------------- orders
-def place_order(s: Session, r: Request) -> None:
+def place_order(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     order_id = r.required_id()
     try:
         wire = parse_place_order(f, s.server_version)
     except OrderParseError as exc:
         raise RequestError(order_id, 320, f"Error reading request. Message id 3. {exc}") from None
-    s.gw.orders.place(s, wire)
+    g.orders.place(s, wire)
 
 
-def cancel_order(s: Session, r: Request) -> None:
-    s.gw.orders.cancel(s, r.required_id())   # manualCancelOrderTime (>= 169) is not used
+def cancel_order(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.orders.cancel(s, r.required_id())   # manualCancelOrderTime (>= 169) is not used
 
 
-def req_global_cancel(s: Session, r: Request) -> None:
-    s.gw.orders.global_cancel(s)
+def req_global_cancel(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.orders.global_cancel(s)
 
 
-def req_open_orders(s: Session, r: Request) -> None:
-    s.gw.orders.send_open_orders(s, all_clients=False)
+def req_open_orders(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.orders.send_open_orders(s, all_clients=False)
 
 
-def req_all_open_orders(s: Session, r: Request) -> None:
-    s.gw.orders.send_open_orders(s, all_clients=True)
+def req_all_open_orders(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.orders.send_open_orders(s, all_clients=True)
 
 
-def req_auto_open_orders(s: Session, r: Request) -> None:
+def req_auto_open_orders(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     if s.client_id != 0:
         raise RequestError(-1, 321, "Error validating request.-'bb' : cause - The reqAutoOpenOrders request is only "
@@ -217,22 +199,22 @@ def req_auto_open_orders(s: Session, r: Request) -> None:
     # accepted with nothing to bind: the mock has no orders placed in a TWS window (see OrderDesk._recipients)
 
 
-def req_completed_orders(s: Session, r: Request) -> None:
+def req_completed_orders(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
-    s.gw.orders.send_completed_orders(s, api_only=_field(f, 1) == "1")
+    g.orders.send_completed_orders(s, api_only=_field(f, 1) == "1")
 
 
-def req_executions(s: Session, r: Request) -> None:
+def req_executions(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
-    s.gw.orders.send_executions(s, req_id, client_id=parse_int(_field(f, 3)) or None, account=_field(f, 4),
+    g.orders.send_executions(s, req_id, client_id=parse_int(_field(f, 3)) or None, account=_field(f, 4),
                                 time_text=_field(f, 5), symbol=_field(f, 6), sec_type=_field(f, 7),
                                 exchange=_field(f, 8), side=_field(f, 9))
 
 
 # ---------------------------------------------------------------------------------------------- account
-def _account_or_error(s: Session, account: str, req_id: int = -1) -> str:
-    accounts = s.gw.config.account_ids
+def _account_or_error(g: Desks, account: str, req_id: int = -1) -> str:
+    accounts = g.config.account_ids
     if not account:
         return accounts[0]
     if account not in accounts:
@@ -241,92 +223,92 @@ def _account_or_error(s: Session, account: str, req_id: int = -1) -> str:
     return account
 
 
-def req_account_updates(s: Session, r: Request) -> None:
+def req_account_updates(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     subscribe = _field(f, 2) == "1"
-    account = _account_or_error(s, _field(f, 3))
+    account = _account_or_error(g, _field(f, 3))
     if subscribe:
-        s.gw.accounts.start_account_updates(s, account)
+        g.accounts.start_account_updates(s, account)
     else:
-        s.gw.accounts.stop_account_updates(s)
+        g.accounts.stop_account_updates(s)
 
 
-def _accounts_or_error(s: Session, account: str, req_id: int) -> str:
+def _accounts_or_error(g: Desks, account: str, req_id: int) -> str:
     """A '...Multi' request's account: one managed account, or ''/'All' for every one."""
     if account and account != "All":
-        _account_or_error(s, account, req_id)
+        _account_or_error(g, account, req_id)
     return account
 
 
-def req_account_updates_multi(s: Session, r: Request) -> None:
+def req_account_updates_multi(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
-    account = _accounts_or_error(s, _field(f, 3), req_id)
-    s.gw.accounts.start_account_updates_multi(s, req_id, account, _field(f, 4))
+    account = _accounts_or_error(g, _field(f, 3), req_id)
+    g.accounts.start_account_updates_multi(s, req_id, account, _field(f, 4))
 
 
-def cancel_account_updates_multi(s: Session, r: Request) -> None:
-    s.account_updates_multi.pop(r.required_id(), None)
+def cancel_account_updates_multi(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.accounts.stop_account_updates_multi(s, r.required_id())
 
 
-def req_account_summary(s: Session, r: Request) -> None:
+def req_account_summary(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
-    if req_id in s.account_summaries:
+    if g.accounts.has_account_summary(s, req_id):
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
-    s.gw.accounts.start_account_summary(s, req_id, _field(f, 3), _field(f, 4))
+    g.accounts.start_account_summary(s, req_id, _field(f, 3), _field(f, 4))
 
 
-def cancel_account_summary(s: Session, r: Request) -> None:
-    s.account_summaries.pop(r.required_id(), None)
+def cancel_account_summary(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.accounts.stop_account_summary(s, r.required_id())
 
 
-def req_positions(s: Session, r: Request) -> None:
-    s.gw.accounts.start_positions(s)
+def req_positions(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.accounts.start_positions(s)
 
 
-def cancel_positions(s: Session, r: Request) -> None:
-    s.positions_subscribed = False
+def cancel_positions(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.accounts.stop_positions(s)
 
 
-def req_pnl(s: Session, r: Request) -> None:
+def req_pnl(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
-    account = _account_or_error(s, _field(f, 2), req_id)
-    if req_id in s.pnl_subscriptions:
+    account = _account_or_error(g, _field(f, 2), req_id)
+    if g.accounts.has_pnl(s, req_id):
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
-    s.gw.accounts.start_pnl(s, req_id, account)
+    g.accounts.start_pnl(s, req_id, account)
 
 
-def cancel_pnl(s: Session, r: Request) -> None:
-    s.pnl_subscriptions.pop(r.required_id(), None)
+def cancel_pnl(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.accounts.stop_pnl(s, r.required_id())
 
 
-def req_pnl_single(s: Session, r: Request) -> None:
+def req_pnl_single(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
-    account = _account_or_error(s, _field(f, 2), req_id)
-    if req_id in s.pnl_subscriptions:
+    account = _account_or_error(g, _field(f, 2), req_id)
+    if g.accounts.has_pnl(s, req_id):
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
-    s.gw.accounts.start_pnl(s, req_id, account, _int(f, 4, "conId"))
+    g.accounts.start_pnl(s, req_id, account, _int(f, 4, "conId"))
 
 
-def req_positions_multi(s: Session, r: Request) -> None:
+def req_positions_multi(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
-    account = _accounts_or_error(s, _field(f, 3), req_id)
-    s.gw.accounts.send_positions_multi(s, req_id, account, _field(f, 4))
+    account = _accounts_or_error(g, _field(f, 3), req_id)
+    g.accounts.send_positions_multi(s, req_id, account, _field(f, 4))
 
 
 # ---------------------------------------------------------------------------------------------- not served
-def not_served(s: Session, r: Request) -> None:
+def not_served(g: Desks, s: ReplyChannel, r: Request) -> None:
     """A request the mock does not serve: the error the real gateway gives (the spec says which)."""
     code, text = r.spec.error_for_not_served()
     log.info("conn %d: %s is not served by the mock gateway (error %d)", s.conn_id, r.name, code)
     s.error(r.req_id, code, text)
 
 
-def unknown_message(s: Session, r: Request) -> None:
+def unknown_message(g: Desks, s: ReplyChannel, r: Request) -> None:
     log.warning("conn %d: unknown request message id %s", s.conn_id, r.fields[0][:20] if r.fields else "")
     s.error(-1, 320, f"Error reading request. Message id {r.msg_id}. Unknown message id")
 
@@ -395,10 +377,10 @@ def handler_of(request: Request) -> Handler:
     return not_served if request.spec.known else unknown_message
 
 
-def dispatch_request(session: Session, request: Request) -> None:
+def dispatch_request(desks: Desks, session: ReplyChannel, request: Request) -> None:
     """Run the handler for one request; every failure becomes an error reply, never a dead session."""
     try:
-        handler_of(request)(session, request)
+        handler_of(request)(desks, session, request)
     except RequestError as exc:   # with the request's reply kind, so it keeps its place behind delayed replies
         session.error(exc.req_id, exc.code, exc.text, kind=request.reply_kind)
     except (ValueError, IndexError) as exc:

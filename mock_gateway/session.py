@@ -13,18 +13,21 @@ import enum
 import logging
 import struct
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .faults.base import AcceptAction, ReplyKind
+import simpy
+
+from .config import GatewayConfig
+from .eventlog import EventLog
+from .faults.base import AcceptAction, FaultStack
 from .protocol import messages as m
 from .protocol.describe import describe_reply
 from .protocol.framing import FrameDecoder, ProtocolError, parse_version_range
 from .protocol.ids import REPLY_NAMES
+from .protocol.kinds import ReplyKind
 from .protocol.requests import Request, decode_request
 from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED, negotiate
-
-if TYPE_CHECKING:
-    from .server import Gateway
+from .sim.clock import SimClock
 
 log = logging.getLogger("mock_gateway.session")
 
@@ -50,10 +53,32 @@ def frame(fields: Fields) -> bytes:
     return _LEN.pack(len(payload)) + payload
 
 
-class Session(asyncio.Protocol):
-    """One API client. Implements :class:`mock_gateway.faults.base.SessionView`."""
+class SessionHost(Protocol):
+    """What a session needs of the gateway that accepted it (the server implements it)."""
 
-    def __init__(self, gateway: Gateway, conn_id: int) -> None:
+    config: GatewayConfig
+    clock: SimClock
+    env: simpy.Environment
+    faults: FaultStack
+    event_log: EventLog
+    loop: asyncio.AbstractEventLoop
+    refusing: bool
+    max_write_buffer_bytes: int
+
+    def sys_event(self, msg: str, **kwargs: Any) -> None: ...
+    def dispatch(self, session: Session, request: Request) -> None: ...
+    def claim_client_id(self, client_id: int, session: Session) -> bool: ...
+    def next_order_id(self, client_id: int) -> int: ...
+    def market_data_lines(self, conn_id: int) -> int: ...
+    def on_session_ready(self, session: Session) -> None: ...
+    def on_session_closed(self, session: Session, was_ready: bool) -> None: ...
+
+
+class Session(asyncio.Protocol):
+    """One API client. Implements :class:`mock_gateway.faults.base.SessionView` and
+    :class:`mock_gateway.replies.ReplyChannel`."""
+
+    def __init__(self, gateway: SessionHost, conn_id: int) -> None:
         self.gw = gateway
         self.conn_id = conn_id
         self.client_id: int | None = None
@@ -67,20 +92,11 @@ class Session(asyncio.Protocol):
         self._out: list[bytes] = []
         self._flush_pending = False
         self._close_reason: str | None = None
-        # subscriptions and per-session settings, kept by the handlers and feeds
-        self.market_data: dict[int, Any] = {}
-        self.realtime_bars: dict[int, Any] = {}
-        self.historical_updates: dict[int, Any] = {}
-        self.account_summaries: dict[int, Any] = {}
-        self.pnl_subscriptions: dict[int, Any] = {}
-        self.account_updates: str | None = None
-        self.account_updates_multi: dict[int, str] = {}
-        self.positions_subscribed = False
 
     # ------------------------------------------------------------------ SessionView
     @property
     def market_data_lines(self) -> int:
-        return len(self.market_data)
+        return self.gw.market_data_lines(self.conn_id)   # the feed owns the subscriptions
 
     @property
     def ready(self) -> bool:
