@@ -1,7 +1,7 @@
 """Orders on the wire: placeOrder/cancel into the world's OrderEngine, its events out as messages.
 
 The engine emits OrderUpdate, Fill, Reject and WhatIfReport; this desk turns them into the
-sequence real TWS sends (tws-protocol.md §4.8, §5.4): openOrder + orderStatus on acknowledgement
+sequence real TWS sends (ibapi/decoder.py, and the order sequences in docs/fidelity.md): openOrder + orderStatus on acknowledgement
 (PreSubmitted, then Submitted unless the order fills in the same instant); execDetails,
 orderStatus, openOrder(Filled), commissionReport on a fill; orderStatus Cancelled + error 202
 on a cancel. Events go to the client that placed the order.
@@ -38,7 +38,7 @@ from .sim.world import World
 K = ReplyKind
 Fields = list[str]
 
-#: Order attributes TWS refuses outright (ibapi 9.81 sets both by default; tws-protocol.md §5.3.5).
+#: Order attributes TWS refuses outright (ibapi 9.81 sets both by default).
 REFUSED_ATTRIBUTES = (("eTradeOnly", 10268, "The 'EtradeOnly' order attribute is not supported."),
                       ("firmQuoteOnly", 10269, "The 'firmQuoteOnly' order attribute is not supported."))
 CANCELLED_TEXT = "Order Canceled - reason:"

@@ -7,8 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mock_gateway.config import MAX_SERVER_VERSION
-from mock_gateway.protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED
+from mock_gateway.protocol.versions import DEFAULT_MAX_SERVER_VERSION, MAX_SUPPORTED, MIN_SUPPORTED
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -96,7 +95,7 @@ def register(app: typer.Typer) -> None:
             = None,
         max_server_version: Annotated[Optional[int], typer.Option(help="Highest API version to negotiate "
                                                                        f"({MIN_SUPPORTED}..{MAX_SUPPORTED}; "
-                                                                       f"default {MAX_SERVER_VERSION}).")] = None,
+                                                                       f"default {DEFAULT_MAX_SERVER_VERSION}).")] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every session to stderr.")] = False,
     ) -> None:
         """Run the mock IB Gateway: real TWS API protocol, simulated market, until Ctrl-C."""

@@ -1,6 +1,6 @@
 """Field codecs: how values are written to and read from the wire.
 
-Rules from the clients' own sources (see shared/docs/tws-protocol.md §3.3-3.4): integral
+Rules from the clients' own sources (ibapi/comm.py, ibapi/utils.py decode, ib_insync/decoder.py): integral
 numbers carry no trailing ``.0`` (ibapi 9.81 parses sizes with ``int()``), bools are
 ``1``/``0``, unset values are empty or IB's sentinels.
 """
