@@ -14,6 +14,7 @@ from datetime import datetime
 
 import simpy
 
+from ..errors import NO_SECURITY_DEFINITION
 from ..faults.base import FaultStack, OrderEffect
 from . import rng as rngmod
 from .account import Account
@@ -63,7 +64,7 @@ WAIT_HORIZON_S = 3600.0
 #: The venue an execution reports for SMART-routed orders, by primary exchange.
 EXEC_VENUE = {"NASDAQ": "ISLAND", "NYSE": "NYSE", "ARCA": "ARCA"}
 
-UNKNOWN_CONTRACT_TEXT = "No security definition has been found for the request"
+UNKNOWN_CONTRACT_TEXT = NO_SECURITY_DEFINITION
 
 
 class OrderEngine:
