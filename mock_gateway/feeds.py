@@ -7,6 +7,7 @@ someone is subscribed. Account streams are in :mod:`mock_gateway.account_feed`.
 """
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from .faults.base import ReplyKind
 from .protocol import messages as m
 from .session import RequestError
 from .sim.contracts import ContractSpec
+from .sim.bar_rules import no_data_text
 from .sim.market import HistoryError, Quote
 
 if TYPE_CHECKING:
@@ -31,6 +33,8 @@ Fields = list[str]
 REALTIME_BAR_S = 5.0
 #: keepUpToDate sends the bar in progress this often.
 HISTORICAL_UPDATE_S = 5.0
+#: Bars computed per slice of a large historical request (one slice holds the event loop a few ms).
+HISTORY_SLICE_SLOTS = 1000
 #: Tick types (ibapi/ticktype.py).
 BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
 OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
@@ -92,6 +96,7 @@ class Feeds:
         self.market = gateway.world.market
         self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
         self._listening = False
+        self._tasks: set[asyncio.Task] = set()     # sliced historical requests in progress (held strongly)
         env_sessions = gateway.ready_sessions
         self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(s.realtime_bars for s in env_sessions()),
                                   self._realtime_bar_tick)
@@ -210,16 +215,50 @@ class Feeds:
 
     def send_historical_data(self, s: Session, req: BarsRequest, end: datetime | None, duration_s: float,
                              keep_up_to_date: bool) -> None:
+        """Answer a bars request: at once when it is small, in slices between other sessions' work when large.
+
+        No request holds the event loop for more than one slice (HISTORY_SLICE_SLOTS bars).
+        """
         now = self.gw.env.now
         end_s = now if end is None else min(now, (end - self.gw.clock.start).total_seconds())
-        bars = self._bars(req, end_s, duration_s)
-        epoch0 = self.market.epoch0
-        dated = [(self._bar_date(req, b.time_s), b) for b in bars]
-        s.send(K.HISTORICAL_DATA, [m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + end_s - duration_s),
-                                                     ib_time(epoch0 + end_s), dated)])
+        slots = duration_s / min(req.bar_size_s, 86400.0)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if slots <= HISTORY_SLICE_SLOTS or loop is None or req.bar_size_s > 86400:
+            self._reply_bars(s, req, end_s, duration_s, self._bars(req, end_s, duration_s))
+        else:
+            task = loop.create_task(self._sliced_bars(s, req, end_s, duration_s))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         if keep_up_to_date:
             s.historical_updates[req.req_id] = req
             self._hist.ensure(self.gw.env)
+
+    async def _sliced_bars(self, s: Session, req: BarsRequest, end_s: float, duration_s: float) -> None:
+        step_s = HISTORY_SLICE_SLOTS * min(req.bar_size_s, 86400.0)
+        bars: list = []
+        t = end_s - duration_s
+        try:
+            while t < end_s:
+                hi = min(t + step_s, end_s)
+                bars += self._bars(req, hi, hi - t)
+                t = hi
+                await asyncio.sleep(0)
+            self._reply_bars(s, req, end_s, duration_s, bars)
+        except RequestError as exc:
+            s.error(exc.req_id, exc.code, exc.text)
+
+    def _reply_bars(self, s: Session, req: BarsRequest, end_s: float, duration_s: float, bars: list) -> None:
+        epoch0 = self.market.epoch0
+        if req.listed_epoch is not None:
+            bars = [b for b in bars if epoch0 + b.time_s >= req.listed_epoch]
+        if not bars:      # before the listing date, or a window without a session
+            raise RequestError(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange, req.what_to_show))
+        dated = [(self._bar_date(req, b.time_s), b) for b in bars]
+        s.send(K.HISTORICAL_DATA, [m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + end_s - duration_s),
+                                                     ib_time(epoch0 + end_s), dated)])
 
     def stop_historical_updates(self, s: Session, req_id: int) -> bool:
         return s.historical_updates.pop(req_id, None) is not None

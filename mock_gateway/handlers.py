@@ -8,7 +8,6 @@ the real gateway would give, and the session lives on. Streaming subscriptions a
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ from .protocol.fields import parse_int
 from .protocol.ids import request_name
 from .protocol.orders import OrderParseError, parse_place_order
 from .session import RequestError
+from .sim import bar_rules
 from .sim.contracts import ContractQuery, ContractSpec
 
 if TYPE_CHECKING:
@@ -135,25 +135,14 @@ def cancel_mkt_data(s: Session, f: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- bars
-_BAR_SIZES_S = {"sec": 1, "secs": 1, "min": 60, "mins": 60, "hour": 3600, "hours": 3600, "day": 86400,
-                "days": 86400, "week": 7 * 86400, "weeks": 7 * 86400, "month": 30 * 86400, "months": 30 * 86400}
-_DURATION_UNITS_S = {"S": 1, "D": 86400, "W": 7 * 86400, "M": 30 * 86400, "Y": 365 * 86400}
-
-
 def parse_bar_size_s(text: str) -> float:
-    """'5 secs', '1 min', '1 hour', '1 day' ... to seconds; ValueError for what TWS refuses."""
-    match = re.fullmatch(r"\s*(\d+)\s+([A-Za-z]+)\s*", text)
-    if not match or match.group(2).lower() not in _BAR_SIZES_S or int(match.group(1)) <= 0:
-        raise ValueError(f"Historical data bar size setting is invalid: {text!r}")
-    return int(match.group(1)) * _BAR_SIZES_S[match.group(2).lower()]
+    """'5 secs', '1 min', '1 hour', '1 day', '1W' ... to seconds; BarRuleError (321) for what IB refuses."""
+    return bar_rules.parse_bar_size(text).seconds
 
 
 def parse_duration_s(text: str) -> float:
-    """'3600 S', '2 D', '1 W', '1 M', '1 Y' to seconds."""
-    match = re.fullmatch(r"\s*(\d+)\s*([SDWMY])\s*", text.upper())
-    if not match or int(match.group(1)) <= 0:
-        raise ValueError(f"Invalid duration format: {text!r} (expected an integer and S, D, W, M or Y)")
-    return int(match.group(1)) * _DURATION_UNITS_S[match.group(2)]
+    """'3600 S', '2 D', '1 W', '1 M', '1 Y' to seconds; BarRuleError (321) for what IB refuses."""
+    return bar_rules.parse_duration(text).seconds
 
 
 def parse_end_datetime(text: str) -> datetime | None:
@@ -182,6 +171,7 @@ class BarsRequest:
     what_to_show: str
     use_rth: bool
     format_date: int
+    listed_epoch: float | None = None      # no bars start before the listing date
 
 
 def req_historical_data(s: Session, f: list[str]) -> None:
@@ -194,8 +184,11 @@ def req_historical_data(s: Session, f: list[str]) -> None:
         i += 1 + 4 * _int(f, i, "comboLegs count")
     keep_up_to_date = _field(f, i) == "1"
     try:
-        bar_size_s = parse_bar_size_s(bar_text)
-        duration_s = parse_duration_s(duration_text)
+        bar = bar_rules.parse_bar_size(bar_text)
+        duration = bar_rules.parse_duration(duration_text)
+    except bar_rules.BarRuleError as exc:
+        raise RequestError(req_id, exc.code, f"Error validating request.-'bP' : cause - {exc.text}") from None
+    try:
         end = parse_end_datetime(end_text)
     except ValueError as exc:
         raise RequestError(req_id, 321, f"Error validating request.-'bP' : cause - {exc}") from None
@@ -203,8 +196,25 @@ def req_historical_data(s: Session, f: list[str]) -> None:
         raise RequestError(req_id, 321, "Error validating request.-'bP' : cause - End date not supported with live "
                                         "updates")
     spec = qualify(s, req_id, query)
-    req = BarsRequest(req_id, spec, bar_size_s, what, use_rth, format_date)
-    s.gw.feeds.send_historical_data(s, req, end, duration_s, keep_up_to_date)
+    now_epoch = s.gw.clock.epoch_now()
+    end_epoch = now_epoch if end is None else min(now_epoch, end.timestamp())
+    listed = listing_epoch(spec)
+    try:
+        bar_rules.check_window(bar, duration, what, spec.sec_type, spec.symbol, spec.exchange, end_epoch, now_epoch,
+                               listed)
+    except bar_rules.BarRuleError as exc:
+        raise RequestError(req_id, exc.code, exc.text) from None
+    req = BarsRequest(req_id, spec, bar.seconds, "TRADES" if what == "ADJUSTED_LAST" else what, use_rth,
+                      format_date, listed)
+    s.gw.feeds.send_historical_data(s, req, end, duration.seconds, keep_up_to_date)
+
+
+def listing_epoch(spec: ContractSpec) -> float | None:
+    """Epoch seconds of the contract's first day of history (its listing date), None if unknown."""
+    if not spec.listing_date:
+        return None
+    day = datetime.strptime(spec.listing_date[:8], "%Y%m%d").replace(tzinfo=timezone.utc)
+    return day.timestamp()
 
 
 def cancel_historical_data(s: Session, f: list[str]) -> None:

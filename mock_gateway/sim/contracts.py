@@ -120,6 +120,7 @@ class ContractSpec:
     suggested_size_increment: float = 1.0
     bbo_exchange: str = "9c0001"           # tickReqParams
     snapshot_permissions: int = 3
+    listing_date: str = ""                 # YYYYMMDD: the first day with history (the head timestamp)
 
     def __repr__(self) -> str:
         return f"ContractSpec({self.con_id}, {self.sec_type} {self.local_symbol!r} @{self.exchange})"
