@@ -15,12 +15,16 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from .faults.base import ReplyKind
 from .protocol import messages as m
 from .session import RequestError
 from .sim.contracts import ContractSpec
+from .protocol.fields import fmt_float
+from .protocol.versions import FRACTIONAL_SIZE_SUPPORT, SYNT_REALTIME_BARS
 from .sim.bar_rules import no_data_text
-from .sim.market import HistoryError, Quote
+from .sim.market import BarTable, HistoryError, Quote
 
 if TYPE_CHECKING:
     from .handlers import BarsRequest, MarketDataRequest
@@ -85,6 +89,43 @@ class Periodic:
                     self.tick(env.now)
         finally:
             self.running = False
+
+
+def _fmt_floats(values: np.ndarray) -> np.ndarray:
+    """``fmt_float`` over an array (same text), in numpy: shortest repr of the value rounded to 10 decimals."""
+    r = np.round(values.astype(float), 10)
+    out = r.astype(str)
+    integral = (r == np.floor(r)) & (np.abs(r) < 1e15)
+    out[integral] = r[integral].astype(np.int64).astype(str)
+    odd = ~integral & ((np.abs(r) < 1e-4) | ~np.isfinite(r))
+    for i in np.flatnonzero(odd):        # rare: tiny or non-finite values keep the scalar formatter's text
+        out[i] = fmt_float(float(values[i]))
+    return out
+
+
+def bar_rows(server_version: int, req: BarsRequest, table: BarTable, epoch0: float) -> list[str]:
+    """The bar fields of historicalData (17) for ``table``, laid out as ``messages.historical_data`` lays them."""
+    n = len(table)
+    if n == 0:
+        return []
+    epochs = epoch0 + table.time_s
+    if req.bar_size_s >= 86400:
+        zone = ZoneInfo(req.spec.time_zone_id or "UTC")
+        dates = np.array([datetime.fromtimestamp(e, zone).strftime("%Y%m%d") for e in epochs.tolist()])
+    elif req.format_date == 2:
+        dates = epochs.astype(np.int64).astype(str)
+    else:
+        dates = np.array([ib_time(e) for e in epochs.tolist()])
+    if server_version < FRACTIONAL_SIZE_SUPPORT:
+        volume = np.rint(table.volume).astype(np.int64).astype(str)
+    else:
+        volume = _fmt_floats(table.volume)
+    cols = [dates, _fmt_floats(table.open), _fmt_floats(table.high), _fmt_floats(table.low),
+            _fmt_floats(table.close), volume, _fmt_floats(table.wap)]
+    if server_version < SYNT_REALTIME_BARS:
+        cols.append(np.full(n, "false"))
+    cols.append(table.count.astype(np.int64).astype(str))
+    return np.column_stack(cols).ravel().tolist()
 
 
 class Feeds:
@@ -213,6 +254,16 @@ class Feeds:
         except HistoryError as exc:
             raise RequestError(req.req_id, 162, str(exc)) from None
 
+    def _bar_table(self, req: BarsRequest, end_s: float, duration_s: float) -> BarTable:
+        try:
+            table = self.market.bar_table(req.spec.con_id, end_s, duration_s, req.bar_size_s, req.what_to_show,
+                                          req.use_rth)
+        except HistoryError as exc:
+            raise RequestError(req.req_id, 162, str(exc)) from None
+        if req.listed_epoch is not None and len(table):
+            table = table.select(self.market.epoch0 + table.time_s >= req.listed_epoch)
+        return table
+
     def send_historical_data(self, s: Session, req: BarsRequest, end: datetime | None, duration_s: float,
                              keep_up_to_date: bool) -> None:
         """Answer a bars request: at once when it is small, in slices between other sessions' work when large.
@@ -227,7 +278,9 @@ class Feeds:
         except RuntimeError:
             loop = None
         if slots <= HISTORY_SLICE_SLOTS or loop is None or req.bar_size_s > 86400:
-            self._reply_bars(s, req, end_s, duration_s, self._bars(req, end_s, duration_s))
+            table = self._bar_table(req, end_s, duration_s)
+            self._reply_bars(s, req, end_s, duration_s, len(table), bar_rows(s.server_version, req, table,
+                                                                             self.market.epoch0))
         else:
             task = loop.create_task(self._sliced_bars(s, req, end_s, duration_s))
             self._tasks.add(task)
@@ -238,27 +291,30 @@ class Feeds:
 
     async def _sliced_bars(self, s: Session, req: BarsRequest, end_s: float, duration_s: float) -> None:
         step_s = HISTORY_SLICE_SLOTS * min(req.bar_size_s, 86400.0)
-        bars: list = []
+        rows: list[str] = []
+        n = 0
         t = end_s - duration_s
         try:
             while t < end_s:
                 hi = min(t + step_s, end_s)
-                bars += self._bars(req, hi, hi - t)
+                table = self._bar_table(req, hi, hi - t)
+                n += len(table)
+                rows += bar_rows(s.server_version, req, table, self.market.epoch0)
                 t = hi
                 await asyncio.sleep(0)
-            self._reply_bars(s, req, end_s, duration_s, bars)
+            self._reply_bars(s, req, end_s, duration_s, n, rows)
         except RequestError as exc:
             s.error(exc.req_id, exc.code, exc.text)
 
-    def _reply_bars(self, s: Session, req: BarsRequest, end_s: float, duration_s: float, bars: list) -> None:
-        epoch0 = self.market.epoch0
-        if req.listed_epoch is not None:
-            bars = [b for b in bars if epoch0 + b.time_s >= req.listed_epoch]
-        if not bars:      # before the listing date, or a window without a session
+    def _reply_bars(self, s: Session, req: BarsRequest, end_s: float, duration_s: float, n: int,
+                    rows: list[str]) -> None:
+        if not n:      # before the listing date, or a window without a session
             raise RequestError(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange, req.what_to_show))
-        dated = [(self._bar_date(req, b.time_s), b) for b in bars]
-        s.send(K.HISTORICAL_DATA, [m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + end_s - duration_s),
-                                                     ib_time(epoch0 + end_s), dated)])
+        epoch0 = self.market.epoch0
+        head = m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + end_s - duration_s),
+                                 ib_time(epoch0 + end_s), [])
+        head[-1] = str(n)
+        s.send(K.HISTORICAL_DATA, [head + rows])
 
     def stop_historical_updates(self, s: Session, req_id: int) -> bool:
         return s.historical_updates.pop(req_id, None) is not None

@@ -93,6 +93,54 @@ class Bar:
 
 
 @dataclass
+class BarTable:
+    """Bars as columns (numpy arrays, oldest first): what large answers are built and formatted from."""
+
+    time_s: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    wap: np.ndarray
+    count: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    @classmethod
+    def empty(cls) -> BarTable:
+        return cls(*(np.empty(0) for _ in range(8)))
+
+    @classmethod
+    def from_bars(cls, bars: list[Bar]) -> BarTable:
+        if not bars:
+            return cls.empty()
+        cols = list(zip(*((b.time_s, b.open, b.high, b.low, b.close, b.volume, b.wap, b.count) for b in bars)))
+        return cls(*(np.array(c, dtype=float) for c in cols))
+
+    @classmethod
+    def concat(cls, tables: list[BarTable]) -> BarTable:
+        tables = [t for t in tables if len(t)]
+        if not tables:
+            return cls.empty()
+        if len(tables) == 1:
+            return tables[0]
+        return cls(*(np.concatenate([getattr(t, f) for t in tables]) for f in _TABLE_FIELDS))
+
+    def select(self, mask: np.ndarray) -> BarTable:
+        return BarTable(*(getattr(self, f)[mask] for f in _TABLE_FIELDS))
+
+    def to_bars(self) -> list[Bar]:
+        cols = [getattr(self, f).tolist() for f in _TABLE_FIELDS]
+        cols[7] = [int(c) for c in cols[7]]
+        return [Bar(*row) for row in zip(*cols)]
+
+
+_TABLE_FIELDS = ("time_s", "open", "high", "low", "close", "volume", "wap", "count")
+
+
+@dataclass
 class _Instrument:
     spec: ContractSpec
     path: GridPath
@@ -278,6 +326,11 @@ class Market:
         Bars longer than a day (1W, 1M) aggregate the daily bars by local calendar week or month.
         The work is proportional to the bars in the window, whatever its end date.
         """
+        return self.bar_table(con_id, end_s, duration_s, bar_size_s, what_to_show, use_rth).to_bars()
+
+    def bar_table(self, con_id: int, end_s: float, duration_s: float, bar_size_s: float,
+                  what_to_show: str = "TRADES", use_rth: bool = False) -> BarTable:
+        """:meth:`bars` as columns, without a Python object per bar for the history part."""
         what = what_to_show.upper()
         inst = self._instrument(con_id)
         spec = inst.spec
@@ -291,14 +344,14 @@ class Market:
         if min(duration_s, max(end_s, 0.0) + HORIZON_S) / min(bar_size_s, DAY_S) > MAX_SLOTS_PER_REQUEST:
             raise HistoryError("Historical Market Data Service error message:Time length exceed max.")
         if bar_size_s > DAY_S:
-            return self._calendar_bars(spec, end_s, duration_s, bar_size_s, what, use_rth)
+            return BarTable.from_bars(self._calendar_bars(spec, end_s, duration_s, bar_size_s, what, use_rth))
         from_s = end_s - duration_s
         to_s = min(end_s, self.env.now + _EPS)
         if inst.replayed:
             entries = self._slot_spans(inst, from_s, to_s, bar_size_s, use_rth, what)
-            return self._merged(inst, entries, to_s, what)
-        out, entries = self._history_and_live(inst, from_s, to_s, bar_size_s, use_rth, what)
-        return out + self._merged(inst, entries, to_s, what)
+            return BarTable.from_bars(self._merged(inst, entries, to_s, what))
+        done, entries = self._history_and_live(inst, from_s, to_s, bar_size_s, use_rth, what)
+        return BarTable.concat([done, BarTable.from_bars(self._merged(inst, entries, to_s, what))])
 
     def _merged(self, inst: _Instrument, entries, to_s: float, what: str) -> list[Bar]:
         out: list[Bar] = []
@@ -332,7 +385,7 @@ class Market:
         return out
 
     def _history_and_live(self, inst: _Instrument, from_s: float, to_s: float, bar_size_s: float, use_rth: bool,
-                          what: str) -> tuple[list[Bar], list]:
+                          what: str) -> tuple[BarTable, list]:
         """Bars wholly before sim 0 (computed as arrays), and (slot, history part, live span) for the rest."""
         spec = inst.spec
         rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
@@ -347,10 +400,10 @@ class Market:
         if len(starts) and ends[-1] > 0:          # the bar in progress at sim 0: history before, live after
             straddler = (Slot(float(starts[-1]), float(ends[-1]), float(starts[-1])))
             starts, ends = starts[:-1], ends[:-1]
-        done: list[Bar] = []
+        done = BarTable.empty()
         if len(starts):
-            done = history_bars(self._generated(inst, size, starts, ends), starts, spec, what,
-                                self.config.spread_ticks)
+            done = history_table(self._generated(inst, size, starts, ends), starts, spec, what,
+                                 self.config.spread_ticks)
         entries = []
         claimed_to = 0.0
         if straddler is not None:
@@ -468,38 +521,40 @@ class _Part:
     weight: int = 1          # BID_ASK averages over time
 
 
-def history_parts(bars: OHLCV, spec: ContractSpec, what: str, spread_ticks: int) -> list[_Part]:
-    """Generated trade-price bars as parts of the requested data type, converted with numpy in one go.
+def history_columns(bars: OHLCV, spec: ContractSpec, what: str, spread_ticks: int) -> tuple[np.ndarray, ...]:
+    """Generated trade-price bars as (open, high, low, close, volume, wap, count) of the requested data type.
 
     Quotes are made around each price exactly as the live grid makes them from its mid.
     """
     tick = spec.min_tick
     o, h, l, c = (round_to_tick(x, tick) for x in (bars.open, bars.high, bars.low, bars.close))
-    n = len(o)
-    none = [-1] * n
+    none = np.full(len(o), -1.0)
     if what == "TRADES":
         flow = FLOW_BY_SEC_TYPE.get(spec.sec_type, FLOW_BY_SEC_TYPE["STK"])
-        count = np.maximum(1, (bars.volume / max(1.0, flow.lot * flow.trade_lots)).astype(np.int64))
+        count = np.maximum(1, np.floor(bars.volume / max(1.0, flow.lot * flow.trade_lots)))
         wap = np.round(np.clip((h + l + c) / 3, l, h), 6)
-        cols = (o, h, l, c, bars.volume, wap, count)
-    else:
-        (bo, ao), (bh, ah), (bl, al), (bc, ac) = (bid_ask(x, tick, spread_ticks) for x in (o, h, l, c))
-        if what == "BID_ASK":
-            cols = ((bo + bc) / 2, ah, bl, (ao + ac) / 2, none, none, none)
-        elif what == "BID":
-            cols = (bo, bh, bl, bc, none, none, none)
-        elif what == "ASK":
-            cols = (ao, ah, al, ac, none, none, none)
-        else:
-            cols = tuple(midpoint(b, a, tick) for b, a in ((bo, ao), (bh, ah), (bl, al), (bc, ac))) + (none, none, none)
-    lists = [x.tolist() if isinstance(x, np.ndarray) else x for x in cols]
-    return [_Part(*row) for row in zip(*lists)]
+        return o, h, l, c, np.asarray(bars.volume, dtype=float), wap, count
+    (bo, ao), (bh, ah), (bl, al), (bc, ac) = (bid_ask(x, tick, spread_ticks) for x in (o, h, l, c))
+    if what == "BID_ASK":
+        return (bo + bc) / 2, ah, bl, (ao + ac) / 2, none, none, none
+    if what == "BID":
+        return bo, bh, bl, bc, none, none, none
+    if what == "ASK":
+        return ao, ah, al, ac, none, none, none
+    mids = tuple(midpoint(b, a, tick) for b, a in ((bo, ao), (bh, ah), (bl, al), (bc, ac)))
+    return mids + (none, none, none)
 
 
-def history_bars(bars: OHLCV, labels_s: np.ndarray, spec: ContractSpec, what: str, spread_ticks: int) -> list[Bar]:
-    """Bars wholly before sim 0, built straight from the arrays (no per-bar merging)."""
-    parts = history_parts(bars, spec, what, spread_ticks)
-    return [Bar(t, p.open, p.high, p.low, p.close, p.volume, p.wap, p.count) for t, p in zip(labels_s.tolist(), parts)]
+def history_parts(bars: OHLCV, spec: ContractSpec, what: str, spread_ticks: int) -> list[_Part]:
+    """:func:`history_columns` as bar parts, to merge with the live grid."""
+    cols = [x.tolist() for x in history_columns(bars, spec, what, spread_ticks)]
+    cols[6] = [int(x) for x in cols[6]]
+    return [_Part(*row) for row in zip(*cols)]
+
+
+def history_table(bars: OHLCV, labels_s: np.ndarray, spec: ContractSpec, what: str, spread_ticks: int) -> BarTable:
+    """Bars wholly before sim 0, as columns straight from the arrays."""
+    return BarTable(np.asarray(labels_s, dtype=float), *history_columns(bars, spec, what, spread_ticks))
 
 
 def _clip_rth(rule, epoch0: float, entry):
@@ -533,4 +588,4 @@ def _merge(label_s: float, ps: list[_Part], what: str) -> Bar:
     return Bar(label_s, first.open, high, low, last.close, -1, -1, -1)
 
 
-__all__ = ["Bar", "HistoryError", "Market", "Quote", "UnknownContract", "WHAT_TO_SHOW"]
+__all__ = ["Bar", "BarTable", "HistoryError", "Market", "Quote", "UnknownContract", "WHAT_TO_SHOW"]
