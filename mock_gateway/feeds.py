@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
 from .protocol.versions import FRACTIONAL_SIZE_SUPPORT, SYNT_REALTIME_BARS
 from .sim.bar_rules import no_data_text
-from .sim.market import BarTable, HistoryError, Quote
+from .sim.market import BarTable, HistoryError, Quote, group_calendar
 
 if TYPE_CHECKING:
     from .handlers import BarsRequest, MarketDataRequest
@@ -38,7 +38,7 @@ REALTIME_BAR_S = 5.0
 #: keepUpToDate sends the bar in progress this often.
 HISTORICAL_UPDATE_S = 5.0
 #: Bars computed per slice of a large historical request (one slice holds the event loop a few ms).
-HISTORY_SLICE_SLOTS = 1000
+HISTORY_SLICE_SLOTS = 500
 #: Tick types (ibapi/ticktype.py).
 BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
 OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
@@ -277,7 +277,7 @@ class Feeds:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        if slots <= HISTORY_SLICE_SLOTS or loop is None or req.bar_size_s > 86400:
+        if slots <= HISTORY_SLICE_SLOTS or loop is None:
             table = self._bar_table(req, end_s, duration_s)
             self._reply_bars(s, req, end_s, duration_s, len(table), bar_rows(s.server_version, req, table,
                                                                              self.market.epoch0))
@@ -290,18 +290,28 @@ class Feeds:
             self._hist.ensure(self.gw.env)
 
     async def _sliced_bars(self, s: Session, req: BarsRequest, end_s: float, duration_s: float) -> None:
+        calendar = req.bar_size_s > 86400        # weeks and months: daily bars in slices, grouped at the end
+        part_req = replace(req, bar_size_s=86400.0) if calendar else req
         step_s = HISTORY_SLICE_SLOTS * min(req.bar_size_s, 86400.0)
         rows: list[str] = []
+        days: list[BarTable] = []
         n = 0
         t = end_s - duration_s
         try:
             while t < end_s:
                 hi = min(t + step_s, end_s)
-                table = self._bar_table(req, hi, hi - t)
-                n += len(table)
-                rows += bar_rows(s.server_version, req, table, self.market.epoch0)
+                table = self._bar_table(part_req, hi, hi - t)
+                if calendar:
+                    days.append(table)
+                else:
+                    n += len(table)
+                    rows += bar_rows(s.server_version, req, table, self.market.epoch0)
                 t = hi
                 await asyncio.sleep(0)
+            if calendar:
+                table = group_calendar(BarTable.concat(days), self.market.epoch0, req.bar_size_s >= 28 * 86400,
+                                       req.what_to_show)
+                n, rows = len(table), bar_rows(s.server_version, req, table, self.market.epoch0)
             self._reply_bars(s, req, end_s, duration_s, n, rows)
         except RequestError as exc:
             s.error(exc.req_id, exc.code, exc.text)

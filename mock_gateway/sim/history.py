@@ -195,12 +195,27 @@ def _uniform(key: np.ndarray) -> np.ndarray:
     return ((_splitmix(key) >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)
 
 
+#: Standard normal quantiles at 2**16 equally likely levels: a hashed normal is one table lookup.
+_NORMAL_LEVELS = 1 << 16
+
+
+@functools.cache
+def _normal_table() -> np.ndarray:
+    """Built on first use (about 30 ms), not at import: the gateway starts fast."""
+    from statistics import NormalDist
+
+    inv = NormalDist().inv_cdf
+    return np.array([inv((k + 0.5) / _NORMAL_LEVELS) for k in range(_NORMAL_LEVELS)])
+
+
 def keyed_normal(key: np.ndarray) -> np.ndarray:
-    """Standard normal draws from uint64 keys (Box-Muller on the two 32-bit halves of one hash)."""
-    h = _splitmix(key)
-    u1 = ((h >> np.uint64(32)).astype(np.float64) + 0.5) / 4294967296.0
-    u2 = ((h & np.uint64(0xFFFFFFFF)).astype(np.float64) + 0.5) / 4294967296.0
-    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)
+    """Standard normal draws from uint64 keys: the top 16 bits of one hash pick an equally likely quantile."""
+    return _normal_table()[(_splitmix(key) >> np.uint64(48)).astype(np.intp)]
+
+
+#: Odd multipliers that spread (level, node) over the 64-bit key space before hashing.
+_NODE_MUL = np.uint64(0x9E3779B97F4A7C15)
+_LEVEL_MUL = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 def _key(base: int, *parts) -> np.ndarray:
@@ -239,6 +254,8 @@ class PastProcess:
             years = 2.0 ** (PAST_LEVELS - j) / YEAR_S
             sds.append(volatility_annual * math.sqrt(min(years, REVERSION_YEARS) / 4.0))
         self._sds = np.array(sds)
+        with np.errstate(over="ignore"):
+            self._level_keys = _splitmix(np.uint64(self.key) ^ (np.arange(PAST_LEVELS, dtype=np.uint64) * _LEVEL_MUL))
 
     def bridge(self, t_s: np.ndarray) -> np.ndarray:
         """B(t) at sim seconds ``t_s`` (<= 0, rounded down to whole seconds); 0 at sim 0."""
@@ -253,6 +270,7 @@ class PastProcess:
         lo = np.zeros(n, dtype=np.int64)
         top = np.int64(1) << np.int64(PAST_LEVELS)
         at_top = pos == top
+        level_keys = self._level_keys
         for j in range(PAST_LEVELS):
             half = np.int64(1) << np.int64(PAST_LEVELS - j - 1)
             node = lo >> np.int64(PAST_LEVELS - j)            # interval index at level j
@@ -261,7 +279,9 @@ class PastProcess:
                 new[0] = True
                 np.not_equal(node[1:], node[:-1], out=new[1:])
             firsts = np.flatnonzero(new)                       # positions are sorted: nodes come in runs
-            z = keyed_normal(_key(self.key, j, node[firsts]))[np.cumsum(new) - 1]
+            with np.errstate(over="ignore"):
+                keys = node[firsts].astype(np.uint64) * _NODE_MUL + level_keys[j]
+            z = keyed_normal(keys)[np.cumsum(new) - 1]
             mid_v = 0.5 * (lo_v + hi_v) + self._sds[j] * z
             upper = (pos - lo) >= half
             lo = np.where(upper, lo + half, lo)

@@ -344,7 +344,7 @@ class Market:
         if min(duration_s, max(end_s, 0.0) + HORIZON_S) / min(bar_size_s, DAY_S) > MAX_SLOTS_PER_REQUEST:
             raise HistoryError("Historical Market Data Service error message:Time length exceed max.")
         if bar_size_s > DAY_S:
-            return BarTable.from_bars(self._calendar_bars(spec, end_s, duration_s, bar_size_s, what, use_rth))
+            return self._calendar_table(spec, end_s, duration_s, bar_size_s, what, use_rth)
         from_s = end_s - duration_s
         to_s = min(end_s, self.env.now + _EPS)
         if inst.replayed:
@@ -367,22 +367,11 @@ class Market:
                 out.append(_merge(slot.label_s, parts, what))
         return out
 
-    def _calendar_bars(self, spec: ContractSpec, end_s: float, duration_s: float, bar_size_s: float, what: str,
-                       use_rth: bool) -> list[Bar]:
-        """Weekly (1W) or monthly (1M) bars: the daily bars grouped by local week or month, labelled at the first."""
-        zone = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"]).zone()
-        monthly = bar_size_s >= 28 * DAY_S
-        daily = self.bars(spec.con_id, end_s, duration_s, DAY_S, what, use_rth)
-        groups: dict[tuple[int, int], list[Bar]] = {}
-        for bar in daily:
-            day = datetime.fromtimestamp(self.epoch0 + bar.time_s, zone).date()
-            key = (day.year, day.month) if monthly else tuple(day.isocalendar())[:2]
-            groups.setdefault(key, []).append(bar)
-        out = []
-        for bars in groups.values():
-            parts = [_Part(b.open, b.high, b.low, b.close, b.volume, b.wap, b.count) for b in bars]
-            out.append(_merge(bars[0].time_s, parts, what))
-        return out
+    def _calendar_table(self, spec: ContractSpec, end_s: float, duration_s: float, bar_size_s: float, what: str,
+                        use_rth: bool) -> BarTable:
+        """Weekly (1W) or monthly (1M) bars: the daily bars grouped by calendar week or month."""
+        daily = self.bar_table(spec.con_id, end_s, duration_s, DAY_S, what, use_rth)
+        return group_calendar(daily, self.epoch0, bar_size_s >= 28 * DAY_S, what)
 
     def _history_and_live(self, inst: _Instrument, from_s: float, to_s: float, bar_size_s: float, use_rth: bool,
                           what: str) -> tuple[BarTable, list]:
@@ -557,6 +546,36 @@ def history_table(bars: OHLCV, labels_s: np.ndarray, spec: ContractSpec, what: s
     return BarTable(np.asarray(labels_s, dtype=float), *history_columns(bars, spec, what, spread_ticks))
 
 
+def group_calendar(daily: BarTable, epoch0: float, monthly: bool, what: str) -> BarTable:
+    """Daily bars grouped by ISO week (Monday first) or calendar month, labelled at each group's first bar.
+
+    Daily bars are labelled at their session's open, which falls on the trading day's date in UTC
+    for every session rule here, so the UTC date groups them.
+    """
+    if not len(daily):
+        return daily
+    days = np.floor((epoch0 + daily.time_s) / DAY_S).astype(np.int64)
+    if monthly:
+        keys = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    else:
+        keys = days - (days + 3) % 7                    # 1970-01-01 was a Thursday: this is the Monday
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)] - 1
+    high = np.maximum.reduceat(daily.high, starts)
+    low = np.minimum.reduceat(daily.low, starts)
+    if what == "TRADES":
+        volume = np.add.reduceat(daily.volume, starts)
+        wap = np.round(np.add.reduceat(daily.wap * daily.volume, starts) / np.maximum(volume, 1.0), 6)
+        count = np.add.reduceat(daily.count, starts)
+        return BarTable(daily.time_s[starts], daily.open[starts], high, low, daily.close[ends], volume, wap, count)
+    none = np.full(len(starts), -1.0)
+    if what == "BID_ASK":
+        sizes = (ends - starts + 1).astype(float)
+        return BarTable(daily.time_s[starts], np.add.reduceat(daily.open, starts) / sizes, high, low,
+                        np.add.reduceat(daily.close, starts) / sizes, none, none, none)
+    return BarTable(daily.time_s[starts], daily.open[starts], high, low, daily.close[ends], none, none, none)
+
+
 def _clip_rth(rule, epoch0: float, entry):
     slot, hist, live = entry
     clipped = in_liquid_hours(rule, epoch0, slot)
@@ -588,4 +607,4 @@ def _merge(label_s: float, ps: list[_Part], what: str) -> Bar:
     return Bar(label_s, first.open, high, low, last.close, -1, -1, -1)
 
 
-__all__ = ["Bar", "BarTable", "HistoryError", "Market", "Quote", "UnknownContract", "WHAT_TO_SHOW"]
+__all__ = ["Bar", "BarTable", "HistoryError", "group_calendar", "Market", "Quote", "UnknownContract", "WHAT_TO_SHOW"]
