@@ -37,8 +37,11 @@ Fields = list[str]
 REALTIME_BAR_S = 5.0
 #: keepUpToDate sends the bar in progress this often.
 HISTORICAL_UPDATE_S = 5.0
-#: Bars computed per slice of a large historical request (one slice holds the event loop a few ms).
-HISTORY_SLICE_SLOTS = 500
+#: Bars computed per slice of a large historical request (one slice holds the event loop a few ms;
+#: numpy's per-call overhead makes smaller slices cost more in total).
+HISTORY_SLICE_SLOTS = 1000
+#: Bars formatted between two yields to the event loop.
+HISTORY_FORMAT_ROWS = 400
 #: Tick types (ibapi/ticktype.py).
 BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
 OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
@@ -91,16 +94,19 @@ class Periodic:
             self.running = False
 
 
-def _fmt_floats(values: np.ndarray) -> np.ndarray:
-    """``fmt_float`` over an array (same text), in numpy: shortest repr of the value rounded to 10 decimals."""
-    r = np.round(values.astype(float), 10)
-    out = r.astype(str)
-    integral = (r == np.floor(r)) & (np.abs(r) < 1e15)
-    out[integral] = r[integral].astype(np.int64).astype(str)
-    odd = ~integral & ((np.abs(r) < 1e-4) | ~np.isfinite(r))
-    for i in np.flatnonzero(odd):        # rare: tiny or non-finite values keep the scalar formatter's text
+def _fmt_floats(values: np.ndarray) -> list[str]:
+    """``fmt_float`` over an array (same text), fast: Python's shortest repr of the value rounded to 10 decimals."""
+    r = np.round(np.asarray(values, dtype=float), 10)
+    out = [t[:-2] if t[-2:] == ".0" else t for t in map(repr, r.tolist())]
+    a = np.abs(r)
+    odd = ~np.isfinite(r) | (a < 1e-4) | (a >= 1e15)
+    for i in np.flatnonzero(odd).tolist():   # rare: tiny, huge or non-finite values take the scalar formatter
         out[i] = fmt_float(float(values[i]))
     return out
+
+
+def _fmt_ints(values: np.ndarray) -> list[str]:
+    return list(map(str, np.rint(np.asarray(values, dtype=float)).astype(np.int64).tolist()))
 
 
 def bar_rows(server_version: int, req: BarsRequest, table: BarTable, epoch0: float) -> list[str]:
@@ -109,23 +115,24 @@ def bar_rows(server_version: int, req: BarsRequest, table: BarTable, epoch0: flo
     if n == 0:
         return []
     epochs = epoch0 + table.time_s
-    if req.bar_size_s >= 86400:
-        zone = ZoneInfo(req.spec.time_zone_id or "UTC")
-        dates = np.array([datetime.fromtimestamp(e, zone).strftime("%Y%m%d") for e in epochs.tolist()])
+    if req.bar_size_s >= 86400:     # a session opens on its trading day's date in UTC for every rule here
+        days = np.floor(epochs / 86400).astype(np.int64).astype("datetime64[D]")
+        dates = [d.replace("-", "") for d in np.datetime_as_string(days).tolist()]
     elif req.format_date == 2:
-        dates = epochs.astype(np.int64).astype(str)
+        dates = _fmt_ints(epochs)
     else:
-        dates = np.array([ib_time(e) for e in epochs.tolist()])
-    if server_version < FRACTIONAL_SIZE_SUPPORT:
-        volume = np.rint(table.volume).astype(np.int64).astype(str)
-    else:
-        volume = _fmt_floats(table.volume)
+        dates = [ib_time(e) for e in epochs.tolist()]
+    volume = _fmt_ints(table.volume) if server_version < FRACTIONAL_SIZE_SUPPORT else _fmt_floats(table.volume)
     cols = [dates, _fmt_floats(table.open), _fmt_floats(table.high), _fmt_floats(table.low),
             _fmt_floats(table.close), volume, _fmt_floats(table.wap)]
     if server_version < SYNT_REALTIME_BARS:
-        cols.append(np.full(n, "false"))
-    cols.append(table.count.astype(np.int64).astype(str))
-    return np.column_stack(cols).ravel().tolist()
+        cols.append(["false"] * n)
+    cols.append(_fmt_ints(table.count))
+    k = len(cols)
+    rows: list[str] = [""] * (n * k)
+    for j, col in enumerate(cols):
+        rows[j::k] = col
+    return rows
 
 
 class Feeds:
@@ -305,16 +312,24 @@ class Feeds:
                     days.append(table)
                 else:
                     n += len(table)
-                    rows += bar_rows(s.server_version, req, table, self.market.epoch0)
+                    rows += await self._rows_sliced(s, req, table)
                 t = hi
                 await asyncio.sleep(0)
             if calendar:
                 table = group_calendar(BarTable.concat(days), self.market.epoch0, req.bar_size_s >= 28 * 86400,
                                        req.what_to_show)
-                n, rows = len(table), bar_rows(s.server_version, req, table, self.market.epoch0)
+                n, rows = len(table), await self._rows_sliced(s, req, table)
             self._reply_bars(s, req, end_s, duration_s, n, rows)
         except RequestError as exc:
             s.error(exc.req_id, exc.code, exc.text)
+
+    async def _rows_sliced(self, s: Session, req: BarsRequest, table: BarTable) -> list[str]:
+        rows: list[str] = []
+        for k in range(0, len(table), HISTORY_FORMAT_ROWS):
+            part = table.select(slice(k, k + HISTORY_FORMAT_ROWS))
+            rows += bar_rows(s.server_version, req, part, self.market.epoch0)
+            await asyncio.sleep(0)
+        return rows
 
     def _reply_bars(self, s: Session, req: BarsRequest, end_s: float, duration_s: float, n: int,
                     rows: list[str]) -> None:

@@ -164,11 +164,10 @@ def liquid_overlap_s(rule: SessionRule, epoch0: float, starts: np.ndarray, ends:
     """Seconds of each [start, end) (sim seconds) that fall in liquid hours; vectorised over the sessions."""
     if len(starts) == 0:
         return np.empty(0)
-    liquid = sessions_cached(rule, epoch0 + float(starts.min()), epoch0 + float(ends.max()), rth=True)
-    if not liquid:
+    opens, closes = session_arrays(rule, epoch0 + float(starts.min()), epoch0 + float(ends.max()), rth=True)
+    if not len(opens):
         return np.zeros(len(starts))
-    opens = np.array([a for a, _ in liquid]) - epoch0
-    closes = np.array([b for _, b in liquid]) - epoch0
+    opens, closes = opens - epoch0, closes - epoch0
     # each slot overlaps at most a few sessions: the ones around its start
     idx = np.searchsorted(closes, starts, side="right")
     overlap = np.zeros(len(starts))
