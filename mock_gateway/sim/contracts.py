@@ -6,8 +6,9 @@ given fields filter the universe, so an under-specified future or option query i
 """
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -144,50 +145,118 @@ class ContractSpec:
 
 
 class ContractBook:
-    """The universe of contracts, looked up like IB's contract details service."""
+    """The universe of contracts, looked up like IB's contract details service.
 
-    def __init__(self, specs: Iterable[ContractSpec]) -> None:
+    ``lazy`` (optional) yields more contracts, loaded the first time a lookup misses or the whole
+    universe is listed; ``chains`` (optional) makes an underlying's option chain the first time an
+    option on it is asked for. Gateway start stays cheap; the universe is still whole.
+    """
+
+    def __init__(self, specs: Iterable[ContractSpec], lazy: Callable[[], Iterable[ContractSpec]] | None = None,
+                 chains: Callable[[ContractSpec], Iterable[ContractSpec]] | None = None) -> None:
         self._by_id: dict[int, ContractSpec] = {}
+        self._by_symbol: dict[str, list[ContractSpec]] = {}
+        self._lazy, self._chains = lazy, chains
+        self._chained: set[int] = set()
         for spec in specs:
-            if spec.con_id in self._by_id:
-                raise ValueError(f"duplicate conId {spec.con_id} ({spec.local_symbol})")
-            self._by_id[spec.con_id] = spec
+            self.add(spec)
+
+    def add(self, spec: ContractSpec) -> None:
+        """Add one contract (a scenario's own, or one made on demand); a conId is unique."""
+        if spec.con_id in self._by_id:
+            raise ValueError(f"duplicate conId {spec.con_id} ({spec.local_symbol})")
+        self._by_id[spec.con_id] = spec
+        for key in {spec.symbol.upper(), spec.local_symbol.upper().replace(" ", "")}:
+            self._by_symbol.setdefault(key, []).append(spec)
+
+    def _load_lazy(self) -> None:
+        lazy, self._lazy = self._lazy, None
+        if lazy is None:
+            return
+        locals_known = {s.local_symbol for s in self._by_id.values()}
+        for spec in lazy():
+            if spec.con_id not in self._by_id and spec.local_symbol not in locals_known:
+                self.add(spec)
+
+    def ensure_options(self, under: ContractSpec) -> None:
+        """Make ``under``'s option chain if it has not been made yet."""
+        if self._chains is None or under.con_id in self._chained or under.sec_type not in ("STK", "IND"):
+            return
+        self._chained.add(under.con_id)
+        known = {s.local_symbol for s in self._by_symbol.get(under.symbol.upper(), ())}
+        for spec in self._chains(under):
+            if spec.local_symbol in known:
+                continue
+            while spec.con_id in self._by_id:        # a hash clash with another chain: the next free id
+                spec = replace(spec, con_id=spec.con_id + 1)
+            self.add(spec)
 
     @classmethod
     def default(cls, start: datetime = DEFAULT_START, initial_prices: Mapping[str, float] | None = None,
                 symbols: Sequence[str] | None = None, volatility_annual: float = 0.25) -> ContractBook:
-        """The default universe (stocks, forex, futures, options) dated around ``start``.
+        """The default universe dated around ``start`` (see :mod:`mock_gateway.sim.universe`).
 
         ``initial_prices`` overrides start prices by symbol or local symbol; ``symbols`` keeps only
         the contracts whose symbol or local symbol is listed (options follow their underlying).
         """
-        specs = default_universe(start, dict(initial_prices or {}), volatility_annual)
+        from . import universe_book
+
+        prices = dict(initial_prices or {})
+        specs = default_universe(start, prices, volatility_annual)
+        lazy = functools.partial(universe_book.member_specs, start, prices)
+        chains = functools.partial(universe_book.option_chain, start, prices, volatility_annual)
         if symbols is not None:
             wanted = {s.upper() for s in symbols}
-            specs = [s for s in specs if {s.symbol, s.local_symbol, s.under_symbol} & wanted]
-        return cls(specs)
+            keep = lambda s: bool({s.symbol, s.local_symbol, s.under_symbol} & wanted)  # noqa: E731
+            specs = [s for s in specs if keep(s)]
+            lazy_all = lazy
+            lazy = lambda: [s for s in lazy_all() if keep(s)]  # noqa: E731
+            chains_all = chains
+            chains = lambda u: chains_all(u) if u.symbol in wanted else []  # noqa: E731
+        return cls(specs, lazy, chains)
 
     def __iter__(self) -> Iterator[ContractSpec]:
-        return iter(self._by_id.values())
+        self._load_lazy()
+        return iter(list(self._by_id.values()))
 
     def __len__(self) -> int:
+        self._load_lazy()
         return len(self._by_id)
 
     def get(self, con_id: int) -> ContractSpec | None:
-        return self._by_id.get(con_id)
+        spec = self._by_id.get(con_id)
+        if spec is None and self._lazy is not None:
+            self._load_lazy()
+            spec = self._by_id.get(con_id)
+        return spec
+
+    def underlyings(self, symbol: str) -> list[ContractSpec]:
+        """Stocks and indices named ``symbol`` (what option chains are made on)."""
+        self._load_lazy() if not self._by_symbol.get(symbol.upper()) else None
+        return [s for s in self._by_symbol.get(symbol.upper(), ()) if s.sec_type in ("STK", "IND")]
 
     def match(self, query: ContractQuery) -> list[ContractSpec]:
         """Every contract the query describes: 0 unknown (error 200), 1 qualified, more ambiguous."""
         if query.con_id:
-            spec = self._by_id.get(query.con_id)
+            spec = self.get(query.con_id)
             return [spec] if spec is not None else []
         if query.sec_id and query.sec_id_type:
+            self._load_lazy()
             wanted = (query.sec_id_type.upper(), query.sec_id.upper())
             return [s for s in self._by_id.values() if wanted in {(t.upper(), v.upper()) for t, v in s.sec_ids}]
         if not (query.symbol or query.local_symbol):
             return []
+        key = (query.symbol or query.local_symbol).upper().replace(" ", "")
+        if key not in self._by_symbol:
+            self._load_lazy()
+        if query.sec_type.upper() in ("OPT", "FOP") or (query.local_symbol and not query.symbol
+                                                         and len(query.local_symbol) > 15):
+            under_symbol = query.symbol or query.local_symbol[:6]
+            for under in self.underlyings(under_symbol.strip()):
+                self.ensure_options(under)
+            key = (query.symbol or query.local_symbol).upper().replace(" ", "")
         found = []
-        for spec in self._by_id.values():
+        for spec in self._by_symbol.get(key, ()):
             directed = _matches(spec, query)
             if directed is not None:
                 found.append(directed)
@@ -287,9 +356,6 @@ STOCKS = (
 #: (base, quote, conId, long name, start price)
 FOREX = (("EUR", "USD", 12087792, "European Monetary Union Euro", 1.08),
          ("GBP", "USD", 12087797, "British pound", 1.27))
-#: (symbol, multiplier, long name, underlying index conId, start price of the front month, conId base)
-FUTURES = (("ES", "50", "E-mini S&P 500", 11004968, 5900.0, 650_000_100),
-           ("NQ", "20", "E-mini NASDAQ 100", 11004958, 20800.0, 650_000_200))
 #: (underlying symbol, strike step, conId base); strikes and expiries are generated around the start.
 OPTIONS = (("AAPL", 5.0, 700_000_000), ("SPY", 5.0, 710_000_000))
 #: Quarterly futures contango per quarter (next month over front month).
@@ -329,6 +395,14 @@ def occ_symbol(underlying: str, expiry: date, right: str, strike: float) -> str:
     return f"{underlying:<6}{expiry:%y%m%d}{right}{round(strike * 1000):08d}"
 
 
+def _listing_date(symbol: str) -> str:
+    from .universe import ETFS, KNOWN_STOCKS
+
+    if symbol in KNOWN_STOCKS:
+        return KNOWN_STOCKS[symbol][2]
+    return next((e[5] for e in ETFS if e[0] == symbol), "")
+
+
 def default_universe(start: datetime, initial_prices: dict[str, float], volatility_annual: float) -> list[ContractSpec]:
     """Every contract of the default universe, dated around ``start``."""
     prices = {k.upper(): v for k, v in initial_prices.items()}
@@ -345,7 +419,7 @@ def default_universe(start: datetime, initial_prices: dict[str, float], volatili
             time_zone_id=stk_rule.tz, trading_hours=hours_string(stk_rule, start, 7, rth=False),
             liquid_hours=hours_string(stk_rule, start, 7, rth=True), sec_ids=(("ISIN", s.isin),),
             market_rule_ids=",".join(["26"] * len(venues)), stock_type=s.stock_type, min_size=1.0,
-            size_increment=1.0, suggested_size_increment=100.0))
+            size_increment=1.0, suggested_size_increment=100.0, listing_date=_listing_date(s.symbol)))
     fx_rule = SESSION_RULES["CASH"]
     for base, quote, con_id, name, price in FOREX:
         pair = f"{base}.{quote}"
@@ -355,22 +429,10 @@ def default_universe(start: datetime, initial_prices: dict[str, float], volatili
             initial_price=prices.get(pair, prices.get(base + quote, price)), order_types=_FX_ORDER_TYPES,
             valid_exchanges="IDEALPRO", time_zone_id=fx_rule.tz, trading_hours=hours_string(fx_rule, start, 7, False),
             liquid_hours=hours_string(fx_rule, start, 7, True), market_rule_ids="239", agg_group=4,
-            min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange=""))
-    fut_rule = SESSION_RULES["FUT"]
-    for symbol, mult, name, under_id, price, id_base in FUTURES:
-        front_price = prices.get(symbol, price)
-        for k, expiry in enumerate(quarterly_expiries(start.date(), 2)):
-            local = f"{symbol}{_MONTH_CODES[expiry.month - 1]}{expiry.year % 10}"
-            specs.append(ContractSpec(
-                con_id=id_base + k, symbol=symbol, sec_type="FUT", exchange="CME", currency="USD",
-                local_symbol=local, trading_class=symbol, market_name=symbol, min_tick=0.25, long_name=name,
-                initial_price=prices.get(local, round_to_tick(front_price * (1 + FUTURES_CARRY_PER_QUARTER) ** k, 0.25)),
-                last_trade_date=f"{expiry:%Y%m%d}", multiplier=mult, contract_month=f"{expiry:%Y%m}",
-                order_types=_FUT_ORDER_TYPES, valid_exchanges="CME", under_con_id=under_id,
-                time_zone_id=fut_rule.tz, trading_hours=hours_string(fut_rule, start, 7, False),
-                liquid_hours=hours_string(fut_rule, start, 7, True), agg_group=2, under_symbol=symbol,
-                under_sec_type="IND", market_rule_ids="67", real_expiration_date=f"{expiry:%Y%m%d}",
-                min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange=""))
+            min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange="", listing_date="19900102"))
+    from .universe_book import core_extras
+
+    specs += core_extras(start, prices, {s.local_symbol for s in specs})
     by_symbol = {s.symbol: s for s in specs if s.sec_type == "STK"}
     for under, step, id_base in OPTIONS:
         stock = by_symbol[under]
@@ -394,7 +456,7 @@ def default_universe(start: datetime, initial_prices: dict[str, float], volatili
                         liquid_hours=hours_string(opt_rule, start, 7, True), agg_group=2, under_symbol=under,
                         under_sec_type="STK", market_rule_ids=",".join(["32"] * len(_OPT_VENUES.split(","))),
                         real_expiration_date=f"{expiry:%Y%m%d}", min_size=1.0, size_increment=1.0,
-                        suggested_size_increment=1.0))
+                        suggested_size_increment=1.0, listing_date=f"{expiry - timedelta(days=270):%Y%m%d}"))
                     n += 1
     return specs
 

@@ -51,6 +51,13 @@ MAX_SLOTS_PER_REQUEST = 200_000
 _EPS = 1e-9
 
 
+def session_rule(sec_type: str):
+    """The session rule a sec type trades under (indices trade the options' hours, crypto the currencies')."""
+    from .universe_book import RULE_OF
+
+    return SESSION_RULES[RULE_OF.get(sec_type, "STK")]
+
+
 class UnknownContract(KeyError):
     """A conId the market has no price for (the gateway answers error 200)."""
 
@@ -377,7 +384,7 @@ class Market:
                           what: str) -> tuple[BarTable, list]:
         """Bars wholly before sim 0 (computed as arrays), and (slot, history part, live span) for the rest."""
         spec = inst.spec
-        rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
+        rule = session_rule(spec.sec_type)
         daily = bar_size_s >= DAY_S
         size = DAY_S if daily else bar_size_s
         asked_from_s = from_s
@@ -424,7 +431,7 @@ class Market:
                     what: str):
         """Replayed instruments: (slot, None, live span) per bar; the replayed path covers history too."""
         spec = inst.spec
-        rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
+        rule = session_rule(spec.sec_type)
         daily = bar_size_s >= DAY_S
         size = DAY_S if daily else bar_size_s
         asked_from_s, from_s = from_s, from_s - size   # a bar clipped to liquid hours may start inside the range
@@ -438,7 +445,7 @@ class Market:
     def _generated(self, inst: _Instrument, size: float, starts: np.ndarray, ends: np.ndarray) -> OHLCV:
         """Generated history for the slots [starts, ends) (sim seconds, oldest first), in the same order."""
         spec = inst.spec
-        rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
+        rule = session_rule(spec.sec_type)
         ends = np.minimum(ends, 0.0)
         liquid = liquid_overlap_s(rule, self.epoch0, starts, ends)
         activity_s = liquid + EXTENDED_HOURS_ACTIVITY * (ends - starts - liquid)
