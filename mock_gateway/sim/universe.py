@@ -163,6 +163,13 @@ class Member:
     isin: str
 
 
+def _exchange_traded_as(text: str) -> str:
+    """The listing venue named first in a 'traded as' line ('Nasdaq: META ...'), NYSE if none."""
+    text = text.upper()
+    found = [(text.find(k), v) for k, v in (("NASDAQ", "NASDAQ"), ("NYSE", "NYSE")) if k in text]
+    return min(found)[1] if found else "NYSE"
+
+
 @functools.cache
 def index_members() -> tuple[Member, ...]:
     """S&P 500 and Nasdaq 100 members (deduplicated), loaded once per process from pytickersymbols."""
@@ -173,7 +180,8 @@ def index_members() -> tuple[Member, ...]:
     for index in ("S&P 500", "NASDAQ 100"):
         for stock in data.get_stocks_by_index(index):
             exchanges = [s.get("google", "") for s in stock.get("symbols", []) if s.get("currency") == "USD"]
-            primary = next((_EXCHANGE_BY_GOOGLE.get(g.split(":")[0]) for g in exchanges if ":" in g), None) or "NYSE"
+            primary = next((_EXCHANGE_BY_GOOGLE.get(g.split(":")[0]) for g in exchanges if ":" in g), None) \
+                or _exchange_traded_as(str((stock.get("metadata") or {}).get("traded_as", "")))
             symbol = str(stock.get("symbol", "")).upper().replace(".", " ").replace("-", " ").strip()
             if not symbol or symbol in seen:
                 continue
