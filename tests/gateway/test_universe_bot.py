@@ -68,8 +68,12 @@ def test_matching_symbols_searches_the_whole_universe(mock_gateway):
     assert "JNJ" in {d.contract.symbol for d in johnson}
 
 
-def test_the_head_timestamp_is_the_listing_dates_first_session(mock_gateway):
+def test_the_head_timestamp_is_the_listing_dates_first_session(mock_gateway_factory):
     import ib_insync as ibi
+
+    from mock_gateway.faults.base import FaultStack
+
+    mock_gateway = mock_gateway_factory(faults=FaultStack([]))
 
     async def head():
         ib = ibi.IB()
@@ -88,4 +92,4 @@ def test_the_head_timestamp_is_the_listing_dates_first_session(mock_gateway):
 
     stamp, before, after = run(head())
     assert f"{stamp:%Y%m%d %H:%M}" == "19801212 14:30"         # 09:30 New York on 12 December 1980
-    assert before == [] and after and str(after[0].date) == "1980-12-12"
+    assert len(before) == 0 and str(after[0].date) == "1980-12-12"
