@@ -127,6 +127,13 @@ def max_duration_s(bar: BarSize) -> float:
     return bar.seconds * BARS_CAP_INTRADAY
 
 
+def listing_epoch(listing_date: str) -> float:
+    """Epoch seconds of midnight UTC on a YYYYMMDD listing date (no bar starts before it)."""
+    from datetime import datetime, timezone
+
+    return datetime.strptime(listing_date[:8], "%Y%m%d").replace(tzinfo=timezone.utc).timestamp()
+
+
 def no_data_text(symbol: str, exchange: str, what: str) -> str:
     return f"{HMDS}HMDS query returned no data: {symbol}@{exchange} {WHAT_NAMES.get(what, what.title())}"
 

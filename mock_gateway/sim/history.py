@@ -22,11 +22,12 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 
 import numpy as np
 
+from .calendar import CalendarRangeError
 from .sessions import SessionRule, sessions_between
 
 DAY_S = 86400.0
@@ -58,7 +59,11 @@ def _sessions_in_year(rule: SessionRule, year: int, rth: bool) -> tuple[tuple[fl
     """Sessions whose open falls in ``year`` (UTC), worked out once: daily bars over decades reuse them."""
     a = datetime(year, 1, 1, tzinfo=timezone.utc).timestamp()
     b = datetime(year + 1, 1, 1, tzinfo=timezone.utc).timestamp()
-    return tuple((o, c) for o, c in sessions_between(rule, a, b, rth) if a <= o < b)
+    try:
+        spans = sessions_between(rule, a, b, rth)
+    except CalendarRangeError:       # before the exchange calendars the mock has: every weekday trades
+        spans = sessions_between(replace(rule, calendar=""), a, b, rth)
+    return tuple((o, c) for o, c in spans if a <= o < b)
 
 
 def sessions_cached(rule: SessionRule, start_epoch: float, end_epoch: float, rth: bool) -> list[tuple[float, float]]:

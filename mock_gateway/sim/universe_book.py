@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from .contracts import (
+from .contract_spec import (
     _FUT_ORDER_TYPES,
     _FX_ORDER_TYPES,
     _OPT_ORDER_TYPES,

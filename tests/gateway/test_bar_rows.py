@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mock_gateway.feeds import bar_rows, ib_time
-from mock_gateway.handlers import BarsRequest
+from mock_gateway.feeds import bar_rows
+from mock_gateway.protocol.time import ib_time
+from mock_gateway.feeds import BarsRequest
 from mock_gateway.protocol import messages as m
 from mock_gateway.sim import ContractBook
 from mock_gateway.sim.market import BarTable
