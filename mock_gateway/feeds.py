@@ -27,7 +27,8 @@ from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
 from .protocol.versions import FRACTIONAL_SIZE_SUPPORT, SYNT_REALTIME_BARS
 from .sim.bar_rules import no_data_text
-from .sim.market import BarTable, HistoryError, Quote, group_calendar
+from .sim.market import BarTable, HistoryError, Quote, group_calendar, session_rule
+from .sim.sessions import is_open
 from .sim.periodic import Periodic
 from .sim.world import World
 
@@ -81,6 +82,8 @@ class MarketDataSub:
     volume: int = -1
     high: float = math.nan
     low: float = math.nan
+    data_type: int = 1           # granted: 1 live, 2 frozen, 3 delayed, 4 delayed frozen
+    ids: dict[int, int] = field(default_factory=dict)   # tick type -> the tick type sent (delayed: 66..)
 
 
 @dataclass
@@ -94,6 +97,35 @@ class _Connection:
 
     def empty(self) -> bool:
         return not (self.market_data or self.realtime_bars or self.historical_updates)
+
+
+#: Live tick type -> its delayed twin (ibapi/ticktype.py: DELAYED_BID 66 ... DELAYED_LAST_TIMESTAMP 88).
+DELAYED_TICK = {BID: 66, ASK: 67, LAST: 68, BID_SIZE: 69, ASK_SIZE: 70, LAST_SIZE: 71, HIGH: 72, LOW: 73,
+                VOLUME: 74, CLOSE: 75, OPEN: 76, LAST_TIMESTAMP: 88}
+#: How far delayed data lags: measured 600 s on a 2026 account (IB documents 15-20 minutes).
+DELAYED_LAG_S = 600.0
+NOT_SUBSCRIBED = ("Requested market data is not subscribed. Check API status by selecting the Account menu then "
+                  "under Management choose Market Data Subscription Manager and/or availability of delayed data.")
+DELAYED_DISPLAYED = "Requested market data is not subscribed. Displaying delayed market data."
+DELAYED_NOT_ENABLED = "Requested market data is not subscribed. Delayed market data is not enabled."
+
+
+def grant_data_type(permission: str, requested: int, market_open: bool) -> tuple[int | None, int | None, str]:
+    """(granted type or None, error code or None, error text) for reqMktData under an account's permission.
+
+    Live accounts get live data for 1 and 3, and frozen data (2, 4) only while the market is closed;
+    delayed-only accounts get 354 for 1 and 2 and delayed data (with 10167) for 3 and 4, 4 being
+    served as 3 while the market is open; accounts with neither get 354, or 10168 for 3 and 4.
+    """
+    if permission == "live":
+        return (1 if market_open or requested in (1, 3) else 2), None, ""
+    if permission == "delayed":
+        if requested in (1, 2):
+            return None, 354, NOT_SUBSCRIBED + "Delayed market data is available."
+        return (3 if market_open or requested == 3 else 4), 10167, DELAYED_DISPLAYED
+    if requested in (1, 2):
+        return None, 354, NOT_SUBSCRIBED
+    return None, 10168, DELAYED_NOT_ENABLED
 
 
 def _fmt_floats(values: np.ndarray) -> list[str]:
@@ -148,6 +180,7 @@ class Feeds:
         #: False while a connectivity fault holds the data farm down (subscriptions stay, ticks stop)
         self.flowing = True
         self._conns: dict[int, _Connection] = {}
+        self._data_types: dict[int, int] = {}       # reqMarketDataType per connection (1 until asked)
         self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
         self._listening = False
         self._tasks: set[asyncio.Task] = set()     # sliced historical requests in progress (held strongly)
@@ -184,22 +217,43 @@ class Feeds:
         return conn is not None and req_id in conn.realtime_bars
 
     # ------------------------------------------------------------------ market data
+    def set_market_data_type(self, s: ReplyChannel, data_type: int) -> None:
+        """reqMarketDataType: the type this connection's next reqMktData asks for."""
+        self._data_types[s.conn_id] = data_type
+
     def start_market_data(self, s: ReplyChannel, req: MarketDataRequest) -> None:
-        q = self.market.quote(req.spec.con_id)
-        sub = MarketDataSub(s, req.req_id, req.spec, req.generic_ticks)
+        spec = req.spec
+        epoch = self.clock.start.timestamp() + self.env.now
+        market_open = is_open(session_rule(spec.sec_type), epoch, rth=False)
+        granted, code, text = grant_data_type(self.market.config.data_permission,
+                                              self._data_types.get(s.conn_id, 1), market_open)
+        if granted is None:
+            suffix = f"{spec.symbol} {spec.sec_type} ({spec.local_symbol})/TOP/ALL" if code == 354 else ""
+            raise RequestError(req.req_id, code or 354, text + suffix)
+        if code is not None:
+            s.error(req.req_id, code, text, kind=K.MARKET_DATA)
+        sub = MarketDataSub(s, req.req_id, spec, req.generic_ticks, data_type=granted,
+                            ids=DELAYED_TICK if granted in (3, 4) else {})
+        q = self.market.quote_at(spec.con_id, self._quote_time(sub))
         head = [] if req.snapshot else [
-            m.tick_req_params(req.req_id, req.spec.min_tick, req.spec.bbo_exchange, req.spec.snapshot_permissions),
-            m.market_data_type(req.req_id, 1)]
+            m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
+            m.market_data_type(req.req_id, granted)]
         msgs = head + self._full_quote(sub, q)
         if req.snapshot:
             s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
             return
         self._conn(s).market_data[req.req_id] = sub
-        self._market_subs.setdefault(req.spec.con_id, {})[(s.conn_id, req.req_id)] = sub
+        if granted in (2, 4):          # frozen: the last values, no updates while the market is closed
+            s.send(K.MARKET_DATA, msgs)
+            return
+        self._market_subs.setdefault(spec.con_id, {})[(s.conn_id, req.req_id)] = sub
         s.send(K.MARKET_DATA, msgs)
         if not self._listening:
             self._listening = True
             self.market.add_listener(self._on_grid_step)
+
+    def _quote_time(self, sub: MarketDataSub) -> float:
+        return self.env.now - DELAYED_LAG_S if sub.data_type in (3, 4) else self.env.now
 
     def stop_market_data(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)
@@ -228,13 +282,18 @@ class Feeds:
     def _full_quote(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
         sv = sub.session.server_version
         r = sub.req_id
-        msgs = [m.tick_price(sv, r, BID, q.bid, q.bid_size), m.tick_price(sv, r, ASK, q.ask, q.ask_size)]
+        t = sub.ids
+        msgs = [m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size),
+                m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size)]
         if sub.spec.sec_type != "CASH":
-            msgs += [m.tick_price(sv, r, LAST, q.last, q.last_size), m.tick_size(sv, r, VOLUME, q.volume)]
-        msgs += [m.tick_price(sv, r, HIGH, q.high, 0), m.tick_price(sv, r, LOW, q.low, 0),
-                 m.tick_price(sv, r, CLOSE, q.close, 0), m.tick_price(sv, r, OPEN, q.open, 0)]
+            msgs += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),
+                     m.tick_size(sv, r, t.get(VOLUME, VOLUME), q.volume)]
+        msgs += [m.tick_price(sv, r, t.get(HIGH, HIGH), q.high, 0), m.tick_price(sv, r, t.get(LOW, LOW), q.low, 0),
+                 m.tick_price(sv, r, t.get(CLOSE, CLOSE), q.close, 0),
+                 m.tick_price(sv, r, t.get(OPEN, OPEN), q.open, 0)]
         if sub.spec.sec_type != "CASH":
-            msgs.append(m.tick_string(r, LAST_TIMESTAMP, str(int(self.market.epoch0 + q.time_s))))
+            msgs.append(m.tick_string(r, t.get(LAST_TIMESTAMP, LAST_TIMESTAMP),
+                                      str(int(self.market.epoch0 + q.time_s))))
         if "236" in sub.generic_ticks:
             msgs.append(m.tick_generic(r, SHORTABLE, 3.0))
         sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
@@ -244,26 +303,28 @@ class Feeds:
     def _quote_changes(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
         sv = sub.session.server_version
         r = sub.req_id
+        t = sub.ids
         out: list[Fields] = []
         if q.bid != sub.bid:
-            out.append(m.tick_price(sv, r, BID, q.bid, q.bid_size))
+            out.append(m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size))
         elif q.bid_size != sub.bid_size:
-            out.append(m.tick_size(sv, r, BID_SIZE, q.bid_size))
+            out.append(m.tick_size(sv, r, t.get(BID_SIZE, BID_SIZE), q.bid_size))
         if q.ask != sub.ask:
-            out.append(m.tick_price(sv, r, ASK, q.ask, q.ask_size))
+            out.append(m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size))
         elif q.ask_size != sub.ask_size:
-            out.append(m.tick_size(sv, r, ASK_SIZE, q.ask_size))
+            out.append(m.tick_size(sv, r, t.get(ASK_SIZE, ASK_SIZE), q.ask_size))
         if q.volume != sub.volume and sub.spec.sec_type != "CASH":
             epoch = self.market.epoch0 + q.time_s
-            out += [m.tick_price(sv, r, LAST, q.last, q.last_size), m.tick_size(sv, r, VOLUME, q.volume),
-                    m.tick_string(r, LAST_TIMESTAMP, str(int(epoch)))]
+            out += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),
+                    m.tick_size(sv, r, t.get(VOLUME, VOLUME), q.volume),
+                    m.tick_string(r, t.get(LAST_TIMESTAMP, LAST_TIMESTAMP), str(int(epoch)))]
             if "233" in sub.generic_ticks:
                 out.append(m.tick_string(r, RT_VOLUME, f"{m.fmt_size(sv, q.last)};{q.last_size};"
                                                        f"{int(epoch * 1000)};{q.volume};{q.last};false"))
         if q.high != sub.high:
-            out.append(m.tick_price(sv, r, HIGH, q.high, 0))
+            out.append(m.tick_price(sv, r, t.get(HIGH, HIGH), q.high, 0))
         if q.low != sub.low:
-            out.append(m.tick_price(sv, r, LOW, q.low, 0))
+            out.append(m.tick_price(sv, r, t.get(LOW, LOW), q.low, 0))
         sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
         sub.volume, sub.high, sub.low = q.volume, q.high, q.low
         return out
@@ -271,10 +332,15 @@ class Feeds:
     def _on_grid_step(self, now: float) -> None:
         if not self.flowing:
             return
-        quote = self.market.quote
+        quote_at = self.market.quote_at
         for con_id, subs in list(self._market_subs.items()):
-            q = quote(con_id)
+            live = quote_at(con_id, now)
+            delayed = None
             for sub in list(subs.values()):
+                if sub.data_type == 1:
+                    q = live
+                else:
+                    q = delayed = delayed or quote_at(con_id, now - DELAYED_LAG_S)
                 msgs = self._quote_changes(sub, q)
                 if msgs:
                     sub.session.send(K.MARKET_DATA, msgs)

@@ -72,7 +72,7 @@ def req_market_data_type(g: Desks, s: ReplyChannel, r: Request) -> None:
     data_type = _int(f, 2, "marketDataType")
     if data_type not in (1, 2, 3, 4):
         raise RequestError(-1, 321, f"Error validating request.-'cm' : cause - Invalid market data type {data_type}")
-    # validated only: live data is always available here, so every stream stays live (type 1)
+    g.feeds.set_market_data_type(s, data_type)
 
 
 def ignore(g: Desks, s: ReplyChannel, r: Request) -> None:
