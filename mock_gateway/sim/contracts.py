@@ -125,7 +125,8 @@ class ContractBook:
 
     @classmethod
     def default(cls, start: datetime = DEFAULT_START, initial_prices: Mapping[str, float] | None = None,
-                symbols: Sequence[str] | None = None, volatility_annual: float = 0.25) -> ContractBook:
+                symbols: Sequence[str] | None = None, volatility_annual: float = 0.25,
+                extra: Sequence[Mapping] = ()) -> ContractBook:
         """The default universe dated around ``start`` (see :mod:`mock_gateway.sim.universe`).
 
         ``initial_prices`` overrides start prices by symbol or local symbol; ``symbols`` keeps only
@@ -145,7 +146,17 @@ class ContractBook:
             lazy = lambda: [s for s in lazy_all() if keep(s)]  # noqa: E731
             chains_all = chains
             chains = lambda u: chains_all(u) if u.symbol in wanted else []  # noqa: E731
-        return cls(specs, lazy, chains)
+        book = cls(specs, lazy, chains)
+        if extra:
+            from .universe_book import extra_spec
+
+            for item in extra:
+                spec = extra_spec(start, dict(item))
+                if book.match(ContractQuery(symbol=spec.symbol, sec_type=spec.sec_type, currency=spec.currency)):
+                    raise ValueError(f"scenario contract {spec.symbol} {spec.sec_type} {spec.currency} is already "
+                                     "in the universe; give it another symbol or drop it from market.contracts")
+                book.add(spec)
+        return book
 
     def __iter__(self) -> Iterator[ContractSpec]:
         self._load_lazy()

@@ -144,6 +144,25 @@ def core_extras(start: datetime, prices: dict[str, float], have: set[str]) -> li
     return out
 
 
+def extra_spec(start: datetime, item: dict) -> ContractSpec:
+    """A scenario's own contract (MarketConfig.extra_contracts): a stable synthetic conId from its symbol."""
+    symbol = str(item["symbol"]).upper()
+    sec_type = str(item.get("sec_type", "STK")).upper()
+    currency = str(item.get("currency", "USD")).upper()
+    local = f"{symbol}.{currency}" if sec_type in ("CASH", "CRYPTO") else symbol
+    rule = RULE_OF.get(sec_type, "STK")
+    return ContractSpec(
+        con_id=synthetic_con_id(f"X{sec_type}", f"{local}@{item.get('exchange', 'SMART')}"), symbol=symbol,
+        sec_type=sec_type, exchange=str(item.get("exchange", "SMART")).upper(), currency=currency,
+        local_symbol=local, trading_class=symbol, market_name=symbol, min_tick=float(item.get("min_tick", 0.01)),
+        long_name=str(item.get("long_name") or symbol), initial_price=float(item["price"]),
+        primary_exchange=str(item.get("primary_exchange", "")).upper(),
+        order_types=_STOCK_ORDER_TYPES if sec_type == "STK" else _FX_ORDER_TYPES,
+        valid_exchanges=str(item.get("exchange", "SMART")).upper(), time_zone_id=SESSION_RULES[rule].tz,
+        trading_hours=_hours(sec_type, start, False), liquid_hours=_hours(sec_type, start, True),
+        market_rule_ids="26", listing_date=str(item.get("listing_date", "")))
+
+
 def option_chain(start: datetime, prices: dict[str, float], volatility_annual: float,
                  under: ContractSpec) -> list[ContractSpec]:
     """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules."""
@@ -181,4 +200,4 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
     return out
 
 
-__all__ = ["FUTURES_CARRY_PER_QUARTER", "RULE_OF", "core_extras", "member_specs", "option_chain", "stock_spec"]
+__all__ = ["FUTURES_CARRY_PER_QUARTER", "RULE_OF", "core_extras", "extra_spec", "member_specs", "option_chain", "stock_spec"]

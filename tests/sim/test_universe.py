@@ -81,3 +81,23 @@ def test_option_chains_are_made_for_any_stock_by_the_listing_rules():
 def test_an_unknown_symbol_is_still_unknown():
     assert BOOK.match(ContractQuery(symbol="XXX", sec_type="STK")) == []
     assert BOOK.match(ContractQuery(symbol="XXX", sec_type="OPT")) == []
+
+
+def test_a_scenario_adds_its_own_contract_and_cannot_shadow_a_listed_one():
+    book = ContractBook.default(extra=[{"symbol": "ACME", "price": 42.0, "min_tick": 0.05, "exchange": "SMART",
+                                        "primary_exchange": "NYSE", "listing_date": "20200102"}])
+    acme = book.match(ContractQuery(symbol="ACME", sec_type="STK", currency="USD"))[0]
+    assert (acme.initial_price, acme.min_tick, acme.primary_exchange, acme.listing_date) == (42.0, 0.05, "NYSE",
+                                                                                           "20200102")
+    with pytest.raises(ValueError, match="already in the universe"):
+        ContractBook.default(extra=[{"symbol": "AAPL", "price": 1.0}])
+
+
+def test_a_scenario_chooses_its_market_data_permission_and_contracts():
+    from harness.scenario import MarketSpec
+
+    spec = MarketSpec.model_validate({"data_permission": "delayed",
+                                      "contracts": [{"symbol": "ACME", "price": 42.0}]})
+    assert spec.data_permission == "delayed" and spec.contracts[0].sec_type == "STK"
+    with pytest.raises(ValueError):
+        MarketSpec.model_validate({"data_permission": "sometimes"})
