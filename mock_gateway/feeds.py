@@ -41,6 +41,10 @@ HISTORICAL_UPDATE_S = 5.0
 #: Bars computed per slice of a large historical request (one slice holds the event loop a few ms;
 #: numpy's per-call overhead makes smaller slices cost more in total).
 HISTORY_SLICE_SLOTS = 1000
+#: How many windows (of twice the ticks asked) reqHistoricalTicks searches before it answers with what it found.
+HISTORICAL_TICK_WINDOWS = 8
+#: Price levels a histogram is binned into.
+HISTOGRAM_LEVELS = 60
 #: Bars formatted between two yields to the event loop.
 HISTORY_FORMAT_ROWS = 400
 #: Tick types (ibapi/ticktype.py).
@@ -126,6 +130,19 @@ def grant_data_type(permission: str, requested: int, market_open: bool) -> tuple
     if requested in (1, 2):
         return None, 354, NOT_SUBSCRIBED
     return None, 10168, DELAYED_NOT_ENABLED
+
+
+def _tick_rows(tables: list[BarTable], what: str, epoch0: float, exchange: str) -> list[tuple]:
+    """Ticks from one-second bars: a trade per second that traded, a quote or midpoint per second."""
+    first = tables[0]
+    epochs = (epoch0 + first.time_s).astype(np.int64).tolist()
+    if what == "TRADES":
+        return [(t, c, v, exchange) for t, c, v in zip(epochs, first.close.tolist(), first.volume.tolist()) if v > 0]
+    if what == "BID_ASK":
+        bid, ask = tables
+        n = min(len(bid), len(ask))
+        return [(t, b, a, 100.0, 100.0) for t, b, a in zip(epochs[:n], bid.close.tolist()[:n], ask.close.tolist()[:n])]
+    return [(t, c, 0.0) for t, c in zip(epochs, first.close.tolist())]
 
 
 def _fmt_floats(values: np.ndarray) -> list[str]:
@@ -439,6 +456,56 @@ class Feeds:
                                  ib_time(epoch0 + end_s), [])
         head[-1] = str(n)
         s.send(K.HISTORICAL_DATA, [head + rows])
+
+    # ------------------------------------------------------------------ ticks and histograms from the same path
+    def send_historical_ticks(self, s: ReplyChannel, req_id: int, spec: ContractSpec, start: datetime | None,
+                              end: datetime | None, count: int, what: str, use_rth: bool,
+                              listed_epoch: float | None) -> None:
+        """reqHistoricalTicks: up to ``count`` ticks (one per second at most) after ``start`` or before ``end``.
+
+        Read from one-second bars of the same price path the bars and quotes come from; the search
+        goes back (or forward) a bounded number of windows, so a request over a closed weekend ends.
+        """
+        now = self.env.now
+        t0 = self.clock.start
+        forward = start is not None
+        edge = (start - t0).total_seconds() if forward else (min(now, (end - t0).total_seconds()) if end else now)
+        window_s = max(60.0, 2.0 * count)
+        kinds = {"TRADES": ("TRADES",), "BID_ASK": ("BID", "ASK"), "MIDPOINT": ("MIDPOINT",)}[what]
+        found: list[tuple] = []
+        for k in range(HISTORICAL_TICK_WINDOWS):
+            lo = edge + k * window_s if forward else edge - (k + 1) * window_s
+            hi = min(lo + window_s, now)
+            if hi <= lo:
+                break
+            tables = [self._bar_table(BarsRequest(req_id, spec, 1.0, kind, use_rth, 2, listed_epoch), hi, hi - lo)
+                      for kind in kinds]
+            rows = _tick_rows(tables, what, self.market.epoch0, spec.primary_exchange or spec.exchange)
+            found = found + rows if forward else rows + found
+            if len(found) >= count:
+                break
+        found = found[:count] if forward else found[-count:]
+        sv = s.server_version
+        if what == "TRADES":
+            msg = m.historical_ticks_last(sv, req_id, found, True)
+        elif what == "BID_ASK":
+            msg = m.historical_ticks_bid_ask(sv, req_id, found, True)
+        else:
+            msg = m.historical_ticks(sv, req_id, found, True)
+        s.send(K.HISTORICAL_DATA, [msg])
+
+    def send_histogram(self, s: ReplyChannel, req_id: int, spec: ContractSpec, use_rth: bool, period_s: float) -> None:
+        """reqHistogramData: traded volume by price level over the period, from the same path's bars."""
+        bar_s = 300.0 if period_s <= 31 * 86400 else 3600.0
+        table = self._bar_table(BarsRequest(req_id, spec, bar_s, "TRADES", use_rth, 2), self.env.now, period_s)
+        if not len(table):
+            raise RequestError(req_id, 162, no_data_text(spec.symbol, spec.exchange, "TRADES"))
+        step = max(spec.min_tick, float(table.high.max() - table.low.min()) / HISTOGRAM_LEVELS)
+        step = round(step / spec.min_tick) * spec.min_tick or spec.min_tick
+        levels = np.round(np.round(table.wap / step) * step, 10)
+        prices, inverse = np.unique(levels, return_inverse=True)
+        sizes = np.bincount(inverse, weights=np.maximum(table.volume, 0.0))
+        s.send(K.HISTORICAL_DATA, [m.histogram_data(req_id, list(zip(prices.tolist(), sizes.tolist())))])
 
     def stop_historical_updates(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)

@@ -130,3 +130,37 @@ def test_a_long_daily_history_is_answered_in_full(gateway):
     assert errors == [] and 4950 <= len(bars) <= 5230      # weekdays, less exchange holidays
     times = [b.date for b in bars]
     assert times == sorted(times) and len(set(times)) == len(times)
+
+
+def ticks_and_histogram(gw, what: str):
+    import ib_insync
+
+    async def run():
+        ib = ib_insync.IB()
+        await ib.connectAsync(gw.host, gw.port, clientId=9, timeout=5)
+        try:
+            contract = aapl()
+            await ib.qualifyContractsAsync(contract)
+            ticks = await asyncio.wait_for(ib.reqHistoricalTicksAsync(contract, "", "20261120 15:00:00 US/Eastern",
+                                                                      50, what, False), 10)
+            histogram = await asyncio.wait_for(ib.reqHistogramDataAsync(contract, False, "3 days"), 10)
+            return list(ticks), list(histogram)
+        finally:
+            ib.disconnect()
+
+    return asyncio.get_event_loop().run_until_complete(run())
+
+
+@pytest.mark.parametrize("what", ["TRADES", "BID_ASK", "MIDPOINT"])
+def test_historical_ticks_are_served_from_the_same_path(gateway, what):
+    ticks, histogram = ticks_and_histogram(gateway, what)
+    assert len(ticks) == 50
+    times = [t.time.timestamp() for t in ticks]
+    assert times == sorted(times) and times[-1] < 1795204800            # before 2026-11-20 15:00 New York
+    if what == "BID_ASK":
+        assert all(t.priceBid < t.priceAsk for t in ticks)
+    else:
+        assert all(200 < t.price < 260 for t in ticks)
+    assert histogram and all(p.count >= 0 for p in histogram)
+    prices = [p.price for p in histogram]
+    assert prices == sorted(prices)
