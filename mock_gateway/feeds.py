@@ -86,6 +86,7 @@ class MarketDataSub:
     volume: int = -1
     high: float = math.nan
     low: float = math.nan
+    last: float = math.nan
     data_type: int = 1           # granted: 1 live, 2 frozen, 3 delayed, 4 delayed frozen
     ids: dict[int, int] = field(default_factory=dict)   # tick type -> the tick type sent (delayed: 66..)
 
@@ -300,9 +301,12 @@ class Feeds:
         sv = sub.session.server_version
         r = sub.req_id
         t = sub.ids
-        msgs = [m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size),
-                m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size)]
-        if sub.spec.sec_type != "CASH":
+        index = sub.spec.sec_type == "IND"            # an index is a computed level: no book, no size
+        msgs = [] if index else [m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size),
+                                 m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size)]
+        if index:
+            msgs.append(m.tick_price(sv, r, t.get(LAST, LAST), q.last, 0))
+        elif sub.spec.sec_type != "CASH":
             msgs += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),
                      m.tick_size(sv, r, t.get(VOLUME, VOLUME), q.volume)]
         msgs += [m.tick_price(sv, r, t.get(HIGH, HIGH), q.high, 0), m.tick_price(sv, r, t.get(LOW, LOW), q.low, 0),
@@ -314,7 +318,7 @@ class Feeds:
         if "236" in sub.generic_ticks:
             msgs.append(m.tick_generic(r, SHORTABLE, 3.0))
         sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
-        sub.volume, sub.high, sub.low = q.volume, q.high, q.low
+        sub.volume, sub.high, sub.low, sub.last = q.volume, q.high, q.low, q.last
         return msgs
 
     def _quote_changes(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
@@ -322,6 +326,11 @@ class Feeds:
         r = sub.req_id
         t = sub.ids
         out: list[Fields] = []
+        if sub.spec.sec_type == "IND":
+            if q.last != sub.last:
+                out.append(m.tick_price(sv, r, t.get(LAST, LAST), q.last, 0))
+            sub.last = q.last
+            q = replace(q, bid=sub.bid, ask=sub.ask, bid_size=sub.bid_size, ask_size=sub.ask_size, volume=sub.volume)
         if q.bid != sub.bid:
             out.append(m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size))
         elif q.bid_size != sub.bid_size:

@@ -93,3 +93,24 @@ def test_the_head_timestamp_is_the_listing_dates_first_session(mock_gateway_fact
     stamp, before, after = run(head())
     assert f"{stamp:%Y%m%d %H:%M}" == "19801212 14:30"         # 09:30 New York on 12 December 1980
     assert len(before) == 0 and str(after[0].date) == "1980-12-12"
+
+
+def test_an_index_streams_its_level_without_a_book(mock_gateway):
+    import ib_insync as ibi
+
+    from .conftest import out_messages
+
+    async def stream():
+        ib = ibi.IB()
+        await ib.connectAsync(mock_gateway.host, mock_gateway.port, clientId=6, timeout=5)
+        try:
+            [spx] = await ib.qualifyContractsAsync(ibi.Index("SPX", "CBOE"))
+            ticker = ib.reqMktData(spx)
+            await asyncio.sleep(0.5)
+            return ticker
+        finally:
+            ib.disconnect()
+
+    ticker = run(stream())
+    assert ticker.last == ticker.last and ticker.bid != ticker.bid       # a level, no bid
+    assert {int(e["fields"][3]) for e in out_messages(mock_gateway, "tickPrice")} <= {4, 6, 7, 9, 14}
