@@ -114,11 +114,91 @@ def duration_for(bar_text: str) -> str:
     return f"{int(limit)} S"
 
 
+def cpu_grid(symbol: str, end_dates) -> list[tuple[str, str, str, int, float, float]]:
+    """The same grid in this process, timed in CPU seconds (immune to other processes' load): per request
+    the CPU to build the answer, and the largest single hold of the event loop (one compute slice or one
+    formatting slice, as feeds.py slices them)."""
+    from datetime import datetime, timezone
+
+    from mock_gateway.config import GatewayConfig
+    from mock_gateway.feeds import HISTORY_FORMAT_ROWS, HISTORY_SLICE_SLOTS, BarsRequest, bar_rows
+    from mock_gateway.handlers import qualify
+    from mock_gateway.protocol.time import parse_end_datetime
+    from mock_gateway.sim import ContractQuery
+    from mock_gateway.sim.bar_rules import BarRuleError, check_window, listing_epoch, parse_bar_size, parse_duration
+    from mock_gateway.sim.bar_rules import LEGAL_BAR_SIZES
+    from mock_gateway.sim.clock import SimClock
+    from mock_gateway.sim.market import group_calendar
+    from mock_gateway.sim.world import World
+
+    config = GatewayConfig(port=0)
+    clock = SimClock(start=config.start)
+    world = World(config, clock)
+    spec = world.contracts.match(ContractQuery(symbol=symbol, sec_type="STK", currency="USD"))[0]
+    now_epoch = config.start.timestamp()
+    out = []
+    for end_text in end_dates:
+        for bar_text in LEGAL_BAR_SIZES:
+            bar, duration = parse_bar_size(bar_text), parse_duration(duration_for(bar_text))
+            end = parse_end_datetime(end_text)
+            end_epoch = now_epoch if end is None else min(now_epoch, end.timestamp())
+            listed = listing_epoch(spec.listing_date) if spec.listing_date else None
+            try:
+                check_window(bar, duration, "TRADES", "STK", symbol, "SMART", end_epoch, now_epoch, listed)
+            except BarRuleError:
+                out.append((end_text or "now", bar_text, duration_for(bar_text), 0, 0.0, 0.0))
+                continue
+            end_s = end_epoch - now_epoch
+            size = min(bar.seconds, 86400.0)
+            req = BarsRequest(1, spec, min(bar.seconds, 86400.0), "TRADES", False, 2, listed)
+            total, worst, n = 0.0, 0.0, 0
+            days = []
+            t = end_s - duration.seconds
+            while t < end_s:
+                hi = min(t + HISTORY_SLICE_SLOTS * size, end_s)
+                c0 = time.process_time()
+                table = world.market.bar_table(spec.con_id, hi, hi - t, size, "TRADES")
+                c1 = time.process_time() - c0
+                total, worst = total + c1, max(worst, c1)
+                if bar.calendar:
+                    days.append(table)
+                else:
+                    for k in range(0, len(table), HISTORY_FORMAT_ROWS):
+                        c0 = time.process_time()
+                        bar_rows(176, req, table.select(slice(k, k + HISTORY_FORMAT_ROWS)), world.market.epoch0)
+                        c1 = time.process_time() - c0
+                        total, worst = total + c1, max(worst, c1)
+                    n += len(table)
+                t = hi
+            if bar.calendar:
+                from mock_gateway.sim.market import BarTable
+                c0 = time.process_time()
+                table = group_calendar(BarTable.concat(days), world.market.epoch0, bar.seconds >= 28 * 86400, "TRADES")
+                bar_rows(176, req, table, world.market.epoch0)
+                c1 = time.process_time() - c0
+                total, worst, n = total + c1, max(worst, c1), len(table)
+            out.append((end_text or "now", bar_text, duration_for(bar_text), n, total * 1000, worst * 1000))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--symbol", default="AAPL")
     ap.add_argument("--quick", action="store_true", help="two end dates only")
+    ap.add_argument("--cpu-only", action="store_true", help="only the in-process CPU figures (no sockets)")
     args = ap.parse_args()
+    ends = END_DATES[-2:] if args.quick else END_DATES
+    cpu = cpu_grid(args.symbol, ends)
+    served = [r for r in cpu if r[3]]
+    print("in-process CPU (independent of the machine's load), per request that returns bars:")
+    print(f"  worst CPU to build an answer:          {max(r[4] for r in served):.1f} ms "
+          f"({max(served, key=lambda r: r[4])[3]} bars)")
+    print(f"  worst CPU, answers of <= 5,000 bars:   {max(r[4] for r in served if r[3] <= 5000):.1f} ms")
+    print(f"  longest single event-loop hold:        {max(r[5] for r in served):.1f} ms (one slice)")
+    print(f"  (first request includes loading the exchange calendars and the universe)")
+    print()
+    if args.cpu_only:
+        return
     from mock_gateway.sim.bar_rules import LEGAL_BAR_SIZES
 
     gw = subprocess.Popen([sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True, cwd=ROOT)
