@@ -10,6 +10,7 @@ are in :mod:`mock_gateway.account_feed`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -27,12 +28,14 @@ from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
 from .protocol.versions import FRACTIONAL_SIZE_SUPPORT, SYNT_REALTIME_BARS
 from .sim.bar_rules import no_data_text
+from .sim.history import HORIZON_S
 from .sim.market import BarTable, HistoryError, Quote, group_calendar, session_rule
 from .sim.sessions import is_open
 from .sim.periodic import Periodic
 from .sim.world import World
 
 K = ReplyKind
+log = logging.getLogger("mock_gateway.feeds")
 Fields = list[str]
 
 REALTIME_BAR_S = 5.0
@@ -404,31 +407,39 @@ class Feeds:
         """
         now = self.env.now
         end_s = now if end is None else min(now, (end - self.clock.start).total_seconds())
-        slots = duration_s / min(req.bar_size_s, 86400.0)
+        # nothing exists before the listing date or the history horizon: the work is only what can have bars
+        earliest_s = -HORIZON_S
+        if req.listed_epoch is not None:
+            earliest_s = max(earliest_s, req.listed_epoch - self.market.epoch0 - 7 * 86400.0)
+        work_s = max(0.0, min(duration_s, end_s - earliest_s))
+        slots = work_s / min(req.bar_size_s, 86400.0)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        if slots <= HISTORY_SLICE_SLOTS or loop is None:
-            table = self._bar_table(req, end_s, duration_s)
+        if work_s <= 0:
+            self._reply_bars(s, req, end_s, duration_s, 0, [])
+        elif slots <= HISTORY_SLICE_SLOTS or loop is None:
+            table = self._bar_table(req, end_s, work_s)
             self._reply_bars(s, req, end_s, duration_s, len(table), bar_rows(s.server_version, req, table,
                                                                              self.market.epoch0))
         else:
-            task = loop.create_task(self._sliced_bars(s, req, end_s, duration_s))
+            task = loop.create_task(self._sliced_bars(s, req, end_s, duration_s, work_s))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if keep_up_to_date:
             self._conn(s).historical_updates[req.req_id] = req
             self._hist.ensure(self.env)
 
-    async def _sliced_bars(self, s: ReplyChannel, req: BarsRequest, end_s: float, duration_s: float) -> None:
+    async def _sliced_bars(self, s: ReplyChannel, req: BarsRequest, end_s: float, duration_s: float,
+                           work_s: float) -> None:
         calendar = req.bar_size_s > 86400        # weeks and months: daily bars in slices, grouped at the end
         part_req = replace(req, bar_size_s=86400.0) if calendar else req
         step_s = HISTORY_SLICE_SLOTS * min(req.bar_size_s, 86400.0)
         rows: list[str] = []
         days: list[BarTable] = []
         n = 0
-        t = end_s - duration_s
+        t = end_s - work_s
         try:
             while t < end_s:
                 hi = min(t + step_s, end_s)
@@ -447,6 +458,9 @@ class Feeds:
             self._reply_bars(s, req, end_s, duration_s, n, rows)
         except RequestError as exc:
             s.error(exc.req_id, exc.code, exc.text)
+        except Exception:            # a bug must not leave the client waiting forever: answer, and say so
+            log.exception("historical request %s failed", req.req_id)
+            s.error(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange, req.what_to_show))
 
     async def _rows_sliced(self, s: ReplyChannel, req: BarsRequest, table: BarTable) -> list[str]:
         rows: list[str] = []
@@ -461,8 +475,8 @@ class Feeds:
         if not n:      # before the listing date, or a window without a session
             raise RequestError(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange, req.what_to_show))
         epoch0 = self.market.epoch0
-        head = m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + end_s - duration_s),
-                                 ib_time(epoch0 + end_s), [])
+        start_s = max(end_s - duration_s, -HORIZON_S)
+        head = m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + start_s), ib_time(epoch0 + end_s), [])
         head[-1] = str(n)
         s.send(K.HISTORICAL_DATA, [head + rows])
 

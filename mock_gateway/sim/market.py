@@ -379,6 +379,9 @@ class Market:
             raise HistoryError(f"Historical Market Data Service error message:invalid step: {bar_size_s:g}")
         if min(duration_s, max(end_s, 0.0) + HORIZON_S) / min(bar_size_s, DAY_S) > MAX_SLOTS_PER_REQUEST:
             raise HistoryError("Historical Market Data Service error message:Time length exceed max.")
+        if end_s <= -HORIZON_S:
+            return BarTable.empty()
+        duration_s = min(duration_s, end_s + HORIZON_S)      # nothing before the history horizon
         if bar_size_s > DAY_S:
             return self._calendar_table(spec, end_s, duration_s, bar_size_s, what, use_rth)
         from_s = end_s - duration_s

@@ -164,3 +164,10 @@ def test_historical_ticks_are_served_from_the_same_path(gateway, what):
     assert histogram and all(p.count >= 0 for p in histogram)
     prices = [p.price for p in histogram]
     assert prices == sorted(prices)
+
+
+def test_an_absurd_duration_is_answered_from_the_listing_date_and_the_gateway_keeps_serving(gateway):
+    bars, errors = history(gateway, aapl(), "", "999999999 Y", "1 day")
+    assert errors == [] and str(bars[0].date) == "1980-12-12" and len(bars) > 11000
+    bars, errors = history(gateway, aapl(), "18000101 00:00:00", "1 Y", "1 day")
+    assert bars == [] and errors[0][0] == 162
