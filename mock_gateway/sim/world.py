@@ -37,6 +37,8 @@ class World:
         commissions = CommissionSchedule(stock_per_share=config.commission_per_share, stock_min=config.min_commission)
         self.orders = OrderEngine(self.env, self.contracts, self.market, self.accounts, faults, commissions,
                                   config.seed, config.start)
+        from .initial_state import apply_initial_state
+        apply_initial_state(self)
 
     def account(self, account_id: str | None = None) -> Account:
         """An account by id; the first one when ``account_id`` is empty or None."""
