@@ -68,17 +68,18 @@ def test_connectivity_loss_with_data_lost_clears_subscriptions_then_sends_1101(c
     acts = run(ctl, ConnectivityLoss(data_lost=True, schedule=Schedule(from_s=60, to_s=150)))
     assert acts == [
         (60, "flowing", False),
-        (60, "error", (1100, "Connectivity between IB and Trader Workstation has been lost.")),
+        (60, "error", (1100, "Connectivity between IBKR and Trader Workstation has been lost.")),
         (150, "clear", None),
         (150, "flowing", True),
-        (150, "error", (1101, "Connectivity between IB and Trader Workstation has been restored - data lost.")),
+        (150, "error", (1101, "Connectivity between IBKR and Trader Workstation has been restored - data lost.")),
     ]
 
 
 def test_connectivity_loss_with_data_maintained_resumes_ticks_and_sends_1102(ctl):
     acts = run(ctl, ConnectivityLoss(schedule=Schedule(at_s=10, duration_s=20)))
     assert acts[-2:] == [(30, "flowing", True), (30, "error", (
-        1102, "Connectivity between IB and Trader Workstation has been restored - data maintained."))]
+        1102, "Connectivity between IBKR and Trader Workstation has been restored - data maintained. All data farms are "
+              "connected: usfarm; ushmds; secdefnj."))]
     assert not any(what == "clear" for _, what, _ in acts)
 
 
