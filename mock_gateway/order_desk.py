@@ -127,17 +127,24 @@ class OrderDesk:
         elif isinstance(event, Fill):
             self._on_fill(event)
         elif isinstance(event, Reject):
-            for s in self._recipients(event.order.client_id):
+            for s in self._recipients(event.order.client_id, owner_only=True):
                 s.error(event.order.order_id, event.code, event.text, kind=K.ORDER_ACK, fault=event.fault)
         elif isinstance(event, WhatIfReport):
             self._on_what_if(event)
 
-    def _recipients(self, client_id: int) -> list[Session]:
-        """Who hears about an order: the client that placed it. (Client 0's reqAutoOpenOrders binds orders
-        placed in the TWS window, which the mock has none of; other API clients' orders need
-        reqAllOpenOrders, as with TWS.)"""
+    def _recipients(self, client_id: int, owner_only: bool = False) -> list[Session]:
+        """Who hears about an order: the client that placed it, and the "Master API client ID" of the
+        API settings, which receives the status of every client's orders (it cannot modify them:
+        orders stay bound to their client). (Client 0's reqAutoOpenOrders binds orders placed in the
+        TWS window, which the mock has none of; other API clients' orders need reqAllOpenOrders.)"""
         owner = self.gw.session_of_client(client_id)
-        return [owner] if owner is not None else []
+        out = [owner] if owner is not None else []
+        master_id = self.gw.config.master_client_id
+        if not owner_only and master_id is not None and master_id != client_id:
+            master = self.gw.session_of_client(master_id)
+            if master is not None:
+                out.append(master)
+        return out
 
     def _on_update(self, ev: OrderUpdate) -> None:
         order, status = ev.order, ev.status

@@ -261,6 +261,10 @@ class Gateway:
         for session in self.ready_sessions():
             self.feeds.drop_market_data(session)
 
+    def clear_account_subscriptions(self) -> None:
+        """1101: account and portfolio subscriptions are lost too; clients must request them again."""
+        self.accounts.clear_subscriptions()
+
     def log_fault(self, name: str, **attrs: Any) -> None:
         self.sys_event("fault", attrs={"name": name, **attrs}, fault=name)
 
