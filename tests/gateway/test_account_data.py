@@ -164,3 +164,21 @@ def test_a_fill_pushes_the_portfolio_and_position_at_once(mock_gateway):
                  timeout_s=1, what="position right after the fill")
     finally:
         ib.disconnect()
+
+
+def test_an_ib_insync_bot_that_refreshes_the_summary_by_re_requesting_it_gets_322_the_third_time(mock_gateway):
+    ib = connected(mock_gateway)
+    errors: list[tuple[int, int, str]] = []
+    ib.errorEvent += lambda req_id, code, text, contract=None: errors.append((req_id, code, text))
+    try:
+        ib.reqAccountSummary()
+        ib.reqAccountSummary()                    # ib_insync never cancels: two subscriptions now
+        assert errors == []
+        try:
+            ib.reqAccountSummary()
+        except Exception:                          # ib_insync may raise the error on its request future
+            pass
+        wait_for(ib, lambda: errors, what="error 322")
+    finally:
+        ib.disconnect()
+    assert [(code, text) for _, code, text in errors] == [(322, ACCOUNT_SUMMARY_LIMIT_TEXT)]
