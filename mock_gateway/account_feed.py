@@ -46,7 +46,8 @@ class AccountFeed:
         self.market = gateway.world.market
         self._dirty: dict[str, set[int]] = {}
         self._push_pending = False
-        self._sent: dict[tuple[int, Any], dict[str, str]] = {}   # (conn, stream) -> key -> last value sent
+        self._sent: dict[tuple[int, Any], dict[tuple[str, str], str]] = {}   # (conn, stream) -> row -> last value
+        self.account_ready = True
         sessions = gateway.ready_sessions
         self._pnl = Periodic(PNL_INTERVAL_S, lambda: any(s.pnl_subscriptions for s in sessions()), self._pnl_tick)
         self._refresh = Periodic(ACCOUNT_REFRESH_S, lambda: any(s.account_updates or s.account_summaries
@@ -56,8 +57,23 @@ class AccountFeed:
     # ------------------------------------------------------------------ snapshots
     def values(self, account_id: str) -> Values:
         """Every reqAccountUpdates row of one account, keyed by (tag, currency)."""
-        return {(tag, ccy): (tag, value, ccy) for tag, value, ccy in
-                self.world.accounts[account_id].update_rows(self.market)}
+        out = {(tag, ccy): (tag, value, ccy) for tag, value, ccy in
+               self.world.accounts[account_id].update_rows(self.market)}
+        out[("AccountReady", "")] = ("AccountReady", "true" if self.account_ready else "false", "")
+        return out
+
+    def set_account_ready(self, ready: bool) -> None:
+        """IB's server resetting (an 1100 outage): AccountReady goes "false" at once to every account-updates
+        subscriber, and "true" again when it is back ("values ... can be out of date" meanwhile)."""
+        if ready == self.account_ready:
+            return
+        self.account_ready = ready
+        text = "true" if ready else "false"
+        for s in self.gw.ready_sessions():
+            acct = s.account_updates
+            if acct:
+                self._sent.setdefault((s.conn_id, "updates"), {})[("AccountReady", "")] = text
+                s.send(K.ACCOUNT_DATA, [m.update_account_value("AccountReady", text, "", acct)])
 
     def _changed(self, s: Session, stream: Any, values: Values, full: bool) -> list[Row]:
         """The rows this session's ``stream`` has not seen yet (all of them when ``full``)."""

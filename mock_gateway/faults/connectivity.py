@@ -41,6 +41,13 @@ def _farm_kind(farm: str) -> str:
     return kind
 
 
+def _account_ready(ctl: GatewayControl, ready: bool) -> None:
+    """AccountReady "false" while the server resets (TWS API, reqAccountUpdates), where the gateway has it."""
+    setter = getattr(ctl, "set_account_ready", None)
+    if setter is not None:
+        setter(ready)
+
+
 @dataclass(kw_only=True)
 class ConnectivityLoss(ScheduledFault):
     """1100 at the start; no ticks during the outage; then 1102 (data maintained: ticks resume) or,
@@ -74,6 +81,7 @@ class ConnectivityLoss(ScheduledFault):
 
     def begin(self, ctl: GatewayControl, duration_s: float) -> None:
         ctl.set_market_data_flowing(False)
+        _account_ready(ctl, False)
         if self.server_notice:
             ctl.broadcast_error(SERVER_LINK_BROKEN, TEXTS[SERVER_LINK_BROKEN])
         ctl.broadcast_error(CONNECTIVITY_LOST, TEXTS[CONNECTIVITY_LOST])
@@ -92,6 +100,7 @@ class ConnectivityLoss(ScheduledFault):
 
     def end(self, ctl: GatewayControl) -> None:
         connected = [f for f in self.farms if f not in self.farms_not_restored]
+        _account_ready(ctl, True)
         if self.data_lost:
             ctl.clear_market_data_subscriptions()
             clear_accounts = getattr(ctl, "clear_account_subscriptions", None)

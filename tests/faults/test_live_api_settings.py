@@ -143,3 +143,19 @@ async def test_positions_and_open_orders_survive_a_gateway_restart():
         [gtc] = ib.openTrades()
         assert (gtc.order.lmtPrice, gtc.order.tif, gtc.orderStatus.status) == (400.0, "GTC", "Submitted")
         ib.disconnect()
+
+
+@run_async
+async def test_account_ready_turns_false_during_an_outage_and_true_after_it():
+    async with gateway(ConnectivityLoss(schedule=Schedule(from_s=2, to_s=4)), speed=10) as gw:
+        ib = await connect(gw)
+        rec = Recorder(ib)
+        ready = []
+        ib.accountValueEvent += lambda v: ready.append(v.value) if v.tag == "AccountReady" else None
+        await rec.until(lambda: 1100 in rec.codes())
+        await asyncio.sleep(0.05)
+        assert ready[-1:] == ["false"]
+        await rec.until(lambda: 1102 in rec.codes())
+        await asyncio.sleep(0.05)
+        assert ready[-1] == "true"
+        ib.disconnect()
