@@ -182,3 +182,20 @@ def test_an_ib_insync_bot_that_refreshes_the_summary_by_re_requesting_it_gets_32
     finally:
         ib.disconnect()
     assert [(code, text) for _, code, text in errors] == [(322, ACCOUNT_SUMMARY_LIMIT_TEXT)]
+
+
+def test_ib_async_finds_the_start_state_and_the_multi_currency_ledger(mock_gateway_factory):
+    import ib_async
+
+    gw = mock_gateway_factory(accounts=[START_STATE])
+    ib = ib_async.IB()
+    ib.connect(gw.host, gw.port, clientId=1, timeout=5)
+    try:
+        positions = {p.contract.symbol: p.position for p in ib.positions()}
+        [gtc] = ib.openTrades()
+        cash = {v.currency: v.value for v in ib.accountValues() if v.tag == "CashBalance"}
+    finally:
+        ib.disconnect()
+    assert positions == {"AAPL": 300, "IBM": -50}
+    assert (gtc.order.tif, gtc.order.orderRef) == ("GTC", "yesterday-tp")
+    assert set(cash) == {"BASE", "USD", "EUR"} and cash["EUR"] == "25000.00"
