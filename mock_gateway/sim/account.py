@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
 
 from .contracts import ContractSpec
@@ -151,17 +153,17 @@ class Account:
     """Cash per currency, positions and PnL of one account, marked to the market on demand."""
 
     def __init__(self, config: AccountConfig, market: Market | None = None, account_type: str = "INDIVIDUAL") -> None:
-        if getattr(config, "account_type", "margin") not in ("margin", "cash"):
+        if config.account_type not in ("margin", "cash"):
             raise ValueError(f"account_type must be 'margin' or 'cash', got {config.account_type!r}")
         self.config = config
         self.account_id = config.account_id
         self.currency = config.base_currency
         self.market = market
         self.account_type = account_type          # the AccountType tag (INDIVIDUAL for a paper account)
-        self.is_cash_account = getattr(config, "account_type", "margin") == "cash"
-        self.segments: tuple[str, ...] = tuple(getattr(config, "segments", ("S",)))
+        self.is_cash_account = config.account_type == "cash"
+        self.segments: tuple[str, ...] = tuple(config.segments)
         self.cash_by_currency: dict[str, float] = {self.currency: float(config.cash)}
-        for ccy, amount in (getattr(config, "cash_by_currency", None) or {}).items():
+        for ccy, amount in config.cash_by_currency.items():
             self.cash_by_currency[ccy] = self.cash_by_currency.get(ccy, 0.0) + float(amount)
         self.realized_pnl = 0.0
         self.realized_by_currency: dict[str, float] = {}
@@ -225,8 +227,6 @@ class Account:
         start = getattr(self.market, "start", None)
         if start is None:
             return now_s + 86400.0 * days
-        from datetime import datetime, timedelta
-        from zoneinfo import ZoneInfo
         zone = ZoneInfo("America/New_York")
         local = (start + timedelta(seconds=now_s)).astimezone(zone)
         day = local.date()
