@@ -6,6 +6,8 @@ IB's (reqAccountUpdates / reqAccountSummary docs): everything once on request; t
 change is pushed at once (updatePortfolio, position), and account values and summary tags only
 every 3 minutes, and only those that changed. PnL comes about once a second. At most
 ``max_account_summaries`` (IB: two) summary subscriptions are open per client; the next gets 322.
+AccountReady turns "false" while IB's server resets (an 1100 outage); 1101 drops every account
+subscription.
 A fill's push runs after the burst of order messages it belongs to is queued
 (``loop.call_soon``), so an order's Filled status never waits behind account messages, and
 several fills in one burst cost one push.
@@ -14,16 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-from .faults.base import ReplyKind
+from .config import GatewayConfig
+from .errors import RequestError
 from .faults.codes import ACCOUNT_SUMMARY_LIMIT_TEXT
+from .protocol.kinds import ReplyKind
 from .protocol import messages as m
-from .session import RequestError
+from .replies import CallSoon, ReplyChannel
+from .sim.clock import SimClock
+from .sim.periodic import Periodic
+from .sim.world import World
 
-if TYPE_CHECKING:
-    from .server import Gateway
-    from .session import Session
 
 K = ReplyKind
 Fields = list[str]
@@ -35,24 +40,55 @@ Row = tuple[str, str, str]                      # (tag, value text, currency)
 Values = dict[tuple[str, str], Row]            # (tag, currency) -> row
 
 
+@dataclass
+class _Connection:
+    """One connection's account subscriptions."""
+
+    channel: ReplyChannel
+    account_updates: str | None = None                                  # reqAccountUpdates' account
+    account_updates_multi: dict[int, str] = field(default_factory=dict)  # reqId -> account ('' / All: every one)
+    account_summaries: dict[int, list[str]] = field(default_factory=dict)  # reqId -> tags
+    pnl_subscriptions: dict[int, Any] = field(default_factory=dict)     # reqId -> account or (account, conId)
+    positions_subscribed: bool = False
+
+
 class AccountFeed:
-    """Every account stream of one gateway."""
+    """Every account stream of one gateway, kept per connection."""
 
-    def __init__(self, gateway: Gateway) -> None:
-        from .feeds import Periodic   # the shared periodic-process helper
-
-        self.gw = gateway
-        self.world = gateway.world
-        self.market = gateway.world.market
+    def __init__(self, world: World, clock: SimClock, config: GatewayConfig, call_soon: CallSoon) -> None:
+        self.world = world
+        self.clock = clock
+        self.env = clock.env
+        self.config = config
+        self.market = world.market
+        self._call_soon = call_soon
+        self._conns: dict[int, _Connection] = {}
         self._dirty: dict[str, set[int]] = {}
         self._push_pending = False
         self._sent: dict[tuple[int, Any], dict[tuple[str, str], str]] = {}   # (conn, stream) -> row -> last value
         self.account_ready = True
-        sessions = gateway.ready_sessions
-        self._pnl = Periodic(PNL_INTERVAL_S, lambda: any(s.pnl_subscriptions for s in sessions()), self._pnl_tick)
-        self._refresh = Periodic(ACCOUNT_REFRESH_S, lambda: any(s.account_updates or s.account_summaries
-                                                               or s.account_updates_multi for s in sessions()),
+        conns = self._conns
+        self._pnl = Periodic(PNL_INTERVAL_S, lambda: any(c.pnl_subscriptions for c in conns.values()), self._pnl_tick)
+        self._refresh = Periodic(ACCOUNT_REFRESH_S, lambda: any(c.account_updates or c.account_summaries
+                                                               or c.account_updates_multi for c in conns.values()),
                                  self._refresh_tick)
+
+    def _conn(self, s: ReplyChannel) -> _Connection:
+        conn = self._conns.get(s.conn_id)
+        if conn is None:
+            conn = self._conns[s.conn_id] = _Connection(s)
+        return conn
+
+    def _live_conns(self) -> list[_Connection]:
+        return [self._conns[k] for k in sorted(self._conns)]
+
+    def has_account_summary(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        return conn is not None and req_id in conn.account_summaries
+
+    def has_pnl(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        return conn is not None and req_id in conn.pnl_subscriptions
 
     # ------------------------------------------------------------------ snapshots
     def values(self, account_id: str) -> Values:
@@ -62,27 +98,14 @@ class AccountFeed:
         out[("AccountReady", "")] = ("AccountReady", "true" if self.account_ready else "false", "")
         return out
 
-    def set_account_ready(self, ready: bool) -> None:
-        """IB's server resetting (an 1100 outage): AccountReady goes "false" at once to every account-updates
-        subscriber, and "true" again when it is back ("values ... can be out of date" meanwhile)."""
-        if ready == self.account_ready:
-            return
-        self.account_ready = ready
-        text = "true" if ready else "false"
-        for s in self.gw.ready_sessions():
-            acct = s.account_updates
-            if acct:
-                self._sent.setdefault((s.conn_id, "updates"), {})[("AccountReady", "")] = text
-                s.send(K.ACCOUNT_DATA, [m.update_account_value("AccountReady", text, "", acct)])
-
-    def _changed(self, s: Session, stream: Any, values: Values, full: bool) -> list[Row]:
+    def _changed(self, s: ReplyChannel, stream: Any, values: Values, full: bool) -> list[Row]:
         """The rows this session's ``stream`` has not seen yet (all of them when ``full``)."""
         seen = self._sent.setdefault((s.conn_id, stream), {})
         out = [row for key, row in values.items() if full or seen.get(key) != row[1]]
         seen.update({(tag, ccy): value for tag, value, ccy in out})
         return out
 
-    def _portfolio(self, s: Session, account_id: str, con_ids: Iterable[int] | None = None) -> list[Fields]:
+    def _portfolio(self, s: ReplyChannel, account_id: str, con_ids: Iterable[int] | None = None) -> list[Fields]:
         wanted = set(con_ids) if con_ids is not None else None
         return [m.update_portfolio(s.server_version, it.spec, it.position, it.market_price, it.market_value,
                                    it.average_cost, it.unrealized_pnl, it.realized_pnl, account_id)
@@ -90,71 +113,94 @@ class AccountFeed:
                 if wanted is None or it.spec.con_id in wanted]
 
     def _account_time(self) -> Fields:
-        return m.update_account_time(datetime.fromtimestamp(self.gw.clock.epoch_now(), timezone.utc).strftime("%H:%M"))
+        return m.update_account_time(datetime.fromtimestamp(self.clock.epoch_now(), timezone.utc).strftime("%H:%M"))
 
     def _accounts_of(self, account: str) -> list[str]:
-        return self.gw.config.account_ids if account in ("", "All") else [account]
+        return self.config.account_ids if account in ("", "All") else [account]
 
-    def _updates(self, s: Session, account_id: str, values: Values, full: bool) -> list[Fields]:
+    def _updates(self, s: ReplyChannel, account_id: str, values: Values, full: bool) -> list[Fields]:
         changed = self._changed(s, "updates", values, full)
         return [m.update_account_value(tag, value, ccy, account_id) for tag, value, ccy in changed]
 
-    def _multi(self, s: Session, req_id: int, account_id: str, values: Values, full: bool,
+    def _multi(self, s: ReplyChannel, req_id: int, account_id: str, values: Values, full: bool,
                model_code: str = "") -> list[Fields]:
         changed = self._changed(s, ("multi", req_id, account_id), values, full)
         return [m.account_update_multi(req_id, account_id, model_code, tag, value, ccy) for tag, value, ccy in changed]
 
-    def _summary(self, s: Session, req_id: int, tags: list[str], account_id: str, full: bool) -> list[Fields]:
+    def _summary(self, s: ReplyChannel, req_id: int, tags: list[str], account_id: str, full: bool) -> list[Fields]:
         rows = self.world.accounts[account_id].summary_rows(tags, self.market)
         wanted = {(tag, ccy): (tag, value, ccy) for tag, value, ccy in rows}
         changed = self._changed(s, ("summary", req_id, account_id), wanted, full)
         return [m.account_summary(req_id, account_id, tag, value, ccy) for tag, value, ccy in changed]
 
     # ------------------------------------------------------------------ requests
-    def start_account_updates(self, s: Session, account_id: str) -> None:
-        s.account_updates = account_id
+    def start_account_updates(self, s: ReplyChannel, account_id: str) -> None:
+        self._conn(s).account_updates = account_id
         s.send(K.ACCOUNT_DATA, self._updates(s, account_id, self.values(account_id), True)
                + self._portfolio(s, account_id) + [self._account_time(), m.account_download_end(account_id)])
-        self._refresh.ensure(self.gw.env)
+        self._refresh.ensure(self.env)
 
-    def stop_account_updates(self, s: Session) -> None:
-        s.account_updates = None
+    def stop_account_updates(self, s: ReplyChannel) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.account_updates = None
 
-    def start_account_updates_multi(self, s: Session, req_id: int, account: str, model_code: str) -> None:
-        s.account_updates_multi[req_id] = account
+    def stop_account_updates_multi(self, s: ReplyChannel, req_id: int) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.account_updates_multi.pop(req_id, None)
+
+    def stop_account_summary(self, s: ReplyChannel, req_id: int) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.account_summaries.pop(req_id, None)
+
+    def stop_positions(self, s: ReplyChannel) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.positions_subscribed = False
+
+    def stop_pnl(self, s: ReplyChannel, req_id: int) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.pnl_subscriptions.pop(req_id, None)
+
+    def start_account_updates_multi(self, s: ReplyChannel, req_id: int, account: str, model_code: str) -> None:
+        self._conn(s).account_updates_multi[req_id] = account
         msgs: list[Fields] = []
         for acct in self._accounts_of(account):
             msgs += self._multi(s, req_id, acct, self.values(acct), True, model_code)
         s.send(K.ACCOUNT_DATA, msgs + [m.account_update_multi_end(req_id)])
-        self._refresh.ensure(self.gw.env)
+        self._refresh.ensure(self.env)
 
-    def start_account_summary(self, s: Session, req_id: int, group: str, tags: str) -> None:
+    def start_account_summary(self, s: ReplyChannel, req_id: int, group: str, tags: str) -> None:
         """reqAccountSummary: every requested tag of every account now, the changes every 3 minutes.
         IB allows two summary subscriptions at once; the third is refused with 322."""
-        if req_id not in s.account_summaries and len(s.account_summaries) >= self.gw.config.max_account_summaries:
+        conn = self._conn(s)
+        if req_id not in conn.account_summaries and len(conn.account_summaries) >= self.config.max_account_summaries:
             raise RequestError(req_id, 322, ACCOUNT_SUMMARY_LIMIT_TEXT)
         wanted = [t.strip() for t in tags.split(",") if t.strip()]
-        s.account_summaries[req_id] = wanted
+        conn.account_summaries[req_id] = wanted
         msgs: list[Fields] = []
-        for acct in self.gw.config.account_ids:
+        for acct in self.config.account_ids:
             msgs += self._summary(s, req_id, wanted, acct, True)
         s.send(K.ACCOUNT_DATA, msgs + [m.account_summary_end(req_id)])
-        self._refresh.ensure(self.gw.env)
+        self._refresh.ensure(self.env)
 
-    def start_positions(self, s: Session) -> None:
-        s.positions_subscribed = True
+    def start_positions(self, s: ReplyChannel) -> None:
+        self._conn(s).positions_subscribed = True
         msgs = [m.position(s.server_version, acct, pos.spec, pos.qty, pos.avg_cost)
-                for acct in self.gw.config.account_ids for pos in self.world.accounts[acct].positions()]
+                for acct in self.config.account_ids for pos in self.world.accounts[acct].positions()]
         s.send(K.ACCOUNT_DATA, msgs + [m.position_end()])
 
-    def start_pnl(self, s: Session, req_id: int, account_id: str, con_id: int | None = None) -> None:
+    def start_pnl(self, s: ReplyChannel, req_id: int, account_id: str, con_id: int | None = None) -> None:
         """reqPnL (``con_id`` None) or reqPnLSingle: now, then about once a second until cancelled."""
         key = account_id if con_id is None else (account_id, con_id)
-        s.pnl_subscriptions[req_id] = key
+        self._conn(s).pnl_subscriptions[req_id] = key
         s.send(K.ACCOUNT_DATA, [self._pnl_message(s, req_id, key, {})])
-        self._pnl.ensure(self.gw.env)
+        self._pnl.ensure(self.env)
 
-    def _pnl_message(self, s: Session, req_id: int, key: Any, cache: dict[Any, tuple]) -> Fields:
+    def _pnl_message(self, s: ReplyChannel, req_id: int, key: Any, cache: dict[Any, tuple]) -> Fields:
         if key not in cache:
             if isinstance(key, str):
                 cache[key] = self.world.accounts[key].pnl(self.market)
@@ -170,24 +216,33 @@ class AccountFeed:
             return m.pnl(req_id, *cache[key])
         return m.pnl_single(s.server_version, req_id, *cache[key])
 
-    def send_positions_multi(self, s: Session, req_id: int, account: str, model_code: str) -> None:
+    def send_positions_multi(self, s: ReplyChannel, req_id: int, account: str, model_code: str) -> None:
         msgs = [m.position_multi(s.server_version, req_id, acct, pos.spec, pos.qty, pos.avg_cost, model_code)
                 for acct in self._accounts_of(account) for pos in self.world.accounts[acct].positions()]
         s.send(K.ACCOUNT_DATA, msgs + [m.position_multi_end(req_id)])
 
-    def session_closed(self, s: Session) -> None:
+    def session_closed(self, s: ReplyChannel) -> None:
         for key in [k for k in self._sent if k[0] == s.conn_id]:
             del self._sent[key]
+        self._conns.pop(s.conn_id, None)
 
     def clear_subscriptions(self) -> None:
         """1101 (data lost): every account subscription is gone; clients must request them again."""
-        for s in self.gw.ready_sessions():
-            s.account_updates = None
-            s.account_updates_multi.clear()
-            s.account_summaries.clear()
-            s.pnl_subscriptions.clear()
-            s.positions_subscribed = False
-            self.session_closed(s)
+        for conn in self._live_conns():
+            self.session_closed(conn.channel)
+
+    def set_account_ready(self, ready: bool) -> None:
+        """IB's server resetting (an 1100 outage): AccountReady goes "false" at once to every account-updates
+        subscriber, and "true" again when it is back ("values ... can be out of date" meanwhile)."""
+        if ready == self.account_ready:
+            return
+        self.account_ready = ready
+        text = "true" if ready else "false"
+        for conn in self._live_conns():
+            if conn.account_updates:
+                self._sent.setdefault((conn.channel.conn_id, "updates"), {})[("AccountReady", "")] = text
+                conn.channel.send(K.ACCOUNT_DATA, [m.update_account_value("AccountReady", text, "",
+                                                                          conn.account_updates)])
 
     # ------------------------------------------------------------------ pushes
     def after_fill(self, account_id: str, con_id: int) -> None:
@@ -195,7 +250,7 @@ class AccountFeed:
         self._dirty.setdefault(account_id, set()).add(con_id)
         if not self._push_pending:
             self._push_pending = True
-            self.gw.loop.call_soon(self.push_positions)
+            self._call_soon(self.push_positions)
 
     def push_positions(self) -> None:
         """Send the dirty positions now (the order desk calls it right after a fill's status messages)."""
@@ -203,14 +258,15 @@ class AccountFeed:
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, {}
-        sessions = self.gw.ready_sessions()
+        conns = self._live_conns()
         for account_id, con_ids in dirty.items():
             acct = self.world.accounts[account_id]
-            for s in sessions:
+            for conn in conns:
+                s = conn.channel
                 msgs: list[Fields] = []
-                if s.account_updates == account_id:
+                if conn.account_updates == account_id:
                     msgs += self._portfolio(s, account_id, con_ids) + [self._account_time()]
-                if s.positions_subscribed:
+                if conn.positions_subscribed:
                     for con_id in con_ids:
                         pos = acct.positions_by_con_id.get(con_id)
                         if pos is not None:
@@ -226,28 +282,30 @@ class AccountFeed:
             if acct not in cache:
                 cache[acct] = self.values(acct)
             return cache[acct]
-        for s in self.gw.ready_sessions():
-            if s.account_updates:
-                acct = s.account_updates
+        for conn in self._live_conns():
+            s = conn.channel
+            if conn.account_updates:
+                acct = conn.account_updates
                 s.send(K.ACCOUNT_DATA, self._updates(s, acct, values(acct), False) + self._portfolio(s, acct)
                        + [self._account_time()])
-            for req_id, which in list(s.account_updates_multi.items()):
+            for req_id, which in list(conn.account_updates_multi.items()):
                 msgs = []
                 for acct in self._accounts_of(which):
                     msgs += self._multi(s, req_id, acct, values(acct), False)
                 if msgs:
                     s.send(K.ACCOUNT_DATA, msgs)
-            for req_id, tags in list(s.account_summaries.items()):
+            for req_id, tags in list(conn.account_summaries.items()):
                 msgs = []
-                for acct in self.gw.config.account_ids:
+                for acct in self.config.account_ids:
                     msgs += self._summary(s, req_id, tags, acct, False)
                 if msgs:
                     s.send(K.ACCOUNT_DATA, msgs + [m.account_summary_end(req_id)])
 
     def _pnl_tick(self, now: float) -> None:
         cache: dict[Any, tuple] = {}
-        for s in self.gw.ready_sessions():
-            for req_id, key in list(s.pnl_subscriptions.items()):
+        for conn in self._live_conns():
+            s = conn.channel
+            for req_id, key in list(conn.pnl_subscriptions.items()):
                 s.send(K.ACCOUNT_DATA, [self._pnl_message(s, req_id, key, cache)])
 
     def account_mark(self, account_id: str) -> dict[str, Any]:

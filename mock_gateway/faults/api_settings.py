@@ -12,16 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..protocol.requests import Request
 from .base import SessionView, Verdict
 from .codes import READ_ONLY_API_TEXT
-from .common import NamedFault, field_int
+from .common import NamedFault
 
-#: Requests Read-Only mode refuses, with where their id is: placeOrder, cancelOrder, exerciseOptions,
-#: reqGlobalCancel, and the open / completed order downloads (which bind and report orders).
-REFUSED_REQUESTS: dict[str, int | None] = {
-    "placeOrder": 1, "cancelOrder": 2, "exerciseOptions": 2, "reqGlobalCancel": None, "reqOpenOrders": None,
-    "reqAllOpenOrders": None, "reqAutoOpenOrders": None, "reqCompletedOrders": None,
-}
+#: Requests Read-Only mode refuses: placeOrder, cancelOrder, exerciseOptions, reqGlobalCancel, and the
+#: open / completed order downloads (which bind and report orders). The error carries the request's id
+#: (the order id) or -1.
+REFUSED_REQUESTS = frozenset({"placeOrder", "cancelOrder", "exerciseOptions", "reqGlobalCancel", "reqOpenOrders",
+                              "reqAllOpenOrders", "reqAutoOpenOrders", "reqCompletedOrders"})
 
 
 @dataclass(kw_only=True)
@@ -30,12 +30,10 @@ class ReadOnlyApi(NamedFault):
 
     type: Literal["read_only_api"] = "read_only_api"
 
-    def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
-        if name not in REFUSED_REQUESTS or not self.active(now):
+    def on_request(self, session: SessionView, request: Request, now: float) -> Verdict | None:
+        if request.name not in REFUSED_REQUESTS or not self.active(now):
             return None
-        where = REFUSED_REQUESTS[name]
-        req_id = field_int(fields, where) if where is not None else -1
-        return Verdict(errors=[(req_id, 321, READ_ONLY_API_TEXT)], drop=True, fault=self.name)
+        return Verdict(errors=[(request.req_id, 321, READ_ONLY_API_TEXT)], drop=True, fault=self.name)
 
 
 __all__ = ["READ_ONLY_API_TEXT", "REFUSED_REQUESTS", "ReadOnlyApi"]
