@@ -7,14 +7,16 @@ already hold them), as IB lists the day's fills without re-booking them on a rec
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from .account import Account
 from .contracts import ContractBook, ContractQuery, ContractSpec
 from .order_types import OrderRequest
+from .orders import OrderEngine
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:   # config imports sim.clock, so sim modules import config only for types
     from ..config import AccountConfig
-    from .world import World
 
 
 class InitialStateError(ValueError):
@@ -37,39 +39,40 @@ def resolve_symbol(contracts: ContractBook, symbol: str, sec_type: str = "") -> 
     return found[0]
 
 
-def apply_initial_state(world: World) -> None:
+def apply_initial_state(configs: Iterable[AccountConfig], contracts: ContractBook, accounts: Mapping[str, Account],
+                        orders: OrderEngine) -> None:
     """Seed every account's positions, working orders and earlier executions; then fix the day's start."""
-    for config in world.config.accounts:
-        account = world.accounts[config.account_id]
+    for config in configs:
+        account = accounts[config.account_id]
         for pos in config.positions:
-            spec = resolve_symbol(world.contracts, pos.symbol, pos.sec_type)
+            spec = resolve_symbol(contracts, pos.symbol, pos.sec_type)
             account.seed_position(spec, pos.qty, pos.avg_cost)
-        _seed_executions(world, config)
-        _seed_open_orders(world, config)
+        _seed_executions(contracts, orders, config)
+        _seed_open_orders(contracts, orders, config)
         account.mark_start()
 
 
-def _seed_executions(world: World, config: AccountConfig) -> None:
+def _seed_executions(contracts: ContractBook, orders: OrderEngine, config: AccountConfig) -> None:
     next_id: dict[int, int] = {}
     for i, ex in enumerate(sorted(config.executions, key=lambda e: -e.ago_s)):
-        spec = resolve_symbol(world.contracts, ex.symbol, ex.sec_type)
+        spec = resolve_symbol(contracts, ex.symbol, ex.sec_type)
         side = {"BUY": "BUY", "BOT": "BUY", "SELL": "SELL", "SLD": "SELL"}.get(ex.side.upper())
         if side is None:
             raise InitialStateError(f"start state: execution {i} side must be BUY or SELL, got {ex.side!r}")
         order_id = ex.order_id if ex.order_id is not None else next_id.get(ex.client_id, 1)
         next_id[ex.client_id] = max(next_id.get(ex.client_id, 1), order_id + 1)
-        world.orders.record_past_fill(spec, config.account_id, side, ex.qty, ex.price, -abs(ex.ago_s),
+        orders.record_past_fill(spec, config.account_id, side, ex.qty, ex.price, -abs(ex.ago_s),
                                       ex.client_id, order_id, ex.order_ref)
 
 
-def _seed_open_orders(world: World, config: AccountConfig) -> None:
+def _seed_open_orders(contracts: ContractBook, orders: OrderEngine, config: AccountConfig) -> None:
     for i, o in enumerate(config.open_orders):
-        spec = resolve_symbol(world.contracts, o.symbol, o.sec_type)
-        order_id = o.order_id if o.order_id is not None else world.orders.next_valid_id(o.client_id)
+        spec = resolve_symbol(contracts, o.symbol, o.sec_type)
+        order_id = o.order_id if o.order_id is not None else orders.next_valid_id(o.client_id)
         request = OrderRequest(order_id, ContractQuery(con_id=spec.con_id, exchange=spec.exchange), o.action.upper(),
                                o.qty, o.order_type, o.lmt_price, o.aux_price, o.tif.upper(), config.account_id,
                                o.order_ref)
-        order = world.orders.place(request, o.client_id)
+        order = orders.place(request, o.client_id)
         if order.reject is not None:
             code, text = order.reject
             raise InitialStateError(f"start state: open order {i} ({o.action} {o.qty:g} {o.symbol}) is refused: "

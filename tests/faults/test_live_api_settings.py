@@ -114,12 +114,20 @@ async def test_an_ordinary_client_does_not_hear_another_clients_orders():
 @run_async
 async def test_1101_drops_the_account_subscriptions_until_the_client_asks_again():
     fault = ConnectivityLoss(data_lost=True, schedule=Schedule(from_s=2, to_s=4))
-    async with gateway(fault, speed=10) as gw:
+    async with gateway(fault, speed=100) as gw:
         ib = await connect(gw)
         rec = Recorder(ib)
         await rec.until(lambda: 1101 in rec.codes())
-        session = next(iter(gw.sessions.values()))
-        assert session.account_updates is None and not session.account_summaries
+        restored_at = events(gw, "out", "error")[-1]["sim"]
+        await asyncio.sleep(2.5)                  # past the next 3-minute refresh (sim)
+        assert gw.clock.env.now > restored_at + 180
+        assert not [e for e in events(gw, "out", "updateAccountValue") if e["sim"] > restored_at]
+        ib.client.reqAccountUpdates(True, "")     # subscribe again: the values come back
+        for _ in range(100):
+            if [e for e in events(gw, "out", "updateAccountValue") if e["sim"] > restored_at]:
+                break
+            await asyncio.sleep(0.02)
+        assert [e for e in events(gw, "out", "updateAccountValue") if e["sim"] > restored_at]
         ib.disconnect()
 
 
