@@ -113,14 +113,17 @@ async def test_an_ordinary_client_does_not_hear_another_clients_orders():
 
 @run_async
 async def test_1101_drops_the_account_subscriptions_until_the_client_asks_again():
-    fault = ConnectivityLoss(data_lost=True, schedule=Schedule(from_s=2, to_s=4))
-    async with gateway(fault, speed=100) as gw:
+    # late enough that a slow start-up still connects before it (the clock runs from the gateway's start)
+    fault = ConnectivityLoss(data_lost=True, schedule=Schedule(from_s=240, to_s=242))
+    held = AccountConfig("DU777", 500_000.0, cash_by_currency={"EUR": 10_000.0},
+                         positions=[PositionConfig("AAPL", 300, 221.35)])   # values that move with the market
+    async with gateway(fault, config=GatewayConfig(port=0, speed=60, accounts=[held])) as gw:
         ib = await connect(gw)
         rec = Recorder(ib)
-        await rec.until(lambda: 1101 in rec.codes())
+        await rec.until(lambda: 1101 in rec.codes(), timeout=15)
         restored_at = events(gw, "out", "error")[-1]["sim"]
-        await asyncio.sleep(2.5)                  # past the next 3-minute refresh (sim)
-        assert gw.clock.env.now > restored_at + 180
+        while gw.clock.env.now < restored_at + 190:   # past the next 3-minute refresh (sim)
+            await asyncio.sleep(0.05)
         assert not [e for e in events(gw, "out", "updateAccountValue") if e["sim"] > restored_at]
         ib.client.reqAccountUpdates(True, "")     # subscribe again: the values come back
         for _ in range(100):
