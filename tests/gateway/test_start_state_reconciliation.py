@@ -51,3 +51,21 @@ def test_the_reference_handler_adopts_the_positions_and_leaves_the_gtc_order_wor
     events = [json.loads(x) for x in outcome.session.event_log.read_text().splitlines()]
     assert not [e for e in events if e["dir"] == "in" and e["msg"] in ("cancelOrder", "reqGlobalCancel")]
     assert outcome.metrics["duplicate_orders"] == 0 and outcome.metrics["unrecovered_disconnects"] == 0
+
+
+def test_the_reference_handler_waits_out_the_sunday_login_and_carries_on(tmp_path):
+    scenario = load_scenario("weekly_reauth")
+    outcome = run_scenario(scenario, RunOptions(out_dir=tmp_path, speed=60.0, baseline=False))
+    assert outcome.error is None, outcome.error
+    events = [json.loads(x) for x in outcome.session.event_log.read_text().splitlines()]
+    reauth = [e for e in events if e["dir"] == "sys" and e["msg"] == "fault" and e["attrs"].get("phase") ==
+              "reauth_required"]
+    assert reauth, "the Sunday restart asked for a login"
+    down_at = reauth[0]["sim"]
+    handshakes = [e["sim"] for e in events if e["dir"] == "sys" and e["msg"] == "handshake"]
+    assert not [t for t in handshakes if down_at <= t < down_at + 600], "nobody got in before the login"
+    assert [t for t in handshakes if t >= down_at + 600], "the handler connected again once the login came"
+    log = outcome.session.handler_log.read_text()
+    summary = json.loads([x for x in log.splitlines() if x.startswith('{"event": "summary"')][-1])
+    assert summary["connect_failures"] >= 2 and summary["connects"] == 2
+    assert outcome.passed, [(e.name, e.detail) for e in outcome.failed]
