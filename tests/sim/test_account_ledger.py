@@ -195,3 +195,30 @@ def test_earlier_executions_are_listed_but_not_booked_again():
 def test_a_start_state_naming_an_unknown_symbol_is_refused():
     with pytest.raises(InitialStateError, match="NOSUCH"):
         make_world(accounts=[AccountConfig("DU1", 1e6, positions=[PositionConfig("NOSUCH", 1, 1.0)])])
+
+
+# ---------------------------------------------------------------------------------------------- invariants
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["AAPL", "EUR.USD", "GBP.USD", "ES"]), st.sampled_from(["BUY", "SELL"]),
+                          st.integers(1, 5)), min_size=1, max_size=10),
+       st.sampled_from(["USD", "EUR"]))
+def test_the_base_ledger_is_every_currency_at_its_rate(trades, base):
+    world = make_world(accounts=[AccountConfig("DU1", 500_000.0, base_currency=base,
+                                               cash_by_currency={"GBP": 3_000.0})])
+    acct = world.account()
+    for symbol, side, lots in trades:
+        spec = next(s for s in world.contracts if symbol in (s.symbol, s.local_symbol) and s.sec_type != "OPT")
+        qty = lots * (10_000 if spec.sec_type == "CASH" else 10 if spec.sec_type == "STK" else 1)
+        acct.apply_fill(spec, side, qty, world.market.price_at(spec.con_id, 0.0), 2.0)
+    run_until(world, 900)
+    rows = acct.update_rows()
+    cash, rate, net = rows_by(rows, "CashBalance"), rows_by(rows, "ExchangeRate"), rows_by(rows, "NetLiquidationByCurrency")
+    currencies = [c for c in cash if c != "BASE"]
+    assert float(cash["BASE"]) == pytest.approx(sum(float(cash[c]) * float(rate[c]) for c in currencies), rel=1e-6, abs=0.05)
+    assert float(net["BASE"]) == pytest.approx(sum(float(net[c]) * float(rate[c]) for c in currencies), rel=1e-6, abs=0.05)
+    assert float(net["BASE"]) == pytest.approx(float(rows_by(rows, "NetLiquidation")[base]), abs=0.01)
+    assert rate[base] == "1.00" and rows_by(rows, "NetLiquidation").keys() == {base}
