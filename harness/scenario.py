@@ -9,6 +9,7 @@ wrong and the line, before anything starts.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import sys
@@ -123,13 +124,26 @@ SecType = Literal["", "STK", "OPT", "FUT", "CASH"]
 Side = Literal["BUY", "SELL"]
 
 
+def _known_currency(ccy: str) -> str:
+    """A currency the account can convert to its base (a pair in the universe, or the static rate table)."""
+    from mock_gateway.sim.account import STATIC_USD_RATES
+
+    if ccy not in STATIC_USD_RATES:
+        raise ValueError(f"no exchange rate for {ccy} (known: {', '.join(sorted(STATIC_USD_RATES))})")
+    return ccy
+
+
+Quantity = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
+Price = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
+
+
 class PositionSpec(BaseModel):
     """A position held when the scenario starts; avg_cost is IB's averageCost (price x multiplier)."""
 
     model_config = Strict
     symbol: Symbol
-    qty: float
-    avg_cost: PositiveFloat
+    qty: Quantity
+    avg_cost: Price
     sec_type: SecType = ""
 
     @field_validator("qty")
@@ -146,10 +160,10 @@ class OpenOrderSpec(BaseModel):
     model_config = Strict
     symbol: Symbol
     action: Side
-    qty: PositiveFloat
+    qty: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
     order_type: Literal["LMT", "STP", "STP LMT"] = "LMT"
-    lmt_price: PositiveFloat | None = None
-    aux_price: PositiveFloat | None = None
+    lmt_price: Price | None = None
+    aux_price: Price | None = None
     tif: Literal["GTC", "DAY"] = "GTC"
     order_id: Annotated[int, Field(ge=1)] | None = None
     client_id: Annotated[int, Field(ge=0)] | None = None   # None: the handler's client id
@@ -171,8 +185,8 @@ class ExecutionSpec(BaseModel):
     model_config = Strict
     symbol: Symbol
     side: Side
-    qty: PositiveFloat
-    price: PositiveFloat
+    qty: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
+    price: Price
     ago_s: Annotated[float, Field(gt=0, le=86_400)] = 3600.0
     order_id: Annotated[int, Field(ge=1)] | None = None
     client_id: Annotated[int, Field(ge=0)] | None = None   # None: the handler's client id
@@ -186,8 +200,22 @@ class AccountSpec(BaseModel):
     cash: NonNegativeFloat = 1_000_000.0
     base_currency: Currency = "USD"
     type: Literal["margin", "cash"] = "margin"            # Reg T margin, or a cash account (settlement rules)
-    cash_by_currency: dict[Currency, float] = Field(default_factory=dict)
+    cash_by_currency: Annotated[dict[Currency, float], Field(max_length=20)] = Field(default_factory=dict)
     segments: list[Literal["S", "C"]] = Field(default_factory=lambda: ["S"])
+
+    @field_validator("base_currency")
+    @classmethod
+    def _known_base(cls, value: str) -> str:
+        return _known_currency(value)
+
+    @field_validator("cash_by_currency")
+    @classmethod
+    def _known_currencies(cls, value: dict[str, float]) -> dict[str, float]:
+        for ccy, amount in value.items():
+            _known_currency(ccy)
+            if not math.isfinite(amount) or abs(amount) > 1e12:
+                raise ValueError(f"cash_by_currency.{ccy}: {amount} is not a balance the mock can hold (|x| <= 1e12)")
+        return value
     positions: Annotated[list[PositionSpec], Field(max_length=500)] = Field(default_factory=list)
     open_orders: Annotated[list[OpenOrderSpec], Field(max_length=500)] = Field(default_factory=list)
     executions: Annotated[list[ExecutionSpec], Field(max_length=5000)] = Field(default_factory=list)

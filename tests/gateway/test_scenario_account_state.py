@@ -69,3 +69,22 @@ def test_a_typo_in_the_api_block_is_named(tmp_path):
     path = write(tmp_path, BASE + "api: {read_onyl: true}\n")
     with pytest.raises(ScenarioError, match="did you mean 'read_only'"):
         load_scenario(path)
+
+
+def test_a_currency_without_an_exchange_rate_is_refused(tmp_path):
+    path = write(tmp_path, BASE + "accounts: [{id: DU1, cash_by_currency: {XYZ: 5}}]\n")
+    with pytest.raises(ScenarioError, match="no exchange rate for XYZ"):
+        load_scenario(path)
+
+
+def test_an_absurd_balance_is_refused(tmp_path):
+    path = write(tmp_path, BASE + "accounts: [{id: DU1, cash_by_currency: {EUR: 1e300}}]\n")
+    with pytest.raises(ScenarioError, match="not a balance"):
+        load_scenario(path)
+
+
+def test_an_infinite_position_is_refused(tmp_path):
+    path = write(tmp_path, BASE + "accounts: [{id: DU1, positions: [{symbol: AAPL, qty: .inf, avg_cost: 1}]}]\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.field == "accounts[0].positions[0].qty"
