@@ -12,7 +12,7 @@ import pytest
 from harness.runner import RunOptions, run_scenario
 from harness.scenario import load_scenario
 
-pytestmark = [pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 
 SCRIPT = Path(__file__).with_name("reconcile_script.py")
 
