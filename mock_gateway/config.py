@@ -20,10 +20,58 @@ MIN_SERVER_VERSION = 100
 
 
 @dataclass
+class PositionConfig:
+    """A position the account holds when the scenario starts (bought on an earlier day)."""
+
+    symbol: str                               # a symbol or local symbol of the universe (AAPL, EUR.USD, ESZ6)
+    qty: float                                # signed: negative is short
+    avg_cost: float                           # IB's averageCost: average price (commissions in) x multiplier
+    sec_type: str = ""                        # '' = whichever kind the symbol names
+
+
+@dataclass
+class OpenOrderConfig:
+    """A working order left from an earlier session (a GTC order from "yesterday")."""
+
+    symbol: str
+    action: str                               # BUY / SELL
+    qty: float
+    order_type: str = "LMT"
+    lmt_price: float | None = None
+    aux_price: float | None = None
+    tif: str = "GTC"
+    order_id: int | None = None               # None: numbered after the client's earlier ids
+    client_id: int = 1                        # the API client that placed it
+    order_ref: str = ""
+    sec_type: str = ""
+
+
+@dataclass
+class ExecutionConfig:
+    """A fill from earlier in the trading day: listed by reqExecutions, already in the positions."""
+
+    symbol: str
+    side: str                                 # BUY / SELL (BOT / SLD)
+    qty: float
+    price: float
+    ago_s: float = 3600.0                     # how long before the scenario start it filled
+    order_id: int | None = None
+    client_id: int = 1
+    order_ref: str = ""
+    sec_type: str = ""
+
+
+@dataclass
 class AccountConfig:
     account_id: str = "DU1234567"
-    cash: float = 1_000_000.0
+    cash: float = 1_000_000.0                 # cash in the base currency
     base_currency: str = "USD"
+    account_type: str = "margin"              # "margin" (Reg T) or "cash" (no margin, settlement rules)
+    cash_by_currency: dict[str, float] = field(default_factory=dict)   # other currencies' balances
+    positions: list[PositionConfig] = field(default_factory=list)
+    open_orders: list[OpenOrderConfig] = field(default_factory=list)
+    executions: list[ExecutionConfig] = field(default_factory=list)
+    segments: tuple[str, ...] = ("S",)        # account-value segment rows: S securities, C commodities
 
 
 @dataclass
@@ -61,6 +109,9 @@ class GatewayConfig:
     commission_per_share: float = 0.005       # IBKR Pro fixed, USD stocks
     min_commission: float = 1.0
     faults: FaultStack | None = None          # None: the healthy-gateway defaults (pacing rules on)
+    read_only_api: bool = False               # API setting "Read-Only API": orders refused with 321
+    master_client_id: int | None = None       # API setting "Master API client ID": sees every client's orders
+    max_account_summaries: int = 2            # reqAccountSummary subscriptions at once (IB: 2; the third gets 322)
 
     @property
     def account_ids(self) -> list[str]:

@@ -275,6 +275,14 @@ class Gateway:
         for session in self.ready_sessions():
             self.feeds.drop_market_data(session)
 
+    def set_account_ready(self, ready: bool) -> None:
+        """AccountReady false while IB's servers are unreachable (TWS API: the server is resetting)."""
+        self.accounts.set_account_ready(ready)
+
+    def clear_account_subscriptions(self) -> None:
+        """1101: account and portfolio subscriptions are lost too; clients must request them again."""
+        self.accounts.clear_subscriptions()
+
     def log_fault(self, name: str, **attrs: Any) -> None:
         self.sys_event("fault", attrs={"name": name, **attrs}, fault=name)
 

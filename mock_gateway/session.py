@@ -202,6 +202,9 @@ class Session(asyncio.Protocol):
                 return
             if verdict.drop:
                 return
+            if verdict.delay_s > 0:   # paced by the gateway: served later, in arrival order
+                self.call_later_sim(verdict.delay_s, lambda: gw.dispatch(self, request))
+                return
         gw.dispatch(self, request)
 
     def _start_api(self, request: Request) -> None:
