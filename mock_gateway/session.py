@@ -128,6 +128,14 @@ class Session(asyncio.Protocol):
         if self.state is State.CLOSED:
             return
         try:
+            self._receive(data)
+        except Exception as exc:  # the last net: a bug ends this session only, with one log line
+            log.error("conn %d (%s): %s while reading its bytes (%r); closing this session", self.conn_id, self.peer,
+                      type(exc).__name__, exc)
+            self.close(f"internal error: {type(exc).__name__}", abort=True)
+
+    def _receive(self, data: bytes) -> None:
+        try:
             items = self._decoder.feed(data)
         except ProtocolError as exc:
             log.warning("conn %d (%s): %s; closing this session", self.conn_id, self.peer, exc)
