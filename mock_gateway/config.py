@@ -15,6 +15,15 @@ from .sim.clock import DEFAULT_START
 
 #: The highest server version the mock negotiates by default (ib_insync 0.9.86's MaxClientVersion).
 MAX_SERVER_VERSION = DEFAULT_MAX_SERVER_VERSION
+#: "Each TWS session can receive up to 32 different client applications simultaneously"
+#: (interactivebrokers.github.io/tws-api/connection.html).
+MAX_API_CLIENTS = 32
+#: Wall seconds a client may take to send its hello, and again its startApi once the hello is
+#: answered (every client library sends both at once; ib_insync gives up after 4 s itself).
+HANDSHAKE_TIMEOUT_S = 10.0
+#: Wall seconds one frame may stay half-sent before the session is closed (a frame is at most
+#: 16 MiB; a slow sender of a real message finishes in milliseconds).
+FRAME_TIMEOUT_S = 30.0
 #: The lowest a client may ask for (ibapi 9.81 asks for 100..157).
 MIN_SERVER_VERSION = 100
 
@@ -102,7 +111,7 @@ class GatewayConfig:
     start: datetime = DEFAULT_START           # sim time 0 on the calendar
     accounts: list[AccountConfig] = field(default_factory=lambda: [AccountConfig()])
     market: MarketConfig = field(default_factory=MarketConfig)
-    event_log: Path | None = None             # JSONL session event log (None: in memory only)
+    event_log: Path | None = None             # JSONL session event log (None: a temporary file)
     log_market_data: bool = True              # also log every streamed tick (large at high speeds)
     max_server_version: int = MAX_SERVER_VERSION
     market_data_lines: int = 100              # max concurrent reqMktData lines (error 101 above)
@@ -112,6 +121,9 @@ class GatewayConfig:
     read_only_api: bool = False               # API setting "Read-Only API": orders refused with 321
     master_client_id: int | None = None       # API setting "Master API client ID": sees every client's orders
     max_account_summaries: int = 2            # reqAccountSummary subscriptions at once (IB: 2; the third gets 322)
+    max_clients: int = MAX_API_CLIENTS        # open API connections; the next one is closed at once
+    handshake_timeout_s: float = HANDSHAKE_TIMEOUT_S   # wall s a client may take for its hello, then startApi
+    frame_timeout_s: float = FRAME_TIMEOUT_S  # wall s one frame may stay half-sent
 
     @property
     def account_ids(self) -> list[str]:
