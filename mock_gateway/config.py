@@ -12,8 +12,9 @@ from pathlib import Path
 from .faults.base import FaultStack
 from .sim.clock import DEFAULT_START
 
-#: The highest server version the mock negotiates (ib_insync's maximum; see tws-protocol.md §2.2).
-MAX_SERVER_VERSION = 176
+#: The highest server version the mock negotiates by default: that of the current stable IB Gateway
+#: (10.45: 223, see protocol/versions.py STABLE_GATEWAY_MAX and docs/fidelity.md).
+MAX_SERVER_VERSION = 223
 #: The lowest a client may ask for (ibapi 9.81 asks for 100..157).
 MIN_SERVER_VERSION = 100
 

@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from .faults.base import AcceptAction, ReplyKind
 from .protocol import messages as m
 from .protocol.describe import describe_reply, describe_request
-from .protocol.framing import FrameDecoder, ProtocolError, parse_version_range
+from .protocol.framing import FrameDecoder, ProtocolError, encode_frame_binary_id, encode_proto_frame, parse_version_range
 from .protocol.ids import REPLY_NAMES
-from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED, negotiate
+from .protocol.proto import replies as proto_replies
+from .protocol.proto.requests import UnservedProtobufRequest, decode_request
+from .protocol.versions import MAX_SUPPORTED, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, PROTOBUF, negotiate
 
 if TYPE_CHECKING:
     from .server import Gateway
@@ -136,6 +138,8 @@ class Session(asyncio.Protocol):
                 break
             if kind == "hello":
                 self._on_hello(fields[0])
+            elif kind == "proto":
+                self._on_protobuf(int(fields[0]), fields[1].encode("latin-1"))
             else:
                 self._on_message(fields)
         clock.run_due()   # processes the requests started (order acks, fills) run now, not on the next wake
@@ -165,6 +169,7 @@ class Session(asyncio.Protocol):
             self.close(reason)
             return
         self.server_version = version
+        self._decoder.binary_ids = version >= PROTOBUF   # from 201 every frame starts with a 4-byte id
         self.state = State.STARTING
         if self.accept_action is AcceptAction.STALL_HANDSHAKE:
             return   # the fault: a gateway that accepts TCP but never answers the hello
@@ -173,10 +178,29 @@ class Session(asyncio.Protocol):
         self._write(frame(reply))
         self._flush()   # alone in its segment: ibapi reads only the first message of its first recv
 
-    def _on_message(self, fields: Fields) -> None:
+    def _on_protobuf(self, msg_id: int, payload: bytes) -> None:
+        """A protobuf request: decoded into the same request model a text request gives, then one path."""
+        try:
+            fields = decode_request(msg_id, payload)
+        except UnservedProtobufRequest:
+            fields = [str(msg_id)]   # answered as the text request of that id would be (not served / unknown)
+        except ProtocolError as exc:
+            log.warning("conn %d (%s): protobuf request %d: %s; closing this session", self.conn_id, self.peer,
+                        msg_id, exc)
+            self.close(f"protocol error: protobuf request {msg_id}: {exc}", abort=True)
+            return
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("conn %d: protobuf request %d cannot be served: %s", self.conn_id, msg_id, exc)
+            self.error(-1, 320, f"Error reading request. Message id {msg_id}. {exc}")
+            return
+        self._on_message(fields, encoding="protobuf")
+
+    def _on_message(self, fields: Fields, encoding: str = "text") -> None:
         gw = self.gw
         now = gw.env.now
         name, attrs = describe_request(fields)
+        if encoding != "text":
+            attrs = {**attrs, "encoding": encoding}
         verdict = gw.faults.on_request(self, name, fields, now) if self.state is State.READY else None
         gw.event_log.write(dir="in", msg=name, msg_id=int(fields[0]), fields=fields, attrs=attrs,
                            conn=self.conn_id, client_id=self.client_id, sim=now,
@@ -266,13 +290,29 @@ class Session(asyncio.Protocol):
                 gw.sys_event("suppressed", conn=self.conn_id, client_id=self.client_id,
                              attrs={"msg": name, "fields": fields}, fault=suppressed_by)
                 continue
-            out.append(frame(fields))
+            data, encoding = self._encode(fields)
+            out.append(data)
             if log_it:
-                write_log(dir="out", msg=name, msg_id=int(fields[0]), fields=fields, attrs=describe_reply(fields)[1],
+                attrs = describe_reply(fields)[1]
+                if encoding != "text":
+                    attrs = {**attrs, "encoding": encoding}
+                write_log(dir="out", msg=name, msg_id=int(fields[0]), fields=fields, attrs=attrs,
                           conn=self.conn_id, client_id=self.client_id, sim=now, fault=fault)
         if out and not self._flush_pending:
             self._flush_pending = True
             gw.loop.call_soon(self._flush)
+
+    def _encode(self, fields: Fields) -> tuple[bytes, str]:
+        """One reply model on the wire of this session's version: text, text with a binary id, or protobuf."""
+        sv = self.server_version
+        if sv < PROTOBUF:
+            return frame(fields), "text"
+        if sv >= MIN_PROTOBUF_SUPPORTED:
+            now_ms = int(self.gw.clock.now_datetime().timestamp() * 1000)
+            messages = proto_replies.to_protobuf(fields, now_ms=now_ms)
+            if messages is not None:
+                return b"".join(encode_proto_frame(wire_id, payload) for wire_id, payload in messages), "protobuf"
+        return encode_frame_binary_id(fields), "text"
 
     def _write(self, data: bytes) -> None:
         self._out.append(data)
