@@ -24,10 +24,13 @@ def _jsonable(value):
         return "nan"
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
+    if not hasattr(value, "__dict__"):
+        return repr(value)
     return {k: _jsonable(v) for k, v in vars(value).items() if not k.startswith("_")}
 
 

@@ -26,15 +26,15 @@ _TEXT_NAME = {"primaryExch": "primaryExchange"}
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, float):
-        return fmt_float(value)
+    if isinstance(value, float):   # as the Python text clients write a double (str), inf as 'Infinite'
+        return "Infinite" if value == float("inf") else str(value)
     return str(value)
 
 
 def wire_order(order_id: int, contract: dict[str, Any], order: dict[str, Any]) -> WireOrder:
     """The order model of a protobuf placeOrder (``contract``/``order`` as :func:`wire.decode` gives them)."""
     c = {name: "" for name in CONTRACT_FIELDS}
-    c.update({"secIdType": "", "secId": ""})
+    c.update({"secIdType": "", "secId": "", "strike": "0.0"})   # an absent strike: 0.0, as text clients write it
     for name, value in contract.items():
         if isinstance(value, (dict, list)):
             continue
@@ -173,10 +173,27 @@ def _contract(model: dict[str, Any]) -> dict[str, Any]:
     from ..messages import _order_contract
     from .replies import _contract11
 
-    contract = _contract11(_order_contract(model.get("contract"), model["order"]), 0)
-    primary = model["order"].contract.get("primaryExchange", "")
+    order: WireOrder = model["order"]
+    contract = _contract11(_order_contract(model.get("contract"), order), 0)
+    primary = order.contract.get("primaryExchange", "")
     if primary:
         contract["primaryExch"] = primary
+    legs = []
+    for k, leg in enumerate(order.combo_legs):
+        values = {"conId": _typed("int32", leg[0]), "ratio": _typed("int32", leg[1]), "action": leg[2] or None,
+                  "exchange": leg[3] or None, "openClose": _typed("int32", leg[4]),
+                  "shortSalesSlot": _typed("int32", leg[5]), "designatedLocation": leg[6] or None,
+                  "exemptCode": _typed("int32", leg[7])}
+        if k < len(order.order_combo_leg_prices):
+            values["perLegPrice"] = _typed("double", order.order_combo_leg_prices[k])
+        legs.append({name: v for name, v in values.items() if v is not None})
+    if legs:
+        contract["comboLegs"] = legs
+    if order.delta_neutral_contract:
+        con_id, delta, price = order.delta_neutral_contract
+        contract["deltaNeutralContract"] = {k: v for k, v in (("conId", _typed("int32", con_id)),
+                                                               ("delta", _typed("double", delta)),
+                                                               ("price", _typed("double", price))) if v is not None}
     return contract
 
 

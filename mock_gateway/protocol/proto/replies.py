@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..fields import UNSET_DOUBLE, UNSET_INTEGER
 from ..versions import PROTOBUF_MSG_ID
 from . import wire
 
@@ -25,22 +24,22 @@ def _s(text: str) -> str | None:
 
 
 def _i(text: str) -> int | None:
+    """An int field; empty is absent. IB's unset sentinel travels as itself, as in the text layout."""
     if text == "":
         return None
     try:
-        n = int(text)
+        return int(text)
     except ValueError:
-        n = int(float(text))
-    return None if n == UNSET_INTEGER else n
+        return int(float(text))
 
 
 def _d(text: str) -> float | None:
+    """A double field; empty is absent, IB's unset max double stays (the client reads it as unset)."""
     if text == "":
         return None
     if text in ("Infinite", "Infinity"):
         return float("inf")
-    x = float(text)
-    return None if x >= UNSET_DOUBLE else x
+    return float(text)
 
 
 def _b(text: str) -> bool | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..fields import fmt_float
 from ..orders import CONTRACT_FIELDS
 from . import wire
 from .orders import place_order_text, wire_order
@@ -24,8 +23,8 @@ def _t(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "1" if value else "0"
-    if isinstance(value, float):
-        return fmt_float(value)
+    if isinstance(value, float):   # as the Python text clients write a double (str), inf as 'Infinite'
+        return "Infinite" if value == float("inf") else str(value)
     return str(value)
 
 
@@ -37,7 +36,8 @@ _PROTO_CONTRACT = {"primaryExchange": "primaryExch"}
 
 
 def _contract12(c: Values) -> list[str]:
-    return [_t(c.get(_PROTO_CONTRACT.get(name, name))) for name in CONTRACT_FIELDS]
+    """The contract block of text requests; an absent strike is 0.0, as every text client writes it."""
+    return [_t(c.get(_PROTO_CONTRACT.get(name, name), 0.0 if name == "strike" else None)) for name in CONTRACT_FIELDS]
 
 
 def _legs4(c: Values) -> list[str]:
