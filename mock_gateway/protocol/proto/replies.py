@@ -174,10 +174,37 @@ def _groups(f: Fields, start: int, size: int) -> list[Sequence[str]]:
     return [f[start + size * k: start + size * (k + 1)] for k in range(n)]
 
 
-def _simple(reply_id: int, message: str, layout: Sequence[tuple[int, str, Callable[[str], Any]]]) -> Callable:
-    def build(f: Fields, ctx: dict[str, Any]) -> Built:
-        return [(reply_id, message, _clean({name: conv(f[i]) for i, name, conv in layout if i < len(f)}))]
-    return build
+class _Simple:
+    """A reply whose text layout is flat: field index -> protobuf field (both directions)."""
+
+    def __init__(self, reply_id: int, message: str, layout: Sequence[tuple[int, str, Callable[[str], Any]]],
+                 version: str | None = None) -> None:
+        self.reply_id, self.message, self.layout, self.version = reply_id, message, layout, version
+
+    def __call__(self, f: Fields, ctx: dict[str, Any]) -> Built:
+        return [(self.reply_id, self.message,
+                 _clean({name: conv(f[i]) for i, name, conv in self.layout if i < len(f)}))]
+
+    def text(self, values: dict[str, Any]) -> list[str]:
+        width = max((i for i, _, _ in self.layout), default=1 if self.version else 0) + 1
+        out = [str(self.reply_id)] + [""] * (width - 1)
+        if self.version is not None:
+            out[1] = self.version
+        for i, name, _ in self.layout:
+            out[i] = text_of(values.get(name))
+        return out
+
+
+def text_of(value: Any) -> str:
+    """A protobuf value as the text layout writes it."""
+    from ..fields import fmt
+
+    return fmt(value)
+
+
+def _simple(reply_id: int, message: str, layout: Sequence[tuple[int, str, Callable[[str], Any]]],
+            version: str | None = None) -> _Simple:
+    return _Simple(reply_id, message, layout, version)
 
 
 def _order_reply(f: Fields, ctx: dict[str, Any]) -> Built:
@@ -193,48 +220,48 @@ def _order_reply(f: Fields, ctx: dict[str, Any]) -> Built:
 
 _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
     "1": _simple(1, "TickPrice", [(2, "reqId", _i), (3, "tickType", _i), (4, "price", _d), (5, "size", _s),
-                                  (6, "attrMask", _i)]),
-    "2": _simple(2, "TickSize", [(2, "reqId", _i), (3, "tickType", _i), (4, "size", _s)]),
+                                  (6, "attrMask", _i)], version="6"),
+    "2": _simple(2, "TickSize", [(2, "reqId", _i), (3, "tickType", _i), (4, "size", _s)], version="6"),
     "3": _simple(3, "OrderStatus", [(1, "orderId", _i), (2, "status", _s), (3, "filled", _s), (4, "remaining", _s),
                                     (5, "avgFillPrice", _d), (6, "permId", _i), (7, "parentId", _i),
                                     (8, "lastFillPrice", _d), (9, "clientId", _i), (10, "whyHeld", _s),
                                     (11, "mktCapPrice", _d)]),
     "4": _error,
     "5": _order_reply,
-    "6": _simple(6, "AccountValue", [(2, "key", _s), (3, "value", _s), (4, "currency", _s), (5, "accountName", _s)]),
+    "6": _simple(6, "AccountValue", [(2, "key", _s), (3, "value", _s), (4, "currency", _s), (5, "accountName", _s)], version="2"),
     "7": _portfolio,
-    "8": _simple(8, "AccountUpdateTime", [(2, "timeStamp", _s)]),
-    "9": _simple(9, "NextValidId", [(2, "orderId", _i)]),
+    "8": _simple(8, "AccountUpdateTime", [(2, "timeStamp", _s)], version="1"),
+    "9": _simple(9, "NextValidId", [(2, "orderId", _i)], version="1"),
     "10": _contract_data,
     "11": _exec_details,
-    "15": _simple(15, "ManagedAccounts", [(2, "accountsList", _s)]),
+    "15": _simple(15, "ManagedAccounts", [(2, "accountsList", _s)], version="1"),
     "17": _historical_data,
-    "45": _simple(45, "TickGeneric", [(2, "reqId", _i), (3, "tickType", _i), (4, "value", _d)]),
-    "46": _simple(46, "TickString", [(2, "reqId", _i), (3, "tickType", _i), (4, "value", _s)]),
-    "49": _simple(49, "CurrentTime", [(2, "currentTime", _i)]),
+    "45": _simple(45, "TickGeneric", [(2, "reqId", _i), (3, "tickType", _i), (4, "value", _d)], version="6"),
+    "46": _simple(46, "TickString", [(2, "reqId", _i), (3, "tickType", _i), (4, "value", _s)], version="6"),
+    "49": _simple(49, "CurrentTime", [(2, "currentTime", _i)], version="1"),
     "50": _simple(50, "RealTimeBarTick", [(2, "reqId", _i), (3, "time", _i), (4, "open", _d), (5, "high", _d),
                                           (6, "low", _d), (7, "close", _d), (8, "volume", _s), (9, "WAP", _s),
-                                          (10, "count", _i)]),
-    "52": _simple(52, "ContractDataEnd", [(2, "reqId", _i)]),
-    "53": _simple(53, "OpenOrdersEnd", []),
-    "54": _simple(54, "AccountDataEnd", [(2, "accountName", _s)]),
-    "55": _simple(55, "ExecutionDetailsEnd", [(2, "reqId", _i)]),
-    "57": _simple(57, "TickSnapshotEnd", [(2, "reqId", _i)]),
-    "58": _simple(58, "MarketDataType", [(2, "reqId", _i), (3, "marketDataType", _i)]),
+                                          (10, "count", _i)], version="3"),
+    "52": _simple(52, "ContractDataEnd", [(2, "reqId", _i)], version="1"),
+    "53": _simple(53, "OpenOrdersEnd", [], version="1"),
+    "54": _simple(54, "AccountDataEnd", [(2, "accountName", _s)], version="1"),
+    "55": _simple(55, "ExecutionDetailsEnd", [(2, "reqId", _i)], version="1"),
+    "57": _simple(57, "TickSnapshotEnd", [(2, "reqId", _i)], version="1"),
+    "58": _simple(58, "MarketDataType", [(2, "reqId", _i), (3, "marketDataType", _i)], version="1"),
     "59": _commission,
     "61": lambda f, ctx: [(61, "Position", _clean({"account": _s(f[2]), "contract": _contract11(f, 3),
                                                    "position": _s(f[14]), "avgCost": _d(f[15])}))],
-    "62": _simple(62, "PositionEnd", []),
+    "62": _simple(62, "PositionEnd", [], version="1"),
     "63": _simple(63, "AccountSummary", [(2, "reqId", _i), (3, "account", _s), (4, "tag", _s), (5, "value", _s),
-                                         (6, "currency", _s)]),
-    "64": _simple(64, "AccountSummaryEnd", [(2, "reqId", _i)]),
+                                         (6, "currency", _s)], version="1"),
+    "64": _simple(64, "AccountSummaryEnd", [(2, "reqId", _i)], version="1"),
     "71": lambda f, ctx: [(71, "PositionMulti", _clean({"reqId": _i(f[2]), "account": _s(f[3]),
                                                         "contract": _contract11(f, 4), "position": _s(f[15]),
                                                         "avgCost": _d(f[16]), "modelCode": _s(f[17])}))],
-    "72": _simple(72, "PositionMultiEnd", [(2, "reqId", _i)]),
+    "72": _simple(72, "PositionMultiEnd", [(2, "reqId", _i)], version="1"),
     "73": _simple(73, "AccountUpdateMulti", [(2, "reqId", _i), (3, "account", _s), (4, "modelCode", _s),
-                                             (5, "key", _s), (6, "value", _s), (7, "currency", _s)]),
-    "74": _simple(74, "AccountUpdateMultiEnd", [(2, "reqId", _i)]),
+                                             (5, "key", _s), (6, "value", _s), (7, "currency", _s)], version="1"),
+    "74": _simple(74, "AccountUpdateMultiEnd", [(2, "reqId", _i)], version="1"),
     "75": _sec_def,
     "76": _simple(76, "SecDefOptParameterEnd", [(1, "reqId", _i)]),
     "77": lambda f, ctx: [(77, "SoftDollarTiers", _clean({"reqId": _i(f[1]), "softDollarTiers": [
