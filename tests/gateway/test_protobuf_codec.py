@@ -126,3 +126,12 @@ def test_every_protobuf_reply_decodes_back_into_the_text_model_it_came_from():
         assert len(got) == len(fields), fields[:3]
         assert all(_same_field(a, b) for a, b in zip(got, fields)), [(i, a, b) for i, (a, b) in
                                                                       enumerate(zip(got, fields)) if a != b]
+
+
+def test_the_tick_fast_path_writes_the_bytes_of_the_generic_encoder():
+    from mock_gateway.protocol import messages as m
+
+    for fields in [m.tick_price(223, 4, 1, 150.25, 100), m.tick_price(223, 4, 4, 150.3, 0, 2),
+                   m.tick_price(223, 4, 9, -1.5, 0), m.tick_size(223, 4, 8, 12345), m.tick_size(223, -1, 8, 0)]:
+        (reply_id, name, values), = replies.build(fields)
+        assert replies.to_protobuf(fields) == [(200 + reply_id, wire.encode(name, values))]

@@ -304,8 +304,32 @@ def build(fields: Fields, *, now_ms: int | None = None) -> Built | None:
     return builder(fields, {"now_ms": now_ms})
 
 
+def _fast_tick(f: Fields) -> list[tuple[int, bytes]]:
+    """tickPrice/tickSize, the bulk of a market-data stream: the same bytes as the generic path, built directly."""
+    out = bytearray()
+    if f[2]:
+        out += b"\x08" + wire._varint(int(f[2]))
+    if f[3]:
+        out += b"\x10" + wire._varint(int(f[3]))
+    if f[0] == "1":
+        if f[4]:
+            out += b"\x19" + wire._DOUBLE.pack(float(f[4]) if f[4] not in ("Infinite", "Infinity") else float("inf"))
+        if f[5]:
+            size = f[5].encode()
+            out += b"\x22" + wire._varint(len(size)) + size
+        if len(f) > 6 and f[6]:
+            out += b"\x28" + wire._varint(int(f[6]))
+        return [(201, bytes(out))]
+    if f[4]:
+        size = f[4].encode()
+        out += b"\x1a" + wire._varint(len(size)) + size
+    return [(202, bytes(out))]
+
+
 def to_protobuf(fields: Fields, *, now_ms: int | None = None) -> list[tuple[int, bytes]] | None:
     """Frames' contents for one reply: (wire message id = reply id + 200, protobuf payload), or None."""
+    if fields[0] in ("1", "2"):
+        return _fast_tick(fields)
     built = build(fields, now_ms=now_ms)
     if built is None:
         return None
