@@ -78,6 +78,17 @@ REQUEST_NAMES: dict[int, str] = {
     97: "reqTickByTickData",
     98: "cancelTickByTickData",
     99: "reqCompletedOrders",
+    # from ibapi 10.x message.py (text ids from 171..215; several exist only as protobuf)
+    100: "reqWshMetaData",
+    101: "cancelWshMetaData",
+    102: "reqWshEventData",
+    103: "cancelWshEventData",
+    104: "reqUserInfo",
+    105: "reqCurrentTimeInMillis",
+    106: "cancelContractData",
+    107: "cancelHistoricalTicks",
+    108: "reqConfig",
+    109: "updateConfig",
 }
 
 #: server -> client
@@ -159,6 +170,14 @@ REPLY_NAMES: dict[int, str] = {
     101: "completedOrder",
     102: "completedOrdersEnd",
     103: "replaceFaEnd",
+    104: "wshMetaData",
+    105: "wshEventData",
+    106: "historicalSchedule",
+    107: "userInfo",
+    108: "historicalDataEnd",
+    109: "currentTimeInMillis",
+    110: "configResponse",
+    111: "updateConfigResponse",
 }
 
 REQUEST_IDS: dict[str, int] = {v: k for k, v in REQUEST_NAMES.items()}

@@ -290,6 +290,7 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
     "100": _simple(100, "OrderBound", [(1, "permId", _i), (2, "clientId", _i), (3, "orderId", _i)]),
     "101": _order_reply,
     "102": _simple(102, "CompletedOrdersEnd", []),
+    "109": _simple(109, "CurrentTimeInMillis", [(1, "currentTimeInMillis", _i)]),
 }
 
 #: Reply ids the mock can send as protobuf (every other reply stays text at any version).
