@@ -16,7 +16,7 @@ from mock_gateway.protocol import messages as m
 from mock_gateway.protocol.framing import encode_frame, encode_proto_frame
 from mock_gateway.protocol.orders import minimal_wire_order
 from mock_gateway.protocol.proto import replies, wire
-from mock_gateway.protocol.proto.requests import decode_request
+from mock_gateway.protocol.proto.requests import protobuf_request_fields
 
 
 def rate(fn, n: int) -> float:
@@ -44,8 +44,8 @@ def main() -> None:
         ("tickPrice reply, text frame", lambda: encode_frame(tick)),
         ("tickPrice reply, protobuf frame", lambda: [encode_proto_frame(i, p) for i, p in replies.to_protobuf(tick)]),
         ("openOrder reply, protobuf frame", lambda: [encode_proto_frame(i, p) for i, p in replies.to_protobuf(open_order)]),
-        ("placeOrder request, protobuf -> model", lambda: decode_request(3, place)),
-        ("reqMktData request, protobuf -> model", lambda: decode_request(1, mkt)),
+        ("placeOrder request, protobuf -> model", lambda: protobuf_request_fields(3, place)),
+        ("reqMktData request, protobuf -> model", lambda: protobuf_request_fields(1, mkt)),
     ]
     for name, fn in rows:
         print(f"{name:42s} {rate(fn, n):>12,.0f} msg/s")

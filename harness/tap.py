@@ -1,7 +1,7 @@
 """A transparent recording proxy between a handler and a (real paper) gateway.
 
 Bytes pass through unchanged in both directions; a copy of each direction is decoded with the
-gateway's own codec (``FrameDecoder``, ``describe_request`` / ``describe_reply``) and written to
+gateway's own codec (``FrameDecoder``, ``decode_request`` / ``describe_reply``) and written to
 the same event log format the mock writes (source "tap", sim null), so the metrics code measures
 a real paper session exactly as it measures a mock scenario. Latency is on the wall clock, taken
 when the tap reads each chunk.
@@ -19,10 +19,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from mock_gateway.eventlog import EventLog
-from mock_gateway.protocol.describe import describe_reply, describe_request, msg_id_of
+from mock_gateway.protocol.describe import describe_reply, msg_id_of
 from mock_gateway.protocol.framing import FrameDecoder, ProtocolError, parse_version_range
 from mock_gateway.protocol.proto.reply_fields import ReplyDecoder
-from mock_gateway.protocol.proto.requests import UnservedProtobufRequest, decode_request
+from mock_gateway.protocol.proto.requests import UnservedProtobufRequest, protobuf_request_fields
+from mock_gateway.protocol.requests import decode_request
 from mock_gateway.protocol.versions import PROTOBUF
 
 from .safety import LiveAccountRefused, check_paper_target, is_paper_account
@@ -100,7 +101,11 @@ class Tap:
 
     def _log_wire(self, session: _Session, direction: str, fields: list[str], wall: float,
                   encoding: str = "text") -> None:
-        name, attrs = (describe_request if direction == "in" else describe_reply)(fields)
+        if direction == "in":   # the gateway's own inbound table: the same names and attributes it logs
+            request = decode_request(fields)
+            name, attrs = request.name, dict(request.attrs)
+        else:
+            name, attrs = describe_reply(fields)
         if encoding != "text":
             attrs = {**attrs, "encoding": encoding}
         if direction == "in" and name == "startApi" and isinstance(attrs.get("client_id"), int):
@@ -200,7 +205,7 @@ class Tap:
         """A protobuf frame, logged as the mock logs it: the same message model, attrs.encoding = protobuf."""
         if direction == "in":
             try:
-                messages = [decode_request(msg_id, payload)]
+                messages = [protobuf_request_fields(msg_id, payload)]
             except UnservedProtobufRequest:
                 messages = [[str(msg_id)]]
             except ValueError:   # a valid request the mock's model has no field for: name it, keep recording

@@ -10,11 +10,12 @@ from datetime import datetime
 from pathlib import Path
 
 from .faults.base import FaultStack
+from .protocol.versions import DEFAULT_MAX_SERVER_VERSION
 from .sim.clock import DEFAULT_START
 
-#: The highest server version the mock negotiates by default: that of the current stable IB Gateway
-#: (10.45: 223, see protocol/versions.py STABLE_GATEWAY_MAX and docs/fidelity.md).
-MAX_SERVER_VERSION = 223
+#: The highest server version the mock negotiates by default: the current stable IB Gateway
+#: (protocol/versions.py DEFAULT_MAX_SERVER_VERSION = STABLE_GATEWAY_MAX, 223; docs/fidelity.md).
+MAX_SERVER_VERSION = DEFAULT_MAX_SERVER_VERSION
 #: The lowest a client may ask for (ibapi 9.81 asks for 100..157).
 MIN_SERVER_VERSION = 100
 

@@ -96,6 +96,7 @@ def flow(port: int, client_id: int) -> None:
     aapl = Contract()
     aapl.symbol, aapl.secType, aapl.exchange, aapl.currency = "AAPL", "STK", "SMART", "USD"
     client.reqCurrentTime()
+    client.reqCurrentTimeInMillis()
     client.reqContractDetails(11, aapl)
     wait(has("contractDetailsEnd"), what="contractDetailsEnd")
     bogus = Contract()
@@ -199,6 +200,7 @@ def encode(server_version: int) -> None:
         "startApi": lambda: client.startApi(),
         "reqIds": lambda: client.reqIds(1),
         "reqCurrentTime": lambda: client.reqCurrentTime(),
+        "reqCurrentTimeInMillis": lambda: client.reqCurrentTimeInMillis(),
         "reqContractDetails": lambda: client.reqContractDetails(5, aapl),
         "reqMktData": lambda: client.reqMktData(6, aapl, "233,236", False, False, []),
         "cancelMktData": lambda: client.cancelMktData(6),

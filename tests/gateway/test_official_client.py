@@ -32,7 +32,11 @@ def _wire(gw) -> list[dict]:
     return [e for e in gw.call(lambda: list(gw.event_log.events)) if e["dir"] in ("in", "out")]
 
 
-def _assert_trading_session(calls: list[dict]) -> None:
+def _assert_trading_session(calls: list[dict], version: int) -> None:
+    (seconds,) = [a[0] for a in _calls(calls, "currentTime")]
+    if version >= 197:   # CURRENT_TIME_IN_MILLIS; below it the client refuses the request itself
+        (millis,) = [a[0] for a in _calls(calls, "currentTimeInMillis")]
+        assert 0 <= millis - seconds * 1000 < 5000
     (details,) = [a for a in _calls(calls, "contractDetails") if a[0] == 11]
     assert details[1]["contract"]["symbol"] == "AAPL" and details[1]["contract"]["conId"] == 265598
     assert details[1]["minTick"] == 0.01
@@ -75,7 +79,7 @@ def _assert_trading_session(calls: list[dict]) -> None:
 def test_official_client_negotiates_the_stable_gateway_version_and_trades_over_protobuf(mock_gateway, dist):
     version, calls = _run_flow(mock_gateway, dist)
     assert version == STABLE_GATEWAY_MAX == 223
-    _assert_trading_session(calls)
+    _assert_trading_session(calls, version)
     (handshake,) = sys_events(mock_gateway, "handshake")
     assert (handshake["attrs"]["client_max"], handshake["attrs"]["server_version"]) == (226, 223)
     wire = _wire(mock_gateway)
@@ -94,7 +98,7 @@ def test_ibapi_latest_trades_over_protobuf_at_older_gateway_versions(mock_gatewa
     gw = mock_gateway_factory(max_server_version=version)
     negotiated, calls = _run_flow(gw, "ibapi-latest")
     assert negotiated == version
-    _assert_trading_session(calls)
+    _assert_trading_session(calls, version)
     (handshake,) = sys_events(gw, "handshake")
     assert handshake["attrs"]["server_version"] == version
     assert all(e["attrs"].get("encoding") == "protobuf" for e in _wire(gw) if e["msg"] == "placeOrder")
@@ -104,7 +108,7 @@ def test_ibapi_latest_trades_on_the_text_protocol_when_the_gateway_is_held_to_17
     gw = mock_gateway_factory(max_server_version=178)
     negotiated, calls = _run_flow(gw, "ibapi-latest")
     assert negotiated == 178
-    _assert_trading_session(calls)
+    _assert_trading_session(calls, 178)
     assert not [e for e in _wire(gw) if e["attrs"].get("encoding") == "protobuf"]
 
 

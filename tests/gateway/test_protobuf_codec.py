@@ -12,7 +12,7 @@ from mock_gateway.protocol.framing import (
 )
 from mock_gateway.protocol.proto import replies, wire
 from mock_gateway.protocol.proto.reply_fields import ReplyDecoder
-from mock_gateway.protocol.proto.requests import REQUESTS, UnservedProtobufRequest, decode_request
+from mock_gateway.protocol.proto.requests import REQUESTS, UnservedProtobufRequest, protobuf_request_fields
 from mock_gateway.protocol.proto.wire import ProtoDecodeError
 from mock_gateway.protocol.versions import negotiate, supported
 from mock_gateway.server import Gateway
@@ -104,7 +104,7 @@ def test_random_bytes_never_raise_anything_but_a_decode_error():
 
 def test_a_request_id_without_a_schema_is_unserved_not_a_crash():
     with pytest.raises(UnservedProtobufRequest):
-        decode_request(108, b"")   # reqConfig
+        protobuf_request_fields(108, b"")   # reqConfig
     assert 3 in REQUESTS and 71 in REQUESTS
 
 
@@ -112,7 +112,7 @@ def test_order_conditions_over_protobuf_are_refused_with_a_reason():
     payload = wire.encode("PlaceOrderRequest", {"orderId": 1, "contract": {"symbol": "AAPL"},
                                                 "order": {"action": "BUY", "conditions": [{"type": 1}]}})
     with pytest.raises(ValueError, match="conditions"):
-        decode_request(3, payload)
+        protobuf_request_fields(3, payload)
 
 
 # ---------------------------------------------------------------------------------------------- both encoders

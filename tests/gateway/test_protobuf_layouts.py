@@ -52,7 +52,7 @@ def _replies(sv: int) -> list[list[str]]:
         m.managed_accounts(["DU1", "DU2"]), m.next_valid_id(1),
         m.error(sv, 3, 200, "No security definition has been found for the request"),
         m.error(sv, 5, 201, "Order rejected - reason:", '{"x": 1}'),
-        m.current_time(1_700_000_000),
+        m.current_time(1_700_000_000), m.current_time_in_millis(1_700_000_000_123),
         m.contract_data(sv, 3, AAPL, DETAILS), m.contract_data_end(3),
         m.tick_price(sv, 4, 1, 150.25, 100), m.tick_price(sv, 4, 4, 150.3, 0, 2), m.tick_size(sv, 4, 8, 12345),
         m.tick_string(4, 45, "1700000000"), m.tick_generic(4, 49, 0.0),
@@ -235,7 +235,7 @@ def _decode_official(hex_frame: str) -> list[str]:
     body = bytes.fromhex(hex_frame)
     wire_id = int.from_bytes(body[:4], "big")
     assert wire_id > 200, f"the official client sent id {wire_id} as text at {MAX_SUPPORTED}"
-    return requests.decode_request(wire_id - 200, body[4:])
+    return requests.protobuf_request_fields(wire_id - 200, body[4:])
 
 
 @pytest.fixture(scope="module")
@@ -262,6 +262,11 @@ def test_every_protobuf_request_decodes_into_the_request_ib_async_writes(officia
     (frame,) = official_requests[call]
     name, *args = _text_equivalents()[call]
     _assert_same_request(_decode_official(frame), async_fields(MAX_TEXT, name, *args))
+
+
+def test_protobuf_current_time_in_millis_is_the_request_the_gateway_serves(official_requests):
+    (frame,) = official_requests["reqCurrentTimeInMillis"]
+    assert _decode_official(frame) == ["105"]
 
 
 def test_protobuf_start_api_carries_the_client_id(official_requests):

@@ -16,7 +16,9 @@ from ..orders import (
     _SCALE_TABLE_HEDGE, _TAIL, _TRAIL_SCALE, CONTRACT_FIELDS, WireOrder,
 )
 from ..versions import FA_PROFILE_DESUPPORT, MAX_TEXT, PEGBEST_PEGMID_OFFSETS
+from ..messages import _order_contract
 from .schema import MESSAGES
+from .values import _contract11
 
 _ORDER = MESSAGES["Order"].by_name
 #: Text attribute names whose protobuf field has another name.
@@ -170,9 +172,6 @@ def _order_values(order: WireOrder) -> dict[str, Any]:
 
 
 def _contract(model: dict[str, Any]) -> dict[str, Any]:
-    from ..messages import _order_contract
-    from .replies import _contract11
-
     order: WireOrder = model["order"]
     contract = _contract11(_order_contract(model.get("contract"), order), 0)
     primary = order.contract.get("primaryExchange", "")

@@ -174,7 +174,7 @@ def decode_values(msg_id: int, payload: bytes) -> tuple[str, Values]:
     return entry[0], wire.decode(entry[0], payload)
 
 
-def decode_request(msg_id: int, payload: bytes) -> list[str]:
+def protobuf_request_fields(msg_id: int, payload: bytes) -> list[str]:
     """The text-layout fields (the mock's request model) of one protobuf request.
 
     Raises ProtoDecodeError for bytes that are not the message, UnservedProtobufRequest for an id
