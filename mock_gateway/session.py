@@ -27,7 +27,7 @@ from .protocol.framing import FrameDecoder, ProtocolError, encode_frame_binary_i
 from .protocol.ids import REPLY_NAMES
 from .protocol.kinds import ReplyKind
 from .protocol.proto import replies as proto_replies
-from .protocol.proto.requests import UnservedProtobufRequest, protobuf_request_fields
+from .protocol.proto.requests import UnservedProtobufField, UnservedProtobufRequest, protobuf_request_fields
 from .protocol.requests import Request, decode_request
 from .protocol.versions import MAX_SUPPORTED, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, PROTOBUF, negotiate
 from .sim.clock import SimClock
@@ -196,6 +196,10 @@ class Session(asyncio.Protocol):
             log.warning("conn %d (%s): protobuf request %d: %s; closing this session", self.conn_id, self.peer,
                         msg_id, exc)
             self.close(f"protocol error: protobuf request {msg_id}: {exc}", abort=True)
+            return
+        except UnservedProtobufField as exc:   # a valid request using a feature the mock does not serve
+            log.info("conn %d: protobuf request %d not served: %s", self.conn_id, msg_id, exc)
+            self.error(exc.req_id, 321, f"Error validating request.-'{msg_id}' : cause - {exc}")
             return
         except (ValueError, KeyError, TypeError) as exc:
             log.warning("conn %d: protobuf request %d cannot be served: %s", self.conn_id, msg_id, exc)

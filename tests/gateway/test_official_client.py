@@ -162,3 +162,30 @@ def test_garbage_inside_a_protobuf_frame_ends_that_session_only(mock_gateway, ga
         data += other.recv(65536)
     other.close()
     assert struct.pack(">I", 249) in data
+
+
+def test_a_protobuf_order_with_a_feature_the_mock_does_not_serve_is_answered_for_that_order(mock_gateway):
+    from mock_gateway.protocol.proto import wire
+
+    with socket.create_connection((mock_gateway.host, mock_gateway.port), timeout=5) as sock:
+        assert _hello(sock) == 223
+        sock.sendall(_start_api(33))
+        order = {"action": "BUY", "totalQuantity": "1", "orderType": "MKT", "transmit": True,
+                 "conditions": [{"type": 1, "conId": 265598, "price": 100.0}]}
+        sock.sendall(_proto_frame(3, wire.encode("PlaceOrderRequest", {
+            "orderId": 77, "contract": {"symbol": "AAPL", "secType": "STK", "exchange": "SMART", "currency": "USD"},
+            "order": order})))
+        errors = []
+        data, deadline = b"", time.monotonic() + 5
+        while not errors and time.monotonic() < deadline:
+            data += sock.recv(65536)
+            while len(data) >= 4 and len(data) >= 4 + struct.unpack(">I", data[:4])[0]:
+                size = struct.unpack(">I", data[:4])[0]
+                body, data = data[4:4 + size], data[4 + size:]
+                if struct.unpack(">I", body[:4])[0] == 204:
+                    msg = wire.decode("ErrorMessage", body[4:])
+                    if msg.get("id") == 77:
+                        errors.append(msg)
+    assert errors and errors[0]["errorCode"] == 321 and "conditions" in errors[0]["errorMsg"]
+    assert not [e for e in mock_gateway.call(lambda: list(mock_gateway.event_log.events))
+                if e["dir"] == "in" and e["msg"] == "placeOrder"]

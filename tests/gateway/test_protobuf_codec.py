@@ -135,3 +135,14 @@ def test_the_tick_fast_path_writes_the_bytes_of_the_generic_encoder():
                    m.tick_price(223, 4, 9, -1.5, 0), m.tick_size(223, 4, 8, 12345), m.tick_size(223, -1, 8, 0)]:
         (reply_id, name, values), = replies.build(fields)
         assert replies.to_protobuf(fields) == [(200 + reply_id, wire.encode(name, values))]
+
+
+def test_attached_orders_over_protobuf_are_refused_with_a_reason_and_an_empty_block_is_not():
+    order = {"action": "BUY", "totalQuantity": "1", "orderType": "MKT", "transmit": True}
+    with_children = wire.encode("PlaceOrderRequest", {"orderId": 1, "contract": {"symbol": "AAPL"}, "order": order,
+                                                      "attachedOrders": {"slOrderId": 2, "slOrderType": "STP"}})
+    with pytest.raises(ValueError, match="attached orders"):
+        protobuf_request_fields(3, with_children)
+    empty = wire.encode("PlaceOrderRequest", {"orderId": 1, "contract": {"symbol": "AAPL"}, "order": order,
+                                              "attachedOrders": {}})
+    assert protobuf_request_fields(3, empty)[:2] == ["3", "1"]

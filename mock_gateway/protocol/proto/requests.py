@@ -63,8 +63,23 @@ def _mkt_data(v: Values) -> list[str]:
             _tag_values(v.get("marketDataOptions"))]
 
 
+class UnservedProtobufField(ValueError):
+    """A valid protobuf request using a feature the mock does not serve; answered with an error for ``req_id``."""
+
+    def __init__(self, req_id: int, text: str) -> None:
+        super().__init__(text)
+        self.req_id = req_id
+
+
 def _place_order(v: Values) -> list[str]:
-    return place_order_text(wire_order(int(v.get("orderId", 0)), v.get("contract", {}), v.get("order", {})))
+    order_id = int(v.get("orderId", 0))
+    if any(v.get("attachedOrders", {}).values()):   # ATTACHED_ORDERS (218): stop-loss / profit-taker children
+        raise UnservedProtobufField(order_id, "attached orders (slOrderId/ptOrderId) are not served by this mock; "
+                                              "place the child orders with parentId instead")
+    try:
+        return place_order_text(wire_order(order_id, v.get("contract", {}), v.get("order", {})))
+    except ValueError as exc:
+        raise UnservedProtobufField(order_id, str(exc)) from None
 
 
 def _contract_data(v: Values) -> list[str]:
