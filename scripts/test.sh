@@ -25,4 +25,5 @@ for pinned in ibapi-stable==10.50.2 ibapi-latest==10.51.1; do
   fi
 done
 rm -f "$log"
-exec "$VENV/bin/python" -m pytest "$@"
+# Two workers (CI has 2 cores); container and drill tests share one worker (tests/conftest.py).
+exec "$VENV/bin/python" -m pytest -n "${PRELIVE_TEST_WORKERS:-2}" --dist loadgroup "$@"

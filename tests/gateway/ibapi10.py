@@ -8,6 +8,7 @@ through ``ibapi10_agent.py`` (JSON on stdout).
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
 import sys
@@ -27,11 +28,13 @@ def official_client_python(dist: str) -> Path:
     venv = ROOT / f".venv-{dist}"
     python = venv / "bin" / "python"
     probe = [str(python), "-c", f"import importlib.metadata as m; assert m.version('{dist}') == '{version}'"]
-    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-        return python
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                           f"{dist}=={version}"], capture_output=True, text=True)
+    with open(ROOT / f".venv-{dist}.lock", "w") as lock:   # pytest-xdist workers: one of them builds it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+            return python
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                               f"{dist}=={version}"], capture_output=True, text=True)
     if done.returncode != 0:
         pytest.fail(f"could not install {dist}=={version} into {venv} (needs the package index):\n{done.stderr[-2000:]}")
     return python
