@@ -61,14 +61,19 @@ def flow(port: int, client_id: int) -> None:
     from ibapi.order import Order
     from ibapi.order_cancel import OrderCancel
 
-    lock = threading.Lock()
+    lock = threading.RLock()
     events: list = []
+
+    def emit(obj):   # one write per line under the lock: the reader thread prints too
+        with lock:
+            sys.stdout.write(json.dumps(obj) + "\n")
+            sys.stdout.flush()
 
     def sink(name, args):
         with lock:
             jargs = _jsonable(list(args))
             events.append((time.monotonic(), name, jargs))
-            print(json.dumps({"call": name, "args": jargs}), flush=True)
+            emit({"call": name, "args": jargs})
 
     wrapper = _recording_wrapper(sink)
     client = EClient(wrapper)
@@ -80,7 +85,7 @@ def flow(port: int, client_id: int) -> None:
                 if pred(events):
                     return True
             time.sleep(0.02)
-        print(json.dumps({"timeout": what}), flush=True)
+        emit({"timeout": what})
         return False
 
     def has(name, cond=lambda a: True):
@@ -89,7 +94,7 @@ def flow(port: int, client_id: int) -> None:
     client.connect("127.0.0.1", port, client_id)
     threading.Thread(target=client.run, daemon=True).start()
     wait(has("nextValidId"), what="nextValidId")
-    print(json.dumps({"serverVersion": client.serverVersion()}), flush=True)
+    emit({"serverVersion": client.serverVersion()})
     with lock:
         next_id = [a[0] for _, n, a in events if n == "nextValidId"][0]
 
@@ -140,7 +145,7 @@ def flow(port: int, client_id: int) -> None:
     wait(has("completedOrdersEnd"), what="completedOrdersEnd")
     client.cancelMktData(13)
     client.disconnect()
-    print(json.dumps({"done": True}), flush=True)
+    emit({"done": True})
 
 
 # ---------------------------------------------------------------------------------------------- decode
