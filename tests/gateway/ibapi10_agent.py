@@ -148,6 +148,53 @@ def flow(port: int, client_id: int) -> None:
     emit({"done": True})
 
 
+# ---------------------------------------------------------------------------------------------- bench
+def bench(port: int, rounds: int) -> None:
+    """reqCurrentTime round trips and one market order to its fill, timed in this client."""
+    from ibapi.client import EClient
+    from ibapi.contract import Contract
+    from ibapi.order import Order
+
+    got = threading.Event()
+    state = {"next_id": None, "filled": threading.Event()}
+
+    def sink(name, args):
+        if name == "currentTime":
+            got.set()
+        elif name == "nextValidId":
+            state["next_id"] = args[0]
+        elif name == "orderStatus" and args[1] == "Filled":
+            state["filled"].set()
+
+    client = EClient(_recording_wrapper(sink))
+    client.connect("127.0.0.1", port, 5)
+    threading.Thread(target=client.run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while state["next_id"] is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    rtts = []
+    for _ in range(rounds):
+        got.clear()
+        start = time.perf_counter()
+        client.reqCurrentTime()
+        if not got.wait(5):
+            raise SystemExit("no currentTime within 5 s")
+        rtts.append((time.perf_counter() - start) * 1000)
+    aapl = Contract()
+    aapl.symbol, aapl.secType, aapl.exchange, aapl.currency = "AAPL", "STK", "SMART", "USD"
+    order = Order()
+    order.action, order.orderType, order.totalQuantity = "BUY", "MKT", Decimal(1)
+    start = time.perf_counter()
+    client.placeOrder(state["next_id"], aapl, order)
+    state["filled"].wait(5)
+    fill_ms = (time.perf_counter() - start) * 1000
+    rtts.sort()
+    sys.stdout.write(json.dumps({"serverVersion": client.serverVersion(), "rtt_p50_ms": rtts[len(rtts) // 2],
+                                 "rtt_p99_ms": rtts[int(len(rtts) * 0.99)], "fill_ms": fill_ms}) + "\n")
+    sys.stdout.flush()
+    client.disconnect()
+
+
 # ---------------------------------------------------------------------------------------------- decode
 def decode(server_version: int) -> None:
     from ibapi import comm
@@ -268,6 +315,9 @@ if __name__ == "__main__":
             sys.stdout.flush()
             os._exit(1)   # the client's reader thread would keep the process alive
         sys.stdout.flush()
+        os._exit(0)
+    elif mode == "bench":
+        bench(int(sys.argv[2]), int(sys.argv[3]))
         os._exit(0)
     elif mode == "decode":
         decode(int(sys.argv[2]))
