@@ -205,6 +205,11 @@ class Session(asyncio.Protocol):
             log.warning("conn %d: protobuf request %d cannot be served: %s", self.conn_id, msg_id, exc)
             self.error(-1, 320, f"Error reading request. Message id {msg_id}. {exc}")
             return
+        except Exception as exc:  # a bug in a decoder must not take the session down
+            log.exception("conn %d: protobuf request %d failed to decode", self.conn_id, msg_id)
+            self.error(-1, 321, f"Error validating request.-'{msg_id}' : cause - internal error in the mock "
+                                f"gateway: {exc!r}")
+            return
         self._on_message(fields, encoding="protobuf")
 
     def _on_message(self, fields: Fields, encoding: str = "text") -> None:

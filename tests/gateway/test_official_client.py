@@ -189,3 +189,32 @@ def test_a_protobuf_order_with_a_feature_the_mock_does_not_serve_is_answered_for
     assert errors and errors[0]["errorCode"] == 321 and "conditions" in errors[0]["errorMsg"]
     assert not [e for e in mock_gateway.call(lambda: list(mock_gateway.event_log.events))
                 if e["dir"] == "in" and e["msg"] == "placeOrder"]
+
+
+def test_random_protobuf_payloads_for_every_request_id_never_take_the_gateway_down(mock_gateway, caplog):
+    import random
+
+    from mock_gateway.protocol.proto.requests import REQUESTS
+
+    rng = random.Random(16)
+    for msg_id in sorted(REQUESTS):
+        if msg_id in (3, 58):   # no orders or global cancels on this account from a fuzzer
+            continue
+        with socket.create_connection((mock_gateway.host, mock_gateway.port), timeout=5) as sock:
+            _hello(sock)
+            sock.sendall(_start_api(40))
+            for _ in range(5):
+                payload = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40)))
+                try:
+                    sock.sendall(_proto_frame(msg_id, payload))
+                except OSError:
+                    break   # the session was ended for garbage: that is the expected answer
+    ended = len([m for m in sorted(REQUESTS) if m not in (3, 58)])
+    wait_thread(lambda: len(sys_events(mock_gateway, "disconnect")) >= ended, what="every fuzz session to end")
+    with socket.create_connection((mock_gateway.host, mock_gateway.port), timeout=5) as sock:
+        assert _hello(sock) == 223   # still serving
+    failures = [e for e in mock_gateway.call(lambda: list(mock_gateway.event_log.events))
+                if e["dir"] == "out" and e["msg"] == "error" and e["attrs"].get("code") == 321
+                and "internal error" in str(e["attrs"].get("text"))]
+    assert not failures, failures
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL") and r.name.startswith("mock_gateway")]
