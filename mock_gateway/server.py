@@ -64,7 +64,7 @@ class Gateway:
         # the composition root: desks see the world, a reply channel and a directory, never this server
         self.feeds = Feeds(self.world, self.clock)
         self.accounts = AccountFeed(self.world, self.clock, config, self._call_soon)
-        self.orders = OrderDesk(self.world, self.clock, self, self.accounts, self._call_soon)
+        self.orders = OrderDesk(self.world, self.clock, self, self.accounts, self._call_soon, self.sys_event)
         self.desks = Desks(config, self.clock, self.world, self.feeds, self.orders, self.accounts)
         self.host = config.host
         self.port = config.port
