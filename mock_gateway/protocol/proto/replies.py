@@ -158,6 +158,39 @@ def _simple(reply_id: int, message: str, layout: Sequence[tuple[int, str, Callab
     return _Simple(reply_id, message, layout, version)
 
 
+def _histogram(f: Fields, ctx: dict[str, Any]) -> Built:
+    entries = [_clean({"price": _d(p[0]), "size": _s(p[1])}) for p in _groups(f, 3, 2)]
+    return [(89, "HistogramData", _clean({"reqId": _i(f[1]), "histogramDataEntries": entries}))]
+
+
+def _mask(text: str, names: tuple[str, str]) -> dict[str, Any]:
+    """A text tick-attribute bit mask as the protobuf attribute message (bit 0, bit 1)."""
+    bits = _i(text) or 0
+    return _clean({names[0]: bool(bits & 1) or None, names[1]: bool(bits & 2) or None})
+
+
+def _historical_ticks(f: Fields, ctx: dict[str, Any]) -> Built:
+    # 96: (time, 0, price, size)*; 97: (time, mask, bid, ask, bidSize, askSize)*; 98: (time, mask, price, size,
+    # exchange, specialConditions)*; then done
+    kind = f[0]
+    width = {"96": 4, "97": 6, "98": 6}[kind]
+    ticks = []
+    for t in _groups(f, 3, width):
+        if kind == "96":
+            ticks.append(_clean({"time": _i(t[0]), "price": _d(t[2]), "size": _s(t[3])}))
+        elif kind == "97":
+            ticks.append(_clean({"time": _i(t[0]), "tickAttribBidAsk": _mask(t[1], ("bidPastLow", "askPastHigh")),
+                                 "priceBid": _d(t[2]), "priceAsk": _d(t[3]), "sizeBid": _s(t[4]), "sizeAsk": _s(t[5])}))
+        else:
+            ticks.append(_clean({"time": _i(t[0]), "tickAttribLast": _mask(t[1], ("pastLimit", "unreported")),
+                                 "price": _d(t[2]), "size": _s(t[3]), "exchange": _s(t[4]),
+                                 "specialConditions": _s(t[5])}))
+    message, repeated = {"96": ("HistoricalTicks", "historicalTicks"),
+                         "97": ("HistoricalTicksBidAsk", "historicalTicksBidAsk"),
+                         "98": ("HistoricalTicksLast", "historicalTicksLast")}[kind]
+    return [(int(kind), message, _clean({"reqId": _i(f[1]), repeated: ticks, "isDone": _b(f[-1])}))]
+
+
 def _order_reply(f: Fields, ctx: dict[str, Any]) -> Built:
     model = getattr(f, "model", None)
     if model is None:
@@ -230,7 +263,11 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
     "85": lambda f, ctx: [(85, "NewsProviders", _clean({"newsProviders": [
         _clean({"providerCode": _s(p[0]), "providerName": _s(p[1])}) for p in _groups(f, 2, 2)]}))],
     "88": _simple(88, "HeadTimestamp", [(1, "reqId", _i), (2, "headTimestamp", _s)]),
+    "89": _histogram,
     "90": _historical_data_update,
+    "96": _historical_ticks,
+    "97": _historical_ticks,
+    "98": _historical_ticks,
     "93": lambda f, ctx: [(93, "MarketRule", _clean({"marketRuleId": _i(f[1]), "priceIncrements": [
         _clean({"lowEdge": _d(p[0]), "increment": _d(p[1])}) for p in _groups(f, 3, 2)]}))],
     "94": _simple(94, "PnL", [(1, "reqId", _i), (2, "dailyPnL", _d), (3, "unrealizedPnL", _d),

@@ -22,7 +22,8 @@ Values = dict[str, Any]
 MESSAGE_OF: dict[int, str] = {int(k): b.message for k, b in _BUILDERS.items() if isinstance(b, _Simple)}
 MESSAGE_OF.update({4: "ErrorMessage", 5: "OpenOrder", 7: "PortfolioValue", 10: "ContractData", 11: "ExecutionDetails",
                    17: "HistoricalData", 59: "CommissionAndFeesReport", 61: "Position", 71: "PositionMulti",
-                   75: "SecDefOptParameter", 77: "SoftDollarTiers", 78: "FamilyCodes", 79: "SymbolSamples",
+                   75: "SecDefOptParameter", 89: "HistogramData", 96: "HistoricalTicks",
+                   97: "HistoricalTicksBidAsk", 98: "HistoricalTicksLast", 77: "SoftDollarTiers", 78: "FamilyCodes", 79: "SymbolSamples",
                    80: "MarketDepthExchanges", 82: "SmartComponents", 85: "NewsProviders", 90: "HistoricalDataUpdate",
                    93: "MarketRule", 101: "CompletedOrder", 108: "HistoricalDataEnd"})
 
@@ -95,6 +96,10 @@ def _completed_order(v: Values) -> list[str]:
                                   parent_perm_id=int(order.get("parentPermId", 0))))
 
 
+def _mask_text(attrib: Values, names: tuple[str, str]) -> str:
+    return str(int(bool(attrib.get(names[0]))) | (int(bool(attrib.get(names[1]))) << 1))
+
+
 def _pairs(items: list[Values], names: tuple[str, ...]) -> list[str]:
     return [str(len(items)), *(_t(item.get(n)) for item in items for n in names)]
 
@@ -135,6 +140,20 @@ _CUSTOM = {
                               _t(b.get("open", 0.0)), _t(b.get("close", 0.0)), _t(b.get("high", 0.0)),
                               _t(b.get("low", 0.0)), _t(b.get("WAP")), _t(b.get("volume"))])(
         v.get("historicalDataBar", {})),
+    89: lambda v: ["89", _t(v.get("reqId")), *_pairs(v.get("histogramDataEntries", []), ("price", "size"))],
+    96: lambda v: ["96", _t(v.get("reqId")), str(len(v.get("historicalTicks", []))), *(
+        x for t in v.get("historicalTicks", []) for x in (_t(t.get("time", 0)), "0", _t(t.get("price", 0.0)),
+                                                          _t(t.get("size")))), _t(bool(v.get("isDone")))],
+    97: lambda v: ["97", _t(v.get("reqId")), str(len(v.get("historicalTicksBidAsk", []))), *(
+        x for t in v.get("historicalTicksBidAsk", []) for x in (
+            _t(t.get("time", 0)), _mask_text(t.get("tickAttribBidAsk", {}), ("bidPastLow", "askPastHigh")),
+            _t(t.get("priceBid", 0.0)), _t(t.get("priceAsk", 0.0)), _t(t.get("sizeBid")), _t(t.get("sizeAsk")))),
+        _t(bool(v.get("isDone")))],
+    98: lambda v: ["98", _t(v.get("reqId")), str(len(v.get("historicalTicksLast", []))), *(
+        x for t in v.get("historicalTicksLast", []) for x in (
+            _t(t.get("time", 0)), _mask_text(t.get("tickAttribLast", {}), ("pastLimit", "unreported")),
+            _t(t.get("price", 0.0)), _t(t.get("size")), _t(t.get("exchange")), _t(t.get("specialConditions")))),
+        _t(bool(v.get("isDone")))],
     93: lambda v: ["93", _t(v.get("marketRuleId", 0)), *_pairs(v.get("priceIncrements", []), ("lowEdge", "increment"))],
     101: _completed_order,
 }

@@ -159,6 +159,15 @@ REQUESTS: dict[int, tuple[str, Callable[[Values], list[str]]]] = {
     82: ("MarketDepthExchangesRequest", _simple("82")),
     83: ("SmartComponentsRequest", _simple("83", "=reqId", "=bboExchange")),
     85: ("NewsProvidersRequest", _simple("85")),
+    88: ("HistogramDataRequest", lambda v: ["88", _t(v.get("reqId", 0)), *_contract12(v.get("contract", {})),
+                                           _b(v.get("contract", {}), "includeExpired"), _b(v, "useRTH"),
+                                           v.get("timePeriod", "")]),
+    89: ("CancelHistogramData", _simple("89", "=reqId")),
+    96: ("HistoricalTicksRequest", lambda v: ["96", _t(v.get("reqId", 0)), *_contract12(v.get("contract", {})),
+                                             _b(v.get("contract", {}), "includeExpired"), v.get("startDateTime", ""),
+                                             v.get("endDateTime", ""), _t(v.get("numberOfTicks", 0)),
+                                             v.get("whatToShow", ""), _b(v, "useRTH"), _b(v, "ignoreSize"),
+                                             _tag_values(v.get("miscOptions"))]),
     87: ("HeadTimestampRequest", lambda v: ["87", _t(v.get("reqId", 0)), *_contract12(v.get("contract", {})),
                                            _b(v.get("contract", {}), "includeExpired"), _b(v, "useRTH"),
                                            v.get("whatToShow", ""), _t(v.get("formatDate", 0))]),
@@ -174,6 +183,7 @@ REQUESTS: dict[int, tuple[str, Callable[[Values], list[str]]]] = {
     99: ("CompletedOrdersRequest", _simple("99", "?apiOnly")),
     105: ("CurrentTimeInMillisRequest", _simple("105")),
     106: ("CancelContractData", _simple("106", "=reqId")),
+    107: ("CancelHistoricalTicks", _simple("107", "=reqId")),
 }
 
 

@@ -32,7 +32,9 @@ CancelAccountSummary | reqId=1:int32
 CancelAccountUpdatesMulti | reqId=1:int32
 CancelContractData | reqId=1:int32
 CancelHeadTimestamp | reqId=1:int32
+CancelHistogramData | reqId=1:int32
 CancelHistoricalData | reqId=1:int32
+CancelHistoricalTicks | reqId=1:int32
 CancelMarketData | reqId=1:int32
 CancelMarketDepth | reqId=1:int32 isSmartDepth=2:bool
 CancelOrderRequest | orderId=1:int32 orderCancel=2:OrderCancel
@@ -71,11 +73,21 @@ FamilyCodesRequest |
 GlobalCancelRequest | orderCancel=1:OrderCancel
 HeadTimestamp | reqId=1:int32 headTimestamp=2:string
 HeadTimestampRequest | reqId=1:int32 contract=2:Contract useRTH=3:bool whatToShow=4:string formatDate=5:int32
+HistogramData | reqId=1:int32 histogramDataEntries=2:HistogramDataEntry[]
+HistogramDataEntry | price=1:double size=2:string
+HistogramDataRequest | reqId=1:int32 contract=2:Contract useRTH=3:bool timePeriod=4:string
 HistoricalData | reqId=1:int32 historicalDataBars=2:HistoricalDataBar[]
 HistoricalDataBar | date=1:string open=2:double high=3:double low=4:double close=5:double volume=6:string WAP=7:string barCount=8:int32
 HistoricalDataEnd | reqId=1:int32 startDateStr=2:string endDateStr=3:string
 HistoricalDataRequest | reqId=1:int32 contract=2:Contract endDateTime=3:string barSizeSetting=4:string duration=5:string useRTH=6:bool whatToShow=7:string formatDate=8:int32 keepUpToDate=9:bool chartOptions=10:map<string,string>
 HistoricalDataUpdate | reqId=1:int32 historicalDataBar=2:HistoricalDataBar
+HistoricalTick | time=1:int64 price=2:double size=3:string
+HistoricalTickBidAsk | time=1:int64 tickAttribBidAsk=2:TickAttribBidAsk priceBid=3:double priceAsk=4:double sizeBid=5:string sizeAsk=6:string
+HistoricalTickLast | time=1:int64 tickAttribLast=2:TickAttribLast price=3:double size=4:string exchange=5:string specialConditions=6:string
+HistoricalTicks | reqId=1:int32 historicalTicks=2:HistoricalTick[] isDone=3:bool
+HistoricalTicksBidAsk | reqId=1:int32 historicalTicksBidAsk=2:HistoricalTickBidAsk[] isDone=3:bool
+HistoricalTicksLast | reqId=1:int32 historicalTicksLast=2:HistoricalTickLast[] isDone=3:bool
+HistoricalTicksRequest | reqId=1:int32 contract=2:Contract startDateTime=3:string endDateTime=4:string numberOfTicks=5:int32 whatToShow=6:string useRTH=7:bool ignoreSize=8:bool miscOptions=9:map<string,string>
 IdsRequest | numIds=1:int32
 IneligibilityReason | id=1:string description=2:string
 ManagedAccounts | accountsList=1:string
@@ -130,6 +142,8 @@ SoftDollarTiers | reqId=1:int32 softDollarTiers=2:SoftDollarTier[]
 SoftDollarTiersRequest | reqId=1:int32
 StartApiRequest | clientId=1:int32 optionalCapabilities=2:string
 SymbolSamples | reqId=1:int32 contractDescriptions=2:ContractDescription[]
+TickAttribBidAsk | bidPastLow=1:bool askPastHigh=2:bool
+TickAttribLast | pastLimit=1:bool unreported=2:bool
 TickByTickRequest | reqId=1:int32 contract=2:Contract tickType=3:string numberOfTicks=4:int32 ignoreSize=5:bool
 TickGeneric | reqId=1:int32 tickType=2:int32 value=3:double
 TickPrice | reqId=1:int32 tickType=2:int32 price=3:double size=4:string attrMask=5:int32
