@@ -146,3 +146,16 @@ def test_attached_orders_over_protobuf_are_refused_with_a_reason_and_an_empty_bl
     empty = wire.encode("PlaceOrderRequest", {"orderId": 1, "contract": {"symbol": "AAPL"}, "order": order,
                                               "attachedOrders": {}})
     assert protobuf_request_fields(3, empty)[:2] == ["3", "1"]
+
+
+def test_bars_without_their_end_do_not_grow_the_tap_decoder_without_bound():
+    from mock_gateway.protocol.proto import reply_fields
+
+    decoder = ReplyDecoder()
+    bar = {"date": "d", "open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0, "volume": "1", "WAP": "1", "barCount": 1}
+    for req_id in range(reply_fields.MAX_PENDING_REQUESTS + 50):
+        assert decoder.feed(17, wire.encode("HistoricalData", {"reqId": req_id, "historicalDataBars": [bar]})) == []
+    assert len(decoder._bars) == reply_fields.MAX_PENDING_REQUESTS
+    (fields,) = decoder.feed(108, wire.encode("HistoricalDataEnd", {"reqId": 299, "startDateStr": "a",
+                                                                     "endDateStr": "b"}))
+    assert fields[:5] == ["17", "299", "a", "b", "1"]

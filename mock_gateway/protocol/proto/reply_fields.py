@@ -159,6 +159,12 @@ _CUSTOM = {
 }
 
 
+#: Bounds on what the decoder holds while bars await their HistoricalDataEnd (a peer that never
+#: sends it must not grow the tap's memory without limit).
+MAX_PENDING_REQUESTS = 256
+MAX_PENDING_BARS = 200_000
+
+
 class ReplyDecoder:
     """Per-connection: protobuf replies in, reply-model text fields out (historicalData reassembled)."""
 
@@ -176,7 +182,11 @@ class ReplyDecoder:
             return [[str(reply_id)]]
         values = wire.decode(name, payload)
         if reply_id == 17:
-            self._bars.setdefault(int(values.get("reqId", -1)), []).extend(values.get("historicalDataBars", []))
+            req_id = int(values.get("reqId", -1))
+            if req_id not in self._bars and len(self._bars) >= MAX_PENDING_REQUESTS:
+                self._bars.pop(next(iter(self._bars)))   # bars never ended: the oldest request is given up
+            bars = self._bars.setdefault(req_id, [])
+            bars.extend(values.get("historicalDataBars", [])[:MAX_PENDING_BARS - len(bars)])
             return []
         if reply_id == 108:
             req_id = int(values.get("reqId", -1))
