@@ -4,6 +4,7 @@ Pure: no sockets here. Shared by the gateway server and the recording tap.
 """
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable, Sequence
 
@@ -48,6 +49,10 @@ def encode_proto_frame(wire_id: int, payload: bytes) -> bytes:
 
 #: Message ids above this carry a protobuf payload (ibapi common.PROTOBUF_MSG_ID).
 PROTOBUF_MSG_ID = 200
+
+
+#: A message id: ASCII digits only (``int()`` would also take other scripts' digits and "1_0").
+_MSG_ID = re.compile(r"[0-9]{1,9}")
 
 
 def decode_payload(payload: bytes) -> list[str]:
@@ -127,7 +132,7 @@ class FrameDecoder:
                 out.append(self._binary(payload))
                 continue
             fields = decode_payload(payload)
-            if not fields or not fields[0].lstrip("-").isdigit():
+            if not fields or not _MSG_ID.fullmatch(fields[0]):
                 raise ProtocolError(f"message without a numeric id: {payload[:40]!r}")
             out.append(("msg", fields))
 
