@@ -107,11 +107,11 @@ async def probe(options: ProbeOptions) -> dict[str, Any]:
     connection_time = utc_now_iso()
     try:
         managed = ib.managedAccounts()
+        # every account of the login, as the gateway reports it, before the first what-if order
+        check_managed_accounts(managed, None, port=options.port, allow_live=options.allow_live, what="the probe")
         account = options.account or (managed[0] if managed else "")
         if options.account and options.account not in managed:
             raise ProbeError(f"account {options.account} is not managed by this login (managed: {', '.join(managed)})")
-        # every account of the login, as the gateway reports it, before the first what-if order
-        check_managed_accounts(managed, account, port=options.port, allow_live=options.allow_live, what="the probe")
         summary = await asyncio.wait_for(ib.accountSummaryAsync(account), options.timeout_s)
         values = {v.tag: v for v in summary if v.account == account and v.tag in _SUMMARY_TAGS}
         net_liq = values.get("NetLiquidation")
