@@ -5,7 +5,7 @@ a real API handshake (docker-proxy accepts TCP on a published port even when not
 and to reconcile state after a rollback. It is a tiny synchronous client on the project's own
 framing code, so it starts in ~50 ms instead of importing a full client library.
 Prints one JSON object; exit 0 when the gateway answered, 2 when it did not, 3 when it serves
-a live account and ``--require-paper`` was given.
+a live account and ``--require-paper`` was given, 4 when ``--wait-container`` never connected.
 """
 from __future__ import annotations
 
@@ -227,6 +227,25 @@ def read_state(host: str, port: int, client_id: int, timeout_s: float = 5.0,
     return state
 
 
+#: An ESTABLISHED (01) socket to the API port in the container's own /proc/net/tcp[6]: proof from
+#: the handler's side that it holds its connection, without taking its client id.
+_CONNECTED_CHECK = "grep -Eq '^ *[0-9]+: [0-9A-F]+:[0-9A-F]+ [0-9A-F]+:{port:04X} 01 ' /proc/net/tcp /proc/net/tcp6"
+
+
+def wait_container_connected(container: str, port: int, timeout_s: float, interval_s: float = 0.1) -> bool:
+    """Poll (Docker exec, every ``interval_s``) until ``container`` holds a connection to ``port``."""
+    from harness.docker.engine import connect
+
+    target = connect(timeout_s=10).containers.get(container)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if target.exec_run(["sh", "-c", _CONNECTED_CHECK.format(port=port)]).exit_code == 0:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval_s)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.drill.ib_state", description=__doc__.split("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -239,7 +258,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit 3 if the gateway serves an account that is not a paper (DU) account")
     parser.add_argument("--account", default=None,
                         help="with --require-paper: exit 3 too if the login does not manage this account")
+    parser.add_argument("--wait-container", default=None,
+                        help="first wait until this container holds a connection to --wait-port (exit 4 if not)")
+    parser.add_argument("--wait-port", type=int, default=4004, help="the API port as the container reaches it")
+    parser.add_argument("--wait-timeout", type=float, default=20.0, help="seconds to wait for that connection")
     args = parser.parse_args(argv)
+    if args.wait_container:
+        try:
+            connected = wait_container_connected(args.wait_container, args.wait_port, args.wait_timeout)
+        except Exception as exc:  # Docker unreachable, no such container
+            print(f"cannot check {args.wait_container}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 4
+        if not connected:
+            print(f"{args.wait_container} holds no connection to port {args.wait_port} after {args.wait_timeout:g} s",
+                  file=sys.stderr)
+            return 4
     try:
         state = read_state(args.host, args.port, args.client_id, args.timeout, args.open_orders, args.positions)
     except GatewayUnavailable as exc:
