@@ -291,3 +291,22 @@ def test_ib_state_require_paper_checks_the_login_and_the_named_account(tmp_path,
         argv = ["--host", gw.host, "--port", str(gw.port), "--require-paper"] + (["--account", account] if account else [])
         assert ib_state.main(argv) == code
     assert json.loads(capsys.readouterr().out.splitlines()[0])["accounts"] == [managed]
+
+
+# ---------------------------------------------------------------------------------------- the CLI
+@pytest.mark.parametrize("account", ["DU999", "du1234567", "DUMMY"])
+def test_prelive_kill_switch_refuses_a_live_login_and_cancels_nothing(tmp_path, account):
+    """The attack run's repro: `prelive kill-switch --account DU999 --flatten` against a U1234567 login."""
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    thread, gw_log = _gateway(tmp_path, LIVE)
+    out = tmp_path / "KILL_SWITCH.json"
+    with thread as gw:
+        _rest_orders(gw.host, gw.port, 5, 1)
+        result = CliRunner().invoke(app, ["kill-switch", "--host", gw.host, "--port", str(gw.port), "--account",
+                                          account, "--flatten", "--out", str(out), "--timeout", "5"])
+        state = ib_state.read_state(gw.host, gw.port, 991, 5, open_orders=True)
+    assert result.exit_code == 2 and "refused" in result.output
+    assert len(state.open_orders) == 1 and _requests(gw_log, 58) == [] and not out.exists()
