@@ -230,7 +230,7 @@ def place_order(g: Desks, s: ReplyChannel, r: Request) -> None:
     try:
         wire = parse_place_order(f, s.server_version)
     except OrderParseError as exc:
-        raise RequestError(order_id, 320, f"Error reading request. Message id 3. {exc}") from None
+        g.orders.refuse(s, order_id, 320, f"Error reading request. Message id 3. {exc}", rule="unreadable_field")
     g.orders.place(s, wire)
 
 
