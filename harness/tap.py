@@ -27,8 +27,11 @@ from dataclasses import dataclass, field
 from mock_gateway.eventlog import EventLog
 from mock_gateway.protocol.describe import describe_reply, msg_id_of
 from mock_gateway.protocol.framing import FrameDecoder, ProtocolError, parse_version_range
+from mock_gateway.protocol.proto.reply_fields import ReplyDecoder
+from mock_gateway.protocol.proto.requests import UnservedProtobufRequest, protobuf_request_fields
 from mock_gateway.protocol.redact import redact_message
 from mock_gateway.protocol.requests import decode_request
+from mock_gateway.protocol.versions import PROTOBUF
 
 from .safety import LiveAccountRefused, check_managed_accounts, check_paper_target, is_paper_account, log_override
 
@@ -40,6 +43,10 @@ ACCOUNTS_TIMEOUT_S = 30.0
 _API_PREFIX = b"API\0"
 _START_API = b"71"
 _MANAGED_ACCOUNTS = b"15"
+#: startApi and managedAccounts as 4-byte binary ids (server version 201+: text with a binary id,
+#: or protobuf, id + 200)
+_START_API_IDS = (71, 271)
+_MANAGED_ACCOUNTS_IDS = (15, 215)
 
 
 class ClientGate:
@@ -58,6 +65,7 @@ class ClientGate:
         self._held = bytearray()
         self._up = bytearray()       # gateway bytes not yet framed
         self._server_hello_seen = False
+        self._binary_ids = False
         self.max_held = max_held
         self.accounts: str | None = None
 
@@ -82,10 +90,14 @@ class ClientGate:
                 break
             frame = bytes(self._pending[:size])
             del self._pending[:size]
-            out += frame
             if self.state == "hello":
+                out += frame
                 self.state = "prestart"
-            elif frame[4:].split(b"\0", 1)[0] == _START_API:
+            elif _is_start_api(frame[4:]):
+                out += frame
+                self.state = "held"
+            else:  # anything but startApi first: held with everything after it (no startApi, no accounts)
+                self._pending[:0] = frame
                 self.state = "held"
         if self.state == "held":
             self._held += self._pending
@@ -128,12 +140,36 @@ class ClientGate:
             del self._up[:4 + length]
             if not self._server_hello_seen:
                 self._server_hello_seen = True
+                try:
+                    self._binary_ids = int(payload.split(b"\0", 1)[0]) >= PROTOBUF
+                except ValueError:
+                    self._binary_ids = False
                 continue
-            fields = payload.split(b"\0")
-            if fields[0] == _MANAGED_ACCOUNTS and len(fields) >= 3:
-                self.accounts = fields[2].decode("utf-8", "replace")
+            accounts = self._managed_accounts(payload)
+            if accounts is not None:
+                self.accounts = accounts
                 self._up.clear()
                 return self.accounts
+        return None
+
+    def _managed_accounts(self, payload: bytes) -> str | None:
+        """The accounts text of a managedAccounts reply in any framing, else None."""
+        if not self._binary_ids:
+            fields = payload.split(b"\0")
+            ok = fields[0] == _MANAGED_ACCOUNTS and len(fields) >= 3
+            return fields[2].decode("utf-8", "replace") if ok else None
+        if len(payload) < 4:
+            return None
+        msg_id = int.from_bytes(payload[:4], "big")
+        if msg_id == _MANAGED_ACCOUNTS_IDS[0]:
+            fields = payload[4:].split(b"\0")
+            return fields[1].decode("utf-8", "replace") if len(fields) >= 2 else ""
+        if msg_id == _MANAGED_ACCOUNTS_IDS[1]:
+            try:
+                decoded = ReplyDecoder().feed(15, payload[4:])
+            except Exception:  # not the message: no accounts, so nothing is released
+                return ""
+            return decoded[0][2] if decoded and len(decoded[0]) >= 3 else ""
         return None
 
     def release(self) -> bytes:
@@ -148,6 +184,13 @@ class ClientGate:
         self.state = "refused"
         self._held.clear()
         self._pending.clear()
+
+
+def _is_start_api(payload: bytes) -> bool:
+    """startApi as text (``71\\0...``) or with a 4-byte binary id (71, or 271 as protobuf)."""
+    if payload.split(b"\0", 1)[0] == _START_API:
+        return True
+    return len(payload) >= 4 and int.from_bytes(payload[:4], "big") in _START_API_IDS
 
 
 def parse_hostport(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -176,6 +219,9 @@ class _Session:
     gate: ClientGate = field(default_factory=ClientGate)
     upstream_writer: asyncio.StreamWriter | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
+    #: one frame decoder per direction; from server version 201 both read 4-byte binary ids
+    decoders: dict[str, FrameDecoder] = field(default_factory=dict)
+    replies: ReplyDecoder = field(default_factory=ReplyDecoder)
 
 
 class Tap:
@@ -218,12 +264,15 @@ class Tap:
     def _log_sys(self, msg: str, conn: int | None = None, client_id: int | None = None, **attrs: object) -> None:
         self.event_log.write(dir="sys", msg=msg, conn=conn, client_id=client_id, attrs=attrs, source="tap")
 
-    def _log_wire(self, session: _Session, direction: str, fields: list[str], wall: float) -> None:
+    def _log_wire(self, session: _Session, direction: str, fields: list[str], wall: float,
+                  encoding: str = "text") -> None:
         if direction == "in":   # the gateway's own inbound table: the same names and attributes it logs
             request = decode_request(fields)
             name, attrs = request.name, dict(request.attrs)
         else:
             name, attrs = describe_reply(fields)
+        if encoding != "text":
+            attrs = {**attrs, "encoding": encoding}
         if direction == "in" and name == "startApi" and isinstance(attrs.get("client_id"), int):
             session.client_id = attrs["client_id"]  # type: ignore[assignment]
         fields, attrs = redact_message(direction, fields, attrs)
@@ -299,6 +348,7 @@ class Tap:
                     direction: str) -> str:
         """Forward until EOF; decode a copy. Returns why it stopped."""
         decoder: FrameDecoder | None = FrameDecoder(expect_handshake=(direction == "in"))
+        session.decoders[direction] = decoder
         while True:
             try:
                 data = await reader.read(CHUNK)
@@ -307,6 +357,10 @@ class Tap:
             wall = time.time()
             if not data:
                 return "client closed" if direction == "in" else "upstream closed"
+            if session.refused:
+                return "refused"
+            if decoder is not None:   # before forwarding: the client answers the server hello in the new framing
+                decoder = self._decode(session, decoder, data, direction, wall)
             if session.refused:
                 return "refused"
             if direction == "in":
@@ -330,8 +384,6 @@ class Tap:
                     await writer.drain()
             except (ConnectionError, OSError) as exc:
                 return f"{'upstream' if direction == 'in' else 'client'} write failed: {exc!r}"
-            if decoder is not None:
-                decoder = self._decode(session, decoder, data, direction, wall)
             if session.refused:
                 return "refused"
 
@@ -343,6 +395,8 @@ class Tap:
                     self._on_hello(session, fields[0], wall)
                 elif direction == "out" and not session.handshake_seen:
                     self._on_server_hello(session, fields, wall)
+                elif kind == "proto":
+                    self._log_protobuf(session, direction, int(fields[0]), fields[1].encode("latin-1"), wall)
                 else:
                     self._log_wire(session, direction, fields, wall)
         except ProtocolError as exc:
@@ -353,6 +407,20 @@ class Tap:
                           error=f"decoder failure: {exc!r}")
             return None
         return decoder
+
+    def _log_protobuf(self, session: _Session, direction: str, msg_id: int, payload: bytes, wall: float) -> None:
+        """A protobuf frame, logged as the mock logs it: the same message model, attrs.encoding = protobuf."""
+        if direction == "in":
+            try:
+                messages = [protobuf_request_fields(msg_id, payload)]
+            except UnservedProtobufRequest:
+                messages = [[str(msg_id)]]
+            except ValueError:   # a valid request the mock's model has no field for: name it, keep recording
+                messages = [[str(msg_id)]]
+        else:
+            messages = session.replies.feed(msg_id, payload)
+        for fields in messages:
+            self._log_wire(session, direction, fields, wall, encoding="protobuf")
 
     def _on_hello(self, session: _Session, version_text: str, wall: float) -> None:
         # logged as the mock logs it: the hello as an "in" message, the negotiation as a sys event
@@ -371,6 +439,9 @@ class Tap:
             server_version: int | None = int(fields[0])
         except (ValueError, IndexError):
             server_version = None
+        if server_version is not None and server_version >= PROTOBUF:
+            for decoder in session.decoders.values():
+                decoder.binary_ids = True
         self._log_sys("handshake", session.conn, client_min=session.client_min, client_max=session.client_max,
                       server_version=server_version, options=session.options,
                       connection_time=fields[1] if len(fields) > 1 else "")

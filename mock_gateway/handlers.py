@@ -59,6 +59,10 @@ def req_current_time(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.current_time(int(g.clock.epoch_now()))])
 
 
+def req_current_time_in_millis(g: Desks, s: ReplyChannel, r: Request) -> None:
+    s.send(K.OTHER, [m.current_time_in_millis(int(g.clock.epoch_now() * 1000))])
+
+
 def req_ids(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.next_valid_id(g.world.orders.next_valid_id(s.client_id or 0))])
 
@@ -427,6 +431,11 @@ HANDLERS: dict[int, Handler] = {
     96: req_historical_ticks,
     98: ignore,                 # cancelTickByTickData
     99: req_completed_orders,
+    101: ignore,                # cancelWshMetaData
+    103: ignore,                # cancelWshEventData
+    105: req_current_time_in_millis,
+    106: ignore,                # cancelContractData: contract details are answered at once, nothing to stop
+    107: ignore,                # cancelHistoricalTicks: historical ticks are not served
 }
 
 

@@ -310,3 +310,39 @@ def test_prelive_kill_switch_refuses_a_live_login_and_cancels_nothing(tmp_path, 
         state = ib_state.read_state(gw.host, gw.port, 991, 5, open_orders=True)
     assert result.exit_code == 2 and "refused" in result.output
     assert len(state.open_orders) == 1 and _requests(gw_log, 58) == [] and not out.exists()
+
+
+# ------------------------------------------------------------- protobuf framing (server version 201+)
+def _protobuf_frame(msg_id: int, message: str, values: dict) -> bytes:
+    import struct
+
+    from mock_gateway.protocol.proto import wire
+
+    body = struct.pack(">I", msg_id + 200) + wire.encode(message, values)
+    return struct.pack(">I", len(body)) + body
+
+
+@pytest.mark.parametrize("account, forwarded", [(LIVE, False), (PAPER, True)])
+def test_tap_gates_protobuf_sessions_the_same_way(tmp_path, account, forwarded):
+    """At 213+ startApi (271) and managedAccounts (215) are protobuf with binary ids: the gate still
+    recognises both, and a global cancel written right after startApi waits for the check."""
+    thread, gw_log = _gateway(tmp_path, account)
+
+    async def session(port):
+        r, w = await asyncio.open_connection("127.0.0.1", port)
+        w.write(encode_handshake("v213..223"))
+        await w.drain()
+        await asyncio.wait_for(r.read(100), 5)   # the server hello: the client now knows the framing
+        w.write(_protobuf_frame(71, "StartApiRequest", {"clientId": 7}) + _protobuf_frame(58, "GlobalCancelRequest", {}))
+        await w.drain()
+        await asyncio.sleep(1.0)
+        w.close()
+
+    async def scenario(gw):
+        async with start_tap(gw.host, gw.port, EventLog(None, source="tap")) as tap:
+            await session(tap.port)
+
+    with thread as gw:
+        asyncio.run(scenario(gw))
+    assert len(_requests(gw_log, 71)) == 1                       # startApi went through either way
+    assert (len(_requests(gw_log, 58)) == 1) is forwarded
