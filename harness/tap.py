@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from mock_gateway.eventlog import EventLog
+from mock_gateway.identity import is_mock_notice
 from mock_gateway.protocol.describe import describe_reply, describe_request, msg_id_of
 from mock_gateway.protocol.framing import FrameDecoder, ProtocolError, parse_version_range
 
@@ -100,6 +101,10 @@ class Tap:
                              conn=session.conn, client_id=session.client_id, wall=wall, source="tap")
         if direction == "out" and name == "managedAccounts":
             self._check_accounts(session, str(attrs.get("accounts", "")))
+        if direction == "out" and name == "error" and is_mock_notice(attrs.get("code"), attrs.get("text")):
+            # the upstream is prelive's mock: whatever this session records is simulated evidence
+            self._log_sys("gateway_kind", session.conn, session.client_id, kind="mock",
+                          detected_by=f"startup notice {attrs.get('code')} from the gateway")
 
     def _check_accounts(self, session: _Session, accounts: str) -> None:
         live = [a for a in accounts.split(",") if a and not is_paper_account(a)]

@@ -44,8 +44,9 @@ def find_anomalies(evidence: Evidence, config: GatesConfig, gates: Sequence[Gate
         if not state.current:
             sig = state.signature
             # low: the role's own condition already reports the missing sign-off
-            found.append(Anomaly("low", "GATE_8", f"signature of {sig.name} ({sig.role}, {sig.decision}) is stale: "
-                                                     f"{state.stale_reason}; it is not counted"))
+            severity: Severity = "high" if state.tampered else "low"
+            found.append(Anomaly(severity, "GATE_8", f"signature of {sig.name} ({sig.role}, {sig.decision}) "
+                                                     f"is not counted: {state.status_text}"))
     found += [Anomaly("medium", None, note) for note in evidence.notes]
     found += _evidence_risks(evidence, gates)
     return tuple(sorted(found, key=lambda a: SEVERITY_ORDER.index(a.severity)))
@@ -72,10 +73,13 @@ def _evidence_risks(evidence: Evidence, gates: Sequence[GateResult]) -> list[Ano
                 risks.append(Anomaly("low", "GATE_7", f"{row.name}: the producer marked pass={str(row.passed).lower()} "
                                                       f"(target {row.target or 'n/a'}) but the gate threshold "
                                                       f"{c.op} {fmt(c.threshold)} says {c.status.value}"))
-    acct = evidence.account_config
-    if acct is not None and (acct.gateway or {}).get("kind") == "mock":
+    kinds = evidence.gateway_kinds
+    if kinds.get("account_config") == "mock":
         risks.append(Anomaly("medium", "GATE_6", "the account probe ran against the mock gateway, "
-                                                 "not a real paper gateway"))
+                                                 "not a real paper gateway: simulated evidence"))
+    if kinds.get("paper_log") == "mock":
+        risks.append(Anomaly("medium", "GATE_7", "the paper session ran against the mock gateway, "
+                                                 "not a real paper account: simulated evidence"))
     drill = evidence.rollback_drill
     if drill is not None and drill.target == "mock":
         risks.append(Anomaly("low", "GATE_8", "the rollback drill ran against the mock stack, not the paper stack"))

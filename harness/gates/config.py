@@ -106,6 +106,7 @@ class EvidenceFiles(_Strict):
     stage_tests: str
     interface_map: str
     governance: str
+    allowed_signers: str
     account_config: str
     paper_metrics: str
     paper_log: str
@@ -131,6 +132,8 @@ class DecisionConfig(_Strict):
     min_passing_gates: int = Field(ge=1, le=7)
     minor_margin_pct: float = Field(ge=0)
     pending_is_minor: bool = True
+    #: Accept stage 6/7 evidence made against the mock gateway as if it came from a real paper account.
+    allow_simulated_evidence: bool = False
 
 
 class GatesConfig(_Strict):

@@ -101,18 +101,20 @@ def signatures_section(v: Verification) -> Section:
     required = v.config.gates.go_live.required_signers
     rows = tuple((s.signature.role, s.signature.name, s.signature.decision,
                   s.signature.signed_at.isoformat(timespec="seconds"),
-                  "CURRENT" if s.current else f"STALE: {s.stale_reason}", s.signature.comment)
+                  s.verdict.fingerprint or "-", s.status_text, s.signature.comment)
                  for s in v.signatures)
     blocks: list[Block] = []
     if rows:
-        blocks.append(Table(("Role", "Name", "Decision", "Signed at", "Status", "Comment"), rows))
+        blocks.append(Table(("Role", "Name", "Decision", "Signed at", "Key", "Status", "Comment"), rows))
     else:
         blocks.append(Paragraph("No signatures yet."))
     missing = [r for r in required if latest_current(v.signatures, r) is None]
     blocks.append(Paragraph(
         f"Required: {', '.join(required)}. "
         + (f"Still to sign on the current evidence: {', '.join(missing)}. " if missing else "All required roles signed. ")
-        + f"Sign with: prelive sign --role ROLE --name NAME --decision APPROVED --evidence {v.evidence.root}"))
+        + f"Sign with: prelive sign --role ROLE --name NAME --decision APPROVED --key ~/.ssh/id_ed25519 "
+          f"--evidence {v.evidence.root} (the key must be listed for the role in "
+          f"{v.evidence.label('allowed_signers')})."))
     return Section("Signatures", tuple(blocks))
 
 

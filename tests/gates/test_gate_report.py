@@ -102,13 +102,10 @@ def test_the_html_degrades_to_captions_without_the_logs(kit: EvidenceKit, tmp_pa
 
 
 def test_text_from_evidence_is_escaped_in_html_and_tables(kit: EvidenceKit, tmp_path):
-    from harness.gates.evidence import load_evidence
-    from harness.gates.signatures import new_signature, signatures_document
+    from harness.gates.signoff import sign_evidence
 
-    evidence = load_evidence(kit.root, build_config())
-    sig = new_signature(evidence, role="CTO", name="<script>x</script>", decision="APPROVED",
-                        comment="ok | with pipe", now=NOW)
-    kit.path("SIGNATURES.json").write_bytes(signatures_document([sig]))
+    sign_evidence(kit.root, build_config(), role="CTO", name="<script>x</script>", decision="APPROVED",
+                  comment="ok | with pipe", key=kit.key("CTO"), now=NOW)
     _, md, html = outputs(kit, tmp_path)
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "ok \\| with pipe" in md
@@ -140,4 +137,4 @@ def test_a_backtest_log_that_does_not_match_its_sha256_is_left_out_with_a_note(k
     kit.write("backtest.jsonl", kit.path("backtest.jsonl").read_text() + "\n")
     evidence = load_evidence(kit.root, build_config())
     assert evidence.backtest_equity == ()
-    assert any("does not match backtest_event_log_sha256" in n for n in evidence.notes)
+    assert any("backtest event log backtest.jsonl does not match its sha256" in n for n in evidence.notes)
