@@ -8,7 +8,7 @@ from harness.gates.compare import fmt
 from harness.gates.model import Condition, GateResult, Status
 from harness.gates.signatures import latest_current
 
-from .document import Block, Bullets, Checklist, Code, Document, Paragraph, Section, Table
+from .document import Banner, Block, Bullets, Checklist, Code, Document, Paragraph, Section, Table
 from .timeline import build_timeline
 
 if TYPE_CHECKING:
@@ -21,6 +21,30 @@ def _observed(c: Condition) -> str:
 
 def _threshold(c: Condition) -> str:
     return f"{c.op} {fmt(c.threshold)}{(' ' + c.unit) if c.unit else ''}"
+
+
+def simulated_sources(v: Verification) -> list[str]:
+    """Evidence files made against the mock gateway or the mock stack (empty: none)."""
+    ev = v.evidence
+    found = [f"{ev.label(key)} (stage {6 if key == 'account_config' else 7}: gateway kind mock)"
+             for key, kind in ev.gateway_kinds.items() if kind == "mock"]
+    if ev.rollback_drill is not None and ev.rollback_drill.target == "mock":
+        found.append(f"{ev.label('rollback_drill')} (drill against the mock stack)")
+    return found
+
+
+def simulated_banner(v: Verification) -> Section | None:
+    sources = simulated_sources(v)
+    if not sources:
+        return None
+    allowed = v.config.decision.allow_simulated_evidence
+    consequence = ("The gates config accepts simulated evidence (decision.allow_simulated_evidence: true)."
+                   if allowed else "Stage 6 or 7 evidence from the mock keeps the decision at CONDITIONAL_APPROVAL "
+                                   "at best; repeat those stages against a paper account before going live.")
+    return Section("SIMULATED EVIDENCE", (Banner(
+        "SIMULATED EVIDENCE",
+        "Part of this evidence was made against prelive's mock gateway, not Interactive Brokers: "
+        + "; ".join(sources) + ". The market, the fills and the account are simulated. " + consequence),))
 
 
 def summary_section(v: Verification) -> Section:
@@ -136,9 +160,10 @@ def evidence_section(v: Verification) -> Section:
 def build_document(v: Verification, extra_after_metrics: tuple[Section, ...] = ()) -> Document:
     """The go-live template: status, per-stage metrics, formal evaluation, risks, checklist, signatures, timeline."""
     metrics = Section("Detailed metrics per stage", ())
+    banner = simulated_banner(v)
     return Document(
-        f"Go-live decision: {v.decision.outcome.value}",
-        (summary_section(v), gate_status_section(v), metrics,
+        f"Go-live decision: {v.decision.outcome.value}" + (" (SIMULATED EVIDENCE)" if banner else ""),
+        (*((banner,) if banner else ()), summary_section(v), gate_status_section(v), metrics,
          *(gate_detail_section(g, v) for g in v.gates), *extra_after_metrics,
          formal_evaluation_section(v), anomalies_section(v), checklist_section(v), signatures_section(v),
          timeline_section(v), evidence_section(v)))

@@ -36,12 +36,24 @@ def test_paper_metrics_csv_lists_every_contract_metric_in_order(stage7):
 def test_paper_log_points_at_the_event_log_it_was_measured_from(stage7):
     doc = load_artifact(stage7 / "PAPER_TRADING_LOG.json")
     assert doc["scenario"] == "baseline" and doc["latency_clock"] == "sim" and doc["speed"] == 120
-    assert doc["event_log_sha256"] == sha256_file(doc["event_log"])
+    assert doc["event_log_sha256"] == sha256_file(stage7 / doc["event_log"])   # relative to the artifact
     assert len(doc["trades"]) >= doc["metrics"]["trade_count"]  # one entry per execution
-    assert doc["backtest_event_log_sha256"] == sha256_file(doc["backtest_event_log"])
+    assert doc["backtest_event_log_sha256"] == sha256_file(stage7 / doc["backtest_event_log"])
     result = load_artifact(stage7 / "runs" / "baseline" / "RESULT.json")   # the runner's record of both runs
-    assert result["baseline"]["event_log"] == doc["backtest_event_log"]
     assert result["baseline"]["event_log_sha256"] == doc["backtest_event_log_sha256"]
+
+
+def test_each_runs_event_logs_are_kept_under_names_of_their_own(stage7):
+    doc = load_artifact(stage7 / "PAPER_TRADING_LOG.json")
+    assert doc["event_log"] == f"event-logs/session-{doc['event_log_sha256'][:24]}.jsonl"
+    assert doc["backtest_event_log"] == f"event-logs/backtest-{doc['backtest_event_log_sha256'][:24]}.jsonl"
+    assert doc["metrics_csv_sha256"] == sha256_file(stage7 / "PAPER_TRADING_METRICS.csv")
+
+
+def test_a_mock_paper_session_says_it_is_simulated(stage7):
+    doc = load_artifact(stage7 / "PAPER_TRADING_LOG.json")
+    assert doc["gateway"]["kind"] == "mock"
+    assert "2199" in doc["gateway"]["detected_by"]
 
 
 def test_the_gate_engine_plots_the_backtest_run_the_paper_log_names(stage7):
