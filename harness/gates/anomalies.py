@@ -52,6 +52,22 @@ def find_anomalies(evidence: Evidence, config: GatesConfig, gates: Sequence[Gate
     return tuple(sorted(found, key=lambda a: SEVERITY_ORDER.index(a.severity)))
 
 
+def backtest_description(evidence: Evidence) -> str:
+    """The backtest's costs as its own event log records them (never more than the log says)."""
+    costs = evidence.backtest_costs
+    if costs is None:
+        return "its event log is not available, so its costs are unknown"
+    charged = (f"{costs.commission_total:,.2f} {costs.commission_currency} commission over {costs.fills} fills"
+               if costs.commission_total else f"no commission charged over {costs.fills} fills")
+    if costs.prelive_baseline:
+        how = ("prelive's baseline run: the same handler and seed through the mock with every fault off and no "
+               "pacing rules, fills at the quoted bid/ask (the spread is paid), no injected latency or slippage")
+    else:
+        how = "the log does not say how the backtest was made"
+    faults = f"; {costs.faults_acted} events touched by faults" if costs.faults_acted else ""
+    return f"{how}; {charged}{faults}"
+
+
 def _evidence_risks(evidence: Evidence, gates: Sequence[GateResult]) -> list[Anomaly]:
     risks: list[Anomaly] = []
     log = evidence.paper_log
@@ -61,8 +77,8 @@ def _evidence_risks(evidence: Evidence, gates: Sequence[GateResult]) -> list[Ano
     metrics = evidence.paper_metrics or {}
     backtest = metrics.get("sharpe_backtest")
     if backtest is not None and backtest.value is not None and backtest.value <= 0:
-        risks.append(Anomaly("high", "GATE_7", f"backtest Sharpe ratio is {backtest.value:g}: the strategy does not "
-                                               "make money even without execution costs"))
+        risks.append(Anomaly("high", "GATE_7", f"backtest Sharpe ratio is {backtest.value:g}: the strategy loses "
+                                               f"money even in its backtest ({backtest_description(evidence)})"))
     gate_7 = next((g for g in gates if g.number == 7), None)
     if gate_7 is not None:
         metric_names = gate_7.details.get("metric_names", {})

@@ -24,7 +24,7 @@ from .artifacts import AccountConfig, KillSwitch, PaperTradingLog, RollbackDrill
 from .config import GatesConfig
 from .errors import EvidenceError
 from .interface_map import InterfaceMap
-from .session import SessionSeries, equity_of_log, summarize_log
+from .session import BacktestCosts, SessionSeries, backtest_costs_of_log, equity_of_log, summarize_log
 from .signatures import config_sha256, same_role, signed_payload
 from .sshsig import Verdict, allowed_principals, verify_bytes
 
@@ -88,6 +88,7 @@ class Evidence:
     integrity_problems: tuple[str, ...] = ()
     session: SessionSeries | None = None
     backtest_equity: tuple[tuple[float, float], ...] = ()  # (t_s, net liquidation) of the backtest run
+    backtest_costs: BacktestCosts | None = None  # what the backtest's own log says it cost
     #: Things noticed while reading that the report lists under anomalies.
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -202,6 +203,7 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
     integrity: list[str] = []
     session: SessionSeries | None = None
     backtest_equity: tuple[tuple[float, float], ...] = ()
+    backtest_costs: BacktestCosts | None = None
     if paper_log is not None:
         path = _event_log(reader, "event_log", paper_log.event_log, paper_log.event_log_sha256, "event log",
                           integrity)
@@ -210,7 +212,9 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
         backtest_path = _event_log(reader, "backtest_event_log", paper_log.backtest_event_log,
                                    paper_log.backtest_event_log_sha256, "backtest event log", integrity)
         if backtest_path is not None and read_event_logs:
-            backtest_equity = _measure(backtest_path, reader.files["backtest_event_log"].sha256 or "", equity_of_log)
+            backtest_sha = reader.files["backtest_event_log"].sha256 or ""
+            backtest_equity = _measure(backtest_path, backtest_sha, equity_of_log)
+            backtest_costs = _measure(backtest_path, backtest_sha, backtest_costs_of_log)
         metrics_sha = getattr(paper_log, "metrics_csv_sha256", None)
         metrics_file = reader.files.get("paper_metrics")
         if isinstance(metrics_sha, str) and metrics_file is not None and metrics_file.sha256 != metrics_sha:
@@ -239,7 +243,7 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
         signature_verdicts=verdicts, allowed_signer_roles=tuple(allowed_principals(allowed_text or "")),
         config_digest=config_sha256(config.model_dump(mode="json", exclude={"sources"})),
         integrity_problems=tuple(integrity),
-        session=session, backtest_equity=backtest_equity, notes=tuple(notes),
+        session=session, backtest_equity=backtest_equity, backtest_costs=backtest_costs, notes=tuple(notes),
     )
 
 

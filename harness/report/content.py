@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness import __version__
+from harness.gates.anomalies import backtest_description
 from harness.gates.compare import fmt
 from harness.gates.model import Condition, GateResult, Status
 from harness.gates.signatures import latest_current
@@ -78,6 +79,9 @@ def gate_detail_section(g: GateResult, v: Verification) -> Section:
              if isinstance(val, (int, float, str)) and not isinstance(val, bool)]
     if facts:
         blocks.append(Bullets(tuple(facts)))
+    if g.number == 7 and v.evidence.paper_log is not None and v.evidence.paper_log.backtest_event_log:
+        blocks.append(Paragraph(f"Backtest (sharpe_backtest, the equity plot's backtest curve): "
+                                f"{backtest_description(v.evidence)}."))
     return Section(f"{g.name}: {g.title} ({g.status.value})", tuple(blocks), level=3)
 
 

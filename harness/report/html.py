@@ -25,7 +25,7 @@ td.pending{background:#fff4d6;font-weight:600}td.stale{background:#fbe2e2}
 pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:13px}
 div.banner{border:3px solid #b00020;background:#fde7ea;color:#5c0010;padding:.8em 1em;margin:1em 0;font-size:16px}
 div.banner strong{font-size:20px;display:block;margin-bottom:.3em}
-ul.checklist{list-style:none;padding-left:0}figure{margin:1em 0}figcaption{font-size:13px;color:#555}
+ul.checklist{list-style:none;padding-left:0}figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:13px;color:#555}
 """
 
 
@@ -51,7 +51,7 @@ def _block(block: Block) -> str:
     if isinstance(block, Banner):
         return f'<div class="banner" role="alert"><strong>{escape(block.title)}</strong> {escape(block.text)}</div>'
     if isinstance(block, Figure):
-        # The SVG is produced by harness.report.svg, which escapes every text it embeds.
+        # The SVG is produced by matplotlib (harness.report.charts), which escapes every text it embeds.
         caption = f"<figcaption>{escape(block.caption)}</figcaption>" if block.caption else ""
         return f"<figure><h4>{escape(block.title)}</h4>{block.svg}{caption}</figure>"
     raise TypeError(f"unknown block {block!r}")
