@@ -168,8 +168,8 @@ class _Reader:
 def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: bool = True) -> Evidence:
     """Everything the gates read from ``root``, parsed and hashed.
 
-    ``read_event_logs=False`` skips the event logs PAPER_TRADING_LOG.json names (plots, observed
-    operations): signing needs only the digest, and a long session's log is slow to read.
+    ``read_event_logs=False`` hashes the event logs PAPER_TRADING_LOG.json names (they are in the
+    evidence set) without measuring them for the plots and observed operations.
     """
     root = Path(root)
     if not root.is_dir():
@@ -220,7 +220,6 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
         if isinstance(metrics_sha, str) and metrics_file is not None and metrics_file.sha256 != metrics_sha:
             integrity.append(f"{metrics_file.label} does not match metrics_csv_sha256 in "
                              f"{reader.files['paper_log'].label} (the two come from different runs, or one was edited)")
-    notes += integrity
 
     # Signatures are bound to the digest, so they are read but kept out of the evidence set.
     signatures_file = parse("signatures", artifact(SignaturesFile))

@@ -159,4 +159,4 @@ def test_a_backtest_log_that_does_not_match_its_sha256_is_left_out_with_a_note(k
     kit.write("backtest.jsonl", kit.path("backtest.jsonl").read_text() + "\n")
     evidence = load_evidence(kit.root, build_config())
     assert evidence.backtest_equity == ()
-    assert any("backtest event log backtest.jsonl does not match its sha256" in n for n in evidence.notes)
+    assert any("backtest event log backtest.jsonl does not match its sha256" in n for n in evidence.integrity_problems)

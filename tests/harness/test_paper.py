@@ -73,6 +73,37 @@ def test_the_gate_engine_reads_the_paper_metrics(stage7):
     assert parsed["trade_count"].value is not None and parsed["pacing_violations"].passed is True
 
 
+@pytest.mark.timeout(90)
+def test_kill_9_of_prelive_paper_leaves_the_earlier_complete_set_usable(stage7, tmp_path):
+    """Issue 12: a killed `prelive paper` left a complete but stale log whose event log it had replaced."""
+    import os
+    import random
+    import shutil
+    import signal
+    import time
+
+    from harness.artifacts import complete_interrupted_set
+    from harness.gates.config import build_config
+    from harness.gates.evidence import load_evidence
+
+    out = tmp_path / "evidence"
+    shutil.copytree(stage7, out)
+    before = load_artifact(out / "PAPER_TRADING_LOG.json")
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "paper", "--scenario", "baseline", "--speed", "120",
+                             "--duration", "600", "--out", str(out)], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(random.Random().uniform(1.0, 9.0))   # somewhere in the run, its baseline or its writes
+    assert proc.poll() is None, "prelive paper ended before the kill"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    complete_interrupted_set(out)
+    after = load_artifact(out / "PAPER_TRADING_LOG.json")
+    assert after["event_log_sha256"] == sha256_file(out / after["event_log"])
+    assert after["metrics_csv_sha256"] == sha256_file(out / "PAPER_TRADING_METRICS.csv")
+    assert sha256_file(out / before["event_log"]) == before["event_log_sha256"]   # never replaced
+    assert load_evidence(out, build_config()).integrity_problems == ()
+
+
 def test_shards_are_disjoint_and_cover_the_list():
     items = list(range(10))
     shards = [select_shard(items, (i, 3)) for i in (1, 2, 3)]
