@@ -109,7 +109,7 @@ class Signature(BaseModel):
     #: The gates' decision on the evidence when it was signed (before this signature counted).
     gates_outcome: str | None = None
     #: Armored SSH signature (``-----BEGIN SSH SIGNATURE-----``) over the rest of the entry.
-    signature: str | None = None
+    signature: str | None = Field(default=None, max_length=16_384)
 
     @field_validator("signed_at")
     @classmethod
@@ -123,4 +123,5 @@ class SignaturesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_: Literal["prelive/signatures/v1", "prelive/signatures/v2"] = Field(alias="schema")
-    signatures: list[Signature] = []
+    #: Each entry costs a few ssh-keygen runs to verify: a bounded list, so no file can stall the gates.
+    signatures: list[Signature] = Field(default=[], max_length=1000)

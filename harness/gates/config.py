@@ -86,6 +86,9 @@ class PaperTrading(_Gate):
 class GoLive(_Gate):
     required_signers: list[str] = Field(min_length=1)
     signature_max_age_days: float | None = Field(default=None, gt=0)
+    #: sha256 of the one allowed_signers file to trust: pins the governance keys where the evidence
+    #: directory is writable by people who must not be able to list their own key.
+    allowed_signers_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     rollback_recovery_s: Threshold
 
 

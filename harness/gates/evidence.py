@@ -26,7 +26,7 @@ from .errors import EvidenceError
 from .interface_map import InterfaceMap
 from .session import BacktestCosts, SessionSeries, backtest_costs_of_log, equity_of_log, summarize_log
 from .signatures import config_sha256, same_role, signed_payload
-from .sshsig import Verdict, allowed_principals, verify_bytes
+from .sshsig import Verdict, VerdictKind, allowed_principals, verify_bytes
 
 #: Files the gate engine writes; never part of the evidence set, wherever a glob reaches.
 OUTPUT_NAMES = frozenset({"PRELIVE_VERIFICATION_LOG.json", "GO_LIVE_DECISION.md", "GO_LIVE_DECISION.html"})
@@ -226,9 +226,16 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
     signatures_record = reader.files.pop("signatures")
     entries = _raw_entries(reader.data.pop("signatures", None))
     signatures = tuple(signatures_file.signatures) if signatures_file else ()
-    allowed_path = reader.files["allowed_signers"].path if allowed_text is not None else None
-    verdicts = tuple(_verdict(entry, sig.role, allowed_path, reader.files["allowed_signers"].sha256)
-                     for entry, sig in zip(entries, signatures, strict=True))
+    allowed = reader.files["allowed_signers"]
+    pinned = config.gates.go_live.allowed_signers_sha256
+    if pinned and allowed.sha256 != pinned:
+        why = (f"{allowed.label} is not the pinned governance key list (gates.go_live.allowed_signers_sha256 "
+               f"{pinned[:16]}..., found {(allowed.sha256 or 'absent')[:16]})")
+        verdicts = tuple(Verdict(VerdictKind.UNVERIFIABLE, why) for _ in entries)
+    else:
+        allowed_path = allowed.path if allowed_text is not None else None
+        verdicts = tuple(_verdict(entry, sig.role, allowed_path, allowed.sha256)
+                         for entry, sig in zip(entries, signatures, strict=True))
 
     artifacts = tuple(_check_artifact(reader, entry, {}) for entry in config.evidence.required_artifacts)
     fixtures = tuple(_check_fixtures(reader, config.evidence.fixtures, excluded=signatures_record.path))

@@ -63,6 +63,10 @@ def sign_evidence(evidence_dir: Path | str, config: GatesConfig, *, role: str, n
     if not allowed.present:
         raise SignOffError(f"{allowed.label} is absent: the governance framework must list each role's SSH "
                            f"public keys (one line per key: \"{canonical}\" ssh-ed25519 AAAA... name)")
+    pinned = config.gates.go_live.allowed_signers_sha256
+    if pinned and allowed.sha256 != pinned:
+        raise SignOffError(f"{allowed.label} is not the governance key list the gates config pins "
+                           "(gates.go_live.allowed_signers_sha256): restore the reviewed file")
     entry = unsigned_entry(role=canonical, name=name, decision=decision, comment=comment, now=now,
                            file_hashes=ev.file_hashes, digest=ev.digest, config_digest=ev.config_digest,
                            gates_outcome=before.decision.outcome.value)

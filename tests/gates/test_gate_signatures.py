@@ -260,3 +260,21 @@ def test_a_digest_only_signature_of_an_older_prelive_does_not_count(kit: Evidenc
 def test_a_role_the_governance_does_not_name_cannot_sign(kit: EvidenceKit):
     with pytest.raises(SignOffError, match="did you mean 'Lead Trader'"):
         kit.sign("Lead Trade", key=kit.key("Lead Trader"))
+
+
+def test_a_pinned_governance_key_list_refuses_an_allowed_signers_someone_rewrote(kit: EvidenceKit, tmp_path):
+    import hashlib
+
+    pinned = hashlib.sha256(kit.path("allowed_signers").read_bytes()).hexdigest()
+    config = build_config({"gates": {"go_live": {"allowed_signers_sha256": pinned}}})
+    kit.sign_all(config=config)
+    assert kit.verify(config).decision.outcome is Outcome.GO_LIVE_APPROVED
+    # an intruder lists their own key for every role and signs everything again
+    intruder = make_key(tmp_path / "intruder", "intruder")
+    kit.write("allowed_signers", "".join(allowed_signers_line(r, intruder) for r in ("Risk Officer", "CTO", "Lead Trader")))
+    for role in ("Risk Officer", "CTO", "Lead Trader"):
+        with pytest.raises(SignOffError):
+            kit.sign(role, config=config, key=intruder)
+    v = kit.verify(config)
+    assert all("not the pinned governance key list" in s.status_text for s in v.signatures)
+    assert v.decision.outcome is not Outcome.GO_LIVE_APPROVED
