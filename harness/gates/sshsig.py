@@ -98,9 +98,21 @@ def verify_bytes(payload: bytes, armored: str | None, allowed_signers: Path | No
     if allowed_signers is None or not allowed_signers.is_file():
         return Verdict(VerdictKind.UNVERIFIABLE, "no allowed_signers file to verify against")
     try:
+        candidates = [p for p in allowed_principals(allowed_signers.read_text(encoding="utf-8", errors="replace"))
+                      if same_role(p, role)]
         with tempfile.TemporaryDirectory(prefix="prelive-verify-") as tmp:
             sig = Path(tmp) / "signature.sig"
             sig.write_text(armored, encoding="utf-8")
+            rejected = ""
+            for principal in candidates:   # the usual case: one ssh-keygen run
+                proc = _run(["-Y", "verify", "-f", str(allowed_signers), "-I", principal, "-n", NAMESPACE,
+                             "-s", str(sig)], payload)
+                if proc.returncode == 0:
+                    match = _FINGERPRINT.search(_text(proc))
+                    fingerprint = match.group(1) if match else ""
+                    return Verdict(VerdictKind.VALID, f"signed by {principal}'s key {fingerprint}", fingerprint)
+                rejected = _text(proc)
+            # not valid for the role: say why
             intact, fingerprint = _fingerprint(sig, payload)
             if not intact:
                 return Verdict(VerdictKind.FORGED, "the signature does not match the signed entry "
@@ -111,15 +123,10 @@ def verify_bytes(payload: bytes, armored: str | None, allowed_signers: Path | No
             if not principals:
                 return Verdict(VerdictKind.UNKNOWN_KEY, f"key {fingerprint or '?'} is not in allowed_signers",
                                fingerprint)
-            principal = next((p for p in principals if same_role(p, role)), None)
-            if principal is None:
+            if not any(same_role(p, role) for p in principals):
                 return Verdict(VerdictKind.WRONG_ROLE, f"key {fingerprint} may sign for {', '.join(principals)}, "
                                                        f"not for {role}", fingerprint)
-            proc = _run(["-Y", "verify", "-f", str(allowed_signers), "-I", principal, "-n", NAMESPACE,
-                         "-s", str(sig)], payload)
-            if proc.returncode != 0:
-                return Verdict(VerdictKind.FORGED, f"ssh-keygen rejects it: {_text(proc)}", fingerprint)
-            return Verdict(VerdictKind.VALID, f"signed by {principal}'s key {fingerprint}", fingerprint)
+            return Verdict(VerdictKind.FORGED, f"ssh-keygen rejects it: {rejected or 'no answer'}", fingerprint)
     except SigningToolError as exc:
         return Verdict(VerdictKind.UNVERIFIABLE, str(exc))
     except (OSError, subprocess.SubprocessError) as exc:
