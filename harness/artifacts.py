@@ -8,6 +8,7 @@ is fsynced too so the rename itself survives a crash.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -191,6 +192,7 @@ def load_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:
 # ---------------------------------------------------------------- artifact sets (several files, one switch)
 #: Journal of a set switch in progress: its presence after a crash means "the staged set is complete, finish it".
 SET_JOURNAL = ".prelive-artifact-set.json"
+SET_LOCK = ".prelive-artifact-set.lock"
 _SET_JOURNAL_SCHEMA = "prelive/artifact-set-journal/v1"
 
 
@@ -239,8 +241,14 @@ def write_artifact_set(directory: str | os.PathLike[str], contents: Mapping[str,
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     for name in contents:
-        if not _plain_name(name) or name == SET_JOURNAL:
+        if not _plain_name(name) or name in (SET_JOURNAL, SET_LOCK):
             raise ArtifactError(f"artifact set member {name!r} must be a plain file name")
+    with open(directory / SET_LOCK, "a") as lock:   # one writer at a time per directory
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        return _write_set_locked(directory, contents)
+
+
+def _write_set_locked(directory: Path, contents: Mapping[str, bytes]) -> list[Path]:
     complete_interrupted_set(directory)
     for name in contents:   # temp files of an earlier write that never committed
         for stray in directory.glob(f".{name}.*.tmp"):

@@ -175,7 +175,10 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
     if not root.is_dir():
         raise EvidenceError(root, "evidence directory does not exist")
     # a `prelive paper` killed while switching its artifact set leaves a journal: finish the switch first
-    complete_interrupted_set(root)
+    try:
+        complete_interrupted_set(root)
+    except OSError:
+        pass   # a read-only copy: an unfinished switch then shows as an integrity failure
     reader = _Reader(root)
     paths = config.evidence.files
 
