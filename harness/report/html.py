@@ -25,7 +25,8 @@ td.pending{background:#fff4d6;font-weight:600}td.stale{background:#fbe2e2}
 pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:13px}
 div.banner{border:3px solid #b00020;background:#fde7ea;color:#5c0010;padding:.8em 1em;margin:1em 0;font-size:16px}
 div.banner strong{font-size:20px;display:block;margin-bottom:.3em}
-ul.checklist{list-style:none;padding-left:0}figure{margin:1em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:13px;color:#555}
+ul.checklist{list-style:none;padding-left:0}figure{margin:1em 0}figure svg{max-width:100%;height:auto}
+figcaption{font-size:13px;color:#555}
 """
 
 

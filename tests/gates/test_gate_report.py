@@ -124,8 +124,8 @@ def test_the_latency_histogram_has_its_bins_labelled_axes_and_the_bound_marker()
 
 
 def test_equity_axes_read_in_minutes_and_thousands():
-    fig = equity_lines([("paper", [(0.0, 1_000_000.0), (3600.0, 1_041_800.0)]), ("backtest", [(0.0, 1e6), (3600.0, 1.05e6)])],
-                       title="t", y_label="net liquidation (USD)")
+    series = [("paper", [(0.0, 1_000_000.0), (3600.0, 1_041_800.0)]), ("backtest", [(0.0, 1e6), (3600.0, 1.05e6)])]
+    fig = equity_lines(series, title="t", y_label="net liquidation (USD)")
     ax = fig.axes[0]
     assert ax.get_xlabel() == "session time (min)" and len(ax.get_lines()) == 2
     assert list(ax.get_lines()[0].get_xdata()) == [0.0, 60.0]
@@ -145,8 +145,8 @@ def test_the_time_axis_unit_follows_the_session_length(duration_s, unit):
 
 
 def test_the_incident_timeline_draws_one_tick_per_event_in_its_lane():
-    fig = incident_timeline([("pacing errors", [(2.0, "100 rate"), (4.0, "162 pacing")]), ("disconnects", [(5.0, "x")])],
-                            duration_s=15.0, title="t")
+    lanes = [("pacing errors", [(2.0, "100 rate"), (4.0, "162 pacing")]), ("disconnects", [(5.0, "x")])]
+    fig = incident_timeline(lanes, duration_s=15.0, title="t")
     ax = fig.axes[0]
     assert [len(c.get_positions()) for c in ax.collections] == [2, 1]
     assert [t.get_text() for t in ax.get_yticklabels()] == ["pacing errors (2)", "disconnects (1)"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from evidence_kit import NOW, EvidenceKit, allowed_signers_line, condition, make_key
+from evidence_kit import NOW, SIGNERS, EvidenceKit, allowed_signers_line, condition, make_key
 
 from harness.gates.config import build_config
 from harness.gates.model import Outcome, Status
@@ -271,7 +271,7 @@ def test_a_pinned_governance_key_list_refuses_an_allowed_signers_someone_rewrote
     assert kit.verify(config).decision.outcome is Outcome.GO_LIVE_APPROVED
     # an intruder lists their own key for every role and signs everything again
     intruder = make_key(tmp_path / "intruder", "intruder")
-    kit.write("allowed_signers", "".join(allowed_signers_line(r, intruder) for r in ("Risk Officer", "CTO", "Lead Trader")))
+    kit.write("allowed_signers", "".join(allowed_signers_line(r, intruder) for r in SIGNERS))
     for role in ("Risk Officer", "CTO", "Lead Trader"):
         with pytest.raises(SignOffError):
             kit.sign(role, config=config, key=intruder)
