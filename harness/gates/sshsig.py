@@ -32,6 +32,7 @@ class VerdictKind(str, Enum):
     FORGED = "forged"              # the signature does not match the signed bytes (or is not a signature)
     UNKNOWN_KEY = "unknown key"    # a real signature, by a key allowed_signers does not list
     WRONG_ROLE = "wrong role"      # a listed key, but not for the role the entry claims
+    RESTRICTED = "restricted"      # the role's key, but its allowed_signers options refuse it (namespaces, validity)
     UNVERIFIABLE = "unverifiable"  # no allowed_signers, no ssh-keygen, or no signature at all
 
 
@@ -121,16 +122,48 @@ def verify_bytes(payload: bytes, armored: str | None, allowed_signers: Path | No
             principals = [p for p in found.stdout.decode("utf-8", "replace").splitlines() if p.strip()] \
                 if found.returncode == 0 else []
             if not principals:
+                listed_for = _listed_for(allowed_signers, fingerprint, Path(tmp))
+                if listed_for:   # listed, but its line's options (validity, namespaces) refuse it
+                    return Verdict(VerdictKind.RESTRICTED, f"key {fingerprint} is listed for {', '.join(listed_for)}, "
+                                                           "but its allowed_signers options (valid-after/valid-before, "
+                                                           "namespaces) refuse this signature", fingerprint)
                 return Verdict(VerdictKind.UNKNOWN_KEY, f"key {fingerprint or '?'} is not in allowed_signers",
                                fingerprint)
             if not any(same_role(p, role) for p in principals):
                 return Verdict(VerdictKind.WRONG_ROLE, f"key {fingerprint} may sign for {', '.join(principals)}, "
                                                        f"not for {role}", fingerprint)
-            return Verdict(VerdictKind.FORGED, f"ssh-keygen rejects it: {rejected or 'no answer'}", fingerprint)
+            return Verdict(VerdictKind.RESTRICTED, f"the options of its allowed_signers line refuse it "
+                                                   f"(namespaces, valid-after/valid-before): {rejected or 'no answer'}",
+                           fingerprint)
     except SigningToolError as exc:
         return Verdict(VerdictKind.UNVERIFIABLE, str(exc))
     except (OSError, subprocess.SubprocessError) as exc:
         return Verdict(VerdictKind.UNVERIFIABLE, f"ssh-keygen failed: {exc}")
+
+
+_KEY_TYPE = re.compile(r"^(ssh-|ecdsa-|sk-)")
+
+
+def _listed_for(allowed_signers: Path, fingerprint: str, tmp: Path) -> list[str]:
+    """Principals whose allowed_signers line carries the key with ``fingerprint``, options ignored."""
+    if not fingerprint:
+        return []
+    keys: list[tuple[str, str]] = []   # (public key line, principals field)
+    for line in allowed_signers.read_text(encoding="utf-8", errors="replace").splitlines():
+        tokens = line.strip().split()
+        if not tokens or tokens[0].startswith("#"):
+            continue
+        at = next((i for i, t in enumerate(tokens) if _KEY_TYPE.match(t)), None)
+        if at is not None and at + 1 < len(tokens):
+            keys.append((f"{tokens[at]} {tokens[at + 1]}", ",".join(allowed_principals(line))))
+    found = []
+    for i, (key, principals) in enumerate(keys):
+        pub = tmp / f"key{i}.pub"
+        pub.write_text(key + "\n")
+        proc = _run(["-l", "-f", str(pub)])
+        if proc.returncode == 0 and fingerprint in _text(proc):
+            found.append(principals)
+    return found
 
 
 def allowed_principals(text: str) -> list[str]:

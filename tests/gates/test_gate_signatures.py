@@ -278,3 +278,14 @@ def test_a_pinned_governance_key_list_refuses_an_allowed_signers_someone_rewrote
     v = kit.verify(config)
     assert all("not the pinned governance key list" in s.status_text for s in v.signatures)
     assert v.decision.outcome is not Outcome.GO_LIVE_APPROVED
+
+
+def test_a_key_whose_allowed_signers_line_has_expired_is_restricted_not_forged(kit: EvidenceKit):
+    kit.sign("CTO")
+    lines = kit.path("allowed_signers").read_text().splitlines(keepends=True)
+    kit.write("allowed_signers", "".join(line.replace('"CTO" ', '"CTO" valid-before="20200101" ') for line in lines))
+    kit.sign("Risk Officer")   # a fresh signature on the changed governance: still verifiable for other roles
+    v = kit.verify()
+    cto = [s for s in v.signatures if s.signature.role == "CTO"][0]
+    assert cto.verdict.kind is VerdictKind.RESTRICTED and not cto.tampered
+    assert [s.verdict.kind for s in v.signatures if s.signature.role == "Risk Officer"] == [VerdictKind.VALID]
