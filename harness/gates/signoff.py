@@ -9,7 +9,8 @@ from typing import Any
 from .atomic import write_files_atomically
 from .config import GatesConfig
 from .model import Status
-from .run import Verification, verify
+from .run import verify
+from .verification import Verification
 from .signatures import nearest_role, same_role, signatures_document, signed_payload, unsigned_entry
 from .sshsig import SigningToolError, Verdict, sign_bytes, verify_bytes
 

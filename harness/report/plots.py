@@ -10,7 +10,7 @@ from .document import Figure
 from .charts import equity_lines, incident_timeline, latency_histogram, to_svg
 
 if TYPE_CHECKING:
-    from harness.gates.run import Verification
+    from harness.gates.verification import Verification
 
 LATENCY_KEYS = ("order_ack_latency_ms", "ack_latency_ms")
 
