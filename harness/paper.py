@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ class PaperResult:
     metrics_path: Path
     metrics: dict[str, Any]
     rows: list[tuple]
+    gateway: dict[str, Any] = field(default_factory=dict)   # {"kind": "mock"|"real", "detected_by"}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -83,7 +84,7 @@ def write_paper_artifacts(df: pd.DataFrame, event_log: Path, out_dir: Path, *, s
     }
     metrics_path, log_path = write_artifact_set(out_dir, {METRICS_NAME: metrics_csv,
                                                           LOG_NAME: artifact_json_bytes(document)})
-    return PaperResult(log_path, metrics_path, metrics, rows)
+    return PaperResult(log_path, metrics_path, metrics, rows, document["gateway"])
 
 
 def paper_from_scenario(scenario: Any, options: RunOptions, out_dir: Path, progress: Any = None) -> PaperResult:
