@@ -85,8 +85,8 @@ def sign_evidence(evidence_dir: Path | str, config: GatesConfig, *, role: str, n
     if decision == "APPROVED":
         gaps = contradictions(before)
         if gaps:
-            warnings.append(f"you signed APPROVED, but the gates say {before.decision.outcome.value}: "
-                            + "; ".join(gaps))
+            shown = "; ".join(gaps[:5]) + (f"; and {len(gaps) - 5} more (see prelive gates)" if len(gaps) > 5 else "")
+            warnings.append(f"you signed APPROVED, but the gates say {before.decision.outcome.value}: {shown}")
     path = ev.signatures_file.path
     write_files_atomically({path: signatures_document([*ev.signature_entries, {**entry, "signature": armored}])})
     return SignOff(entry, verdict, before, tuple(warnings), path)
