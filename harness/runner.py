@@ -149,7 +149,7 @@ def run_session(scenario: Any, run_dir: Path, argv: list[str], *, baseline: bool
         log.sys("handler_start", sim=gw.env.now, source="harness",
                 attrs={"pid": handler.pid, "argv": argv, "baseline": baseline, "duration_s": sim_length_s})
         try:
-            deadline = t0 + wall_length_s
+            deadline = time.monotonic() + wall_length_s   # from when the gateway serves: its sim clock starts then
             while (now := time.monotonic()) < deadline:
                 if handler.poll() is not None:
                     exited_early = True
