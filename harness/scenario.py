@@ -334,8 +334,13 @@ def _missing_field_loc(error: dict[str, Any]) -> Loc:
     return loc
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read and validate a scenario file (a path, or the name of a shipped scenario)."""
+def load_scenario(path: str | os.PathLike[str], overrides: dict[str, str] | None = None) -> Scenario:
+    """Read and validate a scenario file (a path, or the name of a shipped scenario).
+
+    ``overrides`` (``prelive run --set key=value``, ``--symbols``): dotted paths into the file's
+    mapping (``seed``, ``market.symbols``, ``faults.0.max_per_s``, ``handler.env.MY_VAR``), each
+    value read as YAML (``7``, ``[AAPL, MSFT]``, ``true``), set before validation, so an adapted
+    scenario is checked exactly like a written one."""
     file = find_scenario(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -351,6 +356,11 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
         raise ScenarioError(file, [Problem(None, "a scenario is a YAML mapping (name:, description:, duration_s:, ...)",
                                            root.start_mark.line + 1 if root is not None else None)])
     data.setdefault("name", file.stem)
+    for key, text in (overrides or {}).items():
+        try:
+            _set_dotted(data, key, text)
+        except (KeyError, IndexError, TypeError, ValueError) as e:
+            raise ScenarioError(file, [Problem(f"--set {key}", str(e).strip("'\""), None)]) from None
     try:
         scenario = Scenario.model_validate(data, context={"base_dir": file.parent})
     except ValidationError as e:
@@ -369,6 +379,45 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     if problems:
         raise ScenarioError(file, problems)
     return scenario
+
+
+def _set_dotted(data: dict[str, Any], key: str, text: str) -> None:
+    import yaml
+
+    parts = [p for p in key.split(".")]
+    if not key or any(not p for p in parts):
+        raise ValueError(f"{key!r} is not a dotted path such as seed, market.symbols or faults.0.max_per_s")
+    try:
+        value = yaml.safe_load(text) if text.strip() else text
+    except yaml.YAMLError:
+        value = text
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise IndexError(f"{'.'.join(parts[:i]) or 'the scenario'} has {len(node)} entries; "
+                                 f"{part!r} is not one of 0..{len(node) - 1}")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise TypeError(f"{'.'.join(parts[:i])} is a value, not a mapping or list; cannot set {key}")
+
+
+def apply_overrides(scenario: Scenario, overrides: dict[str, str]) -> Scenario:
+    """The scenario re-read from its file with ``overrides`` applied (see :func:`load_scenario`)."""
+    if not overrides:
+        return scenario
+    if scenario.source is None:
+        raise ScenarioError(scenario.name, [Problem(None, "--set needs the scenario's file", None)])
+    return load_scenario(scenario.source, overrides)
 
 
 def shipped_scenarios() -> list[Path]:
