@@ -32,6 +32,27 @@ PASS, FAIL, NOT_EXERCISED, ERROR = "PASS", "FAIL", "NOT EXERCISED", "ERROR"
 EXIT_CODES = {PASS: 0, FAIL: 1, NOT_EXERCISED: 3, ERROR: 4}
 _PRECEDENCE = (ERROR, FAIL, NOT_EXERCISED, PASS)
 
+#: Faults that are rules applied to requests (a limit, a probability): they have acted once they saw a
+#: request they apply to, whether or not it broke the rule. None: every inbound message.
+RULE_FAULTS: dict[str, frozenset[str] | None] = {
+    "message_rate": None,
+    "historical_pacing": frozenset({"reqHistoricalData"}),
+    "realtime_bars_pacing": frozenset({"reqRealTimeBars"}),
+    "market_data_lines": frozenset({"reqMktData"}),
+    "order_reject": frozenset({"placeOrder"}),
+    "partial_fills": frozenset({"placeOrder"}),
+    "slippage": frozenset({"placeOrder"}),
+    "delayed_fills": frozenset({"placeOrder"}),
+}
+
+#: Faults whose effect is an error code the gateway sends (without marking the event with the fault).
+EFFECT_CODES: dict[str, frozenset[int]] = {
+    "linger_after_close": frozenset({326}),
+    "message_rate": frozenset({100}),
+    "historical_pacing": frozenset({162}),
+    "market_data_lines": frozenset({101}),
+}
+
 #: Error codes that are notices, not failures (market data farm status, connectivity restored...).
 _NOTICE_CODES = set(range(2100, 2200)) | {1101, 1102}
 
@@ -148,9 +169,22 @@ def check_survive(item: int | str, df: pd.DataFrame, client_id: int, end: Handle
     return Expectation("survive", name, True, occurred, None, f"occurred {occurred}x; handler connected at the end")
 
 
+def _bounded_at_zero(scenario: Scenario) -> set[int]:
+    """Error codes the scenario says must not happen (``pacing_violations_<code>: {max: 0}``)."""
+    out = set()
+    for name, bound in scenario.expect.metrics.items():
+        m = re.fullmatch(r"pacing_violations_(\d+)", name)
+        if m and bound.max is not None and bound.max <= 0:
+            out.add(int(m.group(1)))
+    return out
+
+
 def evaluate_expectations(scenario: Scenario, df: pd.DataFrame, metrics: dict[str, Any],
                           end: HandlerEnd | None) -> list[Expectation]:
     out = [check_survive(item, df, scenario.handler.client_id, end) for item in scenario.expect.survive]
+    for e in out:   # an error the scenario bounds at zero: its absence is the handler keeping to the rule
+        if not e.exercised and e.name.isdigit() and int(e.name) in _bounded_at_zero(scenario):
+            e.exercised, e.detail = True, "did not occur: the handler kept within the rule (bounded at 0)"
     out += [check_metric(name, bound, metrics, df) for name, bound in scenario.expect.metrics.items()]
     if end is not None and end.exited_early and not scenario.expect.survive:
         out.append(Expectation("survive", "handler_alive", False, end.exit_code, None,
@@ -173,16 +207,40 @@ def fault_activity(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
         acted = fault_occurrences(df, name)
         schedule = getattr(fault, "schedule", None)
         first = getattr(schedule, "first_start_s", None) if schedule is not None else None
-        out.append(FaultActivity(name, kind, acted, None if acted else _why_not(df, end, first, length)))
+        if not acted and kind in EFFECT_CODES:
+            acted = _errors_sent(df, EFFECT_CODES[kind])
+        if not acted and kind in RULE_FAULTS:
+            acted = _requests_seen(df, RULE_FAULTS[kind], first)
+        why = None if acted else _why_not(df, end, first, length, RULE_FAULTS.get(kind, frozenset()))
+        out.append(FaultActivity(name, kind, acted, why))
+    container = df[(df["dir"] == "sys") & (df["msg"] == "container_fault")]
     for i, cf in enumerate(scenario.container_faults):
-        acted = int(((df["dir"] == "sys") & (df["msg"] == "container_fault")
-                     & (df["fault"] == cf.action)).sum()) if "fault" in df else 0
+        # a restart with a duration runs as stop_gateway (attrs.scheduled = restart_gateway), then start
+        named = (container["fault"] == cf.action) | (M.frame.attr(container, "scheduled") == cf.action)
+        ok = M.frame.attr(container, "ok", True) != False  # noqa: E712
+        acted = int((named & ok).sum())
         out.append(FaultActivity(f"container_faults[{i}] {cf.action}", cf.action, acted,
                                  None if acted else _why_not(df, end, cf.at_s, length)))
     return out
 
 
-def _why_not(df: pd.DataFrame, end: HandlerEnd | None, first_s: float | None, length_s: float) -> str:
+def _errors_sent(df: pd.DataFrame, codes: frozenset[int]) -> int:
+    codes_sent = M.frame.as_int(M.frame.attr(M.frame.select(df, "out", "error"), "code"))
+    return int(codes_sent.isin(list(codes)).sum())
+
+
+def _requests_seen(df: pd.DataFrame, names: frozenset[str] | None, from_s: float | None) -> int:
+    """Inbound requests (of ``names``; None: any) from ``from_s`` on: what a rule fault was applied to."""
+    inbound = df[(df["dir"] == "in") & (df["msg"] != "handshake")]
+    if names is not None:
+        inbound = inbound[inbound["msg"].isin(names)]
+    if from_s is not None:
+        inbound = inbound[pd.to_numeric(inbound["sim"], errors="coerce") >= from_s]
+    return int(len(inbound))
+
+
+def _why_not(df: pd.DataFrame, end: HandlerEnd | None, first_s: float | None, length_s: float,
+             applies_to: frozenset[str] | None = frozenset()) -> str:
     if first_s is not None and first_s >= length_s:
         return f"its first time ({first_s:g} s) is after the end of the run ({length_s:g} s)"
     if end is not None and end.exited_early and end.exited_at_sim_s is not None and \
@@ -191,10 +249,11 @@ def _why_not(df: pd.DataFrame, end: HandlerEnd | None, first_s: float | None, le
         return f"the handler exited at {end.exited_at_sim_s:.1f} s{when}"
     if not _connected_ever(df):
         return "the handler never connected"
+    wanted = f" ({', '.join(sorted(applies_to))})" if applies_to else ""
     if first_s is not None:
         return (f"nothing it applies to happened in its window (from {first_s:g} s): the handler sent no request "
-                f"it acts on, or no session was open then")
-    return "the handler never sent a request it applies to"
+                f"it acts on{wanted}, or no session was open then")
+    return f"the handler never sent a request it applies to{wanted}"
 
 
 # ---------------------------------------------------------------------------- verdict

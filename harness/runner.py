@@ -14,11 +14,14 @@ leaves those two complete or absent.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import threading
 import shlex
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,14 +108,15 @@ def _handler_command(scenario: Scenario, override: str | None) -> list[str]:
 
 def run_session(scenario: Scenario, run_dir: Path, argv: list[str], *, baseline: bool = False,
                 speed: float | None = None, duration_s: float | None = None,
-                progress: Callable[[float], None] | None = None, real_clock: bool = False) -> SessionRecord:
+                progress: Callable[[float], None] | None = None, real_clock: bool = False,
+                cancel: threading.Event | None = None) -> SessionRecord:
     """Gateway in-process + handler process for the scenario's length; returns when both are stopped."""
     if baseline:
         # the backtest: same seed and handler, no faults, no pacing rules, zero latency, quoted fills
         scenario = scenario.model_copy(update={"faults": [], "container_faults": [], "default_pacing": False})
     plan = SessionPlan(scenario, Path(run_dir), argv, baseline=baseline, speed=float(speed or scenario.speed),
                        sim_length_s=float(duration_s or scenario.duration_s), real_clock=real_clock)
-    return run_lifecycle(InProcessBackend(plan), plan, progress)
+    return run_lifecycle(InProcessBackend(plan), plan, progress, cancel)
 
 
 def handler_end(session: SessionRecord | None) -> HandlerEnd | None:
@@ -153,21 +157,37 @@ def run_scenario(scenario: Scenario, options: RunOptions, progress: Progress | N
         targets = PaperTargets.from_gates_config(options.gates_config)
         if options.mode not in ("inprocess", "container"):
             raise RunError(f"unknown mode {options.mode!r}; use inprocess or container")
-        share = 0.5 if with_baseline else 1.0
         baseline_df = None
-        if options.mode == "container":
-            session = _run_in_containers(scenario, run_dir, options)
-        else:
-            argv = _handler_command(scenario, options.handler)
-            session = run_session(scenario, run_dir, argv, speed=options.speed, duration_s=options.duration_s,
-                                  progress=lambda f: report(scenario.name, f * share, "run"),
-                                  real_clock=options.real_clock)
-        outcome.session = session
+        # the baseline (fault-free backtest) runs alongside the session: its own gateway, port and handler
+        pending_baseline, cancel = None, threading.Event()
         if with_baseline:
             argv = _handler_command(scenario, options.handler)
-            outcome.baseline = run_session(scenario, run_dir / "baseline", argv, baseline=True, speed=options.speed,
-                                           duration_s=options.duration_s, real_clock=options.real_clock,
-                                           progress=lambda f: report(scenario.name, 0.5 + f * 0.5, "baseline"))
+            pool = ThreadPoolExecutor(1, thread_name_prefix="prelive-baseline")
+            pending_baseline = pool.submit(run_session, scenario, run_dir / "baseline", argv, baseline=True,
+                                           speed=options.speed, duration_s=options.duration_s,
+                                           real_clock=options.real_clock, cancel=cancel)
+            pool.shutdown(wait=False)
+        try:
+            if options.mode == "container":
+                session = _run_in_containers(scenario, run_dir, options)
+            else:
+                argv = _handler_command(scenario, options.handler)
+                session = run_session(scenario, run_dir, argv, speed=options.speed, duration_s=options.duration_s,
+                                      progress=lambda f: report(scenario.name, f, "run"),
+                                      real_clock=options.real_clock)
+        except BaseException:
+            cancel.set()
+            raise
+        finally:
+            if pending_baseline is not None:
+                if cancel.is_set():
+                    with contextlib.suppress(Exception):
+                        pending_baseline.result()
+                else:
+                    report(scenario.name, 1.0, "baseline")
+                    outcome.baseline = pending_baseline.result()
+        outcome.session = session
+        if outcome.baseline is not None:
             baseline_df = M.load_frame(outcome.baseline.event_log)
         report(scenario.name, 1.0, "measure")
         df = M.load_frame(session.event_log)

@@ -35,6 +35,8 @@ from mock_gateway.faults.defaults import build_fault_stack
 from mock_gateway.faults.registry import FAULT_TYPES, FaultSpec
 from mock_gateway.sim.clock import DEFAULT_START
 
+from .docker.faults import ACTIONS as CONTAINER_ACTION_NAMES
+from .docker.faults import container_fault_problems
 from .yaml_marks import YamlProblem, locate, parse
 
 #: Shipped scenario files (``prelive scenarios``); PRELIVE_SCENARIOS_DIR points elsewhere.
@@ -148,8 +150,7 @@ class HandlerSpec(BaseModel):
         return argv
 
 
-ContainerAction = Literal["kill_gateway", "restart_gateway", "pause_gateway", "unpause_gateway",
-                          "disconnect_gateway", "reconnect_gateway", "restart_handler"]
+ContainerAction = Literal[CONTAINER_ACTION_NAMES]  # type: ignore[valid-type]  # one class each: harness.docker.faults
 
 
 class ContainerFaultSpec(BaseModel):
@@ -157,6 +158,13 @@ class ContainerFaultSpec(BaseModel):
     action: ContainerAction
     at_s: NonNegativeFloat
     duration_s: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _executable(self) -> ContainerFaultSpec:
+        problems = container_fault_problems(self.action, self.at_s, self.duration_s)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class MetricBound(BaseModel):

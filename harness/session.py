@@ -10,6 +10,7 @@ Expectations read those events, so both modes are judged by the same rules.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -134,9 +135,12 @@ class SessionBackend(Protocol):
         """Gateway down and everything collected; the event log is final afterwards."""
 
 
-def run_lifecycle(backend: SessionBackend, plan: SessionPlan,
-                  progress: Callable[[float], None] | None = None) -> SessionRecord:
-    """Start, run for ``plan.sim_length_s`` simulated seconds (or until the handler exits), stop, close."""
+def run_lifecycle(backend: SessionBackend, plan: SessionPlan, progress: Callable[[float], None] | None = None,
+                  cancel: threading.Event | None = None) -> SessionRecord:
+    """Start, run for ``plan.sim_length_s`` simulated seconds (or until the handler exits), stop, close.
+
+    ``cancel`` ends the run early (the handler is still stopped and everything closed), e.g. when a
+    session running alongside was interrupted."""
     started_at, t0 = utc_now_iso(), time.monotonic()
     stop: StopResult | None = None
     exited_early = False
@@ -150,6 +154,8 @@ def run_lifecycle(backend: SessionBackend, plan: SessionPlan,
         try:
             next_sample = time.monotonic()
             while (elapsed := backend.sim_elapsed_s()) < plan.sim_length_s:
+                if cancel is not None and cancel.is_set():
+                    break
                 if backend.poll() is not None:
                     exited_early, exited_at = True, elapsed
                     break
