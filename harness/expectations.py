@@ -205,8 +205,7 @@ def fault_activity(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
     for fault in scenario.faults:
         name, kind = str(fault.name), str(getattr(fault, "type", type(fault).__name__))
         acted = fault_occurrences(df, name)
-        schedule = getattr(fault, "schedule", None)
-        first = getattr(schedule, "first_start_s", None) if schedule is not None else None
+        first = _first_fault_s(fault, scenario)
         if not acted and kind in EFFECT_CODES:
             acted = _errors_sent(df, EFFECT_CODES[kind])
         if not acted and kind in RULE_FAULTS:
@@ -298,7 +297,7 @@ def first_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None) ->
                      f"--symbols or --set)")
         parts.append(line)
     if end is not None and end.exited_early:
-        firsts = [s for s in (_first_fault_s(f) for f in scenario.faults) if s is not None]
+        firsts = [s for s in (_first_fault_s(f, scenario) for f in scenario.faults) if s is not None]
         firsts += [cf.at_s for cf in scenario.container_faults]
         when = f"at {end.exited_at_sim_s:.1f} s" if end.exited_at_sim_s is not None else "early"
         rel = ""
@@ -312,9 +311,16 @@ def first_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None) ->
     return "; ".join(parts) or None
 
 
-def _first_fault_s(fault: Any) -> float | None:
+def _first_fault_s(fault: Any, scenario: Scenario | None = None) -> float | None:
+    """Sim second a fault first acts: its schedule's first start, or its first occurrence (daily restart)."""
     schedule = getattr(fault, "schedule", None)
-    return getattr(schedule, "first_start_s", None) if schedule is not None else None
+    first = getattr(schedule, "first_start_s", None) if schedule is not None else None
+    if first is None and scenario is not None and hasattr(fault, "bound"):
+        try:
+            first = float(next(iter(fault.bound(scenario.seed, scenario.start_at).occurrences()))[0])
+        except Exception:   # a fault without occurrences (always on)
+            first = None
+    return first
 
 
 def _first_unprovoked_error(df: pd.DataFrame) -> tuple[int, str, float] | None:

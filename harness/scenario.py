@@ -399,6 +399,8 @@ def _set_dotted(data: dict[str, Any], key: str, text: str) -> None:
         value = yaml.safe_load(text) if text.strip() else text
     except yaml.YAMLError:
         value = text
+    if parts[:2] == ["handler", "env"]:
+        value = text    # environment values are strings as written
     node: Any = data
     for i, part in enumerate(parts):
         last = i == len(parts) - 1

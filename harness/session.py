@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
     from .scenario import Scenario
 
-#: Handler CPU time per wall second above which the summary warns: the handler is computing
-#: this share of real time, and each of its computations lasts ``speed`` times longer in sim time.
+#: Share of real time the handler wanted a CPU (computing or waiting for one) above which the
+#: summary warns: each of its computations lasts ``speed`` times longer in simulated time.
 CPU_LOAD_WARN = 0.5
 #: How often (wall seconds) the loop samples the handler's CPU time and the clock drift.
 SAMPLE_EVERY_S = 1.0
@@ -55,6 +55,7 @@ class ClockReport:
     start: str | None = None           # ISO time of sim 0, the handler's wall clock at the gateway's start
     drift_samples_s: list[float] = field(default_factory=list)   # handler minus scenario clock, sim seconds
     cpu_s: float | None = None         # handler process tree, user + system
+    runqueue_wait_s: float | None = None   # runnable but waiting for a CPU (a busy machine)
     wall_s: float | None = None
     sim_s: float | None = None
     note: str | None = None
@@ -69,13 +70,20 @@ class ClockReport:
         return None if self.cpu_s is None or not self.wall_s else self.cpu_s / self.wall_s
 
     @property
-    def warning(self) -> str | None:
-        load = self.cpu_load
-        if load is None or load < CPU_LOAD_WARN:
+    def busy_share(self) -> float | None:
+        """Share of real time the handler wanted a CPU: computing, or runnable and waiting for one."""
+        if self.cpu_s is None or not self.wall_s:
             return None
-        return (f"the handler used {load:.0%} of real time at speed {self.speed:g} "
-                f"({self.cpu_s_per_sim_s * 1000:.2f} ms CPU per simulated second): what it computes lasts "
-                f"{self.speed:g}x longer in simulated time; lower --speed so it keeps up")
+        return (self.cpu_s + (self.runqueue_wait_s or 0.0)) / self.wall_s
+
+    @property
+    def warning(self) -> str | None:
+        busy = self.busy_share
+        if busy is None or busy < CPU_LOAD_WARN or self.mode != "faketime" and self.speed <= 1:
+            return None
+        return (f"the handler was busy {min(busy, 1.0):.0%} of real time at speed {self.speed:g} "
+                f"({self.cpu_s_per_sim_s * 1000:.2f} ms CPU per simulated second): each of its computations "
+                f"lasts {self.speed:g}x longer in simulated time; lower --speed so it keeps up")
 
     def to_json(self) -> dict[str, Any]:
         drift = [abs(d) for d in self.drift_samples_s]
@@ -87,6 +95,7 @@ class ClockReport:
                 "handler_cpu_ms_per_sim_s": None if self.cpu_s_per_sim_s is None
                 else round(self.cpu_s_per_sim_s * 1000, 4),
                 "handler_cpu_load": None if self.cpu_load is None else round(self.cpu_load, 4),
+                "handler_busy_share": None if self.busy_share is None else round(self.busy_share, 4),
                 "warning": self.warning, "note": self.note}
 
 
@@ -189,10 +198,15 @@ def handler_extra_env(scenario: Scenario) -> dict[str, str]:
     return extra
 
 
-def process_tree_cpu_s(pgid: int) -> float | None:
-    """User + system CPU seconds of every live process in a process group (with reaped children's)."""
+def process_tree_cpu_s(pgid: int) -> tuple[float, float] | None:
+    """(CPU seconds, seconds spent runnable but waiting for a CPU) of a process group's live processes.
+
+    CPU is user + system with reaped children's; the wait (``/proc/<pid>/schedstat``) counts too
+    when judging whether the handler keeps up: on a busy machine a handler that wants the CPU all
+    the time may get only part of it, and it is behind either way.
+    """
     tick = os.sysconf("SC_CLK_TCK")
-    total, found = 0, False
+    total, found, waited_ns = 0, False, 0
     try:
         entries = os.listdir("/proc")
     except OSError:
@@ -210,7 +224,12 @@ def process_tree_cpu_s(pgid: int) -> float | None:
             continue
         found = True
         total += sum(int(v) for v in fields[11:15])   # utime stime cutime cstime
-    return total / tick if found else None
+        try:
+            with open(f"/proc/{entry}/schedstat", "rb") as fh:
+                waited_ns += int(fh.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            pass
+    return (total / tick, waited_ns / 1e9) if found else None
 
 
 class InProcessBackend:
@@ -233,6 +252,7 @@ class InProcessBackend:
         self._ref: ClockReference | None = None
         self._t_start = 0.0
         self._cpu_s: float | None = None
+        self._wait_s: float | None = None
         self.clock = ClockReport("real" if plan.real_clock else "faketime", plan.speed)
 
     def start(self) -> dict[str, Any]:
@@ -281,9 +301,9 @@ class InProcessBackend:
     def sample(self) -> None:
         if self._handler is None or self._handler.pid is None:
             return
-        cpu = process_tree_cpu_s(self._handler.pid)
-        if cpu is not None:
-            self._cpu_s = cpu
+        usage = process_tree_cpu_s(self._handler.pid)
+        if usage is not None:
+            self._cpu_s, self._wait_s = usage
         if self._witness is not None and self._ref is not None and self._gw is not None:
             try:
                 drift = min((measure_drift(self._witness, self._ref) for _ in range(3)), key=abs)
@@ -312,6 +332,7 @@ class InProcessBackend:
             self.clock.wall_s = time.monotonic() - self._t_start
             self.clock.sim_s = self.clock.wall_s * self.plan.speed
         self.clock.cpu_s = self._cpu_s
+        self.clock.runqueue_wait_s = self._wait_s
         if self._thread is not None:
             self._thread.stop()
         if self._shared is not None:
