@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 CPU_LOAD_WARN = 0.5
 #: How often (wall seconds) the loop samples the handler's CPU time and the clock drift.
 SAMPLE_EVERY_S = 1.0
+#: The handler's CPU is judged from this many wall seconds after its start (imports and connecting
+#: are a one-off cost, not what it needs per simulated second); shorter runs are not judged.
+STEADY_AFTER_S = 2.0
 
 
 @dataclass
@@ -54,10 +57,11 @@ class ClockReport:
     speed: float
     start: str | None = None           # ISO time of sim 0, the handler's wall clock at the gateway's start
     drift_samples_s: list[float] = field(default_factory=list)   # handler minus scenario clock, sim seconds
-    cpu_s: float | None = None         # handler process tree, user + system
-    runqueue_wait_s: float | None = None   # runnable but waiting for a CPU (a busy machine)
-    wall_s: float | None = None
-    sim_s: float | None = None
+    cpu_s: float | None = None         # handler process tree, user + system, after its first STEADY_AFTER_S
+    runqueue_wait_s: float | None = None   # runnable but waiting for a CPU (a busy machine), same window
+    wall_s: float | None = None        # the window's wall seconds
+    sim_s: float | None = None         # the window's sim seconds
+    total_cpu_s: float | None = None   # the whole run, start-up included
     note: str | None = None
 
     @property
@@ -91,7 +95,7 @@ class ClockReport:
                 "drift_max_abs_s": round(max(drift), 6) if drift else None,
                 "drift_last_s": round(self.drift_samples_s[-1], 6) if drift else None,
                 "drift_samples": len(drift),
-                "handler_cpu_s": None if self.cpu_s is None else round(self.cpu_s, 3),
+                "handler_cpu_s": None if self.total_cpu_s is None else round(self.total_cpu_s, 3),
                 "handler_cpu_ms_per_sim_s": None if self.cpu_s_per_sim_s is None
                 else round(self.cpu_s_per_sim_s * 1000, 4),
                 "handler_cpu_load": None if self.cpu_load is None else round(self.cpu_load, 4),
@@ -253,6 +257,8 @@ class InProcessBackend:
         self._t_start = 0.0
         self._cpu_s: float | None = None
         self._wait_s: float | None = None
+        self._cpu_at = 0.0
+        self._steady_from: tuple[float, float, float] | None = None   # (monotonic, cpu_s, wait_s)
         self.clock = ClockReport("real" if plan.real_clock else "faketime", plan.speed)
 
     def start(self) -> dict[str, Any]:
@@ -303,7 +309,10 @@ class InProcessBackend:
             return
         usage = process_tree_cpu_s(self._handler.pid)
         if usage is not None:
-            self._cpu_s, self._wait_s = usage
+            now = time.monotonic()
+            self._cpu_s, self._wait_s, self._cpu_at = usage[0], usage[1], now
+            if self._steady_from is None and now - self._t_start >= STEADY_AFTER_S:
+                self._steady_from = (now, usage[0], usage[1])
         if self._witness is not None and self._ref is not None and self._gw is not None:
             try:
                 drift = min((measure_drift(self._witness, self._ref) for _ in range(3)), key=abs)
@@ -328,11 +337,13 @@ class InProcessBackend:
     def close(self) -> ClockReport:
         if self._witness is not None:
             self._witness.close()
-        if self._gw is not None:
-            self.clock.wall_s = time.monotonic() - self._t_start
+        self.clock.total_cpu_s = self._cpu_s
+        if self._steady_from is not None and self._cpu_s is not None and self._cpu_at > self._steady_from[0]:
+            at, cpu, wait = self._steady_from
+            self.clock.wall_s = self._cpu_at - at
             self.clock.sim_s = self.clock.wall_s * self.plan.speed
-        self.clock.cpu_s = self._cpu_s
-        self.clock.runqueue_wait_s = self._wait_s
+            self.clock.cpu_s = self._cpu_s - cpu
+            self.clock.runqueue_wait_s = (self._wait_s or 0.0) - wait
         if self._thread is not None:
             self._thread.stop()
         if self._shared is not None:

@@ -84,7 +84,7 @@ def test_without_libfaketime_the_run_is_a_setup_error_that_says_what_to_install(
 
 def test_a_busy_handler_at_a_high_speed_is_warned_about(tmp_path):
     path = tmp_path / "busy.yaml"
-    path.write_text("name: busy\ndescription: spins\nspeed: 200\nduration_s: 600\nhandler:\n"
+    path.write_text("name: busy\ndescription: spins\nspeed: 200\nduration_s: 1200\nhandler:\n"
                     f"  command: [python, {HANDLERS / 'spinner.py'}]\n  grace_period_s: 1\n")
     outcome = run_scenario(load_scenario(path), RunOptions(out_dir=tmp_path / "out"))
     assert outcome.warnings and "lower --speed" in outcome.warnings[0]
