@@ -5,11 +5,14 @@ import math
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from harness.safety import OVERRIDE_FLAG
+
+if TYPE_CHECKING:
+    from harness.scenario import Scenario
 
 LiveOpt = typer.Option(False, OVERRIDE_FLAG, help="Allow a live account or live port (4001/7496). Dangerous.")
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -65,7 +68,7 @@ def _check_out_dir(out: Path) -> None:
         raise _die(f"--out {out} exists and is not a directory")
 
 
-def _load_scenarios(names: list[str], overrides: dict[str, str] | None = None) -> list[Any]:
+def _load_scenarios(names: list[str], overrides: dict[str, str] | None = None) -> list[Scenario]:
     from harness.scenario import ScenarioError, load_scenario
     loaded, problems = [], []
     for name in names:
@@ -308,7 +311,7 @@ def register(app: typer.Typer) -> None:
 
 
 # ------------------------------------------------------------------------------ output
-def _with_progress(work: Any, scenarios: list[Any], options: Any, baseline: bool = False) -> Any:
+def _with_progress(work: Any, scenarios: list[Scenario], options: Any, baseline: bool = False) -> Any:
     """Run ``work(progress_callback)`` under a rich progress bar, one bar per scenario."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

@@ -562,7 +562,7 @@ def _stage_scenario(out: Path, scenario_path: Path, scenario: Scenario, override
         changed = True
     fields = type(scenario).model_fields
     for key in ("speed", "duration_s", "seed"):   # overrides the caller applied to the loaded scenario
-        value = getattr(scenario, key, None)
+        value = {"speed": scenario.speed, "duration_s": scenario.duration_s, "seed": scenario.seed}[key]
         in_file = raw.get(key, getattr(fields.get(key), "default", None))
         if value is not None and in_file != value:
             raw[key], changed = value, True
