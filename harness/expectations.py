@@ -101,9 +101,8 @@ def _observed(name: str, metrics: dict[str, Any], df: pd.DataFrame) -> Any:
     if name in metrics:
         return metrics[name]
     m = re.fullmatch(r"pacing_violations_(\d+)", name)
-    if m:
-        codes = M.frame.as_int(M.frame.attr(M.frame.select(df, "out", "error"), "code"))
-        return int((codes == int(m.group(1))).sum())
+    if m:   # the pacing rule's errors only (a 162 "no data" is not a pacing violation)
+        return int((M.pacing_violation_events(df)["code"] == int(m.group(1))).sum())
     return None
 
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-from .faults.base import ReplyKind
+from .config import GatewayConfig
+from .protocol.kinds import ReplyKind
 from .protocol import messages as m
+from .replies import CallSoon, ReplyChannel
+from .sim.clock import SimClock
+from .sim.periodic import Periodic
+from .sim.world import World
 
-if TYPE_CHECKING:
-    from .server import Gateway
-    from .session import Session
 
 K = ReplyKind
 Fields = list[str]
@@ -37,36 +40,67 @@ def _text(value: float | str) -> str:
     return value if isinstance(value, str) else f"{value:.2f}"
 
 
+@dataclass
+class _Connection:
+    """One connection's account subscriptions."""
+
+    channel: ReplyChannel
+    account_updates: str | None = None                                  # reqAccountUpdates' account
+    account_updates_multi: dict[int, str] = field(default_factory=dict)  # reqId -> account ('' / All: every one)
+    account_summaries: dict[int, list[str]] = field(default_factory=dict)  # reqId -> tags
+    pnl_subscriptions: dict[int, Any] = field(default_factory=dict)     # reqId -> account or (account, conId)
+    positions_subscribed: bool = False
+
+
 class AccountFeed:
-    """Every account stream of one gateway."""
+    """Every account stream of one gateway, kept per connection."""
 
-    def __init__(self, gateway: Gateway) -> None:
-        from .feeds import Periodic   # the shared periodic-process helper
-
-        self.gw = gateway
-        self.world = gateway.world
-        self.market = gateway.world.market
+    def __init__(self, world: World, clock: SimClock, config: GatewayConfig, call_soon: CallSoon) -> None:
+        self.world = world
+        self.clock = clock
+        self.env = clock.env
+        self.config = config
+        self.market = world.market
+        self._call_soon = call_soon
+        self._conns: dict[int, _Connection] = {}
         self._dirty: dict[str, set[int]] = {}
         self._push_pending = False
         self._sent: dict[tuple[int, Any], dict[str, str]] = {}   # (conn, stream) -> key -> last value sent
-        sessions = gateway.ready_sessions
-        self._pnl = Periodic(PNL_INTERVAL_S, lambda: any(s.pnl_subscriptions for s in sessions()), self._pnl_tick)
-        self._refresh = Periodic(ACCOUNT_REFRESH_S, lambda: any(s.account_updates or s.account_summaries
-                                                               or s.account_updates_multi for s in sessions()),
+        conns = self._conns
+        self._pnl = Periodic(PNL_INTERVAL_S, lambda: any(c.pnl_subscriptions for c in conns.values()), self._pnl_tick)
+        self._refresh = Periodic(ACCOUNT_REFRESH_S, lambda: any(c.account_updates or c.account_summaries
+                                                               or c.account_updates_multi for c in conns.values()),
                                  self._refresh_tick)
+
+    def _conn(self, s: ReplyChannel) -> _Connection:
+        conn = self._conns.get(s.conn_id)
+        if conn is None:
+            conn = self._conns[s.conn_id] = _Connection(s)
+        return conn
+
+    def _live_conns(self) -> list[_Connection]:
+        return [self._conns[k] for k in sorted(self._conns)]
+
+    def has_account_summary(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        return conn is not None and req_id in conn.account_summaries
+
+    def has_pnl(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        return conn is not None and req_id in conn.pnl_subscriptions
 
     # ------------------------------------------------------------------ snapshots
     def values(self, account_id: str) -> Values:
         return {k: (_text(v), ccy) for k, (v, ccy) in self.world.accounts[account_id].values(self.market).items()}
 
-    def _changed(self, s: Session, stream: Any, values: Values, full: bool) -> Values:
+    def _changed(self, s: ReplyChannel, stream: Any, values: Values, full: bool) -> Values:
         """The values this session's ``stream`` has not seen yet (all of them when ``full``)."""
         seen = self._sent.setdefault((s.conn_id, stream), {})
         out = {k: v for k, v in values.items() if full or seen.get(k) != v[0]}
         seen.update({k: v[0] for k, v in out.items()})
         return out
 
-    def _portfolio(self, s: Session, account_id: str, con_ids: Iterable[int] | None = None) -> list[Fields]:
+    def _portfolio(self, s: ReplyChannel, account_id: str, con_ids: Iterable[int] | None = None) -> list[Fields]:
         wanted = set(con_ids) if con_ids is not None else None
         return [m.update_portfolio(s.server_version, it.spec, it.position, it.market_price, it.market_value,
                                    it.average_cost, it.unrealized_pnl, it.realized_pnl, account_id)
@@ -74,21 +108,21 @@ class AccountFeed:
                 if wanted is None or it.spec.con_id in wanted]
 
     def _account_time(self) -> Fields:
-        return m.update_account_time(datetime.fromtimestamp(self.gw.clock.epoch_now(), timezone.utc).strftime("%H:%M"))
+        return m.update_account_time(datetime.fromtimestamp(self.clock.epoch_now(), timezone.utc).strftime("%H:%M"))
 
     def _accounts_of(self, account: str) -> list[str]:
-        return self.gw.config.account_ids if account in ("", "All") else [account]
+        return self.config.account_ids if account in ("", "All") else [account]
 
-    def _updates(self, s: Session, account_id: str, values: Values, full: bool) -> list[Fields]:
+    def _updates(self, s: ReplyChannel, account_id: str, values: Values, full: bool) -> list[Fields]:
         changed = self._changed(s, "updates", values, full)
         return [m.update_account_value(k, v, ccy, account_id) for k, (v, ccy) in changed.items()]
 
-    def _multi(self, s: Session, req_id: int, account_id: str, values: Values, full: bool,
+    def _multi(self, s: ReplyChannel, req_id: int, account_id: str, values: Values, full: bool,
                model_code: str = "") -> list[Fields]:
         changed = self._changed(s, ("multi", req_id, account_id), values, full)
         return [m.account_update_multi(req_id, account_id, model_code, k, v, ccy) for k, (v, ccy) in changed.items()]
 
-    def _summary(self, s: Session, req_id: int, tags: list[str], account_id: str, values: Values,
+    def _summary(self, s: ReplyChannel, req_id: int, tags: list[str], account_id: str, values: Values,
                  full: bool) -> list[Fields]:
         keys: list[str] = []
         for tag in tags:
@@ -98,46 +132,68 @@ class AccountFeed:
         return [m.account_summary(req_id, account_id, k, v, ccy) for k, (v, ccy) in changed.items()]
 
     # ------------------------------------------------------------------ requests
-    def start_account_updates(self, s: Session, account_id: str) -> None:
-        s.account_updates = account_id
+    def start_account_updates(self, s: ReplyChannel, account_id: str) -> None:
+        self._conn(s).account_updates = account_id
         s.send(K.ACCOUNT_DATA, self._updates(s, account_id, self.values(account_id), True)
                + self._portfolio(s, account_id) + [self._account_time(), m.account_download_end(account_id)])
-        self._refresh.ensure(self.gw.env)
+        self._refresh.ensure(self.env)
 
-    def stop_account_updates(self, s: Session) -> None:
-        s.account_updates = None
+    def stop_account_updates(self, s: ReplyChannel) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.account_updates = None
 
-    def start_account_updates_multi(self, s: Session, req_id: int, account: str, model_code: str) -> None:
-        s.account_updates_multi[req_id] = account
+    def stop_account_updates_multi(self, s: ReplyChannel, req_id: int) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.account_updates_multi.pop(req_id, None)
+
+    def stop_account_summary(self, s: ReplyChannel, req_id: int) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.account_summaries.pop(req_id, None)
+
+    def stop_positions(self, s: ReplyChannel) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.positions_subscribed = False
+
+    def stop_pnl(self, s: ReplyChannel, req_id: int) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.pnl_subscriptions.pop(req_id, None)
+
+    def start_account_updates_multi(self, s: ReplyChannel, req_id: int, account: str, model_code: str) -> None:
+        self._conn(s).account_updates_multi[req_id] = account
         msgs: list[Fields] = []
         for acct in self._accounts_of(account):
             msgs += self._multi(s, req_id, acct, self.values(acct), True, model_code)
         s.send(K.ACCOUNT_DATA, msgs + [m.account_update_multi_end(req_id)])
-        self._refresh.ensure(self.gw.env)
+        self._refresh.ensure(self.env)
 
-    def start_account_summary(self, s: Session, req_id: int, group: str, tags: str) -> None:
+    def start_account_summary(self, s: ReplyChannel, req_id: int, group: str, tags: str) -> None:
         wanted = [t.strip() for t in tags.split(",") if t.strip()]
-        s.account_summaries[req_id] = wanted
+        self._conn(s).account_summaries[req_id] = wanted
         msgs: list[Fields] = []
-        for acct in self.gw.config.account_ids:
+        for acct in self.config.account_ids:
             msgs += self._summary(s, req_id, wanted, acct, self.values(acct), True)
         s.send(K.ACCOUNT_DATA, msgs + [m.account_summary_end(req_id)])
-        self._refresh.ensure(self.gw.env)
+        self._refresh.ensure(self.env)
 
-    def start_positions(self, s: Session) -> None:
-        s.positions_subscribed = True
+    def start_positions(self, s: ReplyChannel) -> None:
+        self._conn(s).positions_subscribed = True
         msgs = [m.position(s.server_version, acct, pos.spec, pos.qty, pos.avg_cost)
-                for acct in self.gw.config.account_ids for pos in self.world.accounts[acct].positions()]
+                for acct in self.config.account_ids for pos in self.world.accounts[acct].positions()]
         s.send(K.ACCOUNT_DATA, msgs + [m.position_end()])
 
-    def start_pnl(self, s: Session, req_id: int, account_id: str, con_id: int | None = None) -> None:
+    def start_pnl(self, s: ReplyChannel, req_id: int, account_id: str, con_id: int | None = None) -> None:
         """reqPnL (``con_id`` None) or reqPnLSingle: now, then about once a second until cancelled."""
         key = account_id if con_id is None else (account_id, con_id)
-        s.pnl_subscriptions[req_id] = key
+        self._conn(s).pnl_subscriptions[req_id] = key
         s.send(K.ACCOUNT_DATA, [self._pnl_message(s, req_id, key, {})])
-        self._pnl.ensure(self.gw.env)
+        self._pnl.ensure(self.env)
 
-    def _pnl_message(self, s: Session, req_id: int, key: Any, cache: dict[Any, tuple]) -> Fields:
+    def _pnl_message(self, s: ReplyChannel, req_id: int, key: Any, cache: dict[Any, tuple]) -> Fields:
         if key not in cache:
             if isinstance(key, str):
                 cache[key] = self.world.accounts[key].pnl(self.market)
@@ -153,14 +209,15 @@ class AccountFeed:
             return m.pnl(req_id, *cache[key])
         return m.pnl_single(s.server_version, req_id, *cache[key])
 
-    def send_positions_multi(self, s: Session, req_id: int, account: str, model_code: str) -> None:
+    def send_positions_multi(self, s: ReplyChannel, req_id: int, account: str, model_code: str) -> None:
         msgs = [m.position_multi(s.server_version, req_id, acct, pos.spec, pos.qty, pos.avg_cost, model_code)
                 for acct in self._accounts_of(account) for pos in self.world.accounts[acct].positions()]
         s.send(K.ACCOUNT_DATA, msgs + [m.position_multi_end(req_id)])
 
-    def session_closed(self, s: Session) -> None:
+    def session_closed(self, s: ReplyChannel) -> None:
         for key in [k for k in self._sent if k[0] == s.conn_id]:
             del self._sent[key]
+        self._conns.pop(s.conn_id, None)
 
     # ------------------------------------------------------------------ pushes
     def after_fill(self, account_id: str, con_id: int) -> None:
@@ -168,7 +225,7 @@ class AccountFeed:
         self._dirty.setdefault(account_id, set()).add(con_id)
         if not self._push_pending:
             self._push_pending = True
-            self.gw.loop.call_soon(self.push_positions)
+            self._call_soon(self.push_positions)
 
     def push_positions(self) -> None:
         """Send the dirty positions now (the order desk calls it right after a fill's status messages)."""
@@ -176,14 +233,15 @@ class AccountFeed:
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, {}
-        sessions = self.gw.ready_sessions()
+        conns = self._live_conns()
         for account_id, con_ids in dirty.items():
             acct = self.world.accounts[account_id]
-            for s in sessions:
+            for conn in conns:
+                s = conn.channel
                 msgs: list[Fields] = []
-                if s.account_updates == account_id:
+                if conn.account_updates == account_id:
                     msgs += self._portfolio(s, account_id, con_ids) + [self._account_time()]
-                if s.positions_subscribed:
+                if conn.positions_subscribed:
                     for con_id in con_ids:
                         pos = acct.positions_by_con_id.get(con_id)
                         if pos is not None:
@@ -199,28 +257,30 @@ class AccountFeed:
             if acct not in cache:
                 cache[acct] = self.values(acct)
             return cache[acct]
-        for s in self.gw.ready_sessions():
-            if s.account_updates:
-                acct = s.account_updates
+        for conn in self._live_conns():
+            s = conn.channel
+            if conn.account_updates:
+                acct = conn.account_updates
                 s.send(K.ACCOUNT_DATA, self._updates(s, acct, values(acct), False) + self._portfolio(s, acct)
                        + [self._account_time()])
-            for req_id, which in list(s.account_updates_multi.items()):
+            for req_id, which in list(conn.account_updates_multi.items()):
                 msgs = []
                 for acct in self._accounts_of(which):
                     msgs += self._multi(s, req_id, acct, values(acct), False)
                 if msgs:
                     s.send(K.ACCOUNT_DATA, msgs)
-            for req_id, tags in list(s.account_summaries.items()):
+            for req_id, tags in list(conn.account_summaries.items()):
                 msgs = []
-                for acct in self.gw.config.account_ids:
+                for acct in self.config.account_ids:
                     msgs += self._summary(s, req_id, tags, acct, values(acct), False)
                 if msgs:
                     s.send(K.ACCOUNT_DATA, msgs + [m.account_summary_end(req_id)])
 
     def _pnl_tick(self, now: float) -> None:
         cache: dict[Any, tuple] = {}
-        for s in self.gw.ready_sessions():
-            for req_id, key in list(s.pnl_subscriptions.items()):
+        for conn in self._live_conns():
+            s = conn.channel
+            for req_id, key in list(conn.pnl_subscriptions.items()):
                 s.send(K.ACCOUNT_DATA, [self._pnl_message(s, req_id, key, cache)])
 
     def account_mark(self, account_id: str) -> dict[str, Any]:

@@ -10,10 +10,11 @@ from datetime import datetime
 from pathlib import Path
 
 from .faults.base import FaultStack
+from .protocol.versions import DEFAULT_MAX_SERVER_VERSION
 from .sim.clock import DEFAULT_START
 
-#: The highest server version the mock negotiates (ib_insync's maximum; see tws-protocol.md §2.2).
-MAX_SERVER_VERSION = 176
+#: The highest server version the mock negotiates by default (ib_insync 0.9.86's MaxClientVersion).
+MAX_SERVER_VERSION = DEFAULT_MAX_SERVER_VERSION
 #: The lowest a client may ask for (ibapi 9.81 asks for 100..157).
 MIN_SERVER_VERSION = 100
 

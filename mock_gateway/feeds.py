@@ -3,27 +3,27 @@
 Market data fans out from one grid-step listener: each contract's quote is read once per step
 and diffed per subscription, so a tick goes out only when something changed. Periodic streams
 (5-second real-time bars, keepUpToDate bar updates) are SimPy processes that run only while
-someone is subscribed. Account streams are in :mod:`mock_gateway.account_feed`.
+someone is subscribed. The feed owns every market subscription, per connection; it writes to a
+:class:`~mock_gateway.replies.ReplyChannel` and reads the world, nothing else. Account streams
+are in :mod:`mock_gateway.account_feed`.
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .faults.base import ReplyKind
+from .errors import RequestError
 from .protocol import messages as m
-from .session import RequestError
+from .protocol.kinds import ReplyKind
+from .protocol.time import ib_time
+from .replies import ReplyChannel
+from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
 from .sim.market import HistoryError, Quote
-
-if TYPE_CHECKING:
-    from .handlers import BarsRequest, MarketDataRequest
-    from .server import Gateway
-    from .session import Session
+from .sim.periodic import Periodic
+from .sim.world import World
 
 K = ReplyKind
 Fields = list[str]
@@ -36,16 +36,29 @@ BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE = 0, 1, 
 OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
 
 
-def ib_time(epoch_s: float) -> str:
-    """'YYYYMMDD HH:MM:SS UTC': what execDetails, bars and the handshake carry (every client parses it)."""
-    return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y%m%d %H:%M:%S UTC")
+@dataclass
+class MarketDataRequest:
+    req_id: int
+    spec: ContractSpec
+    generic_ticks: frozenset[str]
+    snapshot: bool
+
+
+@dataclass
+class BarsRequest:
+    req_id: int
+    spec: ContractSpec
+    bar_size_s: float
+    what_to_show: str
+    use_rth: bool
+    format_date: int
 
 
 @dataclass
 class MarketDataSub:
     """One streaming reqMktData: the last values sent, to send only changes."""
 
-    session: Session
+    session: ReplyChannel
     req_id: int
     spec: ContractSpec
     generic_ticks: frozenset[str]
@@ -59,50 +72,65 @@ class MarketDataSub:
 
 
 @dataclass
-class Periodic:
-    """A SimPy process calling ``tick`` every ``interval_s`` (on multiples of it) while ``wanted()`` holds."""
+class _Connection:
+    """One connection's market subscriptions, by request id."""
 
-    interval_s: float
-    wanted: Callable[[], bool]
-    tick: Callable[[float], None]
-    running: bool = False
+    channel: ReplyChannel
+    market_data: dict[int, MarketDataSub] = field(default_factory=dict)
+    realtime_bars: dict[int, BarsRequest] = field(default_factory=dict)
+    historical_updates: dict[int, BarsRequest] = field(default_factory=dict)
 
-    def ensure(self, env) -> None:
-        if not self.running:
-            self.running = True
-            env.process(self._run(env))
-
-    def _run(self, env):
-        try:
-            while self.wanted():
-                next_t = (math.floor(env.now / self.interval_s + 1e-9) + 1) * self.interval_s
-                yield env.timeout(next_t - env.now)
-                if self.wanted():
-                    self.tick(env.now)
-        finally:
-            self.running = False
+    def empty(self) -> bool:
+        return not (self.market_data or self.realtime_bars or self.historical_updates)
 
 
 class Feeds:
-    """Every stream of one gateway."""
+    """Every market stream of one gateway, kept per connection."""
 
-    def __init__(self, gateway: Gateway) -> None:
-        self.gw = gateway
-        self.world = gateway.world
-        self.market = gateway.world.market
+    def __init__(self, world: World, clock: SimClock) -> None:
+        self.world = world
+        self.clock = clock
+        self.env = clock.env
+        self.market = world.market
+        #: False while a connectivity fault holds the data farm down (subscriptions stay, ticks stop)
+        self.flowing = True
+        self._conns: dict[int, _Connection] = {}
         self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
         self._listening = False
-        env_sessions = gateway.ready_sessions
-        self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(s.realtime_bars for s in env_sessions()),
+        self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns.values()),
                                   self._realtime_bar_tick)
-        self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(s.historical_updates for s in env_sessions()),
+        self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(c.historical_updates for c in self._conns.values()),
                               self._historical_update_tick)
 
-    def session_closed(self, session: Session) -> None:
+    def _conn(self, s: ReplyChannel) -> _Connection:
+        conn = self._conns.get(s.conn_id)
+        if conn is None:
+            conn = self._conns[s.conn_id] = _Connection(s)
+        return conn
+
+    def _live_conns(self) -> list[_Connection]:
+        return [self._conns[k] for k in sorted(self._conns)]
+
+    def session_closed(self, session: ReplyChannel) -> None:
         self.drop_market_data(session)
+        self._conns.pop(session.conn_id, None)
+
+    # ------------------------------------------------------------------ what a connection holds
+    def market_data_lines(self, conn_id: int) -> int:
+        """Active streaming reqMktData subscriptions of a connection (the 100-line limit counts these)."""
+        conn = self._conns.get(conn_id)
+        return len(conn.market_data) if conn is not None else 0
+
+    def has_market_data(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        return conn is not None and req_id in conn.market_data
+
+    def has_realtime_bars(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        return conn is not None and req_id in conn.realtime_bars
 
     # ------------------------------------------------------------------ market data
-    def start_market_data(self, s: Session, req: MarketDataRequest) -> None:
+    def start_market_data(self, s: ReplyChannel, req: MarketDataRequest) -> None:
         q = self.market.quote(req.spec.con_id)
         sub = MarketDataSub(s, req.req_id, req.spec, req.generic_ticks)
         head = [] if req.snapshot else [
@@ -112,15 +140,16 @@ class Feeds:
         if req.snapshot:
             s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
             return
-        s.market_data[req.req_id] = sub
+        self._conn(s).market_data[req.req_id] = sub
         self._market_subs.setdefault(req.spec.con_id, {})[(s.conn_id, req.req_id)] = sub
         s.send(K.MARKET_DATA, msgs)
         if not self._listening:
             self._listening = True
             self.market.add_listener(self._on_grid_step)
 
-    def stop_market_data(self, s: Session, req_id: int) -> bool:
-        sub = s.market_data.pop(req_id, None)
+    def stop_market_data(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        sub = conn.market_data.pop(req_id, None) if conn is not None else None
         if sub is None:
             return False
         subs = self._market_subs.get(sub.spec.con_id, {})
@@ -132,12 +161,15 @@ class Feeds:
             self.market.remove_listener(self._on_grid_step)
         return True
 
-    def drop_market_data(self, s: Session) -> None:
+    def drop_market_data(self, s: ReplyChannel) -> None:
         """Forget every streaming subscription of a session (closed, or data lost: 1101)."""
-        for req_id in list(s.market_data):
+        conn = self._conns.get(s.conn_id)
+        if conn is None:
+            return
+        for req_id in list(conn.market_data):
             self.stop_market_data(s, req_id)
-        s.realtime_bars.clear()
-        s.historical_updates.clear()
+        conn.realtime_bars.clear()
+        conn.historical_updates.clear()
 
     def _full_quote(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
         sv = sub.session.server_version
@@ -183,7 +215,7 @@ class Feeds:
         return out
 
     def _on_grid_step(self, now: float) -> None:
-        if not self.gw.market_data_flowing:
+        if not self.flowing:
             return
         quote = self.market.quote
         for con_id, subs in list(self._market_subs.items()):
@@ -208,25 +240,27 @@ class Feeds:
         except HistoryError as exc:
             raise RequestError(req.req_id, 162, str(exc)) from None
 
-    def send_historical_data(self, s: Session, req: BarsRequest, end: datetime | None, duration_s: float,
+    def send_historical_data(self, s: ReplyChannel, req: BarsRequest, end: datetime | None, duration_s: float,
                              keep_up_to_date: bool) -> None:
-        now = self.gw.env.now
-        end_s = now if end is None else min(now, (end - self.gw.clock.start).total_seconds())
+        now = self.env.now
+        end_s = now if end is None else min(now, (end - self.clock.start).total_seconds())
         bars = self._bars(req, end_s, duration_s)
         epoch0 = self.market.epoch0
         dated = [(self._bar_date(req, b.time_s), b) for b in bars]
         s.send(K.HISTORICAL_DATA, [m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + end_s - duration_s),
                                                      ib_time(epoch0 + end_s), dated)])
         if keep_up_to_date:
-            s.historical_updates[req.req_id] = req
-            self._hist.ensure(self.gw.env)
+            self._conn(s).historical_updates[req.req_id] = req
+            self._hist.ensure(self.env)
 
-    def stop_historical_updates(self, s: Session, req_id: int) -> bool:
-        return s.historical_updates.pop(req_id, None) is not None
+    def stop_historical_updates(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        return conn is not None and conn.historical_updates.pop(req_id, None) is not None
 
     def _historical_update_tick(self, now: float) -> None:
-        for s in self.gw.ready_sessions():
-            for req in list(s.historical_updates.values()):
+        for conn in self._live_conns():
+            s = conn.channel
+            for req in list(conn.historical_updates.values()):
                 try:   # bars starting in the last bar_size: the last one is the bar in progress
                     bars = self._bars(req, now, req.bar_size_s)
                 except RequestError:
@@ -236,17 +270,20 @@ class Feeds:
                     date = self._bar_date(req, bar.time_s)
                     s.send(K.HISTORICAL_DATA, [m.historical_data_update(s.server_version, req.req_id, date, bar)])
 
-    def start_realtime_bars(self, s: Session, req: BarsRequest) -> None:
-        self._bars(req, self.gw.env.now, REALTIME_BAR_S)   # surfaces HistoryError (162) at once
-        s.realtime_bars[req.req_id] = req
-        self._rt_bars.ensure(self.gw.env)
+    def start_realtime_bars(self, s: ReplyChannel, req: BarsRequest) -> None:
+        self._bars(req, self.env.now, REALTIME_BAR_S)   # surfaces HistoryError (162) at once
+        self._conn(s).realtime_bars[req.req_id] = req
+        self._rt_bars.ensure(self.env)
 
-    def stop_realtime_bars(self, s: Session, req_id: int) -> None:
-        s.realtime_bars.pop(req_id, None)
+    def stop_realtime_bars(self, s: ReplyChannel, req_id: int) -> None:
+        conn = self._conns.get(s.conn_id)
+        if conn is not None:
+            conn.realtime_bars.pop(req_id, None)
 
     def _realtime_bar_tick(self, now: float) -> None:
-        for s in self.gw.ready_sessions():
-            for req in list(s.realtime_bars.values()):
+        for conn in self._live_conns():
+            s = conn.channel
+            for req in list(conn.realtime_bars.values()):
                 try:
                     bars = self._bars(req, now, REALTIME_BAR_S)
                 except RequestError:
@@ -255,3 +292,6 @@ class Feeds:
                     bar = bars[-1]
                     s.send(K.HISTORICAL_DATA, [m.realtime_bar(s.server_version, req.req_id,
                                                               int(self.market.epoch0 + bar.time_s), bar)])
+
+
+__all__ = ["BarsRequest", "Feeds", "MarketDataRequest", "MarketDataSub"]

@@ -1,20 +1,21 @@
 """Orders on the wire: placeOrder/cancel into the world's OrderEngine, its events out as messages.
 
 The engine emits OrderUpdate, Fill, Reject and WhatIfReport; this desk turns them into the
-sequence real TWS sends (tws-protocol.md §4.8, §5.4): openOrder + orderStatus on acknowledgement
+sequence real TWS sends (ibapi/decoder.py, and the order sequences in docs/fidelity.md): openOrder + orderStatus on acknowledgement
 (PreSubmitted, then Submitted unless the order fills in the same instant); execDetails,
 orderStatus, openOrder(Filled), commissionReport on a fill; orderStatus Cancelled + error 202
 on a cancel. Events go to the client that placed the order.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from .faults.base import ReplyKind
-from .feeds import ib_time
+from .account_feed import AccountFeed
+from .errors import RequestError
 from .protocol import messages as m
+from .protocol.kinds import ReplyKind
 from .protocol.orders import WireOrder, minimal_wire_order
-from .session import RequestError
+from .protocol.time import ib_time, parse_end_datetime
+from .replies import CallSoon, Connections, ReplyChannel
+from .sim.clock import SimClock
 from .sim.order_types import (
     CANCELLED,
     FILLED,
@@ -32,15 +33,12 @@ from .sim.order_types import (
     Reject,
     WhatIfReport,
 )
-
-if TYPE_CHECKING:
-    from .server import Gateway
-    from .session import Session
+from .sim.world import World
 
 K = ReplyKind
 Fields = list[str]
 
-#: Order attributes TWS refuses outright (ibapi 9.81 sets both by default; tws-protocol.md §5.3.5).
+#: Order attributes TWS refuses outright (ibapi 9.81 sets both by default).
 REFUSED_ATTRIBUTES = (("eTradeOnly", 10268, "The 'EtradeOnly' order attribute is not supported."),
                       ("firmQuoteOnly", 10269, "The 'firmQuoteOnly' order attribute is not supported."))
 CANCELLED_TEXT = "Order Canceled - reason:"
@@ -61,15 +59,20 @@ def wire_of(order: Order) -> WireOrder:
 class OrderDesk:
     """The gateway's side of the order engine."""
 
-    def __init__(self, gateway: Gateway) -> None:
-        self.gw = gateway
-        self.engine = gateway.world.orders
+    def __init__(self, world: World, clock: SimClock, connections: Connections, accounts: AccountFeed,
+                 call_soon: CallSoon) -> None:
+        self.world = world
+        self.clock = clock
+        self.engine = world.orders
+        self.connections = connections
+        self.accounts = accounts
+        self._call_soon = call_soon
         self._unreported: dict[int, list[CommissionReport]] = {}   # perm id -> reports not yet sent
         self._held: dict[int, OrderUpdate] = {}                     # perm id -> Submitted ack of this burst
         self._release_pending = False
 
     # ------------------------------------------------------------------ requests
-    def place(self, s: Session, wire: WireOrder) -> None:
+    def place(self, s: ReplyChannel, wire: WireOrder) -> None:
         if not wire.contract["exchange"]:
             # TWS validates the route before it looks the contract up (ib_insync's and ib_async's own
             # test suites expect 321 for Stock('XXX'))
@@ -79,23 +82,23 @@ class OrderDesk:
                 raise RequestError(wire.order_id, code, text)
         self.engine.place(OrderRequest.from_wire(wire), s.client_id or 0)
 
-    def cancel(self, s: Session, order_id: int) -> None:
+    def cancel(self, s: ReplyChannel, order_id: int) -> None:
         try:
             self.engine.cancel(order_id, s.client_id or 0)
         except OrderRejected as exc:
             raise RequestError(order_id, exc.code, exc.text) from None
 
-    def global_cancel(self, s: Session) -> None:
+    def global_cancel(self, s: ReplyChannel) -> None:
         self.engine.global_cancel()
 
-    def send_open_orders(self, s: Session, all_clients: bool) -> None:
+    def send_open_orders(self, s: ReplyChannel, all_clients: bool) -> None:
         orders = self.engine.open_orders(None if all_clients else s.client_id)
         msgs: list[Fields] = []
         for order in orders:
             msgs += [self._open_order(s, order, order.status), self._order_status(s, order, order.status)]
         s.send(K.ORDER_ACK, msgs + [m.open_order_end()])
 
-    def send_completed_orders(self, s: Session, api_only: bool) -> None:
+    def send_completed_orders(self, s: ReplyChannel, api_only: bool) -> None:
         sv = s.server_version
         msgs = [m.completed_order(sv, wire_of(o), contract=o.spec, perm_id=o.perm_id, status=o.status,
                                   filled_qty=o.filled, completed_time=ib_time(self._epoch(o.completed_at_s or 0.0)),
@@ -103,9 +106,8 @@ class OrderDesk:
                 for o in self.engine.completed_orders()]
         s.send(K.ORDER_ACK, msgs + [m.completed_orders_end()])
 
-    def send_executions(self, s: Session, req_id: int, *, client_id: int | None, account: str, time_text: str,
+    def send_executions(self, s: ReplyChannel, req_id: int, *, client_id: int | None, account: str, time_text: str,
                         symbol: str, sec_type: str, exchange: str, side: str) -> None:
-        from .handlers import parse_end_datetime
 
         since_s = None
         if time_text.strip():
@@ -113,7 +115,7 @@ class OrderDesk:
                 since = parse_end_datetime(time_text)
             except ValueError as exc:
                 raise RequestError(req_id, 321, f"Error validating request.-'bw' : cause - {exc}") from None
-            since_s = (since - self.gw.clock.start).total_seconds() if since else None
+            since_s = (since - self.clock.start).total_seconds() if since else None
         fills = self.engine.executions(ExecutionFilter(client_id, account, since_s, symbol, sec_type, exchange, side))
         msgs: list[Fields] = []
         for fill in fills:
@@ -132,11 +134,11 @@ class OrderDesk:
         elif isinstance(event, WhatIfReport):
             self._on_what_if(event)
 
-    def _recipients(self, client_id: int) -> list[Session]:
+    def _recipients(self, client_id: int) -> list[ReplyChannel]:
         """Who hears about an order: the client that placed it. (Client 0's reqAutoOpenOrders binds orders
         placed in the TWS window, which the mock has none of; other API clients' orders need
         reqAllOpenOrders, as with TWS.)"""
-        owner = self.gw.session_of_client(client_id)
+        owner = self.connections.session_of_client(client_id)
         return [owner] if owner is not None else []
 
     def _on_update(self, ev: OrderUpdate) -> None:
@@ -147,7 +149,7 @@ class OrderDesk:
             self._held[order.perm_id] = ev
             if not self._release_pending:
                 self._release_pending = True
-                self.gw.loop.call_soon(self._release_held)
+                self._call_soon(self._release_held)
             return
         held = self._held.pop(order.perm_id, None)
         if held is not None and not (status == FILLED or reports):
@@ -178,7 +180,7 @@ class OrderDesk:
             elif status == INACTIVE:
                 s.send(K.ORDER_ACK, [self._order_status(s, order, status, ev)])
         if reports:     # the fill's status is out: its position change follows in the same write
-            self.gw.accounts.push_positions()
+            self.accounts.push_positions()
 
     def _on_fill(self, fill: Fill) -> None:
         order = fill.order
@@ -186,10 +188,10 @@ class OrderDesk:
         self._unreported.setdefault(order.perm_id, []).append(fill.commission)
         for s in self._recipients(order.client_id):
             s.send(K.ORDER_FILL, [self._exec_details(s, -1, fill)], fault=order.fault)
-        self.gw.accounts.after_fill(order.account, fill.execution.spec.con_id)
+        self.accounts.after_fill(order.account, fill.execution.spec.con_id)
 
     def _on_what_if(self, ev: WhatIfReport) -> None:
-        s = self.gw.session_of_client(ev.client_id)
+        s = self.connections.session_of_client(ev.client_id)
         if s is None or ev.request.wire is None:
             return
         w = ev.what_if
@@ -201,19 +203,19 @@ class OrderDesk:
             maint_margin_after=_amount(w.maint_margin_after), equity_with_loan_after=_amount(w.equity_with_loan_after),
             commission=w.commission, min_commission=w.min_commission, max_commission=w.max_commission,
             commission_currency=w.commission_currency, warning_text=w.warning_text)
-        spec = self.gw.world.contracts.match(ev.request.contract)
+        spec = self.world.contracts.match(ev.request.contract)
         s.send(K.ORDER_ACK, [m.open_order(s.server_version, ev.request.wire, contract=spec[0] if len(spec) == 1 else None,
                                           client_id=ev.client_id, perm_id=0, state=state)])
 
     # ------------------------------------------------------------------ message builders
     def _epoch(self, sim_s: float) -> float:
-        return self.gw.clock.start.timestamp() + sim_s
+        return self.clock.start.timestamp() + sim_s
 
-    def _open_order(self, s: Session, order: Order, status: str) -> Fields:
+    def _open_order(self, s: ReplyChannel, order: Order, status: str) -> Fields:
         return m.open_order(s.server_version, wire_of(order), contract=order.spec, client_id=order.client_id,
                             perm_id=order.perm_id, state=m.OrderStateFields(status=status))
 
-    def _order_status(self, s: Session, order: Order, status: str, ev: OrderUpdate | None = None) -> Fields:
+    def _order_status(self, s: ReplyChannel, order: Order, status: str, ev: OrderUpdate | None = None) -> Fields:
         filled = ev.filled if ev else order.filled
         remaining = ev.remaining if ev else order.remaining
         avg = ev.avg_fill_price if ev else order.avg_fill_price
@@ -221,7 +223,7 @@ class OrderDesk:
         return m.order_status(s.server_version, order.order_id, status, filled, remaining, avg, order.perm_id,
                               order.request.parent_id, last, order.client_id, order.why_held)
 
-    def _exec_details(self, s: Session, req_id: int, fill: Fill) -> Fields:
+    def _exec_details(self, s: ReplyChannel, req_id: int, fill: Fill) -> Fields:
         e = fill.execution
         ex = m.ExecutionFields(order_id=e.order_id, exec_id=e.exec_id, time=ib_time(self._epoch(e.time_s)),
                                account=e.account, exchange=e.exchange, side=e.side, shares=e.shares, price=e.price,

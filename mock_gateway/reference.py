@@ -7,16 +7,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
-from .faults.base import ReplyKind
+from .protocol.kinds import ReplyKind
 from .protocol import messages as m
-from .protocol.fields import parse_int
-from .session import RequestError
+from .protocol.fields import field_at, parse_int
+from .protocol.requests import Request
+from .replies import ReplyChannel
+from .desks import Desks
+from .errors import NoSecurityDefinition, RequestError
 from .sim.contracts import ContractQuery, ContractSpec
 
-if TYPE_CHECKING:
-    from .session import Session
 
 K = ReplyKind
 
@@ -31,20 +31,13 @@ DEPTH_EXCHANGES = (("ISLAND", "STK", "NASDAQ", "Deep2", 1), ("NYSE", "STK", "NYS
 SMART_COMPONENTS = ((0, "NYSE", "N"), (1, "ARCA", "P"), (2, "NASDAQ", "Q"), (3, "BATS", "Z"), (4, "IEX", "V"))
 
 
-def _field(f: list[str], i: int) -> str:
-    return f[i] if i < len(f) else ""
+_field = field_at
 
 
-def _req_id(f: list[str], i: int) -> int:
-    value = parse_int(_field(f, i))
-    if value is None:
-        raise ValueError(f"reqId (field {i}) must be an integer, got {_field(f, i)!r}")
-    return value
-
-
-def req_matching_symbols(s: Session, f: list[str]) -> None:
-    req_id, pattern = _req_id(f, 1), _field(f, 2).strip().upper()
-    book = list(s.gw.world.contracts)
+def req_matching_symbols(g: Desks, s: ReplyChannel, r: Request) -> None:
+    f = r.fields
+    req_id, pattern = r.required_id(), _field(f, 2).strip().upper()
+    book = list(g.world.contracts)
     derivatives: dict[int, set[str]] = defaultdict(set)
     for spec in book:
         if spec.under_con_id:
@@ -58,10 +51,11 @@ def req_matching_symbols(s: Session, f: list[str]) -> None:
     s.send(K.CONTRACT_DATA, [m.symbol_samples(s.server_version, req_id, descriptions)])
 
 
-def req_sec_def_opt_params(s: Session, f: list[str]) -> None:
-    req_id, symbol, sec_type = _req_id(f, 1), _field(f, 2).upper(), _field(f, 4).upper()
+def req_sec_def_opt_params(g: Desks, s: ReplyChannel, r: Request) -> None:
+    f = r.fields
+    req_id, symbol, sec_type = r.required_id(), _field(f, 2).upper(), _field(f, 4).upper()
     under_con_id = parse_int(_field(f, 5)) or 0
-    options = [spec for spec in s.gw.world.contracts if spec.sec_type in ("OPT", "FOP")
+    options = [spec for spec in g.world.contracts if spec.sec_type in ("OPT", "FOP")
                and (spec.under_con_id == under_con_id or (not under_con_id and spec.symbol == symbol))
                and (not sec_type or spec.under_sec_type == sec_type)]
     msgs = []
@@ -78,43 +72,45 @@ def req_sec_def_opt_params(s: Session, f: list[str]) -> None:
     s.send(K.CONTRACT_DATA, msgs + [m.security_definition_option_parameter_end(req_id)])
 
 
-def req_market_rule(s: Session, f: list[str]) -> None:
-    rule_id = _req_id(f, 1)
-    ticks = {spec.min_tick for spec in s.gw.world.contracts if str(rule_id) in spec.market_rule_ids.split(",")}
+def req_market_rule(g: Desks, s: ReplyChannel, r: Request) -> None:
+    f = r.fields
+    rule_id = r.int_field(1, "marketRuleId")
+    ticks = {spec.min_tick for spec in g.world.contracts if str(rule_id) in spec.market_rule_ids.split(",")}
     if not ticks:
         raise RequestError(-1, 321, f"Error validating request.-'cq' : cause - Unknown market rule id {rule_id}")
     s.send(K.CONTRACT_DATA, [m.market_rule(rule_id, [(0.0, min(ticks))])])
 
 
-def req_head_timestamp(s: Session, f: list[str]) -> None:
-    req_id = _req_id(f, 1)
+def req_head_timestamp(g: Desks, s: ReplyChannel, r: Request) -> None:
+    f = r.fields
+    req_id = r.required_id()
     spec_query = ContractQuery.from_wire(f[2:14]) if len(f) >= 14 else None
     if spec_query is None:
         raise ValueError("reqHeadTimeStamp ends inside its contract")
-    found = s.gw.world.contracts.match(spec_query)
+    found = g.world.contracts.match(spec_query)
     if len(found) != 1:
-        raise RequestError(req_id, 200, "No security definition has been found for the request")
-    head = s.gw.clock.start - timedelta(days=365 * HISTORY_YEARS)
+        raise NoSecurityDefinition(req_id)
+    head = g.clock.start - timedelta(days=365 * HISTORY_YEARS)
     format_date = parse_int(_field(f, 17)) or 1
     text = str(int(head.timestamp())) if format_date == 2 else head.strftime("%Y%m%d-%H:%M:%S")
     s.send(K.HISTORICAL_DATA, [m.head_timestamp(req_id, text)])
 
 
-def req_family_codes(s: Session, f: list[str]) -> None:
-    s.send(K.OTHER, [m.family_codes([(account, "") for account in s.gw.config.account_ids])])
+def req_family_codes(g: Desks, s: ReplyChannel, r: Request) -> None:
+    s.send(K.OTHER, [m.family_codes([(account, "") for account in g.config.account_ids])])
 
 
-def req_mkt_depth_exchanges(s: Session, f: list[str]) -> None:
+def req_mkt_depth_exchanges(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.mkt_depth_exchanges(DEPTH_EXCHANGES)])
 
 
-def req_smart_components(s: Session, f: list[str]) -> None:
-    s.send(K.OTHER, [m.smart_components(_req_id(f, 1), SMART_COMPONENTS)])
+def req_smart_components(g: Desks, s: ReplyChannel, r: Request) -> None:
+    s.send(K.OTHER, [m.smart_components(r.required_id(), SMART_COMPONENTS)])
 
 
-def req_news_providers(s: Session, f: list[str]) -> None:
+def req_news_providers(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.news_providers([])])       # a paper login without news subscriptions
 
 
-def req_soft_dollar_tiers(s: Session, f: list[str]) -> None:
-    s.send(K.OTHER, [m.soft_dollar_tiers(_req_id(f, 1), [])])
+def req_soft_dollar_tiers(g: Desks, s: ReplyChannel, r: Request) -> None:
+    s.send(K.OTHER, [m.soft_dollar_tiers(r.required_id(), [])])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 import threading
@@ -20,9 +21,11 @@ from .eventlog import EventLog
 from .faults.base import FaultStack
 from .faults.defaults import default_fault_stack
 from .account_feed import AccountFeed
+from .desks import Desks
 from .feeds import Feeds
 from .handlers import dispatch_request
 from .order_desk import OrderDesk
+from .protocol.requests import Request
 from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED
 from .session import Session, State
 from .sim.clock import SimClock
@@ -55,15 +58,16 @@ class Gateway:
         self.event_log = event_log if event_log is not None else EventLog(config.event_log)
         self.faults: FaultStack = config.faults if config.faults is not None else default_fault_stack(config)
         self.world = World(config, self.clock, self.faults)   # one stack: the order engine asks it too
-        self.orders = OrderDesk(self)
-        self.feeds = Feeds(self)
-        self.accounts = AccountFeed(self)
         self.sessions: dict[int, Session] = {}
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]  # set by start()
+        # the composition root: desks see the world, a reply channel and a directory, never this server
+        self.feeds = Feeds(self.world, self.clock)
+        self.accounts = AccountFeed(self.world, self.clock, config, self._call_soon)
+        self.orders = OrderDesk(self.world, self.clock, self, self.accounts, self._call_soon)
+        self.desks = Desks(config, self.clock, self.world, self.feeds, self.orders, self.accounts)
         self.host = config.host
         self.port = config.port
         self.refusing = False
-        self.market_data_flowing = True
         self.max_write_buffer_bytes = MAX_WRITE_BUFFER_BYTES
         self._client_ids: dict[int, Session] = {}
         self._lingering_until: dict[int, float] = {}
@@ -154,8 +158,18 @@ class Gateway:
     def sys_event(self, msg: str, **kwargs: Any) -> None:
         self.event_log.sys(msg, sim=self.env.now, **kwargs)
 
-    def dispatch(self, session: Session, fields: list[str]) -> None:
-        dispatch_request(session, fields)
+    def _call_soon(self, fn: Callable[[], None]) -> object:
+        return self.loop.call_soon(fn)
+
+    def dispatch(self, session: Session, request: Request) -> None:
+        dispatch_request(self.desks, session, request)
+
+    def market_data_lines(self, conn_id: int) -> int:
+        return self.feeds.market_data_lines(conn_id)
+
+    @property
+    def market_data_flowing(self) -> bool:
+        return self.feeds.flowing
 
     def claim_client_id(self, client_id: int, session: Session) -> bool:
         """Register ``client_id`` for ``session``; False if another live (or lingering) session holds it."""
@@ -255,7 +269,7 @@ class Gateway:
             session.error(-1, code, text)
 
     def set_market_data_flowing(self, flowing: bool) -> None:
-        self.market_data_flowing = flowing
+        self.feeds.flowing = flowing
 
     def clear_market_data_subscriptions(self) -> None:
         for session in self.ready_sessions():
@@ -288,8 +302,6 @@ def _configured(config: GatewayConfig | None, overrides: dict[str, Any]) -> Gate
     if config is None:
         config = GatewayConfig(port=0)
     if overrides:
-        import dataclasses
-
         config = dataclasses.replace(config, **overrides)
     return config
 

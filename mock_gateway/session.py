@@ -13,17 +13,21 @@ import enum
 import logging
 import struct
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .faults.base import AcceptAction, ReplyKind
+import simpy
+
+from .config import GatewayConfig
+from .eventlog import EventLog
+from .faults.base import AcceptAction, FaultStack
 from .protocol import messages as m
-from .protocol.describe import describe_reply, describe_request
+from .protocol.describe import describe_reply
 from .protocol.framing import FrameDecoder, ProtocolError, parse_version_range
 from .protocol.ids import REPLY_NAMES
+from .protocol.kinds import ReplyKind
+from .protocol.requests import Request, decode_request
 from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED, negotiate
-
-if TYPE_CHECKING:
-    from .server import Gateway
+from .sim.clock import SimClock
 
 log = logging.getLogger("mock_gateway.session")
 
@@ -44,23 +48,37 @@ class State(enum.Enum):
     CLOSED = "closed"
 
 
-class RequestError(Exception):
-    """A request the gateway answers with an error message (and otherwise ignores)."""
-
-    def __init__(self, req_id: int, code: int, text: str) -> None:
-        super().__init__(f"{code}: {text}")
-        self.req_id, self.code, self.text = req_id, code, text
-
-
 def frame(fields: Fields) -> bytes:
     payload = ("\0".join(fields) + "\0").encode("ascii", "backslashreplace")
     return _LEN.pack(len(payload)) + payload
 
 
-class Session(asyncio.Protocol):
-    """One API client. Implements :class:`mock_gateway.faults.base.SessionView`."""
+class SessionHost(Protocol):
+    """What a session needs of the gateway that accepted it (the server implements it)."""
 
-    def __init__(self, gateway: Gateway, conn_id: int) -> None:
+    config: GatewayConfig
+    clock: SimClock
+    env: simpy.Environment
+    faults: FaultStack
+    event_log: EventLog
+    loop: asyncio.AbstractEventLoop
+    refusing: bool
+    max_write_buffer_bytes: int
+
+    def sys_event(self, msg: str, **kwargs: Any) -> None: ...
+    def dispatch(self, session: Session, request: Request) -> None: ...
+    def claim_client_id(self, client_id: int, session: Session) -> bool: ...
+    def next_order_id(self, client_id: int) -> int: ...
+    def market_data_lines(self, conn_id: int) -> int: ...
+    def on_session_ready(self, session: Session) -> None: ...
+    def on_session_closed(self, session: Session, was_ready: bool) -> None: ...
+
+
+class Session(asyncio.Protocol):
+    """One API client. Implements :class:`mock_gateway.faults.base.SessionView` and
+    :class:`mock_gateway.replies.ReplyChannel`."""
+
+    def __init__(self, gateway: SessionHost, conn_id: int) -> None:
         self.gw = gateway
         self.conn_id = conn_id
         self.client_id: int | None = None
@@ -74,22 +92,11 @@ class Session(asyncio.Protocol):
         self._out: list[bytes] = []
         self._flush_pending = False
         self._close_reason: str | None = None
-        # subscriptions and per-session settings, kept by the handlers and feeds
-        self.market_data: dict[int, Any] = {}
-        self.realtime_bars: dict[int, Any] = {}
-        self.historical_updates: dict[int, Any] = {}
-        self.account_summaries: dict[int, Any] = {}
-        self.pnl_subscriptions: dict[int, Any] = {}
-        self.account_updates: str | None = None
-        self.account_updates_multi: dict[int, str] = {}
-        self.positions_subscribed = False
-        self.auto_open_orders = False
-        self.market_data_type = 1
 
     # ------------------------------------------------------------------ SessionView
     @property
     def market_data_lines(self) -> int:
-        return len(self.market_data)
+        return self.gw.market_data_lines(self.conn_id)   # the feed owns the subscriptions
 
     @property
     def ready(self) -> bool:
@@ -176,14 +183,14 @@ class Session(asyncio.Protocol):
     def _on_message(self, fields: Fields) -> None:
         gw = self.gw
         now = gw.env.now
-        name, attrs = describe_request(fields)
-        verdict = gw.faults.on_request(self, name, fields, now) if self.state is State.READY else None
-        gw.event_log.write(dir="in", msg=name, msg_id=int(fields[0]), fields=fields, attrs=attrs,
+        request = decode_request(fields)   # once: the log, the faults and the handler read this
+        verdict = gw.faults.on_request(self, request, now) if self.state is State.READY else None
+        gw.event_log.write(dir="in", msg=request.name, msg_id=request.msg_id, fields=fields, attrs=request.attrs,
                            conn=self.conn_id, client_id=self.client_id, sim=now,
                            fault=verdict.fault if verdict else None)
         if self.state is State.STARTING:
-            if fields[0] == "71":
-                self._start_api(fields)
+            if request.name == "startApi":
+                self._start_api(request)
             else:   # clients never do this; TWS answers "not connected"
                 self.error(-1, 504, "Not connected")
             return
@@ -195,14 +202,14 @@ class Session(asyncio.Protocol):
                 return
             if verdict.drop:
                 return
-        gw.dispatch(self, fields)
+        gw.dispatch(self, request)
 
-    def _start_api(self, fields: Fields) -> None:
+    def _start_api(self, request: Request) -> None:
         gw = self.gw
-        try:
-            client_id = int(fields[2])
-        except (IndexError, ValueError):
-            self.close(f"protocol error: startApi without a numeric client id: {fields[:4]}", abort=True)
+        client_id = request.attrs.get("client_id")
+        if not isinstance(client_id, int):
+            self.close(f"protocol error: startApi without a numeric client id: {list(request.fields[:4])}",
+                       abort=True)
             return
         if not gw.claim_client_id(client_id, self):
             self.client_id = client_id

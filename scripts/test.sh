@@ -20,4 +20,5 @@ if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]
 fi
 rm -f "$log"
 "$VENV/bin/python" -c 'import mock_gateway, harness, ib_insync, ib_async, ibapi'
-exec "$VENV/bin/python" -m pytest "$@"
+# Two workers (CI has 2 cores); container and drill tests share one worker (tests/conftest.py).
+exec "$VENV/bin/python" -m pytest -n "${PRELIVE_TEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -1,6 +1,6 @@
 """The reference execution client: ib_insync with pacing, reconnects, resync and idempotent orders.
 
-What it adds to a bare ``ib_insync.IB`` (each a failure mode in ib-behaviour.md §5):
+What it adds to a bare ``ib_insync.IB`` (each a failure mode seen with the real gateway):
 
 * pacing: every request it sends waits on a token bucket below IBKR's 50 msg/s, with
   ib_insync's own rolling-window throttle kept as a backstop; historical requests follow the

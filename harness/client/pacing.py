@@ -1,6 +1,6 @@
 """Client-side pacing so a handler never earns error 100 or 162.
 
-IBKR's limits (ib-behaviour.md §4): 50 messages per second overall; historical requests
+IBKR's limits (IBKR's TWS API "Historical Data Limitations" and "Message Rate" pages): 50 messages per second overall; historical requests
 (small bars) must not repeat an identical request within 15 s, must not send six or more for one
 contract/exchange/tick type within 2 s, and must stay at or below 60 per 10 minutes. Both pacers
 wait (asynchronously) rather than fail, on a monotonic clock the tests can replace.

@@ -12,7 +12,7 @@ if TYPE_CHECKING:   # the gate engine (pandas) and rich are imported by the comm
     from rich.table import Table
 
     from harness.gates.config import GatesConfig
-    from harness.gates.run import Verification
+    from harness.gates.verification import Verification
 
 _STYLE = {"PASS": "green", "FAIL": "red", "PENDING": "yellow"}   # by Status value
 _OUTCOME_STYLE = {"GO_LIVE_APPROVED": "bold green", "CONDITIONAL_APPROVAL": "bold yellow", "REJECTED": "bold red"}

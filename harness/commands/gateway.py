@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from mock_gateway.protocol.versions import DEFAULT_MAX_SERVER_VERSION, MAX_SUPPORTED, MIN_SUPPORTED
+
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
 
@@ -24,8 +26,9 @@ def build_config(host: str, port: int, seed: Optional[int], speed: Optional[floa
 
     if speed is not None and speed <= 0:
         raise _error(f"--speed must be > 0 (sim seconds per wall second), got {speed:g}")
-    if max_server_version is not None and not 157 <= max_server_version <= 178:
-        raise _error(f"--max-server-version must be within 157..178 (the layouts this gateway speaks), "
+    if max_server_version is not None and not MIN_SUPPORTED <= max_server_version <= MAX_SUPPORTED:
+        raise _error(f"--max-server-version must be within {MIN_SUPPORTED}..{MAX_SUPPORTED} (the layouts this "
+                     f"gateway speaks), "
                      f"got {max_server_version}")
     if any(not a.strip() for a in accounts):
         raise _error("--account needs an account id, e.g. --account DU1234567")
@@ -91,7 +94,8 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[Optional[Path], typer.Option(help="Scenario file: world and faults of the gateway.")]
             = None,
         max_server_version: Annotated[Optional[int], typer.Option(help="Highest API version to negotiate "
-                                                                       "(157..178; default 176).")] = None,
+                                                                       f"({MIN_SUPPORTED}..{MAX_SUPPORTED}; "
+                                                                       f"default {DEFAULT_MAX_SERVER_VERSION}).")] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every session to stderr.")] = False,
     ) -> None:
         """Run the mock IB Gateway: real TWS API protocol, simulated market, until Ctrl-C."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 from .config import GatesConfig, build_config, load_config
 from .errors import EvidenceError, GatesConfigError
 from .model import Action, Condition, Decision, GateResult, Outcome, Status
-from .run import Verification, run_gates, verify
+from .run import run_gates, verify
+from .verification import Verification
 
 __all__ = [
     "Action", "Condition", "Decision", "EvidenceError", "GateResult", "GatesConfig", "GatesConfigError",

@@ -1,4 +1,4 @@
-"""The decision rule over the gate results (DESIGN.md, "Decision")."""
+"""The decision rule over the gate results (docs/gates.md, "The decision")."""
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,4 @@
-"""GATE_1..GATE_8 as pure functions of the evidence and the config (DESIGN.md, "The eight gates")."""
+"""GATE_1..GATE_8 as pure functions of the evidence and the config (docs/gates.md, "The gates")."""
 from __future__ import annotations
 
 from collections.abc import Sequence

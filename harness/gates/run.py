@@ -1,39 +1,24 @@
 """One gates run: read the evidence, evaluate, decide; then render and write every output at once."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.report.html import render_html
 from harness.report.markdown import render_markdown
 
-from .anomalies import Anomaly, find_anomalies
+from .anomalies import find_anomalies
 from .atomic import write_files_atomically
 from .config import GatesConfig
 from .decision import decide
 from .evaluate import evaluate_gates
-from .evidence import Evidence, load_evidence
-from .model import Decision, GateResult
-from .signatures import SignatureState
+from .evidence import load_evidence
+from .verification import Verification
 from .verification_log import verification_log_json
 
 VERIFICATION_LOG = "PRELIVE_VERIFICATION_LOG.json"
 DECISION_MD = "GO_LIVE_DECISION.md"
 DECISION_HTML = "GO_LIVE_DECISION.html"
-
-
-@dataclass(frozen=True)
-class Verification:
-    """Everything one evaluation found; the outputs are renderings of this."""
-
-    config: GatesConfig
-    evidence: Evidence
-    gates: tuple[GateResult, ...]
-    signatures: tuple[SignatureState, ...]
-    decision: Decision
-    anomalies: tuple[Anomaly, ...]
-    evaluated_at: datetime
 
 
 def verify(evidence_dir: Path | str, config: GatesConfig, now: datetime | None = None) -> Verification:

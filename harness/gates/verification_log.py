@@ -6,12 +6,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from harness import __version__
-from harness.report.timeline import build_timeline
 
 from .model import Condition
+from .timeline import build_timeline
 
 if TYPE_CHECKING:
-    from .run import Verification
+    from .verification import Verification
 
 SCHEMA = "prelive/verification-log/v1"
 

@@ -9,10 +9,10 @@ from harness.gates.model import Condition, GateResult, Status
 from harness.gates.signatures import latest_current
 
 from .document import Block, Bullets, Checklist, Code, Document, Paragraph, Section, Table
-from .timeline import build_timeline
+from harness.gates.timeline import build_timeline
 
 if TYPE_CHECKING:
-    from harness.gates.run import Verification
+    from harness.gates.verification import Verification
 
 
 def _observed(c: Condition) -> str:

@@ -9,7 +9,7 @@ from .document import Block, Bullets, Checklist, Code, Document, Figure, Paragra
 from .plots import figures
 
 if TYPE_CHECKING:
-    from harness.gates.run import Verification
+    from harness.gates.verification import Verification
 
 _STATUS_CLASSES = {"PASS": "pass", "FAIL": "fail", "PENDING": "pending", "GO_LIVE_APPROVED": "pass",
                    "CONDITIONAL_APPROVAL": "pending", "REJECTED": "fail", "CURRENT": "pass",

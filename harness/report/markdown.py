@@ -7,7 +7,7 @@ from .content import build_document
 from .document import Block, Bullets, Checklist, Code, Document, Figure, Paragraph, Table
 
 if TYPE_CHECKING:
-    from harness.gates.run import Verification
+    from harness.gates.verification import Verification
 
 
 def _cell(text: str) -> str:

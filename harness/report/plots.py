@@ -7,7 +7,7 @@ from .document import Figure
 from .svg import event_timeline, histogram, line_chart
 
 if TYPE_CHECKING:
-    from harness.gates.run import Verification
+    from harness.gates.verification import Verification
 
 LATENCY_KEYS = ("order_ack_latency_ms", "ack_latency_ms")
 

@@ -15,17 +15,8 @@ from typing import Any, Protocol
 
 import simpy
 
-
-class ReplyKind(str, Enum):
-    """What an outbound message is, for per-kind latency."""
-
-    ORDER_ACK = "order_ack"            # openOrder / orderStatus up to Submitted
-    ORDER_FILL = "order_fill"          # execDetails, orderStatus Filled, commissionReport
-    MARKET_DATA = "market_data"        # ticks, tickReqParams, marketDataType
-    HISTORICAL_DATA = "historical_data"  # historicalData, historicalDataUpdate, realtimeBar
-    ACCOUNT_DATA = "account_data"      # account values, portfolio, positions, summary, pnl
-    CONTRACT_DATA = "contract_data"    # contractData / contractDetailsEnd
-    OTHER = "other"                    # currentTime, errors, ids, ...
+from ..protocol.kinds import ReplyKind
+from ..protocol.requests import Request
 
 
 class AcceptAction(str, Enum):
@@ -118,7 +109,8 @@ class Fault:
     def on_accept(self, now: float) -> AcceptAction | None:
         return None
 
-    def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
+    def on_request(self, session: SessionView, request: Request, now: float) -> Verdict | None:
+        """Judge one decoded request before it is served (``request.name``, ``.req_id``, ``.attrs``)."""
         return None
 
     def reply_delay(self, kind: ReplyKind, now: float) -> float:
@@ -154,10 +146,10 @@ class FaultStack:
                 return action, f.name
         return AcceptAction.SERVE, None
 
-    def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
+    def on_request(self, session: SessionView, request: Request, now: float) -> Verdict | None:
         verdict: Verdict | None = None
         for f in self.faults:
-            v = f.on_request(session, name, fields, now)
+            v = f.on_request(session, request, now)
             if v is not None:
                 verdict = v if verdict is None else verdict.merge(v)
         return verdict

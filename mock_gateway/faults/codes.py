@@ -1,4 +1,4 @@
-"""Error codes and texts as the real gateway sends them (ib-behaviour.md §4).
+"""Error codes and texts as the real gateway sends them (the TWS API "Message Codes" page and ibapi/errors.py; docs/fidelity.md).
 
 Clients act on the code only; the texts follow current TWS builds so logs and handler
 messages look like the real thing.

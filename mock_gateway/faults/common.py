@@ -125,11 +125,3 @@ class ScheduledFault(NamedFault):
 
     def end(self, ctl: GatewayControl) -> None:
         """The occurrence is over: restore what :meth:`begin` broke."""
-
-
-def field_int(fields: list[str], at: int) -> int:
-    """An id at a fixed position of a request (-1 when absent or malformed: error(-1, ...) is still valid)."""
-    try:
-        return int(fields[at])
-    except (IndexError, ValueError):
-        return -1

@@ -16,7 +16,8 @@ from pydantic import Field
 
 from .base import SessionView, Verdict
 from .codes import HIST_PACING, RT_BARS_INVALID, TEXTS
-from .common import NamedFault, field_int
+from ..protocol.requests import Request
+from .common import NamedFault
 from .windows import SlidingCount
 
 _UNIT_S = {"sec": 1, "secs": 1, "min": 60, "mins": 60, "hour": 3600, "hours": 3600,
@@ -97,8 +98,9 @@ class HistoricalPacing(_PacingFault):
     mode: Literal["error", "silent"] = "error"
     max_bar_size_s: Annotated[float, Field(gt=0)] = 30.0
 
-    def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
-        if name != "reqHistoricalData" or len(fields) < 20 or not self.active(now):
+    def on_request(self, session: SessionView, request: Request, now: float) -> Verdict | None:
+        fields = request.fields
+        if request.name != "reqHistoricalData" or len(fields) < 20 or not self.active(now):
             return None
         # [20, reqId, contract 2-13, includeExpired, end, barSize, duration, useRTH, whatToShow, ...]
         bar_s = bar_size_seconds(fields[16])
@@ -107,7 +109,7 @@ class HistoricalPacing(_PacingFault):
         rule = self._violation(tuple(fields[2:]), (*fields[2:14], fields[19]), fields[19], now)
         if rule is None:
             return None
-        errors = [] if self.mode == "silent" else [(field_int(fields, 1), HIST_PACING, TEXTS[HIST_PACING])]
+        errors = [] if self.mode == "silent" else [(request.req_id, HIST_PACING, TEXTS[HIST_PACING])]
         return Verdict(errors=errors, drop=True, fault=f"{self.name}:{rule}")
 
 
@@ -117,13 +119,14 @@ class RealTimeBarsPacing(_PacingFault):
 
     type: Literal["realtime_bars_pacing"] = "realtime_bars_pacing"
 
-    def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
-        if name != "reqRealTimeBars" or len(fields) < 17 or not self.active(now):
+    def on_request(self, session: SessionView, request: Request, now: float) -> Verdict | None:
+        fields = request.fields
+        if request.name != "reqRealTimeBars" or len(fields) < 17 or not self.active(now):
             return None
         # [50, 3, reqId, contract 3-14, barSize, whatToShow, useRTH, options]
         rule = self._violation(tuple(fields[3:]), (*fields[3:15], fields[16]), fields[16], now)
         if rule is None:
             return None
-        return Verdict(errors=[(field_int(fields, 2), RT_BARS_INVALID, TEXTS[RT_BARS_INVALID])], drop=True,
+        return Verdict(errors=[(request.req_id, RT_BARS_INVALID, TEXTS[RT_BARS_INVALID])], drop=True,
                        fault=f"{self.name}:{rule}")
 

@@ -8,7 +8,8 @@ from pydantic import Field
 
 from .base import SessionView, Verdict
 from .codes import MAX_RATE_EXCEEDED, MAX_TICKERS, TEXTS, max_rate_text
-from .common import NamedFault, field_int
+from ..protocol.requests import Request
+from .common import NamedFault
 from .windows import SlidingCount
 
 
@@ -46,7 +47,7 @@ class MessageRate(NamedFault):
             raise ValueError(f"jitter_s ({self.jitter_s}) must be below window_s ({self.window_s})")
         super().__post_init__()
 
-    def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
+    def on_request(self, session: SessionView, request: Request, now: float) -> Verdict | None:
         if not self.active(now):
             return None
         state = self._sessions.get(session.conn_id)
@@ -71,9 +72,8 @@ class MarketDataLines(NamedFault):
     type: Literal["market_data_lines"] = "market_data_lines"
     max_lines: Annotated[int, Field(ge=0)] = 100
 
-    def on_request(self, session: SessionView, name: str, fields: list[str], now: float) -> Verdict | None:
-        if name != "reqMktData" or not self.active(now) or session.market_data_lines < self.max_lines:
+    def on_request(self, session: SessionView, request: Request, now: float) -> Verdict | None:
+        if request.name != "reqMktData" or not self.active(now) or session.market_data_lines < self.max_lines:
             return None
-        # [1, 11, reqId, ...]
-        return Verdict(errors=[(field_int(fields, 2), MAX_TICKERS, TEXTS[MAX_TICKERS])], drop=True,
+        return Verdict(errors=[(request.req_id, MAX_TICKERS, TEXTS[MAX_TICKERS])], drop=True,
                        fault=self.name)

@@ -1,5 +1,6 @@
 """Name a decoded message and pull out the few attributes metrics need.
 
+Requests are decoded by the inbound table (:mod:`.requests`); this names replies the same way.
 Used for every event-log line, by the gateway and the tap alike, so the metrics read the
 same ``attrs`` whether a run was simulated or recorded from a real paper gateway. Only
 fixed-position fields are read (no walking of optional groups), so it works at every
@@ -9,74 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .fields import parse_float, parse_int
-from .ids import reply_name, request_name
+from .fields import field_at, float_or_none, int_or_none
+from .ids import reply_name
+from .requests import decode_request, msg_id_of
 
 Attrs = dict[str, object]
 
 
 def _get(fields: list[str], i: int) -> str:
-    return fields[i] if i < len(fields) else ""
+    return field_at(fields, i)
 
 
 def _int(fields: list[str], i: int) -> int | None:
-    try:
-        return parse_int(_get(fields, i))
-    except ValueError:
-        return None
+    return int_or_none(fields, i)
 
 
 def _float(fields: list[str], i: int) -> float | None:
-    try:
-        return parse_float(_get(fields, i))
-    except ValueError:
-        return None
+    return float_or_none(fields, i)
 
-
-# ---------------------------------------------------------------- client -> server
-def _place_order(f: list[str]) -> Attrs:
-    return {
-        "order_id": _int(f, 1), "con_id": _int(f, 2), "symbol": _get(f, 3), "sec_type": _get(f, 4),
-        "exchange": _get(f, 9), "currency": _get(f, 11), "action": _get(f, 16),
-        "total_qty": _float(f, 17), "order_type": _get(f, 18), "lmt_price": _float(f, 19),
-        "aux_price": _float(f, 20), "tif": _get(f, 21), "account": _get(f, 23), "order_ref": _get(f, 26),
-    }
-
-
-def _req_with_contract(f: list[str], req_at: int = 2) -> Attrs:
-    c = req_at + 1
-    return {"req_id": _int(f, req_at), "con_id": _int(f, c), "symbol": _get(f, c + 1),
-            "sec_type": _get(f, c + 2), "exchange": _get(f, c + 7), "currency": _get(f, c + 9)}
-
-
-def _hist(f: list[str]) -> Attrs:
-    # [20, reqId, contract12 (2-13), includeExpired, end, barSize, duration, useRTH, whatToShow, ...]
-    a = _req_with_contract(f, 1)
-    a.update({"end": _get(f, 15), "bar_size": _get(f, 16), "duration": _get(f, 17),
-              "what_to_show": _get(f, 19), "keep_up_to_date": _get(f, 21) == "1"})
-    return a
-
-
-_REQUESTS: dict[str, Callable[[list[str]], Attrs]] = {
-    "startApi": lambda f: {"client_id": _int(f, 2)},
-    "placeOrder": _place_order,
-    "cancelOrder": lambda f: {"order_id": _int(f, 2)},
-    "reqMktData": lambda f: _req_with_contract(f, 2),
-    "cancelMktData": lambda f: {"req_id": _int(f, 2)},
-    "reqContractDetails": lambda f: _req_with_contract(f, 2),
-    "reqHistoricalData": _hist,
-    "cancelHistoricalData": lambda f: {"req_id": _int(f, 2)},
-    "reqRealTimeBars": lambda f: _req_with_contract(f, 2),
-    "cancelRealTimeBars": lambda f: {"req_id": _int(f, 2)},
-    "reqExecutions": lambda f: {"req_id": _int(f, 2)},
-    "reqAccountSummary": lambda f: {"req_id": _int(f, 2), "group": _get(f, 3), "tags": _get(f, 4)},
-    "reqAccountUpdates": lambda f: {"subscribe": _get(f, 2) == "1", "account": _get(f, 3)},
-    "reqAccountUpdatesMulti": lambda f: {"req_id": _int(f, 2), "account": _get(f, 3)},
-    "reqPnL": lambda f: {"req_id": _int(f, 1), "account": _get(f, 2)},
-    "cancelPnL": lambda f: {"req_id": _int(f, 1)},
-    "reqIds": lambda f: {"num_ids": _int(f, 2)},
-    "reqMarketDataType": lambda f: {"market_data_type": _int(f, 2)},
-}
 
 # ---------------------------------------------------------------- server -> client
 def _exec_details(f: list[str]) -> Attrs:
@@ -128,17 +79,10 @@ _REPLIES: dict[str, Callable[[list[str]], Attrs]] = {
 }
 
 
-def msg_id_of(fields: list[str]) -> int:
-    try:
-        return int(fields[0]) if fields else -1
-    except ValueError:
-        return -1
-
-
 def describe_request(fields: list[str]) -> tuple[str, Attrs]:
-    """(name, attrs) of a client -> server message."""
-    name = request_name(msg_id_of(fields))
-    return name, _safe(_REQUESTS.get(name), fields)
+    """(name, attrs) of a client -> server message (the inbound table's attribute reader)."""
+    request = decode_request(fields)
+    return request.name, dict(request.attrs)
 
 
 def describe_reply(fields: list[str]) -> tuple[str, Attrs]:
@@ -154,3 +98,6 @@ def _safe(fn: Callable[[list[str]], Attrs] | None, fields: list[str]) -> Attrs:
         return fn(fields)
     except Exception:  # a describer must never take a session down
         return {}
+
+
+__all__ = ["describe_reply", "describe_request", "msg_id_of"]

@@ -1,84 +1,9 @@
-"""Message ids and names, both directions (from ibapi/message.py, names as the clients call them)."""
+"""Message ids and names, both directions (from ibapi/message.py, names as the clients call them).
+
+The request names come from the inbound table (:mod:`.requests`); the reply names live here."""
 from __future__ import annotations
 
-#: client -> server
-REQUEST_NAMES: dict[int, str] = {
-    1: "reqMktData",
-    2: "cancelMktData",
-    3: "placeOrder",
-    4: "cancelOrder",
-    5: "reqOpenOrders",
-    6: "reqAccountUpdates",
-    7: "reqExecutions",
-    8: "reqIds",
-    9: "reqContractDetails",
-    10: "reqMktDepth",
-    11: "cancelMktDepth",
-    12: "reqNewsBulletins",
-    13: "cancelNewsBulletins",
-    14: "setServerLoglevel",
-    15: "reqAutoOpenOrders",
-    16: "reqAllOpenOrders",
-    17: "reqManagedAccts",
-    18: "reqFa",
-    19: "replaceFa",
-    20: "reqHistoricalData",
-    21: "exerciseOptions",
-    22: "reqScannerSubscription",
-    23: "cancelScannerSubscription",
-    24: "reqScannerParameters",
-    25: "cancelHistoricalData",
-    49: "reqCurrentTime",
-    50: "reqRealTimeBars",
-    51: "cancelRealTimeBars",
-    52: "reqFundamentalData",
-    53: "cancelFundamentalData",
-    54: "calculateImpliedVolatility",
-    55: "calculateOptionPrice",
-    56: "cancelCalculateImpliedVolatility",
-    57: "cancelCalculateOptionPrice",
-    58: "reqGlobalCancel",
-    59: "reqMarketDataType",
-    61: "reqPositions",
-    62: "reqAccountSummary",
-    63: "cancelAccountSummary",
-    64: "cancelPositions",
-    65: "verifyRequest",
-    66: "verifyMessage",
-    67: "queryDisplayGroups",
-    68: "subscribeToGroupEvents",
-    69: "updateDisplayGroup",
-    70: "unsubscribeFromGroupEvents",
-    71: "startApi",
-    72: "verifyAndAuthRequest",
-    73: "verifyAndAuthMessage",
-    74: "reqPositionsMulti",
-    75: "cancelPositionsMulti",
-    76: "reqAccountUpdatesMulti",
-    77: "cancelAccountUpdatesMulti",
-    78: "reqSecDefOptParams",
-    79: "reqSoftDollarTiers",
-    80: "reqFamilyCodes",
-    81: "reqMatchingSymbols",
-    82: "reqMktDepthExchanges",
-    83: "reqSmartComponents",
-    84: "reqNewsArticle",
-    85: "reqNewsProviders",
-    86: "reqHistoricalNews",
-    87: "reqHeadTimestamp",
-    88: "reqHistogramData",
-    89: "cancelHistogramData",
-    90: "cancelHeadTimestamp",
-    91: "reqMarketRule",
-    92: "reqPnL",
-    93: "cancelPnL",
-    94: "reqPnLSingle",
-    95: "cancelPnLSingle",
-    96: "reqHistoricalTicks",
-    97: "reqTickByTickData",
-    98: "cancelTickByTickData",
-    99: "reqCompletedOrders",
-}
+from .requests import REQUEST_NAMES   # the inbound table owns the names
 
 #: server -> client
 REPLY_NAMES: dict[int, str] = {
@@ -171,3 +96,6 @@ def request_name(msg_id: int) -> str:
 
 def reply_name(msg_id: int) -> str:
     return REPLY_NAMES.get(msg_id, f"unknown_{msg_id}")
+
+
+__all__ = ["REPLY_IDS", "REPLY_NAMES", "REQUEST_IDS", "REQUEST_NAMES", "reply_name", "request_name"]

@@ -1,7 +1,7 @@
 """Outbound message encoders: one function per server -> client message, version-aware.
 
 Each returns the message's fields as strings (message id first), ready for framing and for
-the event log. Layouts and every version branch follow tws-protocol.md §5 and the clients'
+the event log. Layouts and every version branch follow the clients'
 decoders (ib_insync/decoder.py, ib_async/decoder.py, ibapi/decoder.py + orderdecoder.py);
 branches test feature thresholds from :mod:`.versions`. Rules that keep every client
 decoding: counts and ints are integral text, bools ``0``/``1``, sizes integral below 163
@@ -306,7 +306,7 @@ def _peg_offsets(v: Mapping[str, str]) -> Fields:
 
 def open_order(server_version: int, order: WireOrder, *, contract: ContractLike | None, client_id: int, perm_id: int,
                state: OrderStateFields, total_qty: float | None = None) -> Fields:
-    """openOrder (5), layout of tws-protocol.md §5.3.2: 128 fields at 176 for a plain order, 120 at 157."""
+    """openOrder (5), layout of ibapi/decoder.py processOpenOrder + orderdecoder.py: 128 fields at 176 for a plain order, 120 at 157."""
     sv = server_version
     v = order.values
     g = v.get
@@ -385,7 +385,7 @@ def open_order_end() -> Fields:
 
 def completed_order(server_version: int, order: WireOrder, *, contract: ContractLike | None, perm_id: int, status: str,
                     filled_qty: float, completed_time: str, completed_status: str, parent_perm_id: int = 0) -> Fields:
-    """completedOrder (101), layout of tws-protocol.md §5.3.3: 97 fields at 176 for a plain order, 92 at 157."""
+    """completedOrder (101), layout of ibapi/decoder.py processCompletedOrderMsg + orderdecoder.py: 97 fields at 176 for a plain order, 92 at 157."""
     sv = server_version
     v = order.values
     g = v.get

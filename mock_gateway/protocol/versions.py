@@ -3,7 +3,7 @@
 Encoders and parsers branch on these names (``sv >= SIZE_RULES``), never on a client's
 identity, so a negotiated version between two known layouts gets exactly the fields the
 clients' decoders expect at that version. Numbers from ibapi/server_versions.py and the
-``serverVersion`` branches of ib_insync 0.9.86 / ib_async 2.1.0 (tws-protocol.md §2.3).
+``serverVersion`` branches of ib_insync 0.9.86 / ib_async 2.1.0.
 """
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from __future__ import annotations
 MIN_SUPPORTED = 157
 #: Highest version this mock can encode (ib_async 2.1.0's max).
 MAX_SUPPORTED = 178
+#: What the gateway negotiates up to unless configured otherwise (ib_insync 0.9.86's MaxClientVersion
+#: in ib_insync/client.py).
+DEFAULT_MAX_SERVER_VERSION = 176
 
 # -- below MIN_SUPPORTED, kept for the branches whose old form ibapi still reads
 MARKET_CAP_PRICE = 131          # orderStatus: no version field, mktCapPrice at the end

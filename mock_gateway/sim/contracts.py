@@ -15,7 +15,7 @@ from .clock import DEFAULT_START
 from .pricing import CALENDAR_SECONDS_PER_YEAR, black_scholes, round_to_tick
 from .sessions import SESSION_RULES, expiry_epoch, hours_string
 
-#: The 12 contract fields of the wire, in wire order (tws-protocol.md §5.1).
+#: The 12 contract fields of the wire, in wire order (ibapi/client.py reqMktData: conId through tradingClass).
 WIRE_CONTRACT_FIELDS = ("conId", "symbol", "secType", "lastTradeDateOrContractMonth", "strike", "right",
                         "multiplier", "exchange", "primaryExchange", "currency", "localSymbol", "tradingClass")
 
@@ -76,7 +76,7 @@ class ContractQuery:
 
 @dataclass(frozen=True, repr=False)
 class ContractSpec:
-    """Everything contractData says about one contract (tws-protocol.md §5.3.1), plus the start price."""
+    """Everything contractData says about one contract (ibapi/decoder.py processContractDataMsg), plus the start price."""
 
     con_id: int
     symbol: str

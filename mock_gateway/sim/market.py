@@ -32,7 +32,7 @@ from .history import (
 from .paths import CHUNK_STEPS, FLOW_BY_SEC_TYPE, GbmPath, GridPath, OptionPath, ScaledPath
 from .pricing import bid_ask, midpoint, round_to_tick
 from .replay import load_replay
-from .sessions import SESSION_RULES, expiry_epoch
+from .sessions import SESSION_RULES, SessionTimeline, expiry_epoch, rule_for
 
 if TYPE_CHECKING:   # config imports sim.clock, so sim modules import config only for types
     from ..config import MarketConfig
@@ -89,6 +89,7 @@ class _Instrument:
     spec: ContractSpec
     path: GridPath
     replayed: bool = False
+    sessions: SessionTimeline | None = None   # None: the path is replayed as recorded, hours and all
     open: float = 0.0
     close: float = 0.0
     quote_chunks: dict[int, _QuoteChunk] = field(default_factory=dict)
@@ -156,6 +157,8 @@ class Market:
             if spec is None:
                 raise UnknownContract(con_id)
             inst = self._instruments[con_id] = self._make_instrument(spec)
+            if not inst.replayed:
+                inst.sessions = SessionTimeline(rule_for(spec.sec_type), self.epoch0)
             tick = spec.min_tick
             inst.open = float(round_to_tick(inst.path.at("mid", 0), tick))
             # the previous close: the last replayed price before sim 0, or where generated history ends
@@ -191,9 +194,25 @@ class Market:
         """The quote at the current sim time."""
         return self.quote_at(con_id, self.env.now)
 
+    def trading_index(self, inst: _Instrument, t_s: float) -> int:
+        """The grid step whose prices are in force at ``t_s``: outside the trading session, the last step
+        before the close (no trades, quotes as they were at the close), or step 0 before any session."""
+        i = max(self.grid_index(t_s), 0)
+        if inst.sessions is None:
+            return i
+        is_open, since_s, _ = inst.sessions.state(self.grid_time(i))
+        if is_open:
+            return i
+        return max(math.ceil(since_s / self.dt_s - _EPS) - 1, 0) if since_s > -math.inf else 0
+
+    def is_trading(self, con_id: int, t_s: float) -> bool:
+        """Whether the contract's market is in its trading session (extended hours included) at ``t_s``."""
+        inst = self._instrument(con_id)
+        return inst.sessions is None or inst.sessions.is_open(t_s)
+
     def quote_at(self, con_id: int, t_s: float) -> Quote:
         inst = self._instrument(con_id)
-        i = max(self.grid_index(t_s), 0)
+        i = self.trading_index(inst, t_s)
         k, j = divmod(i, CHUNK_STEPS)
         q = self._quote_chunk(inst, k)
         return Quote(q.bid[j], q.ask[j], q.last[j], q.bid_size[j], q.ask_size[j], q.last_size[j], q.volume[j],
@@ -201,8 +220,9 @@ class Market:
 
     def price_at(self, con_id: int, t_s: float) -> float:
         """The last price at sim time ``t_s`` (>= 0), rounded to the contract's tick."""
-        k, j = divmod(max(self.grid_index(t_s), 0), CHUNK_STEPS)
-        return self._quote_chunk(self._instrument(con_id), k).last[j]
+        inst = self._instrument(con_id)
+        k, j = divmod(self.trading_index(inst, t_s), CHUNK_STEPS)
+        return self._quote_chunk(inst, k).last[j]
 
     def _quote_chunk(self, inst: _Instrument, k: int) -> _QuoteChunk:
         q = inst.quote_chunks.get(k)
@@ -229,7 +249,16 @@ class Market:
         mid = inst.path.field("mid", i0, i1)
         values = self._side_values(inst.spec, mid, side)
         hits = np.flatnonzero(values <= level + 1e-12 if op == "<=" else values >= level - 1e-12)
-        return self.grid_time(i0 + int(hits[0])) if len(hits) else None
+        n = 0
+        while n < len(hits):          # only a step inside the trading session can trade
+            t = self.grid_time(i0 + int(hits[n]))
+            if inst.sessions is None:
+                return t
+            is_open, _, until_s = inst.sessions.state(t)
+            if is_open:
+                return t
+            n = int(np.searchsorted(hits, self.grid_index(until_s - _EPS) - i0, side="right"))
+        return None
 
     def _side_values(self, spec: ContractSpec, mid: np.ndarray, side: str) -> np.ndarray:
         if side == "last":

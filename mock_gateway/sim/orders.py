@@ -12,6 +12,7 @@ from datetime import datetime
 
 import simpy
 
+from ..errors import NO_SECURITY_DEFINITION
 from ..faults.base import FaultStack, OrderEffect
 from . import rng as rngmod
 from .account import Account
@@ -50,7 +51,7 @@ TIF_ALIASES = {"": "DAY", "DAY": "DAY", "GTC": "GTC", "IOC": "IOC", "FOK": "FOK"
 #: The venue an execution reports for SMART-routed orders, by primary exchange.
 EXEC_VENUE = {"NASDAQ": "ISLAND", "NYSE": "NYSE", "ARCA": "ARCA"}
 
-UNKNOWN_CONTRACT_TEXT = "No security definition has been found for the request"
+UNKNOWN_CONTRACT_TEXT = NO_SECURITY_DEFINITION
 
 
 class OrderEngine:

@@ -1,26 +1,39 @@
 """Trading sessions per kind of contract: when a market trades, and when its liquid hours are.
 
 Used for contractData's tradingHours/liquidHours strings, for history bars (bars exist only
-inside sessions; useRTH keeps only liquid hours) and for DAY orders (they expire at the close).
-Weekends are closed; exchange holidays are not modelled.
+inside sessions; useRTH keeps only liquid hours), for market data (no trades outside the
+trading session) and for orders (DAY orders expire at the close; a market order placed while
+the market is closed waits for the open). Which days trade, and which close early, comes from
+the exchange's calendar (:mod:`.calendar`, ``exchange_calendars``): XNYS for US stocks and
+options, CMES for CME futures. IDEALPRO FX trades Sunday 17:15 to Friday 17:00 New York time
+with no holidays.
 """
 from __future__ import annotations
 
 import bisect
+import math
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .calendar import CalendarRangeError, regular_session
+
 
 @dataclass(frozen=True)
 class SessionRule:
-    """One trading day's hours in ``tz``; a start after the end means the session opens the evening before."""
+    """One trading day's usual hours in ``tz``; a start after the end means the session opens the evening before.
+
+    ``calendar`` names the ``exchange_calendars`` calendar that says which days trade and which
+    close early ("" = every weekday trades). On an early-close day both sessions end early by as
+    much as the calendar's close is before ``liquid``'s end (NYSE 13:00: extended hours end 17:00).
+    """
 
     tz: str
     trading: tuple[time, time]
     liquid: tuple[time, time]
     sunday_evening_open: bool = False   # 24-hour markets open Sunday evening for Monday's session
+    calendar: str = ""
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.tz)
@@ -28,9 +41,12 @@ class SessionRule:
 
 #: Session rules by security type (the exchange's local time zone, like IB's timeZoneId).
 SESSION_RULES: dict[str, SessionRule] = {
-    "STK": SessionRule("US/Eastern", (time(4, 0), time(20, 0)), (time(9, 30), time(16, 0))),
-    "OPT": SessionRule("US/Eastern", (time(9, 30), time(16, 0)), (time(9, 30), time(16, 0))),
-    "FUT": SessionRule("US/Central", (time(17, 0), time(16, 0)), (time(8, 30), time(15, 0)), True),
+    # US stocks: IB's 04:00-20:00 extended session around NYSE's regular hours
+    "STK": SessionRule("US/Eastern", (time(4, 0), time(20, 0)), (time(9, 30), time(16, 0)), calendar="XNYS"),
+    "OPT": SessionRule("US/Eastern", (time(9, 30), time(16, 0)), (time(9, 30), time(16, 0)), calendar="XNYS"),
+    # CME Globex: 17:00 the evening before to 16:00 Chicago, a daily break 16:00-17:00; liquid 08:30-16:00
+    "FUT": SessionRule("US/Central", (time(17, 0), time(16, 0)), (time(8, 30), time(16, 0)), True, calendar="CMES"),
+    # IDEALPRO: Sunday 17:15 to Friday 17:00 New York, a daily break 17:00-17:15
     "CASH": SessionRule("US/Eastern", (time(17, 15), time(17, 0)), (time(17, 15), time(17, 0)), True),
 }
 
@@ -42,11 +58,23 @@ def _span(rule: SessionRule, day: date, hours: tuple[time, time]) -> tuple[datet
     return (datetime.combine(open_day, open_t, zone), datetime.combine(day, close_t, zone))
 
 
+@functools.lru_cache(maxsize=8192)
 def session_on(rule: SessionRule, day: date, rth: bool) -> tuple[datetime, datetime] | None:
-    """The session that closes on ``day`` (local date), or None on weekends."""
+    """The session that closes on ``day`` (local date), or None when the market does not trade that day."""
     if day.weekday() >= 5:
         return None
-    return _span(rule, day, rule.liquid if rth else rule.trading)
+    open_dt, close_dt = _span(rule, day, rule.liquid if rth else rule.trading)
+    if rule.calendar:
+        regular = regular_session(rule.calendar, day)
+        if regular is None:
+            return None                       # an exchange holiday
+        usual_close = datetime.combine(day, rule.liquid[1], rule.zone())
+        early_by = usual_close.timestamp() - regular[1]
+        if early_by > 0:                      # an early close: every session of the day ends that much sooner
+            close_dt = datetime.fromtimestamp(close_dt.timestamp() - early_by, rule.zone())
+            if close_dt <= open_dt:
+                return None
+    return open_dt, close_dt
 
 
 def sessions_between(rule: SessionRule, start_epoch: float, end_epoch: float, rth: bool) -> list[tuple[float, float]]:
@@ -89,24 +117,101 @@ def session_close_after(rule: SessionRule, epoch: float, rth: bool) -> float:
     raise ValueError("no session within three weeks")  # unreachable for the rules above
 
 
+def session_at(rule: SessionRule, epoch: float, rth: bool) -> tuple[float, float] | None:
+    """(open, close) epoch seconds of the session in force at ``epoch`` (open <= epoch < close), or None."""
+    for open_e, close_e in sessions_between(rule, epoch, epoch + 1.0, rth):
+        if open_e <= epoch < close_e:
+            return open_e, close_e
+    return None
+
+
+def is_open(rule: SessionRule, epoch: float, rth: bool) -> bool:
+    """Whether the market trades at ``epoch`` (in liquid hours when ``rth``)."""
+    return session_at(rule, epoch, rth) is not None
+
+
+#: How far ahead a next open is looked for: beyond any run of holidays and weekends.
+NEXT_OPEN_HORIZON_S = 21 * 86400
+
+
+def next_open_after(rule: SessionRule, epoch: float, rth: bool) -> float:
+    """Epoch seconds of the first session open strictly after ``epoch``."""
+    for open_e, _ in sessions_between(rule, epoch, epoch + NEXT_OPEN_HORIZON_S, rth):
+        if open_e > epoch:
+            return open_e
+    raise CalendarRangeError(f"no session opens within 21 days of epoch {epoch:.0f}")
+
+
 def hours_string(rule: SessionRule, start: datetime, days: int, rth: bool) -> str:
-    """IB's tradingHours/liquidHours text, e.g. ``20261124:0930-20261124:1600;20261128:CLOSED``."""
+    """IB's tradingHours/liquidHours text for ``days`` local dates from ``start``'s.
+
+    As the current gateway writes it (nautilus_trader's recorded contract details, 2022): each
+    session as ``openDate:HHMM-closeDate:HHMM`` listed under the date it opens (a futures or FX
+    session opens the evening before), and ``date:CLOSED`` for a date on which no session opens
+    or closes, e.g. ``20221208:1715-20221209:1700;20221210:CLOSED;20221211:1715-20221212:1700``.
+    """
     zone = rule.zone()
     today = start.astimezone(zone).date()
-    parts = []
+    entries: list[tuple[date, int, str]] = []
+    touched: set[date] = set()
+    end = today + timedelta(days=days)
+    for k in range(days + 1):              # the last date's evening may open the next day's session
+        span = session_on(rule, today + timedelta(days=k), rth)
+        if span is None:
+            continue
+        a, b = span
+        touched.update((a.date(), b.date()))
+        if a.date() < end:
+            entries.append((a.date(), 0, f"{a:%Y%m%d:%H%M}-{b:%Y%m%d:%H%M}"))
     for k in range(days):
         day = today + timedelta(days=k)
-        span = session_on(rule, day, rth)
-        if span is None:
-            parts.append(f"{day:%Y%m%d}:CLOSED")
-        else:
-            a, b = span
-            parts.append(f"{a:%Y%m%d:%H%M}-{b:%Y%m%d:%H%M}")
-    return ";".join(parts)
+        if day not in touched:
+            entries.append((day, 1, f"{day:%Y%m%d}:CLOSED"))
+    return ";".join(text for _, _, text in sorted(entries))
 
 
 def expiry_epoch(last_trade_date: str, sec_type: str) -> float:
     """Epoch seconds when a derivative expires: the close of its last trading day's liquid session."""
     rule = SESSION_RULES.get(sec_type, SESSION_RULES["OPT"])
     day = datetime.strptime(last_trade_date[:8], "%Y%m%d").date()
+    try:
+        span = session_on(rule, day, rth=True)
+    except CalendarRangeError:
+        span = None
+    if span is not None:
+        return span[1].timestamp()
     return datetime.combine(day, rule.liquid[1], rule.zone()).timestamp()
+
+
+def rule_for(sec_type: str) -> SessionRule:
+    """The session rule of a security type (US stock hours for types the mock has no rule of its own for)."""
+    return SESSION_RULES.get(sec_type.upper(), SESSION_RULES["STK"])
+
+
+class SessionTimeline:
+    """One rule's sessions on the sim-seconds axis (sim 0 = ``epoch0``), the last answer kept.
+
+    Quotes and order matching ask "is the market open at t?" once per grid step; consecutive
+    questions nearly always fall in the same session or the same closed stretch, so the answer
+    comes from the kept span without a calendar lookup.
+    """
+
+    def __init__(self, rule: SessionRule, epoch0: float, rth: bool = False) -> None:
+        self.rule, self.epoch0, self.rth = rule, epoch0, rth
+        self._from_s, self._until_s, self._open = math.inf, -math.inf, False
+
+    def state(self, t_s: float) -> tuple[bool, float, float]:
+        """(open, from_s, until_s): whether the market trades at ``t_s`` and the sim span [from_s, until_s) of that."""
+        if not self._from_s <= t_s < self._until_s:
+            e = self.epoch0 + t_s
+            span = session_at(self.rule, e, self.rth)
+            if span is not None:
+                self._open, a, b = True, span[0], span[1]
+            else:
+                before = [c for _, c in sessions_between(self.rule, e - NEXT_OPEN_HORIZON_S, e, self.rth) if c <= e]
+                self._open, a, b = False, (max(before) if before else -math.inf), next_open_after(self.rule, e, self.rth)
+            self._from_s, self._until_s = a - self.epoch0, b - self.epoch0
+        return self._open, self._from_s, self._until_s
+
+    def is_open(self, t_s: float) -> bool:
+        return self.state(t_s)[0]

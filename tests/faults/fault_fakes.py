@@ -6,6 +6,8 @@ from typing import Any
 
 import simpy
 
+from mock_gateway.protocol.requests import Request, decode_request
+
 
 @dataclass
 class FakeSession:
@@ -58,18 +60,18 @@ class FakeControl:
 
 
 def hist_request(req_id: int, symbol: str = "AAPL", what: str = "TRADES", bar: str = "5 secs",
-                 end: str = "", duration: str = "60 S") -> list[str]:
+                 end: str = "", duration: str = "60 S") -> Request:
     """reqHistoricalData as ib_insync sends it at v176 (23 fields)."""
-    return ["20", str(req_id), "0", symbol, "STK", "", "0.0", "", "", "SMART", "", "USD", "", "", "0",
-            end, bar, duration, "1", what, "1", "0", ""]
+    return decode_request(["20", str(req_id), "0", symbol, "STK", "", "0.0", "", "", "SMART", "", "USD", "", "", "0",
+            end, bar, duration, "1", what, "1", "0", ""])
 
 
-def rt_bars_request(req_id: int, symbol: str = "AAPL", what: str = "TRADES") -> list[str]:
+def rt_bars_request(req_id: int, symbol: str = "AAPL", what: str = "TRADES") -> Request:
     """reqRealTimeBars at v176 (19 fields)."""
-    return ["50", "3", str(req_id), "0", symbol, "STK", "", "0.0", "", "", "SMART", "", "USD", "", "",
-            "5", what, "1", ""]
+    return decode_request(["50", "3", str(req_id), "0", symbol, "STK", "", "0.0", "", "", "SMART", "", "USD", "", "",
+            "5", what, "1", ""])
 
 
-def mkt_data_request(req_id: int, symbol: str = "AAPL") -> list[str]:
-    return ["1", "11", str(req_id), "0", symbol, "STK", "", "0.0", "", "", "SMART", "", "USD", "", "",
-            "0", "", "0", "0", ""]
+def mkt_data_request(req_id: int, symbol: str = "AAPL") -> Request:
+    return decode_request(["1", "11", str(req_id), "0", symbol, "STK", "", "0.0", "", "", "SMART", "", "USD", "", "",
+            "0", "", "0", "0", ""])

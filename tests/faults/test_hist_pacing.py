@@ -1,6 +1,7 @@
 import pytest
 
 from mock_gateway.faults.hist_pacing import HistoricalPacing, RealTimeBarsPacing, bar_size_seconds
+from mock_gateway.protocol.requests import decode_request
 
 from fault_fakes import FakeSession, hist_request, rt_bars_request
 
@@ -8,7 +9,7 @@ TEXT_162 = "Historical Market Data Service error message:Historical data request
 
 
 def ask(fault, fields, now):
-    return fault.on_request(FakeSession(), "reqHistoricalData", fields, now)
+    return fault.on_request(FakeSession(), fields, now)
 
 
 def test_an_identical_request_within_15_s_gets_162():
@@ -64,19 +65,19 @@ def test_bars_larger_than_30_s_are_exempt():
     fault = HistoricalPacing()
     ask(fault, hist_request(1, bar="1 min"), 0)
     assert ask(fault, hist_request(2, bar="1 min"), 1) is None
-    assert HistoricalPacing(max_bar_size_s=3600).on_request(FakeSession(), "reqHistoricalData",
+    assert HistoricalPacing(max_bar_size_s=3600).on_request(FakeSession(),
                                                             hist_request(3, bar="1 min"), 0) is None
 
 
 def test_realtime_bars_pacing_answers_420():
     fault = RealTimeBarsPacing()
-    assert fault.on_request(FakeSession(), "reqRealTimeBars", rt_bars_request(1), 0) is None
-    verdict = fault.on_request(FakeSession(), "reqRealTimeBars", rt_bars_request(2), 1)
+    assert fault.on_request(FakeSession(), rt_bars_request(1), 0) is None
+    verdict = fault.on_request(FakeSession(), rt_bars_request(2), 1)
     assert verdict.errors == [(2, 420, "Invalid Real-time Query:Historical data request pacing violation")]
 
 
 def test_other_requests_are_not_paced():
-    assert HistoricalPacing().on_request(FakeSession(), "reqCurrentTime", ["49", "1"], 0) is None
+    assert HistoricalPacing().on_request(FakeSession(), decode_request(["49", "1"]), 0) is None
 
 
 @pytest.mark.parametrize("setting, seconds", [("1 secs", 1), ("30 secs", 30), ("1 min", 60), ("2 hours", 7200),

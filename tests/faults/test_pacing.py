@@ -1,14 +1,15 @@
 from mock_gateway.faults.base import FaultStack
 from mock_gateway.faults.pacing import MarketDataLines, MessageRate
+from mock_gateway.protocol.requests import decode_request
 
 from fault_fakes import FakeSession, mkt_data_request
 
-REQ = ["49", "1"]  # reqCurrentTime
+REQ = decode_request(["49", "1"])  # reqCurrentTime
 
 
 def send(fault, n, now, session=None):
     session = session or FakeSession()
-    return [fault.on_request(session, "reqCurrentTime", REQ, now) for _ in range(n)]
+    return [fault.on_request(session, REQ, now) for _ in range(n)]
 
 
 def test_fifty_messages_in_a_second_pass():
@@ -61,21 +62,21 @@ def test_sessions_are_counted_separately():
 
 def test_ib_insync_throttle_of_45_per_second_never_trips_it():
     fault = MessageRate()
-    verdicts = [fault.on_request(FakeSession(), "reqCurrentTime", REQ, i / 45.0) for i in range(45 * 30)]
+    verdicts = [fault.on_request(FakeSession(), REQ, i / 45.0) for i in range(45 * 30)]
     assert verdicts == [None] * len(verdicts)
 
 
 def test_market_data_line_beyond_the_limit_gets_error_101():
     fault = MarketDataLines(max_lines=2)
-    ok = fault.on_request(FakeSession(market_data_lines=1), "reqMktData", mkt_data_request(7), 0)
-    over = fault.on_request(FakeSession(market_data_lines=2), "reqMktData", mkt_data_request(8), 0)
+    ok = fault.on_request(FakeSession(market_data_lines=1), mkt_data_request(7), 0)
+    over = fault.on_request(FakeSession(market_data_lines=2), mkt_data_request(8), 0)
     assert ok is None
     assert over.errors == [(8, 101, "Max number of tickers has been reached")] and over.drop
 
 
 def test_stacked_pacing_faults_merge_their_verdicts():
     stack = FaultStack([MessageRate(max_per_s=1), MarketDataLines(max_lines=0)])
-    stack.on_request(FakeSession(), "reqMktData", mkt_data_request(1), 0)
-    verdict = stack.on_request(FakeSession(), "reqMktData", mkt_data_request(2), 0)
+    stack.on_request(FakeSession(), mkt_data_request(1), 0)
+    verdict = stack.on_request(FakeSession(), mkt_data_request(2), 0)
     assert [e[1] for e in verdict.errors] == [100, 101]
     assert verdict.fault == "message_rate,market_data_lines"

@@ -94,7 +94,7 @@ def _order_messages(gw, order_id: int) -> list[str]:
             continue
         status = e["attrs"].get("status", "")
         if e["msg"] == "openOrder":
-            status = e["fields"][86]   # orderState.status of a plain order at 176 (tws-protocol.md §5.3.2)
+            status = e["fields"][86]   # orderState.status of a plain order at 176 (ibapi orderdecoder.py)
         out.append(f"{e['msg']}:{status}" if status else e["msg"])
     return out
 

@@ -44,8 +44,8 @@ class OnAccept(Fault):
 class RejectCurrentTime(Fault):
     name = "reject_current_time"
 
-    def on_request(self, session, name, fields, now):
-        if name == "reqCurrentTime":
+    def on_request(self, session, request, now):
+        if request.name == "reqCurrentTime":
             return Verdict(errors=[(-1, 100, "Max rate of messages per second has been exceeded")], drop=True,
                            fault=self.name)
         return None
@@ -228,7 +228,7 @@ def test_market_data_stops_when_a_fault_says_so(mock_gateway_factory, action):
         ib.sleep(0.3)      # 3 sim seconds = 12 grid steps that would have ticked
         assert len(out_messages(gw, "tickPrice")) == ticks_at_fault
         if action == "lose_subscriptions":
-            assert gw.call(lambda: [s.market_data for s in gw.sessions.values()]) == [{}]
+            assert gw.call(lambda: [s.market_data_lines for s in gw.sessions.values()]) == [0]
     finally:
         ib.disconnect()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from harness import metrics as M
-from harness.runner import check_survive
+from harness.runner import check_metric, check_survive
+from harness.scenario import MetricBound
 
 from eventlogs import LogBuilder
 
@@ -52,3 +53,12 @@ def test_a_per_message_fault_that_occurred_fails_when_the_handler_is_gone_at_the
 def test_a_fault_that_never_acted_did_not_occur(item):
     outcome = _judged(lambda b: b.marked(3, "out", "currentTime", "data_latency", conn=1), item)
     assert outcome.passed and outcome.observed == 0
+
+
+def test_pacing_violations_of_a_code_count_only_the_pacing_rules_errors():
+    b = LogBuilder().session(0, 1, 7)
+    b.error(1, 1, 162, "Historical Market Data Service error message:Historical data request pacing violation", 3)
+    b.error(2, 1, 162, "Historical Market Data Service error message:HMDS query returned no data", 4)
+    b.error(3, 1, 162, "Historical Market Data Service error message:API historical data query cancelled: 5", 5)
+    outcome = check_metric("pacing_violations_162", MetricBound(max=0), {}, M.frame.events_frame(b.events))
+    assert outcome.observed == 1 and not outcome.passed

@@ -3,12 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
-
-from harness.gates.evidence import FIXTURE_PREFIX
-
-if TYPE_CHECKING:
-    from harness.gates.run import Verification
+from .evidence import FIXTURE_PREFIX
+from .verification import Verification
 
 
 @dataclass(frozen=True)

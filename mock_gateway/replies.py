@@ -1,0 +1,44 @@
+"""The narrow interfaces the desks (feeds, account feed, order desk) and the handlers see.
+
+A desk writes replies to a :class:`ReplyChannel` (one client connection: send, error, its
+server version and ids) and finds connections through :class:`Connections`; it never sees the
+server or the socket. :class:`mock_gateway.session.Session` is the channel and
+:class:`mock_gateway.server.Gateway` the directory, wired by the server (the composition root).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from .protocol.kinds import ReplyKind
+
+Fields = list[str]
+#: Run a callback on the gateway's loop after the current burst of work (``loop.call_soon``).
+CallSoon = Callable[[Callable[[], None]], object]
+
+
+class ReplyChannel(Protocol):
+    """One client connection, as a desk writes to it."""
+
+    @property
+    def conn_id(self) -> int: ...
+    @property
+    def client_id(self) -> int | None: ...
+    @property
+    def server_version(self) -> int: ...
+
+    def send(self, kind: ReplyKind, messages: Iterable[Fields], *, fault: str | None = None) -> None:
+        """Queue replies of one kind; they leave after the kind's injected latency, in order."""
+
+    def error(self, req_id: int, code: int, text: str, *, fault: str | None = None,
+              kind: ReplyKind = ReplyKind.OTHER, advanced_json: str = "") -> None:
+        """Queue an error message for ``req_id``."""
+
+
+class Connections(Protocol):
+    """Which clients are connected and past startApi."""
+
+    def session_of_client(self, client_id: int) -> ReplyChannel | None: ...
+
+
+__all__ = ["CallSoon", "Connections", "Fields", "ReplyChannel"]
