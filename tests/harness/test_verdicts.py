@@ -36,7 +36,7 @@ def prelive(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_fault_whose_requests_never_came_makes_the_run_not_exercised_and_says_why(tmp_path):
-    path = _write(tmp_path, "speed: 30\nduration_s: 120\n"
+    path = _write(tmp_path, "speed: 30\nduration_s: 300\n"
                   f"handler:\n  command: [python, {HANDLERS / 'idle_ib.py'}]\n  grace_period_s: 2\n"
                   "faults:\n  - type: latency\n    name: slow_history\n    kinds: [historical_data]\n"
                   "    distribution: {kind: fixed, ms: 5000}\n    schedule: {from_s: 10, to_s: 100}\n")
@@ -61,7 +61,7 @@ def test_an_error_to_survive_that_never_happened_is_not_a_pass(tmp_path):
 
 def test_a_rule_the_handler_kept_to_counts_as_exercised(tmp_path):
     # the message-rate rule saw the handler's requests; error 100 is bounded at 0, its absence is the point
-    path = _write(tmp_path, "speed: 30\nduration_s: 60\n"
+    path = _write(tmp_path, "speed: 30\nduration_s: 300\n"
                   f"handler:\n  command: [python, {HANDLERS / 'idle_ib.py'}]\n  grace_period_s: 2\n"
                   "faults:\n  - type: message_rate\n    max_per_s: 50\n"
                   "expect:\n  survive: [100]\n  metrics:\n    pacing_violations_100: {max: 0}\n")
@@ -119,7 +119,7 @@ def test_set_reaches_nested_fields_and_is_validated_like_the_file():
 
 
 def test_the_cli_exit_code_says_not_exercised_and_the_console_names_the_fault(tmp_path):
-    path = _write(tmp_path, "speed: 30\nduration_s: 60\n"
+    path = _write(tmp_path, "speed: 30\nduration_s: 300\n"     # 10 s: time to connect on a busy machine
                   f"handler:\n  command: [python, {HANDLERS / 'idle_ib.py'}]\n  grace_period_s: 2\n"
                   "faults:\n  - type: order_reject\n    probability: 1.0\n")
     proc = prelive("run", str(path), "--out", str(tmp_path / "out"))
