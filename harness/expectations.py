@@ -247,6 +247,11 @@ def _why_not(df: pd.DataFrame, end: HandlerEnd | None, first_s: float | None, le
         return f"the handler exited at {end.exited_at_sim_s:.1f} s{when}"
     if not _connected_ever(df):
         return "the handler never connected"
+    connects = df[(df["dir"] == "sys") & (df["msg"] == "connect")]
+    first_connect = pd.to_numeric(connects["sim"], errors="coerce").min()
+    if first_s is not None and first_connect == first_connect and first_connect > first_s:
+        return (f"its time ({first_s:g} s) came before the handler first connected ({first_connect:.1f} s): "
+                "the handler's real start-up times the speed; lower --speed")
     wanted = f" ({', '.join(sorted(applies_to))})" if applies_to else ""
     if first_s is not None:
         return (f"nothing it applies to happened in its window (from {first_s:g} s): the handler sent no request "
