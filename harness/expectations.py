@@ -192,6 +192,27 @@ def evaluate_expectations(scenario: Scenario, df: pd.DataFrame, metrics: dict[st
 
 
 # ---------------------------------------------------------------------------- did the faults act
+def _first_connect_s(df: pd.DataFrame) -> float | None:
+    connects = df[(df["dir"] == "sys") & (df["msg"] == "connect")]
+    first = pd.to_numeric(connects["sim"], errors="coerce").min()
+    return None if first != first else float(first)
+
+
+def _acted_on_the_handler(df: pd.DataFrame, name: str) -> int:
+    """Events a fault marked, a scheduled fault's own ``fault`` events counting only once the handler had
+    connected (a drop or outage with nobody connected tested nothing)."""
+    if "fault" not in df:
+        return 0
+    names = df["fault"].map(lambda f: isinstance(f, str) and name in (p.strip() for p in f.split(",")))
+    marked = df[names.astype(bool)]
+    fired = (marked["dir"] == "sys") & (marked["msg"] == "fault")
+    first_connect = _first_connect_s(df)
+    fired_connected = 0
+    if first_connect is not None:
+        fired_connected = int((pd.to_numeric(marked.loc[fired, "sim"], errors="coerce") >= first_connect).sum())
+    return int((~fired).sum()) + fired_connected
+
+
 def _connected_ever(df: pd.DataFrame) -> bool:
     return bool(((df["dir"] == "sys") & (df["msg"] == "connect")).any())
 
@@ -203,13 +224,14 @@ def fault_activity(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
     out: list[FaultActivity] = []
     for fault in scenario.faults:
         name, kind = str(fault.name), str(getattr(fault, "type", type(fault).__name__))
-        acted = fault_occurrences(df, name)
+        acted = _acted_on_the_handler(df, name)
         first = _first_fault_s(fault, scenario)
         if not acted and kind in EFFECT_CODES:
             acted = _errors_sent(df, EFFECT_CODES[kind])
         if not acted and kind in RULE_FAULTS:
             acted = _requests_seen(df, RULE_FAULTS[kind], first)
-        why = None if acted else _why_not(df, end, first, length, RULE_FAULTS.get(kind, frozenset()))
+        why = None if acted else _why_not(df, end, first, length, RULE_FAULTS.get(kind, frozenset()),
+                                          _last_fault_s(fault))
         out.append(FaultActivity(name, kind, acted, why))
     container = df[(df["dir"] == "sys") & (df["msg"] == "container_fault")]
     for i, cf in enumerate(scenario.container_faults):
@@ -218,7 +240,7 @@ def fault_activity(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
         ok = M.frame.attr(container, "ok", True) != False  # noqa: E712
         acted = int((named & ok).sum())
         out.append(FaultActivity(f"container_faults[{i}] {cf.action}", cf.action, acted,
-                                 None if acted else _why_not(df, end, cf.at_s, length)))
+                                 None if acted else _why_not(df, end, cf.at_s, length, last_s=cf.at_s)))
     return out
 
 
@@ -238,7 +260,7 @@ def _requests_seen(df: pd.DataFrame, names: frozenset[str] | None, from_s: float
 
 
 def _why_not(df: pd.DataFrame, end: HandlerEnd | None, first_s: float | None, length_s: float,
-             applies_to: frozenset[str] | None = frozenset()) -> str:
+             applies_to: frozenset[str] | None = frozenset(), last_s: float | None = None) -> str:
     if first_s is not None and first_s >= length_s:
         return f"its first time ({first_s:g} s) is after the end of the run ({length_s:g} s)"
     if end is not None and end.exited_early and end.exited_at_sim_s is not None and \
@@ -247,10 +269,9 @@ def _why_not(df: pd.DataFrame, end: HandlerEnd | None, first_s: float | None, le
         return f"the handler exited at {end.exited_at_sim_s:.1f} s{when}"
     if not _connected_ever(df):
         return "the handler never connected"
-    connects = df[(df["dir"] == "sys") & (df["msg"] == "connect")]
-    first_connect = pd.to_numeric(connects["sim"], errors="coerce").min()
-    if first_s is not None and first_connect == first_connect and first_connect > first_s:
-        return (f"its time ({first_s:g} s) came before the handler first connected ({first_connect:.1f} s): "
+    first_connect = _first_connect_s(df)
+    if last_s is not None and first_connect is not None and first_connect > last_s:
+        return (f"its time (up to {last_s:g} s) was over before the handler first connected ({first_connect:.1f} s): "
                 "the handler's real start-up times the speed; lower --speed")
     wanted = f" ({', '.join(sorted(applies_to))})" if applies_to else ""
     if first_s is not None:
@@ -313,6 +334,18 @@ def first_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None) ->
     if end is not None and end.log_tail and (end.exited_early or not connected):
         parts.append("its output ends with: " + " | ".join(end.log_tail))
     return "; ".join(parts) or None
+
+
+def _last_fault_s(fault: Any) -> float | None:
+    """The latest sim second a scheduled fault can act (a window's end, a one-off's time); None: open-ended."""
+    schedule = getattr(fault, "schedule", None)
+    if schedule is None:
+        return None
+    if getattr(schedule, "to_s", None) is not None:
+        return float(schedule.to_s)
+    if getattr(schedule, "at_s", None) is not None:
+        return float(schedule.at_s) + float(getattr(schedule, "duration_s", None) or 0.0)
+    return None
 
 
 def _first_fault_s(fault: Any, scenario: Scenario | None = None) -> float | None:

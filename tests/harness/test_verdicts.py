@@ -39,7 +39,7 @@ def test_a_fault_whose_requests_never_came_makes_the_run_not_exercised_and_says_
     path = _write(tmp_path, "speed: 30\nduration_s: 300\n"
                   f"handler:\n  command: [python, {HANDLERS / 'idle_ib.py'}]\n  grace_period_s: 2\n"
                   "faults:\n  - type: latency\n    name: slow_history\n    kinds: [historical_data]\n"
-                  "    distribution: {kind: fixed, ms: 5000}\n    schedule: {from_s: 10, to_s: 100}\n")
+                  "    distribution: {kind: fixed, ms: 5000}\n    schedule: {from_s: 10, to_s: 290}\n")
     outcome = _run(path, tmp_path)
     assert outcome.verdict == "NOT EXERCISED" and outcome.exit_code == 3
     assert not outcome.failed
@@ -67,6 +67,16 @@ def test_a_rule_the_handler_kept_to_counts_as_exercised(tmp_path):
                   "expect:\n  survive: [100]\n  metrics:\n    pacing_violations_100: {max: 0}\n")
     outcome = _run(path, tmp_path)
     assert outcome.verdict == "PASS", (outcome.not_exercised, outcome.failed)
+
+
+def test_a_fault_over_before_the_handler_connected_says_the_speed_left_no_time_to_start(tmp_path):
+    path = _write(tmp_path, "speed: 200\nduration_s: 1200\n"
+                  f"handler:\n  command: [python, {HANDLERS / 'idle_ib.py'}]\n  grace_period_s: 2\n"
+                  "faults:\n  - type: disconnect\n    schedule: {at_s: 1}\n")
+    outcome = _run(path, tmp_path)
+    assert outcome.verdict == "NOT EXERCISED"
+    [fault] = outcome.faults
+    assert "before the handler first connected" in fault.why_not and "lower --speed" in fault.why_not
 
 
 def test_a_handler_that_exits_at_once_fails_with_its_exit_time_relative_to_the_first_fault_and_its_stderr(tmp_path):
