@@ -165,6 +165,33 @@ def clock_env(library: Path, ref: ClockReference, shared: str | None) -> dict[st
     return env
 
 
+def is_static_executable(path: str | os.PathLike[str]) -> bool:
+    """True for an ELF executable without a program interpreter (statically linked: LD_PRELOAD never
+    loads, so libfaketime cannot reach it). Scripts and unreadable files: False."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+            if len(head) < 64 or head[:4] != b"\x7fELF":
+                return False
+            is64, little = head[4] == 2, head[5] == 1
+            order = "<" if little else ">"
+            if is64:
+                phoff, = struct.unpack_from(order + "Q", head, 32)
+                phentsize, phnum = struct.unpack_from(order + "HH", head, 54)
+            else:
+                phoff, = struct.unpack_from(order + "I", head, 28)
+                phentsize, phnum = struct.unpack_from(order + "HH", head, 42)
+            fh.seek(phoff)
+            table = fh.read(phentsize * min(phnum, 256))
+    except OSError:
+        return False
+    for i in range(min(phnum, 256)):
+        entry = table[i * phentsize:(i + 1) * phentsize]
+        if len(entry) >= 4 and struct.unpack_from(order + "I", entry, 0)[0] == 3:   # PT_INTERP
+            return False
+    return True
+
+
 # ------------------------------------------------------------------------------ drift
 class Witness:
     """A process on the handler's clock that answers each newline on stdin with its time.time().

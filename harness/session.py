@@ -10,6 +10,7 @@ Expectations read those events, so both modes are judged by the same rules.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .artifacts import utc_now_iso
-from .faketime import ClockReference, FaketimeUnavailable, SharedClock, Witness, find_library, measure_drift
+from .faketime import ClockReference, FaketimeUnavailable, SharedClock, Witness, find_library, is_static_executable, \
+    measure_drift
 from .handler import HandlerError, HandlerProcess, StopResult, handler_env
 
 if TYPE_CHECKING:
@@ -82,6 +84,8 @@ class ClockReport:
 
     @property
     def warning(self) -> str | None:
+        if self.note and "statically linked" in self.note:
+            return self.note
         busy = self.busy_share
         if busy is None or busy < CPU_LOAD_WARN or self.mode != "faketime" and self.speed <= 1:
             return None
@@ -285,6 +289,12 @@ class InProcessBackend:
             env.update(self._shared.env(library))
             self.clock.start = config.start.isoformat()
             attrs["clock"] = {"faketime": env["FAKETIME"], "library": str(library)}
+            executable = shutil.which(plan.argv[0]) if plan.argv else None
+            if executable and is_static_executable(executable):
+                self.clock.note = (f"{plan.argv[0]} is statically linked: libfaketime cannot reach it, so it runs on "
+                                   "the real clock while the market runs at the scenario's speed; use --real-clock "
+                                   "or a dynamically linked build")
+                attrs["clock"]["static_executable"] = True
         else:
             attrs["clock"] = {"real": True}
         self._handler = HandlerProcess(plan.argv, env, self.handler_log, scenario.handler.grace_period_s).start()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,7 +43,7 @@ def _readings(log: Path) -> dict[str, float]:
 
 
 def test_the_handlers_wall_clock_starts_at_the_scenarios_start_and_its_sleeps_run_at_its_speed(tmp_path):
-    scenario = _scenario(tmp_path, speed=50, duration_s=150)
+    scenario = _scenario(tmp_path, speed=50, duration_s=600)   # 12 s: time to start on a busy machine
     started = time.monotonic()
     outcome = run_scenario(scenario, RunOptions(out_dir=tmp_path / "out"))
     wall = time.monotonic() - started
@@ -52,11 +53,11 @@ def test_the_handlers_wall_clock_starts_at_the_scenarios_start_and_its_sleeps_ru
     for what in ("time.sleep", "asyncio.sleep", "select"):
         assert 19.9 <= readings[what] < 25, (what, readings)   # 20 s by its clock
     assert readings["end"] - readings["start"] >= 60            # three 20 s sleeps ...
-    assert wall < 30                                            # ... in a few real seconds, not a minute
+    assert wall < 40                                            # ... in seconds, not the 10 minutes they were
 
 
 def test_the_handler_and_the_gateway_agree_on_the_clock_and_the_drift_is_logged(tmp_path):
-    outcome = run_scenario(_scenario(tmp_path, speed=50, duration_s=150), RunOptions(out_dir=tmp_path / "out"))
+    outcome = run_scenario(_scenario(tmp_path, speed=50, duration_s=300), RunOptions(out_dir=tmp_path / "out"))
     clock = outcome.session.clock.to_json()
     assert clock["mode"] == "faketime" and clock["drift_samples"] >= 2
     assert clock["drift_max_abs_s"] < 1.0          # sim seconds: 20 ms of real time at speed 50
@@ -91,3 +92,24 @@ def test_a_busy_handler_at_a_high_speed_is_warned_about(tmp_path):
     import json
     result = json.loads((outcome.run_dir / "RESULT.json").read_text())
     assert result["clock"]["warning"] and result["clock"]["handler_busy_share"] > 0.5
+
+
+def test_a_statically_linked_handler_is_recognised_as_out_of_libfaketimes_reach(tmp_path):
+    import struct
+
+    from harness.faketime import is_static_executable
+
+    def elf(with_interp: bool) -> Path:
+        header = bytearray(64)
+        header[:6] = b"\x7fELF\x02\x01"
+        struct.pack_into("<Q", header, 32, 64)                # program headers right after the header
+        struct.pack_into("<HH", header, 54, 56, 2)            # two entries of 56 bytes
+        table = struct.pack("<I", 1) + bytes(52) + struct.pack("<I", 3 if with_interp else 1) + bytes(52)
+        path = tmp_path / ("dynamic" if with_interp else "static")
+        path.write_bytes(bytes(header) + table)
+        return path
+
+    assert is_static_executable(elf(with_interp=False))
+    assert not is_static_executable(elf(with_interp=True))
+    assert not is_static_executable(sys.executable)           # python: dynamically linked, faked fine
+    assert not is_static_executable(HANDLERS / "clock_reader.py")
