@@ -8,6 +8,8 @@ on a cancel. Events go to the client that placed the order.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .account_feed import AccountFeed
 from .errors import RequestError
 from .protocol import messages as m
@@ -30,6 +32,7 @@ from .sim.order_types import (
     OrderRejected,
     OrderRequest,
     OrderUpdate,
+    OrderWarning,
     Reject,
     WhatIfReport,
 )
@@ -60,25 +63,24 @@ class OrderDesk:
     """The gateway's side of the order engine."""
 
     def __init__(self, world: World, clock: SimClock, connections: Connections, accounts: AccountFeed,
-                 call_soon: CallSoon) -> None:
+                 call_soon: CallSoon, sys_event: Callable[..., None] | None = None) -> None:
         self.world = world
         self.clock = clock
         self.engine = world.orders
         self.connections = connections
         self.accounts = accounts
         self._call_soon = call_soon
+        self._sys_event = sys_event or (lambda msg, **kwargs: None)   # the event log's sys events (rejections)
         self._unreported: dict[int, list[CommissionReport]] = {}   # perm id -> reports not yet sent
         self._held: dict[int, OrderUpdate] = {}                     # perm id -> Submitted ack of this burst
         self._release_pending = False
 
     # ------------------------------------------------------------------ requests
     def place(self, s: ReplyChannel, wire: WireOrder) -> None:
-        if not wire.contract["exchange"]:
-            # TWS validates the route before it looks the contract up (ib_insync's and ib_async's own
-            # test suites expect 321 for Stock('XXX'))
-            raise RequestError(wire.order_id, 321, "Error validating request.-'bN' : cause - Missing order exchange")
         for name, code, text in REFUSED_ATTRIBUTES:
             if wire.get(name) == "1":
+                self._sys_event("order_rejected", client_id=s.client_id, attrs={
+                    "order_id": wire.order_id, "code": code, "text": text, "rule": name})
                 raise RequestError(wire.order_id, code, text)
         self.engine.place(OrderRequest.from_wire(wire), s.client_id or 0)
 
@@ -129,17 +131,41 @@ class OrderDesk:
         elif isinstance(event, Fill):
             self._on_fill(event)
         elif isinstance(event, Reject):
-            for s in self._recipients(event.order.client_id):
-                s.error(event.order.order_id, event.code, event.text, kind=K.ORDER_ACK, fault=event.fault)
+            self._on_reject(event)
+        elif isinstance(event, OrderWarning):
+            for s in self._recipients(event.order.client_id, owner_only=True):
+                s.error(event.order.order_id, event.code, event.text, kind=K.ORDER_ACK)
         elif isinstance(event, WhatIfReport):
             self._on_what_if(event)
 
-    def _recipients(self, client_id: int) -> list[ReplyChannel]:
-        """Who hears about an order: the client that placed it. (Client 0's reqAutoOpenOrders binds orders
-        placed in the TWS window, which the mock has none of; other API clients' orders need
-        reqAllOpenOrders, as with TWS.)"""
+    def _on_reject(self, ev: Reject) -> None:
+        """The error (to the owner); after a server-side rejection (201) also openOrder and orderStatus
+        Inactive, as real logs show (ib_insync #554). Every rejection goes in the event log with the rule
+        that made it."""
+        order = ev.order
+        self._sys_event("order_rejected", client_id=order.client_id, fault=ev.fault, attrs={
+            "order_id": order.order_id, "code": ev.code, "text": ev.text, "rule": ev.rule,
+            "modification": ev.modification})
+        for s in self._recipients(order.client_id, owner_only=True):
+            s.error(order.order_id, ev.code, ev.text, kind=K.ORDER_ACK, fault=ev.fault)
+        if ev.inactive and not ev.modification:
+            for s in self._recipients(order.client_id):
+                s.send(K.ORDER_ACK, [self._open_order(s, order, INACTIVE), self._order_status(s, order, INACTIVE)],
+                       fault=ev.fault)
+
+    def _recipients(self, client_id: int, owner_only: bool = False) -> list[ReplyChannel]:
+        """Who hears about an order: the client that placed it, and the "Master API client ID" of the
+        API settings, which receives the status of every client's orders (it cannot modify them:
+        orders stay bound to their client). (Client 0's reqAutoOpenOrders binds orders placed in the
+        TWS window, which the mock has none of; other API clients' orders need reqAllOpenOrders.)"""
         owner = self.connections.session_of_client(client_id)
-        return [owner] if owner is not None else []
+        out = [owner] if owner is not None else []
+        master_id = self.world.config.master_client_id
+        if not owner_only and master_id is not None and master_id != client_id:
+            master = self.connections.session_of_client(master_id)
+            if master is not None:
+                out.append(master)
+        return out
 
     def _on_update(self, ev: OrderUpdate) -> None:
         order, status = ev.order, ev.status
@@ -212,8 +238,15 @@ class OrderDesk:
         return self.clock.start.timestamp() + sim_s
 
     def _open_order(self, s: ReplyChannel, order: Order, status: str) -> Fields:
+        # the last openOrder of a filled order carries its commission (tws-protocol.md §4.8)
+        state = m.OrderStateFields(status=status, commission=order.commission if status == FILLED else None,
+                                   commission_currency=self._currency(order) if status == FILLED else "")
         return m.open_order(s.server_version, wire_of(order), contract=order.spec, client_id=order.client_id,
-                            perm_id=order.perm_id, state=m.OrderStateFields(status=status))
+                            perm_id=order.perm_id, state=state)
+
+    def _currency(self, order: Order) -> str:
+        account = self.engine.accounts.get(order.account)
+        return account.currency if account is not None else "USD"
 
     def _order_status(self, s: ReplyChannel, order: Order, status: str, ev: OrderUpdate | None = None) -> Fields:
         filled = ev.filled if ev else order.filled

@@ -11,8 +11,6 @@ from __future__ import annotations
 import functools
 from datetime import date
 
-import exchange_calendars as xcals
-
 #: The span of years the calendars are built for (building XNYS for it takes ~0.3 s, once).
 FIRST_YEAR, LAST_YEAR = 2000, 2045
 
@@ -24,6 +22,8 @@ class CalendarRangeError(ValueError):
 @functools.lru_cache(maxsize=8)
 def _schedule(name: str) -> dict[date, tuple[float, float]]:
     """Local trading date -> (open, close) epoch seconds of the regular session, for every session of ``name``."""
+    import exchange_calendars as xcals    # ~1 s to import: only when a session is first asked for
+
     cal = xcals.get_calendar(name, start=f"{FIRST_YEAR}-01-01", end=f"{LAST_YEAR}-12-31")
     s = cal.schedule
     opens = [t.timestamp() for t in s["open"]]

@@ -83,6 +83,9 @@ class SimClock:
     async def run(self) -> None:
         """Drive the environment until :meth:`stop`; runs as one asyncio task per gateway."""
         self._wake = asyncio.Event()
+        # sim time runs from when the clock starts running, not from when it was made: building the
+        # world (the exchange calendars) must not eat into a scenario's first seconds
+        self._t0 = time.monotonic() - self.env.now / self.speed
         while not self._stopped:
             self.catch_up()
             nxt = self.env.peek()

@@ -5,6 +5,7 @@ The engine itself is in :mod:`.orders`; the gateway turns these events into wire
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,8 @@ class OrderRequest:
     what_if: bool = False
     transmit: bool = True
     parent_id: int = 0
+    trailing_percent: float | None = None  # TRAIL: the offset as a percentage (instead of aux_price)
+    good_till_date: str = ""              # GTD: "YYYYMMDD HH:MM:SS [zone]"
     wire: Any = None                     # mock_gateway.protocol.orders.WireOrder, or None
 
     @property
@@ -47,7 +50,20 @@ class OrderRequest:
                    total_qty=wire.total_qty, order_type=wire.order_type, lmt_price=wire.lmt_price,
                    aux_price=wire.aux_price, tif=(wire.tif or "DAY").upper(), account=wire.account,
                    order_ref=wire.order_ref, outside_rth=wire.outside_rth, what_if=wire.what_if,
-                   transmit=wire.transmit, parent_id=wire.parent_id, wire=wire)
+                   transmit=wire.transmit, parent_id=wire.parent_id, trailing_percent=_wire_float(wire, "trailingPercent"),
+                   good_till_date=wire.get("goodTillDate") if hasattr(wire, "get") else "", wire=wire)
+
+
+def _wire_float(wire: Any, name: str) -> float | None:
+    """A float field of the wire order; None when unset (empty or IB's unset sentinel); nan for non-numbers."""
+    text = wire.get(name) if hasattr(wire, "get") else ""
+    if not text:
+        return None
+    try:
+        x = float(text)
+    except ValueError:
+        return math.nan
+    return None if x >= 1.7976931348623157e308 else x
 
 
 @dataclass
@@ -168,6 +184,18 @@ class Reject:
     code: int
     text: str
     fault: str | None = None             # the fault that caused it; None for the engine's own checks
+    rule: str = ""                       # the check that refused it (order_rules.Violation.rule), for the event log
+    inactive: bool = False               # IB reports the order Inactive after the error (201 rejections)
+    modification: bool = False           # a refused modification: the working order stays as it was
+
+
+@dataclass(frozen=True)
+class OrderWarning:
+    """A warning on a working order (error ``code`` with ``text``): 399 held until the open, 2109 outsideRth ignored."""
+
+    order: Order
+    code: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -207,7 +235,7 @@ class OrderRejected(Exception):
         self.code, self.text = code, text
 
 
-OrderEvent = OrderUpdate | Fill | Reject | WhatIfReport
+OrderEvent = OrderUpdate | Fill | Reject | WhatIfReport | OrderWarning
 
 
 @dataclass
@@ -225,5 +253,5 @@ class ExecutionFilter:
 
 
 __all__ = ["CANCELLED", "CommissionReport", "DONE_STATUSES", "Execution", "ExecutionFilter", "FILLED", "Fill",
-           "INACTIVE", "OPEN_STATUSES", "Order", "OrderEvent", "OrderRejected", "OrderRequest",
+           "INACTIVE", "OPEN_STATUSES", "Order", "OrderEvent", "OrderWarning", "OrderRejected", "OrderRequest",
            "OrderUpdate", "PRE_SUBMITTED", "Reject", "SUBMITTED", "WhatIf", "WhatIfReport"]

@@ -7,7 +7,9 @@ says when the price will first get there (:meth:`Market.first_time`).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 
 import simpy
@@ -15,10 +17,10 @@ import simpy
 from ..errors import NO_SECURITY_DEFINITION
 from ..faults.base import FaultStack, OrderEffect
 from . import rng as rngmod
-from .account import Account
+from .account import Account, CashAccountViolation
 from .clock import DEFAULT_START
 from .commissions import CommissionSchedule
-from .contracts import ContractBook, ContractSpec
+from .contracts import ContractBook, ContractQuery, ContractSpec
 from .market import Market
 from .order_types import (
     CANCELLED,
@@ -36,18 +38,29 @@ from .order_types import (
     OrderRejected,
     OrderRequest,
     OrderUpdate,
+    OrderWarning,
     Reject,
     WhatIf,
     WhatIfReport,
 )
-from .sessions import SESSION_RULES, session_close_after
+from .order_rules import (
+    ORDER_TYPES,
+    TEXT_103,
+    TEXT_104,
+    TEXT_105,
+    TEXT_2109,
+    Violation,
+    check_order,
+    check_wire,
+    ignores_outside_rth,
+    order_kind,
+    parse_good_till,
+    runs_in_regular_hours_only,
+)
+from .sessions import SessionTimeline, next_open_after, rule_for, session_close_after
 
 #: How far ahead (sim seconds) a waiting order asks the market in one go.
 WAIT_HORIZON_S = 3600.0
-#: Order types the engine matches; aliases map to these.
-ORDER_TYPES = {"MKT": "MKT", "LMT": "LMT", "STP": "STP", "STP LMT": "STP LMT", "STPLMT": "STP LMT"}
-#: Time in force: anything else is treated as its nearest supported kind.
-TIF_ALIASES = {"": "DAY", "DAY": "DAY", "GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "GTD": "GTC", "OPG": "DAY"}
 #: The venue an execution reports for SMART-routed orders, by primary exchange.
 EXEC_VENUE = {"NASDAQ": "ISLAND", "NYSE": "NYSE", "ARCA": "ARCA"}
 
@@ -79,6 +92,7 @@ class OrderEngine:
         self._fills: list[Fill] = []
         self._max_id: dict[int, int] = {}
         self._listeners: list[Callable[[OrderEvent], None]] = []
+        self._timelines: dict[tuple[str, bool], SessionTimeline] = {}
 
     # ------------------------------------------------------------------ listeners, ids
     def add_listener(self, fn: Callable[[OrderEvent], None]) -> None:
@@ -142,33 +156,43 @@ class OrderEngine:
         Rejections are emitted at once; acknowledgements and fills come from the order's process,
         so the gateway must let the SimPy clock run (``SimClock.run_due``) after placing.
         """
-        self._max_id[client_id] = max(self._max_id.get(client_id, 0), request.order_id)
         existing = self._by_key.get((client_id, request.order_id))
+        max_used = self._max_id.get(client_id, 0)
+        self._max_id[client_id] = max(max_used, request.order_id)
         if existing is not None and not request.what_if:
             if existing.is_open:
                 return self._modify(existing, request)
+            rule = Violation(104, TEXT_104, "modify_filled") if existing.status == FILLED else \
+                Violation(103, TEXT_103, "order_id_reused")
             return self._reject(self._new_order(request, client_id, existing.account, existing.spec, record=False),
-                                103, "Duplicate order id")
+                                rule)
+        if existing is None and request.order_id <= max_used:
+            # IB: "an order ID that is less than or equal to the order ID of a previous order from this client"
+            return self._reject(self._new_order(request, client_id, request.account, None, record=False),
+                                Violation(103, TEXT_103, "order_id_not_increasing"))
+        problem = check_wire(request)
+        if problem is not None:      # refused before the contract is looked up (nothing to list it under)
+            return self._reject(self._new_order(request, client_id, request.account, None, record=False), problem)
         try:
             account, spec = self._resolve(request)
         except OrderRejected as exc:   # not recorded: there is no contract or account to report it under
             return self._reject(self._new_order(request, client_id, request.account, None, record=False),
-                                exc.code, exc.text)
+                                Violation(exc.code, exc.text, "contract" if exc.code == 200 else "account"))
         order = self._new_order(request, client_id, account.account_id, spec, record=not request.what_if)
         if request.what_if:
             try:
                 result = self.what_if(request, client_id)
             except OrderRejected as exc:
-                return self._reject(order, exc.code, exc.text)
+                return self._reject(order, Violation(exc.code, exc.text, getattr(exc, "rule", "what_if")))
             self._emit(WhatIfReport(request, client_id, result))
             return order
-        problem = self._validate(request, spec) or self._margin_problem(account, request, spec)
+        problem = check_order(request, spec) or self._margin_problem(account, request, spec)
         if problem is not None:
-            return self._reject(order, *problem)
+            return self._reject(order, problem)
         effect = self.faults.on_order(order, self.env.now) or OrderEffect()
         order.fault = effect.fault
         if effect.reject is not None:
-            return self._reject(order, *effect.reject, fault=effect.fault)
+            return self._reject(order, Violation(*effect.reject, "fault"), fault=effect.fault)
         self._processes[order.perm_id] = self.env.process(self._life(order, effect))
         return order
 
@@ -181,9 +205,11 @@ class OrderEngine:
             self._by_key[order.key] = order
         return order
 
-    def _reject(self, order: Order, code: int, text: str, fault: str | None = None) -> Order:
-        order.status, order.reject, order.completed_at_s = INACTIVE, (code, text), self.env.now
-        self._emit(Reject(order, code, text, fault))
+    def _reject(self, order: Order, problem: Violation, fault: str | None = None) -> Order:
+        order.status, order.reject, order.completed_at_s = INACTIVE, (problem.code, problem.text), self.env.now
+        # a server-side rejection (201) is followed by openOrder and orderStatus Inactive (ib_insync #554 log)
+        self._emit(Reject(order, problem.code, problem.text, fault, rule=problem.rule,
+                          inactive=problem.code == 201 and order.spec is not None))
         return order
 
     def _resolve(self, request: OrderRequest) -> tuple[Account, ContractSpec]:
@@ -203,67 +229,119 @@ class OrderEngine:
 
     def _validate(self, request: OrderRequest, spec: ContractSpec) -> tuple[int, str] | None:
         """IB's field checks, first failure wins: (code, text) or None."""
-        if request.action.upper() not in ("BUY", "SELL"):
-            return 321, f"Error validating request.-'bN' : cause - Invalid side {request.action!r}"
-        if request.total_qty <= 0:
-            return 434, "The order size cannot be zero"
-        steps = request.total_qty / spec.size_increment
-        if abs(steps - round(steps)) > 1e-9:
-            return 10243, (f"Fractional-sized order cannot be placed via API: {request.total_qty:g} is not a multiple "
-                           f"of the size increment {spec.size_increment:g}")
-        kind = ORDER_TYPES.get(request.order_type.upper())
-        if kind is None:
-            return 387, f"Unsupported order type for this exchange and security type: {request.order_type}"
-        if kind in ("LMT", "STP LMT") and (request.lmt_price is None or request.lmt_price <= 0):
-            return 321, "Error validating request.-'bB' : cause - The limit price field must be set for a limit order"
-        if kind in ("STP", "STP LMT") and (request.aux_price is None or request.aux_price <= 0):
-            return 321, "Error validating request.-'bB' : cause - The stop price (auxPrice) must be set for a stop order"
-        return None
+        problem = check_order(request, spec)
+        return None if problem is None else (problem.code, problem.text)
 
-    def _margin_problem(self, account: Account, request: OrderRequest, spec: ContractSpec) -> tuple[int, str] | None:
-        """201 when the order would raise initial margin above equity with loan value."""
+    def _margin_problem(self, account: Account, request: OrderRequest, spec: ContractSpec) -> Violation | None:
+        """201 when the order would raise initial margin above equity with loan value (or break a cash account's rules)."""
+        try:
+            quote = self.market.quote(spec.con_id)
+            account.check_order(spec, request.action, request.total_qty,
+                                quote.ask if request.action.upper() == "BUY" else quote.bid, self.env.now)
+        except CashAccountViolation as exc:
+            return Violation(exc.code, exc.text, "cash_account")
         impact = self._impact(account, request, spec)
         if impact.init_margin_change <= 0 or impact.equity_with_loan_after >= impact.init_margin_after:
             return None
-        return 201, (f"Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION "
-                     f"YOUR EQUITY WITH LOAN VALUE [{impact.equity_with_loan_after:.2f} USD] MUST EXCEED THE INITIAL "
-                     f"MARGIN [{impact.init_margin_after:.2f} USD]")
+        return Violation(201, (f"Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED "
+                               f"POSITION YOUR EQUITY WITH LOAN VALUE [{impact.equity_with_loan_after:.2f} USD] MUST "
+                               f"EXCEED THE INITIAL MARGIN [{impact.init_margin_after:.2f} USD]"), "margin")
 
     def _modify(self, order: Order, request: OrderRequest) -> Order:
-        """A placeOrder for a working order's id: new price/quantity, re-acknowledged, matched afresh."""
+        """A placeOrder for a working order's id, validated like a new order (ticks, size, margin of what
+        would remain): new price/quantity, re-acknowledged, matched afresh; refused, the order stays as it was."""
         if order.spec is None:
             return order
-        problem = self._validate(request, order.spec)
+        spec = order.spec
+        problem = check_order(request, None) or check_order(request, spec)
+        if problem is None:
+            matches = self.contracts.match(request.contract)
+            if request.action.upper() != order.action or len(matches) != 1 or matches[0].con_id != spec.con_id:
+                problem = Violation(105, TEXT_105, "modify_mismatch")
         if problem is None and request.total_qty < order.filled:
-            problem = 321, "Error validating request.-'bN' : cause - The new quantity is below the filled quantity"
+            problem = Violation(321, "Error validating request.-'bN' : cause - The new quantity is below the "
+                                     "filled quantity", "modify_below_filled")
+        if problem is None:
+            remaining = replace(request, total_qty=request.total_qty - order.filled)
+            problem = self._margin_problem(self.accounts[order.account], remaining, spec)
         if problem is not None:
-            self._emit(Reject(order, *problem))       # the working order stays as it was
+            self._emit(Reject(order, problem.code, problem.text, rule=problem.rule, modification=True))
             return order
         order.request = request
         self._stop_process(order)
         self._processes[order.perm_id] = self.env.process(self._life(order, OrderEffect(), modified=True))
         return order
 
+    # ------------------------------------------------------------------ the trading day
+    def _timeline(self, spec: ContractSpec, regular_only: bool) -> SessionTimeline:
+        key = (spec.sec_type, regular_only)
+        timeline = self._timelines.get(key)
+        if timeline is None:
+            timeline = self._timelines[key] = SessionTimeline(rule_for(spec.sec_type), self.epoch0, regular_only)
+        return timeline
+
+    def _held_text(self, order: Order, open_s: float) -> str:
+        """399's text, as the gateway words it (real logs 2016-2026): what the order is, and when it goes out."""
+        spec = order.spec
+        rule = rule_for(spec.sec_type)
+        when = datetime.fromtimestamp(self.epoch0 + open_s, rule.zone())
+        qty = order.total_qty
+        return (f"Order Message:\n{order.action} {qty:g} {_description(spec)}\n"
+                f"Warning: Your order will not be placed at the exchange until "
+                f"{when:%Y-%m-%d %H:%M:%S} {rule.tz}")
+
+    def _expiry_s(self, order: Order) -> float | None:
+        """Sim time the order expires: DAY at the close of its session (liquid hours unless it may trade
+        outside them), GTD at its goodTillDate; None for GTC and the rest."""
+        assert order.spec is not None
+        tif = (order.request.tif or "DAY").upper()
+        if tif == "GTD":
+            until = parse_good_till(order.request.good_till_date)
+            return None if until is None else until.timestamp() - self.epoch0
+        if tif not in ("DAY", "IOC", "FOK", "OPG"):
+            return None
+        return self._timeline(order.spec, runs_in_regular_hours_only(order.request, order.spec)).close_after(self.env.now)
+
     # ------------------------------------------------------------------ an order's life
     def _life(self, order: Order, effect: OrderEffect, modified: bool = False):
-        """Acknowledge; wait out any fault delay; wait for the stop; wait for the limit; fill; or expire."""
+        """Acknowledge; wait for the market to open; wait out any fault delay; wait for the stop; wait for the
+        limit; fill; or expire."""
         if not order.is_open or self._processes.get(order.perm_id) is not self.env.active_process:
             return    # cancelled or modified before this process first ran
+        spec = order.spec
+        req = order.request
+        kind = order_kind(req)
+        tif = (req.tif or "DAY").upper()
+        timeline = self._timeline(spec, runs_in_regular_hours_only(req, spec))
         try:
-            if modified and order.status != "PendingSubmit":
-                self._update(order, SUBMITTED)
-            else:
+            first_ack = not modified or order.status == "PendingSubmit"
+            if first_ack:
                 self._update(order, PRE_SUBMITTED)
-                self._update(order, SUBMITTED)
+                if ignores_outside_rth(req, spec):
+                    self._emit(OrderWarning(order, 2109, TEXT_2109))
+            is_open, _, next_change_s = timeline.state(self.env.now)
+            if tif == "OPG" or kind in ("MOC", "LOC"):
+                return (yield from self._auction(order, kind, tif, first_ack))
+            expiry_s = self._expiry_s(order)
+            if not is_open:
+                if first_ack:
+                    self._emit(OrderWarning(order, 399, self._held_text(order, next_change_s)))
+                elif modified:
+                    self._update(order, order.status)
+                opened = yield from self._wait_for_open(timeline, expiry_s)
+                if not opened:
+                    return self._cancel(order, "DAY expired")
+            self._update(order, SUBMITTED)
             if effect.fill_delay_s > 0:
                 yield self.env.timeout(effect.fill_delay_s)
-            kind = ORDER_TYPES[order.request.order_type.upper()]
-            tif = TIF_ALIASES.get(order.request.tif.upper(), "DAY")
             immediate = tif in ("IOC", "FOK")          # fill now or never
-            expiry_s = self._expiry_s(order) if tif == "DAY" else None
             unfilled_reason = "IOC" if immediate else "DAY expired"
             if kind in ("STP", "STP LMT"):
-                triggered = yield from self._wait_for_stop(order, expiry_s, immediate)
+                triggered = yield from self._wait_for_stop(order, expiry_s, immediate, timeline)
+                if not triggered:
+                    return self._cancel(order, unfilled_reason)
+            elif kind == "TRAIL":
+                triggered = yield from self._wait_for_trail(order, expiry_s, immediate, timeline)
                 if not triggered:
                     return self._cancel(order, unfilled_reason)
             fractions = (1.0,) if tif == "FOK" or not effect.fill_fractions else tuple(effect.fill_fractions)
@@ -272,10 +350,14 @@ class OrderEngine:
                 if qty <= 0:
                     continue
                 if kind in ("LMT", "STP LMT"):
-                    price = yield from self._wait_for_limit(order, expiry_s, immediate)
+                    price = yield from self._wait_for_limit(order, expiry_s, immediate, timeline)
                     if price is None:
                         return self._cancel(order, unfilled_reason)
                 else:
+                    if not timeline.is_open(self.env.now):       # a later part of the fill after the close
+                        opened = yield from self._wait_for_open(timeline, expiry_s)
+                        if not opened:
+                            return self._cancel(order, unfilled_reason)
                     price = self._market_price(order)
                 self._fill(order, qty, self._slipped(order, price, effect.slippage_ticks))
                 if not order.remaining:
@@ -287,28 +369,61 @@ class OrderEngine:
         except simpy.Interrupt:
             return   # cancelled or modified: whoever interrupted has already said so
 
-    def _part_qty(self, order: Order, fraction: float) -> float:
-        inc = order.spec.size_increment if order.spec else 1.0
-        qty = max(inc, round(order.total_qty * fraction / inc) * inc)
-        return min(qty, order.remaining)
+    def _wait_for_open(self, timeline: SessionTimeline, expiry_s: float | None):
+        """Wait until the order's session is open; False if it expires first."""
+        while True:
+            now = self.env.now
+            if expiry_s is not None and now >= expiry_s:
+                return False
+            is_open, _, until_s = timeline.state(now)
+            if is_open:
+                return True
+            target = until_s if expiry_s is None else min(until_s, expiry_s)
+            yield self.env.timeout(max(target - now, 0.0))
 
-    def _expiry_s(self, order: Order) -> float:
-        """Sim time a DAY order expires: the close of the session (liquid hours unless outsideRth)."""
-        assert order.spec is not None
-        rule = SESSION_RULES.get(order.spec.sec_type, SESSION_RULES["STK"])
-        return session_close_after(rule, self.epoch0 + self.env.now, rth=not order.request.outside_rth) - self.epoch0
+    def _auction(self, order: Order, kind: str, tif: str, first_ack: bool):
+        """OPG (market/limit on open) fills at the next regular-hours open; MOC/LOC at this session's close.
+
+        A limit that the auction price does not satisfy is cancelled, as the exchange does."""
+        spec = order.spec
+        rule = rule_for(spec.sec_type)
+        epoch = self.epoch0 + self.env.now
+        if tif == "OPG":
+            at_s = next_open_after(rule, epoch, rth=True) - self.epoch0
+        else:
+            at_s = session_close_after(rule, epoch, rth=True) - self.epoch0 - 1e-3   # the last quote before the close
+        if first_ack:
+            self._update(order, SUBMITTED)
+        yield self.env.timeout(max(at_s - self.env.now, 0.0))
+        price = self._market_price(order)
+        limit = order.request.lmt_price if kind in ("LMT", "LOC") else None
+        if limit is not None and (price > limit if order.action == "BUY" else price < limit):
+            return self._cancel(order, "auction limit not reached")
+        self._fill(order, order.remaining, price)
 
     def _wait_until(self, order: Order, side: str, op: str, level: float, expiry_s: float | None,
-                    immediate_only: bool):
-        """Wait for the first grid time ``side op level``; True when reached, False at expiry (or at once if IOC)."""
+                    immediate_only: bool, timeline: SessionTimeline | None = None):
+        """Wait for the first grid time in the order's session at which ``side op level``; True when reached,
+        False at expiry (or at once if IOC)."""
         assert order.spec is not None
         while True:
             now = self.env.now
-            horizon = now if immediate_only else now + WAIT_HORIZON_S
+            session_end = math.inf
+            if timeline is not None:
+                is_open, _, until_s = timeline.state(now)
+                if not is_open:
+                    if immediate_only:
+                        return False
+                    opened = yield from self._wait_for_open(timeline, expiry_s)
+                    if not opened:
+                        return False
+                    continue
+                session_end = until_s - 1e-6
+            horizon = now if immediate_only else min(now + WAIT_HORIZON_S, session_end)
             if expiry_s is not None:
                 horizon = min(horizon, expiry_s)
             when = self.market.first_time(order.spec.con_id, side, op, level, now, max(horizon, now))
-            if when is not None:
+            if when is not None and when <= max(horizon, now):
                 if when > now:
                     yield self.env.timeout(when - now)
                 return True
@@ -316,27 +431,74 @@ class OrderEngine:
                 if horizon > now:
                     yield self.env.timeout(horizon - now)
                 return False
-            yield self.env.timeout(horizon - now)
+            yield self.env.timeout(max(horizon - now, 0.0) + (1e-6 if horizon >= session_end else 0.0))
 
-    def _wait_for_stop(self, order: Order, expiry_s: float | None, immediate_only: bool):
+    def _wait_for_stop(self, order: Order, expiry_s: float | None, immediate_only: bool,
+                       timeline: SessionTimeline | None = None):
         """A buy stop triggers when the last trades at or above the stop price; a sell stop at or below."""
         buy = order.action == "BUY"
         return (yield from self._wait_until(order, "last", ">=" if buy else "<=", order.request.aux_price,
-                                            expiry_s, immediate_only))
+                                            expiry_s, immediate_only, timeline))
 
-    def _wait_for_limit(self, order: Order, expiry_s: float | None, immediate_only: bool):
+    def _wait_for_trail(self, order: Order, expiry_s: float | None, immediate_only: bool,
+                        timeline: SessionTimeline | None = None):
+        """A trailing stop: the stop follows the best last price by the offset (auxPrice, or trailingPercent of
+        the price) and triggers when the last comes back to it. Waits a step at a time over the grid."""
+        req = order.request
+        buy = order.action == "BUY"
+        con_id = order.spec.con_id
+        best = self.market.quote(con_id).last
+        dt = self.market.tick_interval_s
+
+        def stop_at(extreme: float) -> float:
+            offset = req.aux_price if req.aux_price else extreme * (req.trailing_percent or 0.0) / 100.0
+            return extreme + offset if buy else extreme - offset
+        while True:
+            now = self.env.now
+            if expiry_s is not None and now >= expiry_s:
+                return False
+            if timeline is not None and not timeline.is_open(now):
+                if immediate_only:
+                    return False
+                opened = yield from self._wait_for_open(timeline, expiry_s)
+                if not opened:
+                    return False
+                continue
+            last = self.market.quote(con_id).last
+            best = min(best, last) if buy else max(best, last)
+            if (last >= stop_at(best)) if buy else (last <= stop_at(best)):
+                return True
+            if immediate_only:
+                return False
+            # the first time the last could reach the current stop; the stop only moves away meanwhile
+            level = stop_at(best)
+            horizon = now + dt * 64
+            if expiry_s is not None:
+                horizon = min(horizon, expiry_s)
+            when = self.market.first_time(con_id, "last", ">=" if buy else "<=", level, now + dt, max(horizon, now + dt))
+            step = self.market.grid_time(self.market.grid_index(now) + 1) - now
+            yield self.env.timeout(max(step, 1e-6) if when is None or when > now + step else max(when - now, 1e-6))
+
+    def _wait_for_limit(self, order: Order, expiry_s: float | None, immediate_only: bool,
+                        timeline: SessionTimeline | None = None):
         """Wait until the far side reaches the limit; the fill price: the quote if marketable now, else the limit."""
         buy = order.action == "BUY"
         limit = float(order.request.lmt_price)
         start = self.env.now
         reached = yield from self._wait_until(order, "ask" if buy else "bid", "<=" if buy else ">=", limit,
-                                              expiry_s, immediate_only)
+                                              expiry_s, immediate_only, timeline)
         if not reached:
             return None
-        if self.env.now > start:
+        if self.env.now > start and not (timeline is not None and timeline.state(self.env.now)[1] == self.env.now):
             return limit              # it rested on the book and the market came to it
+        # marketable now, or at the open (an opening gap through the limit fills at the opening quote)
         quote = self.market.quote(order.spec.con_id)
         return min(quote.ask, limit) if buy else max(quote.bid, limit)
+
+    def _part_qty(self, order: Order, fraction: float) -> float:
+        inc = order.spec.size_increment if order.spec else 1.0
+        qty = max(inc, round(order.total_qty * fraction / inc) * inc)
+        return min(qty, order.remaining)
 
     def _market_price(self, order: Order) -> float:
         quote = self.market.quote(order.spec.con_id)
@@ -348,7 +510,7 @@ class OrderEngine:
             return price
         buy = order.action == "BUY"
         moved = price + (1 if buy else -1) * slippage_ticks * order.spec.min_tick
-        limit = order.request.lmt_price if ORDER_TYPES[order.order_type] in ("LMT", "STP LMT") else None
+        limit = order.request.lmt_price if order_kind(order.request) in ("LMT", "STP LMT", "LOC") else None
         if limit is not None:
             moved = min(moved, limit) if buy else max(moved, limit)
         return round(moved, 10)
@@ -409,6 +571,29 @@ class OrderEngine:
         if proc is not None and proc.is_alive and proc is not self.env.active_process:
             proc.interrupt(order.status)
 
+    def record_past_fill(self, spec: ContractSpec, account: str, action: str, qty: float, price: float, time_s: float,
+                         client_id: int, order_id: int, order_ref: str = "") -> Fill:
+        """A fill from before the simulation (a scenario's earlier executions): listed by reqExecutions and
+        reqCompletedOrders as a filled order; not booked (the account's start positions already hold it)."""
+        request = OrderRequest(order_id, ContractQuery(con_id=spec.con_id), action, qty, "MKT", account=account,
+                               order_ref=order_ref)
+        self._max_id[client_id] = max(self._max_id.get(client_id, 0), order_id)
+        order = self._new_order(request, client_id, account, spec)
+        order.placed_at_s = time_s
+        commission = self.commissions.order_commission(spec.sec_type, qty, price, spec.multiplier_value)
+        order.filled, order.avg_fill_price, order.last_fill_price, order.commission = qty, price, price, commission
+        order.status, order.completed_at_s = FILLED, time_s
+        self._exec_seq += 1
+        execution = Execution(
+            exec_id=f"{self._exec_prefix}.{self._exec_seq:08x}.01.01", order_id=order_id, client_id=client_id,
+            perm_id=order.perm_id, account=account, spec=spec, time_s=time_s,
+            side="BOT" if action == "BUY" else "SLD", shares=qty, price=price, cum_qty=qty, avg_price=price,
+            exchange=self._venue(spec), order_ref=order_ref)
+        fill = Fill(order, execution, CommissionReport(execution.exec_id, commission,
+                                                       self.accounts[account].currency, None))
+        self._fills.append(fill)
+        return fill
+
     # ------------------------------------------------------------------ cancelling
     def cancel(self, order_id: int, client_id: int) -> Order:
         """Cancel a working order of this client; OrderRejected 10147 (unknown) or 10148 (already done)."""
@@ -438,16 +623,18 @@ class OrderEngine:
         Raises OrderRejected for an order that would be rejected on its fields or contract.
         """
         account, spec = self._resolve(request)
-        problem = self._validate(request, spec)
+        problem = check_order(request, None) or check_order(request, spec)
         if problem is not None:
-            raise OrderRejected(*problem)
+            exc = OrderRejected(problem.code, problem.text)
+            exc.rule = problem.rule      # type: ignore[attr-defined]
+            raise exc
         return self._impact(account, request, spec)
 
     def _impact(self, account: Account, request: OrderRequest, spec: ContractSpec) -> WhatIf:
         buy = request.action.upper() == "BUY"
         quote = self.market.quote(spec.con_id)
         price = quote.ask if buy else quote.bid
-        if request.lmt_price is not None and ORDER_TYPES.get(request.order_type.upper()) in ("LMT", "STP LMT"):
+        if request.lmt_price is not None and order_kind(request) in ("LMT", "STP LMT", "LOC"):
             price = min(price, request.lmt_price) if buy else max(price, request.lmt_price)
         qty = request.total_qty
         mult = spec.multiplier_value
@@ -468,6 +655,17 @@ class OrderEngine:
             max_commission=commission, commission_currency=account.currency)
 
 
-__all__ = ["OrderEngine", "ORDER_TYPES", "TIF_ALIASES", "UNKNOWN_CONTRACT_TEXT", "CommissionReport", "Execution",
+__all__ = ["OrderEngine", "ORDER_TYPES", "UNKNOWN_CONTRACT_TEXT", "OrderWarning", "CommissionReport", "Execution",
            "ExecutionFilter", "Fill", "Order", "OrderEvent", "OrderRejected", "OrderRequest", "OrderUpdate", "Reject",
            "WhatIf", "WhatIfReport", "CANCELLED", "FILLED", "INACTIVE", "PRE_SUBMITTED", "SUBMITTED", "DONE_STATUSES"]
+
+
+def _description(spec: ContractSpec) -> str:
+    """How 399 names the contract: ``CYCU NASDAQ.NMS`` for a Nasdaq stock, ``ES DEC'26`` for a future."""
+    if spec.sec_type == "STK":
+        venue = spec.primary_exchange or spec.exchange
+        return f"{spec.symbol} {venue}.NMS" if venue == "NASDAQ" else f"{spec.symbol} {venue}"
+    if spec.sec_type == "FUT" and len(spec.last_trade_date) >= 6:
+        month = datetime.strptime(spec.last_trade_date[:6], "%Y%m")
+        return f"{spec.symbol} {month:%b}'{month:%y}".upper()
+    return spec.local_symbol or spec.symbol

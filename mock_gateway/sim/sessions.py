@@ -198,20 +198,28 @@ class SessionTimeline:
 
     def __init__(self, rule: SessionRule, epoch0: float, rth: bool = False) -> None:
         self.rule, self.epoch0, self.rth = rule, epoch0, rth
-        self._from_s, self._until_s, self._open = math.inf, -math.inf, False
+        self._spans: list[tuple[float, float, bool]] = []     # (from_s, until_s, open), most recent first
 
     def state(self, t_s: float) -> tuple[bool, float, float]:
         """(open, from_s, until_s): whether the market trades at ``t_s`` and the sim span [from_s, until_s) of that."""
-        if not self._from_s <= t_s < self._until_s:
-            e = self.epoch0 + t_s
-            span = session_at(self.rule, e, self.rth)
-            if span is not None:
-                self._open, a, b = True, span[0], span[1]
-            else:
-                before = [c for _, c in sessions_between(self.rule, e - NEXT_OPEN_HORIZON_S, e, self.rth) if c <= e]
-                self._open, a, b = False, (max(before) if before else -math.inf), next_open_after(self.rule, e, self.rth)
-            self._from_s, self._until_s = a - self.epoch0, b - self.epoch0
-        return self._open, self._from_s, self._until_s
+        for a, b, is_open in self._spans:
+            if a <= t_s < b:
+                return is_open, a, b
+        e = self.epoch0 + t_s
+        span = session_at(self.rule, e, self.rth)
+        if span is not None:
+            is_open, a, b = True, span[0], span[1]
+        else:
+            before = [c for _, c in sessions_between(self.rule, e - NEXT_OPEN_HORIZON_S, e, self.rth) if c <= e]
+            is_open, a, b = False, (max(before) if before else -math.inf), next_open_after(self.rule, e, self.rth)
+        entry = (a - self.epoch0, b - self.epoch0, is_open)
+        self._spans = [entry, *self._spans[:3]]
+        return entry[2], entry[0], entry[1]
+
+    def close_after(self, t_s: float) -> float:
+        """Sim time of the close of the session in force at ``t_s``, or of the next one."""
+        is_open, _, until_s = self.state(t_s)
+        return until_s if is_open else self.state(until_s)[2]
 
     def is_open(self, t_s: float) -> bool:
         return self.state(t_s)[0]

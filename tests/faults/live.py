@@ -83,7 +83,8 @@ async def until_sim(gw: Any, t: float) -> None:
 async def done(trade: Any, timeout: float = 5.0) -> None:
     """Wait until an ib_insync trade is Filled, Cancelled or Inactive."""
     async def wait() -> None:
-        while not trade.isDone():
+        # a rejected order ends Inactive (201, then orderStatus Inactive), which ib_insync does not count as done
+        while not (trade.isDone() or trade.orderStatus.status == "Inactive"):
             await trade.statusEvent
     await asyncio.wait_for(wait(), timeout)
 

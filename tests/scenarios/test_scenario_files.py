@@ -6,9 +6,10 @@ from typer.testing import CliRunner
 from harness.cli import app
 from harness.scenario import ScenarioError, find_scenario, load_scenario, shipped_scenarios
 
-SHIPPED = ["baseline", "pacing_storm", "hist_pacing", "market_data_lines", "disconnect_flap", "gateway_restart",
+SHIPPED = ["baseline", "after_hours_open", "holiday", "order_validation", "pacing_storm", "hist_pacing", "market_data_lines", "disconnect_flap", "gateway_restart",
            "latency_spike", "order_rejects", "partial_fills", "connectivity_loss_1100", "handshake_stall",
            "client_id_in_use", "late_replies", "six_hour_session"]
+SHIPPED += ["restart_with_positions", "weekly_reauth", "cash_account"]   # account: start state, weekly login, cash rules
 
 GOOD = """\
 description: ok
@@ -37,6 +38,10 @@ def test_every_shipped_scenario_is_there():
     assert sorted(p.stem for p in shipped_scenarios()) == sorted(SHIPPED)
 
 
+#: Shipped scenarios whose point is a handler of their own (the rest run the reference handler).
+OWN_HANDLER = {"order_validation": "harness.order_validation"}
+
+
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_scenario_loads_and_builds_a_gateway(name, tmp_path):
     scenario = load_scenario(name)
@@ -44,7 +49,7 @@ def test_shipped_scenario_loads_and_builds_a_gateway(name, tmp_path):
     assert scenario.name == name and scenario.description
     assert config.port == 0 and config.seed == scenario.seed and config.speed == scenario.speed
     assert {f.name for f in scenario.faults} <= {f.name for f in config.faults.faults}
-    assert scenario.handler.argv()[1:] == ["-m", "harness.client"]
+    assert scenario.handler.argv()[1:] == ["-m", OWN_HANDLER.get(name, "harness.client")]
 
 
 def test_a_good_file_loads_with_defaults(tmp_path):

@@ -135,9 +135,11 @@ async def test_order_rejects_short_sales_of_ibm_and_some_orders_for_margin():
         for t in trades:
             await done(t)
         reasons = {text.split("reason:")[1][:20] for _, code, text in rec.errors if code == 201}
-        assert short.orderStatus.status == "Cancelled"
+        # ib_insync marks a trade Cancelled on error 201; the orderStatus Inactive the gateway sends next
+        # makes it Inactive (real log: ib_insync #554)
+        assert short.orderStatus.status == "Inactive"
         assert reasons == {"The contract is not ", "YOUR ORDER IS NOT AC"}
-        assert 0 < sum(t.orderStatus.status == "Cancelled" for t in trades) < 20
+        assert 0 < sum(t.orderStatus.status == "Inactive" for t in trades) < 20
         ib.disconnect()
 
 

@@ -82,7 +82,7 @@ def test_an_ioc_limit_that_is_not_marketable_is_cancelled_without_a_fill(world, 
 
 
 def test_a_day_order_expires_at_the_close_and_a_gtc_order_does_not(world, recorder):
-    far = world.market.quote(AAPL_ID).bid * 0.5
+    far = round(world.market.quote(AAPL_ID).bid * 0.5, 2)
     world.orders.place(order(1, "BUY", order_type="LMT", lmt_price=far, tif="DAY"), client_id=1)
     world.orders.place(order(2, "BUY", order_type="LMT", lmt_price=far, tif="GTC"), client_id=1)
     close_s = 6.5 * 3600            # the sim starts at the 09:30 New York open
@@ -97,12 +97,12 @@ def test_day_orders_do_not_each_work_out_the_session_calendar(world, monkeypatch
     calls = []
     scan = sessions.sessions_between
     monkeypatch.setattr(sessions, "sessions_between", lambda *args, **kw: calls.append(args) or scan(*args, **kw))
-    far = world.market.quote(AAPL_ID).bid * 0.5
+    far = round(world.market.quote(AAPL_ID).bid * 0.5, 2)
     for n in range(1, 51):
         world.orders.place(order(n, "BUY", order_type="LMT", lmt_price=far, tif="DAY"), client_id=1)
         run_due(world)
     assert len(world.orders.open_orders()) == 50
-    assert len(calls) <= 1   # the closes are worked out once (or were already), not per order
+    assert len(calls) <= 2   # worked out once for the quotes and once for the orders' hours, not per order
 
 
 def test_cancel_stops_a_working_order_and_it_never_fills(world, recorder):
@@ -117,7 +117,7 @@ def test_cancel_stops_a_working_order_and_it_never_fills(world, recorder):
 
 
 def test_an_order_cancelled_before_the_clock_runs_is_never_acknowledged(world, recorder):
-    far = world.market.quote(AAPL_ID).bid * 0.5
+    far = round(world.market.quote(AAPL_ID).bid * 0.5, 2)
     world.orders.place(order(1, order_type="LMT", lmt_price=far), client_id=1)
     world.orders.cancel(1, client_id=1)
     run_until(world, 60)
@@ -125,7 +125,7 @@ def test_an_order_cancelled_before_the_clock_runs_is_never_acknowledged(world, r
 
 
 def test_an_order_modified_before_the_clock_runs_is_acknowledged_once(world, recorder):
-    far = world.market.quote(AAPL_ID).bid * 0.5
+    far = round(world.market.quote(AAPL_ID).bid * 0.5, 2)
     world.orders.place(order(1, order_type="LMT", lmt_price=far), client_id=1)
     world.orders.place(order(1, order_type="LMT", lmt_price=far + 1), client_id=1)
     run_until(world, 60)
@@ -145,7 +145,7 @@ def test_cancelling_an_unknown_or_finished_order_is_refused_like_ib(world):
 
 def test_global_cancel_cancels_every_working_order_of_every_client_and_account():
     world = make_world(accounts=[AccountConfig("DU1", 1e6), AccountConfig("DU2", 1e6)])
-    far = world.market.quote(AAPL_ID).bid * 0.5
+    far = round(world.market.quote(AAPL_ID).bid * 0.5, 2)
     world.orders.place(order(1, order_type="LMT", lmt_price=far, account="DU1"), client_id=1)
     world.orders.place(order(1, order_type="LMT", lmt_price=far, account="DU2"), client_id=2)
     run_due(world)
@@ -155,7 +155,7 @@ def test_global_cancel_cancels_every_working_order_of_every_client_and_account()
 
 
 def test_open_orders_are_visible_to_every_client(world):
-    far = world.market.quote(AAPL_ID).bid * 0.5
+    far = round(world.market.quote(AAPL_ID).bid * 0.5, 2)
     world.orders.place(order(5, order_type="LMT", lmt_price=far), client_id=3)
     run_due(world)
     assert [o.key for o in world.orders.open_orders()] == [(3, 5)]
@@ -163,7 +163,7 @@ def test_open_orders_are_visible_to_every_client(world):
 
 
 def test_a_placeorder_for_a_working_order_id_modifies_it(world, recorder):
-    far = world.market.quote(AAPL_ID).bid * 0.5
+    far = round(world.market.quote(AAPL_ID).bid * 0.5, 2)
     world.orders.place(order(1, order_type="LMT", lmt_price=far, tif="GTC"), client_id=1)
     run_until(world, 1)
     ask = world.market.quote(AAPL_ID).ask
@@ -206,13 +206,15 @@ def test_executions_filter_by_client_symbol_side_and_time(world):
 
 
 @pytest.mark.parametrize("request_kwargs, code", [
-    (dict(contract=ContractQuery(symbol="NOSUCH", sec_type="STK")), 200),
-    (dict(contract=ContractQuery(symbol="ES", sec_type="FUT")), 200),
+    (dict(contract=ContractQuery(symbol="NOSUCH", sec_type="STK", exchange="SMART")), 200),
+    (dict(contract=ContractQuery(symbol="ES", sec_type="FUT", exchange="CME")), 200),
+    (dict(contract=ContractQuery(symbol="AAPL", sec_type="STK")), 321),
     (dict(qty=0), 434),
     (dict(qty=10.5), 10243),
     (dict(order_type="LMT"), 321),
     (dict(order_type="STP"), 321),
-    (dict(order_type="TRAIL"), 387),
+    (dict(order_type="TRAIL"), 158),
+    (dict(order_type="BOGUS"), 387),
     (dict(account="DU999"), 321),
     (dict(qty=100_000), 201),
 ])
@@ -226,7 +228,7 @@ def test_invalid_orders_are_rejected_with_ibs_codes(world, recorder, request_kwa
 
 def test_a_rejected_order_is_completed_as_inactive_unless_its_contract_is_unknown(world):
     world.orders.place(order(1, qty=0), client_id=1)
-    world.orders.place(order(2, contract=ContractQuery(symbol="NOSUCH", sec_type="STK")), client_id=1)
+    world.orders.place(order(2, contract=ContractQuery(symbol="NOSUCH", sec_type="STK", exchange="SMART")), client_id=1)
     assert [(o.order_id, o.status) for o in world.orders.completed_orders()] == [(1, "Inactive")]
 
 
@@ -236,10 +238,19 @@ def test_a_margin_reject_says_why_like_ib(world, recorder):
 
 
 def test_reusing_a_finished_order_id_is_a_duplicate(world, recorder):
+    far = round(world.market.quote(AAPL_ID).bid * 0.5, 2)
+    world.orders.place(order(1, order_type="LMT", lmt_price=far), client_id=1)
+    run_due(world)
+    world.orders.cancel(1, client_id=1)
+    world.orders.place(order(1), client_id=1)
+    assert recorder.of(Reject)[0].code == 103
+
+
+def test_placing_again_under_a_filled_orders_id_is_a_modification_of_a_filled_order(world, recorder):
     world.orders.place(order(1), client_id=1)
     run_due(world)
     world.orders.place(order(1), client_id=1)
-    assert recorder.of(Reject)[0].code == 103
+    assert (recorder.of(Reject)[0].code, recorder.of(Reject)[0].text) == (104, "Can't modify a filled order.")
 
 
 def test_a_futures_order_fills_at_the_futures_quote():
