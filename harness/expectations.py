@@ -54,7 +54,7 @@ EFFECT_CODES: dict[str, frozenset[int]] = {
 }
 
 #: Error codes that are notices, not failures (market data farm status, connectivity restored...).
-_NOTICE_CODES = set(range(2100, 2200)) | {1101, 1102}
+_NOTICE_CODES = set(range(2100, 2200)) | {1101, 1102, 399, 10167}   # 399: order held until the open
 
 
 @dataclass
