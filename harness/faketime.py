@@ -204,8 +204,10 @@ class Witness:
         self.proc = subprocess.Popen([sys.executable, "-S", "-c", _WITNESS_CODE], env=env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
-    def read_epoch(self) -> tuple[float, float]:
-        """(handler clock epoch seconds, this process's monotonic time halfway through the exchange)."""
+    def read_epoch(self) -> tuple[float, float, float]:
+        """(handler wall clock and monotonic clock, both as epoch seconds; this process's monotonic time
+        halfway through the exchange). libfaketime fakes each from its own kernel clock, so a step or
+        slew of the machine's wall clock shows in the first only."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         before = time.monotonic()
         self.proc.stdin.write("\n")
@@ -213,7 +215,8 @@ class Witness:
         after = time.monotonic()
         if not line:
             raise FaketimeUnavailable("the clock witness exited; libfaketime could not be loaded")
-        return float(line), (before + after) / 2
+        wall, mono = (float(v) for v in line.split())
+        return wall, mono, (before + after) / 2
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -224,13 +227,15 @@ class Witness:
                 stream.close()
 
 
-_WITNESS_CODE = "import sys, time\nfor _ in sys.stdin:\n    print(repr(time.time()), flush=True)\n"
+_WITNESS_CODE = "import sys, time\nfor _ in sys.stdin:\n    print(repr(time.time()), repr(time.monotonic()), flush=True)\n"
 
 
-def measure_drift(witness: Witness, ref: ClockReference) -> float:
-    """Handler clock minus scenario clock, in simulated seconds, at one instant."""
-    handler_epoch, at = witness.read_epoch()
-    return handler_epoch - ref.epoch_at(at)
+def measure_drift(witness: Witness, ref: ClockReference) -> tuple[float, float]:
+    """(handler wall clock, handler monotonic clock) minus the scenario clock, in simulated seconds, at one
+    instant (the faked monotonic clock counts from the same epoch as the wall clock)."""
+    wall, mono, at = witness.read_epoch()
+    expected = ref.epoch_at(at)
+    return wall - expected, mono - expected
 
 
 # ------------------------------------------------------------------------------ container entry

@@ -58,7 +58,8 @@ class ClockReport:
     mode: str                          # "faketime" | "real"
     speed: float
     start: str | None = None           # ISO time of sim 0, the handler's wall clock at the gateway's start
-    drift_samples_s: list[float] = field(default_factory=list)   # handler minus scenario clock, sim seconds
+    drift_samples_s: list[float] = field(default_factory=list)   # handler monotonic minus scenario clock, sim s
+    wall_drift_samples_s: list[float] = field(default_factory=list)   # the same for its wall clock (time.time)
     cpu_s: float | None = None         # handler process tree, user + system, after its first STEADY_AFTER_S
     runqueue_wait_s: float | None = None   # runnable but waiting for a CPU (a busy machine), same window
     wall_s: float | None = None        # the window's wall seconds
@@ -99,6 +100,8 @@ class ClockReport:
                 "drift_max_abs_s": round(max(drift), 6) if drift else None,
                 "drift_last_s": round(self.drift_samples_s[-1], 6) if drift else None,
                 "drift_samples": len(drift),
+                "wall_drift_max_abs_s": round(max(abs(d) for d in self.wall_drift_samples_s), 6)
+                if self.wall_drift_samples_s else None,
                 "handler_cpu_s": None if self.total_cpu_s is None else round(self.total_cpu_s, 3),
                 "handler_cpu_ms_per_sim_s": None if self.cpu_s_per_sim_s is None
                 else round(self.cpu_s_per_sim_s * 1000, 4),
@@ -325,14 +328,17 @@ class InProcessBackend:
                 self._steady_from = (now, usage[0], usage[1])
         if self._witness is not None and self._ref is not None and self._gw is not None:
             try:
-                drift = min((measure_drift(self._witness, self._ref) for _ in range(3)), key=abs)
+                drift, drift_mono = min((measure_drift(self._witness, self._ref) for _ in range(3)),
+                                        key=lambda d: abs(d[1]))
             except (FaketimeUnavailable, OSError, ValueError) as exc:
                 self.clock.note = f"drift not measured: {exc}"
                 self._witness.close()
                 self._witness = None
                 return
-            self.clock.drift_samples_s.append(drift)
-            self.log("clock_drift", {"drift_s": round(drift, 6), "gateway_sim_s": round(self._gw.env.now, 6),
+            self.clock.drift_samples_s.append(drift_mono)
+            self.clock.wall_drift_samples_s.append(drift)
+            self.log("clock_drift", {"drift_s": round(drift_mono, 6), "wall_drift_s": round(drift, 6),
+                                     "gateway_sim_s": round(self._gw.env.now, 6),
                                      "target_sim_s": round(self._gw.clock.target(), 6)})
 
     def stop(self, grace_period_s: float) -> StopResult:
