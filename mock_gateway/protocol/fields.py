@@ -19,9 +19,6 @@ UNSET_DOUBLE_TEXT = "1.7976931348623157E308"
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 #: IB's own spellings of an infinite double (TWS writes "Infinite"; newer clients "Infinity").
 _INFINITE = {"Infinite": math.inf, "Infinity": math.inf, "-Infinity": -math.inf}
-#: Non-finite spellings Python's float() takes; the world decides what a NaN or infinite value means
-#: (the order rules answer IB's NumberFormatException error 320).
-_NON_FINITE = frozenset({"nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity", "-infinity", "+infinity"})
 #: The longest numeric field read (a double's repr is at most 24 characters).
 MAX_NUMBER_CHARS = 40
 
@@ -57,6 +54,9 @@ def parse_int(text: str, default: int | None = None) -> int | None:
     """Inbound int: '' or UNSET_INTEGER mean unset (``default``); ValueError for anything not a finite number."""
     if text == "":
         return default
+    if text.isdigit() and len(text) <= 18 and text.isascii():   # the common case, fast
+        n = int(text)
+        return default if n == UNSET_INTEGER else n
     _check_number_text(text)
     if not _DECIMAL.fullmatch(text):
         raise ValueError(f"{text!r} is not a number")
@@ -76,12 +76,10 @@ def parse_float(text: str, default: float | None = None) -> float | None:
         return default
     if text in _INFINITE:
         return _INFINITE[text]
-    if text.lower() in _NON_FINITE:   # read, so the order rules can refuse them with IB's own error
-        return float(text)
     _check_number_text(text)
-    if not _DECIMAL.fullmatch(text):
+    if "_" in text or text[0].isspace() or text[-1].isspace():   # float() takes these, Java does not
         raise ValueError(f"{text!r} is not a decimal number")
-    x = float(text)
+    x = float(text)   # nan / inf spellings are read, so the order rules can refuse them with IB's own error
     return default if x >= UNSET_DOUBLE else x
 
 
