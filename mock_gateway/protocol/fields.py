@@ -17,8 +17,10 @@ UNSET_DOUBLE_TEXT = "1.7976931348623157E308"
 #: What a double may look like on the wire (no "nan", "inf", "1_000" or Unicode digits, which
 #: Python's float() would take and the Java gateway would not).
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-#: IB's own spellings of an infinite double (TWS writes "Infinite"; newer clients "Infinity").
-_INFINITE = {"Infinite": math.inf, "Infinity": math.inf, "-Infinity": -math.inf}
+#: IB's own spellings of an infinite double (TWS writes "Infinite"; newer clients "Infinity"), and
+#: what Java's Double.parseDouble takes besides decimals.
+_INFINITE = {"Infinite": math.inf, "Infinity": math.inf, "-Infinity": -math.inf, "+Infinity": math.inf,
+             "NaN": math.nan}
 #: The longest numeric field read (a double's repr is at most 24 characters).
 MAX_NUMBER_CHARS = 40
 
@@ -77,9 +79,10 @@ def parse_float(text: str, default: float | None = None) -> float | None:
     if text in _INFINITE:
         return _INFINITE[text]
     _check_number_text(text)
-    if "_" in text or text[0].isspace() or text[-1].isspace():   # float() takes these, Java does not
+    if "_" in text or text[0].isspace() or text[-1].isspace() or text[-1] in "nNyYfF":
+        # float() takes "1_0", " 1", "nan", "inf", "infinity"; Java's Double.parseDouble does not
         raise ValueError(f"{text!r} is not a decimal number")
-    x = float(text)   # nan / inf spellings are read, so the order rules can refuse them with IB's own error
+    x = float(text)
     return default if x >= UNSET_DOUBLE else x
 
 
