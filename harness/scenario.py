@@ -108,6 +108,28 @@ class MarketSpec(BaseModel):
     spread_ticks: Annotated[int, Field(ge=1)] = 1
     replay_csv: Annotated[Path, AfterValidator(_replay_file)] | None = None
     initial_prices: dict[str, PositiveFloat] = Field(default_factory=dict)
+    #: The account's market data permission (live, delayed-only, none), as IB answers reqMktData for it.
+    data_permission: Literal["live", "delayed", "none"] = "live"
+    #: Contracts of the scenario's own, added to the universe (a symbol already listed is an error).
+    contracts: list[ExtraContractSpec] = Field(default_factory=list)
+
+
+class ExtraContractSpec(BaseModel):
+    """A contract the scenario adds: enough for contractData, quotes and bars."""
+
+    model_config = Strict
+    symbol: Annotated[str, Field(min_length=1, max_length=20)]
+    sec_type: Literal["STK", "IND", "CASH", "CRYPTO"] = "STK"
+    exchange: Annotated[str, Field(min_length=1, max_length=20)] = "SMART"
+    primary_exchange: Annotated[str, Field(max_length=20)] = ""
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    min_tick: PositiveFloat = 0.01
+    price: PositiveFloat
+    long_name: Annotated[str, Field(max_length=80)] = ""
+    listing_date: Annotated[str, Field(pattern=r"^(\d{8})?$")] = ""
+
+
+MarketSpec.model_rebuild()
 
 
 class AccountSpec(BaseModel):
@@ -280,7 +302,9 @@ class Scenario(BaseModel):
             accounts=[AccountConfig(a.id, a.cash, a.base_currency) for a in self.accounts],
             market=MarketConfig(symbols=m.symbols, drift_annual=m.drift_annual, volatility_annual=m.volatility_annual,
                                 tick_interval_s=m.tick_interval_s, spread_ticks=m.spread_ticks,
-                                replay_csv=m.replay_csv, initial_prices=dict(m.initial_prices)),
+                                replay_csv=m.replay_csv, initial_prices=dict(m.initial_prices),
+                                data_permission=m.data_permission,
+                                extra_contracts=[c.model_dump() for c in m.contracts]),
             event_log=Path(event_log) if event_log is not None else None,
             log_market_data=self.log_market_data, market_data_lines=self.market_data_lines,
         )

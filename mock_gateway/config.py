@@ -37,6 +37,12 @@ class MarketConfig:
     spread_ticks: int = 1                     # ask - bid in min ticks
     replay_csv: Path | None = None            # bars to replay instead of GBM (columns: symbol,time,open,high,low,close,volume)
     initial_prices: dict[str, float] = field(default_factory=dict)  # override a symbol's start price
+    #: The account's market data permission: "live" (subscribed), "delayed" (no subscription, delayed
+    #: data enabled: 10167 and delayed ticks on type 3/4, 354 on type 1/2) or "none" (354 / 10168).
+    data_permission: str = "live"
+    #: A scenario's own contracts: dicts with symbol, sec_type, exchange, currency, min_tick, price
+    #: (and optionally primary_exchange, long_name, listing_date); see ContractBook.with_extra.
+    extra_contracts: list[dict] = field(default_factory=list)
 
 
 @dataclass

@@ -9,10 +9,14 @@ are in :mod:`mock_gateway.account_feed`.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from .errors import RequestError
 from .protocol import messages as m
@@ -21,16 +25,31 @@ from .protocol.time import ib_time
 from .replies import ReplyChannel
 from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
-from .sim.market import HistoryError, Quote
+from .protocol.fields import fmt_float
+from .protocol.versions import FRACTIONAL_SIZE_SUPPORT, SYNT_REALTIME_BARS
+from .sim.bar_rules import no_data_text
+from .sim.history import HORIZON_S
+from .sim.market import BarTable, HistoryError, Quote, group_calendar, session_rule
+from .sim.sessions import is_open
 from .sim.periodic import Periodic
 from .sim.world import World
 
 K = ReplyKind
+log = logging.getLogger("mock_gateway.feeds")
 Fields = list[str]
 
 REALTIME_BAR_S = 5.0
 #: keepUpToDate sends the bar in progress this often.
 HISTORICAL_UPDATE_S = 5.0
+#: Bars computed per slice of a large historical request (one slice holds the event loop a few ms;
+#: numpy's per-call overhead makes smaller slices cost more in total).
+HISTORY_SLICE_SLOTS = 1000
+#: How many windows (of twice the ticks asked) reqHistoricalTicks searches before it answers with what it found.
+HISTORICAL_TICK_WINDOWS = 8
+#: Price levels a histogram is binned into.
+HISTOGRAM_LEVELS = 60
+#: Bars formatted between two yields to the event loop.
+HISTORY_FORMAT_ROWS = 400
 #: Tick types (ibapi/ticktype.py).
 BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
 OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
@@ -52,6 +71,7 @@ class BarsRequest:
     what_to_show: str
     use_rth: bool
     format_date: int
+    listed_epoch: float | None = None      # epoch seconds: no bar starts before the listing date
 
 
 @dataclass
@@ -69,6 +89,9 @@ class MarketDataSub:
     volume: int = -1
     high: float = math.nan
     low: float = math.nan
+    last: float = math.nan
+    data_type: int = 1           # granted: 1 live, 2 frozen, 3 delayed, 4 delayed frozen
+    ids: dict[int, int] = field(default_factory=dict)   # tick type -> the tick type sent (delayed: 66..)
 
 
 @dataclass
@@ -84,6 +107,89 @@ class _Connection:
         return not (self.market_data or self.realtime_bars or self.historical_updates)
 
 
+#: Live tick type -> its delayed twin (ibapi/ticktype.py: DELAYED_BID 66 ... DELAYED_LAST_TIMESTAMP 88).
+DELAYED_TICK = {BID: 66, ASK: 67, LAST: 68, BID_SIZE: 69, ASK_SIZE: 70, LAST_SIZE: 71, HIGH: 72, LOW: 73,
+                VOLUME: 74, CLOSE: 75, OPEN: 76, LAST_TIMESTAMP: 88}
+#: How far delayed data lags: measured 600 s on a 2026 account (IB documents 15-20 minutes).
+DELAYED_LAG_S = 600.0
+NOT_SUBSCRIBED = ("Requested market data is not subscribed. Check API status by selecting the Account menu then "
+                  "under Management choose Market Data Subscription Manager and/or availability of delayed data.")
+DELAYED_DISPLAYED = "Requested market data is not subscribed. Displaying delayed market data."
+DELAYED_NOT_ENABLED = "Requested market data is not subscribed. Delayed market data is not enabled."
+
+
+def grant_data_type(permission: str, requested: int, market_open: bool) -> tuple[int | None, int | None, str]:
+    """(granted type or None, error code or None, error text) for reqMktData under an account's permission.
+
+    Live accounts get live data for 1 and 3, and frozen data (2, 4) only while the market is closed;
+    delayed-only accounts get 354 for 1 and 2 and delayed data (with 10167) for 3 and 4, 4 being
+    served as 3 while the market is open; accounts with neither get 354, or 10168 for 3 and 4.
+    """
+    if permission == "live":
+        return (1 if market_open or requested in (1, 3) else 2), None, ""
+    if permission == "delayed":
+        if requested in (1, 2):
+            return None, 354, NOT_SUBSCRIBED + "Delayed market data is available."
+        return (3 if market_open or requested == 3 else 4), 10167, DELAYED_DISPLAYED
+    if requested in (1, 2):
+        return None, 354, NOT_SUBSCRIBED
+    return None, 10168, DELAYED_NOT_ENABLED
+
+
+def _tick_rows(tables: list[BarTable], what: str, epoch0: float, exchange: str) -> list[tuple]:
+    """Ticks from one-second bars: a trade per second that traded, a quote or midpoint per second."""
+    first = tables[0]
+    epochs = (epoch0 + first.time_s).astype(np.int64).tolist()
+    if what == "TRADES":
+        return [(t, c, v, exchange) for t, c, v in zip(epochs, first.close.tolist(), first.volume.tolist()) if v > 0]
+    if what == "BID_ASK":
+        bid, ask = tables
+        n = min(len(bid), len(ask))
+        return [(t, b, a, 100.0, 100.0) for t, b, a in zip(epochs[:n], bid.close.tolist()[:n], ask.close.tolist()[:n])]
+    return [(t, c, 0.0) for t, c in zip(epochs, first.close.tolist())]
+
+
+def _fmt_floats(values: np.ndarray) -> list[str]:
+    """``fmt_float`` over an array (same text), fast: Python's shortest repr of the value rounded to 10 decimals."""
+    r = np.round(np.asarray(values, dtype=float), 10)
+    out = [t[:-2] if t[-2:] == ".0" else t for t in map(repr, r.tolist())]
+    a = np.abs(r)
+    odd = ~np.isfinite(r) | (a < 1e-4) | (a >= 1e15)
+    for i in np.flatnonzero(odd).tolist():   # rare: tiny, huge or non-finite values take the scalar formatter
+        out[i] = fmt_float(float(values[i]))
+    return out
+
+
+def _fmt_ints(values: np.ndarray) -> list[str]:
+    return list(map(str, np.rint(np.asarray(values, dtype=float)).astype(np.int64).tolist()))
+
+
+def bar_rows(server_version: int, req: BarsRequest, table: BarTable, epoch0: float) -> list[str]:
+    """The bar fields of historicalData (17) for ``table``, laid out as ``messages.historical_data`` lays them."""
+    n = len(table)
+    if n == 0:
+        return []
+    epochs = epoch0 + table.time_s
+    if req.bar_size_s >= 86400:     # a session opens on its trading day's date in UTC for every rule here
+        days = np.floor(epochs / 86400).astype(np.int64).astype("datetime64[D]")
+        dates = [d.replace("-", "") for d in np.datetime_as_string(days).tolist()]
+    elif req.format_date == 2:
+        dates = _fmt_ints(epochs)
+    else:
+        dates = [ib_time(e) for e in epochs.tolist()]
+    volume = _fmt_ints(table.volume) if server_version < FRACTIONAL_SIZE_SUPPORT else _fmt_floats(table.volume)
+    cols = [dates, _fmt_floats(table.open), _fmt_floats(table.high), _fmt_floats(table.low),
+            _fmt_floats(table.close), volume, _fmt_floats(table.wap)]
+    if server_version < SYNT_REALTIME_BARS:
+        cols.append(["false"] * n)
+    cols.append(_fmt_ints(table.count))
+    k = len(cols)
+    rows: list[str] = [""] * (n * k)
+    for j, col in enumerate(cols):
+        rows[j::k] = col
+    return rows
+
+
 class Feeds:
     """Every market stream of one gateway, kept per connection."""
 
@@ -95,8 +201,10 @@ class Feeds:
         #: False while a connectivity fault holds the data farm down (subscriptions stay, ticks stop)
         self.flowing = True
         self._conns: dict[int, _Connection] = {}
+        self._data_types: dict[int, int] = {}       # reqMarketDataType per connection (1 until asked)
         self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
         self._listening = False
+        self._tasks: set[asyncio.Task] = set()     # sliced historical requests in progress (held strongly)
         self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns.values()),
                                   self._realtime_bar_tick)
         self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(c.historical_updates for c in self._conns.values()),
@@ -130,22 +238,43 @@ class Feeds:
         return conn is not None and req_id in conn.realtime_bars
 
     # ------------------------------------------------------------------ market data
+    def set_market_data_type(self, s: ReplyChannel, data_type: int) -> None:
+        """reqMarketDataType: the type this connection's next reqMktData asks for."""
+        self._data_types[s.conn_id] = data_type
+
     def start_market_data(self, s: ReplyChannel, req: MarketDataRequest) -> None:
-        q = self.market.quote(req.spec.con_id)
-        sub = MarketDataSub(s, req.req_id, req.spec, req.generic_ticks)
+        spec = req.spec
+        epoch = self.clock.start.timestamp() + self.env.now
+        market_open = is_open(session_rule(spec.sec_type), epoch, rth=False)
+        granted, code, text = grant_data_type(self.market.config.data_permission,
+                                              self._data_types.get(s.conn_id, 1), market_open)
+        if granted is None:
+            suffix = f"{spec.symbol} {spec.sec_type} ({spec.local_symbol})/TOP/ALL" if code == 354 else ""
+            raise RequestError(req.req_id, code or 354, text + suffix)
+        if code is not None:
+            s.error(req.req_id, code, text, kind=K.MARKET_DATA)
+        sub = MarketDataSub(s, req.req_id, spec, req.generic_ticks, data_type=granted,
+                            ids=DELAYED_TICK if granted in (3, 4) else {})
+        q = self.market.quote_at(spec.con_id, self._quote_time(sub))
         head = [] if req.snapshot else [
-            m.tick_req_params(req.req_id, req.spec.min_tick, req.spec.bbo_exchange, req.spec.snapshot_permissions),
-            m.market_data_type(req.req_id, 1)]
+            m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
+            m.market_data_type(req.req_id, granted)]
         msgs = head + self._full_quote(sub, q)
         if req.snapshot:
             s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
             return
         self._conn(s).market_data[req.req_id] = sub
-        self._market_subs.setdefault(req.spec.con_id, {})[(s.conn_id, req.req_id)] = sub
+        if granted in (2, 4):          # frozen: the last values, no updates while the market is closed
+            s.send(K.MARKET_DATA, msgs)
+            return
+        self._market_subs.setdefault(spec.con_id, {})[(s.conn_id, req.req_id)] = sub
         s.send(K.MARKET_DATA, msgs)
         if not self._listening:
             self._listening = True
             self.market.add_listener(self._on_grid_step)
+
+    def _quote_time(self, sub: MarketDataSub) -> float:
+        return self.env.now - DELAYED_LAG_S if sub.data_type in (3, 4) else self.env.now
 
     def stop_market_data(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)
@@ -174,42 +303,57 @@ class Feeds:
     def _full_quote(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
         sv = sub.session.server_version
         r = sub.req_id
-        msgs = [m.tick_price(sv, r, BID, q.bid, q.bid_size), m.tick_price(sv, r, ASK, q.ask, q.ask_size)]
+        t = sub.ids
+        index = sub.spec.sec_type == "IND"            # an index is a computed level: no book, no size
+        msgs = [] if index else [m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size),
+                                 m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size)]
+        if index:
+            msgs.append(m.tick_price(sv, r, t.get(LAST, LAST), q.last, 0))
+        elif sub.spec.sec_type != "CASH":
+            msgs += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),
+                     m.tick_size(sv, r, t.get(VOLUME, VOLUME), q.volume)]
+        msgs += [m.tick_price(sv, r, t.get(HIGH, HIGH), q.high, 0), m.tick_price(sv, r, t.get(LOW, LOW), q.low, 0),
+                 m.tick_price(sv, r, t.get(CLOSE, CLOSE), q.close, 0),
+                 m.tick_price(sv, r, t.get(OPEN, OPEN), q.open, 0)]
         if sub.spec.sec_type != "CASH":
-            msgs += [m.tick_price(sv, r, LAST, q.last, q.last_size), m.tick_size(sv, r, VOLUME, q.volume)]
-        msgs += [m.tick_price(sv, r, HIGH, q.high, 0), m.tick_price(sv, r, LOW, q.low, 0),
-                 m.tick_price(sv, r, CLOSE, q.close, 0), m.tick_price(sv, r, OPEN, q.open, 0)]
-        if sub.spec.sec_type != "CASH":
-            msgs.append(m.tick_string(r, LAST_TIMESTAMP, str(int(self.market.epoch0 + q.time_s))))
+            msgs.append(m.tick_string(r, t.get(LAST_TIMESTAMP, LAST_TIMESTAMP),
+                                      str(int(self.market.epoch0 + q.time_s))))
         if "236" in sub.generic_ticks:
             msgs.append(m.tick_generic(r, SHORTABLE, 3.0))
         sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
-        sub.volume, sub.high, sub.low = q.volume, q.high, q.low
+        sub.volume, sub.high, sub.low, sub.last = q.volume, q.high, q.low, q.last
         return msgs
 
     def _quote_changes(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
         sv = sub.session.server_version
         r = sub.req_id
+        t = sub.ids
         out: list[Fields] = []
+        if sub.spec.sec_type == "IND":
+            if q.last != sub.last:
+                out.append(m.tick_price(sv, r, t.get(LAST, LAST), q.last, 0))
+            sub.last = q.last
+            q = replace(q, bid=sub.bid, ask=sub.ask, bid_size=sub.bid_size, ask_size=sub.ask_size, volume=sub.volume)
         if q.bid != sub.bid:
-            out.append(m.tick_price(sv, r, BID, q.bid, q.bid_size))
+            out.append(m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size))
         elif q.bid_size != sub.bid_size:
-            out.append(m.tick_size(sv, r, BID_SIZE, q.bid_size))
+            out.append(m.tick_size(sv, r, t.get(BID_SIZE, BID_SIZE), q.bid_size))
         if q.ask != sub.ask:
-            out.append(m.tick_price(sv, r, ASK, q.ask, q.ask_size))
+            out.append(m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size))
         elif q.ask_size != sub.ask_size:
-            out.append(m.tick_size(sv, r, ASK_SIZE, q.ask_size))
+            out.append(m.tick_size(sv, r, t.get(ASK_SIZE, ASK_SIZE), q.ask_size))
         if q.volume != sub.volume and sub.spec.sec_type != "CASH":
             epoch = self.market.epoch0 + q.time_s
-            out += [m.tick_price(sv, r, LAST, q.last, q.last_size), m.tick_size(sv, r, VOLUME, q.volume),
-                    m.tick_string(r, LAST_TIMESTAMP, str(int(epoch)))]
+            out += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),
+                    m.tick_size(sv, r, t.get(VOLUME, VOLUME), q.volume),
+                    m.tick_string(r, t.get(LAST_TIMESTAMP, LAST_TIMESTAMP), str(int(epoch)))]
             if "233" in sub.generic_ticks:
                 out.append(m.tick_string(r, RT_VOLUME, f"{m.fmt_size(sv, q.last)};{q.last_size};"
                                                        f"{int(epoch * 1000)};{q.volume};{q.last};false"))
         if q.high != sub.high:
-            out.append(m.tick_price(sv, r, HIGH, q.high, 0))
+            out.append(m.tick_price(sv, r, t.get(HIGH, HIGH), q.high, 0))
         if q.low != sub.low:
-            out.append(m.tick_price(sv, r, LOW, q.low, 0))
+            out.append(m.tick_price(sv, r, t.get(LOW, LOW), q.low, 0))
         sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
         sub.volume, sub.high, sub.low = q.volume, q.high, q.low
         return out
@@ -217,10 +361,15 @@ class Feeds:
     def _on_grid_step(self, now: float) -> None:
         if not self.flowing:
             return
-        quote = self.market.quote
+        quote_at = self.market.quote_at
         for con_id, subs in list(self._market_subs.items()):
-            q = quote(con_id)
+            live = quote_at(con_id, now)
+            delayed = None
             for sub in list(subs.values()):
+                if sub.data_type == 1:
+                    q = live
+                else:
+                    q = delayed = delayed or quote_at(con_id, now - DELAYED_LAG_S)
                 msgs = self._quote_changes(sub, q)
                 if msgs:
                     sub.session.send(K.MARKET_DATA, msgs)
@@ -240,18 +389,146 @@ class Feeds:
         except HistoryError as exc:
             raise RequestError(req.req_id, 162, str(exc)) from None
 
+    def _bar_table(self, req: BarsRequest, end_s: float, duration_s: float) -> BarTable:
+        try:
+            table = self.market.bar_table(req.spec.con_id, end_s, duration_s, req.bar_size_s, req.what_to_show,
+                                          req.use_rth)
+        except HistoryError as exc:
+            raise RequestError(req.req_id, 162, str(exc)) from None
+        if req.listed_epoch is not None and len(table):
+            table = table.select(self.market.epoch0 + table.time_s >= req.listed_epoch)
+        return table
+
     def send_historical_data(self, s: ReplyChannel, req: BarsRequest, end: datetime | None, duration_s: float,
                              keep_up_to_date: bool) -> None:
+        """Answer a bars request: at once when it is small, in slices between other sessions' work when large.
+
+        No request holds the event loop for more than one slice (HISTORY_SLICE_SLOTS bars).
+        """
         now = self.env.now
         end_s = now if end is None else min(now, (end - self.clock.start).total_seconds())
-        bars = self._bars(req, end_s, duration_s)
-        epoch0 = self.market.epoch0
-        dated = [(self._bar_date(req, b.time_s), b) for b in bars]
-        s.send(K.HISTORICAL_DATA, [m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + end_s - duration_s),
-                                                     ib_time(epoch0 + end_s), dated)])
+        # nothing exists before the listing date or the history horizon: the work is only what can have bars
+        earliest_s = -HORIZON_S
+        if req.listed_epoch is not None:
+            earliest_s = max(earliest_s, req.listed_epoch - self.market.epoch0 - 7 * 86400.0)
+        work_s = max(0.0, min(duration_s, end_s - earliest_s))
+        slots = work_s / min(req.bar_size_s, 86400.0)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if work_s <= 0:
+            self._reply_bars(s, req, end_s, duration_s, 0, [])
+        elif slots <= HISTORY_SLICE_SLOTS or loop is None:
+            table = self._bar_table(req, end_s, work_s)
+            self._reply_bars(s, req, end_s, duration_s, len(table), bar_rows(s.server_version, req, table,
+                                                                             self.market.epoch0))
+        else:
+            task = loop.create_task(self._sliced_bars(s, req, end_s, duration_s, work_s))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         if keep_up_to_date:
             self._conn(s).historical_updates[req.req_id] = req
             self._hist.ensure(self.env)
+
+    async def _sliced_bars(self, s: ReplyChannel, req: BarsRequest, end_s: float, duration_s: float,
+                           work_s: float) -> None:
+        calendar = req.bar_size_s > 86400        # weeks and months: daily bars in slices, grouped at the end
+        part_req = replace(req, bar_size_s=86400.0) if calendar else req
+        step_s = HISTORY_SLICE_SLOTS * min(req.bar_size_s, 86400.0)
+        rows: list[str] = []
+        days: list[BarTable] = []
+        n = 0
+        t = end_s - work_s
+        try:
+            while t < end_s:
+                hi = min(t + step_s, end_s)
+                table = self._bar_table(part_req, hi, hi - t)
+                if calendar:
+                    days.append(table)
+                else:
+                    n += len(table)
+                    rows += await self._rows_sliced(s, req, table)
+                t = hi
+                await asyncio.sleep(0)
+            if calendar:
+                table = group_calendar(BarTable.concat(days), self.market.epoch0, req.bar_size_s >= 28 * 86400,
+                                       req.what_to_show)
+                n, rows = len(table), await self._rows_sliced(s, req, table)
+            self._reply_bars(s, req, end_s, duration_s, n, rows)
+        except RequestError as exc:
+            s.error(exc.req_id, exc.code, exc.text)
+        except Exception:            # a bug must not leave the client waiting forever: answer, and say so
+            log.exception("historical request %s failed", req.req_id)
+            s.error(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange, req.what_to_show))
+
+    async def _rows_sliced(self, s: ReplyChannel, req: BarsRequest, table: BarTable) -> list[str]:
+        rows: list[str] = []
+        for k in range(0, len(table), HISTORY_FORMAT_ROWS):
+            part = table.select(slice(k, k + HISTORY_FORMAT_ROWS))
+            rows += bar_rows(s.server_version, req, part, self.market.epoch0)
+            await asyncio.sleep(0)
+        return rows
+
+    def _reply_bars(self, s: ReplyChannel, req: BarsRequest, end_s: float, duration_s: float, n: int,
+                    rows: list[str]) -> None:
+        if not n:      # before the listing date, or a window without a session
+            raise RequestError(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange, req.what_to_show))
+        epoch0 = self.market.epoch0
+        start_s = max(end_s - duration_s, -HORIZON_S)
+        head = m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + start_s), ib_time(epoch0 + end_s), [])
+        head[-1] = str(n)
+        s.send(K.HISTORICAL_DATA, [head + rows])
+
+    # ------------------------------------------------------------------ ticks and histograms from the same path
+    def send_historical_ticks(self, s: ReplyChannel, req_id: int, spec: ContractSpec, start: datetime | None,
+                              end: datetime | None, count: int, what: str, use_rth: bool,
+                              listed_epoch: float | None) -> None:
+        """reqHistoricalTicks: up to ``count`` ticks (one per second at most) after ``start`` or before ``end``.
+
+        Read from one-second bars of the same price path the bars and quotes come from; the search
+        goes back (or forward) a bounded number of windows, so a request over a closed weekend ends.
+        """
+        now = self.env.now
+        t0 = self.clock.start
+        forward = start is not None
+        edge = (start - t0).total_seconds() if forward else (min(now, (end - t0).total_seconds()) if end else now)
+        window_s = max(60.0, 2.0 * count)
+        kinds = {"TRADES": ("TRADES",), "BID_ASK": ("BID", "ASK"), "MIDPOINT": ("MIDPOINT",)}[what]
+        found: list[tuple] = []
+        for k in range(HISTORICAL_TICK_WINDOWS):
+            lo = edge + k * window_s if forward else edge - (k + 1) * window_s
+            hi = min(lo + window_s, now)
+            if hi <= lo:
+                break
+            tables = [self._bar_table(BarsRequest(req_id, spec, 1.0, kind, use_rth, 2, listed_epoch), hi, hi - lo)
+                      for kind in kinds]
+            rows = _tick_rows(tables, what, self.market.epoch0, spec.primary_exchange or spec.exchange)
+            found = found + rows if forward else rows + found
+            if len(found) >= count:
+                break
+        found = found[:count] if forward else found[-count:]
+        sv = s.server_version
+        if what == "TRADES":
+            msg = m.historical_ticks_last(sv, req_id, found, True)
+        elif what == "BID_ASK":
+            msg = m.historical_ticks_bid_ask(sv, req_id, found, True)
+        else:
+            msg = m.historical_ticks(sv, req_id, found, True)
+        s.send(K.HISTORICAL_DATA, [msg])
+
+    def send_histogram(self, s: ReplyChannel, req_id: int, spec: ContractSpec, use_rth: bool, period_s: float) -> None:
+        """reqHistogramData: traded volume by price level over the period, from the same path's bars."""
+        bar_s = 300.0 if period_s <= 31 * 86400 else 3600.0
+        table = self._bar_table(BarsRequest(req_id, spec, bar_s, "TRADES", use_rth, 2), self.env.now, period_s)
+        if not len(table):
+            raise RequestError(req_id, 162, no_data_text(spec.symbol, spec.exchange, "TRADES"))
+        step = max(spec.min_tick, float(table.high.max() - table.low.min()) / HISTOGRAM_LEVELS)
+        step = round(step / spec.min_tick) * spec.min_tick or spec.min_tick
+        levels = np.round(np.round(table.wap / step) * step, 10)
+        prices, inverse = np.unique(levels, return_inverse=True)
+        sizes = np.bincount(inverse, weights=np.maximum(table.volume, 0.0))
+        s.send(K.HISTORICAL_DATA, [m.histogram_data(req_id, list(zip(prices.tolist(), sizes.tolist())))])
 
     def stop_historical_updates(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)

@@ -19,8 +19,9 @@ from .protocol.fields import field_at, int_at, parse_int
 from .protocol.kinds import ReplyKind
 from .protocol.orders import OrderParseError, parse_place_order
 from .protocol.requests import REQUEST_SPECS, Request
-from .protocol.time import parse_bar_size_s, parse_duration_s, parse_end_datetime
+from .protocol.time import parse_end_datetime
 from .replies import ReplyChannel
+from .sim import bar_rules
 from .sim.contracts import ContractQuery, ContractSpec
 from .sim.world import World
 
@@ -71,7 +72,7 @@ def req_market_data_type(g: Desks, s: ReplyChannel, r: Request) -> None:
     data_type = _int(f, 2, "marketDataType")
     if data_type not in (1, 2, 3, 4):
         raise RequestError(-1, 321, f"Error validating request.-'cm' : cause - Invalid market data type {data_type}")
-    # validated only: live data is always available here, so every stream stays live (type 1)
+    g.feeds.set_market_data_type(s, data_type)
 
 
 def ignore(g: Desks, s: ReplyChannel, r: Request) -> None:
@@ -129,8 +130,11 @@ def req_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
         i += 1 + 4 * _int(f, i, "comboLegs count")
     keep_up_to_date = _field(f, i) == "1"
     try:
-        bar_size_s = parse_bar_size_s(bar_text)
-        duration_s = parse_duration_s(duration_text)
+        bar = bar_rules.parse_bar_size(bar_text)
+        duration = bar_rules.parse_duration(duration_text)
+    except bar_rules.BarRuleError as exc:
+        raise RequestError(req_id, exc.code, f"Error validating request.-'bP' : cause - {exc.text}") from None
+    try:
         end = parse_end_datetime(end_text)
     except ValueError as exc:
         raise RequestError(req_id, 321, f"Error validating request.-'bP' : cause - {exc}") from None
@@ -138,8 +142,63 @@ def req_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
         raise RequestError(req_id, 321, "Error validating request.-'bP' : cause - End date not supported with live "
                                         "updates")
     spec = qualify(g.world, req_id, query)
-    req = BarsRequest(req_id, spec, bar_size_s, what, use_rth, format_date)
-    g.feeds.send_historical_data(s, req, end, duration_s, keep_up_to_date)
+    now_epoch = g.clock.epoch_now()
+    end_epoch = now_epoch if end is None else min(now_epoch, end.timestamp())
+    listed = bar_rules.listing_epoch(spec.listing_date) if spec.listing_date else None
+    try:
+        bar_rules.check_window(bar, duration, what, spec.sec_type, spec.symbol, spec.exchange, end_epoch, now_epoch,
+                               listed)
+    except bar_rules.BarRuleError as exc:
+        raise RequestError(req_id, exc.code, exc.text) from None
+    req = BarsRequest(req_id, spec, bar.seconds, "TRADES" if what == "ADJUSTED_LAST" else what, use_rth,
+                      format_date, listed)
+    g.feeds.send_historical_data(s, req, end, duration.seconds, keep_up_to_date)
+
+
+def req_historical_ticks(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """reqHistoricalTicks: [96, reqId, contract(12), includeExpired, start, end, numberOfTicks, whatToShow,
+    useRth, ignoreSize, miscOptions] (ibapi client.reqHistoricalTicks)."""
+    f = r.fields
+    req_id = r.required_id()
+    query = _contract_at(f, 2)
+    start_text, end_text = _field(f, 15), _field(f, 16)
+    count, what, use_rth = parse_int(_field(f, 17)) or 0, _field(f, 18).upper(), _field(f, 19) == "1"
+    if bool(start_text.strip()) == bool(end_text.strip()):
+        raise RequestError(req_id, 321, "Error validating request.-'cz' : cause - Exactly one of start and end dates "
+                                        "must be specified")
+    if not 0 < count <= 1000:
+        raise RequestError(req_id, 321, "Error validating request.-'cz' : cause - Number of ticks must be between 1 "
+                                        "and 1000")
+    if what not in ("TRADES", "BID_ASK", "MIDPOINT"):
+        raise RequestError(req_id, 321, f"Error validating request.-'cz' : cause - Invalid whatToShow {what}: "
+                                        "TRADES, BID_ASK or MIDPOINT")
+    try:
+        start, end = parse_end_datetime(start_text), parse_end_datetime(end_text)
+    except ValueError as exc:
+        raise RequestError(req_id, 321, f"Error validating request.-'cz' : cause - {exc}") from None
+    spec = qualify(g.world, req_id, query)
+    if what == "TRADES" and spec.sec_type == "CASH":
+        raise RequestError(req_id, 162, bar_rules.no_data_text(spec.symbol, spec.exchange, what))
+    listed = bar_rules.listing_epoch(spec.listing_date) if spec.listing_date else None
+    g.feeds.send_historical_ticks(s, req_id, spec, start, end, count, what, use_rth, listed)
+
+
+_HISTOGRAM_PERIOD_S = {"day": 86400, "days": 86400, "week": 7 * 86400, "weeks": 7 * 86400, "month": 30 * 86400,
+                       "months": 30 * 86400}
+
+
+def req_histogram_data(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """reqHistogramData: [88, reqId, contract(12), includeExpired, useRTH, timePeriod] ('3 days', '1 week')."""
+    f = r.fields
+    req_id = r.required_id()
+    query = _contract_at(f, 2)
+    use_rth, period = _field(f, 15) == "1", _field(f, 16).strip().lower().split()
+    if len(period) != 2 or not period[0].isdigit() or period[1] not in _HISTOGRAM_PERIOD_S \
+            or not 0 < int(period[0]) * _HISTOGRAM_PERIOD_S[period[1]] <= 366 * 86400:
+        raise RequestError(req_id, 321, f"Error validating request.-'cy' : cause - Invalid period {_field(f, 16)!r}: "
+                                        "an integer and days, weeks or months, up to a year")
+    spec = qualify(g.world, req_id, query)
+    g.feeds.send_histogram(s, req_id, spec, use_rth, int(period[0]) * _HISTOGRAM_PERIOD_S[period[1]])
 
 
 def cancel_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
@@ -357,6 +416,7 @@ HANDLERS: dict[int, Handler] = {
     83: reference.req_smart_components,
     85: reference.req_news_providers,
     87: reference.req_head_timestamp,
+    88: req_histogram_data,
     89: ignore,                 # cancelHistogramData
     90: ignore,                 # cancelHeadTimestamp
     91: reference.req_market_rule,
@@ -364,6 +424,7 @@ HANDLERS: dict[int, Handler] = {
     93: cancel_pnl,
     94: req_pnl_single,
     95: cancel_pnl,             # cancelPnLSingle: [95, reqId], the same shape as cancelPnL
+    96: req_historical_ticks,
     98: ignore,                 # cancelTickByTickData
     99: req_completed_orders,
 }

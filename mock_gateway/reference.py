@@ -6,7 +6,7 @@ Handlers here are rows of the one request table in :mod:`mock_gateway.handlers`.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from .protocol.kinds import ReplyKind
 from .protocol import messages as m
@@ -15,7 +15,10 @@ from .protocol.requests import Request
 from .replies import ReplyChannel
 from .desks import Desks
 from .errors import NoSecurityDefinition, RequestError
+from .sim.bar_rules import listing_epoch
 from .sim.contracts import ContractQuery, ContractSpec
+from .sim.history import sessions_cached
+from .sim.market import session_rule
 
 
 K = ReplyKind
@@ -55,7 +58,11 @@ def req_sec_def_opt_params(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id, symbol, sec_type = r.required_id(), _field(f, 2).upper(), _field(f, 4).upper()
     under_con_id = parse_int(_field(f, 5)) or 0
-    options = [spec for spec in g.world.contracts if spec.sec_type in ("OPT", "FOP")
+    book = g.world.contracts
+    under = book.get(under_con_id) if under_con_id else None
+    for spec in [under] if under is not None else book.underlyings(symbol):
+        book.ensure_options(spec)          # chains are made the first time they are asked for
+    options = [spec for spec in book if spec.sec_type in ("OPT", "FOP")
                and (spec.under_con_id == under_con_id or (not under_con_id and spec.symbol == symbol))
                and (not sec_type or spec.under_sec_type == sec_type)]
     msgs = []
@@ -91,6 +98,11 @@ def req_head_timestamp(g: Desks, s: ReplyChannel, r: Request) -> None:
     if len(found) != 1:
         raise NoSecurityDefinition(req_id)
     head = g.clock.start - timedelta(days=365 * HISTORY_YEARS)
+    spec = found[0]
+    if spec.listing_date:        # history starts at the listing date's first session (09:30 New York for stocks)
+        listed = listing_epoch(spec.listing_date)
+        first = sessions_cached(session_rule(spec.sec_type), listed, listed + 10 * 86400, rth=True)
+        head = datetime.fromtimestamp(first[0][0] if first else listed, timezone.utc)
     format_date = parse_int(_field(f, 17)) or 1
     text = str(int(head.timestamp())) if format_date == 2 else head.strftime("%Y%m%d-%H:%M:%S")
     s.send(K.HISTORICAL_DATA, [m.head_timestamp(req_id, text)])

@@ -559,6 +559,41 @@ def position_multi_end(req_id: int) -> Fields:
     return ["72", "1", str(req_id)]
 
 
+def histogram_data(req_id: int, points: Sequence[tuple[float, float]]) -> Fields:
+    """histogramData (89): (price, size) points (ibapi decoder processHistogramDataMsg)."""
+    fields = ["89", str(req_id), str(len(points))]
+    for price, size in points:
+        fields += [fmt_float(price), str(int(size))]
+    return fields
+
+
+def historical_ticks(server_version: int, req_id: int, ticks: Sequence[tuple[int, float, float]], done: bool) -> Fields:
+    """historicalTicks (96), MIDPOINT: (epoch, price, size) with an unused 0 after the time (ibapi)."""
+    fields = ["96", str(req_id), str(len(ticks))]
+    for t, price, size in ticks:
+        fields += [str(int(t)), "0", fmt_float(price), fmt_size(server_version, size)]
+    return fields + ["1" if done else "0"]
+
+
+def historical_ticks_bid_ask(server_version: int, req_id: int,
+                             ticks: Sequence[tuple[int, float, float, float, float]], done: bool) -> Fields:
+    """historicalTicksBidAsk (97): (epoch, bid, ask, bid size, ask size), attribute mask 0."""
+    fields = ["97", str(req_id), str(len(ticks))]
+    for t, bid, ask, bid_size, ask_size in ticks:
+        fields += [str(int(t)), "0", fmt_float(bid), fmt_float(ask), fmt_size(server_version, bid_size),
+                   fmt_size(server_version, ask_size)]
+    return fields + ["1" if done else "0"]
+
+
+def historical_ticks_last(server_version: int, req_id: int, ticks: Sequence[tuple[int, float, float, str]],
+                          done: bool) -> Fields:
+    """historicalTicksLast (98): (epoch, price, size, exchange), attribute mask 0, no special conditions."""
+    fields = ["98", str(req_id), str(len(ticks))]
+    for t, price, size, exchange in ticks:
+        fields += [str(int(t)), "0", fmt_float(price), fmt_size(server_version, size), exchange, ""]
+    return fields + ["1" if done else "0"]
+
+
 def head_timestamp(req_id: int, timestamp: str) -> Fields:
     return ["88", str(req_id), timestamp]
 

@@ -218,7 +218,7 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(85, "reqNewsProviders"),
     _not_served(86, "reqHistoricalNews", 1, _NEWS),
     RequestSpec(87, "reqHeadTimestamp", 1, reply_kind=K.HISTORICAL_DATA),
-    _not_served(88, "reqHistogramData", 1, _HMDS_NO_DATA),
+    RequestSpec(88, "reqHistogramData", 1, reply_kind=K.HISTORICAL_DATA),
     RequestSpec(89, "cancelHistogramData", 1),
     RequestSpec(90, "cancelHeadTimestamp", 1),
     RequestSpec(91, "reqMarketRule"),
@@ -227,7 +227,7 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(93, "cancelPnL", 1, attrs=_req_id(1)),
     RequestSpec(94, "reqPnLSingle", 1, reply_kind=K.ACCOUNT_DATA),
     RequestSpec(95, "cancelPnLSingle", 1),
-    _not_served(96, "reqHistoricalTicks", 1, _HMDS_NO_DATA),
+    RequestSpec(96, "reqHistoricalTicks", 1, reply_kind=K.HISTORICAL_DATA),
     _not_served(97, "reqTickByTickData", 1, (10089, "Requested market data requires additional subscription for "
                                                     "API.")),
     RequestSpec(98, "cancelTickByTickData", 1),

@@ -6,12 +6,24 @@ given fields filter the universe, so an under-specified future or option query i
 """
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from .clock import DEFAULT_START
+from .contract_spec import (  # noqa: F401  (re-exported: the book's public names)
+    _FUT_ORDER_TYPES,
+    _FX_ORDER_TYPES,
+    _OPT_ORDER_TYPES,
+    _OPT_VENUES,
+    _STOCK_ORDER_TYPES,
+    _STOCK_VENUES,
+    ContractSpec,
+    _num,
+    occ_symbol,
+)
 from .pricing import CALENDAR_SECONDS_PER_YEAR, black_scholes, round_to_tick
 from .sessions import SESSION_RULES, expiry_epoch, hours_string
 
@@ -27,16 +39,6 @@ _EXCHANGE_ALIASES = {"ISLAND": "NASDAQ", "GLOBEX": "CME", "NYSEARCA": "ARCA"}
 def _norm_exchange(name: str) -> str:
     name = name.upper()
     return _EXCHANGE_ALIASES.get(name, name)
-
-
-def _num(text: object, default: float = 0.0) -> float:
-    if text in ("", None):
-        return default
-    try:
-        x = float(text)  # type: ignore[arg-type]
-    except ValueError:
-        return default
-    return default if x >= 1.7e308 else x
 
 
 @dataclass(frozen=True)
@@ -74,119 +76,130 @@ class ContractQuery:
         return cls.from_wire([d.get(k, "") for k in WIRE_CONTRACT_FIELDS], d.get("secIdType", ""), d.get("secId", ""))
 
 
-@dataclass(frozen=True, repr=False)
-class ContractSpec:
-    """Everything contractData says about one contract (ibapi/decoder.py processContractDataMsg), plus the start price."""
-
-    con_id: int
-    symbol: str
-    sec_type: str
-    exchange: str
-    currency: str
-    local_symbol: str
-    trading_class: str
-    market_name: str
-    min_tick: float
-    long_name: str
-    initial_price: float
-    primary_exchange: str = ""
-    last_trade_date: str = ""              # YYYYMMDD for FUT/OPT
-    strike: float = 0.0
-    right: str = ""                        # C / P
-    multiplier: str = ""                   # as printed: "" for STK/CASH, "50", "100"
-    contract_month: str = ""               # YYYYMM
-    md_size_multiplier: int = 1            # 157 layout only
-    order_types: str = ""
-    valid_exchanges: str = ""
-    price_magnifier: int = 1
-    under_con_id: int = 0
-    industry: str = ""
-    category: str = ""
-    subcategory: str = ""
-    time_zone_id: str = "US/Eastern"
-    trading_hours: str = ""
-    liquid_hours: str = ""
-    ev_rule: str = ""
-    ev_multiplier: str = ""
-    sec_ids: tuple[tuple[str, str], ...] = ()
-    agg_group: int = 1
-    under_symbol: str = ""
-    under_sec_type: str = ""
-    market_rule_ids: str = ""
-    real_expiration_date: str = ""
-    stock_type: str = ""
-    min_size: float = 1.0
-    size_increment: float = 1.0
-    suggested_size_increment: float = 1.0
-    bbo_exchange: str = "9c0001"           # tickReqParams
-    snapshot_permissions: int = 3
-
-    def __repr__(self) -> str:
-        return f"ContractSpec({self.con_id}, {self.sec_type} {self.local_symbol!r} @{self.exchange})"
-
-    @property
-    def multiplier_value(self) -> float:
-        """The contract multiplier as a number (1 when unset)."""
-        return _num(self.multiplier, 1.0) or 1.0
-
-    @property
-    def path_key(self) -> str:
-        """Name of the contract's random stream: the symbol for stocks, the local symbol otherwise."""
-        return self.symbol if self.sec_type == "STK" else self.local_symbol
-
-    def wire_fields(self) -> dict[str, str | int | float]:
-        """The 12 wire contract fields by attribute name, for echoing a qualified contract."""
-        return {"conId": self.con_id, "symbol": self.symbol, "secType": self.sec_type,
-                "lastTradeDateOrContractMonth": self.last_trade_date, "strike": self.strike, "right": self.right,
-                "multiplier": self.multiplier, "exchange": self.exchange, "primaryExchange": self.primary_exchange,
-                "currency": self.currency, "localSymbol": self.local_symbol, "tradingClass": self.trading_class}
-
-
 class ContractBook:
-    """The universe of contracts, looked up like IB's contract details service."""
+    """The universe of contracts, looked up like IB's contract details service.
 
-    def __init__(self, specs: Iterable[ContractSpec]) -> None:
+    ``lazy`` (optional) yields more contracts, loaded the first time a lookup misses or the whole
+    universe is listed; ``chains`` (optional) makes an underlying's option chain the first time an
+    option on it is asked for. Gateway start stays cheap; the universe is still whole.
+    """
+
+    def __init__(self, specs: Iterable[ContractSpec], lazy: Callable[[], Iterable[ContractSpec]] | None = None,
+                 chains: Callable[[ContractSpec], Iterable[ContractSpec]] | None = None) -> None:
         self._by_id: dict[int, ContractSpec] = {}
+        self._by_symbol: dict[str, list[ContractSpec]] = {}
+        self._lazy, self._chains = lazy, chains
+        self._chained: set[int] = set()
         for spec in specs:
-            if spec.con_id in self._by_id:
-                raise ValueError(f"duplicate conId {spec.con_id} ({spec.local_symbol})")
-            self._by_id[spec.con_id] = spec
+            self.add(spec)
+
+    def add(self, spec: ContractSpec) -> None:
+        """Add one contract (a scenario's own, or one made on demand); a conId is unique."""
+        if spec.con_id in self._by_id:
+            raise ValueError(f"duplicate conId {spec.con_id} ({spec.local_symbol})")
+        self._by_id[spec.con_id] = spec
+        for key in {spec.symbol.upper(), spec.local_symbol.upper().replace(" ", "")}:
+            self._by_symbol.setdefault(key, []).append(spec)
+
+    def _load_lazy(self) -> None:
+        lazy, self._lazy = self._lazy, None
+        if lazy is None:
+            return
+        locals_known = {s.local_symbol for s in self._by_id.values()}
+        for spec in lazy():
+            if spec.con_id not in self._by_id and spec.local_symbol not in locals_known:
+                self.add(spec)
+
+    def ensure_options(self, under: ContractSpec) -> None:
+        """Make ``under``'s option chain if it has not been made yet."""
+        if self._chains is None or under.con_id in self._chained or under.sec_type not in ("STK", "IND"):
+            return
+        self._chained.add(under.con_id)
+        known = {s.local_symbol for s in self._by_symbol.get(under.symbol.upper(), ())}
+        for spec in self._chains(under):
+            if spec.local_symbol in known:
+                continue
+            while spec.con_id in self._by_id:        # a hash clash with another chain: the next free id
+                spec = replace(spec, con_id=spec.con_id + 1)
+            self.add(spec)
 
     @classmethod
     def default(cls, start: datetime = DEFAULT_START, initial_prices: Mapping[str, float] | None = None,
-                symbols: Sequence[str] | None = None, volatility_annual: float = 0.25) -> ContractBook:
-        """The default universe (stocks, forex, futures, options) dated around ``start``.
+                symbols: Sequence[str] | None = None, volatility_annual: float = 0.25,
+                extra: Sequence[Mapping] = ()) -> ContractBook:
+        """The default universe dated around ``start`` (see :mod:`mock_gateway.sim.universe`).
 
         ``initial_prices`` overrides start prices by symbol or local symbol; ``symbols`` keeps only
         the contracts whose symbol or local symbol is listed (options follow their underlying).
         """
-        specs = default_universe(start, dict(initial_prices or {}), volatility_annual)
+        from . import universe_book
+
+        prices = dict(initial_prices or {})
+        specs = default_universe(start, prices, volatility_annual)
+        lazy = functools.partial(universe_book.member_specs, start, prices)
+        chains = functools.partial(universe_book.option_chain, start, prices, volatility_annual)
         if symbols is not None:
             wanted = {s.upper() for s in symbols}
-            specs = [s for s in specs if {s.symbol, s.local_symbol, s.under_symbol} & wanted]
-        return cls(specs)
+            keep = lambda s: bool({s.symbol, s.local_symbol, s.under_symbol} & wanted)  # noqa: E731
+            specs = [s for s in specs if keep(s)]
+            lazy_all = lazy
+            lazy = lambda: [s for s in lazy_all() if keep(s)]  # noqa: E731
+            chains_all = chains
+            chains = lambda u: chains_all(u) if u.symbol in wanted else []  # noqa: E731
+        book = cls(specs, lazy, chains)
+        if extra:
+            from .universe_book import extra_spec
+
+            for item in extra:
+                spec = extra_spec(start, dict(item))
+                if book.match(ContractQuery(symbol=spec.symbol, sec_type=spec.sec_type, currency=spec.currency)):
+                    raise ValueError(f"scenario contract {spec.symbol} {spec.sec_type} {spec.currency} is already "
+                                     "in the universe; give it another symbol or drop it from market.contracts")
+                book.add(spec)
+        return book
 
     def __iter__(self) -> Iterator[ContractSpec]:
-        return iter(self._by_id.values())
+        self._load_lazy()
+        return iter(list(self._by_id.values()))
 
     def __len__(self) -> int:
+        self._load_lazy()
         return len(self._by_id)
 
     def get(self, con_id: int) -> ContractSpec | None:
-        return self._by_id.get(con_id)
+        spec = self._by_id.get(con_id)
+        if spec is None and self._lazy is not None:
+            self._load_lazy()
+            spec = self._by_id.get(con_id)
+        return spec
+
+    def underlyings(self, symbol: str) -> list[ContractSpec]:
+        """Stocks and indices named ``symbol`` (what option chains are made on)."""
+        self._load_lazy() if not self._by_symbol.get(symbol.upper()) else None
+        return [s for s in self._by_symbol.get(symbol.upper(), ()) if s.sec_type in ("STK", "IND")]
 
     def match(self, query: ContractQuery) -> list[ContractSpec]:
         """Every contract the query describes: 0 unknown (error 200), 1 qualified, more ambiguous."""
         if query.con_id:
-            spec = self._by_id.get(query.con_id)
+            spec = self.get(query.con_id)
             return [spec] if spec is not None else []
         if query.sec_id and query.sec_id_type:
+            self._load_lazy()
             wanted = (query.sec_id_type.upper(), query.sec_id.upper())
             return [s for s in self._by_id.values() if wanted in {(t.upper(), v.upper()) for t, v in s.sec_ids}]
         if not (query.symbol or query.local_symbol):
             return []
+        key = (query.symbol or query.local_symbol).upper().replace(" ", "")
+        if key not in self._by_symbol:
+            self._load_lazy()
+        if query.sec_type.upper() in ("OPT", "FOP") or (query.local_symbol and not query.symbol
+                                                         and len(query.local_symbol) > 15):
+            under_symbol = query.symbol or query.local_symbol[:6]
+            for under in self.underlyings(under_symbol.strip()):
+                self.ensure_options(under)
+            key = (query.symbol or query.local_symbol).upper().replace(" ", "")
         found = []
-        for spec in self._by_id.values():
+        for spec in self._by_symbol.get(key, ()):
             directed = _matches(spec, query)
             if directed is not None:
                 found.append(directed)
@@ -231,27 +244,6 @@ def _matches(spec: ContractSpec, q: ContractQuery) -> ContractSpec | None:
 # ---------------------------------------------------------------------------------------------------------
 # The default universe
 
-_STOCK_ORDER_TYPES = ("ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,BENCHPX,COND,CONDORDER,DARKONLY,"
-                      "DARKPOLL,DAY,DEACT,DEACTDIS,DEACTEOD,DIS,GAT,GTC,GTD,GTT,HID,IBKRATS,ICE,IMB,IOC,LIT,LMT,"
-                      "LOC,MIT,MKT,MOC,MTL,NGCOMB,NODARK,NONALGO,OCA,OPG,OPGREROUT,PEGBENCH,PEGMID,POSTATS,"
-                      "POSTONLY,PREOPGRTH,PRICECHK,REL,REL2MID,RELPCTOFS,RPI,RTH,SCALE,SCALEODD,SCALERST,"
-                      "SIZECHK,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,SWEEP,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF")
-_STOCK_VENUES = ("SMART,AMEX,NYSE,CBOE,PHLX,ISE,CHX,ARCA,NASDAQ,DRCTEDGE,BEX,BATS,EDGEA,BYX,IEX,EDGX,"
-                 "FOXRIVER,PEARL,NYSENAT,LTSE,MEMX,IBEOS,OVERNIGHT,TPLUS0,PSX")
-_FX_ORDER_TYPES = ("ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,CASHQTY,COND,CONDORDER,DAY,DEACT,"
-                   "DEACTDIS,DEACTEOD,GAT,GTC,GTD,GTT,IOC,LIT,LMT,MIT,MKT,NONALGO,OCA,REL,RELPCTOFS,SCALE,"
-                   "SCALERST,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF")
-_FUT_ORDER_TYPES = ("ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,COND,CONDORDER,DAY,DEACT,DEACTDIS,"
-                    "DEACTEOD,GAT,GTC,GTD,GTT,HID,ICE,IOC,LIT,LMT,LTH,MIT,MKT,MTL,NGCOMB,NONALGO,OCA,SCALE,"
-                    "SCALERST,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,WHATIF")
-_OPT_ORDER_TYPES = ("ACTIVETIM,AD,ADJUST,ALERT,ALLOC,AVGCOST,BASKET,COND,CONDORDER,DAY,DEACT,DEACTDIS,DEACTEOD,"
-                    "DIS,GAT,GTC,GTD,GTT,HID,ICE,IOC,LIT,LMT,MIT,MKT,MTL,NGCOMB,NONALGO,OCA,OPENCLOSE,PEGMIDVOL,"
-                    "PEGMKTVOL,PEGPRMVOL,PEGSRFVOL,POSTONLY,PRICECHK,REL,REL2MID,RELPCTOFS,RTH,SCALE,SCALERST,"
-                    "SIZECHK,SNAPMID,SNAPMKT,SNAPREL,STP,STPLMT,SWEEP,TRAIL,TRAILLIT,TRAILLMT,TRAILMIT,VOLAT,WHATIF")
-_OPT_VENUES = ("SMART,AMEX,CBOE,PHLX,PSE,ISE,BOX,BATS,NASDAQOM,CBOE2,NASDAQBX,MIAX,GEMINI,EDGX,MERCURY,"
-               "PEARL,EMERALD,MEMX,IBUSOPT")
-
-
 @dataclass(frozen=True)
 class _Stock:
     symbol: str
@@ -286,9 +278,6 @@ STOCKS = (
 #: (base, quote, conId, long name, start price)
 FOREX = (("EUR", "USD", 12087792, "European Monetary Union Euro", 1.08),
          ("GBP", "USD", 12087797, "British pound", 1.27))
-#: (symbol, multiplier, long name, underlying index conId, start price of the front month, conId base)
-FUTURES = (("ES", "50", "E-mini S&P 500", 11004968, 5900.0, 650_000_100),
-           ("NQ", "20", "E-mini NASDAQ 100", 11004958, 20800.0, 650_000_200))
 #: (underlying symbol, strike step, conId base); strikes and expiries are generated around the start.
 OPTIONS = (("AAPL", 5.0, 700_000_000), ("SPY", 5.0, 710_000_000))
 #: Quarterly futures contango per quarter (next month over front month).
@@ -323,9 +312,12 @@ def option_expiries(after: date) -> list[date]:
     return [weekly, third_friday(year, month)]
 
 
-def occ_symbol(underlying: str, expiry: date, right: str, strike: float) -> str:
-    """The OCC option symbol IB uses as localSymbol, e.g. ``AAPL  261218C00230000``."""
-    return f"{underlying:<6}{expiry:%y%m%d}{right}{round(strike * 1000):08d}"
+def _listing_date(symbol: str) -> str:
+    from .universe import ETFS, KNOWN_STOCKS
+
+    if symbol in KNOWN_STOCKS:
+        return KNOWN_STOCKS[symbol][2]
+    return next((e[5] for e in ETFS if e[0] == symbol), "")
 
 
 def default_universe(start: datetime, initial_prices: dict[str, float], volatility_annual: float) -> list[ContractSpec]:
@@ -344,7 +336,7 @@ def default_universe(start: datetime, initial_prices: dict[str, float], volatili
             time_zone_id=stk_rule.tz, trading_hours=hours_string(stk_rule, start, 7, rth=False),
             liquid_hours=hours_string(stk_rule, start, 7, rth=True), sec_ids=(("ISIN", s.isin),),
             market_rule_ids=",".join(["26"] * len(venues)), stock_type=s.stock_type, min_size=1.0,
-            size_increment=1.0, suggested_size_increment=100.0))
+            size_increment=1.0, suggested_size_increment=100.0, listing_date=_listing_date(s.symbol)))
     fx_rule = SESSION_RULES["CASH"]
     for base, quote, con_id, name, price in FOREX:
         pair = f"{base}.{quote}"
@@ -354,22 +346,10 @@ def default_universe(start: datetime, initial_prices: dict[str, float], volatili
             initial_price=prices.get(pair, prices.get(base + quote, price)), order_types=_FX_ORDER_TYPES,
             valid_exchanges="IDEALPRO", time_zone_id=fx_rule.tz, trading_hours=hours_string(fx_rule, start, 7, False),
             liquid_hours=hours_string(fx_rule, start, 7, True), market_rule_ids="239", agg_group=4,
-            min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange=""))
-    fut_rule = SESSION_RULES["FUT"]
-    for symbol, mult, name, under_id, price, id_base in FUTURES:
-        front_price = prices.get(symbol, price)
-        for k, expiry in enumerate(quarterly_expiries(start.date(), 2)):
-            local = f"{symbol}{_MONTH_CODES[expiry.month - 1]}{expiry.year % 10}"
-            specs.append(ContractSpec(
-                con_id=id_base + k, symbol=symbol, sec_type="FUT", exchange="CME", currency="USD",
-                local_symbol=local, trading_class=symbol, market_name=symbol, min_tick=0.25, long_name=name,
-                initial_price=prices.get(local, round_to_tick(front_price * (1 + FUTURES_CARRY_PER_QUARTER) ** k, 0.25)),
-                last_trade_date=f"{expiry:%Y%m%d}", multiplier=mult, contract_month=f"{expiry:%Y%m}",
-                order_types=_FUT_ORDER_TYPES, valid_exchanges="CME", under_con_id=under_id,
-                time_zone_id=fut_rule.tz, trading_hours=hours_string(fut_rule, start, 7, False),
-                liquid_hours=hours_string(fut_rule, start, 7, True), agg_group=2, under_symbol=symbol,
-                under_sec_type="IND", market_rule_ids="67", real_expiration_date=f"{expiry:%Y%m%d}",
-                min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange=""))
+            min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange="", listing_date="19900102"))
+    from .universe_book import core_extras
+
+    specs += core_extras(start, prices, {s.local_symbol for s in specs})
     by_symbol = {s.symbol: s for s in specs if s.sec_type == "STK"}
     for under, step, id_base in OPTIONS:
         stock = by_symbol[under]
@@ -393,7 +373,7 @@ def default_universe(start: datetime, initial_prices: dict[str, float], volatili
                         liquid_hours=hours_string(opt_rule, start, 7, True), agg_group=2, under_symbol=under,
                         under_sec_type="STK", market_rule_ids=",".join(["32"] * len(_OPT_VENUES.split(","))),
                         real_expiration_date=f"{expiry:%Y%m%d}", min_size=1.0, size_increment=1.0,
-                        suggested_size_increment=1.0))
+                        suggested_size_increment=1.0, listing_date=f"{expiry - timedelta(days=270):%Y%m%d}"))
                     n += 1
     return specs
 

@@ -1,25 +1,47 @@
-"""Bars: which bar slots exist, bars aggregated from the live grid, and generated history before sim 0.
+"""Bars: which bar slots exist, and generated history before sim 0 computed directly at the times asked.
 
-History before the run is generated directly at bar resolution (a six-hour grid of the past
-month would be wasteful), seeded by (instrument, bar size) and walked backwards from the
-initial price, so the last history bar closes where the live path starts: no jump at sim 0.
-The k-th bar before sim 0 is the same whatever range was asked for.
+History before the run is a seeded process evaluated only where a bar needs it, never walked:
+
+* the log price is ``log(anchor) + growth * t + B(t)``, where ``anchor`` is the contract's price at
+  sim 0 (so history ends exactly where the live grid starts: no seam) and ``B`` is a Brownian bridge
+  pinned to 0 at sim 0 and at ``-HORIZON_S``;
+* ``B`` is built by Levy's midpoint construction over ``PAST_LEVELS`` dyadic levels: the value at a
+  whole second needs one seeded normal per level, drawn from a counter-based hash of
+  (seed, contract, level, node), so any point costs O(levels) whatever the date and the same
+  point has the same value whatever was asked before;
+* levels whose interval is longer than ``REVERSION_YEARS`` move less than a free Brownian motion
+  would, so decades back the price stays within a plausible band around its trend (the price of
+  an equity with 25 % volatility 35 years ago is not a factor 1000 away from today);
+* a bar's high and low are drawn from the exact distribution of a Brownian bridge's maximum and
+  minimum between its open and close, keyed by the bar, so they bracket open and close.
+
+A request therefore costs time and memory proportional to the bars it returns.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
 
 import numpy as np
 
-from .pricing import TRADING_SECONDS_PER_YEAR
+from .calendar import CalendarRangeError
 from .sessions import SessionRule, sessions_between
 
 DAY_S = 86400.0
-HISTORY_CHUNK = 1024
-#: Share of a liquid-hours second's variance and volume that an extended-hours second carries.
+#: The dyadic construction covers 2**PAST_LEVELS seconds before sim 0 (about 136 years).
+PAST_LEVELS = 32
+HORIZON_S = float(2 ** PAST_LEVELS)
+#: Seconds in a calendar year, the time basis of the history process.
+YEAR_S = 365.25 * 86400
+#: Bridge levels longer than this many years displace as if they were this long (mean reversion).
+REVERSION_YEARS = 2.0
+#: Share of a liquid-hours second's volume that an extended-hours second carries.
 EXTENDED_HOURS_ACTIVITY = 0.25
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -31,26 +53,94 @@ class Slot:
     label_s: float
 
 
-def history_slots(rule: SessionRule, epoch0: float, from_s: float, to_s: float, bar_size_s: float) -> list[Slot]:
+# ----------------------------------------------------------------------------------------------- sessions
+@functools.lru_cache(maxsize=512)
+def _sessions_in_year(rule: SessionRule, year: int, rth: bool) -> tuple[tuple[float, float], ...]:
+    """Sessions whose open falls in ``year`` (UTC), worked out once: daily bars over decades reuse them."""
+    a = datetime(year, 1, 1, tzinfo=timezone.utc).timestamp()
+    b = datetime(year + 1, 1, 1, tzinfo=timezone.utc).timestamp()
+    try:
+        spans = sessions_between(rule, a, b, rth)
+    except CalendarRangeError:       # before the exchange calendars the mock has: every weekday trades
+        spans = sessions_between(replace(rule, calendar=""), a, b, rth)
+    return tuple((o, c) for o, c in spans if a <= o < b)
+
+
+def sessions_cached(rule: SessionRule, start_epoch: float, end_epoch: float, rth: bool) -> list[tuple[float, float]]:
+    """``sessions_between`` through a per-year cache; the same spans, in time order."""
+    y0 = datetime.fromtimestamp(start_epoch - 2 * DAY_S, timezone.utc).year
+    y1 = datetime.fromtimestamp(end_epoch, timezone.utc).year
+    out = []
+    for year in range(y0, y1 + 1):
+        out.extend(s for s in _sessions_in_year(rule, year, rth) if s[1] > start_epoch and s[0] < end_epoch)
+    return out
+
+
+def history_slots(rule: SessionRule, epoch0: float, from_s: float, to_s: float, bar_size_s: float,
+                  rth: bool = False) -> list[Slot]:
     """Bar slots inside the trading sessions overlapping [from_s, to_s) (sim seconds), oldest first.
 
-    Intraday bars are aligned to multiples of the bar size on the epoch and clipped to the session;
-    daily bars are one per session, labelled at its open.
+    Intraday bars are aligned to multiples of the bar size on the epoch and clipped to the
+    session; daily bars are one per session, labelled at its open.
     """
     out: list[Slot] = []
-    for open_e, close_e in sessions_between(rule, epoch0 + from_s, epoch0 + to_s, rth=False):
+    for open_e, close_e in sessions_cached(rule, epoch0 + from_s, epoch0 + to_s, rth):
         a_s, b_s = open_e - epoch0, close_e - epoch0
         if bar_size_s >= DAY_S:
             if a_s < to_s and b_s > from_s:
                 out.append(Slot(a_s, b_s, a_s))
             continue
         t = math.floor(open_e / bar_size_s) * bar_size_s - epoch0
-        while t < b_s:
+        t = max(t, math.floor((epoch0 + from_s) / bar_size_s) * bar_size_s - epoch0)
+        while t < b_s and t < to_s:
             s, e = max(t, a_s), min(t + bar_size_s, b_s)
             if from_s <= s < to_s:
                 out.append(Slot(s, e, s))
             t += bar_size_s
     return out
+
+
+@functools.lru_cache(maxsize=512)
+def _session_arrays_in_year(rule: SessionRule, year: int, rth: bool) -> tuple[np.ndarray, np.ndarray]:
+    spans = _sessions_in_year(rule, year, rth)
+    return np.array([a for a, _ in spans], dtype=float), np.array([b for _, b in spans], dtype=float)
+
+
+def session_arrays(rule: SessionRule, start_epoch: float, end_epoch: float, rth: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(opens, closes) epoch seconds of the sessions overlapping [start_epoch, end_epoch), as arrays."""
+    y0 = datetime.fromtimestamp(start_epoch - 2 * DAY_S, timezone.utc).year
+    y1 = datetime.fromtimestamp(end_epoch, timezone.utc).year
+    parts = [_session_arrays_in_year(rule, y, rth) for y in range(y0, y1 + 1)]
+    opens = np.concatenate([p[0] for p in parts]) if parts else np.empty(0)
+    closes = np.concatenate([p[1] for p in parts]) if parts else np.empty(0)
+    keep = (closes > start_epoch) & (opens < end_epoch)
+    return opens[keep], closes[keep]
+
+
+def slot_arrays(rule: SessionRule, epoch0: float, from_s: float, to_s: float, bar_size_s: float,
+                rth: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``history_slots`` as (starts, ends) arrays in sim seconds, built without a Python loop per bar.
+
+    useRTH bars come from the liquid sessions, so they are clipped to liquid hours as IB's are.
+    """
+    opens, closes = session_arrays(rule, epoch0 + from_s, epoch0 + to_s, rth)
+    o, c = opens - epoch0, closes - epoch0
+    if bar_size_s >= DAY_S:
+        keep = (o < to_s) & (c > from_s) & (o >= from_s)
+        return o[keep], c[keep]
+    first = np.floor(opens / bar_size_s) * bar_size_s - epoch0
+    first = np.maximum(first, math.floor((epoch0 + from_s) / bar_size_s) * bar_size_s - epoch0)
+    last = np.minimum(c, to_s)
+    counts = np.maximum(np.ceil((last - first) / bar_size_s - 1e-9), 0).astype(np.int64)
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0), np.empty(0)
+    offsets = np.repeat(np.cumsum(counts) - counts, counts)
+    t = np.repeat(first, counts) + bar_size_s * (np.arange(total) - offsets)
+    starts = np.maximum(t, np.repeat(o, counts))
+    ends = np.minimum(t + bar_size_s, np.repeat(c, counts))
+    keep = (starts >= from_s) & (starts < to_s) & (starts < ends)
+    return starts[keep], ends[keep]
 
 
 def aligned_slots(from_s: float, to_s: float, bar_size_s: float, epoch0: float) -> list[Slot]:
@@ -68,30 +158,77 @@ def aligned_slots(from_s: float, to_s: float, bar_size_s: float, epoch0: float) 
 
 def in_liquid_hours(rule: SessionRule, epoch0: float, slot: Slot) -> Slot | None:
     """The slot clipped to liquid hours (useRTH=1), or None if it lies outside them."""
-    for open_e, close_e in sessions_between(rule, epoch0 + slot.start_s, epoch0 + slot.end_s, rth=True):
+    for open_e, close_e in sessions_cached(rule, epoch0 + slot.start_s, epoch0 + slot.end_s, rth=True):
         a, b = max(slot.start_s, open_e - epoch0), min(slot.end_s, close_e - epoch0)
         if a < b:
             return Slot(a, b, a)
     return None
 
 
-def activity_weighted(rule: SessionRule, epoch0: float, slots: list[Slot]) -> np.ndarray:
-    """Each slot's history seconds (up to sim 0), extended hours counting EXTENDED_HOURS_ACTIVITY of a liquid second.
-
-    Generated history then moves (and trades) mostly in liquid hours, so useRTH bars show
-    overnight gaps of a realistic size.
-    """
-    if not slots:
+def liquid_overlap_s(rule: SessionRule, epoch0: float, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Seconds of each [start, end) (sim seconds) that fall in liquid hours; vectorised over the sessions."""
+    if len(starts) == 0:
         return np.empty(0)
-    starts = np.array([s.start_s for s in slots])
-    ends = np.minimum(np.array([s.end_s for s in slots]), 0.0)
-    liquid = sessions_between(rule, epoch0 + starts.min(), epoch0 + max(ends.max(), starts.min() + 1), rth=True)
-    overlap = np.zeros(len(slots))
-    for open_e, close_e in liquid:
-        a, b = open_e - epoch0, close_e - epoch0
-        overlap += np.clip(np.minimum(ends, b) - np.maximum(starts, a), 0.0, None)
-    total = ends - starts
-    return overlap + EXTENDED_HOURS_ACTIVITY * (total - overlap)
+    opens, closes = session_arrays(rule, epoch0 + float(starts.min()), epoch0 + float(ends.max()), rth=True)
+    if not len(opens):
+        return np.zeros(len(starts))
+    opens, closes = opens - epoch0, closes - epoch0
+    # each slot overlaps at most a few sessions: the ones around its start
+    idx = np.searchsorted(closes, starts, side="right")
+    overlap = np.zeros(len(starts))
+    for shift in (0, 1, 2):
+        j = np.clip(idx + shift, 0, len(opens) - 1)
+        valid = (idx + shift) < len(opens)
+        part = np.clip(np.minimum(ends, closes[j]) - np.maximum(starts, opens[j]), 0.0, None)
+        overlap += np.where(valid, part, 0.0)
+    return np.minimum(overlap, ends - starts)
+
+
+# ----------------------------------------------------------------------------------------------- the process
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser: a counter-based hash, so draws are keyed by position, not by order."""
+    with np.errstate(over="ignore"):
+        z = (x + np.uint64(0x9E3779B97F4A7C15)) & _MASK64
+        z = ((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)) & _MASK64
+        z = ((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)) & _MASK64
+        return z ^ (z >> np.uint64(31))
+
+
+def _uniform(key: np.ndarray) -> np.ndarray:
+    """Uniform draws in (0, 1) from uint64 keys."""
+    return ((_splitmix(key) >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)
+
+
+#: Standard normal quantiles at 2**16 equally likely levels: a hashed normal is one table lookup.
+_NORMAL_LEVELS = 1 << 16
+
+
+@functools.cache
+def _normal_table() -> np.ndarray:
+    """Built on first use (about 30 ms), not at import: the gateway starts fast."""
+    from statistics import NormalDist
+
+    inv = NormalDist().inv_cdf
+    return np.array([inv((k + 0.5) / _NORMAL_LEVELS) for k in range(_NORMAL_LEVELS)])
+
+
+def keyed_normal(key: np.ndarray) -> np.ndarray:
+    """Standard normal draws from uint64 keys: the top 16 bits of one hash pick an equally likely quantile."""
+    return _normal_table()[(_splitmix(key) >> np.uint64(48)).astype(np.intp)]
+
+
+#: Odd multipliers that spread (level, node) over the 64-bit key space before hashing.
+_NODE_MUL = np.uint64(0x9E3779B97F4A7C15)
+_LEVEL_MUL = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def _key(base: int, *parts) -> np.ndarray:
+    """Mix integer arrays/scalars into uint64 keys (hash chaining)."""
+    k = np.full(np.shape(parts[0]) if parts else (), np.uint64(base & 0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for p in parts:
+            k = _splitmix(k ^ (np.asarray(p).astype(np.int64).astype(np.uint64)))
+    return k
 
 
 @dataclass
@@ -105,36 +242,79 @@ class OHLCV:
     volume: np.ndarray
 
 
-class GeneratedHistory:
-    """Bars before sim 0 for one instrument and bar size, from a GBM walked backwards from the initial price."""
+class PastProcess:
+    """A contract's price before sim 0, evaluated directly at any whole second (see the module doc)."""
 
-    def __init__(self, initial_price: float, drift_annual: float, volatility_annual: float,
-                 rng: np.random.Generator, volume_per_s: float) -> None:
-        self.initial_price = initial_price
-        self.drift, self.vol = drift_annual, volatility_annual
-        self.rng = rng
-        self.volume_per_s = volume_per_s
-        self._draws = np.empty((4, 0))
+    def __init__(self, anchor_price: float, growth_annual: float, volatility_annual: float, key: int) -> None:
+        if anchor_price <= 0:
+            raise ValueError(f"a history anchor price must be > 0, got {anchor_price}")
+        self.log_anchor = math.log(anchor_price)
+        self.growth = growth_annual
+        self.vol = volatility_annual
+        self.key = key & 0xFFFFFFFFFFFFFFFF
+        # displacement sd of a midpoint at each level (interval 2**(PAST_LEVELS - j) seconds)
+        sds = []
+        for j in range(PAST_LEVELS):
+            years = 2.0 ** (PAST_LEVELS - j) / YEAR_S
+            sds.append(volatility_annual * math.sqrt(min(years, REVERSION_YEARS) / 4.0))
+        self._sds = np.array(sds)
+        with np.errstate(over="ignore"):
+            self._level_keys = _splitmix(np.uint64(self.key) ^ (np.arange(PAST_LEVELS, dtype=np.uint64) * _LEVEL_MUL))
 
-    def _z(self, n: int) -> np.ndarray:
-        """Normal draws for ordinals 1..n (4 rows: close, high, low, volume), drawn in fixed chunks."""
-        while self._draws.shape[1] < n:
-            self._draws = np.concatenate([self._draws, self.rng.standard_normal((4, HISTORY_CHUNK))], axis=1)
-        return self._draws[:, :n]
+    def bridge(self, t_s: np.ndarray) -> np.ndarray:
+        """B(t) at sim seconds ``t_s`` (<= 0, rounded down to whole seconds); 0 at sim 0."""
+        pos_all = np.clip(np.floor(np.asarray(t_s, dtype=float)) + HORIZON_S, 0, HORIZON_S).astype(np.int64)
+        pos, inverse = np.unique(pos_all, return_inverse=True)
+        return self._bridge_sorted(pos)[inverse].reshape(pos_all.shape)
 
-    def bars(self, durations_s: np.ndarray) -> OHLCV:
-        """Bars for the given slot durations, ordered newest first (ordinal 1 ends at sim 0)."""
-        n = len(durations_s)
-        z = self._z(n)
-        years = np.maximum(durations_s, 1.0) / TRADING_SECONDS_PER_YEAR
-        sd = self.vol * np.sqrt(years)
-        log_ret = (self.drift - 0.5 * self.vol ** 2) * years + sd * z[0]
-        close = self.initial_price * np.exp(-np.concatenate([[0.0], np.cumsum(log_ret)[:-1]]))
-        open_ = close * np.exp(-log_ret)
-        high = np.maximum(open_, close) * np.exp(0.5 * sd * np.abs(z[1]))
-        low = np.minimum(open_, close) * np.exp(-0.5 * sd * np.abs(z[2]))
-        volume = np.rint(self.volume_per_s * durations_s * np.exp(0.4 * z[3] - 0.08))
-        return OHLCV(open_, high, low, close, volume)
+    def _bridge_sorted(self, pos: np.ndarray) -> np.ndarray:
+        """The bridge at sorted, distinct positions: one draw per distinct node of each level."""
+        n = pos.shape
+        lo_v, hi_v = np.zeros(n), np.zeros(n)
+        lo = np.zeros(n, dtype=np.int64)
+        top = np.int64(1) << np.int64(PAST_LEVELS)
+        at_top = pos == top
+        level_keys = self._level_keys
+        for j in range(PAST_LEVELS):
+            half = np.int64(1) << np.int64(PAST_LEVELS - j - 1)
+            node = lo >> np.int64(PAST_LEVELS - j)            # interval index at level j
+            new = np.empty(len(node), dtype=bool)
+            if len(node):
+                new[0] = True
+                np.not_equal(node[1:], node[:-1], out=new[1:])
+            firsts = np.flatnonzero(new)                       # positions are sorted: nodes come in runs
+            with np.errstate(over="ignore"):
+                keys = node[firsts].astype(np.uint64) * _NODE_MUL + level_keys[j]
+            z = keyed_normal(keys)[np.cumsum(new) - 1]
+            mid_v = 0.5 * (lo_v + hi_v) + self._sds[j] * z
+            upper = (pos - lo) >= half
+            lo = np.where(upper, lo + half, lo)
+            lo_v = np.where(upper, mid_v, lo_v)
+            hi_v = np.where(upper, hi_v, mid_v)
+        return np.where(at_top, 0.0, lo_v)
+
+    def log_price(self, t_s: np.ndarray) -> np.ndarray:
+        t = np.minimum(np.asarray(t_s, dtype=float), 0.0)
+        return self.log_anchor + self.growth * t / YEAR_S + self.bridge(t)
+
+    def bars(self, starts_s: np.ndarray, ends_s: np.ndarray, size_key: int) -> OHLCV:
+        """OHLC of bars [start, end) before sim 0; volume is left at 1 per second (the caller scales it)."""
+        starts = np.asarray(starts_s, dtype=float)
+        ends = np.minimum(np.asarray(ends_s, dtype=float), 0.0)
+        both = self.log_price(np.concatenate([starts, ends]))
+        lo_, lc = both[:len(starts)], both[len(starts):]
+        span_years = np.maximum(ends - starts, 1.0) / YEAR_S
+        var = self.vol ** 2 * span_years
+        c = lc - lo_
+        k = _key(self.key ^ 0x5BD1E995, size_key, np.floor(starts))
+        u_hi, u_lo, z_vol = _uniform(k), _uniform(k ^ np.uint64(0xA5A5A5A5)), keyed_normal(k ^ np.uint64(0x3C3C3C3C))
+        # extremes of a Brownian bridge from 0 to c with variance var: exact inverse-CDF draws
+        up = 0.5 * (c + np.sqrt(c * c - 2.0 * var * np.log(u_hi)))
+        down = 0.5 * (c - np.sqrt(c * c - 2.0 * var * np.log(u_lo)))
+        o, cl = np.exp(lo_), np.exp(lc)
+        high, low = np.exp(lo_ + up), np.exp(lo_ + down)
+        volume = np.exp(0.4 * z_vol - 0.08)
+        return OHLCV(o, np.maximum(high, np.maximum(o, cl)), np.minimum(low, np.minimum(o, cl)), cl, volume)
 
 
 def transform(bars: OHLCV, fn: Callable[[np.ndarray], np.ndarray], increasing: bool, volume: np.ndarray) -> OHLCV:

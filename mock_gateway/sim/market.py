@@ -20,13 +20,16 @@ from .clock import DEFAULT_START
 from .contracts import ContractBook, ContractSpec
 from .history import (
     DAY_S,
+    EXTENDED_HOURS_ACTIVITY,
     OHLCV,
-    GeneratedHistory,
+    PastProcess,
+    HORIZON_S,
     Slot,
-    activity_weighted,
     aligned_slots,
     history_slots,
     in_liquid_hours,
+    liquid_overlap_s,
+    slot_arrays,
     transform,
 )
 from .paths import CHUNK_STEPS, FLOW_BY_SEC_TYPE, GbmPath, GridPath, OptionPath, ScaledPath
@@ -38,9 +41,21 @@ if TYPE_CHECKING:   # config imports sim.clock, so sim modules import config onl
     from ..config import MarketConfig
 
 WHAT_TO_SHOW = ("TRADES", "MIDPOINT", "BID", "ASK", "BID_ASK")
+#: Long-run growth of generated history per sec type (equities rise over decades; currencies do not).
+HISTORY_GROWTH_ANNUAL = {"STK": 0.07, "IND": 0.07, "FUT": 0.07, "OPT": 0.07, "CRYPTO": 0.3}
+
+#: No request may ask for more bar slots than this (bounded cost whatever the input).
+MAX_SLOTS_PER_REQUEST = 200_000
 
 #: Floating-point slack when mapping a time to its grid step.
 _EPS = 1e-9
+
+
+def session_rule(sec_type: str):
+    """The session rule a sec type trades under (indices trade the options' hours, crypto the currencies')."""
+    from .universe_book import RULE_OF
+
+    return SESSION_RULES[RULE_OF.get(sec_type, "STK")]
 
 
 class UnknownContract(KeyError):
@@ -82,6 +97,54 @@ class Bar:
     volume: float
     wap: float
     count: int
+
+
+@dataclass
+class BarTable:
+    """Bars as columns (numpy arrays, oldest first): what large answers are built and formatted from."""
+
+    time_s: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    wap: np.ndarray
+    count: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.time_s)
+
+    @classmethod
+    def empty(cls) -> BarTable:
+        return cls(*(np.empty(0) for _ in range(8)))
+
+    @classmethod
+    def from_bars(cls, bars: list[Bar]) -> BarTable:
+        if not bars:
+            return cls.empty()
+        cols = list(zip(*((b.time_s, b.open, b.high, b.low, b.close, b.volume, b.wap, b.count) for b in bars)))
+        return cls(*(np.array(c, dtype=float) for c in cols))
+
+    @classmethod
+    def concat(cls, tables: list[BarTable]) -> BarTable:
+        tables = [t for t in tables if len(t)]
+        if not tables:
+            return cls.empty()
+        if len(tables) == 1:
+            return tables[0]
+        return cls(*(np.concatenate([getattr(t, f) for t in tables]) for f in _TABLE_FIELDS))
+
+    def select(self, mask: np.ndarray) -> BarTable:
+        return BarTable(*(getattr(self, f)[mask] for f in _TABLE_FIELDS))
+
+    def to_bars(self) -> list[Bar]:
+        cols = [getattr(self, f).tolist() for f in _TABLE_FIELDS]
+        cols[7] = [int(c) for c in cols[7]]
+        return [Bar(*row) for row in zip(*cols)]
+
+
+_TABLE_FIELDS = ("time_s", "open", "high", "low", "close", "volume", "wap", "count")
 
 
 @dataclass
@@ -132,7 +195,7 @@ class Market:
         self.epoch0 = start.timestamp()
         self.dt_s = float(self.config.tick_interval_s)
         self._instruments: dict[int, _Instrument] = {}
-        self._histories: dict[tuple[int, float], GeneratedHistory] = {}
+        self._past: dict[int, PastProcess] = {}
         self._replay = load_replay(self.config.replay_csv, self.epoch0) if self.config.replay_csv else {}
         self._listeners: list[Callable[[float], None]] = []
         self._stepper: simpy.Process | None = None
@@ -294,7 +357,16 @@ class Market:
     # ------------------------------------------------------------------ bars
     def bars(self, con_id: int, end_s: float, duration_s: float, bar_size_s: float, what_to_show: str = "TRADES",
              use_rth: bool = False) -> list[Bar]:
-        """Bars starting in [end_s - duration_s, min(end_s, now)), oldest first; sim seconds, may be negative."""
+        """Bars starting in [end_s - duration_s, min(end_s, now)), oldest first; sim seconds, may be negative.
+
+        Bars longer than a day (1W, 1M) aggregate the daily bars by local calendar week or month.
+        The work is proportional to the bars in the window, whatever its end date.
+        """
+        return self.bar_table(con_id, end_s, duration_s, bar_size_s, what_to_show, use_rth).to_bars()
+
+    def bar_table(self, con_id: int, end_s: float, duration_s: float, bar_size_s: float,
+                  what_to_show: str = "TRADES", use_rth: bool = False) -> BarTable:
+        """:meth:`bars` as columns, without a Python object per bar for the history part."""
         what = what_to_show.upper()
         inst = self._instrument(con_id)
         spec = inst.spec
@@ -303,13 +375,26 @@ class Market:
         if what == "TRADES" and spec.sec_type == "CASH":
             raise HistoryError("Historical Market Data Service error message:No historical market data for "
                                f"{spec.symbol}/CASH@{spec.exchange} Last")
-        if bar_size_s <= 0 or duration_s <= 0 or bar_size_s > DAY_S:
-            raise HistoryError("Historical Market Data Service error message:invalid step "
-                               f"(bar size {bar_size_s:g} s; 1 s to 1 day are supported)")
+        if bar_size_s <= 0 or duration_s <= 0:
+            raise HistoryError(f"Historical Market Data Service error message:invalid step: {bar_size_s:g}")
+        if min(duration_s, max(end_s, 0.0) + HORIZON_S) / min(bar_size_s, DAY_S) > MAX_SLOTS_PER_REQUEST:
+            raise HistoryError("Historical Market Data Service error message:Time length exceed max.")
+        if end_s <= -HORIZON_S:
+            return BarTable.empty()
+        duration_s = min(duration_s, end_s + HORIZON_S)      # nothing before the history horizon
+        if bar_size_s > DAY_S:
+            return self._calendar_table(spec, end_s, duration_s, bar_size_s, what, use_rth)
         from_s = end_s - duration_s
         to_s = min(end_s, self.env.now + _EPS)
+        if inst.replayed:
+            entries = self._slot_spans(inst, from_s, to_s, bar_size_s, use_rth, what)
+            return BarTable.from_bars(self._merged(inst, entries, to_s, what))
+        done, entries = self._history_and_live(inst, from_s, to_s, bar_size_s, use_rth, what)
+        return BarTable.concat([done, BarTable.from_bars(self._merged(inst, entries, to_s, what))])
+
+    def _merged(self, inst: _Instrument, entries, to_s: float, what: str) -> list[Bar]:
         out: list[Bar] = []
-        for slot, hist, live in self._slot_spans(inst, from_s, to_s, bar_size_s, use_rth, what):
+        for slot, hist, live in entries:
             parts = []
             if hist is not None:
                 parts.append(hist)
@@ -321,75 +406,109 @@ class Market:
                 out.append(_merge(slot.label_s, parts, what))
         return out
 
+    def _calendar_table(self, spec: ContractSpec, end_s: float, duration_s: float, bar_size_s: float, what: str,
+                        use_rth: bool) -> BarTable:
+        """Weekly (1W) or monthly (1M) bars: the daily bars grouped by calendar week or month."""
+        daily = self.bar_table(spec.con_id, end_s, duration_s, DAY_S, what, use_rth)
+        return group_calendar(daily, self.epoch0, bar_size_s >= 28 * DAY_S, what)
+
+    def _history_and_live(self, inst: _Instrument, from_s: float, to_s: float, bar_size_s: float, use_rth: bool,
+                          what: str) -> tuple[BarTable, list]:
+        """Bars wholly before sim 0 (computed as arrays), and (slot, history part, live span) for the rest."""
+        spec = inst.spec
+        rule = session_rule(spec.sec_type)
+        daily = bar_size_s >= DAY_S
+        size = DAY_S if daily else bar_size_s
+        asked_from_s = from_s
+        starts, ends = slot_arrays(rule, self.epoch0, from_s - size, min(to_s, 0.0), size, use_rth) \
+            if from_s < 0 else (np.empty(0), np.empty(0))
+        keep = starts >= asked_from_s
+        starts, ends = starts[keep], ends[keep]
+        straddler = None
+        if len(starts) and ends[-1] > 0:          # the bar in progress at sim 0: history before, live after
+            straddler = (Slot(float(starts[-1]), float(ends[-1]), float(starts[-1])))
+            starts, ends = starts[:-1], ends[:-1]
+        done = BarTable.empty()
+        if len(starts):
+            done = history_table(self._generated(inst, size, starts, ends), starts, spec, what,
+                                 self.config.spread_ticks)
+        entries = []
+        claimed_to = 0.0
+        if straddler is not None:
+            gen = self._generated(inst, size, np.array([straddler.start_s]), np.array([straddler.end_s]))
+            aligned_end = straddler.end_s if daily else \
+                math.floor((self.epoch0 + straddler.start_s) / size) * size + size - self.epoch0
+            claimed_to = aligned_end
+            live = (0.0, aligned_end)
+            if use_rth:
+                live = (0.0, min(aligned_end, straddler.end_s))
+            entries.append((straddler, history_parts(gen, spec, what, self.config.spread_ticks)[0], live))
+        if to_s > 0:
+            lo = max(from_s - size, claimed_to)
+            if daily:
+                later = [s for s in history_slots(rule, self.epoch0, lo, to_s, size, use_rth)
+                         if s.start_s >= max(asked_from_s, 0.0, claimed_to)]
+                entries.extend((s, None, (s.start_s, s.end_s)) for s in later)
+            else:
+                later = aligned_slots(max(lo, 0.0), to_s, size, self.epoch0)
+                if claimed_to == 0.0 and from_s <= 0.0 and later and later[0].start_s > 0:
+                    later.insert(0, Slot(0.0, later[0].start_s, 0.0))
+                more = [(s, None, (s.start_s, s.end_s)) for s in later]
+                if use_rth:
+                    more = [e for e in (_clip_rth(rule, self.epoch0, e) for e in more) if e is not None]
+                entries.extend(e for e in more if e[0].label_s >= asked_from_s)
+        return done, entries
+
     def _slot_spans(self, inst: _Instrument, from_s: float, to_s: float, bar_size_s: float, use_rth: bool,
                     what: str):
-        """(slot, history bar or None, live span or None) per bar; history slots are counted back from sim 0."""
+        """Replayed instruments: (slot, None, live span) per bar; the replayed path covers history too."""
         spec = inst.spec
-        rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
+        rule = session_rule(spec.sec_type)
         daily = bar_size_s >= DAY_S
         size = DAY_S if daily else bar_size_s
         asked_from_s, from_s = from_s, from_s - size   # a bar clipped to liquid hours may start inside the range
-        out = []
-        if inst.replayed:
-            slots = history_slots(rule, self.epoch0, from_s, to_s, size) if daily \
-                else aligned_slots(from_s, to_s, size, self.epoch0)
-            for slot in slots:
-                out.append((slot, None, (slot.start_s, slot.end_s)))
-        else:
-            past = history_slots(rule, self.epoch0, min(from_s, 0.0), 0.0, size) if from_s < 0 else []
-            generated = self._generated(inst, size, past)
-            parts = history_parts(generated, spec, what, self.config.spread_ticks) if generated is not None else []
-            claimed_to = 0.0
-            for k, slot in enumerate(past):
-                live = None
-                if slot.end_s > 0:    # the bar in progress at sim 0: history before, live after
-                    aligned_end = slot.end_s if daily else \
-                        math.floor((self.epoch0 + slot.start_s) / size) * size + size - self.epoch0
-                    live, claimed_to = (0.0, aligned_end), aligned_end
-                if slot.start_s >= from_s and slot.start_s < to_s:
-                    out.append((slot, parts[len(past) - 1 - k], live))
-            if daily:
-                later = [s for s in history_slots(rule, self.epoch0, max(from_s, claimed_to), to_s, size)
-                         if s.start_s >= max(from_s, 0.0)]
-            else:
-                later = aligned_slots(max(from_s, claimed_to), to_s, size, self.epoch0)
-                if claimed_to == 0.0 and from_s <= 0.0 and later and later[0].start_s > 0:
-                    later.insert(0, Slot(0.0, later[0].start_s, 0.0))
-            out.extend((s, None, (s.start_s, s.end_s)) for s in later)
+        slots = history_slots(rule, self.epoch0, from_s, to_s, size) if daily \
+            else aligned_slots(from_s, to_s, size, self.epoch0)
+        out = [(slot, None, (slot.start_s, slot.end_s)) for slot in slots]
         if use_rth:
             out = [_clip_rth(rule, self.epoch0, o) for o in out]
         return [o for o in out if o is not None and o[0].label_s >= asked_from_s]
 
-    def _generated(self, inst: _Instrument, size: float, past: list[Slot]) -> OHLCV | None:
-        """Generated history for ``past`` (oldest first), returned newest first (row 0 ends at sim 0)."""
-        if not past:
-            return None
+    def _generated(self, inst: _Instrument, size: float, starts: np.ndarray, ends: np.ndarray) -> OHLCV:
+        """Generated history for the slots [starts, ends) (sim seconds, oldest first), in the same order."""
         spec = inst.spec
-        rule = SESSION_RULES.get(spec.sec_type, SESSION_RULES["STK"])
-        activity_s = activity_weighted(rule, self.epoch0, past[::-1])
+        rule = session_rule(spec.sec_type)
+        ends = np.minimum(ends, 0.0)
+        liquid = liquid_overlap_s(rule, self.epoch0, starts, ends)
+        activity_s = liquid + EXTENDED_HOURS_ACTIVITY * (ends - starts - liquid)
         flow = inst.path.flow
         volume_per_s = flow.lot * flow.trade_lots * flow.trade_probability / self.dt_s
         if isinstance(inst.path, ScaledPath):
             front = self._front_month(spec)
-            base = self._generated(self._instrument(front.con_id), size, past)
+            base = self._generated(self._instrument(front.con_id), size, starts, ends)
             ratio = inst.path.ratio
-            return transform(base, lambda p: p * ratio, True, base.volume * 0.1)
+            return transform(base, lambda p: p * ratio, True, np.rint(base.volume * 0.1))
         if isinstance(inst.path, OptionPath):
             under = self.contracts.get(spec.under_con_id)
-            hist = self._history(spec, size, under.initial_price, volume_per_s)
-            synthetic = hist.bars(activity_s)
-            ends = np.array([min(x.end_s, 0.0) for x in reversed(past)])
+            synthetic = self._past_process(under).bars(starts, ends, int(size))
             path = inst.path
-            return transform(synthetic, lambda s: path.value(s, ends), spec.right == "C", synthetic.volume)
-        return self._history(spec, size, spec.initial_price, volume_per_s).bars(activity_s)
+            volume = np.rint(volume_per_s * activity_s * synthetic.volume)
+            return transform(synthetic, lambda s: path.value(s, ends), spec.right == "C", volume)
+        bars = self._past_process(spec).bars(starts, ends, int(size))
+        bars.volume = np.rint(volume_per_s * activity_s * bars.volume)
+        return bars
 
-    def _history(self, spec: ContractSpec, size: float, initial: float, volume_per_s: float) -> GeneratedHistory:
-        key = (spec.con_id, size)
-        if key not in self._histories:
-            self._histories[key] = GeneratedHistory(initial, self.config.drift_annual, self.config.volatility_annual,
-                                                    rngmod.stream(self.seed, "history", spec.path_key, int(size)),
-                                                    volume_per_s)
-        return self._histories[key]
+    def _past_process(self, spec: ContractSpec) -> PastProcess:
+        """The contract's history process, anchored at its price at sim 0."""
+        proc = self._past.get(spec.con_id)
+        if proc is None:
+            anchor = spec.initial_price
+            if spec.sec_type in ("STK", "IND", "FUT", "CASH", "CRYPTO") and spec.con_id in self._instruments:
+                anchor = float(self._instruments[spec.con_id].path.at("mid", 0))
+            growth = HISTORY_GROWTH_ANNUAL.get(spec.sec_type, 0.0)
+            key = int.from_bytes(rngmod.stream(self.seed, "history", spec.path_key).bytes(8), "little")
+            proc = self._past[spec.con_id] = PastProcess(anchor, growth, self.config.volatility_annual, key)
+        return proc
 
     def _grid_bar(self, inst: _Instrument, a_s: float, b_s: float, what: str) -> _Part | None:
         """Aggregate the grid steps in [a_s, b_s) into one bar part."""
@@ -430,32 +549,70 @@ class _Part:
     weight: int = 1          # BID_ASK averages over time
 
 
-def history_parts(bars: OHLCV, spec: ContractSpec, what: str, spread_ticks: int) -> list[_Part]:
-    """Generated trade-price bars as parts of the requested data type, converted with numpy in one go.
+def history_columns(bars: OHLCV, spec: ContractSpec, what: str, spread_ticks: int) -> tuple[np.ndarray, ...]:
+    """Generated trade-price bars as (open, high, low, close, volume, wap, count) of the requested data type.
 
     Quotes are made around each price exactly as the live grid makes them from its mid.
     """
     tick = spec.min_tick
     o, h, l, c = (round_to_tick(x, tick) for x in (bars.open, bars.high, bars.low, bars.close))
-    n = len(o)
-    none = [-1] * n
+    none = np.full(len(o), -1.0)
     if what == "TRADES":
         flow = FLOW_BY_SEC_TYPE.get(spec.sec_type, FLOW_BY_SEC_TYPE["STK"])
-        count = np.maximum(1, (bars.volume / max(1.0, flow.lot * flow.trade_lots)).astype(np.int64))
+        count = np.maximum(1, np.floor(bars.volume / max(1.0, flow.lot * flow.trade_lots)))
         wap = np.round(np.clip((h + l + c) / 3, l, h), 6)
-        cols = (o, h, l, c, bars.volume, wap, count)
+        return o, h, l, c, np.asarray(bars.volume, dtype=float), wap, count
+    (bo, ao), (bh, ah), (bl, al), (bc, ac) = (bid_ask(x, tick, spread_ticks) for x in (o, h, l, c))
+    if what == "BID_ASK":
+        return (bo + bc) / 2, ah, bl, (ao + ac) / 2, none, none, none
+    if what == "BID":
+        return bo, bh, bl, bc, none, none, none
+    if what == "ASK":
+        return ao, ah, al, ac, none, none, none
+    mids = tuple(midpoint(b, a, tick) for b, a in ((bo, ao), (bh, ah), (bl, al), (bc, ac)))
+    return mids + (none, none, none)
+
+
+def history_parts(bars: OHLCV, spec: ContractSpec, what: str, spread_ticks: int) -> list[_Part]:
+    """:func:`history_columns` as bar parts, to merge with the live grid."""
+    cols = [x.tolist() for x in history_columns(bars, spec, what, spread_ticks)]
+    cols[6] = [int(x) for x in cols[6]]
+    return [_Part(*row) for row in zip(*cols)]
+
+
+def history_table(bars: OHLCV, labels_s: np.ndarray, spec: ContractSpec, what: str, spread_ticks: int) -> BarTable:
+    """Bars wholly before sim 0, as columns straight from the arrays."""
+    return BarTable(np.asarray(labels_s, dtype=float), *history_columns(bars, spec, what, spread_ticks))
+
+
+def group_calendar(daily: BarTable, epoch0: float, monthly: bool, what: str) -> BarTable:
+    """Daily bars grouped by ISO week (Monday first) or calendar month, labelled at each group's first bar.
+
+    Daily bars are labelled at their session's open, which falls on the trading day's date in UTC
+    for every session rule here, so the UTC date groups them.
+    """
+    if not len(daily):
+        return daily
+    days = np.floor((epoch0 + daily.time_s) / DAY_S).astype(np.int64)
+    if monthly:
+        keys = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     else:
-        (bo, ao), (bh, ah), (bl, al), (bc, ac) = (bid_ask(x, tick, spread_ticks) for x in (o, h, l, c))
-        if what == "BID_ASK":
-            cols = ((bo + bc) / 2, ah, bl, (ao + ac) / 2, none, none, none)
-        elif what == "BID":
-            cols = (bo, bh, bl, bc, none, none, none)
-        elif what == "ASK":
-            cols = (ao, ah, al, ac, none, none, none)
-        else:
-            cols = tuple(midpoint(b, a, tick) for b, a in ((bo, ao), (bh, ah), (bl, al), (bc, ac))) + (none, none, none)
-    lists = [x.tolist() if isinstance(x, np.ndarray) else x for x in cols]
-    return [_Part(*row) for row in zip(*lists)]
+        keys = days - (days + 3) % 7                    # 1970-01-01 was a Thursday: this is the Monday
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)] - 1
+    high = np.maximum.reduceat(daily.high, starts)
+    low = np.minimum.reduceat(daily.low, starts)
+    if what == "TRADES":
+        volume = np.add.reduceat(daily.volume, starts)
+        wap = np.round(np.add.reduceat(daily.wap * daily.volume, starts) / np.maximum(volume, 1.0), 6)
+        count = np.add.reduceat(daily.count, starts)
+        return BarTable(daily.time_s[starts], daily.open[starts], high, low, daily.close[ends], volume, wap, count)
+    none = np.full(len(starts), -1.0)
+    if what == "BID_ASK":
+        sizes = (ends - starts + 1).astype(float)
+        return BarTable(daily.time_s[starts], np.add.reduceat(daily.open, starts) / sizes, high, low,
+                        np.add.reduceat(daily.close, starts) / sizes, none, none, none)
+    return BarTable(daily.time_s[starts], daily.open[starts], high, low, daily.close[ends], none, none, none)
 
 
 def _clip_rth(rule, epoch0: float, entry):
@@ -489,4 +646,4 @@ def _merge(label_s: float, ps: list[_Part], what: str) -> Bar:
     return Bar(label_s, first.open, high, low, last.close, -1, -1, -1)
 
 
-__all__ = ["Bar", "HistoryError", "Market", "Quote", "UnknownContract", "WHAT_TO_SHOW"]
+__all__ = ["Bar", "BarTable", "HistoryError", "group_calendar", "Market", "Quote", "UnknownContract", "WHAT_TO_SHOW"]

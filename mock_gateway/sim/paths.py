@@ -32,6 +32,8 @@ FLOW_BY_SEC_TYPE = {
     "FUT": FlowParams(lot=1, trade_lots=5.0, book_lots=30.0, trade_probability=1.0),
     "OPT": FlowParams(lot=1, trade_lots=3.0, book_lots=40.0, trade_probability=0.1),
     "CASH": FlowParams(lot=100_000, trade_lots=0.0, book_lots=20.0, trade_probability=0.0),
+    "IND": FlowParams(lot=1, trade_lots=0.0, book_lots=0.0, trade_probability=0.0),     # a computed level
+    "CRYPTO": FlowParams(lot=1, trade_lots=0.05, book_lots=2.0, trade_probability=0.3),
 }
 
 

@@ -31,7 +31,7 @@ class World:
         self.faults = faults
         market_cfg = config.market
         self.contracts = ContractBook.default(config.start, market_cfg.initial_prices, market_cfg.symbols,
-                                              market_cfg.volatility_annual)
+                                              market_cfg.volatility_annual, market_cfg.extra_contracts)
         self.market = Market(self.contracts, market_cfg, config.seed, self.env, config.start)
         self.accounts: dict[str, Account] = {a.account_id: Account(a, self.market) for a in config.accounts}
         commissions = CommissionSchedule(stock_per_share=config.commission_per_share, stock_min=config.min_commission)

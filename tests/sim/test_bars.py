@@ -135,7 +135,7 @@ def test_bars_stop_at_the_current_sim_time():
 
 
 @pytest.mark.parametrize("con_id, what, bar_size", [
-    (EUR_ID, "TRADES", MINUTE), (AAPL_ID, "FOO", MINUTE), (AAPL_ID, "TRADES", 7 * DAY)])
+    (EUR_ID, "TRADES", MINUTE), (AAPL_ID, "FOO", MINUTE), (AAPL_ID, "TRADES", 0.0)])
 def test_requests_the_market_cannot_answer_raise_history_error(con_id, what, bar_size):
     with pytest.raises(HistoryError):
         market().bars(con_id, 0.0, DAY, bar_size, what)
@@ -148,11 +148,23 @@ def test_forex_midpoint_history_is_available_around_the_clock():
     assert len(bars) == 24 and bars[-1].close == pytest.approx((start.bid + start.ask) / 2, abs=1e-12)
 
 
-def test_option_history_ends_at_the_value_of_the_underlying_start_price_at_yesterdays_close():
+def test_option_history_is_the_value_of_the_underlyings_history_at_each_bar():
     call = next(s for s in BOOK if s.sec_type == "OPT" and s.right == "C")
     m = market()
     bars = m.bars(call.con_id, 0.0, DAY, 1800.0, "TRADES")
-    yesterday_close_s = bars[-1].time_s + 1800.0
-    value = m._instrument(call.con_id).path.value(230.0, yesterday_close_s)
-    assert bars[-1].close == pytest.approx(float(value), abs=0.005) and all(b.low > 0 for b in bars)
-    assert 0 < bars[-1].close - call.initial_price < 0.2         # one night of time decay
+    under = m.bars(call.under_con_id, 0.0, DAY, 1800.0, "TRADES")
+    close_s = bars[-1].time_s + 1800.0
+    [under_bar] = [b for b in under if b.time_s == bars[-1].time_s]
+    value = m._instrument(call.con_id).path.value(under_bar.close, close_s)
+    assert bars[-1].close == pytest.approx(float(value), abs=0.01) and all(b.low > 0 for b in bars)
+
+
+def test_weekly_bars_group_the_daily_bars_of_each_local_week():
+    m = market()
+    daily = m.bars(AAPL_ID, 0.0, 28 * DAY, DAY)
+    weekly = m.bars(AAPL_ID, 0.0, 28 * DAY, 7 * DAY)
+    assert 4 <= len(weekly) <= 5
+    for week in weekly:
+        members = [d for d in daily if local(d.time_s).isocalendar()[:2] == local(week.time_s).isocalendar()[:2]]
+        assert week.time_s == members[0].time_s and week.open == members[0].open and week.close == members[-1].close
+        assert week.high == max(d.high for d in members) and week.volume == sum(d.volume for d in members)
