@@ -9,6 +9,7 @@ wrong and the line, before anything starts.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import sys
@@ -28,7 +29,14 @@ from pydantic import (
     model_validator,
 )
 
-from mock_gateway.config import AccountConfig, GatewayConfig, MarketConfig
+from mock_gateway.config import (
+    AccountConfig,
+    ExecutionConfig,
+    GatewayConfig,
+    MarketConfig,
+    OpenOrderConfig,
+    PositionConfig,
+)
 from mock_gateway.faults.common import NamedFault
 from mock_gateway.faults.connection import DailyRestart
 from mock_gateway.faults.defaults import build_fault_stack
@@ -132,11 +140,131 @@ class ExtraContractSpec(BaseModel):
 MarketSpec.model_rebuild()
 
 
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Symbol = Annotated[str, Field(min_length=1, max_length=40)]
+SecType = Literal["", "STK", "OPT", "FUT", "CASH"]
+Side = Literal["BUY", "SELL"]
+
+
+def _known_currency(ccy: str) -> str:
+    """A currency the account can convert to its base (a pair in the universe, or the static rate table)."""
+    from mock_gateway.sim.account import STATIC_USD_RATES
+
+    if ccy not in STATIC_USD_RATES:
+        raise ValueError(f"no exchange rate for {ccy} (known: {', '.join(sorted(STATIC_USD_RATES))})")
+    return ccy
+
+
+Quantity = Annotated[float, Field(ge=-1e9, le=1e9, allow_inf_nan=False)]
+Price = Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
+
+
+class PositionSpec(BaseModel):
+    """A position held when the scenario starts; avg_cost is IB's averageCost (price x multiplier)."""
+
+    model_config = Strict
+    symbol: Symbol
+    qty: Quantity
+    avg_cost: Price
+    sec_type: SecType = ""
+
+    @field_validator("qty")
+    @classmethod
+    def _not_zero(cls, value: float) -> float:
+        if value == 0:
+            raise ValueError("qty is 0: leave the position out instead")
+        return value
+
+
+class OpenOrderSpec(BaseModel):
+    """A working order left from an earlier session (GTC by default)."""
+
+    model_config = Strict
+    symbol: Symbol
+    action: Side
+    qty: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
+    order_type: Literal["LMT", "STP", "STP LMT"] = "LMT"
+    lmt_price: Price | None = None
+    aux_price: Price | None = None
+    tif: Literal["GTC", "DAY"] = "GTC"
+    order_id: Annotated[int, Field(ge=1)] | None = None
+    client_id: Annotated[int, Field(ge=0)] | None = None   # None: the handler's client id
+    order_ref: str = ""
+    sec_type: SecType = ""
+
+    @model_validator(mode="after")
+    def _prices(self) -> OpenOrderSpec:
+        if self.order_type in ("LMT", "STP LMT") and self.lmt_price is None:
+            raise ValueError(f"a {self.order_type} order needs lmt_price")
+        if self.order_type in ("STP", "STP LMT") and self.aux_price is None:
+            raise ValueError(f"a {self.order_type} order needs aux_price (the stop price)")
+        return self
+
+
+class ExecutionSpec(BaseModel):
+    """A fill from earlier in the day (a record: the positions already hold it)."""
+
+    model_config = Strict
+    symbol: Symbol
+    side: Side
+    qty: Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)]
+    price: Price
+    ago_s: Annotated[float, Field(gt=0, le=86_400)] = 3600.0
+    order_id: Annotated[int, Field(ge=1)] | None = None
+    client_id: Annotated[int, Field(ge=0)] | None = None   # None: the handler's client id
+    order_ref: str = ""
+    sec_type: SecType = ""
+
+
 class AccountSpec(BaseModel):
     model_config = Strict
     id: Annotated[str, Field(pattern=r"^DU\w+$")] = "DU1234567"  # the mock simulates paper accounts
     cash: NonNegativeFloat = 1_000_000.0
-    base_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    base_currency: Currency = "USD"
+    type: Literal["margin", "cash"] = "margin"            # Reg T margin, or a cash account (settlement rules)
+    cash_by_currency: Annotated[dict[Currency, float], Field(max_length=20)] = Field(default_factory=dict)
+    segments: list[Literal["S", "C"]] = Field(default_factory=lambda: ["S"])
+
+    @field_validator("base_currency")
+    @classmethod
+    def _known_base(cls, value: str) -> str:
+        return _known_currency(value)
+
+    @field_validator("cash_by_currency")
+    @classmethod
+    def _known_currencies(cls, value: dict[str, float]) -> dict[str, float]:
+        for ccy, amount in value.items():
+            _known_currency(ccy)
+            if not math.isfinite(amount) or abs(amount) > 1e12:
+                raise ValueError(f"cash_by_currency.{ccy}: {amount} is not a balance the mock can hold (|x| <= 1e12)")
+        return value
+    positions: Annotated[list[PositionSpec], Field(max_length=500)] = Field(default_factory=list)
+    open_orders: Annotated[list[OpenOrderSpec], Field(max_length=500)] = Field(default_factory=list)
+    executions: Annotated[list[ExecutionSpec], Field(max_length=5000)] = Field(default_factory=list)
+
+    def config(self, default_client_id: int) -> AccountConfig:
+        """The gateway's account: start state included, client ids defaulting to the handler's."""
+        cid = default_client_id
+        return AccountConfig(
+            self.id, self.cash, self.base_currency, account_type=self.type,
+            cash_by_currency={k: v for k, v in self.cash_by_currency.items() if k != self.base_currency},
+            positions=[PositionConfig(p.symbol, p.qty, p.avg_cost, p.sec_type) for p in self.positions],
+            open_orders=[OpenOrderConfig(o.symbol, o.action, o.qty, o.order_type, o.lmt_price, o.aux_price, o.tif,
+                                         o.order_id, cid if o.client_id is None else o.client_id, o.order_ref,
+                                         o.sec_type) for o in self.open_orders],
+            executions=[ExecutionConfig(e.symbol, e.side, e.qty, e.price, e.ago_s, e.order_id,
+                                        cid if e.client_id is None else e.client_id, e.order_ref, e.sec_type)
+                        for e in self.executions],
+            segments=tuple(dict.fromkeys(self.segments)))
+
+
+class ApiSettingsSpec(BaseModel):
+    """IB Gateway's API settings (Configure > Settings > API > Settings) the scenario runs with."""
+
+    model_config = Strict
+    read_only: bool = False                       # "Read-Only API": orders refused with 321
+    master_client_id: Annotated[int, Field(ge=0)] | None = None   # "Master API client ID"
+    pacing: Literal["reject", "pace"] = "reject"  # "Reject messages above maximum allowed message rate vs applying pacing"
 
 
 class HandlerSpec(BaseModel):
@@ -238,6 +366,7 @@ class Scenario(BaseModel):
     default_pacing: bool = True
     log_market_data: bool = True
     handler: HandlerSpec = Field(default_factory=HandlerSpec)
+    api: ApiSettingsSpec = Field(default_factory=ApiSettingsSpec)
     faults: list[FaultSpec] = Field(default_factory=list)  # type: ignore[valid-type]
     container_faults: list[ContainerFaultSpec] = Field(default_factory=list)
     expect: ExpectSpec = Field(default_factory=ExpectSpec)
@@ -261,6 +390,7 @@ class Scenario(BaseModel):
         for i, acct in enumerate(ids):
             if acct in ids[:i]:
                 problems.append((("accounts", i, "id"), f"account {acct!r} is listed twice"))
+        problems += self._start_state_problems()
         names: dict[str, int] = {}
         for i, fault in enumerate(self.faults):
             if fault.name in names:
@@ -272,6 +402,30 @@ class Scenario(BaseModel):
             if cf.at_s >= self.duration_s:
                 problems.append((("container_faults", i, "at_s"),
                                  f"at {cf.at_s:g} s is not before the end of the scenario (duration_s {self.duration_s:g})"))
+        return problems
+
+    def _start_state_problems(self) -> list[tuple[Loc, str]]:
+        """Start-state entries must name contracts of the universe; a cash account holds nothing short."""
+        if not any(a.positions or a.open_orders or a.executions for a in self.accounts):
+            return []
+        from mock_gateway.sim.contracts import ContractBook
+        from mock_gateway.sim.initial_state import InitialStateError, resolve_symbol
+
+        m = self.market
+        book = ContractBook.default(self.start_at, m.initial_prices, m.symbols, m.volatility_annual)
+        problems: list[tuple[Loc, str]] = []
+        for i, acct in enumerate(self.accounts):
+            for kind in ("positions", "open_orders", "executions"):
+                for j, entry in enumerate(getattr(acct, kind)):
+                    try:
+                        resolve_symbol(book, entry.symbol, entry.sec_type)
+                    except InitialStateError as exc:
+                        problems.append((("accounts", i, kind, j, "symbol"), str(exc).removeprefix("start state: ")))
+            if acct.type == "cash":
+                for j, pos in enumerate(acct.positions):
+                    if pos.qty < 0:
+                        problems.append((("accounts", i, "positions", j, "qty"),
+                                         "a cash account cannot hold a short position (use type: margin)"))
         return problems
 
     def _fault_timing(self, fault: NamedFault) -> list[tuple[Loc, str]]:
@@ -299,7 +453,7 @@ class Scenario(BaseModel):
         m = self.market
         config = GatewayConfig(
             port=port, seed=self.seed, speed=self.speed, start=self.start_at,
-            accounts=[AccountConfig(a.id, a.cash, a.base_currency) for a in self.accounts],
+            accounts=[a.config(self.handler.client_id) for a in self.accounts],
             market=MarketConfig(symbols=m.symbols, drift_annual=m.drift_annual, volatility_annual=m.volatility_annual,
                                 tick_interval_s=m.tick_interval_s, spread_ticks=m.spread_ticks,
                                 replay_csv=m.replay_csv, initial_prices=dict(m.initial_prices),
@@ -307,12 +461,17 @@ class Scenario(BaseModel):
                                 extra_contracts=[c.model_dump() for c in m.contracts]),
             event_log=Path(event_log) if event_log is not None else None,
             log_market_data=self.log_market_data, market_data_lines=self.market_data_lines,
+            read_only_api=self.api.read_only, master_client_id=self.api.master_client_id,
         )
         for key, value in overrides.items():
             if not hasattr(config, key):
                 raise TypeError(f"GatewayConfig has no field {key!r}")
             setattr(config, key, value)
-        config.faults = build_fault_stack(config, self.faults, default_pacing=self.default_pacing)
+        faults = list(self.faults)
+        if self.api.pacing == "pace" and not any(getattr(f, "type", "") == "message_rate" for f in faults):
+            from mock_gateway.faults.pacing import MessageRate
+            faults.append(MessageRate(name="api_pacing", reject_excess=False))
+        config.faults = build_fault_stack(config, faults, default_pacing=self.default_pacing)
         return config
 
 
@@ -324,7 +483,8 @@ def _dotted(loc: Loc) -> str:
 def _vocabulary() -> list[str]:
     """Every field name a scenario may use, to suggest the one a typo meant."""
     words: set[str] = set()
-    for model in (Scenario, MarketSpec, AccountSpec, HandlerSpec, ContainerFaultSpec, MetricBound, ExpectSpec):
+    for model in (Scenario, MarketSpec, AccountSpec, HandlerSpec, ContainerFaultSpec, MetricBound, ExpectSpec,
+                  PositionSpec, OpenOrderSpec, ExecutionSpec, ApiSettingsSpec):
         words |= set(model.model_fields)
     from mock_gateway.faults import distributions, schedule
     for cls in (*FAULT_TYPES.values(), schedule.Schedule, distributions.Fixed, distributions.Uniform,

@@ -1,8 +1,13 @@
 """Account streams: account values, portfolio, positions, account summary, multi updates and PnL.
 
-The cadence is IB's (reqAccountUpdates / reqAccountSummary docs): everything once on request;
-then a position change is pushed at once (updatePortfolio, position), and account values and
-summary tags only every 3 minutes, and only those that changed. PnL comes about once a second.
+The rows are the account model's (:meth:`Account.update_rows` / :meth:`Account.summary_rows`):
+IB's tags with IB's currencies, a ledger per currency and BASE, segment rows. The cadence is
+IB's (reqAccountUpdates / reqAccountSummary docs): everything once on request; then a position
+change is pushed at once (updatePortfolio, position), and account values and summary tags only
+every 3 minutes, and only those that changed. PnL comes about once a second. At most
+``max_account_summaries`` (IB: two) summary subscriptions are open per client; the next gets 322.
+AccountReady turns "false" while IB's server resets (an 1100 outage); 1101 drops every account
+subscription.
 A fill's push runs after the burst of order messages it belongs to is queued
 (``loop.call_soon``), so an order's Filled status never waits behind account messages, and
 several fills in one burst cost one push.
@@ -15,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import GatewayConfig
+from .errors import RequestError
+from .faults.codes import ACCOUNT_SUMMARY_LIMIT_TEXT
 from .protocol.kinds import ReplyKind
 from .protocol import messages as m
 from .replies import CallSoon, ReplyChannel
@@ -29,15 +36,8 @@ Fields = list[str]
 #: Seconds between account-value updates (TWS sends the changed values every 3 minutes).
 ACCOUNT_REFRESH_S = 180.0
 PNL_INTERVAL_S = 1.0
-#: Account-summary tags that stand for a group of values.
-LEDGER_KEYS = ("CashBalance", "TotalCashValue", "NetLiquidationByCurrency", "RealizedPnL", "UnrealizedPnL",
-               "StockMarketValue", "OptionMarketValue", "FuturesPNL", "ExchangeRate")
-
-Values = dict[str, tuple[str, str]]   # key -> (value text, currency)
-
-
-def _text(value: float | str) -> str:
-    return value if isinstance(value, str) else f"{value:.2f}"
+Row = tuple[str, str, str]                      # (tag, value text, currency)
+Values = dict[tuple[str, str], Row]            # (tag, currency) -> row
 
 
 @dataclass
@@ -65,7 +65,8 @@ class AccountFeed:
         self._conns: dict[int, _Connection] = {}
         self._dirty: dict[str, set[int]] = {}
         self._push_pending = False
-        self._sent: dict[tuple[int, Any], dict[str, str]] = {}   # (conn, stream) -> key -> last value sent
+        self._sent: dict[tuple[int, Any], dict[tuple[str, str], str]] = {}   # (conn, stream) -> row -> last value
+        self.account_ready = True
         conns = self._conns
         self._pnl = Periodic(PNL_INTERVAL_S, lambda: any(c.pnl_subscriptions for c in conns.values()), self._pnl_tick)
         self._refresh = Periodic(ACCOUNT_REFRESH_S, lambda: any(c.account_updates or c.account_summaries
@@ -91,13 +92,17 @@ class AccountFeed:
 
     # ------------------------------------------------------------------ snapshots
     def values(self, account_id: str) -> Values:
-        return {k: (_text(v), ccy) for k, (v, ccy) in self.world.accounts[account_id].values(self.market).items()}
+        """Every reqAccountUpdates row of one account, keyed by (tag, currency)."""
+        out = {(tag, ccy): (tag, value, ccy) for tag, value, ccy in
+               self.world.accounts[account_id].update_rows(self.market)}
+        out[("AccountReady", "")] = ("AccountReady", "true" if self.account_ready else "false", "")
+        return out
 
-    def _changed(self, s: ReplyChannel, stream: Any, values: Values, full: bool) -> Values:
-        """The values this session's ``stream`` has not seen yet (all of them when ``full``)."""
+    def _changed(self, s: ReplyChannel, stream: Any, values: Values, full: bool) -> list[Row]:
+        """The rows this session's ``stream`` has not seen yet (all of them when ``full``)."""
         seen = self._sent.setdefault((s.conn_id, stream), {})
-        out = {k: v for k, v in values.items() if full or seen.get(k) != v[0]}
-        seen.update({k: v[0] for k, v in out.items()})
+        out = [row for key, row in values.items() if full or seen.get(key) != row[1]]
+        seen.update({(tag, ccy): value for tag, value, ccy in out})
         return out
 
     def _portfolio(self, s: ReplyChannel, account_id: str, con_ids: Iterable[int] | None = None) -> list[Fields]:
@@ -115,21 +120,18 @@ class AccountFeed:
 
     def _updates(self, s: ReplyChannel, account_id: str, values: Values, full: bool) -> list[Fields]:
         changed = self._changed(s, "updates", values, full)
-        return [m.update_account_value(k, v, ccy, account_id) for k, (v, ccy) in changed.items()]
+        return [m.update_account_value(tag, value, ccy, account_id) for tag, value, ccy in changed]
 
     def _multi(self, s: ReplyChannel, req_id: int, account_id: str, values: Values, full: bool,
                model_code: str = "") -> list[Fields]:
         changed = self._changed(s, ("multi", req_id, account_id), values, full)
-        return [m.account_update_multi(req_id, account_id, model_code, k, v, ccy) for k, (v, ccy) in changed.items()]
+        return [m.account_update_multi(req_id, account_id, model_code, tag, value, ccy) for tag, value, ccy in changed]
 
-    def _summary(self, s: ReplyChannel, req_id: int, tags: list[str], account_id: str, values: Values,
-                 full: bool) -> list[Fields]:
-        keys: list[str] = []
-        for tag in tags:
-            keys += [k for k in LEDGER_KEYS if k in values] if tag.startswith("$LEDGER") else [tag]
-        wanted = {k: values[k] for k in keys if k in values}
+    def _summary(self, s: ReplyChannel, req_id: int, tags: list[str], account_id: str, full: bool) -> list[Fields]:
+        rows = self.world.accounts[account_id].summary_rows(tags, self.market)
+        wanted = {(tag, ccy): (tag, value, ccy) for tag, value, ccy in rows}
         changed = self._changed(s, ("summary", req_id, account_id), wanted, full)
-        return [m.account_summary(req_id, account_id, k, v, ccy) for k, (v, ccy) in changed.items()]
+        return [m.account_summary(req_id, account_id, tag, value, ccy) for tag, value, ccy in changed]
 
     # ------------------------------------------------------------------ requests
     def start_account_updates(self, s: ReplyChannel, account_id: str) -> None:
@@ -172,11 +174,16 @@ class AccountFeed:
         self._refresh.ensure(self.env)
 
     def start_account_summary(self, s: ReplyChannel, req_id: int, group: str, tags: str) -> None:
+        """reqAccountSummary: every requested tag of every account now, the changes every 3 minutes.
+        IB allows two summary subscriptions at once; the third is refused with 322."""
+        conn = self._conn(s)
+        if req_id not in conn.account_summaries and len(conn.account_summaries) >= self.config.max_account_summaries:
+            raise RequestError(req_id, 322, ACCOUNT_SUMMARY_LIMIT_TEXT)
         wanted = [t.strip() for t in tags.split(",") if t.strip()]
-        self._conn(s).account_summaries[req_id] = wanted
+        conn.account_summaries[req_id] = wanted
         msgs: list[Fields] = []
         for acct in self.config.account_ids:
-            msgs += self._summary(s, req_id, wanted, acct, self.values(acct), True)
+            msgs += self._summary(s, req_id, wanted, acct, True)
         s.send(K.ACCOUNT_DATA, msgs + [m.account_summary_end(req_id)])
         self._refresh.ensure(self.env)
 
@@ -218,6 +225,24 @@ class AccountFeed:
         for key in [k for k in self._sent if k[0] == s.conn_id]:
             del self._sent[key]
         self._conns.pop(s.conn_id, None)
+
+    def clear_subscriptions(self) -> None:
+        """1101 (data lost): every account subscription is gone; clients must request them again."""
+        for conn in self._live_conns():
+            self.session_closed(conn.channel)
+
+    def set_account_ready(self, ready: bool) -> None:
+        """IB's server resetting (an 1100 outage): AccountReady goes "false" at once to every account-updates
+        subscriber, and "true" again when it is back ("values ... can be out of date" meanwhile)."""
+        if ready == self.account_ready:
+            return
+        self.account_ready = ready
+        text = "true" if ready else "false"
+        for conn in self._live_conns():
+            if conn.account_updates:
+                self._sent.setdefault((conn.channel.conn_id, "updates"), {})[("AccountReady", "")] = text
+                conn.channel.send(K.ACCOUNT_DATA, [m.update_account_value("AccountReady", text, "",
+                                                                          conn.account_updates)])
 
     # ------------------------------------------------------------------ pushes
     def after_fill(self, account_id: str, con_id: int) -> None:
@@ -272,7 +297,7 @@ class AccountFeed:
             for req_id, tags in list(conn.account_summaries.items()):
                 msgs = []
                 for acct in self.config.account_ids:
-                    msgs += self._summary(s, req_id, tags, acct, values(acct), False)
+                    msgs += self._summary(s, req_id, tags, acct, False)
                 if msgs:
                     s.send(K.ACCOUNT_DATA, msgs + [m.account_summary_end(req_id)])
 

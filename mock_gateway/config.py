@@ -15,15 +15,72 @@ from .sim.clock import DEFAULT_START
 
 #: The highest server version the mock negotiates by default (ib_insync 0.9.86's MaxClientVersion).
 MAX_SERVER_VERSION = DEFAULT_MAX_SERVER_VERSION
+#: "Each TWS session can receive up to 32 different client applications simultaneously"
+#: (interactivebrokers.github.io/tws-api/connection.html).
+MAX_API_CLIENTS = 32
+#: Wall seconds a client may take to send its hello, and again its startApi once the hello is
+#: answered (every client library sends both at once; ib_insync gives up after 4 s itself).
+HANDSHAKE_TIMEOUT_S = 10.0
+#: Wall seconds one frame may stay half-sent before the session is closed (a frame is at most
+#: 16 MiB; a slow sender of a real message finishes in milliseconds).
+FRAME_TIMEOUT_S = 30.0
 #: The lowest a client may ask for (ibapi 9.81 asks for 100..157).
 MIN_SERVER_VERSION = 100
 
 
 @dataclass
+class PositionConfig:
+    """A position the account holds when the scenario starts (bought on an earlier day)."""
+
+    symbol: str                               # a symbol or local symbol of the universe (AAPL, EUR.USD, ESZ6)
+    qty: float                                # signed: negative is short
+    avg_cost: float                           # IB's averageCost: average price (commissions in) x multiplier
+    sec_type: str = ""                        # '' = whichever kind the symbol names
+
+
+@dataclass
+class OpenOrderConfig:
+    """A working order left from an earlier session (a GTC order from "yesterday")."""
+
+    symbol: str
+    action: str                               # BUY / SELL
+    qty: float
+    order_type: str = "LMT"
+    lmt_price: float | None = None
+    aux_price: float | None = None
+    tif: str = "GTC"
+    order_id: int | None = None               # None: numbered after the client's earlier ids
+    client_id: int = 1                        # the API client that placed it
+    order_ref: str = ""
+    sec_type: str = ""
+
+
+@dataclass
+class ExecutionConfig:
+    """A fill from earlier in the trading day: listed by reqExecutions, already in the positions."""
+
+    symbol: str
+    side: str                                 # BUY / SELL (BOT / SLD)
+    qty: float
+    price: float
+    ago_s: float = 3600.0                     # how long before the scenario start it filled
+    order_id: int | None = None
+    client_id: int = 1
+    order_ref: str = ""
+    sec_type: str = ""
+
+
+@dataclass
 class AccountConfig:
     account_id: str = "DU1234567"
-    cash: float = 1_000_000.0
+    cash: float = 1_000_000.0                 # cash in the base currency
     base_currency: str = "USD"
+    account_type: str = "margin"              # "margin" (Reg T) or "cash" (no margin, settlement rules)
+    cash_by_currency: dict[str, float] = field(default_factory=dict)   # other currencies' balances
+    positions: list[PositionConfig] = field(default_factory=list)
+    open_orders: list[OpenOrderConfig] = field(default_factory=list)
+    executions: list[ExecutionConfig] = field(default_factory=list)
+    segments: tuple[str, ...] = ("S",)        # account-value segment rows: S securities, C commodities
 
 
 @dataclass
@@ -54,13 +111,19 @@ class GatewayConfig:
     start: datetime = DEFAULT_START           # sim time 0 on the calendar
     accounts: list[AccountConfig] = field(default_factory=lambda: [AccountConfig()])
     market: MarketConfig = field(default_factory=MarketConfig)
-    event_log: Path | None = None             # JSONL session event log (None: in memory only)
+    event_log: Path | None = None             # JSONL session event log (None: a temporary file)
     log_market_data: bool = True              # also log every streamed tick (large at high speeds)
     max_server_version: int = MAX_SERVER_VERSION
     market_data_lines: int = 100              # max concurrent reqMktData lines (error 101 above)
     commission_per_share: float = 0.005       # IBKR Pro fixed, USD stocks
     min_commission: float = 1.0
     faults: FaultStack | None = None          # None: the healthy-gateway defaults (pacing rules on)
+    read_only_api: bool = False               # API setting "Read-Only API": orders refused with 321
+    master_client_id: int | None = None       # API setting "Master API client ID": sees every client's orders
+    max_account_summaries: int = 2            # reqAccountSummary subscriptions at once (IB: 2; the third gets 322)
+    max_clients: int = MAX_API_CLIENTS        # open API connections; the next one is closed at once
+    handshake_timeout_s: float = HANDSHAKE_TIMEOUT_S   # wall s a client may take for its hello, then startApi
+    frame_timeout_s: float = FRAME_TIMEOUT_S  # wall s one frame may stay half-sent
 
     @property
     def account_ids(self) -> list[str]:

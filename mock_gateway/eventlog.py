@@ -23,13 +23,19 @@ metrics code never needs to know which it is reading. Schema of one line (keys a
 Because each line goes out in a single ``os.write`` on an ``O_APPEND`` descriptor, a killed
 run leaves every line written up to the kill, and at worst one truncated last line, which
 :func:`read_events` skips.
+
+The log always streams to a file, so its memory stays flat however long the run: without a
+path it is a temporary file (removed when the :class:`EventLog` is garbage collected), and
+:attr:`EventLog.events` reads the events back from it.
 """
 from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -40,19 +46,38 @@ _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, default=str)
 
 
 class EventLog:
-    """Append-only JSONL writer. ``path=None`` keeps events in memory only (``.events``)."""
+    """Append-only JSONL writer. ``path=None`` streams to a temporary file; ``.events`` reads the log back.
+
+    ``keep_in_memory=True`` also keeps every event in a list (small logs built in tests only:
+    memory then grows with the log)."""
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, source: str = "mock",
                  keep_in_memory: bool = False) -> None:
-        self.path = Path(path) if path is not None else None
         self.source = source
-        self._fd: int | None = None
-        if self.path is not None:
+        if path is None:
+            fd, name = tempfile.mkstemp(prefix="prelive-events-", suffix=".jsonl")
+            os.close(fd)
+            self.path = Path(name)
+            self.temporary = True
+            self._finalizer = weakref.finalize(self, _unlink_quietly, name)
+        else:
+            self.path = Path(path)
+            self.temporary = False
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        self.events: list[Event] | None = [] if (keep_in_memory or self.path is None) else None
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._memory: list[Event] | None = [] if keep_in_memory else None
         self._seq = 0
         self._lock = threading.Lock()  # the tap and the harness may write from threads
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event written so far, in order (read back from the file: a fresh list each time)."""
+        if self._memory is not None:
+            return list(self._memory)
+        return read_events(self.path)
+
+    def __len__(self) -> int:
+        return self._seq
 
     def write(self, *, dir: str, msg: str, sim: float | None = None, conn: int | None = None,
               client_id: int | None = None, msg_id: int | None = None, fields: list[str] | None = None,
@@ -67,8 +92,8 @@ class EventLog:
             self._seq += 1
             if self._fd is not None:
                 os.write(self._fd, _dumps(event).encode("ascii") + b"\n")
-            if self.events is not None:
-                self.events.append(event)
+            if self._memory is not None:
+                self._memory.append(event)
         return event
 
     def sys(self, msg: str, **kwargs: Any) -> Event:
@@ -86,6 +111,13 @@ class EventLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def iter_events(path: str | os.PathLike[str]) -> Iterator[Event]:

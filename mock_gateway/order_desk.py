@@ -133,30 +133,39 @@ class OrderDesk:
         elif isinstance(event, Reject):
             self._on_reject(event)
         elif isinstance(event, OrderWarning):
-            for s in self._recipients(event.order.client_id):
+            for s in self._recipients(event.order.client_id, owner_only=True):
                 s.error(event.order.order_id, event.code, event.text, kind=K.ORDER_ACK)
         elif isinstance(event, WhatIfReport):
             self._on_what_if(event)
 
     def _on_reject(self, ev: Reject) -> None:
-        """The error; after a server-side rejection (201) also openOrder and orderStatus Inactive, as real
-        logs show (ib_insync #554). Every rejection goes in the event log with the rule that made it."""
+        """The error (to the owner); after a server-side rejection (201) also openOrder and orderStatus
+        Inactive, as real logs show (ib_insync #554). Every rejection goes in the event log with the rule
+        that made it."""
         order = ev.order
         self._sys_event("order_rejected", client_id=order.client_id, fault=ev.fault, attrs={
             "order_id": order.order_id, "code": ev.code, "text": ev.text, "rule": ev.rule,
             "modification": ev.modification})
-        for s in self._recipients(order.client_id):
+        for s in self._recipients(order.client_id, owner_only=True):
             s.error(order.order_id, ev.code, ev.text, kind=K.ORDER_ACK, fault=ev.fault)
-            if ev.inactive and not ev.modification:
+        if ev.inactive and not ev.modification:
+            for s in self._recipients(order.client_id):
                 s.send(K.ORDER_ACK, [self._open_order(s, order, INACTIVE), self._order_status(s, order, INACTIVE)],
                        fault=ev.fault)
 
-    def _recipients(self, client_id: int) -> list[ReplyChannel]:
-        """Who hears about an order: the client that placed it. (Client 0's reqAutoOpenOrders binds orders
-        placed in the TWS window, which the mock has none of; other API clients' orders need
-        reqAllOpenOrders, as with TWS.)"""
+    def _recipients(self, client_id: int, owner_only: bool = False) -> list[ReplyChannel]:
+        """Who hears about an order: the client that placed it, and the "Master API client ID" of the
+        API settings, which receives the status of every client's orders (it cannot modify them:
+        orders stay bound to their client). (Client 0's reqAutoOpenOrders binds orders placed in the
+        TWS window, which the mock has none of; other API clients' orders need reqAllOpenOrders.)"""
         owner = self.connections.session_of_client(client_id)
-        return [owner] if owner is not None else []
+        out = [owner] if owner is not None else []
+        master_id = self.world.config.master_client_id
+        if not owner_only and master_id is not None and master_id != client_id:
+            master = self.connections.session_of_client(master_id)
+            if master is not None:
+                out.append(master)
+        return out
 
     def _on_update(self, ev: OrderUpdate) -> None:
         order, status = ev.order, ev.status

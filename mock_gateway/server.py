@@ -50,6 +50,11 @@ class Gateway:
         if not MIN_SUPPORTED <= config.max_server_version:
             raise ValueError(f"max_server_version {config.max_server_version} is below {MIN_SUPPORTED}, the oldest "
                              f"layout this gateway speaks; use {MIN_SUPPORTED}..{MAX_SUPPORTED}")
+        if config.max_clients < 1:
+            raise ValueError(f"max_clients must be at least 1, got {config.max_clients}")
+        if not (config.handshake_timeout_s > 0 and config.frame_timeout_s > 0):
+            raise ValueError(f"handshake_timeout_s and frame_timeout_s must be positive seconds, got "
+                             f"{config.handshake_timeout_s} and {config.frame_timeout_s}")
         if not config.accounts:
             raise ValueError("the gateway needs at least one account (GatewayConfig.accounts)")
         self.config = config
@@ -77,6 +82,7 @@ class Gateway:
         self._listen_addrs: list[tuple[int, Any]] = []         # (family, sockaddr) of each, to re-open them
         self._listener_tasks: set[asyncio.Task[None]] = set()
         self._clock_task: asyncio.Task[None] | None = None
+        self._sweep_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> Gateway:
@@ -96,6 +102,7 @@ class Gateway:
         self.faults.install(self)
         self.env.process(self._account_marks())
         self._clock_task = self.loop.create_task(self.clock.run(), name="prelive-sim-clock")
+        self._sweep_task = self.loop.create_task(self._sweep_deadlines(), name="prelive-session-deadlines")
         log.info("mock gateway listening on %s:%d (seed %d, speed %g)", self.host, self.port, self.config.seed,
                  self.config.speed)
         return self
@@ -117,6 +124,10 @@ class Gateway:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), 1.0)
         self.clock.stop()
+        if self._sweep_task is not None:
+            self._sweep_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._sweep_task
         if self._clock_task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._clock_task, 1.0)
@@ -163,6 +174,19 @@ class Gateway:
 
     def dispatch(self, session: Session, request: Request) -> None:
         dispatch_request(self.desks, session, request)
+
+    def open_connections(self, excluding: Session) -> int:
+        """Connections open now (any state), not counting ``excluding``: the 32-client limit counts these."""
+        return sum(1 for s in self.sessions.values() if s is not excluding and not s.closed)
+
+    async def _sweep_deadlines(self) -> None:
+        """Close sessions whose client overran the handshake or left a frame half-sent (wall clock)."""
+        period_s = max(0.05, min(1.0, self.config.handshake_timeout_s / 4, self.config.frame_timeout_s / 4))
+        while self._running:
+            await asyncio.sleep(period_s)
+            now = self.loop.time()
+            for session in list(self.sessions.values()):
+                session.check_deadlines(now)
 
     def market_data_lines(self, conn_id: int) -> int:
         return self.feeds.market_data_lines(conn_id)
@@ -274,6 +298,14 @@ class Gateway:
     def clear_market_data_subscriptions(self) -> None:
         for session in self.ready_sessions():
             self.feeds.drop_market_data(session)
+
+    def set_account_ready(self, ready: bool) -> None:
+        """AccountReady false while IB's servers are unreachable (TWS API: the server is resetting)."""
+        self.accounts.set_account_ready(ready)
+
+    def clear_account_subscriptions(self) -> None:
+        """1101: account and portfolio subscriptions are lost too; clients must request them again."""
+        self.accounts.clear_subscriptions()
 
     def log_fault(self, name: str, **attrs: Any) -> None:
         self.sys_event("fault", attrs={"name": name, **attrs}, fault=name)

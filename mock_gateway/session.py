@@ -70,6 +70,7 @@ class SessionHost(Protocol):
     def claim_client_id(self, client_id: int, session: Session) -> bool: ...
     def next_order_id(self, client_id: int) -> int: ...
     def market_data_lines(self, conn_id: int) -> int: ...
+    def open_connections(self, excluding: Session) -> int: ...
     def on_session_ready(self, session: Session) -> None: ...
     def on_session_closed(self, session: Session, was_ready: bool) -> None: ...
 
@@ -92,6 +93,10 @@ class Session(asyncio.Protocol):
         self._out: list[bytes] = []
         self._flush_pending = False
         self._close_reason: str | None = None
+        # wall-clock deadlines (loop.time()), checked by the gateway's sweep: the client's part
+        # of the handshake, and the frame it has begun to send
+        self.handshake_deadline: float | None = None
+        self.partial_frame_since: float | None = None
 
     # ------------------------------------------------------------------ SessionView
     @property
@@ -123,16 +128,37 @@ class Session(asyncio.Protocol):
             gw.sys_event("refused", conn=self.conn_id, attrs={"reason": "gateway is not accepting connections"},
                          fault=fault)
             self.close("refused: gateway is not accepting connections", abort=True)
+            return
+        limit = gw.config.max_clients
+        if gw.open_connections(excluding=self) >= limit:
+            reason = f"the gateway already has {limit} API clients connected, the most one TWS session accepts"
+            gw.sys_event("refused", conn=self.conn_id, attrs={"reason": reason})
+            log.warning("conn %d (%s): refused: %s", self.conn_id, self.peer, reason)
+            self.close(f"refused: {reason}")
+            return
+        self.handshake_deadline = gw.loop.time() + gw.config.handshake_timeout_s
 
     def data_received(self, data: bytes) -> None:
         if self.state is State.CLOSED:
             return
+        try:
+            self._receive(data)
+        except Exception as exc:  # the last net: a bug ends this session only, with one log line
+            log.error("conn %d (%s): %s while reading its bytes (%r); closing this session", self.conn_id, self.peer,
+                      type(exc).__name__, exc)
+            self.close(f"internal error: {type(exc).__name__}", abort=True)
+
+    def _receive(self, data: bytes) -> None:
         try:
             items = self._decoder.feed(data)
         except ProtocolError as exc:
             log.warning("conn %d (%s): %s; closing this session", self.conn_id, self.peer, exc)
             self.close(f"protocol error: {exc}", abort=True)
             return
+        if self._decoder.buffered == 0:
+            self.partial_frame_since = None
+        elif items or self.partial_frame_since is None:   # a new frame has begun
+            self.partial_frame_since = self.gw.loop.time()
         if not items:
             return
         clock = self.gw.clock
@@ -173,12 +199,14 @@ class Session(asyncio.Protocol):
             return
         self.server_version = version
         self.state = State.STARTING
+        self.handshake_deadline = None
         if self.accept_action is AcceptAction.STALL_HANDSHAKE:
             return   # the fault: a gateway that accepts TCP but never answers the hello
         reply = m.handshake_reply(version, gw.clock.now_datetime().strftime("%Y%m%d %H:%M:%S UTC"))
         gw.event_log.write(dir="out", msg="handshakeReply", fields=reply, conn=self.conn_id, sim=gw.env.now)
         self._write(frame(reply))
         self._flush()   # alone in its segment: ibapi reads only the first message of its first recv
+        self.handshake_deadline = gw.loop.time() + gw.config.handshake_timeout_s   # now startApi is due
 
     def _on_message(self, fields: Fields) -> None:
         gw = self.gw
@@ -202,6 +230,9 @@ class Session(asyncio.Protocol):
                 return
             if verdict.drop:
                 return
+            if verdict.delay_s > 0:   # paced by the gateway: served later, in arrival order
+                self.call_later_sim(verdict.delay_s, lambda: gw.dispatch(self, request))
+                return
         gw.dispatch(self, request)
 
     def _start_api(self, request: Request) -> None:
@@ -219,6 +250,7 @@ class Session(asyncio.Protocol):
             return
         self.client_id = client_id
         self.state = State.READY
+        self.handshake_deadline = None
         gw.on_session_ready(self)
         if self.accept_action is AcceptAction.STALL_START:
             return   # the fault: never managedAccounts / nextValidId, so clients time out
@@ -298,6 +330,24 @@ class Session(asyncio.Protocol):
                 self.close(f"client is not reading: {waiting} bytes waiting to be sent", abort=True)
         else:
             self._out.clear()
+
+    # ------------------------------------------------------------------ deadlines
+    def check_deadlines(self, now: float) -> None:
+        """Close this session if its client overran the handshake or left a frame half-sent (wall time)."""
+        if self.state is State.CLOSED:
+            return
+        config = self.gw.config
+        if self.handshake_deadline is not None and now > self.handshake_deadline:
+            step = "hello" if self.state is State.HELLO else "startApi"
+            reason = f"handshake timeout: no {step} within {config.handshake_timeout_s:g} s"
+        elif self.partial_frame_since is not None and now - self.partial_frame_since > config.frame_timeout_s:
+            reason = (f"frame timeout: {self._decoder.buffered} bytes of a frame left half-sent for "
+                      f"{config.frame_timeout_s:g} s")
+        else:
+            return
+        log.warning("conn %d (%s): %s; closing this session", self.conn_id, self.peer, reason)
+        self.handshake_deadline = self.partial_frame_since = None
+        self.close(reason, abort=True)
 
     # ------------------------------------------------------------------ closing
     def close(self, reason: str, *, abort: bool = False) -> None:

@@ -234,6 +234,7 @@ class ExecutionClient:
         if self._first_connect:
             self._first_connect = False
             self.ledger.set_baseline(self.broker_positions(), (f.execution.execId for f in self.ib.fills()))
+            self._note_start_state()
         else:
             self._resync()
         self.orders_paused = False
@@ -241,6 +242,19 @@ class ExecutionClient:
             sub.start(self)
         self.connected.set()
         await self.flush()
+
+    def _note_start_state(self) -> None:
+        """Start-up reconciliation: the account is not flat. Positions become the ledger's baseline;
+        working orders left from earlier sessions are counted and logged (they are the broker's,
+        not this run's intents, so they are neither re-sent nor cancelled)."""
+        working = [t for t in self.ib.openTrades()]
+        self.counters["positions_at_start"] = len([p for p in self.ib.positions(self.config.account or "")
+                                                   if p.position])
+        self.counters["open_orders_at_start"] = len(working)
+        self.counters["executions_at_start"] = len(self.ib.fills())
+        log.info("start-up: positions %s; %d working orders %s; %d executions today", self.broker_positions(),
+                 len(working), [(t.contract.symbol, t.order.action, t.order.totalQuantity, t.order.orderType,
+                                 t.order.tif, t.order.orderRef) for t in working], len(self.ib.fills()))
 
     def _resync(self) -> None:
         """After a reconnect: count fills made while away, adopt known orders, requeue lost ones."""

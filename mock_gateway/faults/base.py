@@ -55,11 +55,12 @@ class Verdict:
     drop: bool = False                 # do not process the request
     disconnect: bool = False           # close the session after the errors are written
     fault: str | None = None           # name logged on the request's event-log line
+    delay_s: float = 0.0               # process the request this many sim seconds later (paced), in order
 
     def merge(self, other: Verdict) -> Verdict:
         names = [n for n in (self.fault, other.fault) if n]
         return Verdict(self.errors + other.errors, self.drop or other.drop,
-                       self.disconnect or other.disconnect, ",".join(names) or None)
+                       self.disconnect or other.disconnect, ",".join(names) or None, max(self.delay_s, other.delay_s))
 
 
 @dataclass

@@ -64,10 +64,19 @@ def _zone(value: str) -> str:
     return value
 
 
+Weekday = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 @dataclass(kw_only=True)
 class DailyRestart(GatewayRestart):
-    """The gateway's daily restart (IBC ``AutoRestartTime``): down for ``duration_s`` at ``time``
-    local to ``timezone`` on every simulated day. Its own clock is its schedule."""
+    """The gateway's daily restart (IB Gateway's "Auto restart" time, IBC ``AutoRestartTime``): every
+    socket dropped and the port closed for ``duration_s`` at ``time`` local to ``timezone`` each
+    simulated day, then back without a login (IB: auto-restart runs "from Sunday to Sunday
+    without re-authenticating"). On ``reauth_day`` (Sunday by default; None: never) the restart
+    needs a fresh login (IB: "it will be necessary to again enter security credentials"; IBC's
+    ``ColdRestartTime`` runs on Sundays): the gateway stays down until the login comes
+    ``login_after_s`` later, or for the rest of the run when that is unset (a held-down gateway)."""
 
     type: Literal["daily_restart"] = "daily_restart"  # type: ignore[assignment]
     needs_schedule: ClassVar[bool] = False
@@ -76,6 +85,8 @@ class DailyRestart(GatewayRestart):
     time: Annotated[str, AfterValidator(_hh_mm)] = "23:45"
     timezone: Annotated[str, AfterValidator(_zone)] = "America/New_York"
     duration_s: Annotated[float, Field(gt=0)] = 120.0
+    reauth_day: Weekday | None = "Sunday"
+    login_after_s: Annotated[float, Field(gt=0)] | None = None
 
     sim_start: datetime | None = field(init=False, default=None, repr=False)
 
@@ -91,6 +102,7 @@ class DailyRestart(GatewayRestart):
         return copy
 
     def occurrences(self) -> Iterator[tuple[float, float]]:
+        """(start, end) sim seconds of each restart; a re-authentication day's end is the login (inf: none)."""
         if self.sim_start is None:
             raise RuntimeError("daily_restart needs the simulation start: build it via bound(seed, start)")
         zone = ZoneInfo(self.timezone)
@@ -101,8 +113,20 @@ class DailyRestart(GatewayRestart):
             at = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
             offset = (at - self.sim_start).total_seconds()
             if offset >= 0:
-                yield offset, offset + self.duration_s
+                if self.reauth_day is not None and _WEEKDAYS[day.weekday()] == self.reauth_day:
+                    down = self.login_after_s if self.login_after_s is not None else float("inf")
+                    yield offset, offset + down
+                    if down == float("inf"):
+                        return
+                else:
+                    yield offset, offset + self.duration_s
             day += timedelta(days=1)
+
+    def begin(self, ctl: GatewayControl, duration_s: float) -> None:
+        if duration_s != self.duration_s:   # the weekly restart: down until someone logs in
+            ctl.log_fault(self.name, phase="reauth_required",
+                          login_after_s=None if duration_s == float("inf") else duration_s)
+        super().begin(ctl, duration_s)
 
 
 @dataclass(kw_only=True)

@@ -29,6 +29,9 @@ def build_fault_stack(config: GatewayConfig, faults: Iterable[NamedFault] = (), 
     if default_pacing:
         stack += [f for f in default_pacing_faults(config) if f.type not in given]  # type: ignore[attr-defined]
     stack += extra
+    if getattr(config, "read_only_api", False) and "read_only_api" not in given:
+        from .api_settings import ReadOnlyApi   # the API setting, applied where every request passes
+        stack.append(ReadOnlyApi(name="read_only_api"))
     return FaultStack(f.bound(config.seed, config.start) for f in stack)
 
 

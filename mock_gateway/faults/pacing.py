@@ -1,6 +1,7 @@
 """The gateway's per-connection limits: 50 messages per second (error 100) and market-data lines (101)."""
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
@@ -18,6 +19,7 @@ class _RateState:
     window: SlidingCount
     violations: int = 0
     episode_until: float = float("-inf")
+    dispatched: deque[float] = field(default_factory=deque)   # pace mode: when the last max_per_s were served
 
 
 @dataclass(kw_only=True)
@@ -28,6 +30,9 @@ class MessageRate(NamedFault):
     messages are rejected, each violation (a second with excess) sends one error 100, and the
     ``disconnect_after``-th violation closes the session ("If the pacing limits are broken 3
     times, the API session will terminate"). ``disconnect_after: 0`` never disconnects.
+    With ``reject_excess: false`` it is TWS with that box unchecked ("applying pacing"): nothing
+    is refused and no error is sent; the excess waits and is served in arrival order at no more
+    than ``max_per_s`` in any rolling window (a leaky bucket the size of the limit).
 
     Arrival times carry socket and scheduling jitter: a message ``window_s - jitter_s`` old has
     left the window, so a client pacing itself right at its limit (ib_insync sends its next 45
@@ -53,6 +58,8 @@ class MessageRate(NamedFault):
         state = self._sessions.get(session.conn_id)
         if state is None:
             state = self._sessions[session.conn_id] = _RateState(SlidingCount(self.window_s - self.jitter_s))
+        if not self.reject_excess:
+            return self._pace(state, now)
         received = state.window.add(now)
         if received <= self.max_per_s:
             return None
@@ -61,8 +68,24 @@ class MessageRate(NamedFault):
         state.violations += 1
         state.episode_until = now + self.window_s
         text = max_rate_text(self.max_per_s, received, state.violations)
-        return Verdict(errors=[(-1, MAX_RATE_EXCEEDED, text)], drop=self.reject_excess,
+        return Verdict(errors=[(-1, MAX_RATE_EXCEEDED, text)], drop=True,
                        disconnect=0 < self.disconnect_after <= state.violations, fault=self.name)
+
+    def _pace(self, state: _RateState, now: float) -> Verdict | None:
+        """Serve at once while under the limit; otherwise when the oldest of the last ``max_per_s``
+        served leaves the window, and never before a message that came earlier."""
+        served = state.dispatched
+        at = now
+        if served:
+            at = max(at, served[-1])
+        if len(served) >= self.max_per_s:
+            at = max(at, served[-self.max_per_s] + self.window_s)
+        served.append(at)
+        while len(served) > self.max_per_s:
+            served.popleft()
+        if at <= now:
+            return None
+        return Verdict(delay_s=at - now, fault=self.name)
 
 
 @dataclass(kw_only=True)

@@ -5,6 +5,7 @@ from typing import Annotated, Union
 
 from pydantic import Field
 
+from .api_settings import ReadOnlyApi
 from .common import NamedFault
 from .connection import DailyRestart, Disconnect, GatewayRestart, HandshakeStall, LingerAfterClose
 from .connectivity import ConnectivityLoss, FarmStatus
@@ -17,7 +18,7 @@ from .replies import SuppressReply
 _CLASSES: tuple[type[NamedFault], ...] = (
     Latency, MessageRate, HistoricalPacing, RealTimeBarsPacing, MarketDataLines,
     Disconnect, GatewayRestart, DailyRestart, HandshakeStall, LingerAfterClose,
-    ConnectivityLoss, FarmStatus, OrderReject, PartialFills, Slippage, DelayedFills, SuppressReply,
+    ConnectivityLoss, FarmStatus, OrderReject, PartialFills, Slippage, DelayedFills, SuppressReply, ReadOnlyApi,
 )
 
 

@@ -7,12 +7,18 @@ numbers carry no trailing ``.0`` (ibapi 9.81 parses sizes with ``int()``), bools
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 UNSET_INTEGER = 2**31 - 1
 UNSET_DOUBLE = 1.7976931348623157e308
 #: How TWS writes an unset double; every client's float() reads it.
 UNSET_DOUBLE_TEXT = "1.7976931348623157E308"
+#: What a double may look like on the wire (no "nan", "inf", "1_000" or Unicode digits, which
+#: Python's float() would take and the Java gateway would not).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+#: IB's own spellings of an infinite double (TWS writes "Infinite"; newer clients "Infinity").
+_INFINITE = {"Infinite": math.inf, "Infinity": math.inf, "-Infinity": -math.inf}
 #: The longest numeric field read (a double's repr is at most 24 characters).
 MAX_NUMBER_CHARS = 40
 
@@ -49,6 +55,8 @@ def parse_int(text: str, default: int | None = None) -> int | None:
     if text == "":
         return default
     _check_number_text(text)
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"{text!r} is not a number")
     try:
         n = int(text)
     except ValueError:
@@ -63,9 +71,11 @@ def parse_float(text: str, default: float | None = None) -> float | None:
     """Inbound float: '' or >= UNSET_DOUBLE mean unset; 'Infinite' is inf."""
     if text == "":
         return default
-    if text == "Infinite":
-        return math.inf
+    if text in _INFINITE:
+        return _INFINITE[text]
     _check_number_text(text)
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"{text!r} is not a decimal number")
     x = float(text)
     return default if x >= UNSET_DOUBLE else x
 

@@ -4,6 +4,7 @@ Pure: no sockets here. Shared by the gateway server and the recording tap.
 """
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable, Sequence
 
@@ -32,6 +33,10 @@ def encode_frame(fields: Iterable[object]) -> bytes:
     """One length-prefixed message frame."""
     payload = encode_fields(fields)
     return _LEN.pack(len(payload)) + payload
+
+
+#: A message id: ASCII digits only (``int()`` would also take other scripts' digits and "1_0").
+_MSG_ID = re.compile(r"[0-9]{1,9}")
 
 
 def decode_payload(payload: bytes) -> list[str]:
@@ -104,7 +109,7 @@ class FrameDecoder:
             payload = bytes(self._buf[4 : 4 + length])
             del self._buf[: 4 + length]
             fields = decode_payload(payload)
-            if not fields or not fields[0].lstrip("-").isdigit():
+            if not fields or not _MSG_ID.fullmatch(fields[0]):
                 raise ProtocolError(f"message without a numeric id: {payload[:40]!r}")
             out.append(("msg", fields))
 

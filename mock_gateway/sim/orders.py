@@ -17,10 +17,10 @@ import simpy
 from ..errors import NO_SECURITY_DEFINITION
 from ..faults.base import FaultStack, OrderEffect
 from . import rng as rngmod
-from .account import Account
+from .account import Account, CashAccountViolation
 from .clock import DEFAULT_START
 from .commissions import CommissionSchedule
-from .contracts import ContractBook, ContractSpec
+from .contracts import ContractBook, ContractQuery, ContractSpec
 from .market import Market
 from .order_types import (
     CANCELLED,
@@ -233,7 +233,13 @@ class OrderEngine:
         return None if problem is None else (problem.code, problem.text)
 
     def _margin_problem(self, account: Account, request: OrderRequest, spec: ContractSpec) -> Violation | None:
-        """201 when the order would raise initial margin above equity with loan value."""
+        """201 when the order would raise initial margin above equity with loan value (or break a cash account's rules)."""
+        try:
+            quote = self.market.quote(spec.con_id)
+            account.check_order(spec, request.action, request.total_qty,
+                                quote.ask if request.action.upper() == "BUY" else quote.bid, self.env.now)
+        except CashAccountViolation as exc:
+            return Violation(exc.code, exc.text, "cash_account")
         impact = self._impact(account, request, spec)
         if impact.init_margin_change <= 0 or impact.equity_with_loan_after >= impact.init_margin_after:
             return None
@@ -564,6 +570,29 @@ class OrderEngine:
         proc = self._processes.pop(order.perm_id, None)
         if proc is not None and proc.is_alive and proc is not self.env.active_process:
             proc.interrupt(order.status)
+
+    def record_past_fill(self, spec: ContractSpec, account: str, action: str, qty: float, price: float, time_s: float,
+                         client_id: int, order_id: int, order_ref: str = "") -> Fill:
+        """A fill from before the simulation (a scenario's earlier executions): listed by reqExecutions and
+        reqCompletedOrders as a filled order; not booked (the account's start positions already hold it)."""
+        request = OrderRequest(order_id, ContractQuery(con_id=spec.con_id), action, qty, "MKT", account=account,
+                               order_ref=order_ref)
+        self._max_id[client_id] = max(self._max_id.get(client_id, 0), order_id)
+        order = self._new_order(request, client_id, account, spec)
+        order.placed_at_s = time_s
+        commission = self.commissions.order_commission(spec.sec_type, qty, price, spec.multiplier_value)
+        order.filled, order.avg_fill_price, order.last_fill_price, order.commission = qty, price, price, commission
+        order.status, order.completed_at_s = FILLED, time_s
+        self._exec_seq += 1
+        execution = Execution(
+            exec_id=f"{self._exec_prefix}.{self._exec_seq:08x}.01.01", order_id=order_id, client_id=client_id,
+            perm_id=order.perm_id, account=account, spec=spec, time_s=time_s,
+            side="BOT" if action == "BUY" else "SLD", shares=qty, price=price, cum_qty=qty, avg_price=price,
+            exchange=self._venue(spec), order_ref=order_ref)
+        fill = Fill(order, execution, CommissionReport(execution.exec_id, commission,
+                                                       self.accounts[account].currency, None))
+        self._fills.append(fill)
+        return fill
 
     # ------------------------------------------------------------------ cancelling
     def cancel(self, order_id: int, client_id: int) -> Order:

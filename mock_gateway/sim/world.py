@@ -8,6 +8,7 @@ from .account import Account
 from .clock import SimClock
 from .commissions import CommissionSchedule
 from .contracts import ContractBook
+from .initial_state import apply_initial_state
 from .market import Market
 from .orders import OrderEngine
 
@@ -37,6 +38,7 @@ class World:
         commissions = CommissionSchedule(stock_per_share=config.commission_per_share, stock_min=config.min_commission)
         self.orders = OrderEngine(self.env, self.contracts, self.market, self.accounts, faults, commissions,
                                   config.seed, config.start)
+        apply_initial_state(config.accounts, self.contracts, self.accounts, self.orders)
 
     def account(self, account_id: str | None = None) -> Account:
         """An account by id; the first one when ``account_id`` is empty or None."""

@@ -7,7 +7,7 @@ from live import Recorder, connect, events, gateway, run_async
 from mock_gateway.faults.connectivity import ConnectivityLoss, FarmStatus
 from mock_gateway.faults.schedule import Schedule
 
-LOST = "Connectivity between IB and Trader Workstation has been lost."
+LOST = "Connectivity between IBKR and Trader Workstation has been lost."
 
 
 class TickCounter:
@@ -38,7 +38,7 @@ async def test_1100_stops_ticks_and_1101_leaves_them_stopped_until_the_client_re
         assert rec.errors[-1] == (-1, 1100, LOST)
         assert await ticks_during(ticks, 0.15) == 0
         await rec.until(lambda: 1101 in rec.codes())
-        assert rec.errors[-1][2] == "Connectivity between IB and Trader Workstation has been restored - data lost."
+        assert rec.errors[-1][2] == "Connectivity between IBKR and Trader Workstation has been restored - data lost."
         assert await ticks_during(ticks, 0.3) == 0          # silently stopped: no error, no data
         ib.cancelMktData(aapl)
         ticks = TickCounter(ib.reqMktData(aapl))
@@ -54,8 +54,8 @@ async def test_1102_resumes_ticks_by_itself_and_ib_insync_asks_for_the_account_s
         rec = Recorder(ib)
         ticks = TickCounter(ib.reqMktData(Stock("AAPL", "SMART", "USD")))
         await rec.until(lambda: 1102 in rec.codes())
-        assert rec.errors[-1][2] == ("Connectivity between IB and Trader Workstation has been restored - "
-                                     "data maintained.")
+        assert rec.errors[-1][2] == ("Connectivity between IBKR and Trader Workstation has been restored - "
+                                     "data maintained. All data farms are connected: usfarm; ushmds; secdefnj.")
         assert await ticks_during(ticks, 0.3) > 0
         await asyncio.sleep(0.05)
         assert events(gw, "in", "reqAccountSummary")  # ib_insync's own reaction to 1102

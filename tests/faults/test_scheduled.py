@@ -68,17 +68,18 @@ def test_connectivity_loss_with_data_lost_clears_subscriptions_then_sends_1101(c
     acts = run(ctl, ConnectivityLoss(data_lost=True, schedule=Schedule(from_s=60, to_s=150)))
     assert acts == [
         (60, "flowing", False),
-        (60, "error", (1100, "Connectivity between IB and Trader Workstation has been lost.")),
+        (60, "error", (1100, "Connectivity between IBKR and Trader Workstation has been lost.")),
         (150, "clear", None),
         (150, "flowing", True),
-        (150, "error", (1101, "Connectivity between IB and Trader Workstation has been restored - data lost.")),
+        (150, "error", (1101, "Connectivity between IBKR and Trader Workstation has been restored - data lost.")),
     ]
 
 
 def test_connectivity_loss_with_data_maintained_resumes_ticks_and_sends_1102(ctl):
     acts = run(ctl, ConnectivityLoss(schedule=Schedule(at_s=10, duration_s=20)))
     assert acts[-2:] == [(30, "flowing", True), (30, "error", (
-        1102, "Connectivity between IB and Trader Workstation has been restored - data maintained."))]
+        1102, "Connectivity between IBKR and Trader Workstation has been restored - data maintained. All data farms are "
+              "connected: usfarm; ushmds; secdefnj."))]
     assert not any(what == "clear" for _, what, _ in acts)
 
 
@@ -105,3 +106,30 @@ def test_random_disconnects_repeat_for_the_same_seed(ctl):
     from fault_fakes import FakeControl
     again = run(FakeControl(), fault, until=3600)
     assert first == again and 30 < len(first) < 200
+
+
+def test_the_sunday_restart_needs_a_login_and_stays_down_until_it_comes(ctl):
+    # start Saturday 2026-11-28 12:00 New York: Saturday 23:45 auto-restarts, Sunday 23:45 needs a login
+    sat = datetime(2026, 11, 28, 17, 0, tzinfo=timezone.utc)
+    fault = DailyRestart(time="23:45", duration_s=60, login_after_s=600).bound(1, sat)
+    FaultStack([fault]).install(ctl)
+    ctl.env.run(until=3 * 86400)
+    refuse = [(t, arg) for t, what, arg in ctl.actions() if what == "refuse"]
+    first = 11.75 * 3600
+    assert refuse[:4] == [(first, True), (first + 60, False), (first + 86400, True), (first + 86400 + 600, False)]
+    assert (first + 86400, "log", ("daily_restart", "reauth_required")) in ctl.calls
+
+
+def test_a_held_down_gateway_never_comes_back_without_a_login(ctl):
+    sun = datetime(2026, 11, 29, 17, 0, tzinfo=timezone.utc)    # Sunday noon New York
+    fault = DailyRestart(time="23:45", duration_s=60).bound(1, sun)
+    FaultStack([fault]).install(ctl)
+    ctl.env.run(until=5 * 86400)
+    refuse = [(t, arg) for t, what, arg in ctl.actions() if what == "refuse"]
+    assert refuse == [(11.75 * 3600, True)]
+
+
+def test_weekday_restarts_come_back_by_themselves(ctl):
+    acts = run(ctl, DailyRestart(time="23:45", duration_s=60, reauth_day=None), until=8 * 86400)
+    ups = [t for t, what, arg in acts if what == "refuse" and arg is False]
+    assert len(ups) == 8

@@ -9,6 +9,7 @@ from harness.scenario import ScenarioError, find_scenario, load_scenario, shippe
 SHIPPED = ["baseline", "after_hours_open", "holiday", "order_validation", "pacing_storm", "hist_pacing", "market_data_lines", "disconnect_flap", "gateway_restart",
            "latency_spike", "order_rejects", "partial_fills", "connectivity_loss_1100", "handshake_stall",
            "client_id_in_use", "late_replies", "six_hour_session"]
+SHIPPED += ["restart_with_positions", "weekly_reauth", "cash_account"]   # account: start state, weekly login, cash rules
 
 GOOD = """\
 description: ok
