@@ -74,7 +74,8 @@ INVALID = [
     ("market on close that is not DAY", dict(kind="MOC", tif="GTC"), 113, "tif_moc_loc"),
     ("OPG for a stop order", dict(kind="STP", auxPrice=50.0, tif="OPG"), 111, "tif_order_type"),
     ("GTD without a date", dict(kind="LMT", lmtPrice=100.0, tif="GTD"), 334, "good_till_date"),
-    ("NaN limit price", dict(kind="LMT", lmtPrice=float("nan")), 320, "non_finite_number"),
+    # 'nan' is refused by the gateway's wire reader (320) before the order rules see it
+    ("NaN limit price", dict(kind="LMT", lmtPrice=float("nan")), 320, None),
     ("infinite limit price", dict(kind="LMT", lmtPrice=float("inf")), 320, "non_finite_number"),
     ("more than the account can carry", dict(kind="MKT", totalQuantity=1e9), 201, "margin"),
 ]
@@ -94,7 +95,7 @@ def test_an_invalid_order_is_refused_with_ibs_code_and_nothing_fills(lib, what, 
         assert got_code == code and not trade.fills
         assert ib.reqCurrentTime() is not None          # the client's decoder survived whatever was echoed
     assert cash(mock_gateway) == before
-    assert rules(mock_gateway)[trade.order.orderId] == rule
+    assert rules(mock_gateway).get(trade.order.orderId) == rule
 
 
 @pytest.mark.parametrize("lib", LIBS)
