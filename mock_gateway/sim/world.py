@@ -11,6 +11,7 @@ from .contracts import ContractBook
 from .initial_state import apply_initial_state
 from .market import Market
 from .orders import OrderEngine
+from .sessions import warm_up as warm_up_sessions
 
 if TYPE_CHECKING:   # config imports sim.clock, so sim modules import config only for types
     from ..config import GatewayConfig
@@ -26,6 +27,9 @@ class World:
             else:
                 from ..faults.defaults import default_fault_stack
                 faults = default_fault_stack(config)
+        # The exchange calendars and session tables, before the gateway serves (~0.5 s once per process,
+        # ~70 ms of it the tables): built later, a first request into a new date range would hold the loop.
+        warm_up_sessions()
         self.config = config
         self.clock = clock
         self.env = clock.env
