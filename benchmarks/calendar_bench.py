@@ -132,7 +132,7 @@ def main() -> None:
     print(f"{'request':<52} {'wall ms':>8} {'longest hold ms':>16}  answer")
     worst = 0.0
     for label, t0, t1, answer in rows:
-        hold = max((ms for t, ms in holds if t0 <= t <= t1 + 0.05), default=0.0)
+        hold = max((ms for t, ms in holds if t - ms / 1000 <= t1 and t >= t0), default=0.0)   # overlaps the request
         worst = max(worst, hold)
         print(f"{label:<52} {(t1 - t0) * 1000:>8.1f} {hold:>16.1f}  {answer}")
     rtts = [rtt for t, rtt in samples if t >= grid_from]
