@@ -217,6 +217,11 @@ def _normal_table() -> np.ndarray:
     return np.array([inv((k + 0.5) / _NORMAL_LEVELS) for k in range(_NORMAL_LEVELS)])
 
 
+def warm_up() -> None:
+    """Build what the first historical request would otherwise build on the gateway's loop (the normal table)."""
+    _normal_table()
+
+
 def keyed_normal(key: np.ndarray) -> np.ndarray:
     """Standard normal draws from uint64 keys: the top 16 bits of one hash pick an equally likely quantile."""
     return _normal_table()[(_splitmix(key) >> np.uint64(48)).astype(np.intp)]
