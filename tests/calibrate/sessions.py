@@ -38,7 +38,7 @@ async def _trade(host: str, port: int, rounds: int, symbols: list[str]) -> None:
         await asyncio.sleep(0.05)
 
 
-def record_mock_session(scenario_file: Path, log_path: Path, rounds: int = 60, speed: float = 50.0) -> Path:
+def record_mock_session(scenario_file: Path, log_path: Path, rounds: int = 60, speed: float = 200.0) -> Path:
     """Run ib_insync for ``rounds`` rounds (contract details, a market order, positions) and return the log."""
     scenario = load_scenario(scenario_file)
     config = scenario.gateway_config(event_log=log_path, speed=speed)
