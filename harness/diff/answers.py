@@ -45,6 +45,8 @@ COMPARED_ATTRS: dict[str, tuple[str, ...]] = {
 #: Replies that are streams or session-level: present/absent is compared, never their count.
 _IDS_OF = {"placeOrder": "order_id", "cancelOrder": "order_id"}
 _ORDER_REPLIES = frozenset({"openOrder", "orderStatus", "execDetails"})
+#: Replies compared by their last value only (how the order ended).
+_FINAL_ONLY = frozenset({"orderStatus"})
 _SKIP_REQUESTS = frozenset({"handshake", "startApi"})
 
 
@@ -97,6 +99,9 @@ class Answer:
         """The distinct values of the compared attributes over every reply of ``name`` (order and count aside:
         streams and multi-row answers arrive in a different interleaving on every run)."""
         keys = COMPARED_ATTRS.get(name, ())
+        if name in _FINAL_ONLY:   # intermediate statuses are compared as the status sequence
+            last = [e for e in self.replies if e["msg"] == name][-1:]
+            return {tuple(e["attrs"].get(k) for k in keys) for e in last}
         return {tuple(e["attrs"].get(k) for k in keys) for e in self.replies if e["msg"] == name} if keys else set()
 
 

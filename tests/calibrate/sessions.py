@@ -29,7 +29,7 @@ async def _trade(host: str, port: int, rounds: int, symbols: list[str]) -> None:
             await ib.reqContractDetailsAsync(stock)
             trade = ib.placeOrder(stock, ib_insync.MarketOrder("BUY" if i % 2 == 0 else "SELL", 10))
             for _ in range(400):
-                if trade.isDone():
+                if trade.isDone() or trade.orderStatus.status == "Inactive":   # 201 ends in Inactive
                     break
                 await asyncio.sleep(0.005)
             await ib.reqPositionsAsync()
