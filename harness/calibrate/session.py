@@ -61,6 +61,11 @@ def read_session(path: str | os.PathLike[str], *, allow_truncated: bool = False)
                 raise SessionLogError(f"{file}:{lineno}: dir {event['dir']!r} / attrs are not of the event-log "
                                       "schema (docs/contracts.md §1)")
             events.append(event)
+    starts = [i for i, e in enumerate(events) if e["dir"] == "sys" and e["msg"] == "run_start"]
+    if len(starts) > 1:
+        raise SessionLogError(f"{file}: the log holds {len(starts)} recordings (an event log appends: a run_start at "
+                              f"events {', '.join(str(events[i]['seq']) for i in starts[:5])}); their clocks and "
+                              "connection numbers restart, so calibrate one recording per file")
     requests = [e for e in events if e["dir"] == "in" and e["msg"] not in ("handshake", "startApi")]
     if not requests:
         raise SessionLogError(f"{file}: {len(events)} events but no client requests (only a connection, or "
