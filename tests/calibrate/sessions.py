@@ -38,15 +38,28 @@ async def _trade(host: str, port: int, rounds: int, symbols: list[str]) -> None:
         await asyncio.sleep(0.05)
 
 
-def record_mock_session(scenario_file: Path, log_path: Path, rounds: int = 60, speed: float = 200.0) -> Path:
-    """Run ib_insync for ``rounds`` rounds (contract details, a market order, positions) and return the log."""
+async def _trade_through_tap(host: str, port: int, log_path: Path, rounds: int, symbols: list[str]) -> None:
+    from harness.tap import start_tap
+    from mock_gateway.eventlog import EventLog
+
+    with EventLog(log_path, source="tap") as log:
+        async with start_tap(host, port, log) as tap:
+            await _trade(tap.host, tap.port, rounds, symbols)
+
+
+def record_mock_session(scenario_file: Path, log_path: Path, rounds: int = 60, speed: float = 200.0,
+                        via_tap: bool = False) -> Path:
+    """Run ib_insync for ``rounds`` rounds (contract details, a market order, positions) and return the log:
+    the mock's own (sim clock), or with ``via_tap`` the one `prelive tap` records in front of it (wall clock)."""
     scenario = load_scenario(scenario_file)
-    config = scenario.gateway_config(event_log=log_path, speed=speed)
+    config = scenario.gateway_config(event_log=None if via_tap else log_path, speed=speed)
     with GatewayThread(config) as gateway:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)   # ib_insync looks the loop up itself
         try:
-            loop.run_until_complete(_trade(gateway.host, gateway.port, rounds, scenario.market.symbols))
+            symbols = scenario.market.symbols
+            loop.run_until_complete(_trade_through_tap(gateway.host, gateway.port, log_path, rounds, symbols)
+                                    if via_tap else _trade(gateway.host, gateway.port, rounds, symbols))
         finally:
             loop.close()
     return log_path

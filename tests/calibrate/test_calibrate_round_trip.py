@@ -88,3 +88,16 @@ def test_calibration_leaves_nothing_behind_when_the_scenario_cannot_be_written(r
     with pytest.raises(ScenarioError):
         write_calibration(cal, tmp_path / "x.yaml")
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_a_run_on_the_calibrated_scenario_measures_the_same_latency_metrics_within_10_percent(recorded, calibrated,
+                                                                                             tmp_path):
+    from harness.metrics.frame import load_frame
+    from harness.metrics.latency import fill_latency_ms, order_ack_latency_ms
+
+    out, _ = calibrated
+    rerun = record_mock_session(out, tmp_path / "rerun.jsonl", rounds=200, speed=200.0)
+    before, after = load_frame(recorded), load_frame(rerun)
+    for metric in (order_ack_latency_ms, fill_latency_ms):
+        for q in (50, 95):
+            assert metric(after, q) == pytest.approx(metric(before, q), rel=0.10), (metric.__name__, q)
