@@ -13,8 +13,9 @@ from mock_gateway.eventlog import Event
 
 #: Keys every line of the current event-log schema carries (mock_gateway/eventlog.py).
 SCHEMA_KEYS = ("seq", "wall", "sim", "source", "conn", "client_id", "dir", "msg", "msg_id", "fields", "attrs", "fault")
-#: Largest log read (bytes): a session of a trading day with market data logged stays far below it.
-MAX_LOG_BYTES = 2 * 1024 ** 3
+#: Largest log read (bytes): read whole into memory (several times its size as Python objects), so bounded;
+#: a trading day of orders and data requests stays far below it (record with log_market_data: false if not).
+MAX_LOG_BYTES = 128 * 1024 ** 2
 
 
 class SessionLogError(ValueError):
