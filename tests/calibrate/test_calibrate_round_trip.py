@@ -28,7 +28,7 @@ def recorded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("truth")
     faults = [{"type": "latency", "name": f"truth_{kind}", "kinds": [kind], "distribution": dist}
               for kind, dist in TRUTH.items()]
-    faults.append({"type": "farm_status", "name": "hmds_flap", "farm": "hmds", "schedule": {"at_s": 20, "duration_s": 15}})
+    faults.append({"type": "farm_status", "name": "hmds_flap", "farm": "hmds", "schedule": {"every_s": 400, "start_s": 300, "duration_s": 30}})
     scenario = write_scenario(folder, {"seed": 11, "speed": 200, "duration_s": 3600,
                                        "start": "2026-11-25T14:30:00Z",
                                        "market": {"symbols": ["AAPL", "MSFT"]}, "faults": faults})
@@ -75,9 +75,12 @@ def test_calibrate_recovers_the_day_the_universe_and_the_farm_outage(calibrated)
     scenario = load_scenario(out)
     assert scenario.start.isoformat().startswith("2026-11-25T14:30")
     assert scenario.market.symbols == ["AAPL", "MSFT"]
-    [farm] = [f for f in scenario.faults if f.type == "farm_status"]
-    assert farm.farm == "hmds"
-    assert farm.schedule.at_s == pytest.approx(20, abs=0.5) and farm.schedule.duration_s == pytest.approx(15, abs=0.5)
+    farms = [f for f in scenario.faults if f.type == "farm_status"]
+    assert farms, "the HMDS farm flapped every 400 s from 300 s; calibrate found none"
+    for farm in farms:   # each flap the client was connected for: at 300 + k * 400 s, 30 s long
+        assert farm.farm == "hmds" and farm.schedule.duration_s == pytest.approx(30, abs=0.5)
+        phase = (farm.schedule.at_s - 300) % 400
+        assert min(phase, 400 - phase) == pytest.approx(0, abs=0.5)
     assert "not inferred: latency market_data" in output   # the handler never asked for market data
 
 

@@ -14,7 +14,7 @@ from harness.scenario import load_scenario
 
 from .sessions import record_mock_session, write_scenario
 
-REPLAY_SPEED = 10.0   # the replay keeps the session's sim timing to ~1 ms wall = 10 ms sim
+REPLAY_SPEED = 5.0   # the replay keeps the session's sim timing: 1 ms of wall jitter = 5 ms sim
 BASE = {"seed": 7, "speed": 50, "duration_s": 3600, "market": {"symbols": ["AAPL", "IBM"]},
         "faults": [{"type": "latency", "name": "ack", "kinds": ["order_ack"],
                     "distribution": {"kind": "normal", "mean_ms": 60, "std_ms": 5}}]}
