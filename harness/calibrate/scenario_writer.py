@@ -74,10 +74,12 @@ def calibrate_events(events: list[Event], name: str, *, data_dir: str = "data", 
     for err in pat.errors:
         if err.code == 201 and err.per_request == "placeOrder" and err.rate > 0:
             reason = err.text.split("reason:", 1)[1].strip() if "reason:" in err.text else err.text
-            faults.append({"type": "order_reject", "name": "order_reject_201", "probability": min(1.0, err.rate),
-                           "reason": reason or "rejected"})
-            cal.inferred.append(f"error 201: {err.count} of {pat.requests.get('placeOrder', 0)} orders rejected "
-                                f"({err.rate:.1%}), reason {reason!r}")
+            fault = {"type": "order_reject", "name": "order_reject_201", "reason": reason or "rejected",
+                     **reject_scope(events)}
+            faults.append(fault)
+            scope = ", ".join(f"{k} {fault[k]}" for k in ("symbols", "actions") if k in fault) or "every order"
+            cal.inferred.append(f"error 201: {err.count} of {pat.requests.get('placeOrder', 0)} orders rejected; "
+                                f"{fault['probability']:.1%} of {scope}, reason {reason!r}")
         elif err.code in PACING_CODES:
             cal.inferred.append(f"error {err.code} ({PACING_CODES[err.code]}): {err.count} seen; reproduced by the "
                                 "real pacing rules (default_pacing), which depend on the handler's request rate")
@@ -138,6 +140,38 @@ def calibrate_events(events: list[Event], name: str, *, data_dir: str = "data", 
     scenario["faults"] = faults
     cal.scenario = scenario
     return cal
+
+
+def reject_scope(events: list[Event]) -> dict[str, Any]:
+    """Which orders error 201 hit: the symbols (and side) it was confined to, and its rate among them.
+
+    A reject confined to some symbols (not shortable, no permissions) is a property of those symbols,
+    not a coin flipped for every order; a rate over all orders would reject the wrong ones."""
+    orders: dict[tuple[object, int], tuple[str, str]] = {}
+    rejected: set[tuple[object, int]] = set()
+    for e in events:
+        oid = e["attrs"].get("order_id") if e["msg"] == "placeOrder" else e["attrs"].get("req_id")
+        if not isinstance(oid, int):
+            continue
+        if e["dir"] == "in" and e["msg"] == "placeOrder":
+            orders[(e.get("conn"), oid)] = (str(e["attrs"].get("symbol", "")), str(e["attrs"].get("action", "")))
+        elif e["dir"] == "out" and e["msg"] == "error" and e["attrs"].get("code") == 201:
+            rejected.add((e.get("conn"), oid))
+    hit = [orders[k] for k in rejected if k in orders]
+    if not orders or not hit:
+        return {"probability": 1.0 if orders and len(rejected) >= len(orders) else
+                round(min(1.0, len(rejected) / max(len(orders), 1)), 6)}
+    scope: dict[str, Any] = {}
+    symbols = sorted({sym for sym, _ in hit})
+    if symbols != sorted({sym for sym, _ in orders.values()}):
+        scope["symbols"] = symbols
+    actions = sorted({act for _, act in hit})
+    in_symbols = [o for o in orders.values() if o[0] in symbols]
+    if len(actions) == 1 and actions[0] in ("BUY", "SELL") and any(a != actions[0] for _, a in in_symbols):
+        scope["actions"] = actions
+    eligible = [o for o in in_symbols if "actions" not in scope or o[1] in scope["actions"]]
+    scope["probability"] = round(min(1.0, len(hit) / max(len(eligible), 1)), 6)
+    return scope
 
 
 def _q(ordered: list[float], p: float) -> float:

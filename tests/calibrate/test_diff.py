@@ -93,3 +93,14 @@ def test_the_diff_command_writes_json_markdown_and_a_table(session, tmp_path):
     data = json.loads((tmp_path / "FIDELITY_DIFF.json").read_text())
     assert data["fidelity"] == 1.0 and data["differences"] == [] and data["requests"] >= 36
     assert "**Fidelity: 100.0%**" in (tmp_path / "FIDELITY_DIFF.md").read_text()
+
+
+def test_without_a_scenario_the_diff_replays_against_the_session_calibrated_on_the_fly(session, tmp_path):
+    _, log = session
+    result = CliRunner().invoke(app, ["diff", str(log), "--out", str(tmp_path), "--speed", str(REPLAY_SPEED)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "FIDELITY_DIFF.json").read_text())
+    assert data["scenario"] == "calibrated from the session"
+    # calibrate confines the 201s to IBM, as the session showed, so the same orders are rejected on replay
+    assert not [d for d in data["differences"] if d["category"] == "error"], data["differences"][:5]
+    assert data["fidelity"] >= 0.95, data["differences"][:5]

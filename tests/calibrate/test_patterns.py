@@ -62,3 +62,14 @@ def test_what_could_not_be_inferred_is_said():
     cal = calibrate_events(TAP_SESSION, "paper")
     text = "\n".join(cal.not_inferred)
     assert "latency contract_data: 0 request/reply pair(s)" in text and "account cash" in text
+
+
+def test_a_reject_confined_to_one_symbol_and_side_is_scoped_to_them():
+    from harness.calibrate.scenario_writer import reject_scope
+
+    events = []
+    for i, (symbol, action) in enumerate([("IBM", "SELL"), ("IBM", "BUY"), ("AAPL", "SELL"), ("IBM", "SELL")] * 3):
+        events.append({**_e(i, "in", "placeOrder", order_id=i, symbol=symbol, action=action), "msg_id": 3})
+        if (symbol, action) == ("IBM", "SELL"):
+            events.append(_err(i + 0.1, 201, "Order rejected - reason:not available for short sale", req_id=i))
+    assert reject_scope(events) == {"symbols": ["IBM"], "actions": ["SELL"], "probability": 1.0}
