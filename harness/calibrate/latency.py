@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from mock_gateway.eventlog import Event
+from mock_gateway.protocol.ids import REQUEST_IDS
 from mock_gateway.protocol.kinds import ReplyKind
 from mock_gateway.protocol.requests import spec_of
 
@@ -85,9 +86,15 @@ def _reply_id(event: Event) -> int | None:
     return value if isinstance(value, int) and value >= 0 else None
 
 
-def _kinds_asked(event: Event) -> list[ReplyKind]:
+def request_msg_id(event: Event) -> int | None:
+    """The request's wire id: as logged, else by its name (hand-written or converted logs may lack it)."""
     msg_id = event.get("msg_id")
-    if not isinstance(msg_id, int):
+    return msg_id if isinstance(msg_id, int) else REQUEST_IDS.get(event["msg"])
+
+
+def _kinds_asked(event: Event) -> list[ReplyKind]:
+    msg_id = request_msg_id(event)
+    if msg_id is None:
         return []
     kind = spec_of(msg_id).reply_kind
     if kind is K.ORDER_ACK:

@@ -104,7 +104,7 @@ def find_patterns(events: list[Event]) -> SessionPatterns:
             except ValueError:
                 start = None
             break
-    if start is None and clock == "wall" and walls:
+    if start is None and walls and min(walls) > 1e9:   # no calendar start logged: the wall clock's day
         start = datetime.fromtimestamp(min(walls), tz=timezone.utc).replace(microsecond=0)
     ends = [a for e in events if (a := at(e)) is not None]
     requests = Counter(e["msg"] for e in events if e["dir"] == "in" and e["msg"] not in ("handshake",))

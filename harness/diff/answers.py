@@ -18,7 +18,7 @@ from mock_gateway.eventlog import Event
 from mock_gateway.protocol.kinds import ReplyKind
 from mock_gateway.protocol.requests import spec_of
 
-from harness.calibrate.latency import REPLIES_OF_KIND
+from harness.calibrate.latency import REPLIES_OF_KIND, request_msg_id
 
 _KIND_OF_REPLY = {name: kind for kind, names in REPLIES_OF_KIND.items() for name in names}
 #: Id-less replies and the id-less request that asked for them (more precise than the reply kind).
@@ -130,8 +130,8 @@ def answers_of(events: Iterable[Event]) -> list[Answer]:
             if answer.req_id is not None:
                 by_id[(conn, answer.req_id)] = answer
             else:
-                msg_id = e.get("msg_id")
-                kind = spec_of(msg_id).reply_kind if isinstance(msg_id, int) else ReplyKind.OTHER
+                msg_id = request_msg_id(e)
+                kind = spec_of(msg_id).reply_kind if msg_id is not None else ReplyKind.OTHER
                 last_plain[(conn, kind)] = answer
                 last_plain[(conn, e["msg"])] = answer
             continue
