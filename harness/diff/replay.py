@@ -137,6 +137,11 @@ def replay_against_mock(events: list[Event], scenario: object, log_path: str | o
     plan = plan_replay(events)
     if not plan.connections:
         raise ReplayError("the session has no client connection with requests to replay")
+    sendable = [s for steps in plan.connections for s in steps if s.frame is not None and s.name != "handshake"]
+    if not sendable or not any(steps and steps[0].name == "handshake" for steps in plan.connections):
+        raise ReplayError("the session's requests carry no wire fields (or no handshake was recorded), so they "
+                          "cannot be re-sent; record with `prelive tap` (it logs every field). "
+                          "`prelive calibrate` still works on this log")
     speed = speed or float(getattr(scenario, "speed", 1.0))
     log_path = Path(log_path)
     log_path.unlink(missing_ok=True)   # the event log appends: a stale replay must not mix in

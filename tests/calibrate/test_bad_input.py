@@ -80,3 +80,11 @@ def test_both_commands_print_the_message_exit_1_and_write_nothing(tmp_path, comm
     assert result.exit_code == 1
     assert "error: " in result.output and "truncated" in result.output
     assert not out.exists() or not any(out.rglob("*"))
+
+
+def test_diff_of_a_log_without_wire_fields_says_it_cannot_replay_it(tmp_path):
+    bare = [{**e, "fields": []} for e in GOOD]
+    result = CliRunner().invoke(app, ["diff", str(_write(tmp_path / "s.jsonl", bare)), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "carry no wire fields" in result.output and "calibrate` still works" in result.output
+    assert not (tmp_path / "o" / "FIDELITY_DIFF.json").exists()
