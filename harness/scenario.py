@@ -377,12 +377,27 @@ class Scenario(BaseModel):
     market_data_lines: Annotated[int, Field(ge=1)] = 100
     default_pacing: bool = True
     log_market_data: bool = True
+    #: Emulate an older gateway exactly: the highest API version it negotiates (157..178 text,
+    #: 213..223 protobuf); None is the current stable IB Gateway (223).
+    max_server_version: int | None = None
     handler: HandlerSpec = Field(default_factory=HandlerSpec)
     api: ApiSettingsSpec = Field(default_factory=ApiSettingsSpec)
     faults: list[FaultSpec] = Field(default_factory=list)  # type: ignore[valid-type]
     container_faults: list[ContainerFaultSpec] = Field(default_factory=list)
     expect: ExpectSpec = Field(default_factory=ExpectSpec)
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("max_server_version")
+    @classmethod
+    def _emulated_version(cls, value: int | None) -> int | None:
+        from mock_gateway.protocol.versions import (
+            MAX_SUPPORTED, MAX_TEXT, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported,
+        )
+
+        if value is not None and not supported(value):
+            raise ValueError(f"{value} is not a version this gateway emulates exactly: use {MIN_SUPPORTED}..{MAX_TEXT} "
+                             f"(text protocol) or {MIN_PROTOBUF_SUPPORTED}..{MAX_SUPPORTED} (protobuf)")
+        return value
 
     @field_validator("start")
     @classmethod
@@ -475,6 +490,8 @@ class Scenario(BaseModel):
             log_market_data=self.log_market_data, market_data_lines=self.market_data_lines,
             read_only_api=self.api.read_only, master_client_id=self.api.master_client_id,
         )
+        if self.max_server_version is not None:
+            config.max_server_version = self.max_server_version
         for key, value in overrides.items():
             if not hasattr(config, key):
                 raise TypeError(f"GatewayConfig has no field {key!r}")

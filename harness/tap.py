@@ -21,7 +21,10 @@ from dataclasses import dataclass, field
 from mock_gateway.eventlog import EventLog
 from mock_gateway.protocol.describe import describe_reply, msg_id_of
 from mock_gateway.protocol.framing import FrameDecoder, ProtocolError, parse_version_range
+from mock_gateway.protocol.proto.reply_fields import ReplyDecoder
+from mock_gateway.protocol.proto.requests import UnservedProtobufRequest, protobuf_request_fields
 from mock_gateway.protocol.requests import decode_request
+from mock_gateway.protocol.versions import PROTOBUF
 
 from .safety import LiveAccountRefused, check_paper_target, is_paper_account
 
@@ -52,6 +55,9 @@ class _Session:
     handshake_seen: bool = False
     refused: bool = False
     tasks: list[asyncio.Task] = field(default_factory=list)
+    #: one frame decoder per direction; from server version 201 both read 4-byte binary ids
+    decoders: dict[str, FrameDecoder] = field(default_factory=dict)
+    replies: ReplyDecoder = field(default_factory=ReplyDecoder)
 
 
 class Tap:
@@ -93,12 +99,15 @@ class Tap:
     def _log_sys(self, msg: str, conn: int | None = None, client_id: int | None = None, **attrs: object) -> None:
         self.event_log.write(dir="sys", msg=msg, conn=conn, client_id=client_id, attrs=attrs, source="tap")
 
-    def _log_wire(self, session: _Session, direction: str, fields: list[str], wall: float) -> None:
+    def _log_wire(self, session: _Session, direction: str, fields: list[str], wall: float,
+                  encoding: str = "text") -> None:
         if direction == "in":   # the gateway's own inbound table: the same names and attributes it logs
             request = decode_request(fields)
             name, attrs = request.name, dict(request.attrs)
         else:
             name, attrs = describe_reply(fields)
+        if encoding != "text":
+            attrs = {**attrs, "encoding": encoding}
         if direction == "in" and name == "startApi" and isinstance(attrs.get("client_id"), int):
             session.client_id = attrs["client_id"]  # type: ignore[assignment]
         self.event_log.write(dir=direction, msg=name, msg_id=msg_id_of(fields), fields=fields, attrs=attrs,
@@ -150,6 +159,7 @@ class Tap:
                     direction: str) -> str:
         """Forward until EOF; decode a copy. Returns why it stopped."""
         decoder: FrameDecoder | None = FrameDecoder(expect_handshake=(direction == "in"))
+        session.decoders[direction] = decoder
         while True:
             try:
                 data = await reader.read(CHUNK)
@@ -160,15 +170,15 @@ class Tap:
                 return "client closed" if direction == "in" else "upstream closed"
             if session.refused:
                 return "refused"
+            if decoder is not None:   # before forwarding: the client answers the server hello in the new framing
+                decoder = self._decode(session, decoder, data, direction, wall)
+            if session.refused:
+                return "refused"
             try:
                 writer.write(data)
                 await writer.drain()
             except (ConnectionError, OSError) as exc:
                 return f"{'upstream' if direction == 'in' else 'client'} write failed: {exc!r}"
-            if decoder is not None:
-                decoder = self._decode(session, decoder, data, direction, wall)
-            if session.refused:
-                return "refused"
 
     def _decode(self, session: _Session, decoder: FrameDecoder, data: bytes, direction: str,
                 wall: float) -> FrameDecoder | None:
@@ -178,6 +188,8 @@ class Tap:
                     self._on_hello(session, fields[0], wall)
                 elif direction == "out" and not session.handshake_seen:
                     self._on_server_hello(session, fields, wall)
+                elif kind == "proto":
+                    self._log_protobuf(session, direction, int(fields[0]), fields[1].encode("latin-1"), wall)
                 else:
                     self._log_wire(session, direction, fields, wall)
         except ProtocolError as exc:
@@ -188,6 +200,20 @@ class Tap:
                           error=f"decoder failure: {exc!r}")
             return None
         return decoder
+
+    def _log_protobuf(self, session: _Session, direction: str, msg_id: int, payload: bytes, wall: float) -> None:
+        """A protobuf frame, logged as the mock logs it: the same message model, attrs.encoding = protobuf."""
+        if direction == "in":
+            try:
+                messages = [protobuf_request_fields(msg_id, payload)]
+            except UnservedProtobufRequest:
+                messages = [[str(msg_id)]]
+            except ValueError:   # a valid request the mock's model has no field for: name it, keep recording
+                messages = [[str(msg_id)]]
+        else:
+            messages = session.replies.feed(msg_id, payload)
+        for fields in messages:
+            self._log_wire(session, direction, fields, wall, encoding="protobuf")
 
     def _on_hello(self, session: _Session, version_text: str, wall: float) -> None:
         # logged as the mock logs it: the hello as an "in" message, the negotiation as a sys event
@@ -206,6 +232,9 @@ class Tap:
             server_version: int | None = int(fields[0])
         except (ValueError, IndexError):
             server_version = None
+        if server_version is not None and server_version >= PROTOBUF:
+            for decoder in session.decoders.values():
+                decoder.binary_ids = True
         self._log_sys("handshake", session.conn, client_min=session.client_min, client_max=session.client_max,
                       server_version=server_version, options=session.options,
                       connection_time=fields[1] if len(fields) > 1 else "")

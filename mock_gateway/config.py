@@ -13,7 +13,8 @@ from .faults.base import FaultStack
 from .protocol.versions import DEFAULT_MAX_SERVER_VERSION
 from .sim.clock import DEFAULT_START
 
-#: The highest server version the mock negotiates by default (ib_insync 0.9.86's MaxClientVersion).
+#: The highest server version the mock negotiates by default: the current stable IB Gateway
+#: (protocol/versions.py DEFAULT_MAX_SERVER_VERSION = STABLE_GATEWAY_MAX, 223; docs/fidelity.md).
 MAX_SERVER_VERSION = DEFAULT_MAX_SERVER_VERSION
 #: "Each TWS session can receive up to 32 different client applications simultaneously"
 #: (interactivebrokers.github.io/tws-api/connection.html).

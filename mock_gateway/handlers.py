@@ -59,6 +59,10 @@ def req_current_time(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.current_time(int(g.clock.epoch_now()))])
 
 
+def req_current_time_in_millis(g: Desks, s: ReplyChannel, r: Request) -> None:
+    s.send(K.OTHER, [m.current_time_in_millis(int(g.clock.epoch_now() * 1000))])
+
+
 def req_ids(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.next_valid_id(g.world.orders.next_valid_id(s.client_id or 0))])
 
@@ -230,7 +234,7 @@ def place_order(g: Desks, s: ReplyChannel, r: Request) -> None:
     try:
         wire = parse_place_order(f, s.server_version)
     except OrderParseError as exc:
-        raise RequestError(order_id, 320, f"Error reading request. Message id 3. {exc}") from None
+        g.orders.refuse(s, order_id, 320, f"Error reading request. Message id 3. {exc}", rule="unreadable_field")
     g.orders.place(s, wire)
 
 
@@ -427,6 +431,11 @@ HANDLERS: dict[int, Handler] = {
     96: req_historical_ticks,
     98: ignore,                 # cancelTickByTickData
     99: req_completed_orders,
+    101: ignore,                # cancelWshMetaData
+    103: ignore,                # cancelWshEventData
+    105: req_current_time_in_millis,
+    106: ignore,                # cancelContractData: contract details are answered at once, nothing to stop
+    107: ignore,                # cancelHistoricalTicks: historical ticks are not served
 }
 
 

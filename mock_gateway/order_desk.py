@@ -79,10 +79,19 @@ class OrderDesk:
     def place(self, s: ReplyChannel, wire: WireOrder) -> None:
         for name, code, text in REFUSED_ATTRIBUTES:
             if wire.get(name) == "1":
-                self._sys_event("order_rejected", client_id=s.client_id, attrs={
-                    "order_id": wire.order_id, "code": code, "text": text, "rule": name})
-                raise RequestError(wire.order_id, code, text)
-        self.engine.place(OrderRequest.from_wire(wire), s.client_id or 0)
+                self.refuse(s, wire.order_id, code, text, rule=name)
+        try:
+            request = OrderRequest.from_wire(wire)
+        except ValueError as exc:   # a field that is no Java number ('nan', '1_000')
+            self.refuse(s, wire.order_id, 320, f"Error reading request. Message id 3. {exc}", rule="unreadable_field")
+        self.engine.place(request, s.client_id or 0)
+
+    def refuse(self, s: ReplyChannel, order_id: int, code: int, text: str, rule: str) -> None:
+        """Refuse an order before it reaches the engine (unreadable fields, refused attributes): logged
+        with its rule like every other rejection, then RequestError for the error reply."""
+        self._sys_event("order_rejected", client_id=s.client_id, attrs={
+            "order_id": order_id, "code": code, "text": text, "rule": rule})
+        raise RequestError(order_id, code, text)
 
     def cancel(self, s: ReplyChannel, order_id: int) -> None:
         try:

@@ -26,7 +26,7 @@ from .feeds import Feeds
 from .handlers import dispatch_request
 from .order_desk import OrderDesk
 from .protocol.requests import Request
-from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED
+from .protocol.versions import MAX_SUPPORTED, MAX_TEXT, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported
 from .session import Session, State
 from .sim.clock import SimClock
 from .sim.world import World
@@ -47,9 +47,10 @@ class Gateway:
     """One running mock gateway: server socket, sessions, client-id registry, world and faults."""
 
     def __init__(self, config: GatewayConfig, event_log: EventLog | None = None) -> None:
-        if not MIN_SUPPORTED <= config.max_server_version:
-            raise ValueError(f"max_server_version {config.max_server_version} is below {MIN_SUPPORTED}, the oldest "
-                             f"layout this gateway speaks; use {MIN_SUPPORTED}..{MAX_SUPPORTED}")
+        if not supported(config.max_server_version) and config.max_server_version <= MAX_SUPPORTED:
+            raise ValueError(f"max_server_version {config.max_server_version} cannot be emulated exactly: this "
+                             f"gateway speaks {MIN_SUPPORTED}..{MAX_TEXT} (text) and {MIN_PROTOBUF_SUPPORTED}.."
+                             f"{MAX_SUPPORTED} (protobuf); pick one of those")
         if config.max_clients < 1:
             raise ValueError(f"max_clients must be at least 1, got {config.max_clients}")
         if not (config.handshake_timeout_s > 0 and config.frame_timeout_s > 0):

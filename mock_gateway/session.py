@@ -9,6 +9,7 @@ Bad bytes end this session only: a clear log line and a ``disconnect`` event wit
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 import struct
@@ -22,11 +23,13 @@ from .eventlog import EventLog
 from .faults.base import AcceptAction, FaultStack
 from .protocol import messages as m
 from .protocol.describe import describe_reply
-from .protocol.framing import FrameDecoder, ProtocolError, parse_version_range
+from .protocol.framing import FrameDecoder, ProtocolError, encode_frame_binary_id, encode_proto_frame, parse_version_range
 from .protocol.ids import REPLY_NAMES
 from .protocol.kinds import ReplyKind
+from .protocol.proto import replies as proto_replies
+from .protocol.proto.requests import UnservedProtobufField, UnservedProtobufRequest, protobuf_request_fields
 from .protocol.requests import Request, decode_request
-from .protocol.versions import MAX_SUPPORTED, MIN_SUPPORTED, negotiate
+from .protocol.versions import MAX_SUPPORTED, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, PROTOBUF, negotiate
 from .sim.clock import SimClock
 
 log = logging.getLogger("mock_gateway.session")
@@ -169,6 +172,8 @@ class Session(asyncio.Protocol):
                 break
             if kind == "hello":
                 self._on_hello(fields[0])
+            elif kind == "proto":
+                self._on_protobuf(int(fields[0]), fields[1].encode("latin-1"))
             else:
                 self._on_message(fields)
         clock.run_due()   # processes the requests started (order acks, fills) run now, not on the next wake
@@ -198,6 +203,7 @@ class Session(asyncio.Protocol):
             self.close(reason)
             return
         self.server_version = version
+        self._decoder.binary_ids = version >= PROTOBUF   # from 201 every frame starts with a 4-byte id
         self.state = State.STARTING
         self.handshake_deadline = None
         if self.accept_action is AcceptAction.STALL_HANDSHAKE:
@@ -208,12 +214,42 @@ class Session(asyncio.Protocol):
         self._flush()   # alone in its segment: ibapi reads only the first message of its first recv
         self.handshake_deadline = gw.loop.time() + gw.config.handshake_timeout_s   # now startApi is due
 
-    def _on_message(self, fields: Fields) -> None:
+    def _on_protobuf(self, msg_id: int, payload: bytes) -> None:
+        """A protobuf request: decoded into the same request model a text request gives, then one path."""
+        try:
+            fields = protobuf_request_fields(msg_id, payload)
+        except UnservedProtobufRequest:
+            fields = [str(msg_id)]   # answered as the text request of that id would be (not served / unknown)
+        except ProtocolError as exc:
+            log.warning("conn %d (%s): protobuf request %d: %s; closing this session", self.conn_id, self.peer,
+                        msg_id, exc)
+            self.close(f"protocol error: protobuf request {msg_id}: {exc}", abort=True)
+            return
+        except UnservedProtobufField as exc:   # a valid request using a feature the mock does not serve
+            log.info("conn %d: protobuf request %d not served: %s", self.conn_id, msg_id, exc)
+            self.error(exc.req_id, 321, f"Error validating request.-'{msg_id}' : cause - {exc}")
+            return
+        except (ValueError, KeyError, TypeError) as exc:
+            log.warning("conn %d: protobuf request %d cannot be served: %s", self.conn_id, msg_id, exc)
+            self.error(-1, 320, f"Error reading request. Message id {msg_id}. {exc}")
+            return
+        except Exception as exc:  # a bug in a decoder must not take the session down
+            log.exception("conn %d: protobuf request %d failed to decode", self.conn_id, msg_id)
+            self.error(-1, 321, f"Error validating request.-'{msg_id}' : cause - internal error in the mock "
+                                f"gateway: {exc!r}")
+            return
+        self._on_message(fields, encoding="protobuf")
+
+    def _on_message(self, fields: Fields, encoding: str = "text") -> None:
         gw = self.gw
         now = gw.env.now
         request = decode_request(fields)   # once: the log, the faults and the handler read this
+        attrs = request.attrs
+        if encoding != "text":   # a protobuf request: the same model, marked with the encoding it came in
+            request = dataclasses.replace(request, encoding=encoding)
+            attrs = {**attrs, "encoding": encoding}
         verdict = gw.faults.on_request(self, request, now) if self.state is State.READY else None
-        gw.event_log.write(dir="in", msg=request.name, msg_id=request.msg_id, fields=fields, attrs=request.attrs,
+        gw.event_log.write(dir="in", msg=request.name, msg_id=request.msg_id, fields=fields, attrs=attrs,
                            conn=self.conn_id, client_id=self.client_id, sim=now,
                            fault=verdict.fault if verdict else None)
         if self.state is State.STARTING:
@@ -305,13 +341,29 @@ class Session(asyncio.Protocol):
                 gw.sys_event("suppressed", conn=self.conn_id, client_id=self.client_id,
                              attrs={"msg": name, "fields": fields}, fault=suppressed_by)
                 continue
-            out.append(frame(fields))
+            data, encoding = self._encode(fields)
+            out.append(data)
             if log_it:
-                write_log(dir="out", msg=name, msg_id=int(fields[0]), fields=fields, attrs=describe_reply(fields)[1],
+                attrs = describe_reply(fields)[1]
+                if encoding != "text":
+                    attrs = {**attrs, "encoding": encoding}
+                write_log(dir="out", msg=name, msg_id=int(fields[0]), fields=fields, attrs=attrs,
                           conn=self.conn_id, client_id=self.client_id, sim=now, fault=fault)
         if out and not self._flush_pending:
             self._flush_pending = True
             gw.loop.call_soon(self._flush)
+
+    def _encode(self, fields: Fields) -> tuple[bytes, str]:
+        """One reply model on the wire of this session's version: text, text with a binary id, or protobuf."""
+        sv = self.server_version
+        if sv < PROTOBUF:
+            return frame(fields), "text"
+        if sv >= MIN_PROTOBUF_SUPPORTED:
+            now_ms = int(self.gw.clock.now_datetime().timestamp() * 1000)
+            messages = proto_replies.to_protobuf(fields, now_ms=now_ms)
+            if messages is not None:
+                return b"".join(encode_proto_frame(wire_id, payload) for wire_id, payload in messages), "protobuf"
+        return encode_frame_binary_id(fields), "text"
 
     def _write(self, data: bytes) -> None:
         self._out.append(data)

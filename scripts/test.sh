@@ -12,7 +12,18 @@ if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]
   echo "scripts/test.sh: installing prelive with its dev extras failed (output above)" >&2
   exit 1
 fi
-rm -f "$log"
 "$VENV/bin/python" -c 'import mock_gateway, harness, ib_insync, ib_async, ibapi'
+# The current official client installs a top-level `ibapi` too (it would replace ibapi 9.81), so
+# each version gets a venv of its own; tests/gateway/ibapi10.py drives them (and makes them if missing).
+for pinned in ibapi-stable==10.50.2 ibapi-latest==10.51.1; do
+  dist=${pinned%%==*}
+  [ -x ".venv-$dist/bin/python" ] || python3 -m venv ".venv-$dist"
+  if ! ".venv-$dist/bin/python" -m pip install -q --disable-pip-version-check "$pinned" >"$log" 2>&1; then
+    grep -v 'is ignored' "$log" >&2
+    echo "scripts/test.sh: installing $pinned into .venv-$dist failed (output above)" >&2
+    exit 1
+  fi
+done
+rm -f "$log"
 # Two workers (CI has 2 cores); container and drill tests share one worker (tests/conftest.py).
 exec "$VENV/bin/python" -m pytest -n "${PRELIVE_TEST_WORKERS:-2}" --dist loadgroup "$@"

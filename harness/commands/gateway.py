@@ -7,7 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from mock_gateway.protocol.versions import DEFAULT_MAX_SERVER_VERSION, MAX_SUPPORTED, MIN_SUPPORTED
+from mock_gateway.protocol.versions import (
+    DEFAULT_MAX_SERVER_VERSION, MAX_SUPPORTED, MAX_TEXT, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported,
+)
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
 
@@ -26,10 +28,10 @@ def build_config(host: str, port: int, seed: Optional[int], speed: Optional[floa
 
     if speed is not None and speed <= 0:
         raise _error(f"--speed must be > 0 (sim seconds per wall second), got {speed:g}")
-    if max_server_version is not None and not MIN_SUPPORTED <= max_server_version <= MAX_SUPPORTED:
-        raise _error(f"--max-server-version must be within {MIN_SUPPORTED}..{MAX_SUPPORTED} (the layouts this "
-                     f"gateway speaks), "
-                     f"got {max_server_version}")
+    if max_server_version is not None and not supported(max_server_version):
+        raise _error(f"--max-server-version must be within {MIN_SUPPORTED}..{MAX_TEXT} (text protocol) or "
+                     f"{MIN_PROTOBUF_SUPPORTED}..{MAX_SUPPORTED} (protobuf), the versions this gateway emulates "
+                     f"exactly; got {max_server_version}")
     if any(not a.strip() for a in accounts):
         raise _error("--account needs an account id, e.g. --account DU1234567")
     if scenario is not None:
@@ -94,8 +96,10 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[Optional[Path], typer.Option(help="Scenario file: world and faults of the gateway.")]
             = None,
         max_server_version: Annotated[Optional[int], typer.Option(help="Highest API version to negotiate "
-                                                                       f"({MIN_SUPPORTED}..{MAX_SUPPORTED}; "
-                                                                       f"default {DEFAULT_MAX_SERVER_VERSION}).")] = None,
+                                                                       f"({MIN_SUPPORTED}..{MAX_TEXT} or "
+                                                                       f"{MIN_PROTOBUF_SUPPORTED}..{MAX_SUPPORTED}; "
+                                                                       f"default {DEFAULT_MAX_SERVER_VERSION}, "
+                                                                       "the current stable IB Gateway).")] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every session to stderr.")] = False,
     ) -> None:
         """Run the mock IB Gateway: real TWS API protocol, simulated market, until Ctrl-C."""

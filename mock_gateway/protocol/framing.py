@@ -35,6 +35,22 @@ def encode_frame(fields: Iterable[object]) -> bytes:
     return _LEN.pack(len(payload)) + payload
 
 
+def encode_frame_binary_id(fields: Sequence[object]) -> bytes:
+    """A text message from server version 201 (PROTOBUF) on: the id as a 4-byte big-endian int, then fields."""
+    payload = _LEN.pack(int(fields[0])) + encode_fields(fields[1:])
+    return _LEN.pack(len(payload)) + payload
+
+
+def encode_proto_frame(wire_id: int, payload: bytes) -> bytes:
+    """A protobuf message: 4-byte id (message id + 200), then the serialized message."""
+    body = _LEN.pack(wire_id) + payload
+    return _LEN.pack(len(body)) + body
+
+
+#: Message ids above this carry a protobuf payload (ibapi common.PROTOBUF_MSG_ID).
+PROTOBUF_MSG_ID = 200
+
+
 #: A message id: ASCII digits only (``int()`` would also take other scripts' digits and "1_0").
 _MSG_ID = re.compile(r"[0-9]{1,9}")
 
@@ -75,6 +91,9 @@ class FrameDecoder:
 
     ``expect_handshake=True`` (server side, reading a client) first requires the ``API\\0`` hello;
     :meth:`feed` then returns ``("hello", [version_string])`` once, and ``("msg", fields)`` after.
+    Once ``binary_ids`` is set (the negotiated version is 201 or more) every payload starts with a
+    4-byte id: text messages still come as ``("msg", fields)`` with the id as ``fields[0]``, protobuf
+    ones (id > 200) as ``("proto", [str(id - 200), payload as latin-1])``.
     Raises :class:`ProtocolError` on anything that cannot be the protocol: the caller ends
     that one session, nothing else.
     """
@@ -83,6 +102,7 @@ class FrameDecoder:
         self._buf = bytearray()
         self._awaiting_hello = expect_handshake
         self._max_len = max_len
+        self.binary_ids = False
 
     @property
     def buffered(self) -> int:
@@ -108,10 +128,22 @@ class FrameDecoder:
                 return out
             payload = bytes(self._buf[4 : 4 + length])
             del self._buf[: 4 + length]
+            if self.binary_ids:
+                out.append(self._binary(payload))
+                continue
             fields = decode_payload(payload)
             if not fields or not _MSG_ID.fullmatch(fields[0]):
                 raise ProtocolError(f"message without a numeric id: {payload[:40]!r}")
             out.append(("msg", fields))
+
+    @staticmethod
+    def _binary(payload: bytes) -> tuple[str, list[str]]:
+        if len(payload) < 4:
+            raise ProtocolError(f"message shorter than its 4-byte id: {payload!r}")
+        (msg_id,) = _LEN.unpack_from(payload, 0)
+        if msg_id > PROTOBUF_MSG_ID:
+            return "proto", [str(msg_id - PROTOBUF_MSG_ID), payload[4:].decode("latin-1")]
+        return "msg", [str(msg_id), *decode_payload(payload[4:])]
 
     def _take_hello(self) -> str | None:
         n = len(API_PREFIX)

@@ -84,6 +84,14 @@ REPLY_NAMES: dict[int, str] = {
     101: "completedOrder",
     102: "completedOrdersEnd",
     103: "replaceFaEnd",
+    104: "wshMetaData",
+    105: "wshEventData",
+    106: "historicalSchedule",
+    107: "userInfo",
+    108: "historicalDataEnd",
+    109: "currentTimeInMillis",
+    110: "configResponse",
+    111: "updateConfigResponse",
 }
 
 REQUEST_IDS: dict[str, int] = {v: k for k, v in REQUEST_NAMES.items()}

@@ -51,6 +51,15 @@ class ContractLike(Protocol):
     trading_class: str
 
 
+class ModelFields(list):
+    """Text fields that also carry the typed model they were built from, for the protobuf encoder
+    (openOrder/completedOrder: the order as placed, which the text layout flattens)."""
+
+    def __init__(self, fields: Iterable[str], model: dict[str, Any]) -> None:
+        super().__init__(fields)
+        self.model = model
+
+
 def _attr(obj: Any, name: str, default: Any = "") -> Any:
     value = getattr(obj, name, default)
     return default if value is None else value
@@ -101,6 +110,11 @@ def error(server_version: int, req_id: int, code: int, text: str, advanced_order
 
 def current_time(epoch_s: int) -> Fields:
     return ["49", "1", str(int(epoch_s))]
+
+
+def current_time_in_millis(epoch_ms: int) -> Fields:
+    """currentTimeInMillis (109, from 197): no version field (ibapi 10.51 decoder.processCurrentTimeInMillisMsg)."""
+    return ["109", str(int(epoch_ms))]
 
 
 # ---------------------------------------------------------------- contracts
@@ -362,7 +376,8 @@ def open_order(server_version: int, order: WireOrder, *, contract: ContractLike 
         f.append(g("autoCancelParent", "0") or "0")
     if sv >= PEGBEST_PEGMID_OFFSETS:
         f += _peg_offsets(v)
-    return f
+    return ModelFields(f, {"order": order, "contract": contract, "client_id": client_id, "perm_id": perm_id,
+                           "state": state, "total_qty": total_qty})
 
 
 def order_status(server_version: int, order_id: int, status: str, filled: float, remaining: float,
@@ -421,7 +436,9 @@ def completed_order(server_version: int, order: WireOrder, *, contract: Contract
           str(parent_perm_id), completed_time, completed_status]
     if sv >= PEGBEST_PEGMID_OFFSETS:
         f += _peg_offsets(v)
-    return f
+    return ModelFields(f, {"order": order, "contract": contract, "perm_id": perm_id, "status": status,
+                           "filled_qty": filled_qty, "completed_time": completed_time,
+                           "completed_status": completed_status, "parent_perm_id": parent_perm_id})
 
 
 def completed_orders_end() -> Fields:

@@ -232,6 +232,17 @@ _SPECS: tuple[RequestSpec, ...] = (
                                                     "API.")),
     RequestSpec(98, "cancelTickByTickData", 1),
     RequestSpec(99, "reqCompletedOrders", reply_kind=K.ORDER_ACK),
+    # ids of TWS API 10.x (ibapi 10.51 message.py); from 201 the official client sends them as protobuf
+    _not_served(100, "reqWshMetaData", 1, (10276, "News feed is not allowed")),
+    RequestSpec(101, "cancelWshMetaData", 1),
+    _not_served(102, "reqWshEventData", 1, (10276, "News feed is not allowed")),
+    RequestSpec(103, "cancelWshEventData", 1),
+    _not_served(104, "reqUserInfo", 1),
+    RequestSpec(105, "reqCurrentTimeInMillis"),
+    RequestSpec(106, "cancelContractData", 1),
+    RequestSpec(107, "cancelHistoricalTicks", 1),
+    _not_served(108, "reqConfig", 1),
+    _not_served(109, "updateConfig", 1),
 )
 
 #: message id -> spec, every request id the TWS API defines (ibapi/message.py)

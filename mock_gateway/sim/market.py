@@ -17,7 +17,7 @@ import simpy
 
 from . import rng as rngmod
 from .clock import DEFAULT_START
-from .contracts import ContractBook, ContractSpec
+from .contracts import ContractBook, ContractQuery, ContractSpec
 from .history import (
     DAY_S,
     EXTENDED_HOURS_ACTIVITY,
@@ -196,6 +196,7 @@ class Market:
         self.dt_s = float(self.config.tick_interval_s)
         self._instruments: dict[int, _Instrument] = {}
         self._past: dict[int, PastProcess] = {}
+        self._front_months: dict[str, ContractSpec] = {}
         self._replay = load_replay(self.config.replay_csv, self.epoch0) if self.config.replay_csv else {}
         self._listeners: list[Callable[[float], None]] = []
         self._stepper: simpy.Process | None = None
@@ -249,8 +250,11 @@ class Market:
         return _Instrument(spec, path)
 
     def _front_month(self, spec: ContractSpec) -> ContractSpec:
-        months = [s for s in self.contracts if s.sec_type == "FUT" and s.symbol == spec.symbol]
-        return min(months, key=lambda s: s.last_trade_date)
+        front = self._front_months.get(spec.symbol)
+        if front is None:      # by the symbol index, not a scan of the universe
+            months = self.contracts.match(ContractQuery(symbol=spec.symbol, sec_type="FUT"))
+            front = self._front_months[spec.symbol] = min(months, key=lambda s: s.last_trade_date)
+        return front
 
     # ------------------------------------------------------------------ quotes
     def quote(self, con_id: int) -> Quote:

@@ -47,7 +47,7 @@ def test_sys_events_tell_the_story_of_a_session(mock_gateway):
     wait_thread(lambda: sys_events(mock_gateway, "disconnect"), what="disconnect")
     (start,) = sys_events(mock_gateway, "run_start")
     assert start["attrs"]["seed"] == 42 and start["attrs"]["accounts"] == ["DU1234567"]
-    assert start["attrs"]["server_version_max"] == 176
+    assert start["attrs"]["server_version_max"] == 223   # the current stable IB Gateway
     (connect,) = sys_events(mock_gateway, "connect")
     assert connect["attrs"]["peer"].startswith("127.0.0.1:")
     (handshake,) = sys_events(mock_gateway, "handshake")

@@ -74,7 +74,7 @@ INVALID = [
     ("market on close that is not DAY", dict(kind="MOC", tif="GTC"), 113, "tif_moc_loc"),
     ("OPG for a stop order", dict(kind="STP", auxPrice=50.0, tif="OPG"), 111, "tif_order_type"),
     ("GTD without a date", dict(kind="LMT", lmtPrice=100.0, tif="GTD"), 334, "good_till_date"),
-    ("NaN limit price", dict(kind="LMT", lmtPrice=float("nan")), 320, "non_finite_number"),
+    ("NaN limit price", dict(kind="LMT", lmtPrice=float("nan")), 320, "unreadable_field"),   # 'nan' is no Java double
     ("infinite limit price", dict(kind="LMT", lmtPrice=float("inf")), 320, "non_finite_number"),
     ("more than the account can carry", dict(kind="MKT", totalQuantity=1e9), 201, "margin"),
 ]
