@@ -7,7 +7,8 @@ through ansible-runner, alternating the release it rolls back to (A -> B -> A ..
 orders on the book before every run and trading resumed after it. Prints each step's duration
 (median, min, max), the recovery time (kill switch start to verified state), Ansible's overhead,
 and the playbook's wall time.
-Target: recovery under 10 s (the go-live template asks < 30 s). Everything it creates carries
+Target: median recovery under 5 s (the go-live template asks < 30 s); on a loaded machine the Docker
+and Ansible tasks take twice as long, so read it with the load average it prints. Everything it creates carries
 ``prelive.managed=true`` and ``prelive.drill=<id>`` and is removed at the end.
 """
 from __future__ import annotations
@@ -32,7 +33,7 @@ from harness.docker.images import PRELIVE_IMAGE, build_image  # noqa: E402
 from harness.drill.record import ROLLBACK_STEPS  # noqa: E402
 from harness.drill.rollback import run_drill  # noqa: E402
 
-TARGET_S = 10.0
+TARGET_S = 5.0   # issue 12: a median recovery under 5 s (the go-live template asks < 30 s)
 
 
 def main() -> int:

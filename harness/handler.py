@@ -63,6 +63,7 @@ def handler_env(host: str, port: int, client_id: int, account: str, kill_file: P
     env.update(extra or {})
     env.update({"IB_HOST": host, "IB_PORT": str(port), "IB_CLIENT_ID": str(client_id), "IB_ACCOUNT": account,
                 "PRELIVE_KILL_FILE": str(kill_file), "PYTHONUNBUFFERED": "1"})
+    env.pop("PRELIVE_ALLOW_LIVE", None)  # a handler run is a mock run: no live override leaks in (harness.safety)
     return env
 
 

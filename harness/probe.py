@@ -7,8 +7,8 @@ trading works at all (read-only API answers a what-if order with an error), whic
 types it may trade (a what-if order per type, never executed), and the order types the
 contract allows. ``permission_mismatch`` is true when an expected permission is missing.
 
-A live port is refused before connecting and a live account before any order message (a
-what-if is one), unless ``allow_live``.
+A live port is refused before connecting, and a login whose managedAccounts are not all paper
+before any order message (a what-if is one), unless ``allow_live`` (logged).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .artifacts import ACCOUNT_CONFIG_SCHEMA, utc_now_iso
-from .safety import check_paper_target, is_paper_account
+from .safety import check_managed_accounts, check_paper_target, is_paper_account
 
 DEFAULT_CLIENT_ID = 998
 #: Contracts used to test a trading permission per security type.
@@ -107,10 +107,11 @@ async def probe(options: ProbeOptions) -> dict[str, Any]:
     connection_time = utc_now_iso()
     try:
         managed = ib.managedAccounts()
+        # every account of the login, as the gateway reports it, before the first what-if order
+        check_managed_accounts(managed, None, port=options.port, allow_live=options.allow_live, what="the probe")
         account = options.account or (managed[0] if managed else "")
         if options.account and options.account not in managed:
             raise ProbeError(f"account {options.account} is not managed by this login (managed: {', '.join(managed)})")
-        check_paper_target(accounts=[account], allow_live=options.allow_live)
         summary = await asyncio.wait_for(ib.accountSummaryAsync(account), options.timeout_s)
         values = {v.tag: v for v in summary if v.account == account and v.tag in _SUMMARY_TAGS}
         net_liq = values.get("NetLiquidation")

@@ -30,6 +30,7 @@ from .artifacts import SCENARIO_RESULT_SCHEMA, atomic_write_json, atomic_write_m
     utc_now_iso
 from .handler import HandlerError, HandlerProcess, StopResult, handler_argv, handler_env, parse_handler_option
 from .metrics.report import PaperTargets, compute_metrics, metric_rows
+from .safety import check_managed_accounts
 
 Progress = Callable[[str, float, str], None]   # (scenario name, fraction done 0..1, phase)
 
@@ -135,6 +136,7 @@ def run_session(scenario: Any, run_dir: Path, argv: list[str], *, baseline: bool
     config = scenario.gateway_config(port=0, event_log=event_log, **({"speed": speed} if speed else {}))
     if baseline:
         config.faults = FaultStack([])
+    check_managed_accounts(config.account_ids, scenario.accounts[0].id, what="a handler run")  # paper logins only
     sim_length_s = float(duration_s or scenario.duration_s)
     wall_length_s = sim_length_s / config.speed
     started_at, t0 = utc_now_iso(), time.monotonic()

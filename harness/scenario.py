@@ -8,6 +8,7 @@ wrong and the line, before anything starts.
 """
 from __future__ import annotations
 
+import csv
 import difflib
 import math
 import os
@@ -37,6 +38,7 @@ from mock_gateway.config import (
     OpenOrderConfig,
     PositionConfig,
 )
+from mock_gateway.datafiles import env_data_dirs, resolve_data_file
 from mock_gateway.faults.common import NamedFault
 from mock_gateway.faults.connection import DailyRestart
 from mock_gateway.faults.defaults import build_fault_stack
@@ -90,9 +92,27 @@ class ScenarioError(ValueError):
 
 
 # ---------------------------------------------------------------- model
-Strict = ConfigDict(extra="forbid")
+Strict = ConfigDict(extra="forbid", allow_inf_nan=False)
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
+
+# Bounds on what a scenario may ask for (untrusted input: a value outside them would hang the loop,
+# never end, or crash the gateway). Generous for every real use; each error says the range.
+MAX_SPEED = 10_000.0                    # sim seconds per wall second (a 6.5 h session in 2.3 s)
+MIN_TICK_INTERVAL_S = 0.01              # IB streams stock ticks every ~250 ms
+MAX_TICK_INTERVAL_S = 3600.0
+MAX_TICKS_PER_WALL_S = 100_000.0        # speed / tick_interval_s: price steps per wall second per symbol
+MAX_DURATION_S = 31 * 86_400.0          # a month of simulated time
+MAX_SEED = 2**63 - 1
+MAX_PRICE = 10_000_000.0                # above any listed price (BRK.A is under 1e6)
+MAX_CASH = 1e12
+MAX_ANNUAL_RATE = 10.0                  # drift and volatility, as fractions per year
+MAX_CLIENT_ID = 2**31 - 1
+MAX_GRACE_PERIOD_S = 3600.0
+SpeedFloat = Annotated[float, Field(gt=0, le=MAX_SPEED)]
+DurationFloat = Annotated[float, Field(gt=0, le=MAX_DURATION_S)]
+TimeFloat = Annotated[float, Field(ge=0, le=MAX_DURATION_S)]
+PriceFloat = Annotated[float, Field(gt=0, le=MAX_PRICE)]
 
 
 def _base_dir(info: ValidationInfo) -> Path | None:
@@ -101,19 +121,20 @@ def _base_dir(info: ValidationInfo) -> Path | None:
 
 
 def _replay_file(value: Path, info: ValidationInfo) -> Path:
-    """Resolve against the scenario's folder and read the bars now, so a bad row stops the load."""
+    """Resolve inside the scenario's folder (untrusted input) and read the bars now, so a bad row stops the load."""
     from mock_gateway.sim.replay import ReplayError, read_bars
 
-    base = _base_dir(info)
-    path = value if value.is_absolute() or base is None else base / value
+    path = resolve_data_file(value, info.context, "replay file")
     if not path.is_file():
-        raise ValueError(f"replay file not found: {path}")
+        raise ValueError(f"replay file not found: {value}")
     try:
         bars = read_bars(path)
     except ReplayError as exc:
         raise ValueError(str(exc)) from None
+    except (UnicodeDecodeError, csv.Error):
+        raise ValueError(f"replay file {value} is not a UTF-8 CSV file") from None
     if not bars:
-        raise ValueError(f"{path}: no bars (columns: {','.join(REPLAY_COLUMNS)})")
+        raise ValueError(f"{value}: no bars (columns: {','.join(REPLAY_COLUMNS)})")
     return path
 
 
@@ -122,12 +143,12 @@ class MarketSpec(BaseModel):
 
     model_config = Strict
     symbols: list[Annotated[str, Field(min_length=1)]] | None = None
-    drift_annual: float = 0.0
-    volatility_annual: NonNegativeFloat = 0.25
-    tick_interval_s: PositiveFloat = 0.25
-    spread_ticks: Annotated[int, Field(ge=1)] = 1
+    drift_annual: Annotated[float, Field(ge=-MAX_ANNUAL_RATE, le=MAX_ANNUAL_RATE)] = 0.0
+    volatility_annual: Annotated[float, Field(ge=0, le=MAX_ANNUAL_RATE)] = 0.25
+    tick_interval_s: Annotated[float, Field(ge=MIN_TICK_INTERVAL_S, le=MAX_TICK_INTERVAL_S)] = 0.25
+    spread_ticks: Annotated[int, Field(ge=1, le=10_000)] = 1
     replay_csv: Annotated[Path, AfterValidator(_replay_file)] | None = None
-    initial_prices: dict[str, PositiveFloat] = Field(default_factory=dict)
+    initial_prices: dict[str, PriceFloat] = Field(default_factory=dict)
     #: The account's market data permission (live, delayed-only, none), as IB answers reqMktData for it.
     data_permission: Literal["live", "delayed", "none"] = "live"
     #: Contracts of the scenario's own, added to the universe (a symbol already listed is an error).
@@ -231,7 +252,7 @@ class ExecutionSpec(BaseModel):
 class AccountSpec(BaseModel):
     model_config = Strict
     id: Annotated[str, Field(pattern=r"^DU\w+$")] = "DU1234567"  # the mock simulates paper accounts
-    cash: NonNegativeFloat = 1_000_000.0
+    cash: Annotated[float, Field(ge=0, le=MAX_CASH)] = 1_000_000.0
     base_currency: Currency = "USD"
     type: Literal["margin", "cash"] = "margin"            # Reg T margin, or a cash account (settlement rules)
     cash_by_currency: Annotated[dict[Currency, float], Field(max_length=20)] = Field(default_factory=dict)
@@ -285,9 +306,9 @@ class HandlerSpec(BaseModel):
     model_config = Strict
     command: str | list[str] | None = None
     entry_point: Annotated[str, Field(pattern=r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")] | None = None
-    client_id: Annotated[int, Field(ge=0)] = 1
+    client_id: Annotated[int, Field(ge=0, le=MAX_CLIENT_ID)] = 1
     env: dict[str, str] = Field(default_factory=dict)
-    grace_period_s: NonNegativeFloat = 10.0
+    grace_period_s: Annotated[float, Field(ge=0, le=MAX_GRACE_PERIOD_S)] = 10.0
 
     @model_validator(mode="after")
     def _one_way_to_start(self) -> HandlerSpec:
@@ -317,8 +338,8 @@ ContainerAction = Literal["kill_gateway", "restart_gateway", "pause_gateway", "u
 class ContainerFaultSpec(BaseModel):
     model_config = Strict
     action: ContainerAction
-    at_s: NonNegativeFloat
-    duration_s: PositiveFloat | None = None
+    at_s: TimeFloat
+    duration_s: DurationFloat | None = None
 
 
 class MetricBound(BaseModel):
@@ -365,16 +386,16 @@ class ExpectSpec(BaseModel):
 class Scenario(BaseModel):
     """One run: world, clock, handler, faults and expectations. Times are sim seconds."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, allow_inf_nan=False)
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w.-]*$")]
     description: Annotated[str, Field(min_length=1)]
-    seed: int = 42
-    speed: PositiveFloat = 1.0
-    duration_s: PositiveFloat
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 42
+    speed: SpeedFloat = 1.0
+    duration_s: DurationFloat
     start: datetime | None = None
     market: MarketSpec = Field(default_factory=MarketSpec)
     accounts: Annotated[list[AccountSpec], Field(min_length=1)] = Field(default_factory=lambda: [AccountSpec()])
-    market_data_lines: Annotated[int, Field(ge=1)] = 100
+    market_data_lines: Annotated[int, Field(ge=1, le=10_000)] = 100
     default_pacing: bool = True
     log_market_data: bool = True
     #: Emulate an older gateway exactly: the highest API version it negotiates (157..178 text,
@@ -413,6 +434,7 @@ class Scenario(BaseModel):
     def check(self) -> list[tuple[Loc, str]]:
         """Problems no single field shows: faults that never act, names that collide."""
         problems: list[tuple[Loc, str]] = []
+        problems += _bounds_problems(self)
         ids = [a.id for a in self.accounts]
         for i, acct in enumerate(ids):
             if acct in ids[:i]:
@@ -504,6 +526,50 @@ class Scenario(BaseModel):
         return config
 
 
+def _bounds_problems(scenario: Scenario) -> list[tuple[Loc, str]]:
+    """Limits no single field shows: the tick rate the clock asks for, and every number in the
+    faults (dataclasses the model holds) finite."""
+    problems: list[tuple[Loc, str]] = []
+    rate = scenario.speed / scenario.market.tick_interval_s
+    if rate > MAX_TICKS_PER_WALL_S:
+        problems.append((("market", "tick_interval_s"),
+                         f"{scenario.market.tick_interval_s:g} s at speed {scenario.speed:g} is {rate:g} price steps "
+                         f"per wall second per symbol; at most {MAX_TICKS_PER_WALL_S:g} (raise tick_interval_s "
+                         f"or lower speed)"))
+    for i, fault in enumerate(scenario.faults):
+        for loc, value in _numbers(fault, ()):
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.append((("faults", i, *loc), f"must be a finite number, not {value}"))
+            elif abs(value) > 1e15:
+                problems.append((("faults", i, *loc), "is out of range (at most 1e15)"))
+    return problems
+
+
+def _numbers(obj: Any, loc: Loc, depth: int = 0) -> list[tuple[Loc, float | int]]:
+    """Every int/float inside a fault (dataclass fields, lists, dicts), with its loc."""
+    if depth > 8:
+        return []
+    if isinstance(obj, bool):
+        return []
+    if isinstance(obj, (int, float)):
+        return [(loc, obj)]
+    out: list[tuple[Loc, float | int]] = []
+    if hasattr(obj, "__dataclass_fields__"):
+        for f in fields(obj):
+            if f.init:
+                out += _numbers(getattr(obj, f.name, None), (*loc, f.name), depth + 1)
+    elif isinstance(obj, BaseModel):
+        for name in type(obj).model_fields:
+            out += _numbers(getattr(obj, name, None), (*loc, name), depth + 1)
+    elif isinstance(obj, (list, tuple)):
+        for j, item in enumerate(obj):
+            out += _numbers(item, (*loc, j), depth + 1)
+    elif isinstance(obj, dict):
+        for key, item in obj.items():
+            out += _numbers(item, (*loc, str(key)), depth + 1)
+    return out
+
+
 def _dotted(loc: Loc) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(loc))
 
@@ -547,11 +613,14 @@ def _missing_field_loc(error: dict[str, Any]) -> Loc:
     return loc
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read and validate a scenario file (a path, or the name of a shipped scenario)."""
+def load_scenario(path: str | os.PathLike[str], data_dirs: list[str | os.PathLike[str]] | None = None) -> Scenario:
+    """Read and validate a scenario file (a path, or the name of a shipped scenario).
+
+    The file is untrusted: at most ``MAX_YAML_BYTES``, files it names resolve inside its folder or one
+    of ``data_dirs`` (default: ``PRELIVE_DATA_DIRS``), and every number is bounded."""
     file = find_scenario(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = _read_bounded(file)
     except OSError as e:
         raise ScenarioError(file, [Problem(None, f"cannot read the file: {e.strerror or e}", None)]) from None
     except UnicodeDecodeError as e:
@@ -565,7 +634,8 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
                                            root.start_mark.line + 1 if root is not None else None)])
     data.setdefault("name", file.stem)
     try:
-        scenario = Scenario.model_validate(data, context={"base_dir": file.parent})
+        dirs = [Path(d) for d in data_dirs] if data_dirs is not None else env_data_dirs()
+        scenario = Scenario.model_validate(data, context={"base_dir": file.parent, "data_dirs": dirs})
     except ValidationError as e:
         problems = []
         for err in e.errors():
@@ -582,6 +652,20 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     if problems:
         raise ScenarioError(file, problems)
     return scenario
+
+
+def _read_bounded(file: Path) -> str:
+    """The text of a regular file of at most ``MAX_YAML_BYTES`` (never read past the limit)."""
+    from .yaml_marks import MAX_YAML_BYTES
+
+    if file.exists() and not file.is_file():
+        raise ScenarioError(file, [Problem(None, "not a regular file", None)])
+    with open(file, "rb") as fh:
+        data = fh.read(MAX_YAML_BYTES + 1)
+    if len(data) > MAX_YAML_BYTES:
+        raise ScenarioError(file, [Problem(None, f"the file is larger than {MAX_YAML_BYTES} bytes; a scenario "
+                                                 f"is a short YAML file", None)])
+    return data.decode("utf-8")
 
 
 def shipped_scenarios() -> list[Path]:

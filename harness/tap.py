@@ -9,6 +9,12 @@ when the tap reads each chunk.
 A stream the codec cannot parse is still forwarded byte for byte; the tap logs a
 ``protocol_error`` event and stops decoding that direction, and a failure in one connection
 never touches another or the listener.
+
+The live interlock sits in the byte path (:class:`ClientGate`): after the client's hello and its
+``startApi``, every further client byte is held until the gateway has sent ``managedAccounts``
+and every account in it is paper; a live login closes the session without forwarding one held
+byte (unless ``allow_live``, which is logged). Credential-bearing fields (the verify/auth
+messages) are redacted in the event log (:mod:`mock_gateway.protocol.redact`).
 """
 from __future__ import annotations
 
@@ -23,12 +29,168 @@ from mock_gateway.protocol.describe import describe_reply, msg_id_of
 from mock_gateway.protocol.framing import FrameDecoder, ProtocolError, parse_version_range
 from mock_gateway.protocol.proto.reply_fields import ReplyDecoder
 from mock_gateway.protocol.proto.requests import UnservedProtobufRequest, protobuf_request_fields
+from mock_gateway.protocol.redact import redact_message
 from mock_gateway.protocol.requests import decode_request
 from mock_gateway.protocol.versions import PROTOBUF
 
-from .safety import LiveAccountRefused, check_paper_target, is_paper_account
+from .safety import LiveAccountRefused, check_managed_accounts, check_paper_target, is_paper_account, log_override
 
 CHUNK = 65536
+#: Client bytes the tap holds at most while it waits for managedAccounts (then it refuses the session).
+MAX_HELD_BYTES = 1 << 20
+#: Wall seconds the tap waits for the gateway's managedAccounts before it refuses the session.
+ACCOUNTS_TIMEOUT_S = 30.0
+_API_PREFIX = b"API\0"
+_START_API = b"71"
+_MANAGED_ACCOUNTS = b"15"
+#: startApi and managedAccounts as 4-byte binary ids (server version 201+: text with a binary id,
+#: or protobuf, id + 200)
+_START_API_IDS = (71, 271)
+_MANAGED_ACCOUNTS_IDS = (15, 215)
+
+
+class ClientGate:
+    """Holds a client's bytes until the gateway's login is known to be paper.
+
+    Passes the hello and every frame up to and including the first ``startApi`` (the gateway
+    needs them to report its accounts), holds everything after, and releases the held bytes in
+    order once :meth:`on_gateway` has seen ``managedAccounts`` and the check passed. Framing is
+    parsed here from the raw bytes, independently of the (recording) decoder: a stream that
+    cannot be framed before the check is held, never forwarded.
+    """
+
+    def __init__(self, max_held: int = MAX_HELD_BYTES) -> None:
+        self.state = "hello"          # hello -> prestart -> held -> open | refused
+        self._pending = bytearray()  # client bytes not yet classified (incomplete frame)
+        self._held = bytearray()
+        self._up = bytearray()       # gateway bytes not yet framed
+        self._server_hello_seen = False
+        self._binary_ids = False
+        self.max_held = max_held
+        self.accounts: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.state == "open"
+
+    def from_client(self, data: bytes) -> bytes:
+        """Client bytes in -> the bytes that may be forwarded now (the rest is held)."""
+        if self.state == "open":
+            return data
+        if self.state == "refused":
+            return b""
+        if self.state == "held":
+            self._held += data
+            return b""
+        self._pending += data
+        out = bytearray()
+        while self.state in ("hello", "prestart"):
+            size = self._next_frame_size()
+            if size is None:
+                break
+            frame = bytes(self._pending[:size])
+            del self._pending[:size]
+            if self.state == "hello":
+                out += frame
+                self.state = "prestart"
+            elif _is_start_api(frame[4:]):
+                out += frame
+                self.state = "held"
+            else:  # anything but startApi first: held with everything after it (no startApi, no accounts)
+                self._pending[:0] = frame
+                self.state = "held"
+        if self.state == "held":
+            self._held += self._pending
+            self._pending.clear()
+        return bytes(out)
+
+    @property
+    def held_bytes(self) -> int:
+        return len(self._held) + len(self._pending)
+
+    def _next_frame_size(self) -> int | None:
+        buf = self._pending
+        head = 0
+        if self.state == "hello":
+            if bytes(buf[:4]) != _API_PREFIX[: min(4, len(buf))]:
+                self.state = "held"   # not the TWS API: never forwarded before the check
+                return None
+            head = 4
+        if len(buf) < head + 4:
+            return None
+        length = int.from_bytes(buf[head:head + 4], "big")
+        if length > self.max_held:
+            self.state = "held"
+            return None
+        return head + 4 + length if len(buf) >= head + 4 + length else None
+
+    def on_gateway(self, data: bytes) -> str | None:
+        """Gateway bytes seen; returns the managedAccounts text the first time it arrives."""
+        if self.accounts is not None or self.state in ("open", "refused"):
+            return None
+        self._up += data
+        while len(self._up) >= 4:
+            length = int.from_bytes(self._up[:4], "big")
+            if length > MAX_HELD_BYTES:
+                self._up.clear()
+                return None
+            if len(self._up) < 4 + length:
+                return None
+            payload = bytes(self._up[4:4 + length])
+            del self._up[:4 + length]
+            if not self._server_hello_seen:
+                self._server_hello_seen = True
+                try:
+                    self._binary_ids = int(payload.split(b"\0", 1)[0]) >= PROTOBUF
+                except ValueError:
+                    self._binary_ids = False
+                continue
+            accounts = self._managed_accounts(payload)
+            if accounts is not None:
+                self.accounts = accounts
+                self._up.clear()
+                return self.accounts
+        return None
+
+    def _managed_accounts(self, payload: bytes) -> str | None:
+        """The accounts text of a managedAccounts reply in any framing, else None."""
+        if not self._binary_ids:
+            fields = payload.split(b"\0")
+            ok = fields[0] == _MANAGED_ACCOUNTS and len(fields) >= 3
+            return fields[2].decode("utf-8", "replace") if ok else None
+        if len(payload) < 4:
+            return None
+        msg_id = int.from_bytes(payload[:4], "big")
+        if msg_id == _MANAGED_ACCOUNTS_IDS[0]:
+            fields = payload[4:].split(b"\0")
+            return fields[1].decode("utf-8", "replace") if len(fields) >= 2 else ""
+        if msg_id == _MANAGED_ACCOUNTS_IDS[1]:
+            try:
+                decoded = ReplyDecoder().feed(15, payload[4:])
+            except Exception:  # not the message: no accounts, so nothing is released
+                return ""
+            return decoded[0][2] if decoded and len(decoded[0]) >= 3 else ""
+        return None
+
+    def release(self) -> bytes:
+        """Open the gate: the held bytes, in order, to forward before anything else."""
+        self.state = "open"
+        held = bytes(self._held + self._pending)
+        self._held.clear()
+        self._pending.clear()
+        return held
+
+    def refuse(self) -> None:
+        self.state = "refused"
+        self._held.clear()
+        self._pending.clear()
+
+
+def _is_start_api(payload: bytes) -> bool:
+    """startApi as text (``71\\0...``) or with a 4-byte binary id (71, or 271 as protobuf)."""
+    if payload.split(b"\0", 1)[0] == _START_API:
+        return True
+    return len(payload) >= 4 and int.from_bytes(payload[:4], "big") in _START_API_IDS
 
 
 def parse_hostport(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
@@ -54,6 +216,8 @@ class _Session:
     options: str = ""
     handshake_seen: bool = False
     refused: bool = False
+    gate: ClientGate = field(default_factory=ClientGate)
+    upstream_writer: asyncio.StreamWriter | None = None
     tasks: list[asyncio.Task] = field(default_factory=list)
     #: one frame decoder per direction; from server version 201 both read 4-byte binary ids
     decoders: dict[str, FrameDecoder] = field(default_factory=dict)
@@ -65,8 +229,9 @@ class Tap:
 
     def __init__(self, upstream_host: str, upstream_port: int, event_log: EventLog, *,
                  listen_host: str = "127.0.0.1", listen_port: int = 0, allow_live: bool = False,
-                 connect_timeout_s: float = 5.0) -> None:
+                 connect_timeout_s: float = 5.0, accounts_timeout_s: float = ACCOUNTS_TIMEOUT_S) -> None:
         check_paper_target(port=upstream_port, allow_live=allow_live)
+        self.accounts_timeout_s = accounts_timeout_s
         self.upstream = (upstream_host, upstream_port)
         self.listen_host, self.listen_port = listen_host, listen_port
         self.event_log = event_log
@@ -110,17 +275,39 @@ class Tap:
             attrs = {**attrs, "encoding": encoding}
         if direction == "in" and name == "startApi" and isinstance(attrs.get("client_id"), int):
             session.client_id = attrs["client_id"]  # type: ignore[assignment]
+        fields, attrs = redact_message(direction, fields, attrs)
         self.event_log.write(dir=direction, msg=name, msg_id=msg_id_of(fields), fields=fields, attrs=attrs,
                              conn=session.conn, client_id=session.client_id, wall=wall, source="tap")
-        if direction == "out" and name == "managedAccounts":
-            self._check_accounts(session, str(attrs.get("accounts", "")))
 
-    def _check_accounts(self, session: _Session, accounts: str) -> None:
-        live = [a for a in accounts.split(",") if a and not is_paper_account(a)]
-        if live and not self.allow_live:
+    def _check_accounts(self, session: _Session, accounts: str) -> bool:
+        """The interlock on what the gateway reported; True when the held client bytes may go."""
+        try:
+            check_managed_accounts(accounts, port=self.upstream[1], allow_live=self.allow_live, what="the tap")
+        except LiveAccountRefused as exc:
             session.refused = True
+            session.gate.refuse()
+            self._log_sys("refused", session.conn, session.client_id, accounts=accounts, reason=str(exc))
+            return False
+        if self.allow_live:
+            live = [a for a in accounts.split(",") if a and not is_paper_account(a)]
+            if live:
+                self._log_sys("live_override", session.conn, session.client_id,
+                              **log_override(f"live account {', '.join(live)} behind the tap", accounts=live,
+                                             port=self.upstream[1]))
+        return True
+
+    async def _accounts_deadline(self, session: _Session) -> str:
+        """Refuse a session whose gateway never reports its accounts (the client's bytes stay held)."""
+        await asyncio.sleep(self.accounts_timeout_s)
+        if not session.gate.open:
+            session.refused = True
+            session.gate.refuse()
             self._log_sys("refused", session.conn, session.client_id,
-                          reason=f"live account {', '.join(live)} behind the tap; pass --i-understand-this-is-live")
+                          reason=f"the gateway sent no managedAccounts within {self.accounts_timeout_s:g} s; "
+                                 f"the tap cannot tell a paper login from a live one")
+            return "refused"
+        await asyncio.Event().wait()
+        return "tap stopped"
 
     # ------------------------------------------------------------------ one connection
     async def _on_client(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
@@ -135,9 +322,11 @@ class Tap:
             except (OSError, asyncio.TimeoutError) as exc:
                 self._log_sys("disconnect", session.conn, reason=f"upstream unreachable: {exc!r}", by="gateway")
                 return
+            session.upstream_writer = up_w
             to_up = asyncio.ensure_future(self._pump(session, client_r, up_w, "in"))
             to_client = asyncio.ensure_future(self._pump(session, up_r, client_w, "out"))
-            session.tasks = [to_up, to_client]
+            deadline = asyncio.ensure_future(self._accounts_deadline(session))
+            session.tasks = [to_up, to_client, deadline]
             done, pending = await asyncio.wait(session.tasks, return_when=asyncio.FIRST_COMPLETED)
             first = next(iter(done))
             reason = first.result() if not first.cancelled() and first.exception() is None else "tap stopped"
@@ -174,11 +363,29 @@ class Tap:
                 decoder = self._decode(session, decoder, data, direction, wall)
             if session.refused:
                 return "refused"
+            if direction == "in":
+                forward = session.gate.from_client(data)
+                if session.gate.held_bytes > session.gate.max_held:
+                    session.refused = True
+                    session.gate.refuse()
+                    self._log_sys("refused", session.conn, session.client_id,
+                                  reason=f"client sent over {session.gate.max_held} bytes before the gateway "
+                                         f"reported its accounts")
+            else:
+                forward = data
+                accounts = session.gate.on_gateway(data)
+                if accounts is not None and self._check_accounts(session, accounts):
+                    held = session.gate.release()
+                    if held and session.upstream_writer is not None:
+                        session.upstream_writer.write(held)  # before any later client byte, same loop turn
             try:
-                writer.write(data)
-                await writer.drain()
+                if forward:
+                    writer.write(forward)
+                    await writer.drain()
             except (ConnectionError, OSError) as exc:
                 return f"{'upstream' if direction == 'in' else 'client'} write failed: {exc!r}"
+            if session.refused:
+                return "refused"
 
     def _decode(self, session: _Session, decoder: FrameDecoder, data: bytes, direction: str,
                 wall: float) -> FrameDecoder | None:

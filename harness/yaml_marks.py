@@ -15,6 +15,12 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 #: keys whose value selects the variant of a tagged union (pydantic puts the tag into ``loc``)
 TAG_KEYS = ("type", "kind")
 
+#: Limits for YAML from an untrusted file (a scenario is a few hundred nodes; these are far above that).
+MAX_YAML_BYTES = 1024 * 1024          # the text itself
+MAX_YAML_DEPTH = 64                   # nested mappings / sequences
+MAX_YAML_EVENTS = 200_000             # parser events (scalars, starts, ends, aliases) before expansion
+MAX_YAML_NODES = 200_000              # nodes after every alias is expanded (a 9x9 alias bomb is 4e8)
+
 
 class YamlProblem(ValueError):
     """The text is not YAML (or repeats a key); carries the 1-based line."""
@@ -25,12 +31,21 @@ class YamlProblem(ValueError):
 
 
 def parse(text: str) -> tuple[Any, Node | None]:
-    """The document's data and its node tree (None for an empty document)."""
+    """The document's data and its node tree (None for an empty document).
+
+    Untrusted text: refused (:class:`YamlProblem`) above :data:`MAX_YAML_BYTES`, nesting deeper than
+    :data:`MAX_YAML_DEPTH`, more than :data:`MAX_YAML_NODES` nodes once aliases are expanded, or an
+    alias that contains itself, before anything walks the document recursively."""
+    size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > MAX_YAML_BYTES else len(text)
+    if size > MAX_YAML_BYTES:
+        raise YamlProblem(f"the text is {size} bytes; a scenario is at most {MAX_YAML_BYTES} bytes", None)
+    _check_events(text)
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None, None
+        _check_expansion(node)
         _refuse_duplicate_keys(node)
         return loader.construct_document(node), node
     except yaml.MarkedYAMLError as e:
@@ -41,6 +56,69 @@ def parse(text: str) -> tuple[Any, Node | None]:
         raise YamlProblem(str(e), None) from None
     finally:
         loader.dispose()
+
+
+def _check_events(text: str) -> None:
+    """Depth and size from the event stream (PyYAML's parser is not recursive; its composer is)."""
+    depth = events = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            events += 1
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise YamlProblem(f"nesting deeper than {MAX_YAML_DEPTH} levels",
+                                      event.start_mark.line + 1 if event.start_mark else None)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            if events > MAX_YAML_EVENTS:
+                raise YamlProblem(f"more than {MAX_YAML_EVENTS} YAML elements",
+                                  event.start_mark.line + 1 if event.start_mark else None)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = " ".join(p for p in (e.context, e.problem) if p) or str(e)
+        raise YamlProblem(problem, mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as e:
+        raise YamlProblem(str(e), None) from None
+
+
+def _check_expansion(root: Node) -> None:
+    """Count nodes as if every alias were expanded (memoised, iterative); refuse self-containing aliases."""
+    expanded: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            total = 1 + sum(expanded[id(c)] for c in _children(node))
+            if total > MAX_YAML_NODES:
+                raise YamlProblem(f"the document expands to more than {MAX_YAML_NODES} elements (aliases "
+                                  f"repeating aliases?)", node.start_mark.line + 1)
+            expanded[key] = total
+            continue
+        if key in expanded:
+            continue
+        if key in on_path:
+            raise YamlProblem("an alias refers to a node that contains it (a recursive alias)",
+                              node.start_mark.line + 1)
+        on_path.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in on_path:
+                raise YamlProblem("an alias refers to a node that contains it (a recursive alias)",
+                                  child.start_mark.line + 1)
+            if id(child) not in expanded:
+                stack.append((child, False))
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _refuse_duplicate_keys(node: Node) -> None:

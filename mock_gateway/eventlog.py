@@ -40,6 +40,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .protocol.redact import redact_message
+
 Event = dict[str, Any]
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True, default=str).encode
@@ -83,6 +85,7 @@ class EventLog:
               client_id: int | None = None, msg_id: int | None = None, fields: list[str] | None = None,
               attrs: dict[str, Any] | None = None, fault: str | None = None, wall: float | None = None,
               source: str | None = None) -> Event:
+        fields, attrs = redact_message(dir, fields, attrs)  # credentials never reach a log
         with self._lock:
             event: Event = {
                 "seq": self._seq, "wall": time.time() if wall is None else wall, "sim": sim,

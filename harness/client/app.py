@@ -1,7 +1,10 @@
 """The reference handler: the mean-reversion strategy on the execution client, run from the environment.
 
 ``python -m harness.client`` reads ``IB_HOST, IB_PORT, IB_CLIENT_ID, IB_ACCOUNT`` and
-``PRELIVE_KILL_FILE`` (contracts §5). It stops placing new orders when the kill file exists or on
+``PRELIVE_KILL_FILE`` (contracts §5). It refuses a live port before connecting (exit 2) and, on every
+(re)connect before anything is sent, a login whose managedAccounts are not all paper or do not include
+``IB_ACCOUNT`` (exit 3), unless ``PRELIVE_ALLOW_LIVE=1`` (logged). It stops placing new orders when the
+kill file exists or on
 SIGUSR1, and exits 0 on SIGTERM / SIGINT, leaving working orders with the gateway.
 ``PRELIVE_HEARTBEAT_INTERVAL_S`` (default 5, 0 = off) and ``PRELIVE_HEARTBEAT_TIMEOUT_S`` (default 4)
 set the probe that drops and reconnects a frozen gateway (wall seconds).
@@ -47,6 +50,7 @@ class ReferenceHandler:
     def __init__(self, client_config: ClientConfig, strategy: StrategyConfig, kill_file: Path | None = None,
                  allow_live: bool = False) -> None:
         self.strategy_config = strategy
+        client_config.allow_live = client_config.allow_live or allow_live
         self.client = ExecutionClient(client_config, [strategy.symbol])
         self.strategy = MeanReversion(strategy.qty, strategy.lookback, strategy.entry_z, strategy.exit_z)
         self.kill_file = kill_file
@@ -77,7 +81,7 @@ class ReferenceHandler:
         for task, failure_code in ((tasks[0], 1), (tasks[3], 3)):
             if task.done() and not task.cancelled() and task.exception() is not None:
                 log.error("stopping: %s", task.exception())
-                code = code or failure_code
+                code = code or (3 if isinstance(task.exception(), LiveAccountRefused) else failure_code)
         self.client.stop()
         for t in tasks + [stop]:
             t.cancel()
@@ -86,10 +90,10 @@ class ReferenceHandler:
         return code
 
     async def _guard_accounts(self) -> None:
-        """Never trade a live account by accident: check what the gateway says it manages."""
+        """Warm up once connected. The interlock itself runs in the execution client, before
+        ``connected`` is set and before any pending order is sent (ExecutionClient._after_connect)."""
         while True:
             await self.client.connected.wait()
-            check_paper_target(accounts=self.client.ib.managedAccounts(), allow_live=self.allow_live)
             if not self._warmed and self.strategy_config.warmup:
                 self._warmed = True
                 asyncio.ensure_future(self._warm_up())
@@ -175,6 +179,7 @@ def config_from_env(env: dict[str, str] | None = None) -> tuple[ClientConfig, St
                               exit_z=number("PRELIVE_EXIT_Z", "0.3", float))
     kill = env.get("PRELIVE_KILL_FILE") or None
     allow_live = env.get("PRELIVE_ALLOW_LIVE", "") == "1"
+    client.allow_live = allow_live
     return client, strategy, Path(kill) if kill else None, allow_live
 
 

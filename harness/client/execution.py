@@ -27,6 +27,8 @@ from typing import Any, Protocol
 
 from ib_insync import IB, Contract, LimitOrder, MarketOrder
 
+from harness.safety import check_managed_accounts
+
 from .heartbeat import Heartbeat
 from .ledger import Intent, IntentState, OrderLedger, Seen
 from .pacing import HistoricalPacer, TokenBucket
@@ -51,6 +53,7 @@ class ClientConfig:
     heartbeat_interval_s: float = 5.0  # wall seconds between liveness probes; 0 turns the heartbeat off
     heartbeat_timeout_s: float = 4.0   # a probe unanswered this long means the gateway is frozen
     seed: int = 0
+    allow_live: bool = False           # the explicit live override (PRELIVE_ALLOW_LIVE=1); logged when used
 
 
 class ClientError(Exception):
@@ -222,6 +225,10 @@ class ExecutionClient:
         self.ib.disconnect()
 
     async def _after_connect(self) -> None:
+        # the interlock, on every (re)connect and before anything is sent: a login can change behind
+        # the same port, and pending intents are flushed below. Raises LiveAccountRefused.
+        check_managed_accounts(self.ib.managedAccounts(), self.config.account or None, port=self.config.port,
+                               allow_live=self.config.allow_live, what="the execution client")
         for symbol in self.symbols:
             if symbol not in self.contracts:
                 await self.bucket.acquire()

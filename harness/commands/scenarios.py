@@ -46,14 +46,17 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
     @scenarios.command("validate")
-    def validate(files: Annotated[list[Path], typer.Argument(help="scenario files (or shipped names)")]) -> None:
+    def validate(files: Annotated[list[Path], typer.Argument(help="scenario files (or shipped names)")],
+                 data_dir: Annotated[list[Path] | None, typer.Option(
+                     "--data-dir", help="a folder a scenario may name files in besides its own (repeatable; "
+                                        "default: PRELIVE_DATA_DIRS)")] = None) -> None:
         """Check scenario files without starting anything; exit 1 if any is broken."""
         from harness.scenario import ScenarioError, load_scenario
 
         failed = 0
         for f in files:
             try:
-                s = load_scenario(f)
+                s = load_scenario(f, data_dirs=data_dir or None)
             except ScenarioError as e:
                 failed += 1
                 typer.echo(str(e), err=True)

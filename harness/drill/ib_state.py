@@ -5,7 +5,7 @@ a real API handshake (docker-proxy accepts TCP on a published port even when not
 and to reconcile state after a rollback. It is a tiny synchronous client on the project's own
 framing code, so it starts in ~50 ms instead of importing a full client library.
 Prints one JSON object; exit 0 when the gateway answered, 2 when it did not, 3 when it serves
-a live account and ``--require-paper`` was given.
+a live account and ``--require-paper`` was given, 4 when ``--wait-container`` never connected.
 """
 from __future__ import annotations
 
@@ -16,14 +16,14 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
-from harness.safety import is_paper_account
+from harness.safety import LiveAccountRefused, check_managed_accounts
 from mock_gateway.protocol.framing import FrameDecoder, encode_frame, encode_handshake
 
 #: Messages (server -> client) this reader understands, by id.
 ORDER_STATUS, ERROR, OPEN_ORDER, NEXT_VALID_ID, MANAGED_ACCOUNTS = 3, 4, 5, 9, 15
 OPEN_ORDER_END, POSITION, POSITION_END = 53, 61, 62
 #: Requests (client -> server).
-REQ_ALL_OPEN_ORDERS, REQ_POSITIONS, CANCEL_POSITIONS, START_API = 16, 61, 64, 71
+REQ_ALL_OPEN_ORDERS, REQ_GLOBAL_CANCEL, REQ_POSITIONS, CANCEL_POSITIONS, START_API = 16, 58, 61, 64, 71
 #: Error codes that mean "this session will not work": client id in use, not connected.
 FATAL_ERRORS = {326, 502, 504, 507}
 DONE_STATUSES = {"Cancelled", "ApiCancelled", "Filled", "Inactive"}
@@ -122,7 +122,9 @@ def _handle_common(msg: list[str], state: GatewayState) -> None:
 
 
 def _read_open_orders(session: _Session, state: GatewayState) -> list[OpenOrder]:
-    orders: dict[int, OpenOrder] = {}
+    # keyed by permId: order ids repeat across client ids (each client numbers its own orders)
+    orders: dict[tuple[int, int], OpenOrder] = {}
+    statuses: dict[int, str] = {}
     session.send(REQ_ALL_OPEN_ORDERS, 1)
     while True:
         msg = session.next_message()
@@ -131,14 +133,21 @@ def _read_open_orders(session: _Session, state: GatewayState) -> list[OpenOrder]
             # ibapi decoder order (server version >= 145, no version field): orderId, 11 contract
             # fields, action, totalQuantity, orderType, lmtPrice, auxPrice, tif, ocaGroup, account,
             # openClose, origin, orderRef, clientId, permId
-            order_id = int(msg[1])
-            known_status = orders[order_id].status if order_id in orders else ""
-            orders[order_id] = OpenOrder(order_id=order_id, perm_id=int(_num(msg[25], int)),
-                                         client_id=int(_num(msg[24], int)), account=msg[20],
-                                         symbol=msg[3], action=msg[13], quantity=float(_num(msg[14])),
-                                         order_type=msg[15], status=known_status)
-        elif kind == ORDER_STATUS and int(msg[1]) in orders:
-            orders[int(msg[1])].status = msg[2]
+            order = OpenOrder(order_id=int(msg[1]), perm_id=int(_num(msg[25], int)),
+                              client_id=int(_num(msg[24], int)), account=msg[20],
+                              symbol=msg[3], action=msg[13], quantity=float(_num(msg[14])),
+                              order_type=msg[15])
+            key = (order.perm_id, 0) if order.perm_id else (order.client_id, order.order_id)
+            order.status = orders[key].status if key in orders else statuses.get(order.perm_id, "")
+            orders[key] = order
+        elif kind == ORDER_STATUS:
+            # orderId, status, filled, remaining, avgFillPrice, permId, parentId, lastFillPrice, clientId, ...
+            perm_id = int(_num(msg[6], int)) if len(msg) > 6 else 0
+            client_id = int(_num(msg[9], int)) if len(msg) > 9 else 0
+            key = (perm_id, 0) if perm_id else (client_id, int(_num(msg[1], int)))
+            statuses[perm_id] = msg[2]
+            if key in orders:
+                orders[key].status = msg[2]
         elif kind == OPEN_ORDER_END:
             return [o for o in orders.values() if o.status not in DONE_STATUSES]
         else:
@@ -162,13 +171,16 @@ def _read_positions(session: _Session, state: GatewayState) -> list[Position]:
             _handle_common(msg, state)
 
 
-def read_state(host: str, port: int, client_id: int, timeout_s: float = 5.0,
-               open_orders: bool = False, positions: bool = False) -> GatewayState:
-    """Handshake, startApi, wait for nextValidId and the accounts; optionally read orders/positions."""
+def open_session(host: str, port: int, client_id: int, deadline: float) -> tuple[_Session, GatewayState]:
+    """Handshake and startApi, then wait for nextValidId and managedAccounts; the caller closes the session.
+
+    Sends nothing but the hello and startApi, so a caller can decide from ``state.accounts`` (what
+    the login manages) before any request leaves.
+    """
     state = GatewayState(host=host, port=port)
     started = time.monotonic()
     try:
-        session = _Session(host, port, started + timeout_s)
+        session = _Session(host, port, deadline)
     except OSError as exc:
         raise GatewayUnavailable(f"cannot connect to {host}:{port}: {exc}") from None
     try:
@@ -182,6 +194,28 @@ def read_state(host: str, port: int, client_id: int, timeout_s: float = 5.0,
         while state.next_valid_id is None or not state.accounts:
             _handle_common(session.next_message(), state)
         state.handshake_ms = round((time.monotonic() - started) * 1000, 1)
+    except OSError as exc:
+        session.close()
+        raise GatewayUnavailable(f"connection to {host}:{port} failed: {exc}") from None
+    except BaseException:
+        session.close()
+        raise
+    return session, state
+
+
+def read_open_orders(session: _Session, state: GatewayState) -> list[OpenOrder]:
+    """Every open order of the login (reqAllOpenOrders), without the ones already done."""
+    try:
+        return _read_open_orders(session, state)
+    except OSError as exc:
+        raise GatewayUnavailable(f"connection to {state.host}:{state.port} failed: {exc}") from None
+
+
+def read_state(host: str, port: int, client_id: int, timeout_s: float = 5.0,
+               open_orders: bool = False, positions: bool = False) -> GatewayState:
+    """Handshake, startApi, wait for nextValidId and the accounts; optionally read orders/positions."""
+    session, state = open_session(host, port, client_id, time.monotonic() + timeout_s)
+    try:
         if open_orders:
             state.open_orders = _read_open_orders(session, state)
         if positions:
@@ -191,6 +225,25 @@ def read_state(host: str, port: int, client_id: int, timeout_s: float = 5.0,
     finally:
         session.close()
     return state
+
+
+#: An ESTABLISHED (01) socket to the API port in the container's own /proc/net/tcp[6]: proof from
+#: the handler's side that it holds its connection, without taking its client id.
+_CONNECTED_CHECK = "grep -Eq '^ *[0-9]+: [0-9A-F]+:[0-9A-F]+ [0-9A-F]+:{port:04X} 01 ' /proc/net/tcp /proc/net/tcp6"
+
+
+def wait_container_connected(container: str, port: int, timeout_s: float, interval_s: float = 0.1) -> bool:
+    """Poll (Docker exec, every ``interval_s``) until ``container`` holds a connection to ``port``."""
+    from harness.docker.engine import connect
+
+    target = connect(timeout_s=10).containers.get(container)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if target.exec_run(["sh", "-c", _CONNECTED_CHECK.format(port=port)]).exit_code == 0:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval_s)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,17 +256,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--positions", action="store_true", help="also list positions (reqPositions)")
     parser.add_argument("--require-paper", action="store_true",
                         help="exit 3 if the gateway serves an account that is not a paper (DU) account")
+    parser.add_argument("--account", default=None,
+                        help="with --require-paper: exit 3 too if the login does not manage this account")
+    parser.add_argument("--wait-container", default=None,
+                        help="first wait until this container holds a connection to --wait-port (exit 4 if not)")
+    parser.add_argument("--wait-port", type=int, default=4004, help="the API port as the container reaches it")
+    parser.add_argument("--wait-timeout", type=float, default=20.0, help="seconds to wait for that connection")
     args = parser.parse_args(argv)
+    if args.wait_container:
+        try:
+            connected = wait_container_connected(args.wait_container, args.wait_port, args.wait_timeout)
+        except Exception as exc:  # Docker unreachable, no such container
+            print(f"cannot check {args.wait_container}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 4
+        if not connected:
+            print(f"{args.wait_container} holds no connection to port {args.wait_port} after {args.wait_timeout:g} s",
+                  file=sys.stderr)
+            return 4
     try:
         state = read_state(args.host, args.port, args.client_id, args.timeout, args.open_orders, args.positions)
     except GatewayUnavailable as exc:
         print(json.dumps({"host": args.host, "port": args.port, "error": str(exc)}))
         return 2
     print(json.dumps(asdict(state)))
-    live = [a for a in state.accounts if not is_paper_account(a)]
-    if args.require_paper and live:
-        print(f"gateway {args.host}:{args.port} serves live account(s) {', '.join(live)}", file=sys.stderr)
-        return 3
+    if args.require_paper:
+        try:
+            check_managed_accounts(state.accounts, args.account or None, port=args.port, what="prelive")
+        except LiveAccountRefused as exc:
+            print(f"gateway {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 3
     return 0
 
 

@@ -15,7 +15,11 @@ from typing import Annotated, Literal, Union
 import numpy as np
 from pydantic import AfterValidator, ConfigDict, Field, ValidationInfo
 
-Ms = Annotated[float, Field(ge=0)]
+from ..datafiles import resolve_data_file
+
+#: A delay longer than a day is no latency (and ``.inf`` would stall the world for good).
+MAX_LATENCY_MS = 86_400_000.0
+Ms = Annotated[float, Field(ge=0, le=MAX_LATENCY_MS, allow_inf_nan=False)]
 _Z = NormalDist()
 
 
@@ -76,8 +80,8 @@ class LogNormal:
 
     __pydantic_config__ = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     kind: Literal["lognormal"] = "lognormal"
-    median_ms: Annotated[float, Field(gt=0)]
-    p95_ms: Annotated[float, Field(gt=0)]
+    median_ms: Annotated[float, Field(gt=0, le=MAX_LATENCY_MS, allow_inf_nan=False)]
+    p95_ms: Annotated[float, Field(gt=0, le=MAX_LATENCY_MS, allow_inf_nan=False)]
 
     def __post_init__(self) -> None:
         if self.p95_ms < self.median_ms:
@@ -94,11 +98,19 @@ class LogNormal:
         return self.median_ms * math.exp(self.sigma * _Z.inv_cdf(p))
 
 
+#: More samples than any measured session needs; a bigger file is refused rather than read into memory.
+MAX_SAMPLES = 1_000_000
+
+
 def read_samples_ms(path: Path) -> np.ndarray:
-    """Millisecond samples from a CSV: the first column; ``#`` comments and one header line are allowed."""
+    """Millisecond samples from a CSV: the first column; ``#`` comments and one header line are allowed.
+
+    Errors name the file and the line, never the line's text (the file may not be what it claims).
+    """
     values: list[float] = []
     header_allowed = True
-    with open(path, newline="") as fh:
+    name = Path(path).name
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
         for lineno, row in enumerate(csv.reader(fh), start=1):
             if not row or not row[0].strip() or row[0].lstrip().startswith("#"):
                 continue
@@ -108,22 +120,24 @@ def read_samples_ms(path: Path) -> np.ndarray:
                 if header_allowed:
                     header_allowed = False
                     continue
-                raise ValueError(f"{path}:{lineno}: {row[0]!r} is not a number of milliseconds") from None
-            if not math.isfinite(v) or v < 0:
-                raise ValueError(f"{path}:{lineno}: latency must be a finite number >= 0, got {row[0]}")
+                raise ValueError(f"{name}:{lineno}: the first column is not a number of milliseconds "
+                                 f"(only one header line is allowed)") from None
+            if not math.isfinite(v) or v < 0 or v > MAX_LATENCY_MS:
+                raise ValueError(f"{name}:{lineno}: a latency must be a number of milliseconds from 0 to "
+                                 f"{MAX_LATENCY_MS:g}")
             values.append(v)
             header_allowed = False
+            if len(values) > MAX_SAMPLES:
+                raise ValueError(f"{name}: more than {MAX_SAMPLES} latency samples")
     if not values:
-        raise ValueError(f"{path}: no latency samples")
+        raise ValueError(f"{name}: no latency samples")
     return np.asarray(values, dtype=float)
 
 
 def _existing_samples_file(value: Path, info: ValidationInfo) -> Path:
-    """Resolve against the scenario's folder and check the file now, not when the first reply is due."""
-    base = (info.context or {}).get("base_dir")
-    path = value if value.is_absolute() or base is None else Path(base) / value
-    if not path.is_file():
-        raise ValueError(f"latency samples file not found: {path}")
+    """Resolve inside the scenario's folder (untrusted input, mock_gateway.datafiles) and check the
+    file now, not when the first reply is due."""
+    path = resolve_data_file(value, info.context, "latency samples file")
     read_samples_ms(path)
     return path
 

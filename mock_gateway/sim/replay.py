@@ -49,8 +49,9 @@ def read_bars(path: Path) -> dict[str, list[tuple[float, float, float, float, fl
             try:
                 bar = (parse_time(row["time"]), float(row["open"]), float(row["high"]), float(row["low"]),
                        float(row["close"]), float(row["volume"] or 0))
-            except ValueError as exc:
-                raise ReplayError(f"{path}:{line}: {exc}") from None
+            except (ValueError, TypeError):  # the message would quote the row: name the line only
+                raise ReplayError(f"{Path(path).name}:{line}: time, open, high, low, close or volume is not "
+                                  f"a valid time or number") from None
             by_symbol[row["symbol"].strip().upper()].append(bar)
     return {k: sorted(v) for k, v in by_symbol.items()}
 

@@ -6,6 +6,7 @@ that needs one fails with the reason instead of being skipped.
 """
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import secrets
 import sys
@@ -23,6 +24,17 @@ _spec.loader.exec_module(_docker_fixtures)
 docker_client = _docker_fixtures.docker_client
 prelive_image = _docker_fixtures.prelive_image
 run_labels = _docker_fixtures.run_labels
+
+
+@pytest.fixture(autouse=True)
+def _a_current_event_loop():
+    """ib_insync's blocking calls (the tests' own client) use the thread's current loop, which an
+    earlier test's ``asyncio.run`` leaves unset: give each test one."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 @pytest.fixture

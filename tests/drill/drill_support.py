@@ -1,6 +1,7 @@
 """Helpers for the drill tests (conftest puts this folder on sys.path, so any import mode works)."""
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,18 @@ def tag_image(client: Any, source: str, target: str) -> str:
     return target
 
 
+#: A fake credential planted in the handler container's environment (tests grep for it).
+PLANTED_SECRET = f"planted-{secrets.token_hex(8)}"
+
+
+def no_planted_secret_under(folder: Path) -> None:
+    """No file under ``folder`` (records, artifacts, job events) contains :data:`PLANTED_SECRET`."""
+    files = [p for p in Path(folder).rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        assert PLANTED_SECRET not in path.read_bytes().decode("utf-8", "replace"), f"secret leaked into {path}"
+
+
 def start_mock_stack(docker_client: Any, image: str, run_id: str, drill_id: str, publish: str = "127.0.0.1:",
                      project: str | None = None, handler_image: str | None = None) -> Any:
     """``compose/mock-stack.yml`` + the drill override, up and healthy, labelled with the run and drill ids."""
@@ -53,7 +66,8 @@ def start_mock_stack(docker_client: Any, image: str, run_id: str, drill_id: str,
     stack = Stack(docker_client, project=project or f"prelive-drill-{drill_id}", run_id=run_id,
                   files=[MOCK_STACK, FIXTURES / "mock-drill.yml"],
                   env={"PRELIVE_GATEWAY_PUBLISH": publish, "PRELIVE_IMAGE": image,
-                       "PRELIVE_HANDLER_IMAGE": handler_image or image, "PRELIVE_DRILL_ID": drill_id})
+                       "PRELIVE_HANDLER_IMAGE": handler_image or image, "PRELIVE_DRILL_ID": drill_id,
+                       "PRELIVE_PLANTED_SECRET": PLANTED_SECRET})
     stack.up(timeout_s=120)
     return stack
 

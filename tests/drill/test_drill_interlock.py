@@ -35,6 +35,46 @@ def test_rollback_refuses_a_live_account_and_says_why(tmp_path):
     assert "U7654321 is not a paper account" in record["failure"]
 
 
+def test_rollback_preflight_refuses_a_live_login_behind_a_paper_port(tmp_path):
+    """The inventory says DU1234567 on a paper port; the gateway's login manages U1234567."""
+    from mock_gateway.config import AccountConfig, GatewayConfig
+    from mock_gateway.eventlog import read_events
+    from mock_gateway.server import GatewayThread
+
+    log = tmp_path / "gateway.jsonl"
+    with GatewayThread(GatewayConfig(port=0, accounts=[AccountConfig("U1234567")], event_log=log)) as gw:
+        run, record = rollback(tmp_path, gateway_port=gw.port, account="DU1234567")
+    assert record["failed_step"] == "preflight" and not record["passed"]
+    assert "U1234567" in record["failure"] and "REFUSED" in record["failure"]
+    assert all(s["result"] == "skipped" for s in record["steps"][1:-1])
+    assert not any(e["dir"] == "in" and e.get("msg_id") in (3, 4, 58) for e in read_events(log))
+
+
+def test_the_override_passes_a_live_login_and_the_preflight_says_so(tmp_path):
+    from mock_gateway.config import AccountConfig, GatewayConfig
+    from mock_gateway.server import GatewayThread
+
+    with GatewayThread(GatewayConfig(port=0, accounts=[AccountConfig("U1234567")])) as gw:
+        run, record = rollback(tmp_path, gateway_port=gw.port, account="U1234567", allow_live_account=True)
+    assert record["steps"][0]["result"] == "ok" and record["failed_step"] != "preflight"
+    warning = [t for t in run.tasks if t.name.startswith("preflight | LIVE OVERRIDE")]
+    assert warning and warning[0].result == "ok"
+
+
+def test_rollback_preflight_refuses_an_account_the_login_does_not_manage(tmp_path):
+    from mock_gateway.config import GatewayConfig
+    from mock_gateway.server import GatewayThread
+
+    with GatewayThread(GatewayConfig(port=0)) as gw:
+        run, record = rollback(tmp_path, gateway_port=gw.port, account="DU999")
+    assert record["failed_step"] == "preflight" and "DU999" in record["failure"]
+
+
+def test_rollback_preflight_is_case_sensitive_on_the_paper_prefix(tmp_path):
+    run, record = rollback(tmp_path, account="du1234567")
+    assert record["failed_step"] == "preflight" and "du1234567 is not a paper account" in record["failure"]
+
+
 def test_the_explicit_override_gets_past_the_interlock(tmp_path):
     run, record = rollback(tmp_path, gateway_port=4001, allow_live_account=True)
     assert record["steps"][0]["result"] == "ok"

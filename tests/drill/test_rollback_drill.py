@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from drill_support import open_orders, place_resting_orders
+from drill_support import PLANTED_SECRET, no_planted_secret_under, open_orders, place_resting_orders
 from typer.testing import CliRunner
 
 from harness.cli import app
@@ -49,6 +49,10 @@ def test_drill_cancels_every_order_and_brings_the_previous_release_back_connecte
     assert handler.labels["com.docker.compose.project"] == drill_stack.stack.project
     assert kill_file_present(docker_client, drill_stack.handler_container)
     assert record["kill_switch"]["engaged"]
+    # the handler's own environment came back with it, and no file the drill wrote holds its secret
+    assert f"BROKER_API_SECRET={PLANTED_SECRET}" in handler.attrs["Config"]["Env"]
+    no_planted_secret_under(tmp_path)
+    assert not (tmp_path / ".handler.env").exists()
 
 
 def test_missing_previous_image_fails_at_step_3_and_leaves_the_kill_switch_engaged(drill_stack, docker_client, tmp_path):
@@ -84,8 +88,8 @@ def test_kill_switch_playbook_engages_and_releases_for_operators(drill_stack, do
     kill_switch = json.loads((tmp_path / "KILL_SWITCH.json").read_text())
     assert kill_switch["verified"] and kill_switch["open_orders_before"] >= 2 and kill_switch["open_orders_after"] == 0
     assert engaged.returned["kill_switch"]["record"]["verified"]
-    halt = next(t for t in engaged.tasks if t.name.startswith("kill_switch | halt the handler inside"))
-    assert halt.result == "ok"
+    facts = json.loads((tmp_path / ".kill_switch_facts.json").read_text())
+    assert facts["halt"] == "kill file inside the container + SIGUSR1" and kill_switch["kill_file"] is None
     assert kill_file_present(docker_client, drill_stack.handler_container)
     assert open_orders(drill_stack.host, drill_stack.port) == []
 

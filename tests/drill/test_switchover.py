@@ -8,7 +8,7 @@ import secrets
 import socket
 
 import pytest
-from drill_support import FIXTURES, start_mock_stack
+from drill_support import FIXTURES, PLANTED_SECRET, start_mock_stack
 
 from harness.docker.stack import MOCK_STACK, PAPER_STACK, Stack
 from harness.switchover import run_switchover
@@ -31,7 +31,9 @@ def switch_setup(docker_client, prelive_image, run_labels, tmp_path):
     run_id = run_labels["prelive.run"]
     port = free_port()
     common_env = {"PRELIVE_RUN": run_id, "PRELIVE_IMAGE": prelive_image, "PRELIVE_HANDLER_IMAGE": prelive_image,
-                  "PRELIVE_DRILL_ID": drill_id}
+                  "PRELIVE_DRILL_ID": drill_id,
+                  # the mock stack's own compose environment, so stopping and restoring it changes nothing
+                  "PRELIVE_PLANTED_SECRET": PLANTED_SECRET}
     mock = start_mock_stack(docker_client, prelive_image, run_id, drill_id, publish=f"127.0.0.1:{port}",
                             project=f"prelive-swmock-{drill_id}")
     paper_project = f"prelive-swpaper-{drill_id}"

@@ -52,8 +52,9 @@ def test_empirical_file_is_resolved_against_the_scenario_folder(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ("latency_ms\n", "no latency samples"),
-    ("10\nabc\n", "'abc' is not a number"),
-    ("10\n-3\n", "finite number >= 0"),
+    ("10\nabc\n", "ack.csv:2: the first column is not a number"),   # the line, never its text
+    ("10\n-3\n", "ack.csv:2: a latency must be a number of milliseconds from 0"),
+    ("10\ninf\n", "ack.csv:2: a latency must be a number of milliseconds from 0"),
 ])
 def test_bad_empirical_files_are_refused_with_the_line(tmp_path, content, message):
     f = tmp_path / "ack.csv"

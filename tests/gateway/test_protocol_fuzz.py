@@ -57,7 +57,12 @@ _CALLS = [
     ("reqHistoricalTicks", 1, _STOCK, "20240101 10:00:00", "", 10, "TRADES", True, False, []),
     ("reqTickByTickData", 1, _STOCK, "Last", 0, False), ("cancelTickByTickData", 1), ("reqCompletedOrders", False),
 ]
-VALID = [insync_fields(176, *call) for call in _CALLS]
+#: The TWS API 10.x requests ib_insync does not know, in ibapi 10.51's text layout (id, reqId, ...).
+_TEXT_10X = [
+    ["100", "1"], ["101", "1"], ["102", "1", "265598", "", "0", "0", "0", "", "", "10"], ["103", "1"],
+    ["104", "1"], ["105"], ["106", "1"], ["107", "1"], ["108", "1"], ["109", "1", "<config/>"],
+]
+VALID = [insync_fields(176, *call) for call in _CALLS] + _TEXT_10X
 
 #: Values the attack run found or that break naive parsing: Unicode digits, double signs, inf and
 #: nan, huge and 5,000-digit numbers, IB's sentinels, separators int() and float() would accept.
