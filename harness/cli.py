@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "harness.commands.gates",      # gates, sign
     "harness.commands.docker",     # containers: clean-up, images
     "harness.commands.drill",      # drill, switchover
+    "harness.init_cmd",            # init
 )
 
 
