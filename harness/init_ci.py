@@ -45,6 +45,7 @@ env:
   PRELIVE_INSTALL: {_q(install)}
   PRELIVE_HANDLER: {_q(handler)}
   PRELIVE_SCENARIOS: {_q(scenarios)}
+  PRELIVE_RUN_ARGS: ""      # e.g. --duration 600 to shorten every scenario
 
 jobs:
   scenarios:
@@ -62,7 +63,7 @@ jobs:
         run: python -m pip install $PRELIVE_INSTALL
       - name: Run shard ${{{{ matrix.shard }}}}/{shards}
         run: >-
-          prelive run $PRELIVE_SCENARIOS --handler "$PRELIVE_HANDLER"
+          prelive run $PRELIVE_SCENARIOS --handler "$PRELIVE_HANDLER" $PRELIVE_RUN_ARGS
           --shard ${{{{ matrix.shard }}}}/{shards}
           --junit-xml junit/prelive-${{{{ matrix.shard }}}}.xml
           --out runs/shard-${{{{ matrix.shard }}}}
@@ -116,6 +117,7 @@ variables:
   PRELIVE_INSTALL: {_q(install)}
   PRELIVE_HANDLER: {_q(handler)}
   PRELIVE_SCENARIOS: {_q(scenarios)}
+  PRELIVE_RUN_ARGS: ""
 
 stages: [scenarios, gates]
 
@@ -125,7 +127,7 @@ prelive-scenarios:
   parallel: {shards}
   script:
     - python -m pip install $PRELIVE_INSTALL
-    - prelive run $PRELIVE_SCENARIOS --handler "$PRELIVE_HANDLER" --shard $CI_NODE_INDEX/$CI_NODE_TOTAL --junit-xml junit/prelive-$CI_NODE_INDEX.xml --out runs/shard-$CI_NODE_INDEX
+    - prelive run $PRELIVE_SCENARIOS --handler "$PRELIVE_HANDLER" $PRELIVE_RUN_ARGS --shard $CI_NODE_INDEX/$CI_NODE_TOTAL --junit-xml junit/prelive-$CI_NODE_INDEX.xml --out runs/shard-$CI_NODE_INDEX
   artifacts:
     when: always
     paths: [runs/, junit/]

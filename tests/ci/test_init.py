@@ -72,6 +72,7 @@ def test_the_generated_shard_command_parses_as_a_prelive_command_line() -> None:
     step = next(s for s in yaml.safe_load(github_workflow("python bot.py"))["jobs"]["scenarios"]["steps"]
                 if s.get("name", "").startswith("Run shard"))
     line = (step["run"].replace("$PRELIVE_SCENARIOS", "baseline").replace('"$PRELIVE_HANDLER"', "'python bot.py'")
+            .replace("$PRELIVE_RUN_ARGS", "")
             .replace("${{ matrix.shard }}", "2"))
     argv = shlex.split(line)[1:]
     root = typer.main.get_command(app)
@@ -110,3 +111,33 @@ def test_prelive_init_observes_the_handler_and_writes_every_file(tmp_path: Path)
     again = subprocess.run([sys.executable, "-m", "harness.cli", "init", "--handler", "x", "--no-observe",
                             "--dir", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and "--force" in again.stderr
+
+
+@pytest.mark.slow
+def test_the_workflows_shard_steps_run_locally_and_leave_junit_and_runs(tmp_path: Path) -> None:
+    """Every shard's run step, as the workflow writes it, run by bash with the workflow's env (shortened)."""
+    import os
+    import xml.etree.ElementTree as ET
+
+    naive = REPO / "tests" / "handlers" / "naive.py"
+    wf = yaml.safe_load(github_workflow(f"{sys.executable} {naive}"))
+    [step] = [s for s in wf["jobs"]["scenarios"]["steps"] if s.get("name", "").startswith("Run shard")]
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "prelive").write_text(f"#!/bin/sh\nexec {sys.executable} -m harness.cli \"$@\"\n")
+    (bindir / "prelive").chmod(0o755)
+    env = {**os.environ, **{k: str(v) for k, v in wf["env"].items()},
+           "PRELIVE_SCENARIOS": f"{REPO}/scenarios/pacing_storm.yaml {REPO}/scenarios/market_data_lines.yaml",
+           "PRELIVE_RUN_ARGS": "--duration 8 --no-baseline", "PATH": f"{bindir}:{os.environ['PATH']}",
+           "PYTHONPATH": str(REPO)}
+    names = set()
+    for shard in (1, 2):
+        script = \
+            step["run"].replace("${{ matrix.shard }}", str(shard)).replace("/4", "/2")
+        done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=180)
+        assert done.returncode in (0, 1, 3), done.stdout + done.stderr
+        junit = ET.parse(tmp_path / "junit" / f"prelive-{shard}.xml").getroot()
+        names |= {c.get("name") for c in junit.iter("testcase")}
+        assert (tmp_path / "runs" / f"shard-{shard}" / "summary.json").is_file()
+    assert names == {"pacing_storm", "market_data_lines"}
