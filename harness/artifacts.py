@@ -8,6 +8,7 @@ is fsynced too so the rename itself survives a crash.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import io
 import json
@@ -88,9 +89,13 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def artifact_json_bytes(obj: Any) -> bytes:
+    """A JSON artifact's bytes: indented, NaN and infinities as null."""
+    return (json.dumps(_json_safe(obj), indent=2, sort_keys=False, allow_nan=False, default=str) + "\n").encode()
+
+
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    text = json.dumps(_json_safe(obj), indent=2, sort_keys=False, allow_nan=False, default=str)
-    return atomic_write_text(path, text + "\n")
+    return atomic_write_bytes(path, artifact_json_bytes(obj))
 
 
 def format_metric_value(value: float | int | None) -> str:
@@ -105,13 +110,18 @@ def format_metric_value(value: float | int | None) -> str:
 
 def atomic_write_metrics_csv(path: str | os.PathLike[str], rows: Iterable[Sequence[Any]]) -> Path:
     """``PAPER_TRADING_METRICS.csv``: header ``name,value,unit,target,pass``; pass is true/false/empty."""
+    return atomic_write_bytes(path, metrics_csv_bytes(rows))
+
+
+def metrics_csv_bytes(rows: Iterable[Sequence[Any]]) -> bytes:
+    """The bytes of a metrics CSV (see :func:`atomic_write_metrics_csv`)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(METRICS_CSV_HEADER)
     for name, value, unit, target, passed in rows:
         writer.writerow([name, format_metric_value(value), unit, target,
                          "" if passed is None else ("true" if passed else "false")])
-    return atomic_write_text(path, buf.getvalue())
+    return buf.getvalue().encode("utf-8")
 
 
 def read_metrics_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
@@ -177,3 +187,117 @@ def load_artifact(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ArtifactError(f"{path}: {exc}") from exc
     validate_artifact(obj)
     return obj
+
+
+# ---------------------------------------------------------------- artifact sets (several files, one switch)
+#: Journal of a set switch in progress: its presence after a crash means "the staged set is complete, finish it".
+SET_JOURNAL = ".prelive-artifact-set.json"
+SET_LOCK = ".prelive-artifact-set.lock"
+_SET_JOURNAL_SCHEMA = "prelive/artifact-set-journal/v1"
+
+
+def _plain_name(name: object) -> bool:
+    return isinstance(name, str) and bool(name) and name == Path(name).name and name not in (".", "..")
+
+
+def complete_interrupted_set(directory: str | os.PathLike[str]) -> bool:
+    """Finish a set switch a killed writer committed but did not complete; True if there was one.
+
+    The journal is written (atomically) only once every staged file is complete and fsynced, so
+    rolling forward is always safe. Without a journal nothing is pending: staged temp files of an
+    uncommitted write are ignored (the previous set stands) and removed by the next writer.
+    """
+    directory = Path(directory)
+    journal = directory / SET_JOURNAL
+    try:
+        doc = json.loads(journal.read_text())
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        journal.unlink(missing_ok=True)   # cannot be ours half-written (it is renamed into place)
+        return False
+    renames = doc.get("renames", []) if isinstance(doc, dict) and doc.get("schema") == _SET_JOURNAL_SCHEMA else []
+    for pair in renames:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(_plain_name(p) for p in pair)
+                and pair[0].startswith(".") and pair[0].endswith(".tmp")):
+            continue   # a journal never names anything outside this directory or other than our temp files
+        staged, target = directory / pair[0], directory / pair[1]
+        if staged.is_file():
+            os.replace(staged, target)
+    _fsync_dir(directory)
+    journal.unlink(missing_ok=True)
+    _fsync_dir(directory)
+    return True
+
+
+def write_artifact_set(directory: str | os.PathLike[str], contents: Mapping[str, bytes]) -> list[Path]:
+    """Replace the files ``contents`` names (plain names in ``directory``) as one set.
+
+    Kill the process at any moment and a reader (after :func:`complete_interrupted_set`, which
+    the gate engine runs) finds either every old file or every new one, never a mix: every file
+    is staged and fsynced, then a journal listing the renames is put in place (the commit
+    point), then the files are renamed and the journal removed.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in contents:
+        if not _plain_name(name) or name in (SET_JOURNAL, SET_LOCK):
+            raise ArtifactError(f"artifact set member {name!r} must be a plain file name")
+    with open(directory / SET_LOCK, "a") as lock:   # one writer at a time per directory
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        return _write_set_locked(directory, contents)
+
+
+def _write_set_locked(directory: Path, contents: Mapping[str, bytes]) -> list[Path]:
+    complete_interrupted_set(directory)
+    for name in contents:   # temp files of an earlier write that never committed
+        for stray in directory.glob(f".{name}.*.tmp"):
+            stray.unlink(missing_ok=True)
+    staged: list[tuple[str, str]] = []
+    try:
+        for name, data in contents.items():
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+            staged.append((Path(tmp).name, name))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644)
+        _fsync_dir(directory)
+        atomic_write_bytes(directory / SET_JOURNAL, json.dumps(
+            {"schema": _SET_JOURNAL_SCHEMA, "renames": [list(p) for p in staged]}).encode())
+    except BaseException:
+        for tmp, _ in staged:
+            (directory / tmp).unlink(missing_ok=True)
+        raise
+    complete_interrupted_set(directory)
+    return [directory / name for name in contents]
+
+
+def preserve_event_log(source: str | os.PathLike[str], directory: str | os.PathLike[str], kind: str) -> tuple[str, str]:
+    """Copy an event log into ``directory/event-logs/`` under a name of its own (kind + content hash).
+
+    Returns (path relative to ``directory``, sha256). A later run writes a new name, so it never
+    replaces the log an earlier artifact points to; the copy is complete before its name appears.
+    """
+    source, directory = Path(source), Path(directory)
+    folder = directory / "event-logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{kind}.", suffix=".tmp", dir=folder)
+    digest = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        sha = digest.hexdigest()
+        relative = f"event-logs/{kind}-{sha[:24]}.jsonl"
+        os.replace(tmp, directory / relative)   # same content under the same name: nothing changes for readers
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(folder)
+    return relative, sha

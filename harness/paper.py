@@ -6,15 +6,18 @@ log), optionally with a baseline scenario replayed through the mock for its back
 """
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from . import metrics as M
-from .artifacts import PAPER_TRADING_LOG_SCHEMA, atomic_write_json, atomic_write_metrics_csv, sha256_file
+from .artifacts import (PAPER_TRADING_LOG_SCHEMA, artifact_json_bytes, metrics_csv_bytes, preserve_event_log,
+                        write_artifact_set)
+from .gateway_kind import gateway_of_log
 from .metrics.report import PaperTargets, compute_metrics, metric_rows
 from .runner import RunError, RunOptions, run_scenario, run_session, _handler_command
 
@@ -33,6 +36,7 @@ class PaperResult:
     metrics_path: Path
     metrics: dict[str, Any]
     rows: list[tuple]
+    gateway: dict[str, Any] = field(default_factory=dict)   # {"kind": "mock"|"real", "detected_by"}
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -47,18 +51,28 @@ def write_paper_artifacts(df: pd.DataFrame, event_log: Path, out_dir: Path, *, s
                           speed: float | None, started_at: str, ended_at: str,
                           baseline_df: pd.DataFrame | None = None, baseline_log: Path | None = None,
                           targets: PaperTargets | None = None) -> PaperResult:
-    """Measure ``df`` (and the baseline) and write both stage-7 artifacts atomically."""
+    """Measure ``df`` (and the baseline) and write both stage-7 artifacts as one set.
+
+    The event logs are copied beside the artifacts under names of their own (a later run never
+    replaces them), and the log and the metrics CSV switch together: a kill at any moment leaves
+    the previous complete set or the new one.
+    """
     targets = targets or PaperTargets()
     metrics = compute_metrics(df, baseline_df, latency_floor_ms=targets.p95_latency_ms.value)
     rows = metric_rows(metrics, targets)
     errors = M.errors(df)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    session_log, session_sha = preserve_event_log(event_log, out_dir, "session")
+    backtest_log, backtest_sha = preserve_event_log(baseline_log, out_dir, "backtest") if baseline_log else (None, None)
+    metrics_csv = metrics_csv_bytes(rows)
     document = {
         "schema": PAPER_TRADING_LOG_SCHEMA, "scenario": scenario, "seed": seed, "speed": speed,
         "latency_clock": metrics["latency_clock"], "started_at": started_at, "ended_at": ended_at,
-        "event_log": str(event_log), "event_log_sha256": sha256_file(event_log),
+        "event_log": session_log, "event_log_sha256": session_sha,
         # the baseline (backtest) run's log, for the gate engine's paper-vs-backtest equity plot
-        "backtest_event_log": str(baseline_log) if baseline_log else None,
-        "backtest_event_log_sha256": sha256_file(baseline_log) if baseline_log else None,
+        "backtest_event_log": backtest_log, "backtest_event_log_sha256": backtest_sha,
+        # which gateway the session ran against, from what the gateway itself said (mock = simulated evidence)
+        "gateway": gateway_of_log(df),
         "trades": _records(M.trades(df)),
         "errors": _records(errors.head(MAX_ERRORS_LISTED)), "errors_total": int(len(errors)),
         "disconnects": _records(M.disconnect_events(df)),
@@ -66,11 +80,11 @@ def write_paper_artifacts(df: pd.DataFrame, event_log: Path, out_dir: Path, *, s
         # numbers only (contracts §4, and what the gate engine reads); the clock is its own field above
         "metrics": {name: value for name, value in metrics.items() if name != "latency_clock"},
         "targets": {name: target for name, _, _, target, _ in rows if target},
+        "metrics_csv_sha256": hashlib.sha256(metrics_csv).hexdigest(),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    metrics_path = atomic_write_metrics_csv(out_dir / METRICS_NAME, rows)
-    log_path = atomic_write_json(out_dir / LOG_NAME, document)
-    return PaperResult(log_path, metrics_path, metrics, rows)
+    metrics_path, log_path = write_artifact_set(out_dir, {METRICS_NAME: metrics_csv,
+                                                          LOG_NAME: artifact_json_bytes(document)})
+    return PaperResult(log_path, metrics_path, metrics, rows, document["gateway"])
 
 
 def paper_from_scenario(scenario: Any, options: RunOptions, out_dir: Path, progress: Any = None) -> PaperResult:

@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from mock_gateway.identity import MOCK_NOTICE_CODE, is_mock_notice
+
 from .artifacts import ACCOUNT_CONFIG_SCHEMA, utc_now_iso
 from .safety import check_managed_accounts, check_paper_target, is_paper_account
 
@@ -43,7 +45,9 @@ class ProbeOptions:
     account: str | None = None
     expect_permissions: tuple[str, ...] = ("STK",)
     sec_types: tuple[str, ...] = ("STK", "CASH")
-    gateway_kind: str = "real"        # "mock" when prelive started the gateway itself
+    #: "mock" when prelive started the gateway itself; otherwise the gateway's own startup replies decide
+    #: (the mock identifies itself with notice 2199; a real gateway never does).
+    gateway_kind: str | None = None
     timeout_s: float = 10.0
     allow_live: bool = False
 
@@ -97,6 +101,13 @@ async def probe(options: ProbeOptions) -> dict[str, Any]:
 
     check_paper_target(port=options.port, accounts=options.account, allow_live=options.allow_live)
     ib = IB()
+    mock_notices: list[str] = []
+
+    def on_startup_error(_req_id: int, code: int, text: str, _contract: Any = None) -> None:
+        if is_mock_notice(code, text):
+            mock_notices.append(text)
+
+    ib.errorEvent += on_startup_error   # before connecting: the notice comes with the startup replies
     t0 = time.monotonic()
     try:
         await ib.connectAsync(options.host, options.port, options.client_id, timeout=options.timeout_s)
@@ -139,10 +150,21 @@ async def probe(options: ProbeOptions) -> dict[str, Any]:
             "permissions": permissions, "permission_mismatch": bool(missing or read_only),
             "server_version": ib.client.serverVersion(), "connection_time": connection_time,
             "connect_ms": round(connect_ms, 1),
-            "gateway": {"host": options.host, "port": options.port, "kind": options.gateway_kind},
+            "gateway": _gateway(options, mock_notices),
         }
     finally:
         ib.disconnect()
+
+
+def _gateway(options: ProbeOptions, mock_notices: list[str]) -> dict[str, Any]:
+    """The gateway record of ACCOUNT_CONFIG.json: kind "mock" when the gateway said it is the mock."""
+    if mock_notices:
+        kind, how = "mock", f"startup notice {MOCK_NOTICE_CODE} from the gateway"
+    elif options.gateway_kind == "mock":
+        kind, how = "mock", "prelive started the mock gateway"
+    else:
+        kind, how = "real", f"no mock notice ({MOCK_NOTICE_CODE}) in the gateway's startup replies"
+    return {"host": options.host, "port": options.port, "kind": kind, "detected_by": how}
 
 
 def _contract(sec_type: str) -> Any:
@@ -157,5 +179,6 @@ def not_connected_document(options: ProbeOptions, error: str) -> dict[str, Any]:
         "account_id": options.account, "account_type": None, "base_currency": None, "buying_power": None,
         "net_liquidation": None, "available_funds": None, "permissions": {}, "permission_mismatch": True,
         "server_version": None, "connection_time": None, "error": error,
-        "gateway": {"host": options.host, "port": options.port, "kind": options.gateway_kind},
+        "gateway": {"host": options.host, "port": options.port, "kind": options.gateway_kind or "unknown",
+                    "detected_by": "not connected"},
     }

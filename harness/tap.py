@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from mock_gateway.eventlog import EventLog
+from mock_gateway.identity import is_mock_notice
 from mock_gateway.protocol.describe import describe_reply, msg_id_of
 from mock_gateway.protocol.framing import FrameDecoder, ProtocolError, parse_version_range
 from mock_gateway.protocol.proto.reply_fields import ReplyDecoder
@@ -278,6 +279,10 @@ class Tap:
         fields, attrs = redact_message(direction, fields, attrs)
         self.event_log.write(dir=direction, msg=name, msg_id=msg_id_of(fields), fields=fields, attrs=attrs,
                              conn=session.conn, client_id=session.client_id, wall=wall, source="tap")
+        if direction == "out" and name == "error" and is_mock_notice(attrs.get("code"), attrs.get("text")):
+            # the upstream is prelive's mock: whatever this session records is simulated evidence
+            self._log_sys("gateway_kind", session.conn, session.client_id, kind="mock",
+                          detected_by=f"startup notice {attrs.get('code')} from the gateway")
 
     def _check_accounts(self, session: _Session, accounts: str) -> bool:
         """The interlock on what the gateway reported; True when the held client bytes may go."""

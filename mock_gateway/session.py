@@ -21,6 +21,7 @@ import simpy
 from .config import GatewayConfig
 from .eventlog import EventLog
 from .faults.base import AcceptAction, FaultStack
+from .identity import MOCK_NOTICE_CODE, MOCK_NOTICE_TEXT
 from .protocol import messages as m
 from .protocol.describe import describe_reply
 from .protocol.framing import FrameDecoder, ProtocolError, encode_frame_binary_id, encode_proto_frame, parse_version_range
@@ -292,7 +293,8 @@ class Session(asyncio.Protocol):
             return   # the fault: never managedAccounts / nextValidId, so clients time out
         self.send(ReplyKind.OTHER, [m.managed_accounts(gw.config.account_ids),
                                     m.next_valid_id(gw.next_order_id(client_id))])
-        self.send(ReplyKind.OTHER, [m.error(self.server_version, -1, code, text) for code, text in FARM_STATUS])
+        self.send(ReplyKind.OTHER, [m.error(self.server_version, -1, code, text)
+                                    for code, text in (*FARM_STATUS, (MOCK_NOTICE_CODE, MOCK_NOTICE_TEXT))])
 
     # ------------------------------------------------------------------ outbound
     def error(self, req_id: int, code: int, text: str, *, fault: str | None = None,

@@ -4,6 +4,14 @@
 # scripts/docker-engine.sh and scripts/docker-images.sh); in CI they fail rather than skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# `prelive sign` and the gate engine verify sign-offs with ssh-keygen (OpenSSH's client tools)
+if ! command -v ssh-keygen >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo)
+    $SUDO apt-get install -y -q openssh-client >/dev/null || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q openssh-client >/dev/null; }
+  fi
+  command -v ssh-keygen >/dev/null 2>&1 || { echo "scripts/test.sh: ssh-keygen is missing: install openssh-client" >&2; exit 1; }
+fi
 VENV=${PRELIVE_VENV:-.venv}
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 log=$(mktemp)

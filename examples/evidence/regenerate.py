@@ -1,23 +1,30 @@
-"""Rebuild the example evidence set's generated files (event logs and PAPER_TRADING_LOG.json).
+"""Rebuild the example evidence set's generated files (event logs, PAPER_TRADING_LOG.json, example keys).
 
 The other files here are hand-written. Run from anywhere: ``python examples/evidence/regenerate.py``.
-Deterministic (seeded), so the committed files and their sha256 do not change on a re-run.
+The event logs are deterministic (seeded), so the committed files and their sha256 do not change on
+a re-run. The example signing keys (``example-keys/``, listed in ``allowed_signers``) are made once
+with ssh-keygen and kept; they are EXAMPLE KEYS, published with the repository: never list them in a
+real governance framework.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import random
+import subprocess
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 START_WALL = 1767175200.0  # 2025-12-31T10:00:00Z
 TRADES = 120
 ACCOUNT = "DU1234567"
+ROLES = ("Risk Officer", "CTO", "Lead Trader")
+KEYS = HERE / "example-keys"
 
 
 def _line(seq: int, sim: float, dir: str, msg: str, attrs: dict, conn: int | None = 1) -> str:
-    event = {"seq": seq, "wall": START_WALL + sim, "sim": sim, "source": "mock", "conn": conn,
+    # "tap": the example stands for a session recorded by `prelive tap` in front of a paper gateway
+    event = {"seq": seq, "wall": START_WALL + sim, "sim": sim, "source": "tap", "conn": conn,
              "client_id": 7 if conn else None, "dir": dir, "msg": msg, "msg_id": None, "fields": [],
              "attrs": attrs, "fault": None}
     return json.dumps(event, separators=(",", ":"))
@@ -51,6 +58,21 @@ def session(seed: int, latency_ms: tuple[float, float], drift_per_trade: float) 
                      for seq, (sim, d, msg, attrs, conn) in enumerate(lines)) + "\n"
 
 
+def example_keys() -> None:
+    """One ed25519 key pair per role (made once), and allowed_signers naming them."""
+    KEYS.mkdir(exist_ok=True)
+    lines = ["# Governance framework: who may sign for which role (OpenSSH allowed_signers, see docs/gates.md).\n",
+             "# EXAMPLE KEYS ONLY: their private halves are in example-keys/, published with prelive.\n"]
+    for role in ROLES:
+        key = KEYS / f"{role.lower().replace(' ', '-')}.EXAMPLE-KEY"
+        if not key.exists():
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+                            f"EXAMPLE-KEY-DO-NOT-USE {role}", "-f", str(key)], check=True)
+        public = key.with_name(key.name + ".pub").read_text().strip()
+        lines.append(f'"{role}" {public}\n')
+    (HERE / "allowed_signers").write_text("".join(lines))
+
+
 def main() -> None:
     paper = session(seed=42, latency_ms=(40.0, 160.0), drift_per_trade=180.0)
     backtest = session(seed=42, latency_ms=(0.0, 0.0), drift_per_trade=240.0)
@@ -62,10 +84,13 @@ def main() -> None:
         "event_log": "session.jsonl", "event_log_sha256": hashlib.sha256(paper.encode()).hexdigest(),
         "backtest_event_log": "backtest.jsonl",
         "backtest_event_log_sha256": hashlib.sha256(backtest.encode()).hexdigest(),
+        "gateway": {"kind": "real", "detected_by": "example: a hand-made set standing for a tap recording "
+                                                  "of a paper gateway"},
         "trades": [], "errors": [], "disconnects": [],
         "metrics": {"fill_rate_pct": 99.2, "trade_count": TRADES, "pacing_violations": 0},
     }
     (HERE / "PAPER_TRADING_LOG.json").write_text(json.dumps(log, indent=2) + "\n")
+    example_keys()
 
 
 if __name__ == "__main__":

@@ -103,38 +103,51 @@ def gates(
 
 
 def sign(
-    role: str = typer.Option(..., "--role", help='Signing role, e.g. "Risk Officer".'),
+    role: str = typer.Option(..., "--role", help='Signing role the governance framework names, e.g. "Risk Officer".'),
     name: str = typer.Option(..., "--name", help="Name of the person signing."),
     decision: SignDecision = typer.Option(..., "--decision", case_sensitive=False),
+    key: Path | None = typer.Option(None, "--key", "-k", envvar="PRELIVE_SIGNING_KEY", dir_okay=False,
+                                    help="Your SSH private key (ssh-keygen -t ed25519), listed for the role in "
+                                         "the governance framework's allowed_signers."),
     comment: str = typer.Option("", "--comment"),
     evidence: Path = EvidenceOpt,
     config: Path | None = ConfigOpt,
 ) -> None:
-    """Append a signature bound to the digest of the evidence as it is now (any later change makes it stale)."""
+    """Sign the evidence as it is now with your SSH key (ssh-keygen -Y sign): every evidence file's sha256,
+    the event logs, the gates config and decision. Any later change makes the signature stale; an edit
+    of the signature itself makes it forged.
+
+    Exit codes: 0 signed, 2 not signed (unknown role, key not allowed for the role, evidence error).
+    """
     from rich.console import Console
 
-    from harness.gates.atomic import write_files_atomically
     from harness.gates.errors import EvidenceError
-    from harness.gates.evidence import load_evidence
-    from harness.gates.signatures import new_signature, role_key, signatures_document
+    from harness.gates.signoff import SignOffError, sign_evidence
 
     if not role.strip() or not name.strip():
         raise _fail("--role and --name must not be empty")
+    if key is None:
+        raise _fail("--key is required: the SSH private key allowed_signers lists for your role "
+                    "(or set PRELIVE_SIGNING_KEY)")
     cfg = _config(config)
     try:
-        ev = load_evidence(evidence, cfg, read_event_logs=False)
+        done = sign_evidence(evidence, cfg, role=role, name=name.strip(), decision=decision.value, comment=comment,
+                             key=key, now=datetime.now(UTC))
     except EvidenceError as exc:
         raise _fail(f"{exc}\nNothing was signed.") from None
-    signature = new_signature(ev, role=role, name=name.strip(), decision=decision.value, comment=comment,
-                              now=datetime.now(UTC))
-    write_files_atomically({ev.signatures_file.path: signatures_document([*ev.signatures, signature])})
-    console = Console()
-    console.print(f"{signature.decision} signed by {signature.role} ({signature.name}) in {ev.signatures_file.path}",
-                  highlight=False)
-    present = sum(f.present for f in ev.files.values())
-    console.print(f"bound to evidence digest {ev.digest} ({present} files present)", highlight=False)
+    except SignOffError as exc:
+        raise _fail(f"{exc}\nNothing was signed.") from None
+    console = Console(soft_wrap=True)
+    entry = done.entry
+    console.print(f"{entry['decision']} signed by {entry['role']} ({entry['name']}) in {done.path}", highlight=False)
+    present = sum(f.present for f in done.before.evidence.files.values())
+    console.print(f"bound to evidence digest {entry['evidence_digest']} ({present} files present) and gates config "
+                  f"{entry['config_sha256'][:16]}; {done.verdict.detail}", highlight=False)
+    for warning in done.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+    from harness.gates.signatures import role_key
     if role_key(role) not in {role_key(r) for r in cfg.gates.go_live.required_signers}:
-        console.print(f"[yellow]note:[/] {signature.role!r} is not a required signer "
+        console.print(f"[yellow]note:[/] {entry['role']!r} is not a required signer "
                       f"({', '.join(cfg.gates.go_live.required_signers)}); a REJECTED from it still blocks approval",
                       highlight=False)
 

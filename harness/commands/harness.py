@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
         options = ProbeOptions(host=host, port=port, client_id=client_id, account=account,
                                expect_permissions=expected, sec_types=tuple(dict.fromkeys(("STK", "CASH") + expected)),
                                timeout_s=timeout, allow_live=i_understand_this_is_live,
-                               gateway_kind="mock" if mock else "real")
+                               gateway_kind="mock" if mock else None)   # else the gateway's replies decide
         unknown = [s for s in options.sec_types if s not in ("STK", "CASH")]
         if unknown:
             raise _die(f"--expect: no probe contract for {', '.join(unknown)} (known: STK, CASH)")
@@ -174,6 +174,8 @@ def register(app: typer.Typer) -> None:
         if document["permission_mismatch"]:
             c.print(f"[yellow]permission mismatch: missing {', '.join(document['permissions']['missing']) or '-'}"
                     f"{' (read-only API)' if document['permissions']['read_only'] else ''}[/]")
+        if document["gateway"]["kind"] == "mock":
+            c.print(f"[yellow]SIMULATED evidence: the gateway is prelive's mock ({document['gateway']['detected_by']})[/]")
         c.print(f"wrote {out}")
 
     @app.command("paper")
@@ -214,6 +216,9 @@ def register(app: typer.Typer) -> None:
         except KeyboardInterrupt:
             raise _die("interrupted", 130) from None
         _metrics_table(result.rows)
+        if result.gateway.get("kind") == "mock":
+            _console().print(f"[yellow]SIMULATED evidence: the session ran against prelive's mock gateway "
+                             f"({result.gateway.get('detected_by')})[/]")
         _console().print(f"wrote {result.log_path} and {result.metrics_path}")
 
     @app.command("tap")

@@ -75,6 +75,10 @@ class PaperTradingLog(_Artifact):
     #: Optional (contracts §4): the event log of the matching backtest run, for the equity plot.
     backtest_event_log: str | None = None
     backtest_event_log_sha256: str | None = None
+    #: {"kind": "mock"|"real", ...}: which gateway the session ran against (a mock run is simulated evidence).
+    gateway: dict[str, Any] | None = None
+    #: sha256 of the PAPER_TRADING_METRICS.csv written with this log: the two are one set.
+    metrics_csv_sha256: str | None = None
     trades: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     disconnects: list[dict[str, Any]] = []
@@ -82,7 +86,13 @@ class PaperTradingLog(_Artifact):
 
 
 class Signature(BaseModel):
-    """One entry of SIGNATURES.json, bound to the evidence digest its signer saw."""
+    """One entry of SIGNATURES.json: a sign-off and the manifest it is bound to, signed by the signer's SSH key.
+
+    The signed bytes are the entry itself without ``signature`` (canonical JSON, see
+    harness.gates.signatures.signed_payload): the role, the name, the decision, the sha256 of every
+    evidence file (event logs included), the gates config's sha256 and the decision the gates
+    gave at signing time. Editing any of it breaks the signature.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -94,6 +104,12 @@ class Signature(BaseModel):
     evidence_digest: str = Field(pattern=r"^[0-9a-f]{64}$")
     #: sha256 per evidence file at signing time (None = absent), to say what changed since.
     evidence_files: dict[str, str | None] = {}
+    #: sha256 of the merged gates config the signer's evidence was evaluated with.
+    config_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    #: The gates' decision on the evidence when it was signed (before this signature counted).
+    gates_outcome: str | None = None
+    #: Armored SSH signature (``-----BEGIN SSH SIGNATURE-----``) over the rest of the entry.
+    signature: str | None = Field(default=None, max_length=16_384)
 
     @field_validator("signed_at")
     @classmethod
@@ -106,5 +122,6 @@ class Signature(BaseModel):
 class SignaturesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    schema_: Literal["prelive/signatures/v1"] = Field(alias="schema")
-    signatures: list[Signature] = []
+    schema_: Literal["prelive/signatures/v1", "prelive/signatures/v2"] = Field(alias="schema")
+    #: Each entry costs a few ssh-keygen runs to verify: a bounded list, so no file can stall the gates.
+    signatures: list[Signature] = Field(default=[], max_length=1000)

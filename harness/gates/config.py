@@ -86,6 +86,9 @@ class PaperTrading(_Gate):
 class GoLive(_Gate):
     required_signers: list[str] = Field(min_length=1)
     signature_max_age_days: float | None = Field(default=None, gt=0)
+    #: sha256 of the one allowed_signers file to trust: pins the governance keys where the evidence
+    #: directory is writable by people who must not be able to list their own key.
+    allowed_signers_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     rollback_recovery_s: Threshold
 
 
@@ -106,6 +109,7 @@ class EvidenceFiles(_Strict):
     stage_tests: str
     interface_map: str
     governance: str
+    allowed_signers: str
     account_config: str
     paper_metrics: str
     paper_log: str
@@ -131,6 +135,8 @@ class DecisionConfig(_Strict):
     min_passing_gates: int = Field(ge=1, le=7)
     minor_margin_pct: float = Field(ge=0)
     pending_is_minor: bool = True
+    #: Accept stage 6/7 evidence made against the mock gateway as if it came from a real paper account.
+    allow_simulated_evidence: bool = False
 
 
 class GatesConfig(_Strict):

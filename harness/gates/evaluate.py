@@ -50,7 +50,10 @@ def gate_1(evidence: Evidence, config: GatesConfig) -> GateResult:
     governance = evidence.governance_text
     fixtures = evidence.fixtures
     bad_fixtures = [f"{f.label} ({f.problem})" for f in fixtures if not f.valid]
+    integrity = evidence.integrity_problems
     return _gate(1, config, [
+        boolean("evidence_integrity", "every evidence file matches the sha256 recorded for it", not integrity,
+                evidence="paper_log", note="; ".join(integrity)),
         numeric("artifact_coverage_pct", "required artifacts present and valid", artifact_pct,
                 g.artifact_coverage_pct, evidence=None, unit="%",
                 note=f"{valid}/{len(artifacts)}" + (f"; missing or invalid: {_listing(missing)}" if missing else "")),
@@ -271,6 +274,12 @@ def gate_8(evidence: Evidence, config: GatesConfig, earlier: Sequence[GateResult
         "gates_1_7_pass", "GATE_1..GATE_7 pass", sum(r.status is Status.PASS for r in earlier), "==",
         len(earlier), combine(r.status for r in earlier), note=", ".join(not_passing), derived=True)
     conditions = [upstream] + [_signed_by(role, states) for role in g.required_signers]
+    tampered = [s for s in states if s.tampered]
+    conditions.append(Condition(
+        "signatures_authentic", "no forged or wrong-role signature", len(tampered), "==", 0,
+        Status.FAIL if tampered else Status.PASS, "signatures",
+        note="; ".join(f"{s.signature.role} ({s.signature.name}): {s.status_text}" for s in tampered)))
+    conditions.append(_real_gateway(evidence, config))
     rejections = [s for s in states if s.current and s.signature.decision == "REJECTED"]
     conditions.append(Condition(
         "no_rejections", "no current REJECTED signature", len(rejections), "==", 0,
@@ -290,12 +299,27 @@ def gate_8(evidence: Evidence, config: GatesConfig, earlier: Sequence[GateResult
     return _gate(8, config, conditions)
 
 
+def _real_gateway(evidence: Evidence, config: GatesConfig) -> Condition:
+    """Stage 6 and 7 evidence from a real paper gateway; simulated evidence keeps approval PENDING."""
+    simulated = [f"{evidence.label(key)} (gateway kind mock)" for key, kind in evidence.gateway_kinds.items()
+                 if kind == "mock"]
+    description = "GATE_6 and GATE_7 evidence from a real (paper) gateway"
+    if not simulated:
+        return Condition("real_gateway_evidence", description, True, "==", True, Status.PASS, "account_config")
+    allowed = config.decision.allow_simulated_evidence
+    note = "SIMULATED: " + ", ".join(simulated) + (
+        "; accepted because decision.allow_simulated_evidence is true" if allowed else
+        "; repeat stages 6 and 7 against a paper account (or set decision.allow_simulated_evidence)")
+    return Condition("real_gateway_evidence", description, False, "==", True,
+                     Status.PASS if allowed else Status.PENDING, "account_config", note=note)
+
+
 def _signed_by(role: str, states: Sequence[SignatureState]) -> Condition:
     state = latest_current(states, role)
     stale = [s for s in states if not s.current and role_key(s.signature.role) == role_key(role)]
     description = f"signed APPROVED by {role}"
     if state is None:
-        note = "stale signature only: " + stale[-1].stale_reason if stale else "not signed"
+        note = "not counted: " + stale[-1].status_text if stale else "not signed"
         return Condition(f"signed:{role}", description, None, "==", "APPROVED", Status.PENDING, "signatures", note=note)
     decision = state.signature.decision
     status = {"APPROVED": Status.PASS, "REJECTED": Status.FAIL}.get(decision, Status.PENDING)
@@ -323,6 +347,6 @@ def evaluate_gates(evidence: Evidence, config: GatesConfig, now: datetime) -> tu
                                                                                  tuple[SignatureState, ...]]:
     """All eight gates, in order, and the state of every signature at ``now``."""
     earlier = tuple(fn(evidence, config) for fn in (gate_1, gate_2, gate_3, gate_4, gate_5, gate_6, gate_7))
-    states = signature_states(evidence.signatures, evidence.file_hashes, evidence.digest, now,
-                              config.gates.go_live.signature_max_age_days)
+    states = signature_states(evidence.signatures, evidence.signature_verdicts, evidence.file_hashes,
+                              evidence.digest, evidence.config_digest, now, config.gates.go_live.signature_max_age_days)
     return earlier + (gate_8(evidence, config, earlier, states),), states

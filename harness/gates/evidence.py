@@ -17,14 +17,16 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from harness.artifacts import sha256_file
+from harness.artifacts import complete_interrupted_set, sha256_file
 
 from . import parsers
 from .artifacts import AccountConfig, KillSwitch, PaperTradingLog, RollbackDrill, Signature, SignaturesFile
 from .config import GatesConfig
 from .errors import EvidenceError
 from .interface_map import InterfaceMap
-from .session import SessionSeries, equity_of_log, summarize_log
+from .session import BacktestCosts, SessionSeries, backtest_costs_of_log, equity_of_log, summarize_log
+from .signatures import config_sha256, same_role, signed_payload
+from .sshsig import Verdict, VerdictKind, allowed_principals, verify_bytes
 
 #: Files the gate engine writes; never part of the evidence set, wherever a glob reaches.
 OUTPUT_NAMES = frozenset({"PRELIVE_VERIFICATION_LOG.json", "GO_LIVE_DECISION.md", "GO_LIVE_DECISION.html"})
@@ -75,8 +77,18 @@ class Evidence:
     kill_switch: KillSwitch | None = None
     rollback_drill: RollbackDrill | None = None
     signatures: tuple[Signature, ...] = ()
+    #: SIGNATURES.json entries exactly as read (the bytes their signatures cover) and ssh-keygen's verdict on each.
+    signature_entries: tuple[dict, ...] = ()
+    signature_verdicts: tuple[Verdict, ...] = ()
+    #: Roles the governance framework's allowed_signers names (principals), in file order.
+    allowed_signer_roles: tuple[str, ...] = ()
+    #: sha256 of the merged gates config the evidence is evaluated with (signatures bind to it).
+    config_digest: str = ""
+    #: Evidence files that do not match the sha256 another artifact records for them: gate 1 fails.
+    integrity_problems: tuple[str, ...] = ()
     session: SessionSeries | None = None
     backtest_equity: tuple[tuple[float, float], ...] = ()  # (t_s, net liquidation) of the backtest run
+    backtest_costs: BacktestCosts | None = None  # what the backtest's own log says it cost
     #: Things noticed while reading that the report lists under anomalies.
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -87,6 +99,16 @@ class Evidence:
     @property
     def digest(self) -> str:
         return evidence_digest(self.file_hashes)
+
+    @property
+    def gateway_kinds(self) -> dict[str, str]:
+        """Which gateway made the stage 6 and stage 7 artifacts ("mock", "real"; absent when not recorded)."""
+        kinds = {}
+        for key, artifact in (("account_config", self.account_config), ("paper_log", self.paper_log)):
+            gateway = getattr(artifact, "gateway", None) if artifact is not None else None
+            if isinstance(gateway, dict) and isinstance(gateway.get("kind"), str):
+                kinds[key] = gateway["kind"]
+        return kinds
 
     def file(self, key: str | None) -> EvidenceFile | None:
         """The evidence file behind a condition's ``evidence`` key (the signatures file included)."""
@@ -146,12 +168,17 @@ class _Reader:
 def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: bool = True) -> Evidence:
     """Everything the gates read from ``root``, parsed and hashed.
 
-    ``read_event_logs=False`` skips the event logs PAPER_TRADING_LOG.json names (plots, observed
-    operations): signing needs only the digest, and a long session's log is slow to read.
+    ``read_event_logs=False`` hashes the event logs PAPER_TRADING_LOG.json names (they are in the
+    evidence set) without measuring them for the plots and observed operations.
     """
     root = Path(root)
     if not root.is_dir():
         raise EvidenceError(root, "evidence directory does not exist")
+    # a `prelive paper` killed while switching its artifact set leaves a journal: finish the switch first
+    try:
+        complete_interrupted_set(root)
+    except OSError:
+        pass   # a read-only copy: an unfinished switch then shows as an integrity failure
     reader = _Reader(root)
     paths = config.evidence.files
 
@@ -168,6 +195,7 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
     stage_tests = parse("stage_tests", parsers.junit_xml)
     interface_map = parse("interface_map", lambda p, d: parsers.yaml_artifact(InterfaceMap, p, d))
     governance_text = parse("governance", parsers.text)
+    allowed_text = parse("allowed_signers", parsers.text)
     account_config = parse("account_config", artifact(AccountConfig))
     paper_metrics = parse("paper_metrics", parsers.metrics_csv)
     paper_log = parse("paper_log", artifact(PaperTradingLog))
@@ -175,34 +203,44 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
     rollback_drill = parse("rollback_drill", artifact(RollbackDrill))
 
     notes: list[str] = []
-    invalid: dict[str, str] = {}
+    integrity: list[str] = []
     session: SessionSeries | None = None
     backtest_equity: tuple[tuple[float, float], ...] = ()
-    if paper_log is not None and read_event_logs:
-        path = _find_log(reader, paper_log.event_log, "event log", notes)
-        if path is not None:
-            sha = sha256_file(path)
-            if paper_log.event_log_sha256 and sha != paper_log.event_log_sha256:
-                invalid["paper_log"] = (f"the event log {reader.label_of(path)} does not match event_log_sha256 "
-                                        "(changed, or from another run)")
-                notes.append(invalid["paper_log"])
-            else:
-                session = _measure(path, sha, summarize_log)
-        backtest_path = _find_log(reader, paper_log.backtest_event_log, "backtest event log", notes)
-        if backtest_path is not None:
-            sha = sha256_file(backtest_path)
-            if paper_log.backtest_event_log_sha256 and sha != paper_log.backtest_event_log_sha256:
-                notes.append(f"the backtest event log {reader.label_of(backtest_path)} does not match "
-                             "backtest_event_log_sha256 (changed, or from another run); the backtest curve is "
-                             "left out")
-            else:
-                backtest_equity = _measure(backtest_path, sha, equity_of_log)
+    backtest_costs: BacktestCosts | None = None
+    if paper_log is not None:
+        path = _event_log(reader, "event_log", paper_log.event_log, paper_log.event_log_sha256, "event log",
+                          integrity)
+        if path is not None and read_event_logs:
+            session = _measure(path, reader.files["event_log"].sha256 or "", summarize_log)
+        backtest_path = _event_log(reader, "backtest_event_log", paper_log.backtest_event_log,
+                                   paper_log.backtest_event_log_sha256, "backtest event log", integrity)
+        if backtest_path is not None and read_event_logs:
+            backtest_sha = reader.files["backtest_event_log"].sha256 or ""
+            backtest_equity = _measure(backtest_path, backtest_sha, equity_of_log)
+            backtest_costs = _measure(backtest_path, backtest_sha, backtest_costs_of_log)
+        metrics_sha = getattr(paper_log, "metrics_csv_sha256", None)
+        metrics_file = reader.files.get("paper_metrics")
+        if isinstance(metrics_sha, str) and metrics_file is not None and metrics_file.sha256 != metrics_sha:
+            integrity.append(f"{metrics_file.label} does not match metrics_csv_sha256 in "
+                             f"{reader.files['paper_log'].label} (the two come from different runs, or one was edited)")
 
     # Signatures are bound to the digest, so they are read but kept out of the evidence set.
     signatures_file = parse("signatures", artifact(SignaturesFile))
     signatures_record = reader.files.pop("signatures")
+    entries = _raw_entries(reader.data.pop("signatures", None))
+    signatures = tuple(signatures_file.signatures) if signatures_file else ()
+    allowed = reader.files["allowed_signers"]
+    pinned = config.gates.go_live.allowed_signers_sha256
+    if pinned and allowed.sha256 != pinned:
+        why = (f"{allowed.label} is not the pinned governance key list (gates.go_live.allowed_signers_sha256 "
+               f"{pinned[:16]}..., found {(allowed.sha256 or 'absent')[:16]})")
+        verdicts = tuple(Verdict(VerdictKind.UNVERIFIABLE, why) for _ in entries)
+    else:
+        allowed_path = allowed.path if allowed_text is not None else None
+        verdicts = tuple(_verdict(entry, sig.role, allowed_path, allowed.sha256)
+                         for entry, sig in zip(entries, signatures, strict=True))
 
-    artifacts = tuple(_check_artifact(reader, entry, invalid) for entry in config.evidence.required_artifacts)
+    artifacts = tuple(_check_artifact(reader, entry, {}) for entry in config.evidence.required_artifacts)
     fixtures = tuple(_check_fixtures(reader, config.evidence.fixtures, excluded=signatures_record.path))
 
     return Evidence(
@@ -210,21 +248,66 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
         fixtures=fixtures, coverage=coverage, unit_tests=unit_tests, stage_tests=stage_tests,
         interface_map=interface_map, governance_text=governance_text, account_config=account_config,
         paper_metrics=paper_metrics, paper_log=paper_log, kill_switch=kill_switch,
-        rollback_drill=rollback_drill, signatures=tuple(signatures_file.signatures) if signatures_file else (),
-        session=session, backtest_equity=backtest_equity, notes=tuple(notes),
+        rollback_drill=rollback_drill, signatures=signatures, signature_entries=entries,
+        signature_verdicts=verdicts, allowed_signer_roles=tuple(allowed_principals(allowed_text or "")),
+        config_digest=config_sha256(config.model_dump(mode="json", exclude={"sources"})),
+        integrity_problems=tuple(integrity),
+        session=session, backtest_equity=backtest_equity, backtest_costs=backtest_costs, notes=tuple(notes),
     )
 
 
-def _find_log(reader: _Reader, reference: str | None, what: str, notes: list[str]) -> Path | None:
-    """An event log named by PAPER_TRADING_LOG.json: as written, else beside the artifact, else by name."""
+def _raw_entries(data: bytes | None) -> tuple[dict, ...]:
+    """SIGNATURES.json entries as plain JSON (already validated by the model), for their signed bytes."""
+    if data is None:
+        return ()
+    return tuple(json.loads(data).get("signatures", []))
+
+
+#: ssh-keygen verdicts by (signed bytes, signature, allowed_signers sha256): verified once per process.
+_VERDICTS: dict[tuple[str, str, str | None, str], Verdict] = {}
+
+
+def _verdict(entry: dict, role: str, allowed_signers: Path | None, allowed_sha: str | None) -> Verdict:
+    payload = signed_payload(entry)
+    armored = entry.get("signature")
+    key = (hashlib.sha256(payload).hexdigest(), str(armored), allowed_sha, str(allowed_signers))
+    if key not in _VERDICTS:
+        if len(_VERDICTS) >= 256:
+            _VERDICTS.clear()
+        _VERDICTS[key] = verify_bytes(payload, armored if isinstance(armored, str) else None, allowed_signers,
+                                      role, same_role)
+    return _VERDICTS[key]
+
+
+def _event_log(reader: _Reader, key: str, reference: str | None, expected_sha: str | None, what: str,
+               integrity: list[str]) -> Path | None:
+    """Hash an event log PAPER_TRADING_LOG.json names into the evidence set; its path when it matches.
+
+    A log that is named but absent, or whose sha256 is not the one recorded, is an integrity
+    failure (gate 1), not a smaller coverage.
+    """
     if not reference:
         return None
+    path = _find_log(reader, reference)
+    if path is None:
+        integrity.append(f"the {what} {reference} named by PAPER_TRADING_LOG.json was not found")
+        return None
+    sha = sha256_file(path)
+    reader.files[key] = EvidenceFile(key, path, reader.label_of(path), sha,
+                                     datetime.fromtimestamp(path.stat().st_mtime, UTC))
+    if expected_sha and sha != expected_sha:
+        integrity.append(f"the {what} {reader.label_of(path)} does not match its sha256 in PAPER_TRADING_LOG.json "
+                         "(changed, or from another run)")
+        return None
+    return path
+
+
+def _find_log(reader: _Reader, reference: str) -> Path | None:
+    """An event log named by PAPER_TRADING_LOG.json: as written, else beside the artifact, else by name."""
     ref = Path(reference)
     for candidate in (ref, reader.files["paper_log"].path.parent / ref, reader.root / ref.name):
         if candidate.is_file():
             return candidate
-    notes.append(f"the {what} {reference} named by PAPER_TRADING_LOG.json was not found; "
-                 "the plots that need it are left out")
     return None
 
 

@@ -67,3 +67,31 @@ def summarize_frame(df: pd.DataFrame) -> SessionSeries:
         duration_s=float(t.max()) - t0 if t.notna().any() else 0.0,
     )
 
+
+
+@dataclass(frozen=True)
+class BacktestCosts:
+    """What the backtest run's own event log says about its costs, so the report describes it truly."""
+
+    fills: int
+    commission_total: float
+    commission_currency: str
+    prelive_baseline: bool  # made by prelive's runner as the baseline: faults off, no pacing rules
+    faults_acted: int       # events a fault touched (0 for a prelive baseline)
+
+
+def backtest_costs_of_log(path: str | os.PathLike[str]) -> BacktestCosts:
+    df = load_frame(path)
+    reports = df[(df["dir"] == "out") & (df["msg"] == "commissionReport")]
+    commissions = [a.get("commission") for a in reports["attrs"]]
+    # IB sends 1.7976931348623157e308 (Double.MAX_VALUE) for "not known yet"; only real amounts count
+    amounts = [float(c) for c in commissions if isinstance(c, (int, float)) and 0 <= float(c) < 1e100]
+    currencies = sorted({str(a.get("currency")) for a in reports["attrs"] if a.get("currency")})
+    starts = df[(df["dir"] == "sys") & (df["msg"] == "handler_start")]
+    return BacktestCosts(
+        fills=int(((df["dir"] == "out") & (df["msg"] == "execDetails")).sum()),
+        commission_total=round(sum(amounts), 2),
+        commission_currency="/".join(currencies) or "USD",
+        prelive_baseline=any(bool(a.get("baseline")) for a in starts["attrs"]),
+        faults_acted=int(df["fault"].notna().sum()) if "fault" in df else 0,
+    )

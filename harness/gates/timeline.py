@@ -53,7 +53,7 @@ def build_timeline(v: Verification) -> tuple[TimelineEntry, ...]:
     for state in v.signatures:
         sig = state.signature
         entries.append((sig.signed_at, f"{sig.decision} signed by {sig.role} ({sig.name})"
-                        + ("" if state.current else " [STALE]"), ev.signatures_file.label))
+                        + ("" if state.current else f" [{state.status_text.split(':')[0]}]"), ev.signatures_file.label))
     entries.append((v.evaluated_at, f"gates evaluated: {v.decision.outcome.value}", "prelive gates"))
     return tuple(sorted((TimelineEntry(_utc(at), event, source) for at, event, source in entries if at),
                         key=lambda e: e.at))

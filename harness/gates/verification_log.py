@@ -54,7 +54,10 @@ def verification_log(v: Verification) -> dict[str, Any]:
         "signatures": [
             {"role": s.signature.role, "name": s.signature.name, "decision": s.signature.decision,
              "comment": s.signature.comment, "signed_at": _iso(s.signature.signed_at),
-             "evidence_digest": s.signature.evidence_digest, "stale": not s.current,
+             "evidence_digest": s.signature.evidence_digest, "stale": bool(s.stale_reason),
+             "verification": s.verdict.kind.value, "verification_detail": s.verdict.detail,
+             "key_fingerprint": s.verdict.fingerprint or None, "counted": s.current,
+             "config_sha256": s.signature.config_sha256, "gates_outcome": s.signature.gates_outcome,
              "stale_reason": s.stale_reason or None, "changed_files": list(s.changed_files)}
             for s in v.signatures],
         "timeline": [{"at": _iso(e.at), "event": e.event, "source": e.source} for e in build_timeline(v)],

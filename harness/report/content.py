@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness import __version__
+from harness.gates.anomalies import backtest_description
 from harness.gates.compare import fmt
 from harness.gates.model import Condition, GateResult, Status
 from harness.gates.signatures import latest_current
 
-from .document import Block, Bullets, Checklist, Code, Document, Paragraph, Section, Table
+from .document import Banner, Block, Bullets, Checklist, Code, Document, Paragraph, Section, Table
 from harness.gates.timeline import build_timeline
 
 if TYPE_CHECKING:
@@ -21,6 +22,30 @@ def _observed(c: Condition) -> str:
 
 def _threshold(c: Condition) -> str:
     return f"{c.op} {fmt(c.threshold)}{(' ' + c.unit) if c.unit else ''}"
+
+
+def simulated_sources(v: Verification) -> list[str]:
+    """Evidence files made against the mock gateway or the mock stack (empty: none)."""
+    ev = v.evidence
+    found = [f"{ev.label(key)} (stage {6 if key == 'account_config' else 7}: gateway kind mock)"
+             for key, kind in ev.gateway_kinds.items() if kind == "mock"]
+    if ev.rollback_drill is not None and ev.rollback_drill.target == "mock":
+        found.append(f"{ev.label('rollback_drill')} (drill against the mock stack)")
+    return found
+
+
+def simulated_banner(v: Verification) -> Section | None:
+    sources = simulated_sources(v)
+    if not sources:
+        return None
+    allowed = v.config.decision.allow_simulated_evidence
+    consequence = ("The gates config accepts simulated evidence (decision.allow_simulated_evidence: true)."
+                   if allowed else "Stage 6 or 7 evidence from the mock keeps the decision at CONDITIONAL_APPROVAL "
+                                   "at best; repeat those stages against a paper account before going live.")
+    return Section("SIMULATED EVIDENCE", (Banner(
+        "SIMULATED EVIDENCE",
+        "Part of this evidence was made against prelive's mock gateway, not Interactive Brokers: "
+        + "; ".join(sources) + ". The market, the fills and the account are simulated. " + consequence),))
 
 
 def summary_section(v: Verification) -> Section:
@@ -54,6 +79,9 @@ def gate_detail_section(g: GateResult, v: Verification) -> Section:
              if isinstance(val, (int, float, str)) and not isinstance(val, bool)]
     if facts:
         blocks.append(Bullets(tuple(facts)))
+    if g.number == 7 and v.evidence.paper_log is not None and v.evidence.paper_log.backtest_event_log:
+        blocks.append(Paragraph(f"Backtest (sharpe_backtest, the equity plot's backtest curve): "
+                                f"{backtest_description(v.evidence)}."))
     return Section(f"{g.name}: {g.title} ({g.status.value})", tuple(blocks), level=3)
 
 
@@ -101,18 +129,20 @@ def signatures_section(v: Verification) -> Section:
     required = v.config.gates.go_live.required_signers
     rows = tuple((s.signature.role, s.signature.name, s.signature.decision,
                   s.signature.signed_at.isoformat(timespec="seconds"),
-                  "CURRENT" if s.current else f"STALE: {s.stale_reason}", s.signature.comment)
+                  s.verdict.fingerprint or "-", s.status_text, s.signature.comment)
                  for s in v.signatures)
     blocks: list[Block] = []
     if rows:
-        blocks.append(Table(("Role", "Name", "Decision", "Signed at", "Status", "Comment"), rows))
+        blocks.append(Table(("Role", "Name", "Decision", "Signed at", "Key", "Status", "Comment"), rows))
     else:
         blocks.append(Paragraph("No signatures yet."))
     missing = [r for r in required if latest_current(v.signatures, r) is None]
     blocks.append(Paragraph(
         f"Required: {', '.join(required)}. "
         + (f"Still to sign on the current evidence: {', '.join(missing)}. " if missing else "All required roles signed. ")
-        + f"Sign with: prelive sign --role ROLE --name NAME --decision APPROVED --evidence {v.evidence.root}"))
+        + f"Sign with: prelive sign --role ROLE --name NAME --decision APPROVED --key ~/.ssh/id_ed25519 "
+          f"--evidence {v.evidence.root} (the key must be listed for the role in "
+          f"{v.evidence.label('allowed_signers')})."))
     return Section("Signatures", tuple(blocks))
 
 
@@ -134,9 +164,10 @@ def evidence_section(v: Verification) -> Section:
 def build_document(v: Verification, extra_after_metrics: tuple[Section, ...] = ()) -> Document:
     """The go-live template: status, per-stage metrics, formal evaluation, risks, checklist, signatures, timeline."""
     metrics = Section("Detailed metrics per stage", ())
+    banner = simulated_banner(v)
     return Document(
-        f"Go-live decision: {v.decision.outcome.value}",
-        (summary_section(v), gate_status_section(v), metrics,
+        f"Go-live decision: {v.decision.outcome.value}" + (" (SIMULATED EVIDENCE)" if banner else ""),
+        (*((banner,) if banner else ()), summary_section(v), gate_status_section(v), metrics,
          *(gate_detail_section(g, v) for g in v.gates), *extra_after_metrics,
          formal_evaluation_section(v), anomalies_section(v), checklist_section(v), signatures_section(v),
          timeline_section(v), evidence_section(v)))

@@ -40,7 +40,15 @@ class Figure:
     caption: str = ""
 
 
-Block = Union[Paragraph, Bullets, Table, Checklist, Code, Figure]
+@dataclass(frozen=True)
+class Banner:
+    """A warning the reader must not miss (shown before anything else)."""
+
+    title: str
+    text: str
+
+
+Block = Union[Paragraph, Bullets, Table, Checklist, Code, Figure, Banner]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from .content import build_document
-from .document import Block, Bullets, Checklist, Code, Document, Figure, Paragraph, Section, Table
+from .document import Banner, Block, Bullets, Checklist, Code, Document, Figure, Paragraph, Section, Table
 from .plots import figures
 
 if TYPE_CHECKING:
@@ -23,7 +23,10 @@ th{background:#f3f3f3}
 td.pass{background:#e3f6e3;font-weight:600}td.fail{background:#fbe2e2;font-weight:600}
 td.pending{background:#fff4d6;font-weight:600}td.stale{background:#fbe2e2}
 pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:13px}
-ul.checklist{list-style:none;padding-left:0}figure{margin:1em 0}figcaption{font-size:13px;color:#555}
+div.banner{border:3px solid #b00020;background:#fde7ea;color:#5c0010;padding:.8em 1em;margin:1em 0;font-size:16px}
+div.banner strong{font-size:20px;display:block;margin-bottom:.3em}
+ul.checklist{list-style:none;padding-left:0}figure{margin:1em 0}figure svg{max-width:100%;height:auto}
+figcaption{font-size:13px;color:#555}
 """
 
 
@@ -46,8 +49,10 @@ def _block(block: Block) -> str:
         head = "".join(f"<th>{escape(h)}</th>" for h in block.headers)
         body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in block.rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    if isinstance(block, Banner):
+        return f'<div class="banner" role="alert"><strong>{escape(block.title)}</strong> {escape(block.text)}</div>'
     if isinstance(block, Figure):
-        # The SVG is produced by harness.report.svg, which escapes every text it embeds.
+        # The SVG is produced by matplotlib (harness.report.charts), which escapes every text it embeds.
         caption = f"<figcaption>{escape(block.caption)}</figcaption>" if block.caption else ""
         return f"<figure><h4>{escape(block.title)}</h4>{block.svg}{caption}</figure>"
     raise TypeError(f"unknown block {block!r}")
@@ -58,7 +63,8 @@ def render_document(doc: Document) -> str:
              f"<title>{escape(doc.title)}</title><style>{_CSS}</style></head><body>",
              f"<h1>{escape(doc.title)}</h1>"]
     for section in doc.sections:
-        parts.append(f"<h{section.level}>{escape(section.title)}</h{section.level}>")
+        if not (section.blocks and all(isinstance(b, Banner) for b in section.blocks)):   # a banner has its title
+            parts.append(f"<h{section.level}>{escape(section.title)}</h{section.level}>")
         parts += [_block(b) for b in section.blocks]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

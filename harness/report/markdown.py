@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .content import build_document
-from .document import Block, Bullets, Checklist, Code, Document, Figure, Paragraph, Table
+from .document import Banner, Block, Bullets, Checklist, Code, Document, Figure, Paragraph, Table
 
 if TYPE_CHECKING:
     from harness.gates.verification import Verification
@@ -28,6 +28,8 @@ def _block(block: Block) -> str:
                  "|" + "|".join("---" for _ in block.headers) + "|"]
         lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]
         return "\n".join(lines)
+    if isinstance(block, Banner):
+        return f"> **{block.title}**: {block.text}"
     if isinstance(block, Figure):
         return f"_{block.title}: see GO_LIVE_DECISION.html_"
     raise TypeError(f"unknown block {block!r}")
@@ -36,7 +38,8 @@ def _block(block: Block) -> str:
 def render_document(doc: Document) -> str:
     parts = [f"# {doc.title}"]
     for section in doc.sections:
-        parts.append(f"{'#' * section.level} {section.title}")
+        if not (section.blocks and all(isinstance(b, Banner) for b in section.blocks)):   # a banner has its title
+            parts.append(f"{'#' * section.level} {section.title}")
         parts += [_block(b) for b in section.blocks]
     return "\n\n".join(parts) + "\n"
 

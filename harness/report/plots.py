@@ -1,10 +1,13 @@
-"""The HTML report's figures, from PAPER_TRADING_LOG.json and its event log; absent data gives a caption."""
+"""The HTML report's figures (matplotlib, inline SVG), from PAPER_TRADING_LOG.json and its event logs.
+
+Absent data gives a caption that says what is missing, never an empty chart.
+"""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from .document import Figure
-from .svg import event_timeline, histogram, line_chart
+from .charts import equity_lines, incident_timeline, latency_histogram, to_svg
 
 if TYPE_CHECKING:
     from harness.gates.verification import Verification
@@ -37,9 +40,9 @@ def latency_figure(v: Verification) -> Figure:
     bound = v.config.gates.paper_trading.p95_latency_ms
     clock = v.evidence.session.clock if v.evidence.session else \
         (v.evidence.paper_log.latency_clock if v.evidence.paper_log else None) or "sim"
-    svg = histogram(values, title=title, x_label=f"latency (ms, {clock} clock)", marker=bound.value,
-                    marker_label=f"p95 bound {bound.value:g} ms")
-    return Figure(title, svg, f"{len(values)} orders; dashed line: the p95 bound of GATE_7.")
+    fig = latency_histogram(values, title=title, x_label=f"order acknowledgement latency (ms, {clock} clock)",
+                            bound_ms=bound.value, bound_label=f"GATE_7 p95 bound ({bound.value:g} ms)")
+    return Figure(title, to_svg(fig), f"{len(values)} orders; dashed line: the p95 bound of GATE_7.")
 
 
 def equity_figure(v: Verification) -> Figure:
@@ -54,8 +57,9 @@ def equity_figure(v: Verification) -> Figure:
     caption = {"paper": "Paper curve absent: the event_log named by PAPER_TRADING_LOG.json is absent or unmarked.",
                "backtest": "Backtest curve absent: PAPER_TRADING_LOG.json names no backtest_event_log, "
                            "or it is absent."}.get(next(iter(missing), ""), "")
-    return Figure(title, line_chart(series, title=title, x_label="session time (s)", y_label="net liquidation"),
-                  caption)
+    currency = (v.evidence.account_config.model_extra or {}).get("base_currency") if v.evidence.account_config else None
+    fig = equity_lines(series, title=title, y_label=f"net liquidation ({currency or 'account currency'})")
+    return Figure(title, to_svg(fig), caption)
 
 
 def incidents_figure(v: Verification) -> Figure:
@@ -65,8 +69,8 @@ def incidents_figure(v: Verification) -> Figure:
         return Figure(title, "", "No event log: pacing errors and disconnects cannot be placed in time.")
     lanes = [(label, [(i.t_s, i.detail) for i in session.incidents if i.kind == kind])
              for label, kind in (("pacing errors", "pacing"), ("disconnects", "disconnect"))]
-    svg = event_timeline(lanes, duration_s=session.duration_s, title=title, x_label="session time (s)")
-    return Figure(title, svg, "" if any(events for _, events in lanes) else "None occurred.")
+    fig = incident_timeline(lanes, duration_s=session.duration_s, title=title)
+    return Figure(title, to_svg(fig), "" if any(events for _, events in lanes) else "None occurred.")
 
 
 def figures(v: Verification) -> tuple[Figure, ...]:

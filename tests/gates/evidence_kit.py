@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,22 +12,40 @@ from typing import Any
 
 import yaml
 
-from harness.gates.atomic import write_files_atomically
 from harness.gates.config import GatesConfig, build_config
-from harness.gates.evidence import load_evidence
 from harness.gates.run import Verification, verify
-from harness.gates.signatures import new_signature, signatures_document
+from harness.gates.signatures import role_key
+from harness.gates.signoff import SignOff, sign_evidence
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "evidence"
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=UTC)
 SIGNERS = ("Risk Officer", "CTO", "Lead Trader")
+#: Roles the kit's governance framework (allowed_signers) names, each with a key pair made by the kit.
+ROLES = (*SIGNERS, "Compliance")
+
+
+def make_key(directory: Path, name: str) -> Path:
+    """A fresh ed25519 key pair from ssh-keygen (no passphrase); returns the private key's path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    key = directory / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@test", "-f", str(key)],
+                   check=True, capture_output=True)
+    return key
+
+
+def allowed_signers_line(role: str, key: Path) -> str:
+    return f'"{role}" {key.with_suffix(".pub").read_text().strip()}\n'
 
 
 class EvidenceKit:
     """Small, named edits of an evidence directory, so each test states only what it changes."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, keys_dir: Path | None = None) -> None:
+        """``root``: the evidence directory; its allowed_signers is replaced by keys made here, one per role."""
         self.root = root
+        self.keys_dir = keys_dir or root.parent / "keys"
+        self.keys = {role_key(role): make_key(self.keys_dir, role.replace(" ", "-").lower()) for role in ROLES}
+        self.write("allowed_signers", "".join(allowed_signers_line(role, self.keys[role_key(role)]) for role in ROLES))
 
     def path(self, name: str) -> Path:
         return self.root / name
@@ -59,16 +77,24 @@ class EvidenceKit:
         csv.writer(buf, lineterminator="\n").writerows(out)
         self.write("PAPER_TRADING_METRICS.csv", buf.getvalue())
 
-    def sign(self, role: str, decision: str = "APPROVED", config: GatesConfig | None = None,
-             now: datetime = NOW) -> None:
-        evidence = load_evidence(self.root, config or build_config(), read_event_logs=False)
-        signature = new_signature(evidence, role=role, name=f"{role} person", decision=decision, comment="",
-                                  now=now)
-        write_files_atomically({evidence.signatures_file.path: signatures_document([*evidence.signatures, signature])})
+    def key(self, role: str) -> Path:
+        return self.keys[role_key(role)]
 
-    def sign_all(self, decision: str = "APPROVED") -> None:
+    def sign(self, role: str, decision: str = "APPROVED", config: GatesConfig | None = None,
+             now: datetime = NOW, key: Path | None = None) -> SignOff:
+        """``prelive sign`` as the role, with the role's own key unless ``key`` says otherwise."""
+        return sign_evidence(self.root, config or build_config(), role=role, name=f"{role} person",
+                             decision=decision, comment="", key=key or self.key(role), now=now)
+
+    def signatures_json(self) -> dict:
+        return json.loads(self.path("SIGNATURES.json").read_text())
+
+    def write_signatures_json(self, doc: dict) -> None:
+        self.write("SIGNATURES.json", json.dumps(doc, indent=2))
+
+    def sign_all(self, decision: str = "APPROVED", config: GatesConfig | None = None) -> None:
         for role in SIGNERS:
-            self.sign(role, decision)
+            self.sign(role, decision, config)
 
     def verify(self, config: GatesConfig | None = None, now: datetime = NOW) -> Verification:
         return verify(self.root, config or build_config(), now)

@@ -25,8 +25,10 @@ RISKS = [
      "medium", "account probe ran against the mock gateway"),
     ("a drill against the mock stack", lambda k: k.edit_json("ROLLBACK_DRILL.json", target="mock"),
      "low", "rollback drill ran against the mock stack"),
-    ("an event log that is not there", lambda k: k.remove("session.jsonl"), "medium",
+    ("an event log that is not there", lambda k: k.remove("session.jsonl"), "high",
      "event log session.jsonl named by PAPER_TRADING_LOG.json was not found"),
+    ("a paper session against the mock", lambda k: k.edit_json("PAPER_TRADING_LOG.json", gateway={"kind": "mock"}),
+     "medium", "paper session ran against the mock gateway"),
 ]
 
 

@@ -8,6 +8,7 @@ from evidence_kit import SIGNERS, EvidenceKit
 from typer.testing import CliRunner
 
 from harness.cli import app
+from harness.gates.signatures import role_key
 
 runner = CliRunner()
 
@@ -16,9 +17,10 @@ def gates(kit: EvidenceKit, out, *extra: str):
     return runner.invoke(app, ["gates", "--evidence", str(kit.root), "--out", str(out), *extra])
 
 
-def sign(kit: EvidenceKit, role: str, decision: str = "APPROVED"):
+def sign(kit: EvidenceKit, role: str, decision: str = "APPROVED", *extra: str, key=None):
+    key = key or (kit.key(role) if role_key(role) in kit.keys else kit.key("CTO"))
     return runner.invoke(app, ["sign", "--evidence", str(kit.root), "--role", role, "--name", "Pat Doe",
-                               "--decision", decision, "--comment", "looked at it"])
+                               "--decision", decision, "--comment", "looked at it", "--key", str(key), *extra])
 
 
 EXIT_CODES = [
@@ -59,7 +61,7 @@ def test_an_invalid_config_exits_2_naming_the_key(kit: EvidenceKit, tmp_path):
 def test_a_config_override_changes_the_verdict(kit: EvidenceKit, tmp_path):
     config = tmp_path / "gates.yaml"
     config.write_text("gates:\n  go_live:\n    required_signers: [CTO]\n")
-    sign(kit, "CTO")
+    sign(kit, "CTO", "APPROVED", "--config", str(config))
     assert gates(kit, tmp_path / "out", "--config", str(config)).exit_code == 0
 
 
@@ -97,3 +99,38 @@ def test_sign_notes_a_role_that_is_not_required(kit: EvidenceKit):
     result = sign(kit, "Compliance")
     assert result.exit_code == 0
     assert "not a required signer" in result.output
+
+
+def test_sign_refuses_a_role_the_governance_does_not_name_and_suggests_the_nearest(kit: EvidenceKit):
+    result = sign(kit, "Risk Oficer", key=kit.key("Risk Officer"))
+    assert result.exit_code == 2
+    assert "names no role 'Risk Oficer'" in result.stderr and "did you mean 'Risk Officer'" in result.stderr
+    assert not kit.path("SIGNATURES.json").exists()
+
+
+def test_sign_refuses_a_key_that_is_not_listed_for_the_role(kit: EvidenceKit):
+    result = sign(kit, "Risk Officer", key=kit.key("CTO"))
+    assert result.exit_code == 2
+    assert "cannot sign for Risk Officer" in result.stderr and "not for Risk Officer" in result.stderr
+    assert not kit.path("SIGNATURES.json").exists()
+
+
+def test_sign_needs_a_key(kit: EvidenceKit):
+    result = runner.invoke(app, ["sign", "--evidence", str(kit.root), "--role", "CTO", "--name", "Pat Doe",
+                                 "--decision", "APPROVED"], env={"PRELIVE_SIGNING_KEY": ""})
+    assert result.exit_code == 2
+    assert "--key is required" in result.stderr
+
+
+def test_sign_warns_when_an_approval_contradicts_the_gates(kit: EvidenceKit):
+    kit.set_metric("pacing_violations", 4)
+    result = sign(kit, "CTO")
+    assert result.exit_code == 0
+    assert "warning:" in result.output and "the gates say REJECTED" in result.output
+    assert "pacing_violations" in result.output
+
+
+def test_sign_does_not_warn_when_only_signatures_are_missing(kit: EvidenceKit):
+    result = sign(kit, "CTO")
+    assert result.exit_code == 0
+    assert "warning:" not in result.output

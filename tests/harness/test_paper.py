@@ -36,12 +36,24 @@ def test_paper_metrics_csv_lists_every_contract_metric_in_order(stage7):
 def test_paper_log_points_at_the_event_log_it_was_measured_from(stage7):
     doc = load_artifact(stage7 / "PAPER_TRADING_LOG.json")
     assert doc["scenario"] == "baseline" and doc["latency_clock"] == "sim" and doc["speed"] == 120
-    assert doc["event_log_sha256"] == sha256_file(doc["event_log"])
+    assert doc["event_log_sha256"] == sha256_file(stage7 / doc["event_log"])   # relative to the artifact
     assert len(doc["trades"]) >= doc["metrics"]["trade_count"]  # one entry per execution
-    assert doc["backtest_event_log_sha256"] == sha256_file(doc["backtest_event_log"])
+    assert doc["backtest_event_log_sha256"] == sha256_file(stage7 / doc["backtest_event_log"])
     result = load_artifact(stage7 / "runs" / "baseline" / "RESULT.json")   # the runner's record of both runs
-    assert result["baseline"]["event_log"] == doc["backtest_event_log"]
     assert result["baseline"]["event_log_sha256"] == doc["backtest_event_log_sha256"]
+
+
+def test_each_runs_event_logs_are_kept_under_names_of_their_own(stage7):
+    doc = load_artifact(stage7 / "PAPER_TRADING_LOG.json")
+    assert doc["event_log"] == f"event-logs/session-{doc['event_log_sha256'][:24]}.jsonl"
+    assert doc["backtest_event_log"] == f"event-logs/backtest-{doc['backtest_event_log_sha256'][:24]}.jsonl"
+    assert doc["metrics_csv_sha256"] == sha256_file(stage7 / "PAPER_TRADING_METRICS.csv")
+
+
+def test_a_mock_paper_session_says_it_is_simulated(stage7):
+    doc = load_artifact(stage7 / "PAPER_TRADING_LOG.json")
+    assert doc["gateway"]["kind"] == "mock"
+    assert "2199" in doc["gateway"]["detected_by"]
 
 
 def test_the_gate_engine_plots_the_backtest_run_the_paper_log_names(stage7):
@@ -59,6 +71,37 @@ def test_the_gate_engine_reads_the_paper_metrics(stage7):
     path = stage7 / "PAPER_TRADING_METRICS.csv"
     parsed = metrics_csv(path, path.read_bytes())
     assert parsed["trade_count"].value is not None and parsed["pacing_violations"].passed is True
+
+
+@pytest.mark.timeout(90)
+def test_kill_9_of_prelive_paper_leaves_the_earlier_complete_set_usable(stage7, tmp_path):
+    """Issue 12: a killed `prelive paper` left a complete but stale log whose event log it had replaced."""
+    import os
+    import random
+    import shutil
+    import signal
+    import time
+
+    from harness.artifacts import complete_interrupted_set
+    from harness.gates.config import build_config
+    from harness.gates.evidence import load_evidence
+
+    out = tmp_path / "evidence"
+    shutil.copytree(stage7, out)
+    before = load_artifact(out / "PAPER_TRADING_LOG.json")
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "paper", "--scenario", "baseline", "--speed", "120",
+                             "--duration", "600", "--out", str(out)], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(random.Random().uniform(1.0, 9.0))   # somewhere in the run, its baseline or its writes
+    assert proc.poll() is None, "prelive paper ended before the kill"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    complete_interrupted_set(out)
+    after = load_artifact(out / "PAPER_TRADING_LOG.json")
+    assert after["event_log_sha256"] == sha256_file(out / after["event_log"])
+    assert after["metrics_csv_sha256"] == sha256_file(out / "PAPER_TRADING_METRICS.csv")
+    assert sha256_file(out / before["event_log"]) == before["event_log_sha256"]   # never replaced
+    assert load_evidence(out, build_config()).integrity_problems == ()
 
 
 def test_shards_are_disjoint_and_cover_the_list():
