@@ -235,8 +235,9 @@ class PlainProgress:
             return
         verdict = doc.get("verdict") or (PASS if doc.get("passed") else FAIL)
         failed = [e for e in doc.get("expectations", []) if not e.get("passed", True)]
+        unexercised = doc.get("not_exercised") or []
         cause = doc.get("cause") or (f"{failed[0].get('kind')} {failed[0].get('name')}: {failed[0].get('detail')}"
-                                     if failed else None)
+                                     if failed else (f"not exercised: {unexercised[0]}" if unexercised else None))
         self._finish_line(name, verdict, None if verdict == PASS else cause, float(doc.get("wall_s") or 0.0))
 
     def _read_faults(self, name: str) -> None:
