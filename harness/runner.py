@@ -1,9 +1,10 @@
 """Run scenarios against a handler: gateway, handler process, clock, metrics, expectations, artifacts.
 
-One scenario run (``run_scenario``): start the mock gateway in-process (or delegate to the
-container stack), start the handler with the ``IB_*`` environment, let the scenario run for
-``duration_s / speed`` wall seconds, stop the handler (SIGTERM, then SIGKILL after the grace
-period), stop the gateway, then measure the session event log. When asked (or when an
+One scenario run (``run_scenario``): one session through a backend (``harness.session``: the
+mock gateway in-process, or the container stack), the handler on the scenario's clock
+(``harness.faketime``) unless ``real_clock``, for ``duration_s`` simulated seconds; then the
+session event log is measured and judged (``harness.expectations``: PASS, FAIL with its first
+cause, NOT EXERCISED naming the faults that never acted, ERROR for a setup problem). When asked (or when an
 expectation needs it) a baseline run follows: the same handler and seed with every fault off,
 zero latency, fills at the quoted price; it gives Sharpe(backtest) and the latency delta.
 
@@ -13,12 +14,14 @@ leaves those two complete or absent.
 """
 from __future__ import annotations
 
-import math
+import contextlib
 import os
 import re
+import threading
 import shlex
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,11 +29,19 @@ from typing import Any
 import pandas as pd
 
 from . import metrics as M
-from .artifacts import SCENARIO_RESULT_SCHEMA, atomic_write_json, atomic_write_metrics_csv, sha256_file, \
-    utc_now_iso
-from .handler import HandlerError, HandlerProcess, StopResult, handler_argv, handler_env, parse_handler_option
+from .artifacts import SCENARIO_RESULT_SCHEMA, atomic_write_json, atomic_write_metrics_csv, sha256_file
+from .expectations import ERROR, EXIT_CODES, FAIL, NOT_EXERCISED, PASS, Expectation, FaultActivity, HandlerEnd, \
+    check_metric, fault_activity, first_cause, log_tail, not_exercised_reasons, verdict
+from .expectations import check_survive as _check_survive
+from .expectations import evaluate_expectations as _evaluate
+from .faketime import FaketimeUnavailable
+from .handler import HandlerError, handler_argv, parse_handler_option
 from .metrics.report import PaperTargets, compute_metrics, metric_rows
-from .safety import check_managed_accounts
+from .scenario import Scenario
+from .session import InProcessBackend, SessionPlan, SessionRecord, handler_extra_env, run_lifecycle
+
+__all__ = ["RunError", "RunOptions", "RunOutcome", "SessionRecord", "Expectation", "check_metric", "check_survive",
+           "evaluate_expectations", "run_scenario", "run_session", "run_many", "handler_extra_env"]
 
 Progress = Callable[[str, float, str], None]   # (scenario name, fraction done 0..1, phase)
 
@@ -40,6 +51,10 @@ _BASELINE_METRICS = {"sharpe_backtest", "latency_delta_pct"}
 
 class RunError(Exception):
     """A run could not be set up (bad options, a missing area); nothing was started."""
+
+
+class SetupError(RunError):
+    """The environment could not run the session (Docker, images, ports); nothing was judged."""
 
 
 @dataclass
@@ -52,34 +67,8 @@ class RunOptions:
     baseline: bool | None = None          # None: only when an expectation needs it
     gates_config: Path | None = None      # thresholds for the CSV's pass column
     image: str | None = None              # container mode: the prelive image
-
-
-@dataclass
-class SessionRecord:
-    """One gateway + handler session, as run."""
-
-    event_log: Path
-    handler_log: Path
-    argv: list[str]
-    started_at: str
-    ended_at: str
-    wall_s: float
-    stop: StopResult | None
-    exited_early: bool
-
-
-@dataclass
-class Expectation:
-    kind: str                 # "metric" | "survive"
-    name: str
-    passed: bool
-    observed: Any = None
-    bound: dict[str, float] | None = None
-    detail: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "name": self.name, "passed": self.passed, "observed": self.observed,
-                "bound": self.bound, "detail": self.detail}
+    real_clock: bool = False              # True: the handler on the real clock (no libfaketime)
+    overrides: dict[str, str] = field(default_factory=dict)   # --set key=value (and --symbols), re-applied in workers
 
 
 @dataclass
@@ -93,14 +82,23 @@ class RunOutcome:
     baseline: SessionRecord | None = None
     error: str | None = None
     wall_s: float = 0.0
+    verdict: str = ERROR
+    faults: list[FaultActivity] = field(default_factory=list)
+    cause: str | None = None                  # FAIL: what went wrong first
+    not_exercised: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Expectation]:
         return [e for e in self.expectations if not e.passed]
 
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.verdict]
+
 
 # ---------------------------------------------------------------------------- one session
-def _handler_command(scenario: Any, override: str | None) -> list[str]:
+def _handler_command(scenario: Scenario, override: str | None) -> list[str]:
     if override:
         command, entry_point = parse_handler_option(override)
         return handler_argv(command, entry_point)
@@ -108,152 +106,44 @@ def _handler_command(scenario: Any, override: str | None) -> list[str]:
     return handler_argv(spec.command, spec.entry_point)
 
 
-def _handler_extra_env(scenario: Any) -> dict[str, str]:
-    extra = {"PRELIVE_SEED": str(scenario.seed), "PRELIVE_SCENARIO": scenario.name}
-    if scenario.market.symbols:
-        # for handlers that trade one symbol (the reference handler does): one the market has
-        extra["PRELIVE_SYMBOL"] = scenario.market.symbols[0]
-    extra.update(scenario.handler.env)
-    return extra
-
-
-def run_session(scenario: Any, run_dir: Path, argv: list[str], *, baseline: bool = False,
+def run_session(scenario: Scenario, run_dir: Path, argv: list[str], *, baseline: bool = False,
                 speed: float | None = None, duration_s: float | None = None,
-                progress: Callable[[float], None] | None = None) -> SessionRecord:
+                progress: Callable[[float], None] | None = None, real_clock: bool = False,
+                cancel: threading.Event | None = None) -> SessionRecord:
     """Gateway in-process + handler process for the scenario's length; returns when both are stopped."""
-    from mock_gateway.faults.base import FaultStack
-    from mock_gateway.server import GatewayThread
-
-    run_dir.mkdir(parents=True, exist_ok=True)
-    event_log = run_dir / "events.jsonl"
-    handler_log = run_dir / "handler.log"
-    kill_file = run_dir / "KILL"
-    for stale in (event_log, handler_log, kill_file):
-        stale.unlink(missing_ok=True)
     if baseline:
         # the backtest: same seed and handler, no faults, no pacing rules, zero latency, quoted fills
-        scenario = scenario.model_copy(update={"faults": [], "default_pacing": False})
-    config = scenario.gateway_config(port=0, event_log=event_log, **({"speed": speed} if speed else {}))
-    if baseline:
-        config.faults = FaultStack([])
-    check_managed_accounts(config.account_ids, scenario.accounts[0].id, what="a handler run")  # paper logins only
-    sim_length_s = float(duration_s or scenario.duration_s)
-    wall_length_s = sim_length_s / config.speed
-    started_at, t0 = utc_now_iso(), time.monotonic()
-    stop: StopResult | None = None
-    exited_early = False
-    with GatewayThread(config) as gw:
-        log = gw.event_log
-        env = handler_env(gw.host, gw.port, scenario.handler.client_id, scenario.accounts[0].id, kill_file,
-                          _handler_extra_env(scenario))
-        handler = HandlerProcess(argv, env, handler_log, scenario.handler.grace_period_s, cwd=None)
-        handler.start()
-        log.sys("handler_start", sim=gw.env.now, source="harness",
-                attrs={"pid": handler.pid, "argv": argv, "baseline": baseline, "duration_s": sim_length_s})
-        try:
-            deadline = time.monotonic() + wall_length_s   # from when the gateway serves: its sim clock starts then
-            while (now := time.monotonic()) < deadline:
-                if handler.poll() is not None:
-                    exited_early = True
-                    break
-                if progress:
-                    progress((now - t0) / wall_length_s)
-                time.sleep(min(0.1, max(0.0, deadline - now)))
-        finally:
-            log.sys("handler_stop", sim=gw.env.now, source="harness", attrs={"exited_early": exited_early})
-            stop = handler.stop()
-            log.sys("handler_exit", sim=gw.env.now, source="harness",
-                    attrs={"exit_code": stop.exit_code, "how": stop.how, "stop_s": round(stop.stop_s, 3)})
-    return SessionRecord(event_log, handler_log, argv, started_at, utc_now_iso(), time.monotonic() - t0, stop,
-                         exited_early)
+        scenario = scenario.model_copy(update={"faults": [], "container_faults": [], "default_pacing": False})
+    plan = SessionPlan(scenario, Path(run_dir), argv, baseline=baseline, speed=float(speed or scenario.speed),
+                       sim_length_s=float(duration_s or scenario.duration_s), real_clock=real_clock)
+    return run_lifecycle(InProcessBackend(plan), plan, progress, cancel)
 
 
-# ---------------------------------------------------------------------------- expectations
-def _observed(name: str, metrics: dict[str, Any], df: pd.DataFrame) -> Any:
-    if name in metrics:
-        return metrics[name]
-    m = re.fullmatch(r"pacing_violations_(\d+)", name)
-    if m:   # the pacing rule's errors only (a 162 "no data" is not a pacing violation)
-        return int((M.pacing_violation_events(df)["code"] == int(m.group(1))).sum())
-    return None
-
-
-def check_metric(name: str, bound: Any, metrics: dict[str, Any], df: pd.DataFrame) -> Expectation:
-    value = _observed(name, metrics, df)
-    limits = {k: v for k, v in (("min", bound.min), ("max", bound.max)) if v is not None}
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        vacuous = name == "reconnect_time_s" and metrics.get("disconnects", 0) == 0
-        return Expectation("metric", name, vacuous, None, limits,
-                           "no disconnects, nothing to reconnect from" if vacuous else "not measured: no data")
-    ok = (bound.min is None or value >= bound.min) and (bound.max is None or value <= bound.max)
-    detail = " and ".join(f"{'>=' if k == 'min' else '<='} {v:g}" for k, v in limits.items())
-    return Expectation("metric", name, bool(ok), value, limits, f"{value:g} {'within' if ok else 'outside'} {detail}")
-
-
-def _connected_at_end(df: pd.DataFrame, client_id: int) -> bool:
-    """The handler's client id had a ready session that was still open when the harness stopped it."""
-    stops = df[(df["dir"] == "sys") & (df["msg"] == "handler_stop")]
-    end_seq = int(stops["seq"].min()) if len(stops) else int(df["seq"].max()) + 1
-    sessions = M.sessions(df)
-    ready = sessions[(sessions["client_id"] == client_id) & sessions["t_ready"].notna()]
-    if ready.empty:
-        return False
-    disconnects = df[(df["dir"] == "sys") & (df["msg"] == "disconnect") & (df["seq"] < end_seq)]
-    closed = set(M.frame.as_int(disconnects["conn"]).dropna().astype(int))
-    return any(int(c) not in closed for c in ready["conn"])
-
-
-def _fault_occurrences(df: pd.DataFrame, name: str) -> int:
-    """Events whose ``fault`` field (comma-separated fault names) names ``name``.
-
-    Scheduled faults write it on their ``fault`` sys events; per-connection and per-message faults
-    (handshake stalls, latency, late replies, pacing) on the connect or message events they acted on.
-    """
-    marked = df["fault"].dropna()
-    return int(sum(name in (part.strip() for part in str(f).split(",")) for f in marked))
+def handler_end(session: SessionRecord | None) -> HandlerEnd | None:
+    if session is None:
+        return None
+    return HandlerEnd(session.exited_early, session.stop.exit_code if session.stop else None, session.exited_at_sim_s,
+                      session.handler_port, log_tail(session.handler_log))
 
 
 def check_survive(item: int | str, df: pd.DataFrame, client_id: int, session: SessionRecord | None) -> Expectation:
-    name = str(item)
-    if isinstance(item, int):
-        codes = M.frame.as_int(M.frame.attr(M.frame.select(df, "out", "error"), "code"))
-        occurred = int((codes == item).sum())
-    elif item == "disconnect":
-        occurred = M.disconnects(df)
-    else:
-        occurred = int(((df["dir"] == "sys") & (df["msg"] == item)).sum()) + _fault_occurrences(df, item)
-    if session is not None and session.exited_early:
-        code = session.stop.exit_code if session.stop else None
-        return Expectation("survive", name, False, occurred, None, f"handler exited early (exit code {code})")
-    if not occurred:
-        return Expectation("survive", name, True, 0, None, "did not occur")
-    if not _connected_at_end(df, client_id):
-        return Expectation("survive", name, False, occurred, None,
-                           f"occurred {occurred}x; handler (client {client_id}) not connected at the end")
-    if item == "disconnect" and M.unrecovered_disconnects(df):
-        return Expectation("survive", name, False, occurred, None, "a disconnect was never recovered from")
-    return Expectation("survive", name, True, occurred, None, f"occurred {occurred}x; handler connected at the end")
+    """:func:`harness.expectations.check_survive` for a session record (kept for callers of the runner)."""
+    return _check_survive(item, df, client_id, handler_end(session))
 
 
-def evaluate_expectations(scenario: Any, df: pd.DataFrame, metrics: dict[str, Any],
+def evaluate_expectations(scenario: Scenario, df: pd.DataFrame, metrics: dict[str, Any],
                           session: SessionRecord | None) -> list[Expectation]:
-    out = [check_survive(item, df, scenario.handler.client_id, session) for item in scenario.expect.survive]
-    out += [check_metric(name, bound, metrics, df) for name, bound in scenario.expect.metrics.items()]
-    if session is not None and session.exited_early and not scenario.expect.survive:
-        code = session.stop.exit_code if session.stop else None
-        out.append(Expectation("survive", "handler_alive", False, code, None,
-                               f"handler exited before the end (exit code {code})"))
-    return out
+    return _evaluate(scenario, df, metrics, handler_end(session))
 
 
 # ---------------------------------------------------------------------------- one scenario
-def needs_baseline(scenario: Any, options: RunOptions) -> bool:
+def needs_baseline(scenario: Scenario, options: RunOptions) -> bool:
     if options.baseline is not None:
         return options.baseline
     return any(name in _BASELINE_METRICS for name in scenario.expect.metrics)
 
 
-def run_scenario(scenario: Any, options: RunOptions, progress: Progress | None = None) -> RunOutcome:
+def run_scenario(scenario: Scenario, options: RunOptions, progress: Progress | None = None) -> RunOutcome:
     """Run one scenario (and its baseline when needed), evaluate ``expect``, write RESULT.json + METRICS.csv."""
     run_dir = Path(options.out_dir) / scenario.name
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -265,68 +155,98 @@ def run_scenario(scenario: Any, options: RunOptions, progress: Progress | None =
     outcome = RunOutcome(scenario.name, False, run_dir)
     try:
         targets = PaperTargets.from_gates_config(options.gates_config)
-        if options.mode == "container":
-            session = _run_in_containers(scenario, run_dir, options)
-        elif options.mode == "inprocess":
-            argv = _handler_command(scenario, options.handler)
-            share = 0.5 if with_baseline else 1.0
-            session = run_session(scenario, run_dir, argv, speed=options.speed, duration_s=options.duration_s,
-                                  progress=lambda f: report(scenario.name, f * share, "run"))
-        else:
+        if options.mode not in ("inprocess", "container"):
             raise RunError(f"unknown mode {options.mode!r}; use inprocess or container")
-        outcome.session = session
         baseline_df = None
+        # the baseline (fault-free backtest) runs alongside the session: its own gateway, port and handler
+        pending_baseline, cancel = None, threading.Event()
         if with_baseline:
             argv = _handler_command(scenario, options.handler)
-            outcome.baseline = run_session(scenario, run_dir / "baseline", argv, baseline=True, speed=options.speed,
-                                           duration_s=options.duration_s,
-                                           progress=lambda f: report(scenario.name, 0.5 + f * 0.5, "baseline"))
+            pool = ThreadPoolExecutor(1, thread_name_prefix="prelive-baseline")
+            pending_baseline = pool.submit(run_session, scenario, run_dir / "baseline", argv, baseline=True,
+                                           speed=options.speed, duration_s=options.duration_s,
+                                           real_clock=options.real_clock, cancel=cancel)
+            pool.shutdown(wait=False)
+        try:
+            if options.mode == "container":
+                session = _run_in_containers(scenario, run_dir, options)
+            else:
+                argv = _handler_command(scenario, options.handler)
+                session = run_session(scenario, run_dir, argv, speed=options.speed, duration_s=options.duration_s,
+                                      progress=lambda f: report(scenario.name, f, "run"),
+                                      real_clock=options.real_clock)
+        except BaseException:
+            cancel.set()
+            raise
+        finally:
+            if pending_baseline is not None:
+                if cancel.is_set():
+                    with contextlib.suppress(Exception):
+                        pending_baseline.result()
+                else:
+                    report(scenario.name, 1.0, "baseline")
+                    outcome.baseline = pending_baseline.result()
+        outcome.session = session
+        if outcome.baseline is not None:
             baseline_df = M.load_frame(outcome.baseline.event_log)
         report(scenario.name, 1.0, "measure")
         df = M.load_frame(session.event_log)
+        end = handler_end(session)
         outcome.metrics = compute_metrics(df, baseline_df, latency_floor_ms=targets.p95_latency_ms.value)
-        outcome.expectations = evaluate_expectations(scenario, df, outcome.metrics, session)
-        outcome.passed = all(e.passed for e in outcome.expectations)
+        outcome.expectations = _evaluate(scenario, df, outcome.metrics, end)
+        outcome.faults = fault_activity(scenario, df, end, options.duration_s)
+        outcome.verdict = verdict(outcome.expectations, outcome.faults)
+        outcome.passed = outcome.verdict == PASS
+        if outcome.verdict == FAIL:
+            outcome.cause = first_cause(scenario, df, end)
+        elif outcome.verdict == NOT_EXERCISED:
+            outcome.not_exercised = not_exercised_reasons(outcome.expectations, outcome.faults)
+        outcome.warnings = [w for w in (s.clock.warning for s in (session, outcome.baseline)
+                                        if s is not None and s.clock is not None) if w]
         outcome.wall_s = time.monotonic() - t0
         atomic_write_metrics_csv(run_dir / "METRICS.csv", metric_rows(outcome.metrics, targets))
         atomic_write_json(run_dir / "RESULT.json", result_json(scenario, outcome, options))
-    except (RunError, HandlerError) as exc:
+    except (RunError, HandlerError, FaketimeUnavailable, SetupError) as exc:
         outcome.error = str(exc)
+    except OSError as exc:   # e.g. the gateway's port is taken
+        outcome.error = f"setup error: {exc.strerror or exc}" + (f" ({exc.filename})" if exc.filename else "")
     except Exception as exc:  # one broken run must not take the others down
         outcome.error = f"{type(exc).__name__}: {exc}"
+    if outcome.error:
+        outcome.verdict, outcome.passed = ERROR, False
     outcome.wall_s = time.monotonic() - t0
     return outcome
 
 
-def _run_in_containers(scenario: Any, run_dir: Path, options: RunOptions) -> SessionRecord:
+def _run_in_containers(scenario: Scenario, run_dir: Path, options: RunOptions) -> SessionRecord:
     try:
-        from harness.docker.stack import run_scenario_in_containers
+        from harness.docker.stack import run_session_in_containers
     except ImportError as exc:
         raise RunError(f"container mode needs harness.docker.stack ({exc}); run with --mode inprocess") from None
     command = shlex.split(options.handler) if options.handler else None
-    started_at, t0 = utc_now_iso(), time.monotonic()
-    result = run_scenario_in_containers(scenario, run_dir, handler_command=command,
-                                        speed=options.speed, duration_s=options.duration_s,
-                                        **({"image": options.image} if options.image else {}))
-    if result.error:
-        raise RunError(f"container run failed: {result.error}")
-    code = result.handler_exit_code
-    return SessionRecord(Path(result.event_log), Path(result.logs_dir) / "handler.log", command or [],
-                         started_at, utc_now_iso(), time.monotonic() - t0,
-                         StopResult(code, "terminated", 0.0), exited_early=result.handler_exited_early)
+    try:
+        return run_session_in_containers(scenario, run_dir, handler_command=command, speed=options.speed,
+                                         duration_s=options.duration_s, real_clock=options.real_clock,
+                                         **({"image": options.image} if options.image else {}))
+    except RuntimeError as exc:   # StackError, DockerUnavailable, ImageBuildError
+        raise SetupError(f"container run failed: {exc}") from None
 
 
-def result_json(scenario: Any, outcome: RunOutcome, options: RunOptions) -> dict[str, Any]:
+def result_json(scenario: Scenario, outcome: RunOutcome, options: RunOptions) -> dict[str, Any]:
     s = outcome.session
     assert s is not None
     return {
         "schema": SCENARIO_RESULT_SCHEMA, "scenario": scenario.name,
         "source": str(scenario.source) if scenario.source else None, "seed": scenario.seed,
         "speed": options.speed or scenario.speed, "duration_s": options.duration_s or scenario.duration_s,
-        "mode": options.mode, "passed": outcome.passed, "started_at": s.started_at, "ended_at": s.ended_at,
+        "mode": options.mode, "passed": outcome.passed, "verdict": outcome.verdict,
+        "exit_code": outcome.exit_code, "cause": outcome.cause, "not_exercised": outcome.not_exercised,
+        "warnings": outcome.warnings, "overrides": dict(options.overrides),
+        "started_at": s.started_at, "ended_at": s.ended_at,
         "wall_s": round(outcome.wall_s, 3), "latency_clock": outcome.metrics.get("latency_clock"),
         "event_log": str(s.event_log), "event_log_sha256": sha256_file(s.event_log),
-        "handler": _session_json(s),
+        "handler": _session_json(s), "clock": s.clock.to_json() if s.clock else None,
+        "faults": [a.to_json() for a in outcome.faults],
         "baseline": ({**_session_json(outcome.baseline), "event_log": str(outcome.baseline.event_log),
                       "event_log_sha256": sha256_file(outcome.baseline.event_log)} if outcome.baseline else None),
         "metrics": outcome.metrics, "expectations": [e.to_json() for e in outcome.expectations],
@@ -335,6 +255,7 @@ def result_json(scenario: Any, outcome: RunOutcome, options: RunOptions) -> dict
 
 def _session_json(s: SessionRecord) -> dict[str, Any]:
     return {"argv": s.argv, "log": str(s.handler_log), "exited_early": s.exited_early,
+            "exited_at_sim_s": s.exited_at_sim_s, "port": s.handler_port,
             "exit_code": s.stop.exit_code if s.stop else None, "stopped": s.stop.how if s.stop else None}
 
 
@@ -396,12 +317,15 @@ _CARRIED = ("name", "seed", "speed", "duration_s", "start", "market", "accounts"
 
 
 def _worker_run(path: str, carried: dict[str, Any], options: RunOptions, queue: Any) -> RunOutcome:
-    from .scenario import load_scenario
-    scenario = load_scenario(path).model_copy(update=carried)
+    from .scenario import apply_overrides, load_scenario
+    scenario = load_scenario(path)
+    if options.overrides:
+        scenario = apply_overrides(scenario, options.overrides)
+    scenario = scenario.model_copy(update=carried)
     return run_scenario(scenario, options, lambda name, f, phase: queue.put((name, f, phase)))
 
 
-def run_many(scenarios: list[Any], options: RunOptions, jobs: int = 1,
+def run_many(scenarios: list[Scenario], options: RunOptions, jobs: int = 1,
              progress: Progress | None = None) -> list[RunOutcome]:
     """Run several scenarios, ``jobs`` at a time (each its own process, gateway and ports)."""
     names = [s.name for s in scenarios]

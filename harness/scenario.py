@@ -45,6 +45,8 @@ from mock_gateway.faults.defaults import build_fault_stack
 from mock_gateway.faults.registry import FAULT_TYPES, FaultSpec
 from mock_gateway.sim.clock import DEFAULT_START
 
+from .docker.faults import ACTIONS as CONTAINER_ACTION_NAMES
+from .docker.faults import container_fault_problems
 from .yaml_marks import YamlProblem, locate, parse
 
 
@@ -331,8 +333,7 @@ class HandlerSpec(BaseModel):
         return argv
 
 
-ContainerAction = Literal["kill_gateway", "restart_gateway", "pause_gateway", "unpause_gateway",
-                          "disconnect_gateway", "reconnect_gateway", "restart_handler"]
+ContainerAction = Literal[CONTAINER_ACTION_NAMES]  # type: ignore[valid-type]  # one class each: harness.docker.faults
 
 
 class ContainerFaultSpec(BaseModel):
@@ -340,6 +341,13 @@ class ContainerFaultSpec(BaseModel):
     action: ContainerAction
     at_s: TimeFloat
     duration_s: DurationFloat | None = None
+
+    @model_validator(mode="after")
+    def _executable(self) -> ContainerFaultSpec:
+        problems = container_fault_problems(self.action, self.at_s, self.duration_s)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class MetricBound(BaseModel):
@@ -613,11 +621,16 @@ def _missing_field_loc(error: dict[str, Any]) -> Loc:
     return loc
 
 
-def load_scenario(path: str | os.PathLike[str], data_dirs: list[str | os.PathLike[str]] | None = None) -> Scenario:
+def load_scenario(path: str | os.PathLike[str], overrides: dict[str, str] | None = None,
+                  data_dirs: list[str | os.PathLike[str]] | None = None) -> Scenario:
     """Read and validate a scenario file (a path, or the name of a shipped scenario).
 
     The file is untrusted: at most ``MAX_YAML_BYTES``, files it names resolve inside its folder or one
-    of ``data_dirs`` (default: ``PRELIVE_DATA_DIRS``), and every number is bounded."""
+    of ``data_dirs`` (default: ``PRELIVE_DATA_DIRS``), and every number is bounded.
+    ``overrides`` (``prelive run --set key=value``, ``--symbols``): dotted paths into the file's
+    mapping (``seed``, ``market.symbols``, ``faults.0.max_per_s``, ``handler.env.MY_VAR``), each
+    value read as YAML (``7``, ``[AAPL, MSFT]``, ``true``), set before validation, so an adapted
+    scenario is checked exactly like a written one."""
     file = find_scenario(path)
     try:
         text = _read_bounded(file)
@@ -633,6 +646,11 @@ def load_scenario(path: str | os.PathLike[str], data_dirs: list[str | os.PathLik
         raise ScenarioError(file, [Problem(None, "a scenario is a YAML mapping (name:, description:, duration_s:, ...)",
                                            root.start_mark.line + 1 if root is not None else None)])
     data.setdefault("name", file.stem)
+    for key, text in (overrides or {}).items():
+        try:
+            _set_dotted(data, key, text)
+        except (KeyError, IndexError, TypeError, ValueError) as e:
+            raise ScenarioError(file, [Problem(f"--set {key}", str(e).strip("'\""), None)]) from None
     try:
         dirs = [Path(d) for d in data_dirs] if data_dirs is not None else env_data_dirs()
         scenario = Scenario.model_validate(data, context={"base_dir": file.parent, "data_dirs": dirs})
@@ -666,6 +684,45 @@ def _read_bounded(file: Path) -> str:
         raise ScenarioError(file, [Problem(None, f"the file is larger than {MAX_YAML_BYTES} bytes; a scenario "
                                                  f"is a short YAML file", None)])
     return data.decode("utf-8")
+def _set_dotted(data: dict[str, Any], key: str, text: str) -> None:
+    import yaml
+
+    parts = [p for p in key.split(".")]
+    if not key or any(not p for p in parts):
+        raise ValueError(f"{key!r} is not a dotted path such as seed, market.symbols or faults.0.max_per_s")
+    try:
+        value = yaml.safe_load(text) if text.strip() else text
+    except yaml.YAMLError:
+        value = text
+    if parts[:2] == ["handler", "env"]:
+        value = text    # environment values are strings as written
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise IndexError(f"{'.'.join(parts[:i]) or 'the scenario'} has {len(node)} entries; "
+                                 f"{part!r} is not one of 0..{len(node) - 1}")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise TypeError(f"{'.'.join(parts[:i])} is a value, not a mapping or list; cannot set {key}")
+
+
+def apply_overrides(scenario: Scenario, overrides: dict[str, str]) -> Scenario:
+    """The scenario re-read from its file with ``overrides`` applied (see :func:`load_scenario`)."""
+    if not overrides:
+        return scenario
+    if scenario.source is None:
+        raise ScenarioError(scenario.name, [Problem(None, "--set needs the scenario's file", None)])
+    return load_scenario(scenario.source, overrides)
 
 
 def shipped_scenarios() -> list[Path]:

@@ -13,6 +13,12 @@ if ! command -v ssh-keygen >/dev/null 2>&1; then
   command -v ssh-keygen >/dev/null 2>&1 || { echo "scripts/test.sh: ssh-keygen is missing: install openssh-client" >&2; exit 1; }
 fi
 VENV=${PRELIVE_VENV:-.venv}
+# Debian's libfaketime puts handlers on the scenario's clock (harness/faketime.py).
+if ! ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfaketime >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfaketime >/dev/null; } \
+    || echo "scripts/test.sh: could not install libfaketime; runs need --real-clock" >&2
+fi
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 log=$(mktemp)
 if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[dev]' >"$log" 2>&1; then

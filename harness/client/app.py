@@ -168,7 +168,11 @@ def config_from_env(env: dict[str, str] | None = None) -> tuple[ClientConfig, St
                           client_id=number("IB_CLIENT_ID", "1"), account=env.get("IB_ACCOUNT", ""),
                           seed=number("PRELIVE_SEED", "0"),
                           heartbeat_interval_s=number("PRELIVE_HEARTBEAT_INTERVAL_S", "5", float),
-                          heartbeat_timeout_s=number("PRELIVE_HEARTBEAT_TIMEOUT_S", "4", float))
+                          heartbeat_timeout_s=number("PRELIVE_HEARTBEAT_TIMEOUT_S", "4", float),
+                          # seconds of the handler's clock: on a fast scenario clock, give it more
+                          connect_timeout_s=number("PRELIVE_CONNECT_TIMEOUT_S", "4", float))
+    if client.connect_timeout_s <= 0:
+        raise SystemExit("harness.client: PRELIVE_CONNECT_TIMEOUT_S must be > 0")
     if client.heartbeat_interval_s < 0 or client.heartbeat_timeout_s <= 0:
         raise SystemExit("harness.client: PRELIVE_HEARTBEAT_INTERVAL_S must be >= 0 (0 turns the heartbeat off) "
                          "and PRELIVE_HEARTBEAT_TIMEOUT_S > 0")

@@ -6,14 +6,37 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from harness.safety import OVERRIDE_FLAG
 
+if TYPE_CHECKING:
+    from harness.scenario import Scenario
+
 LiveOpt = typer.Option(False, OVERRIDE_FLAG, help="Allow a live account or live port (4001/7496). Dangerous.")
 EXIT_FAILED, EXIT_USAGE = 1, 2
+
+RUN_EPILOG = (
+    "Exit codes: 0 every scenario PASSED (each expectation held and each fault acted); "
+    "1 an expectation FAILED (the console names its first cause); "
+    "2 usage error (bad option, invalid scenario file or --set); "
+    "3 NOT EXERCISED (nothing failed but a fault never acted, or an error to survive never happened: "
+    "the run proves nothing about it); "
+    "4 setup error (handler not found, libfaketime missing, port taken, Docker unavailable); "
+    "130 interrupted. With several scenarios the first of 4, 1, 3 that occurs wins."
+)
+
+
+def _parse_sets(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise _die(f"--set takes KEY=VALUE (e.g. --set seed=7), got {item!r}")
+        out[key.strip()] = value
+    return out
 
 
 def _console(stderr: bool = False):  # type: ignore[no-untyped-def]
@@ -46,12 +69,12 @@ def _check_out_dir(out: Path) -> None:
         raise _die(f"--out {out} exists and is not a directory")
 
 
-def _load_scenarios(names: list[str]) -> list[Any]:
+def _load_scenarios(names: list[str], overrides: dict[str, str] | None = None) -> list[Scenario]:
     from harness.scenario import ScenarioError, load_scenario
     loaded, problems = [], []
     for name in names:
         try:
-            loaded.append(load_scenario(name))
+            loaded.append(load_scenario(name, overrides))
         except ScenarioError as exc:
             problems.append(str(exc))
     if problems:
@@ -62,7 +85,7 @@ def _load_scenarios(names: list[str]) -> list[Any]:
 def register(app: typer.Typer) -> None:
     """Add this area's commands to app."""
 
-    @app.command("run")
+    @app.command("run", epilog=RUN_EPILOG)
     def run(
         scenarios: Annotated[list[str], typer.Argument(help="Scenario files or shipped names (baseline, ...).")],
         handler: Annotated[Optional[str], typer.Option(help="Handler command line or package.module:function "
@@ -83,8 +106,17 @@ def register(app: typer.Typer) -> None:
                                                          help="Also run the fault-free baseline (default: only when "
                                                               "an expectation needs it).")] = None,
         gates_config: Annotated[Optional[Path], typer.Option(help="Gates config for the METRICS.csv targets.")] = None,
+        real_clock: Annotated[bool, typer.Option("--real-clock", help="Run the handler on the real clock (no "
+                                                  "libfaketime): for static binaries or handlers that must not be "
+                                                  "faked; timers then ignore --speed.")] = False,
+        symbols: Annotated[Optional[str], typer.Option(help="Comma list of symbols replacing the scenarios' market "
+                                                            "(same as --set market.symbols=[A,B]).")] = None,
+        set_: Annotated[Optional[list[str]], typer.Option("--set", help="KEY=VALUE into the scenario file before "
+                                                          "validation, dotted (seed=7, market.volatility_annual=0.3, "
+                                                          "faults.0.max_per_s=40, handler.env.MY_VAR=x); "
+                                                          "repeatable.")] = None,
     ) -> None:
-        """Run scenarios against a handler; exit 1 if any scenario's expectations fail."""
+        """Run scenarios against a handler on the scenario's clock; the exit code says the verdict (below)."""
         from harness.runner import RunError, RunOptions, parse_shard, run_many, select_shard
 
         if mode not in ("inprocess", "container"):
@@ -95,15 +127,22 @@ def register(app: typer.Typer) -> None:
                 raise _die(f"{report} is a directory; give a file path for --junit-xml and --summary")
         if speed is not None and speed <= 0 or duration is not None and duration <= 0:
             raise _die("--speed and --duration must be positive")
+        overrides = _parse_sets(set_ or [])
+        if symbols is not None:
+            names = [x.strip() for x in symbols.split(",") if x.strip()]
+            if not names:
+                raise _die("--symbols needs at least one symbol, e.g. --symbols EURUSD,GBPUSD")
+            overrides["market.symbols"] = "[" + ", ".join(names) + "]"
         try:
-            selected = select_shard(_load_scenarios(scenarios), parse_shard(shard))
+            selected = select_shard(_load_scenarios(scenarios, overrides), parse_shard(shard))
         except RunError as exc:
             raise _die(str(exc)) from None
         if not selected:
             _console().print(f"shard {shard}: no scenarios to run")
             return
         options = RunOptions(out_dir=out, handler=handler, mode=mode, speed=speed, duration_s=duration,
-                             baseline=baseline, gates_config=gates_config)
+                             baseline=baseline, gates_config=gates_config, real_clock=real_clock,
+                             overrides=overrides)
         _sigterm_as_interrupt()
         started_at = time.time()
         try:
@@ -114,8 +153,10 @@ def register(app: typer.Typer) -> None:
             raise _die("interrupted; handlers and gateways stopped", 130) from None
         _write_ci_reports(outcomes, summary or out / "summary.json", junit_xml, shard, started_at)
         _summary_table(outcomes)
-        if not all(o.passed for o in outcomes):
-            raise typer.Exit(EXIT_FAILED)
+        from harness.expectations import EXIT_CODES, worst
+        code = EXIT_CODES[worst([o.verdict for o in outcomes])]
+        if code:
+            raise typer.Exit(code)
 
     @app.command("probe")
     def probe_cmd(
@@ -287,7 +328,7 @@ def register(app: typer.Typer) -> None:
 
 
 # ------------------------------------------------------------------------------ output
-def _with_progress(work: Any, scenarios: list[Any], options: Any, baseline: bool = False) -> Any:
+def _with_progress(work: Any, scenarios: list[Scenario], options: Any, baseline: bool = False) -> Any:
     """Run ``work(progress_callback)`` under a rich progress bar, one bar per scenario; plain lines
     (started, each fault as it acts, finished with its verdict) when stdout is not a terminal."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -333,22 +374,32 @@ def _summary_table(outcomes: list[Any]) -> None:
     console = _console()
     table = Table(title="prelive run")
     for col in ("scenario", "result", "trades", "p95 ack ms", "pacing", "disc", "dup", "wall s"):
-        table.add_column(col, no_wrap=col == "scenario")
+        table.add_column(col, no_wrap=col in ("scenario", "result"))
+    styles = {"PASS": "[green]PASS[/]", "FAIL": "[red]FAIL[/]", "NOT EXERCISED": "[yellow]NOT EXERCISED[/]",
+              "ERROR": "[red]ERROR[/]"}
     for o in outcomes:
         m = o.metrics
-        result = "[red]ERROR[/]" if o.error else ("[green]PASS[/]" if o.passed else "[red]FAIL[/]")
+        result = styles.get(o.verdict, o.verdict)
         table.add_row(o.scenario, result, _fmt(m.get("trade_count")), _fmt(m.get("order_ack_latency_p95_ms")),
                       _fmt(m.get("pacing_violations")), _fmt(m.get("disconnects")), _fmt(m.get("duplicate_orders")),
                       f"{o.wall_s:.1f}")
     console.print(table)
     for o in outcomes:
         if o.error:
-            console.print(f"[red]x[/] {o.scenario}: {o.error}", highlight=False)
+            console.print(f"[red]x[/] {o.scenario}: setup error: {o.error}", highlight=False)
+        if o.cause:
+            console.print(f"[red]x[/] {o.scenario}: first cause: {o.cause}", highlight=False)
         for e in o.failed:
             console.print(f"[red]x[/] {o.scenario}: {e.kind} {e.name}: {e.detail}", highlight=False)
+        for reason in o.not_exercised:
+            console.print(f"[yellow]?[/] {o.scenario}: not exercised: {reason}", highlight=False)
+        for warning in o.warnings:
+            console.print(f"[yellow]![/] {o.scenario}: {warning}", highlight=False)
     passed = sum(o.passed for o in outcomes)
-    console.print(f"{passed}/{len(outcomes)} scenarios passed; results in "
-                  f"{outcomes[0].run_dir.parent if outcomes else '-'}")
+    unexercised = sum(o.verdict == "NOT EXERCISED" for o in outcomes)
+    console.print(f"{passed}/{len(outcomes)} scenarios passed" + (f", {unexercised} not exercised" if unexercised
+                                                                  else "")
+                  + f"; results in {outcomes[0].run_dir.parent if outcomes else '-'}")
 
 
 def _metrics_table(rows: list[tuple]) -> None:

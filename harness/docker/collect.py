@@ -27,9 +27,10 @@ from pathlib import Path
 from mock_gateway.eventlog import Event, EventLog, read_events
 
 from .faults import EVENT as FAULT_EVENT
+from .faults import SESSION_ENDING
 
 #: Docker actions after which the gateway process is gone without having said goodbye.
-KILLING_ACTIONS = ("kill_gateway",)
+KILLING_ACTIONS = SESSION_ENDING   # container faults that drop sessions without a goodbye
 
 
 @dataclass

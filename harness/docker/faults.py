@@ -1,6 +1,8 @@
 """Container faults through the Docker SDK, scheduled from a scenario's ``container_faults``.
 
-Each action is one method on :class:`ContainerFaults`; each execution is one ``sys``
+Each action is one small class (:class:`ContainerAction`: ``begin`` and ``undo``) registered in
+:data:`CONTAINER_ACTIONS`, the one list the scenario loader, the scheduler and the log merge read;
+each execution is one ``sys``
 ``container_fault`` event (source "docker") with its wall time, so the metrics read what
 happened from the same event log as everything else. A fault with ``duration_s`` is undone
 after that long (kill -> start, pause -> unpause, disconnect -> reconnect, restart -> a stop
@@ -12,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from mock_gateway.eventlog import EventLog
 
@@ -20,13 +22,6 @@ if TYPE_CHECKING:
     from docker.models.containers import Container
     from docker.models.networks import Network
 
-ACTIONS = (
-    "kill_gateway", "restart_gateway", "pause_gateway", "unpause_gateway",
-    "disconnect_gateway", "reconnect_gateway", "restart_handler",
-)
-#: The action that undoes a fault given a ``duration_s``.
-UNDO = {"kill_gateway": "start_gateway", "pause_gateway": "unpause_gateway",
-        "disconnect_gateway": "reconnect_gateway", "restart_gateway": "start_gateway"}
 EVENT = "container_fault"
 
 
@@ -34,23 +29,129 @@ class ContainerFaultError(ValueError):
     """A container fault in a scenario cannot be executed as written."""
 
 
+class ContainerAction:
+    """One container fault: what :meth:`begin` does to the stack and what :meth:`undo` puts back.
+
+    ``undo_name`` is the action logged when a fault with ``duration_s`` is undone (None: the action
+    takes no duration). ``ends_sessions``: it drops every connection without a goodbye, so the
+    event-log merge adds the disconnects the dead gateway could not write.
+    """
+
+    name: ClassVar[str]
+    undo_name: ClassVar[str | None] = None
+    ends_sessions: ClassVar[bool] = False
+    targets_handler: ClassVar[bool] = False
+
+    def begin(self, c: ContainerFaults) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def undo(self, c: ContainerFaults) -> dict[str, Any]:
+        raise ContainerFaultError(f"container fault {self.name} cannot be undone")
+
+
+class KillGateway(ContainerAction):
+    name, undo_name, ends_sessions = "kill_gateway", "start_gateway", True
+
+    def begin(self, c: ContainerFaults) -> dict[str, Any]:
+        c.gateway.kill()  # SIGKILL: sessions end without a goodbye, like a crashed gateway
+        return {"signal": "SIGKILL"}
+
+    def undo(self, c: ContainerFaults) -> dict[str, Any]:
+        c.gateway.start()
+        return {}
+
+
+class RestartGateway(ContainerAction):
+    """Without a duration a ``docker restart``; with one, stopped for that long, then started."""
+
+    name, undo_name = "restart_gateway", "start_gateway"
+
+    def begin(self, c: ContainerFaults) -> dict[str, Any]:
+        c.gateway.restart(timeout=c.stop_timeout_s)
+        return {"stop_timeout_s": c.stop_timeout_s}
+
+    def stop(self, c: ContainerFaults) -> dict[str, Any]:
+        c.gateway.stop(timeout=c.stop_timeout_s)
+        return {"stop_timeout_s": c.stop_timeout_s}
+
+    def undo(self, c: ContainerFaults) -> dict[str, Any]:
+        c.gateway.start()
+        return {}
+
+
+class PauseGateway(ContainerAction):
+    name, undo_name = "pause_gateway", "unpause_gateway"
+
+    def begin(self, c: ContainerFaults) -> dict[str, Any]:
+        c.gateway.pause()  # frozen: TCP stays up, nothing answers
+        return {}
+
+    def undo(self, c: ContainerFaults) -> dict[str, Any]:
+        c.gateway.unpause()
+        return {}
+
+
+class UnpauseGateway(ContainerAction):
+    name = "unpause_gateway"
+
+    def begin(self, c: ContainerFaults) -> dict[str, Any]:
+        return PauseGateway().undo(c)
+
+
+class DisconnectGateway(ContainerAction):
+    name, undo_name = "disconnect_gateway", "reconnect_gateway"
+
+    def begin(self, c: ContainerFaults) -> dict[str, Any]:
+        c.gateway.reload()
+        settings = c.gateway.attrs["NetworkSettings"]["Networks"].get(c.network.name) or {}
+        c.aliases = [a for a in settings.get("Aliases") or [] if a != c.gateway.id[:12]]
+        c.network.disconnect(c.gateway)
+        return {"network": c.network.name, "aliases": c.aliases}
+
+    def undo(self, c: ContainerFaults) -> dict[str, Any]:
+        c.network.connect(c.gateway, aliases=c.aliases or None)
+        return {"network": c.network.name, "aliases": c.aliases}
+
+
+class ReconnectGateway(ContainerAction):
+    name = "reconnect_gateway"
+
+    def begin(self, c: ContainerFaults) -> dict[str, Any]:
+        return DisconnectGateway().undo(c)
+
+
+class RestartHandler(ContainerAction):
+    name, targets_handler = "restart_handler", True
+
+    def begin(self, c: ContainerFaults) -> dict[str, Any]:
+        if c.handler is None:
+            raise ContainerFaultError("restart_handler: this stack has no handler container")
+        c.handler.restart(timeout=c.stop_timeout_s)
+        return {"stop_timeout_s": c.stop_timeout_s}
+
+
+#: Every container fault a scenario may schedule, by its ``action`` name.
+CONTAINER_ACTIONS: dict[str, type[ContainerAction]] = {cls.name: cls for cls in (
+    KillGateway, RestartGateway, PauseGateway, UnpauseGateway, DisconnectGateway, ReconnectGateway, RestartHandler)}
+ACTIONS = tuple(CONTAINER_ACTIONS)
+#: The action that undoes a fault given a ``duration_s``.
+UNDO = {name: cls.undo_name for name, cls in CONTAINER_ACTIONS.items() if cls.undo_name}
+#: Actions that end every session without the gateway writing a disconnect.
+SESSION_ENDING = tuple(name for name, cls in CONTAINER_ACTIONS.items() if cls.ends_sessions)
+_UNDO_OF = {undo: name for name, undo in UNDO.items() if name != "restart_gateway"}
+
+
 @dataclass(frozen=True)
 class ContainerFault:
-    """One scheduled action: ``at_s`` scenario seconds after the stack is up."""
+    """One scheduled action: ``at_s`` scenario seconds after the gateway's sim 0."""
 
     action: str
     at_s: float
     duration_s: float | None = None
 
     def __post_init__(self) -> None:
-        if self.action not in ACTIONS:
-            raise ContainerFaultError(f"unknown container fault action {self.action!r}; expected one of {', '.join(ACTIONS)}")
-        if self.at_s < 0:
-            raise ContainerFaultError(f"container fault {self.action}: at_s must be >= 0, got {self.at_s}")
-        if self.duration_s is not None and self.duration_s <= 0:
-            raise ContainerFaultError(f"container fault {self.action}: duration_s must be > 0, got {self.duration_s}")
-        if self.duration_s is not None and self.action not in UNDO:
-            raise ContainerFaultError(f"container fault {self.action} takes no duration_s")
+        for problem in container_fault_problems(self.action, self.at_s, self.duration_s):
+            raise ContainerFaultError(problem)
 
     @classmethod
     def coerce(cls, item: Any) -> ContainerFault:
@@ -62,61 +163,54 @@ class ContainerFault:
                    duration_s=None if data.get("duration_s") is None else float(data["duration_s"]))
 
 
+def container_fault_problems(action: str, at_s: float, duration_s: float | None) -> list[str]:
+    """What is wrong with a container fault as written (empty: nothing); the scenario loader uses it too."""
+    if action not in CONTAINER_ACTIONS:
+        return [f"unknown container fault action {action!r}; expected one of {', '.join(ACTIONS)}"]
+    out = []
+    if at_s < 0:
+        out.append(f"container fault {action}: at_s must be >= 0, got {at_s}")
+    if duration_s is not None and duration_s <= 0:
+        out.append(f"container fault {action}: duration_s must be > 0, got {duration_s}")
+    elif duration_s is not None and action not in UNDO:
+        out.append(f"container fault {action} takes no duration_s (only {', '.join(UNDO)} can be undone)")
+    return out
+
+
 @dataclass
 class ContainerFaults:
-    """The fault actions against one stack's gateway and handler containers."""
+    """The stack a fault acts on (gateway, its network, the handler) and the log its actions go to."""
 
     gateway: Container
     network: Network
     event_log: EventLog
     handler: Container | None = None
     stop_timeout_s: int = 5
-    _aliases: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
 
-    def kill_gateway(self) -> dict[str, Any]:
-        self.gateway.kill()  # SIGKILL: sessions end without a goodbye, like a crashed gateway
-        return {"signal": "SIGKILL"}
+    def _method(self, action: str) -> Callable[[], dict[str, Any]]:
+        if action in CONTAINER_ACTIONS:
+            return lambda: CONTAINER_ACTIONS[action]().begin(self)
+        if action == "stop_gateway":
+            return lambda: RestartGateway().stop(self)
+        if action == "start_gateway":
+            return lambda: KillGateway().undo(self)
+        if action in _UNDO_OF:
+            return lambda: CONTAINER_ACTIONS[_UNDO_OF[action]]().undo(self)
+        raise ContainerFaultError(f"unknown container action {action!r}")
 
-    def start_gateway(self) -> dict[str, Any]:
-        self.gateway.start()
-        return {}
-
-    def restart_gateway(self) -> dict[str, Any]:
-        self.gateway.restart(timeout=self.stop_timeout_s)
-        return {"stop_timeout_s": self.stop_timeout_s}
-
-    def stop_gateway(self) -> dict[str, Any]:
-        self.gateway.stop(timeout=self.stop_timeout_s)
-        return {"stop_timeout_s": self.stop_timeout_s}
-
-    def pause_gateway(self) -> dict[str, Any]:
-        self.gateway.pause()  # frozen: TCP stays up, nothing answers
-        return {}
-
-    def unpause_gateway(self) -> dict[str, Any]:
-        self.gateway.unpause()
-        return {}
-
-    def disconnect_gateway(self) -> dict[str, Any]:
-        self.gateway.reload()
-        settings = self.gateway.attrs["NetworkSettings"]["Networks"].get(self.network.name) or {}
-        self._aliases = [a for a in settings.get("Aliases") or [] if a != self.gateway.id[:12]]
-        self.network.disconnect(self.gateway)
-        return {"network": self.network.name, "aliases": self._aliases}
-
-    def reconnect_gateway(self) -> dict[str, Any]:
-        self.network.connect(self.gateway, aliases=self._aliases or None)
-        return {"network": self.network.name, "aliases": self._aliases}
-
-    def restart_handler(self) -> dict[str, Any]:
-        if self.handler is None:
-            raise ContainerFaultError("restart_handler: this stack has no handler container")
-        self.handler.restart(timeout=self.stop_timeout_s)
-        return {"stop_timeout_s": self.stop_timeout_s}
+    def __getattr__(self, action: str) -> Callable[[], dict[str, Any]]:
+        """``faults.kill_gateway()`` and friends: each action (and each undo) by name."""
+        if action.startswith("_"):
+            raise AttributeError(action)
+        try:
+            return self._method(action)
+        except ContainerFaultError:
+            raise AttributeError(action) from None
 
     def apply(self, action: str, **attrs: Any) -> dict[str, Any]:
         """Run one action now and log it; a failed action is logged with its error and re-raised."""
-        method: Callable[[], dict[str, Any]] = getattr(self, action)
+        method = self._method(action)
         target = self.handler if action.endswith("_handler") else self.gateway
         started = time.time()
         error: str | None = None

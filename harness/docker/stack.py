@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import secrets
 import shlex
@@ -39,6 +40,10 @@ from .collect import write_merged
 from .engine import REPO_ROOT, compose_command, ensure_engine
 from .faults import ContainerFault, ContainerFaults, FaultScheduler, plan
 from .images import PRELIVE_IMAGE, build_image, require_image
+from ..artifacts import atomic_write_json
+from ..handler import StopResult
+from ..scenario import Scenario, _set_dotted, load_scenario
+from ..session import ClockReport, SessionPlan, SessionRecord, handler_extra_env, run_lifecycle
 
 if TYPE_CHECKING:
     import docker
@@ -154,113 +159,230 @@ class ContainerRunResult:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
 
 
-def run_scenario_in_containers(scenario: Any, out_dir: str | os.PathLike[str], handler: str | None = None, *,
-                               handler_command: str | Sequence[str] | None = None, image: str | None = None,
-                               build: bool = True, run_id: str | None = None, up_timeout_s: float = 120,
-                               install_engine: bool = False, speed: float | None = None,
-                               duration_s: float | None = None) -> ContainerRunResult:
+class ContainerBackend:
+    """A session in a fresh Compose project: the gateway container, then the handler container.
+
+    Implements :class:`harness.session.SessionBackend`; :func:`harness.session.run_lifecycle`
+    writes the lifecycle events into ``docker-events.jsonl``, which is merged with the gateway's
+    own log into the session's ``events.jsonl`` when the stack comes down.
+    """
+
+    def __init__(self, scenario: Scenario, out_dir: str | os.PathLike[str], handler: str | None = None, *,
+                 handler_command: str | Sequence[str] | None = None, image: str | None = None, build: bool = True,
+                 run_id: str | None = None, up_timeout_s: float = 120, install_engine: bool = False,
+                 speed: float | None = None, duration_s: float | None = None, real_clock: bool = True,
+                 overrides: dict[str, str] | None = None) -> None:
+        self.t_start = time.monotonic()
+        self.timings: dict[str, float] = {}
+        scenario_obj, self.scenario_path = _load(scenario)
+        overrides = {k: v for k, v in (("speed", speed), ("duration_s", duration_s)) if v is not None}
+        self.scenario: Scenario = scenario_obj.model_copy(update=overrides) if overrides else scenario_obj
+        self.out = Path(out_dir).resolve()
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.run_id = run_id or new_run_id()
+        self.handler_image_name, self.handler_command = handler, handler_command
+        self.image_name, self.build, self.up_timeout_s, self.install_engine = image, build, up_timeout_s, install_engine
+        self.real_clock = real_clock
+        self.overrides = dict(overrides or {})
+        self.speed = float(self.scenario.speed)
+        self.argv = _handler_argv(self.scenario, handler_command)
+        self.event_log = self.out / "events.jsonl"
+        self.handler_log = self.out / "logs" / "handler.log"
+        self.handler_port: int | None = STACK_API_PORT
+        self.stack: Stack | None = None
+        self.result: ContainerRunResult | None = None
+        self.docker_log: EventLog | None = None
+        self.scheduler: FaultScheduler | None = None
+        self.fault_layer: ContainerFaults | None = None
+        self.handler_c: Container | None = None
+        self.pending_signals: list[int] = []
+        self._last_poll = (0.0, None)
+        self._exited_before_stop = False
+
+    # -- SessionBackend
+    def start(self) -> dict[str, Any]:
+        scenario = self.scenario
+        client = ensure_engine(install=self.install_engine)
+        image = self.image_name or PRELIVE_IMAGE
+        if self.build:
+            built = build_image(client, image)
+            self.timings["image_s"] = round(built.seconds, 3)
+        else:
+            require_image(client, image)
+        handler_image = self.handler_image_name or image
+        if handler_image != image:
+            require_image(client, handler_image)
+        # Run by image id: a tag another build moves mid-run would make Compose recreate the containers.
+        image_id, handler_image_id = client.images.get(image).id, client.images.get(handler_image).id
+        steps = plan([ContainerFault.coerce(f) for f in scenario.container_faults], wall_per_scenario_s=1.0 / self.speed)
+        override = _override_file(self.out, self.run_id, scenario, self.scenario_path, handler_image_id, self.argv,
+                                  faked_clock=not self.real_clock, overrides=self.overrides)
+        stack = self.stack = Stack(client, f"prelive-{self.run_id}", self.run_id, [MOCK_STACK, override], env={
+            "PRELIVE_IMAGE": image_id, "PRELIVE_HANDLER_IMAGE": handler_image_id,
+            "PRELIVE_GATEWAY_PUBLISH": "127.0.0.1:",     # a free host port per run: runs may overlap
+            "PRELIVE_IB_HOST": "ib-gateway", "PRELIVE_SCENARIO": "", "PRELIVE_CLOCK_T0_WALL": ""})
+        docker_log_path = self.out / "docker-events.jsonl"
+        docker_log_path.unlink(missing_ok=True)
+        self.result = ContainerRunResult(
+            run_id=self.run_id, project=stack.project, scenario=scenario.name, out_dir=self.out,
+            event_log=self.event_log, gateway_event_log=None, docker_event_log=docker_log_path,
+            logs_dir=self.out / "logs", data_dir=self.out / "data", image=image, handler_image=handler_image,
+            image_id=image_id, handler_image_id=handler_image_id, started_at=_now_iso())
+        self.docker_log = EventLog(docker_log_path, source="docker")
+        try:
+            t = time.monotonic()
+            stack.up(GATEWAY_SERVICE, timeout_s=self.up_timeout_s)
+            gateway = stack.container(GATEWAY_SERVICE)
+            t0_wall = _run_start_wall(gateway)     # sim 0 on the wall clock the containers share
+            stack.env["PRELIVE_CLOCK_T0_WALL"] = f"{t0_wall:.6f}"
+            stack.up(HANDLER_SERVICE, wait=False, no_deps=True, timeout_s=self.up_timeout_s)   # leave the gateway be
+            self.timings["up_s"] = round(time.monotonic() - t, 3)
+            self.result.gateway_host_port = stack.published_port()[1]
+            self.handler_c = stack.container(HANDLER_SERVICE)
+            self.fault_layer = ContainerFaults(gateway=gateway, network=stack.network(), event_log=self.docker_log,
+                                               handler=self.handler_c)
+            # scenario time 0 is the gateway's run_start (sim time 0), not when `up` returned
+            elapsed = max(0.0, time.time() - t0_wall)
+            self.scheduler = FaultScheduler(self.fault_layer, steps, started_at=time.monotonic() - elapsed)
+            self.scheduler.start()
+        except StackError as exc:
+            raise StackError(f"{exc}{_log_tails(stack)}") from exc
+        clock = {"real": True} if self.real_clock else {"faketime": "in the handler container",
+                                                        "t0_wall": round(t0_wall, 6)}
+        return {"container": self.handler_c.name, "image": handler_image, "port": STACK_API_PORT, "clock": clock}
+
+    def sim_elapsed_s(self) -> float:
+        assert self.scheduler is not None
+        return (time.monotonic() - self.scheduler.started_at) * self.speed
+
+    def poll(self) -> int | None:
+        """The handler container's exit code once it stopped (asked at most every half second)."""
+        last_at, last = self._last_poll
+        if self.handler_c is None or time.monotonic() - last_at < 0.5:
+            return last
+        code = None
+        with contextlib.suppress(Exception):
+            self.handler_c.reload()
+            if self.handler_c.status not in ("running", "created", "restarting", "paused"):
+                code = int(self.handler_c.attrs["State"]["ExitCode"])
+        self._last_poll = (time.monotonic(), code)
+        return code
+
+    def sample(self) -> None:
+        return None
+
+    def stop(self, grace_period_s: float) -> StopResult:
+        if self.handler_c is None:
+            return StopResult(None, "exited", 0.0)
+        started = time.monotonic()
+        self.handler_c.reload()
+        if self.handler_c.status != "running":
+            self._exited_before_stop = True
+            return StopResult(int(self.handler_c.attrs["State"]["ExitCode"]), "exited", 0.0)
+        self.handler_c.stop(timeout=int(math.ceil(grace_period_s)))
+        self.handler_c.reload()
+        took = time.monotonic() - started
+        code = int(self.handler_c.attrs["State"]["ExitCode"])
+        how = "killed" if code == 137 and took >= grace_period_s else "terminated"
+        if self.result is not None:
+            self.result.handler_exit_code = code
+        return StopResult(code, how, took)
+
+    def log(self, msg: str, attrs: dict[str, Any]) -> None:
+        if self.docker_log is not None:
+            self.docker_log.sys(msg, source="harness", attrs=attrs)
+
+    def close(self) -> ClockReport | None:
+        """Faults off, gateway stopped cleanly, everything collected and merged, the stack down."""
+        if self.stack is None or self.result is None:
+            return None
+        with _signals_ignored() as pending:
+            try:
+                _teardown(self.stack, self.scheduler, self.fault_layer, self.result, self.docker_log, self.speed,
+                          self.timings)
+            finally:
+                self.result.handler_exited_early = self._exited_before_stop
+                if self.result.handler_exit_code is None and self.handler_c is not None:
+                    with contextlib.suppress(Exception):
+                        self.result.handler_exit_code = int(self.handler_c.attrs["State"]["ExitCode"])
+                self.result.ended_at = _now_iso()
+                self.timings["total_s"] = round(time.monotonic() - self.t_start, 3)
+                self.result.timings_s = self.timings
+                atomic_write_json(self.out / "container_run.json", self.result.to_json())
+        self.pending_signals = pending
+        return ClockReport("real" if self.real_clock else "faketime", self.speed,
+                           start=self.scenario.start_at.isoformat(),
+                           note=None if self.real_clock else "container mode: the handler's clock counts from the "
+                           "gateway's run_start event (ms after sim 0); drift is not sampled")
+
+
+def _session_plan(backend: ContainerBackend, scenario: Scenario) -> SessionPlan:
+    return SessionPlan(backend.scenario, backend.out, backend.argv, speed=backend.speed,
+                       sim_length_s=float(backend.scenario.duration_s), real_clock=backend.real_clock)
+
+
+def _drive(backend: ContainerBackend, progress: Any = None) -> SessionRecord:
+    """The one lifecycle loop with SIGTERM turned into RunInterrupted; the stack always comes down."""
+    try:
+        with _signals_raise():
+            record = run_lifecycle(backend, _session_plan(backend, backend.scenario), progress)
+    except KeyboardInterrupt as exc:
+        if backend.result is not None:
+            backend.result.interrupted = True
+            backend.result.error = str(exc) if isinstance(exc, RunInterrupted) else "interrupted"
+            atomic_write_json(backend.out / "container_run.json", backend.result.to_json())
+        raise RunInterrupted(f"container run {backend.run_id} interrupted; stack prelive-{backend.run_id} "
+                             "brought down") from exc
+    except BaseException as exc:
+        if backend.result is not None and backend.result.error is None:
+            backend.result.error = f"{type(exc).__name__}: {exc}"
+            atomic_write_json(backend.out / "container_run.json", backend.result.to_json())
+        raise
+    if backend.pending_signals:   # asked to stop while the (finished) run was being cleaned up
+        raise RunInterrupted(f"received {signal.Signals(backend.pending_signals[0]).name} during clean-up of run "
+                             f"{backend.run_id}; stack prelive-{backend.run_id} brought down")
+    return record
+
+
+def run_session_in_containers(scenario: Scenario, out_dir: str | os.PathLike[str], *,
+                              handler_command: str | Sequence[str] | None = None, real_clock: bool = False,
+                              progress: Any = None, **kwargs: Any) -> SessionRecord:
+    """One session in a fresh mock stack (what ``prelive run --mode container`` runs)."""
+    backend = ContainerBackend(scenario, out_dir, handler_command=handler_command, real_clock=real_clock, **kwargs)
+    record = _drive(backend, progress)
+    if backend.result is not None and backend.result.error:
+        raise StackError(f"container run {backend.run_id}: {backend.result.error}")
+    return record
+
+
+def run_scenario_in_containers(scenario: Scenario | str | os.PathLike[str], out_dir: str | os.PathLike[str],
+                               handler: str | None = None, *, handler_command: str | Sequence[str] | None = None,
+                               image: str | None = None, build: bool = True, run_id: str | None = None,
+                               up_timeout_s: float = 120, install_engine: bool = False, speed: float | None = None,
+                               duration_s: float | None = None, real_clock: bool = True) -> ContainerRunResult:
     """Run one scenario in a fresh mock stack; the stack is always brought down.
 
     ``scenario``: a path to a scenario file or a loaded Scenario (harness.scenario).
     ``handler``: the handler image (default: the prelive image running ``python -m harness.client``);
     ``handler_command`` overrides the command (else the scenario's ``handler.command``);
-    ``speed`` / ``duration_s`` override the scenario's (the gateway container gets them written in).
+    ``speed`` / ``duration_s`` override the scenario's (the gateway container gets them written in);
+    ``real_clock=False`` puts the handler on the scenario's clock (the image must carry libfaketime).
     Raises StackError / DockerUnavailable / ImageBuildError on failure, RunInterrupted on SIGTERM or
     Ctrl-C, after the clean-up.
     """
-    timings: dict[str, float] = {}
-    t_start = time.monotonic()
-    scenario_obj, scenario_path = _load(scenario)
-    overrides = {k: v for k, v in (("speed", speed), ("duration_s", duration_s)) if v is not None}
-    if overrides:
-        scenario_obj = scenario_obj.model_copy(update=overrides)
-    out = Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    run_id = run_id or new_run_id()
-    client = ensure_engine(install=install_engine)
-
-    image = image or PRELIVE_IMAGE
-    if build:
-        built = build_image(client, image)
-        timings["image_s"] = round(built.seconds, 3)
-    else:
-        require_image(client, image)
-    handler_image = handler or image
-    if handler_image != image:
-        require_image(client, handler_image)
-    # Run by image id: a tag another build moves mid-run would make Compose recreate the containers.
-    image_id, handler_image_id = client.images.get(image).id, client.images.get(handler_image).id
-
-    speed = float(getattr(scenario_obj, "speed", 1.0) or 1.0)
-    duration_wall_s = float(getattr(scenario_obj, "duration_s", 60.0)) / speed
-    faults = [ContainerFault.coerce(f) for f in (getattr(scenario_obj, "container_faults", None) or [])]
-    steps = plan(faults, wall_per_scenario_s=1.0 / speed)
-
-    override = _override_file(out, run_id, scenario_obj, scenario_path, handler_image_id, handler_command)
-    stack = Stack(client, f"prelive-{run_id}", run_id, [MOCK_STACK, override], env={
-        "PRELIVE_IMAGE": image_id, "PRELIVE_HANDLER_IMAGE": handler_image_id,
-        "PRELIVE_GATEWAY_PUBLISH": "127.0.0.1:",     # a free host port per run: runs may overlap
-        "PRELIVE_IB_HOST": "ib-gateway", "PRELIVE_SCENARIO": ""})
-    docker_log_path = out / "docker-events.jsonl"
-    docker_log_path.unlink(missing_ok=True)
-    result = ContainerRunResult(
-        run_id=run_id, project=stack.project, scenario=str(getattr(scenario_obj, "name", scenario_path.stem)),
-        out_dir=out, event_log=out / "events.jsonl", gateway_event_log=None, docker_event_log=docker_log_path,
-        logs_dir=out / "logs", data_dir=out / "data", image=image, handler_image=handler_image,
-        image_id=image_id, handler_image_id=handler_image_id, started_at=_now_iso())
-    docker_log = EventLog(docker_log_path, source="docker")
-    scheduler: FaultScheduler | None = None
-    fault_layer: ContainerFaults | None = None
-    try:
-        with _signals_raise():
-            t = time.monotonic()
-            stack.up(GATEWAY_SERVICE, timeout_s=up_timeout_s)
-            gateway = stack.container(GATEWAY_SERVICE)
-            stack.up(HANDLER_SERVICE, wait=False, no_deps=True, timeout_s=up_timeout_s)   # leave the gateway be
-            timings["up_s"] = round(time.monotonic() - t, 3)
-            result.gateway_host_port = stack.published_port()[1]
-            handler_c = stack.container(HANDLER_SERVICE)
-            # The same lifecycle events the in-process runner writes: its expectations read them.
-            docker_log.sys("handler_start", source="harness", attrs={
-                "container": handler_c.name, "image": handler_image, "argv": _handler_argv(scenario_obj, handler_command),
-                "baseline": False, "duration_s": float(getattr(scenario_obj, "duration_s", 0.0))})
-            fault_layer = ContainerFaults(gateway=gateway, network=stack.network(), event_log=docker_log,
-                                          handler=handler_c)
-            # scenario time 0 is the gateway's run_start (sim time 0), not when `up` returned
-            elapsed = max(0.0, time.time() - _run_start_wall(gateway))
-            scheduler = FaultScheduler(fault_layer, steps, started_at=time.monotonic() - elapsed)
-            scheduler.start()
-            t = time.monotonic()
-            _sleep_until(scheduler.started_at + duration_wall_s)  # type: ignore[operator]
-            timings["run_s"] = round(time.monotonic() - t, 3)
-    except KeyboardInterrupt as exc:
-        result.interrupted = True
-        result.error = "interrupted" if not isinstance(exc, RunInterrupted) else str(exc)
-        raise RunInterrupted(f"container run {run_id} interrupted; stack {stack.project} brought down") from exc
-    except StackError as exc:
-        result.error = f"{type(exc).__name__}: {exc}"
-        raise StackError(f"{exc}{_log_tails(stack)}") from exc
-    except BaseException as exc:
-        result.error = f"{type(exc).__name__}: {exc}"
-        raise
-    finally:
-        with _signals_ignored() as pending:
-            _teardown(stack, scheduler, fault_layer, result, docker_log, scenario_obj, speed, timings)
-            result.ended_at = _now_iso()
-            timings["total_s"] = round(time.monotonic() - t_start, 3)
-            result.timings_s = timings
-            (out / "container_run.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
-    if pending:   # asked to stop while the (finished) run was being cleaned up: still a stop request
-        raise RunInterrupted(f"received {signal.Signals(pending[0]).name} during clean-up of run {run_id}; "
-                             f"stack {stack.project} brought down")
-    return result
+    backend = ContainerBackend(scenario, out_dir, handler, handler_command=handler_command, image=image, build=build,
+                               run_id=run_id, up_timeout_s=up_timeout_s, install_engine=install_engine, speed=speed,
+                               duration_s=duration_s, real_clock=real_clock)
+    _drive(backend)
+    assert backend.result is not None
+    return backend.result
 
 
 # ---------------------------------------------------------------------------------------- teardown
 def _teardown(stack: Stack, scheduler: FaultScheduler | None, fault_layer: ContainerFaults | None,
-              result: ContainerRunResult, docker_log: EventLog, scenario: Any, speed: float,
+              result: ContainerRunResult, docker_log: EventLog | None, speed: float,
               timings: dict[str, float]) -> None:
-    """Stop the faults, stop handler then gateway cleanly, collect, merge, bring the stack down."""
+    """Stop the faults, stop the gateway cleanly, collect, merge, bring the stack down (the handler is stopped)."""
     t = time.monotonic()
     if scheduler is not None:
         scheduler.stop()
@@ -270,29 +392,16 @@ def _teardown(stack: Stack, scheduler: FaultScheduler | None, fault_layer: Conta
     with contextlib.suppress(Exception):
         if fault_layer is not None:
             _restore(fault_layer)
-    grace = int(float(getattr(getattr(scenario, "handler", None), "grace_period_s", 5.0) or 5.0))
     containers: dict[str, Container] = {}
     for service in (HANDLER_SERVICE, GATEWAY_SERVICE):
         with contextlib.suppress(Exception):
             containers[service] = stack.container(service)
-    handler_c = containers.get(HANDLER_SERVICE)
-    if handler_c is not None and fault_layer is not None:     # the handler was started: stop it, logged
-        with contextlib.suppress(Exception):
-            handler_c.reload()
-            result.handler_exited_early = handler_c.status != "running"
-            docker_log.sys("handler_stop", source="harness", attrs={"exited_early": result.handler_exited_early})
-            stop_started = time.monotonic()
-            handler_c.stop(timeout=grace)
-            handler_c.reload()
-            result.handler_exit_code = handler_c.attrs["State"]["ExitCode"]
-            docker_log.sys("handler_exit", source="harness", attrs={
-                "exit_code": result.handler_exit_code, "how": "exited" if result.handler_exited_early else "terminated",
-                "stop_s": round(time.monotonic() - stop_started, 3)})
     for container in containers.values():
         with contextlib.suppress(Exception):
             container.stop(timeout=5)                 # SIGTERM: the gateway writes its run_end
     end_wall = time.time()
-    docker_log.close()
+    if docker_log is not None:
+        docker_log.close()
     try:
         _collect(containers, result)
         raw = result.data_dir / "events.jsonl"
@@ -355,43 +464,42 @@ def _collect(containers: dict[str, Container], result: ContainerRunResult) -> No
 
 
 # ---------------------------------------------------------------------------------------- pieces
-def _load(scenario: Any) -> tuple[Any, Path]:
-    """(scenario, its file): a path or shipped name is loaded with harness.scenario; an object must know its file."""
+def _load(scenario: Scenario | str | os.PathLike[str]) -> tuple[Scenario, Path]:
+    """(scenario, its file): a path or shipped name is loaded with harness.scenario; a Scenario must know its file."""
     if isinstance(scenario, (str, os.PathLike)):
-        from harness.scenario import load_scenario
-
         scenario = load_scenario(scenario)
-    source = getattr(scenario, "source", None)
-    if isinstance(source, (str, os.PathLike)) and Path(source).is_file():
-        return scenario, Path(source).resolve()
+    if scenario.source is not None and Path(scenario.source).is_file():
+        return scenario, Path(scenario.source).resolve()
     raise StackError("container mode needs the scenario's file (the gateway container loads it): "
                      "pass its path, or a Scenario from harness.scenario.load_scenario (it records .source)")
 
 
-def _handler_argv(scenario: Any, handler_command: str | Sequence[str] | None) -> list[str]:
-    command = handler_command if handler_command is not None else getattr(getattr(scenario, "handler", None),
-                                                                          "command", None)
+def _handler_argv(scenario: Scenario, handler_command: str | Sequence[str] | None) -> list[str]:
+    command = handler_command if handler_command is not None else scenario.handler.command
     if command:
         return shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
-    entry = getattr(getattr(scenario, "handler", None), "entry_point", None)
-    if entry:
-        module, _, func = str(entry).partition(":")
-        return ["python", "-c", f"import {module} as m; m.{func}()" if func else f"import runpy; runpy.run_module({module!r}, run_name='__main__')"]
+    if scenario.handler.entry_point:
+        return ["python", "-m", "harness.handler", scenario.handler.entry_point]
     return list(DEFAULT_HANDLER_COMMAND)
 
 
-def _override_file(out: Path, run_id: str, scenario: Any, scenario_path: Path, handler_image: str,
-                   handler_command: str | Sequence[str] | None) -> Path:
+def faked_clock_command(argv: list[str]) -> list[str]:
+    """The handler command wrapped so it runs on the scenario's clock inside its container."""
+    return ["python", "-m", "harness.faketime", "exec", "--", *argv]
+
+
+def _override_file(out: Path, run_id: str, scenario: Scenario, scenario_path: Path, handler_image: str,
+                   argv: list[str], faked_clock: bool = False, overrides: dict[str, str] | None = None) -> Path:
     """The per-run Compose file laid over mock-stack.yml: scenario, handler, labels."""
-    handler_cfg = getattr(scenario, "handler", None)
-    accounts = getattr(scenario, "accounts", None) or []
-    account = (getattr(accounts[0], "id", None) or getattr(accounts[0], "account_id", None)) if accounts else None
-    env = {"IB_HOST": "ib-gateway", "IB_PORT": str(STACK_API_PORT),
-           "IB_CLIENT_ID": str(getattr(handler_cfg, "client_id", 1) or 1),
-           "IB_ACCOUNT": account or "DU1234567", "PRELIVE_KILL_FILE": "/data/KILL", "PRELIVE_RUN": run_id}
-    env.update({str(k): str(v) for k, v in (getattr(handler_cfg, "env", None) or {}).items()})
+    env = {"IB_HOST": "ib-gateway", "IB_PORT": str(STACK_API_PORT), "IB_CLIENT_ID": str(scenario.handler.client_id),
+           "IB_ACCOUNT": scenario.accounts[0].id, "PRELIVE_KILL_FILE": "/data/KILL", "PRELIVE_RUN": run_id}
+    env.update(handler_extra_env(scenario))
+    if faked_clock:
+        # sim 0's wall time is known once the gateway is up: Compose fills it in at the handler's `up`
+        env.update({"PRELIVE_CLOCK_START_EPOCH": f"{scenario.start_at.timestamp():.6f}",
+                    "PRELIVE_CLOCK_SPEED": f"{scenario.speed:g}", "PRELIVE_CLOCK_T0_WALL": "${PRELIVE_CLOCK_T0_WALL}"})
     labels = {MANAGED_LABEL: "true", RUN_LABEL: run_id}
-    staged = _stage_scenario(out, scenario_path, scenario)
+    staged = _stage_scenario(out, scenario_path, scenario, overrides)
     doc = {"services": {
         GATEWAY_SERVICE: {
             "command": ["prelive", "gateway", "--host", "0.0.0.0", "--port", str(STACK_API_PORT),
@@ -399,7 +507,7 @@ def _override_file(out: Path, run_id: str, scenario: Any, scenario_path: Path, h
             "volumes": [f"{staged}:{SCENARIO_MOUNT}:ro"],
             "labels": labels,
         },
-        HANDLER_SERVICE: {"image": handler_image, "command": _handler_argv(scenario, handler_command),
+        HANDLER_SERVICE: {"image": handler_image, "command": faked_clock_command(argv) if faked_clock else argv,
                           "environment": env, "labels": labels},
     }}
     path = out / "compose.run.yml"
@@ -407,7 +515,7 @@ def _override_file(out: Path, run_id: str, scenario: Any, scenario_path: Path, h
     return path
 
 
-def _stage_scenario(out: Path, scenario_path: Path, scenario: Any) -> Path:
+def _stage_scenario(out: Path, scenario_path: Path, scenario: Scenario, overrides: dict[str, str] | None = None) -> Path:
     """A world-readable copy of the scenario and every file it names, for the gateway's non-root user.
 
     The original folder may be private (0700) to the container's user, and a scenario names other
@@ -449,9 +557,12 @@ def _stage_scenario(out: Path, scenario_path: Path, scenario: Any) -> Path:
         return place(node) if isinstance(node, str) else node
 
     raw = visit(raw)
-    fields = getattr(type(scenario), "model_fields", {})
+    for key, text in (overrides or {}).items():     # --set / --symbols, as the harness applied them
+        _set_dotted(raw, key, text)
+        changed = True
+    fields = type(scenario).model_fields
     for key in ("speed", "duration_s", "seed"):   # overrides the caller applied to the loaded scenario
-        value = getattr(scenario, key, None)
+        value = {"speed": scenario.speed, "duration_s": scenario.duration_s, "seed": scenario.seed}[key]
         in_file = raw.get(key, getattr(fields.get(key), "default", None))
         if value is not None and in_file != value:
             raw[key], changed = value, True

@@ -17,8 +17,10 @@ UNSET_DOUBLE_TEXT = "1.7976931348623157E308"
 #: What a double may look like on the wire (no "nan", "inf", "1_000" or Unicode digits, which
 #: Python's float() would take and the Java gateway would not).
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-#: IB's own spellings of an infinite double (TWS writes "Infinite"; newer clients "Infinity").
-_INFINITE = {"Infinite": math.inf, "Infinity": math.inf, "-Infinity": -math.inf}
+#: IB's own spellings of an infinite double (TWS writes "Infinite"; newer clients "Infinity"), and
+#: what Java's Double.parseDouble takes besides decimals.
+_INFINITE = {"Infinite": math.inf, "Infinity": math.inf, "-Infinity": -math.inf, "+Infinity": math.inf,
+             "NaN": math.nan}
 #: The longest numeric field read (a double's repr is at most 24 characters).
 MAX_NUMBER_CHARS = 40
 
@@ -54,6 +56,9 @@ def parse_int(text: str, default: int | None = None) -> int | None:
     """Inbound int: '' or UNSET_INTEGER mean unset (``default``); ValueError for anything not a finite number."""
     if text == "":
         return default
+    if text.isdigit() and len(text) <= 18 and text.isascii():   # the common case, fast
+        n = int(text)
+        return default if n == UNSET_INTEGER else n
     _check_number_text(text)
     if not _DECIMAL.fullmatch(text):
         raise ValueError(f"{text!r} is not a number")
@@ -74,7 +79,8 @@ def parse_float(text: str, default: float | None = None) -> float | None:
     if text in _INFINITE:
         return _INFINITE[text]
     _check_number_text(text)
-    if not _DECIMAL.fullmatch(text):
+    if "_" in text or text[0].isspace() or text[-1].isspace() or text[-1] in "nNyYfF":
+        # float() takes "1_0", " 1", "nan", "inf", "infinity"; Java's Double.parseDouble does not
         raise ValueError(f"{text!r} is not a decimal number")
     x = float(text)
     return default if x >= UNSET_DOUBLE else x

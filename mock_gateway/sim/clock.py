@@ -28,10 +28,21 @@ class SimClock:
         self.speed = float(speed)
         self.start = start
         self._t0 = time.monotonic()
+        self._t0_wall = time.time()
         self._wake: asyncio.Event | None = None
         self._stopped = False
 
     # -- time conversions
+    @property
+    def t0_monotonic_s(self) -> float:
+        """``time.monotonic()`` at sim second 0: the reference a handler on faked time shares (harness.faketime)."""
+        return self._t0
+
+    @property
+    def t0_wall_s(self) -> float:
+        """``time.time()`` at sim second 0, for processes that only share the wall clock (other containers)."""
+        return self._t0_wall
+
     def target(self) -> float:
         """Sim time that corresponds to now on the wall clock."""
         return (time.monotonic() - self._t0) * self.speed

@@ -183,9 +183,14 @@ def expiry_epoch(last_trade_date: str, sec_type: str) -> float:
     return datetime.combine(day, rule.liquid[1], rule.zone()).timestamp()
 
 
+#: Security types that follow another type's sessions (as the contract universe writes their hours strings).
+RULE_ALIASES = {"IND": "OPT", "ETF": "STK", "CRYPTO": "CASH"}
+
+
 def rule_for(sec_type: str) -> SessionRule:
     """The session rule of a security type (US stock hours for types the mock has no rule of its own for)."""
-    return SESSION_RULES.get(sec_type.upper(), SESSION_RULES["STK"])
+    kind = sec_type.upper()
+    return SESSION_RULES.get(RULE_ALIASES.get(kind, kind), SESSION_RULES["STK"])
 
 
 class SessionTimeline:

@@ -15,10 +15,16 @@ def test_an_int_field_that_is_not_a_plain_number_is_a_value_error(text):
         parse_int(text)
 
 
-@pytest.mark.parametrize("text", ["inf", "-inf", "nan", "NaN", "1_0.5", "9" * 5000, "٣.5", "1.5.5"])
+@pytest.mark.parametrize("text", ["1_0.5", "9" * 5000, "٣.5", "1.5.5", "0x1p3", " 1.5", "1e", "nan", "inf", "-inf",
+                                  "infinity"])
 def test_a_float_field_that_is_not_a_decimal_is_a_value_error(text):
     with pytest.raises(ValueError):
         parse_float(text)
+
+
+def test_javas_own_non_finite_spellings_are_read():
+    assert math.isnan(parse_float("NaN")) and parse_float("-Infinity") == -math.inf
+    assert parse_float("Infinity") == math.inf == parse_float("Infinite")
 
 
 def test_the_wire_spellings_still_read():

@@ -128,7 +128,7 @@ def test_the_workflows_shard_steps_run_locally_and_leave_junit_and_runs(tmp_path
     (bindir / "prelive").chmod(0o755)
     env = {**os.environ, **{k: str(v) for k, v in wf["env"].items()},
            "PRELIVE_SCENARIOS": f"{REPO}/scenarios/pacing_storm.yaml {REPO}/scenarios/market_data_lines.yaml",
-           "PRELIVE_RUN_ARGS": "--duration 8 --no-baseline", "PATH": f"{bindir}:{os.environ['PATH']}",
+           "PRELIVE_RUN_ARGS": "--duration 150 --no-baseline", "PATH": f"{bindir}:{os.environ['PATH']}",
            "PYTHONPATH": str(REPO)}
     names = set()
     for shard in (1, 2):

@@ -38,7 +38,7 @@ def _pytest(project: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def junit_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
     project = _project(tmp_path_factory.mktemp("project"))
-    done = _pytest(project, "--prelive-handler", f"python {NAIVE}", "--prelive-duration", "12",
+    done = _pytest(project, "--prelive-handler", f"python {NAIVE}", "--prelive-duration", "150",
                    "--prelive-out", "runs", "scenarios", "--junitxml", "junit.xml")
     return done, project
 

@@ -49,7 +49,7 @@ class Outcome:
 def two_scenario_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
     out = tmp_path_factory.mktemp("runs")
     done = subprocess.run([sys.executable, "-m", "harness.cli", "run", "pacing_storm", "market_data_lines",
-                           "--duration", "12", "--handler", f"python {NAIVE}", "--no-baseline", "--out", str(out),
+                           "--duration", "150", "--handler", f"python {NAIVE}", "--no-baseline", "--out", str(out),
                            "--junit-xml", str(out / "junit" / "prelive.xml")],
                           cwd=REPO, capture_output=True, text=True, timeout=240)
     return done, out

@@ -236,3 +236,36 @@ def test_prelive_run_in_container_mode_reports_the_kill_in_its_metrics(docker_cl
     assert metrics["disconnects"] == "1" and 3.0 <= float(metrics["reconnect_time_s"]) <= 20.0
     result = json.loads((out / "container_faults" / "RESULT.json").read_text())
     assert result["mode"] == "container" and result["passed"] is True
+
+
+# ------------------------------------------------------------------ the handler on the scenario's clock
+CLOCK_HANDLER = """\
+import time
+print(f"clock start {time.time():.3f}", flush=True)
+t0 = time.monotonic()
+time.sleep(20)
+print(f"clock slept {time.monotonic() - t0:.3f} wall {time.time():.3f}", flush=True)
+while True:
+    time.sleep(5)
+"""
+
+
+def test_in_a_container_the_handler_runs_on_the_scenarios_clock(docker_client, prelive_image, tmp_path):
+    path = tmp_path / "clock.yaml"
+    path.write_text("name: container_clock\ndescription: the handler's clock in its container\nspeed: 20\n"
+                    "duration_s: 120\nstart: 2026-11-24T14:30:00Z\nhandler:\n  grace_period_s: 2\n")
+    started = time.monotonic()
+    result = run_scenario_in_containers(path, tmp_path / "out", image=prelive_image, build=False,
+                                        handler_command=["python", "-c", CLOCK_HANDLER], real_clock=False)
+    wall = time.monotonic() - started
+    assert result.error is None, result.error
+    lines = (result.logs_dir / "handler.log").read_text()
+    start = float(lines.split("clock start ")[1].split()[0])
+    slept = float(lines.split("clock slept ")[1].split()[0])
+    scenario_start = 1795530600.0                                   # 2026-11-24T14:30:00Z
+    assert 0 <= start - scenario_start < 120, lines                 # container start-up, times 20
+    assert 19.9 <= slept < 30, lines                                # 20 s by its clock, 1 s of real time
+    assert wall < 60
+    events = read_events(result.event_log)
+    [start_event] = [e for e in events if e["msg"] == "handler_start"]
+    assert start_event["attrs"]["clock"]["faketime"] == "in the handler container"

@@ -94,7 +94,7 @@ def test_an_invalid_order_is_refused_with_ibs_code_and_nothing_fills(lib, what, 
         assert got_code == code and not trade.fills
         assert ib.reqCurrentTime() is not None          # the client's decoder survived whatever was echoed
     assert cash(mock_gateway) == before
-    assert rules(mock_gateway)[trade.order.orderId] == rule
+    assert rules(mock_gateway).get(trade.order.orderId) == rule
 
 
 @pytest.mark.parametrize("lib", LIBS)
@@ -185,3 +185,48 @@ def test_modifying_a_filled_order_gets_104_and_a_cancelled_one_103(lib, mock_gat
         wait_for(ib, lambda: {104, 103} <= {c for _, c, _ in errors}, what="104 and 103")
     assert (filled.order.orderId, 104, "Can't modify a filled order.") in errors
     assert any(i == resting.order.orderId and c == 103 for i, c, _ in errors)
+
+
+def test_ibapi_gets_110_for_an_off_tick_limit_and_103_for_a_stale_id(mock_gateway):
+    import threading
+
+    from ibapi.client import EClient
+    from ibapi.contract import Contract
+    from ibapi.order import Order
+    from ibapi.wrapper import EWrapper
+
+    from .conftest import wait_thread
+
+    class App(EWrapper, EClient):
+        def __init__(self):
+            EClient.__init__(self, self)
+            self.next_id = None
+            self.errors = []
+
+        def nextValidId(self, orderId):
+            self.next_id = orderId
+
+        def error(self, reqId, errorCode, errorString, *rest):
+            self.errors.append((reqId, errorCode, errorString))
+
+    def limit(price: float) -> Order:
+        order = Order()
+        order.action, order.totalQuantity, order.orderType, order.lmtPrice = "BUY", 1, "LMT", price
+        order.eTradeOnly = order.firmQuoteOnly = False
+        return order
+
+    app = App()
+    app.connect(mock_gateway.host, mock_gateway.port, clientId=6)
+    threading.Thread(target=app.run, daemon=True).start()
+    try:
+        wait_thread(lambda: app.next_id is not None, what="nextValidId")
+        contract = Contract()
+        contract.symbol, contract.secType, contract.exchange, contract.currency = "AAPL", "STK", "SMART", "USD"
+        first = app.next_id
+        app.placeOrder(first + 5, contract, limit(100.001))
+        app.placeOrder(first + 1, contract, limit(100.0))
+        wait_thread(lambda: {first + 5, first + 1} <= {i for i, _, _ in app.errors}, what="two refusals")
+    finally:
+        app.disconnect()
+    assert (first + 5, 110, "The price does not conform to the minimum price variation for this contract.") in app.errors
+    assert (first + 1, 103, "Duplicate order id") in app.errors

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from .conftest import out_messages, wait_for, wait_thread
+from .conftest import out_messages, sys_events, wait_for, wait_thread
 
 LIBS = ["ib_insync", "ib_async"]
 
@@ -206,3 +206,23 @@ def test_the_last_openorder_of_a_filled_order_carries_its_commission_ibapi(mock_
     status, commission, currency = app.open_orders[-1]
     assert status == "Filled" and commission == pytest.approx(1.0) and currency == "USD"
     assert all(c > 1e300 for s, c, _ in app.open_orders if s != "Filled")     # unset until filled
+
+
+def test_a_gtc_order_survives_a_gateway_restart_and_is_listed_after_reconnecting(mock_gateway_factory):
+    from mock_gateway.faults.base import FaultStack
+    from mock_gateway.faults.connection import GatewayRestart
+    from mock_gateway.faults.schedule import Schedule
+
+    gw = mock_gateway_factory(speed=10.0, faults=FaultStack([GatewayRestart(schedule=Schedule(at_s=20, duration_s=10))]))
+    with connected("ib_insync", gw) as (api, ib):
+        contract = aapl(api, ib)
+        far = round(gw.call(lambda: gw.world.market.quote(contract.conId).bid) * 0.5, 2)
+        order = api.LimitOrder("BUY", 1, far)
+        order.tif = "GTC"
+        trade = ib.placeOrder(contract, order)
+        wait_for(ib, lambda: trade.orderStatus.status == "Submitted", what="Submitted")
+        wait_thread(lambda: sys_events(gw, "disconnect"), timeout_s=8, what="the restart's disconnect")
+    wait_thread(lambda: gw.clock.target() > 31, what="the gateway back up")
+    with connected("ib_insync", gw) as (api, ib):
+        listed = ib.reqAllOpenOrders()
+    assert [(t.order.permId, t.orderStatus.status) for t in listed] == [(trade.order.permId, "Submitted")]

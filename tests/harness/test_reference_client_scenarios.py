@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 RUNS = {
     "baseline": (60, 900, {}),
     "pacing_storm": (1, 15, {}),
-    "disconnect_flap": (30, 420, {}),
+    "disconnect_flap": (30, 490, {}),   # drops at 60 + 90k s, the last 70 s before the end
     "gateway_restart": (30, 600, {}),
     "connectivity_loss_1100": (30, 600, {}),
     "client_id_in_use": (5, 90, {}),
@@ -49,11 +49,20 @@ def _explain(outcome) -> str:
         f"\nhandler log: {outcome.session.handler_log if outcome.session else '-'}"
 
 
+#: Scenarios the reference client cannot exercise fully, and the claim it leaves untested.
+NOT_EXERCISED = {"pacing_storm": "survive disconnect"}   # it paces itself: no error 100, so no pacing disconnect
+
+
 @pytest.mark.parametrize("name", list(RUNS))
 def test_reference_client_meets_the_scenario_expectations(runs, name):
     outcome = runs[0][name]
     assert outcome.error is None, outcome.error
-    assert outcome.passed, _explain(outcome)
+    assert not outcome.failed, _explain(outcome)
+    if name in NOT_EXERCISED:
+        assert outcome.verdict == "NOT EXERCISED", _explain(outcome)
+        assert any(NOT_EXERCISED[name] in reason for reason in outcome.not_exercised), outcome.not_exercised
+    else:
+        assert outcome.verdict == "PASS", f"{outcome.verdict}: {outcome.not_exercised} {_explain(outcome)}"
 
 
 @pytest.mark.parametrize("name", list(RUNS))

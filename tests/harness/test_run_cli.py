@@ -26,7 +26,7 @@ def prelive(*args: str, **kwargs) -> subprocess.Popen:
 
 
 def test_a_naive_handler_fails_the_pacing_scenario_and_the_failing_metric_is_named(tmp_path):
-    proc = prelive("run", "pacing_storm", "--duration", "10", "--handler", f"python {NAIVE}", "--out", str(tmp_path))
+    proc = prelive("run", "pacing_storm", "--duration", "150", "--handler", f"python {NAIVE}", "--out", str(tmp_path))
     output, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1, output
     assert "pacing_violations_100" in output and "FAIL" in output

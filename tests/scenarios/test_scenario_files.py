@@ -234,3 +234,20 @@ def test_prelive_scenarios_faults_lists_every_fault_type():
     result = CliRunner().invoke(app, ["scenarios", "faults"])
     assert result.exit_code == 0
     assert [line.split(":")[0] for line in result.output.splitlines() if not line.startswith(" ")] == list(FAULT_TYPES)
+
+
+def test_every_container_fault_action_is_one_class_with_a_begin_and_its_undo_if_it_has_one():
+    from harness.docker.faults import ACTIONS, CONTAINER_ACTIONS, UNDO
+
+    for name in ACTIONS:
+        cls = CONTAINER_ACTIONS[name]
+        assert cls.name == name and callable(cls.begin)
+        assert (name in UNDO) == (cls.undo_name is not None)
+
+
+def test_a_container_fault_that_cannot_be_undone_refuses_a_duration_at_load_time(tmp_path):
+    path = write(tmp_path, "name: cf\ndescription: x\nduration_s: 60\ncontainer_faults:\n"
+                           "  - {action: restart_handler, at_s: 10, duration_s: 5}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert "restart_handler takes no duration_s" in str(err.value)
