@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "harness.commands.docker",     # containers: clean-up, images
     "harness.commands.drill",      # drill, switchover
     "harness.commands.fidelity",   # calibrate, diff
+    "harness.init_cmd",            # init
 )
 
 
