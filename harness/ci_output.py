@@ -198,6 +198,7 @@ class PlainProgress:
         with self._lock:
             for o in outcomes:
                 if o.scenario not in self._finished:
+                    self._read_faults(o.scenario)   # a run shorter than a poll: its faults before its verdict
                     self._finish_line(o.scenario, outcome_verdict(o), first_cause(o), float(o.wall_s))
 
     def _line(self, text: str) -> None:
