@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .frame import as_int, attr, select
+from .frame import as_int, attr, event_time_s, select
 from .orders import placed_orders
 
 #: orderStatus values after which an order is no longer working
@@ -72,13 +72,45 @@ def orders_held(df: pd.DataFrame) -> int:
 
 def max_working_orders_per_contract(df: pd.DataFrame) -> int:
     """The most orders one client had working at the same time on one contract (0: no orders)."""
+    steps = working_counts(df)
+    return int(steps["running"].max()) if len(steps) else 0
+
+
+def working_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Each change of a (client_id, symbol)'s working-order count: seq, client_id, symbol, running (after it)."""
     spans = working_intervals(df)
     if spans.empty:
-        return 0
+        return pd.DataFrame(columns=["seq", "client_id", "symbol", "running"])
     starts = spans[["client_id", "symbol", "seq"]].assign(step=1)
     stops = spans.dropna(subset=["end_seq"])[["client_id", "symbol", "end_seq"]].rename(
         columns={"end_seq": "seq"}).assign(step=-1)
     steps = pd.concat([starts, stops], ignore_index=True).sort_values(["seq", "step"])
     steps["symbol"] = steps["symbol"].fillna("").astype(str)
-    running = steps.groupby(["client_id", "symbol"])["step"].cumsum()
-    return int(running.max())
+    steps["running"] = steps.groupby(["client_id", "symbol"])["step"].cumsum()
+    return steps[["seq", "client_id", "symbol", "running"]].reset_index(drop=True)
+
+
+def _time_of_seq(df: pd.DataFrame) -> dict:
+    return dict(zip(df["seq"], event_time_s(df)))
+
+
+def first_breach_s(df: pd.DataFrame, metric: str, max_value: float) -> float | None:
+    """When ``metric`` first went above ``max_value`` (log clock seconds); None if it never did or is not timed.
+
+    So a failure can name its first cause in time order: the order stacking at the close comes
+    before the margin rejection it leads to at the open.
+    """
+    when = _time_of_seq(df)
+    if metric == "orders_held":
+        orders = placed_orders(df)
+        errs = _order_errors(df)
+        held = errs[errs["code"] == HELD_CODE].merge(orders[["client_id", "order_id", "seq"]],
+                                                     on=["client_id", "order_id"], suffixes=("", "_placed"))
+        held = held[held["seq"] > held["seq_placed"]].drop_duplicates(["client_id", "order_id"]).sort_values("seq")
+        over = int(max_value) + 1 if max_value >= 0 else 0
+        return float(when[held["seq"].iloc[over - 1]]) if over and len(held) >= over else None
+    if metric == "max_working_orders_per_contract":
+        steps = working_counts(df)
+        above = steps[steps["running"] > max_value]
+        return float(when[above["seq"].iloc[0]]) if len(above) else None
+    return None

@@ -280,3 +280,13 @@ def test_the_run_reports_orders_held_and_working_and_scenarios_may_bound_them():
     m = M.compute_metrics(_held_overnight(2))
     assert m["orders_held"] == 2 and m["max_working_orders_per_contract"] == 2
     assert known_metric("orders_held") and known_metric("max_working_orders_per_contract")
+
+
+def test_first_breach_is_when_the_bound_was_first_crossed():
+    from harness.metrics.working import first_breach_s
+
+    df = _held_overnight(4)   # orders placed at 100, 101, 102, 103 s, warned 0.2 s later
+    assert first_breach_s(df, "orders_held", 2) == pytest.approx(102.2)
+    assert first_breach_s(df, "max_working_orders_per_contract", 3) == pytest.approx(103)
+    assert first_breach_s(df, "max_working_orders_per_contract", 4) is None
+    assert first_breach_s(df, "trade_count", 0) is None   # a metric without a time of breach
