@@ -356,11 +356,11 @@ def _first_metric_breach(df: pd.DataFrame, expectations: list[Expectation]) -> t
         return None
     found = []
     for e in expectations:
-        if e.kind != "metric" or e.passed or not isinstance(e.limits, dict) or "max" not in e.limits:
+        if e.kind != "metric" or e.passed or not isinstance(e.bound, dict) or "max" not in e.bound:
             continue
-        t = M.working.first_breach_s(df, e.name, float(e.limits["max"]))
+        t = M.working.first_breach_s(df, e.name, float(e.bound["max"]))
         if t is not None:
-            found.append((t, f"metric {e.name}: {e.detail}, first above {e.limits['max']:g} at {t:.1f} s"))
+            found.append((t, f"metric {e.name}: {e.detail}, first above {e.bound['max']:g} at {t:.1f} s"))
     if not found:
         return None
     t, line = min(found)
