@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "harness.commands.gates",      # gates, sign
     "harness.commands.docker",     # containers: clean-up, images
     "harness.commands.drill",      # drill, switchover
+    "harness.commands.fidelity",   # calibrate, diff
+    "harness.init_cmd",            # init
 )
 
 

@@ -270,12 +270,38 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
     return int(m.group(1)), int(m.group(2))
 
 
-def select_shard(items: list[Any], shard: tuple[int, int] | None) -> list[Any]:
-    """Every n-th item starting at i: shards are disjoint and together cover the list."""
+#: Wall seconds a scenario run costs beyond its simulated length: handler and gateway start-up,
+#: measuring, writing the artifacts.
+STARTUP_WALL_S = 8.0
+
+
+def expected_wall_s(scenario: Any, speed: float | None = None, duration_s: float | None = None) -> float:
+    """What one scenario is expected to take in wall seconds: its length over its speed plus start-up."""
+    length_s = float(duration_s or scenario.duration_s)
+    return length_s / float(speed or scenario.speed) + STARTUP_WALL_S
+
+
+def _shard_cost(item: Any) -> float:
+    return expected_wall_s(item) if hasattr(item, "duration_s") and hasattr(item, "speed") else 1.0
+
+
+def select_shard(items: list[Any], shard: tuple[int, int] | None,
+                 cost: Callable[[Any], float] = _shard_cost) -> list[Any]:
+    """Shard i of n, balanced by expected wall time (longest first onto the least loaded shard).
+
+    Shards are disjoint and together cover the list; every CI job computes the same split from
+    the same list, whatever order it was given in. The selected items keep their given order.
+    """
     if shard is None:
         return items
     i, n = shard
-    return [x for k, x in enumerate(items) if k % n == i - 1]
+    order = sorted(range(len(items)), key=lambda k: (-cost(items[k]), str(getattr(items[k], "name", "")), k))
+    loads, owner = [0.0] * n, {}
+    for k in order:
+        target = min(range(n), key=lambda j: (loads[j], j))
+        loads[target] += cost(items[k])
+        owner[k] = target
+    return [x for k, x in enumerate(items) if owner[k] == i - 1]
 
 
 def _worker_init() -> None:

@@ -49,8 +49,20 @@ from .docker.faults import ACTIONS as CONTAINER_ACTION_NAMES
 from .docker.faults import container_fault_problems
 from .yaml_marks import YamlProblem, locate, parse
 
+
+def _shipped_dir() -> Path:
+    """Where the shipped scenario files are: PRELIVE_SCENARIOS_DIR, else the copy an installed
+    wheel carries (``harness/shipped_scenarios``, see setup.py), else the repository's ``scenarios/``."""
+    if os.environ.get("PRELIVE_SCENARIOS_DIR"):
+        return Path(os.environ["PRELIVE_SCENARIOS_DIR"])
+    packaged = Path(__file__).resolve().parent / "shipped_scenarios"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[1] / "scenarios"
+
+
 #: Shipped scenario files (``prelive scenarios``); PRELIVE_SCENARIOS_DIR points elsewhere.
-SCENARIOS_DIR = Path(os.environ.get("PRELIVE_SCENARIOS_DIR", Path(__file__).resolve().parents[1] / "scenarios"))
+SCENARIOS_DIR = _shipped_dir()
 
 REFERENCE_HANDLER = ["python", "-m", "harness.client"]
 REPLAY_COLUMNS = ("symbol", "time", "open", "high", "low", "close", "volume")

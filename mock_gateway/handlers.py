@@ -92,7 +92,9 @@ def req_contract_details(g: Desks, s: ReplyChannel, r: Request) -> None:
     if not found:
         raise NoSecurityDefinition(req_id)
     sv = s.server_version
-    s.send(K.CONTRACT_DATA, [m.contract_data(sv, req_id, spec, spec) for spec in found] + [m.contract_data_end(req_id)])
+    now = g.clock.now_datetime()       # the hours strings start at the simulated date, as IB's start at today's
+    s.send(K.CONTRACT_DATA, [m.contract_data(sv, req_id, spec, reference.details_at(spec, now)) for spec in found]
+           + [m.contract_data_end(req_id)])
 
 
 # ---------------------------------------------------------------------------------------------- market data

@@ -5,8 +5,10 @@ Handlers here are rows of the one request table in :mod:`mock_gateway.handlers`.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from .protocol.kinds import ReplyKind
 from .protocol import messages as m
@@ -19,6 +21,8 @@ from .sim.bar_rules import listing_epoch
 from .sim.contracts import ContractQuery, ContractSpec
 from .sim.history import sessions_cached
 from .sim.market import session_rule
+from .sim.sessions import SessionRule, hours_string
+from .sim.universe_book import RULE_OF
 
 
 K = ReplyKind
@@ -35,6 +39,41 @@ SMART_COMPONENTS = ((0, "NYSE", "N"), (1, "ARCA", "P"), (2, "NASDAQ", "Q"), (3, 
 
 
 _field = field_at
+
+#: Days of sessions contractDetails lists from the simulated date (the real gateway lists about a week).
+HOURS_DAYS = 7
+
+
+class DetailsAt:
+    """A contract's details with the tradingHours/liquidHours of the days from a simulated date; the rest its spec's."""
+
+    __slots__ = ("_spec", "trading_hours", "liquid_hours")
+
+    def __init__(self, spec: ContractSpec, trading_hours: str, liquid_hours: str) -> None:
+        self._spec, self.trading_hours, self.liquid_hours = spec, trading_hours, liquid_hours
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._spec, name)
+
+
+@functools.lru_cache(maxsize=256)
+def _hours_from(rule: SessionRule, local_day: date) -> tuple[str, str]:
+    start = datetime.combine(local_day, time(12), rule.zone())
+    return hours_string(rule, start, HOURS_DAYS, rth=False), hours_string(rule, start, HOURS_DAYS, rth=True)
+
+
+def details_at(spec: ContractSpec, now: datetime) -> ContractSpec | DetailsAt:
+    """``spec``'s contract details as of the simulated time ``now``: the hours strings start at ``now``'s local date.
+
+    IB writes tradingHours/liquidHours from the day of the request, so a run that crosses midnight
+    (or a weekend, or a holiday) sees the sessions around the simulated date, not around its start.
+    Contracts of a kind without a session rule (and without hours) keep what their spec has.
+    """
+    if spec.sec_type not in RULE_OF or not spec.trading_hours:
+        return spec
+    rule = session_rule(spec.sec_type)
+    trading, liquid = _hours_from(rule, now.astimezone(rule.zone()).date())
+    return DetailsAt(spec, trading, liquid)
 
 
 def req_matching_symbols(g: Desks, s: ReplyChannel, r: Request) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -92,6 +93,12 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Scenarios run in parallel.")] = 1,
         shard: Annotated[Optional[str], typer.Option(help="Run only shard i of n (e.g. 2/4), for CI matrices.")] = None,
         out: Annotated[Path, typer.Option(help="Output directory (one sub-directory per scenario).")] = Path("prelive-runs"),
+        junit_xml: Annotated[Optional[Path], typer.Option("--junit-xml", help="Also write JUnit XML here: one "
+                                                          "testcase per scenario, the first cause as the failure "
+                                                          "message.")] = None,
+        summary: Annotated[Optional[Path], typer.Option(help="Where to write summary.json (every scenario's "
+                                                         "verdict, first cause, metrics, wall time; default: "
+                                                         "OUT/summary.json).")] = None,
         mode: Annotated[str, typer.Option(help="inprocess (default) or container.")] = "inprocess",
         speed: Annotated[Optional[float], typer.Option(help="Override the scenarios' clock speed.")] = None,
         duration: Annotated[Optional[float], typer.Option(help="Override the scenarios' length (sim seconds).")] = None,
@@ -115,6 +122,9 @@ def register(app: typer.Typer) -> None:
         if mode not in ("inprocess", "container"):
             raise _die(f"--mode must be inprocess or container, got {mode!r}")
         _check_out_dir(out)
+        for report in (junit_xml, summary):
+            if report is not None and report.is_dir():
+                raise _die(f"{report} is a directory; give a file path for --junit-xml and --summary")
         if speed is not None and speed <= 0 or duration is not None and duration <= 0:
             raise _die("--speed and --duration must be positive")
         overrides = _parse_sets(set_ or [])
@@ -134,12 +144,14 @@ def register(app: typer.Typer) -> None:
                              baseline=baseline, gates_config=gates_config, real_clock=real_clock,
                              overrides=overrides)
         _sigterm_as_interrupt()
+        started_at = time.time()
         try:
             outcomes = _with_progress(lambda cb: run_many(selected, options, jobs, cb), selected, options)
         except RunError as exc:
             raise _die(str(exc)) from None
         except KeyboardInterrupt:
             raise _die("interrupted; handlers and gateways stopped", 130) from None
+        _write_ci_reports(outcomes, summary or out / "summary.json", junit_xml, shard, started_at)
         _summary_table(outcomes)
         from harness.expectations import EXIT_CODES, worst
         code = EXIT_CODES[worst([o.verdict for o in outcomes])]
@@ -317,9 +329,16 @@ def register(app: typer.Typer) -> None:
 
 # ------------------------------------------------------------------------------ output
 def _with_progress(work: Any, scenarios: list[Scenario], options: Any, baseline: bool = False) -> Any:
-    """Run ``work(progress_callback)`` under a rich progress bar, one bar per scenario."""
+    """Run ``work(progress_callback)`` under a rich progress bar, one bar per scenario; plain lines
+    (started, each fault as it acts, finished with its verdict) when stdout is not a terminal."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    if not sys.stdout.isatty():
+        from harness.ci_output import PlainProgress
+        with PlainProgress(options.out_dir, [s.name for s in scenarios]) as plain:
+            result = work(plain)
+            plain.finished(result if isinstance(result, list) else [])
+        return result
     console = _console(stderr=True)
     with Progress(TextColumn("{task.description:<28}"), BarColumn(), TextColumn("{task.fields[phase]:<9}"),
                   TimeElapsedColumn(), console=console, transient=False, disable=not console.is_terminal
@@ -334,6 +353,19 @@ def _with_progress(work: Any, scenarios: list[Scenario], options: Any, baseline:
         for t in tasks.values():
             progress.update(t, completed=1.0, phase="done")
     return result
+
+
+def _write_ci_reports(outcomes: list[Any], summary: Path, junit: Path | None, shard: str | None,
+                      started_at: float) -> None:
+    """summary.json (always) and JUnit XML (when asked), written atomically before the table."""
+    from harness.ci_output import write_junit, write_summary
+
+    try:
+        write_summary(summary, outcomes, shard=shard, started_at=started_at)
+        if junit is not None:
+            write_junit(junit, outcomes)
+    except OSError as exc:
+        raise _die(f"cannot write the run's reports: {exc.strerror or exc} ({exc.filename})", EXIT_FAILED) from None
 
 
 def _summary_table(outcomes: list[Any]) -> None:

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from .calendar import CalendarRangeError
-from .sessions import SessionRule, sessions_between
+from .sessions import SessionRule, session_spans
 
 DAY_S = 86400.0
 #: The dyadic construction covers 2**PAST_LEVELS seconds before sim 0 (about 136 years).
@@ -55,15 +55,26 @@ class Slot:
 
 # ----------------------------------------------------------------------------------------------- sessions
 @functools.lru_cache(maxsize=512)
-def _sessions_in_year(rule: SessionRule, year: int, rth: bool) -> tuple[tuple[float, float], ...]:
-    """Sessions whose open falls in ``year`` (UTC), worked out once: daily bars over decades reuse them."""
+def _session_arrays_in_year(rule: SessionRule, year: int, rth: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(opens, closes) of the sessions whose open falls in ``year`` (UTC), read from the rule's session table
+    (:func:`.sessions.session_spans`, microseconds): a first request into a far year does not hold the loop."""
     a = datetime(year, 1, 1, tzinfo=timezone.utc).timestamp()
     b = datetime(year + 1, 1, 1, tzinfo=timezone.utc).timestamp()
     try:
-        spans = sessions_between(rule, a, b, rth)
+        opens, closes = session_spans(rule, a, b, rth)
     except CalendarRangeError:       # before the exchange calendars the mock has: every weekday trades
-        spans = sessions_between(replace(rule, calendar=""), a, b, rth)
-    return tuple((o, c) for o, c in spans if a <= o < b)
+        opens, closes = session_spans(replace(rule, calendar=""), a, b, rth)
+    keep = (opens >= a) & (opens < b)
+    opens, closes = opens[keep], closes[keep]
+    opens.flags.writeable = closes.flags.writeable = False     # shared by every request through the cache
+    return opens, closes
+
+
+@functools.lru_cache(maxsize=512)
+def _sessions_in_year(rule: SessionRule, year: int, rth: bool) -> tuple[tuple[float, float], ...]:
+    """Sessions whose open falls in ``year`` (UTC), worked out once: daily bars over decades reuse them."""
+    opens, closes = _session_arrays_in_year(rule, year, rth)
+    return tuple(zip(opens.tolist(), closes.tolist()))
 
 
 def sessions_cached(rule: SessionRule, start_epoch: float, end_epoch: float, rth: bool) -> list[tuple[float, float]]:
@@ -98,12 +109,6 @@ def history_slots(rule: SessionRule, epoch0: float, from_s: float, to_s: float, 
                 out.append(Slot(s, e, s))
             t += bar_size_s
     return out
-
-
-@functools.lru_cache(maxsize=512)
-def _session_arrays_in_year(rule: SessionRule, year: int, rth: bool) -> tuple[np.ndarray, np.ndarray]:
-    spans = _sessions_in_year(rule, year, rth)
-    return np.array([a for a, _ in spans], dtype=float), np.array([b for _, b in spans], dtype=float)
 
 
 def session_arrays(rule: SessionRule, start_epoch: float, end_epoch: float, rth: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -210,6 +215,11 @@ def _normal_table() -> np.ndarray:
 
     inv = NormalDist().inv_cdf
     return np.array([inv((k + 0.5) / _NORMAL_LEVELS) for k in range(_NORMAL_LEVELS)])
+
+
+def warm_up() -> None:
+    """Build what the first historical request would otherwise build on the gateway's loop (the normal table)."""
+    _normal_table()
 
 
 def keyed_normal(key: np.ndarray) -> np.ndarray:

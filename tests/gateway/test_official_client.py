@@ -41,7 +41,8 @@ def _assert_trading_session(calls: list[dict], version: int) -> None:
     assert details[1]["contract"]["symbol"] == "AAPL" and details[1]["contract"]["conId"] == 265598
     assert details[1]["minTick"] == 0.01
     assert any(a[0] == 12 and a[2] == 200 for a in _calls(calls, "error")), "no error 200 for an unknown contract"
-    assert [a[2] for a in _calls(calls, "error") if a[0] == -1][:3] == [2104, 2106, 2158]
+    # the gateway's farm notices in order (the client's own 503 for a request below its version may come first)
+    assert [a[2] for a in _calls(calls, "error") if a[0] == -1 and 2100 <= a[2] < 2200][:3] == [2104, 2106, 2158]
     assert any(a[0] == 13 and a[1] in (1, 2, 4, 66, 67, 68) and a[2] > 0 for a in _calls(calls, "tickPrice"))
     bars = [a for a in _calls(calls, "historicalData") if a[0] == 14]
     assert len(bars) >= 7 and all(b[1]["high"] >= b[1]["low"] > 0 for b in bars)
