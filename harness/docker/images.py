@@ -34,7 +34,7 @@ DEFAULT_BASE_IMAGE = "local/python:3.11-slim"
 PRELIVE_IMAGE = os.environ.get("PRELIVE_IMAGE", "local/prelive:latest")
 IMAGES_SCRIPT = REPO_ROOT / "scripts" / "docker-images.sh"
 #: What goes into the build context, relative to the checkout.
-CONTEXT_PATHS = ("pyproject.toml", "README.md", "mock_gateway", "harness", "scenarios", "compose/Dockerfile")
+CONTEXT_PATHS = ("pyproject.toml", "setup.py", "README.md", "mock_gateway", "harness", "scenarios", "compose/Dockerfile")
 #: Wheels the offline build needs besides the dependencies: the project's build backend.
 BUILD_REQUIREMENTS = ("setuptools>=68", "wheel")
 

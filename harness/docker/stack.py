@@ -515,6 +515,15 @@ def _override_file(out: Path, run_id: str, scenario: Scenario, scenario_path: Pa
     return path
 
 
+def _paths_in(node: Any) -> list[Path]:
+    """Every Path value in a dumped model (the files a validated scenario reads)."""
+    if isinstance(node, dict):
+        return [p for v in node.values() for p in _paths_in(v)]
+    if isinstance(node, (list, tuple)):
+        return [p for v in node for p in _paths_in(v)]
+    return [node] if isinstance(node, Path) else []
+
+
 def _stage_scenario(out: Path, scenario_path: Path, scenario: Scenario, overrides: dict[str, str] | None = None) -> Path:
     """A world-readable copy of the scenario and every file it names, for the gateway's non-root user.
 
@@ -530,6 +539,9 @@ def _stage_scenario(out: Path, scenario_path: Path, scenario: Scenario, override
     home = scenario_path.parent.resolve()
     raw = yaml.safe_load(scenario_path.read_text()) or {}
     changed = False
+    # outside its folder, only the files the validated scenario itself reads (it has checked them
+    # against its folder and the data dirs): a hostile string such as /etc/shadow is never copied
+    named = {p.resolve() for p in _paths_in(scenario.model_dump())}
 
     def place(value: str) -> str:
         nonlocal changed
@@ -543,6 +555,8 @@ def _stage_scenario(out: Path, scenario_path: Path, scenario: Scenario, override
         resolved = candidate.resolve()
         if not given.is_absolute() and resolved.is_relative_to(home):
             _copy_readable(resolved, staged / resolved.relative_to(home))
+            return value
+        if resolved not in named:
             return value
         target = staged / "_files" / f"{len(list((staged / '_files').glob('*'))) if (staged / '_files').exists() else 0}-{resolved.name}"
         _copy_readable(resolved, target)

@@ -47,7 +47,7 @@ def test_files_next_to_the_scenario_are_copied_to_the_same_relative_place(tmp_pa
 def test_files_elsewhere_are_copied_in_and_the_path_rewritten(tmp_path):
     outside = tmp_path / "shared" / "ack.csv"
     path = make(tmp_path, str(outside), outside)
-    staged = _stage_scenario(tmp_path / "out", path, load_scenario(path))
+    staged = _stage_scenario(tmp_path / "out", path, load_scenario(path, data_dirs=[outside.parent]))
     raw = yaml.safe_load((staged / "staged.yaml").read_text())
     ref = raw["faults"][0]["distribution"]["file"]
     assert ref.startswith(f"{SCENARIO_MOUNT}/_files/") and ref.endswith("ack.csv")
@@ -60,3 +60,15 @@ def test_overrides_of_the_loaded_scenario_are_written_in(tmp_path):
     staged = _stage_scenario(tmp_path / "out", path, scenario)
     raw = yaml.safe_load((staged / "staged.yaml").read_text())
     assert (raw["speed"], raw["duration_s"]) == (20.0, 30.0)
+
+
+def test_a_file_the_scenario_does_not_read_is_never_copied(tmp_path):
+    secret = tmp_path / "elsewhere" / "secret.env"
+    secret.parent.mkdir()
+    secret.write_text("TWS_PASSWORD=hunter2\n")
+    path = make(tmp_path, "data/ack.csv", tmp_path / "private" / "data" / "ack.csv")
+    text = path.read_text().replace("a scenario with files next to it and elsewhere", str(secret))
+    path.write_text(text)   # a string that names a file the scenario never reads
+    staged = _stage_scenario(tmp_path / "out", path, load_scenario(path))
+    assert not (staged / "_files").exists()
+    assert "hunter2" not in "".join(f.read_text() for f in staged.rglob("*") if f.is_file())

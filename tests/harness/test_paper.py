@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def stage7(tmp_path_factory):
     out = tmp_path_factory.mktemp("stage7")
-    proc = subprocess.run([sys.executable, "-m", "harness.cli", "paper", "--scenario", "baseline", "--speed", "120",
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "paper", "--scenario", "baseline", "--speed", "40",
                            "--duration", "600", "--out", str(out)], cwd=REPO, capture_output=True, text=True,
                           timeout=100)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -35,7 +35,7 @@ def test_paper_metrics_csv_lists_every_contract_metric_in_order(stage7):
 
 def test_paper_log_points_at_the_event_log_it_was_measured_from(stage7):
     doc = load_artifact(stage7 / "PAPER_TRADING_LOG.json")
-    assert doc["scenario"] == "baseline" and doc["latency_clock"] == "sim" and doc["speed"] == 120
+    assert doc["scenario"] == "baseline" and doc["latency_clock"] == "sim" and doc["speed"] == 40
     assert doc["event_log_sha256"] == sha256_file(stage7 / doc["event_log"])   # relative to the artifact
     assert len(doc["trades"]) >= doc["metrics"]["trade_count"]  # one entry per execution
     assert doc["backtest_event_log_sha256"] == sha256_file(stage7 / doc["backtest_event_log"])
