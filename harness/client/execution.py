@@ -433,8 +433,10 @@ class ExecutionClient:
                 self.guard.on_held(intent.symbol, text)
 
     def _on_order_status(self, trade: Any) -> None:
-        if trade.orderStatus.status in ("Submitted", "Filled") and self.ledger.by_order(trade.order.orderId):
-            self.guard.on_released(self.symbol_of(trade.contract))   # a held order went to the exchange
+        if trade.orderStatus.status not in ("PreSubmitted", "PendingSubmit", "ApiPending") and \
+                self.ledger.by_order(trade.order.orderId):
+            # a held order went to the exchange, or ended: never left waiting for a release that cannot come
+            self.guard.on_released(self.symbol_of(trade.contract))
         self.ledger.on_status(trade.order.orderId, trade.orderStatus.status, trade.orderStatus.filled,
                               ref=trade.order.orderRef or "")
 
