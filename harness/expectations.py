@@ -304,8 +304,12 @@ def not_exercised_reasons(expectations: list[Expectation], activity: list[FaultA
     return out
 
 
-def first_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None) -> str | None:
-    """What went wrong first, in one line a user can act on (None when nothing stands out)."""
+def first_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
+                expectations: list[Expectation] | None = None) -> str | None:
+    """What went wrong first, in one line a user can act on (None when nothing stands out).
+
+    When no error, early exit or missing connection explains the failure, the first failed
+    expectation does (e.g. a metric out of its bound: "metric orders_held: 40 outside <= 2")."""
     parts: list[str] = []
     connected = _connected_ever(df) if len(df) else False
     if not connected:
@@ -313,6 +317,10 @@ def first_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None) ->
         parts.append(f"the handler never connected to the gateway{port} (IB_HOST/IB_PORT in its environment); "
                      "is it hard-wired to another port, or did it fail before connecting?")
     err = _first_unprovoked_error(df)
+    breach = _first_metric_breach(df, expectations or []) if len(df) else None
+    if breach is not None and (err is None or breach[1] <= err[2]):
+        parts.append(breach[0])   # e.g. orders stacked at the close, before the rejections they lead to
+        breach = None
     if err is not None:
         code, text, sim = err
         line = f"first error sent to the handler: {code} {text!r} at {sim:.1f} s"
@@ -333,7 +341,30 @@ def first_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None) ->
         parts.append(f"the handler exited {when} (exit code {end.exit_code}){rel}")
     if end is not None and end.log_tail and (end.exited_early or not connected):
         parts.append("its output ends with: " + " | ".join(end.log_tail))
+    if breach is not None:
+        parts.append(breach[0])
+    if not parts:
+        failed = [e for e in expectations or [] if not e.passed]
+        if failed:
+            parts.append(f"{failed[0].kind} {failed[0].name}: {failed[0].detail}")
     return "; ".join(parts) or None
+
+
+def _first_metric_breach(df: pd.DataFrame, expectations: list[Expectation]) -> tuple[str, float] | None:
+    """The failed metric bound that was crossed first, with when (sim s), for metrics that can say when."""
+    if M.latency_clock(df) != "sim":
+        return None
+    found = []
+    for e in expectations:
+        if e.kind != "metric" or e.passed or not isinstance(e.bound, dict) or "max" not in e.bound:
+            continue
+        t = M.working.first_breach_s(df, e.name, float(e.bound["max"]))
+        if t is not None:
+            found.append((t, f"metric {e.name}: {e.detail}, first above {e.bound['max']:g} at {t:.1f} s"))
+    if not found:
+        return None
+    t, line = min(found)
+    return line, t
 
 
 def _last_fault_s(fault: Any) -> float | None:

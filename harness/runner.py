@@ -198,7 +198,7 @@ def run_scenario(scenario: Scenario, options: RunOptions, progress: Progress | N
         outcome.verdict = verdict(outcome.expectations, outcome.faults)
         outcome.passed = outcome.verdict == PASS
         if outcome.verdict == FAIL:
-            outcome.cause = first_cause(scenario, df, end)
+            outcome.cause = first_cause(scenario, df, end, outcome.expectations)
         elif outcome.verdict == NOT_EXERCISED:
             outcome.not_exercised = not_exercised_reasons(outcome.expectations, outcome.faults)
         outcome.warnings = [w for w in (s.clock.warning for s in (session, outcome.baseline)

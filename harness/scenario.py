@@ -368,7 +368,8 @@ def known_metric(name: str) -> bool:
     """Metric names the harness computes (contracts §4, plus per-code pacing counts)."""
     from harness.metrics.report import METRIC_UNITS
 
-    extras = {"duplicate_orders", "unrecovered_disconnects", "orders_placed", "pnl_final"}
+    extras = {"duplicate_orders", "unrecovered_disconnects", "orders_placed", "pnl_final", "orders_held",
+              "max_working_orders_per_contract"}
     return name in METRIC_UNITS or name in extras or re.fullmatch(r"pacing_violations_\d+", name) is not None
 
 

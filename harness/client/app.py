@@ -61,6 +61,7 @@ class ReferenceHandler:
         self.decisions = 0
         self._stop = asyncio.Event()
         self._warmed = False
+        self._waiting_logged: set[str] = set()
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -121,19 +122,38 @@ class ReferenceHandler:
             await self._trade_towards(target, bar)
 
     async def _trade_towards(self, target: float, bar: Bar) -> None:
+        """Send at most one order per symbol at a time, none while its market is closed (399), and not
+        the order the gateway just rejected (201) again: a held or rejected order is not re-decided
+        on every bar (that stacks orders overnight, or loops on a rejection)."""
         client, symbol = self.client, self.strategy_config.symbol
         if client.kill_engaged:
             return
+        client.guard.clock_s = max(client.guard.clock_s, float(bar.time_s + self.strategy_config.bar_seconds))
         client.sync_fills()
         for intent in client.ledger.open_intents():  # the latest decision replaces unsent older ones
             if intent.symbol == symbol and intent.state == IntentState.PENDING:
                 intent.state, intent.note = IntentState.DROPPED, "superseded"
-        delta = target - (client.ledger.position(symbol) + client.ledger.in_flight(symbol))
+        working = [i for i in client.ledger.open_intents()
+                   if i.symbol == symbol and i.state in (IntentState.SENT, IntentState.WORKING)]
+        if working:
+            for i in working:
+                if i.ref not in self._waiting_logged:
+                    self._waiting_logged.add(i.ref)
+                    log.info("order %s (%s %g %s) still working: no new %s order until it is done",
+                             i.ref, i.action, i.remaining, symbol, symbol)
+            return
+        if client.guard.market_closed(symbol):
+            return
+        position = client.ledger.position(symbol)
+        delta = target - (position + client.ledger.in_flight(symbol))
         if abs(delta) < 1:
+            return
+        action = "BUY" if delta > 0 else "SELL"
+        if client.guard.rejected_recently(symbol, action, abs(delta), position):
             return
         self.decisions += 1
         intent = Intent(ref=f"rc{client.config.client_id}-{symbol}-{bar.time_s}", symbol=symbol,
-                        action="BUY" if delta > 0 else "SELL", qty=abs(delta), created_at=time.monotonic())
+                        action=action, qty=abs(delta), created_at=time.monotonic(), position_at_decision=position)
         await client.submit(intent)
 
     async def _watch_kill_file(self) -> None:

@@ -13,7 +13,9 @@ What it adds to a bare ``ib_insync.IB`` (each a failure mode seen with the real 
 * 1100 pauses new orders; 1101 resubscribes market data; 1102 resumes;
 * a heartbeat (:mod:`.heartbeat`): a gateway that keeps the socket open but answers nothing
   (a paused container, a hung process) is dropped and reconnected like any other loss;
-* a kill switch: no new orders, cancel its own working orders.
+* a kill switch: no new orders, cancel its own working orders;
+* an order guard (:mod:`.guard`): 399 (held until the open) marks the symbol's market closed,
+  201 blocks the same order from the same position for a growing while.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from ib_insync import IB, Contract, LimitOrder, MarketOrder
 
 from harness.safety import check_managed_accounts
 
+from .guard import OrderGuard
 from .heartbeat import Heartbeat
 from .ledger import Intent, IntentState, OrderLedger, Seen
 from .pacing import HistoricalPacer, TokenBucket
@@ -119,6 +122,8 @@ class ExecutionClient:
         self.connected = asyncio.Event()
         self.orders_paused = False
         self.kill_engaged = False
+        self.guard = OrderGuard()
+        self._rejected_ids: set[int] = set()
         self.counters = {"connects": 0, "connect_failures": 0, "disconnects": 0, "resent": 0, "adopted": 0,
                          "dropped": 0, "resubscribed": 0, "pacing_errors": 0, "orders_sent": 0,
                          "heartbeat_timeouts": 0}
@@ -415,9 +420,23 @@ class ExecutionClient:
             self.counters["pacing_errors"] += 1
             log.error("pacing error %d: %s", code, text)
         elif code == 201:
+            intent = self.ledger.by_order(req_id)
+            if intent is not None and req_id not in self._rejected_ids:   # ib_insync has marked it Cancelled
+                self._rejected_ids.add(req_id)
+                self.counters["rejected"] = self.counters.get("rejected", 0) + 1
+                self.guard.on_rejected(intent.symbol, intent.action, intent.qty, intent.position_at_decision, text)
             self.ledger.on_reject(req_id, text)
+        elif code == 399:
+            intent = self.ledger.by_order(req_id)
+            if intent is not None:
+                self.counters["held"] = self.counters.get("held", 0) + 1
+                self.guard.on_held(intent.symbol, text)
 
     def _on_order_status(self, trade: Any) -> None:
+        if trade.orderStatus.status not in ("PreSubmitted", "PendingSubmit", "ApiPending") and \
+                self.ledger.by_order(trade.order.orderId):
+            # a held order went to the exchange, or ended: never left waiting for a release that cannot come
+            self.guard.on_released(self.symbol_of(trade.contract))
         self.ledger.on_status(trade.order.orderId, trade.orderStatus.status, trade.orderStatus.filled,
                               ref=trade.order.orderRef or "")
 

@@ -40,6 +40,7 @@ class Intent:
     filled: float = 0.0
     sends: int = 0
     note: str = ""
+    position_at_decision: float = 0.0   # the position it was decided from: a rejection is of this order from there
 
     @property
     def sign(self) -> float:

@@ -11,14 +11,15 @@ from .latency import fill_latencies_ms, fill_latency_ms, latency_delta_pct, orde
 from .orders import duplicate_orders, errors, executions, fill_rate_pct, placed_orders, trade_count, trades
 from .pacing import PACING_CODES, pacing_violation_events, pacing_violations, pacing_violations_by_code
 from .pnl import pnl_series, sharpe, sharpe_ratio
+from .working import max_working_orders_per_contract, orders_held, working_intervals
 from .report import METRIC_UNITS, PaperTargets, Target, compute_metrics, metric_rows
 
 __all__ = [
     "PACING_CODES", "METRIC_UNITS", "PaperTargets", "Target", "compute_metrics", "disconnect_events",
     "disconnects", "duplicate_orders", "errors", "events_frame", "executions", "fill_latencies_ms",
-    "fill_latency_ms", "fill_rate_pct", "latency_clock", "latency_delta_pct", "load_frame", "metric_rows",
-    "order_ack_latencies_ms", "order_ack_latency_ms", "pacing_violation_events", "pacing_violations",
+    "fill_latency_ms", "fill_rate_pct", "latency_clock", "latency_delta_pct", "load_frame", "max_working_orders_per_contract", "metric_rows",
+    "order_ack_latencies_ms", "order_ack_latency_ms", "orders_held", "pacing_violation_events", "pacing_violations",
     "pacing_violations_by_code",
     "placed_orders", "pnl_series", "reconnect_time_s", "reconnect_times_s", "sessions", "sharpe",
-    "sharpe_ratio", "trade_count", "trades", "unrecovered_disconnects",
+    "sharpe_ratio", "trade_count", "trades", "unrecovered_disconnects", "working_intervals",
 ]

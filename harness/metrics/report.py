@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import connectivity, latency, orders, pacing, pnl
+from . import connectivity, latency, orders, pacing, pnl, working
 from .frame import latency_clock
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
@@ -104,6 +104,8 @@ def compute_metrics(df: pd.DataFrame, baseline: pd.DataFrame | None = None,
     m["duplicate_orders"] = orders.duplicate_orders(df)
     m["unrecovered_disconnects"] = connectivity.unrecovered_disconnects(df)
     m["orders_placed"] = int(len(orders.placed_orders(df)))
+    m["orders_held"] = working.orders_held(df)
+    m["max_working_orders_per_contract"] = working.max_working_orders_per_contract(df)
     series = pnl.pnl_series(df)
     m["pnl_final"] = _num(float(series.iloc[-1])) if len(series) else None
     m["latency_clock"] = latency_clock(df)

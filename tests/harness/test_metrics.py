@@ -216,3 +216,77 @@ def test_metric_rows_follow_the_contract_and_judge_against_the_gate_targets():
     assert rows["trade_count"][4] is True
     assert rows["fill_rate_pct"][4] is True
     assert rows["sharpe_backtest"][4] is None  # no baseline run: unknown, not passed
+
+
+# ---------------------------------------------------------------- orders held and stacked (399)
+def _held_overnight(stacked: int):
+    """A client sends ``stacked`` market orders after the close: each is held (399) and fills at the open."""
+    b = LogBuilder().session(0, 1, 7)
+    for i in range(stacked):
+        oid = 10 + i
+        b.place(100 + i, 1, oid, ref=f"r{i}")
+        b.error(100.2 + i, 1, 399, "Order Message: BUY 100 AAPL ... will not be placed at the exchange until "
+                "2026-11-25 09:30:00 US/Eastern", req_id=oid)
+        b.ack(100.3 + i, 1, oid, status="PreSubmitted")
+    for i in range(stacked):
+        b.fill(5000 + i, 1, 10 + i, f"e{i}")
+        b.out(5000.1 + i, 1, "orderStatus", order_id=10 + i, status="Filled", filled=100, remaining=0, client_id=7)
+    return M.events_frame(b.events)
+
+
+def test_orders_held_counts_each_order_warned_399_once():
+    assert M.orders_held(_held_overnight(3)) == 3
+
+
+def test_orders_stacked_while_held_all_count_as_working_at_once():
+    assert M.max_working_orders_per_contract(_held_overnight(4)) == 4
+
+
+def test_one_order_at_a_time_is_one_working_order():
+    b = LogBuilder().session(0, 1, 7)
+    for i in range(3):
+        b.place(10 * i, 1, 10 + i).ack(10 * i + 0.1, 1, 10 + i).fill(10 * i + 1, 1, 10 + i, f"e{i}")
+        b.out(10 * i + 1.1, 1, "orderStatus", order_id=10 + i, status="Filled", filled=100, remaining=0)
+    df = M.events_frame(b.events)
+    assert M.max_working_orders_per_contract(df) == 1 and M.orders_held(df) == 0
+
+
+def test_a_rejected_order_stops_working_at_its_error_and_inactive_ends_it_too():
+    b = LogBuilder().session(0, 1, 7)
+    b.place(1, 1, 10, action="SELL").error(1.1, 1, 201, "Order rejected - reason:short sale", req_id=10)
+    b.place(2, 1, 11, action="SELL").ack(2.1, 1, 11, status="Inactive")
+    b.place(3, 1, 12, action="SELL")
+    assert M.max_working_orders_per_contract(M.events_frame(b.events)) == 1
+
+
+def test_working_orders_are_counted_per_contract():
+    b = LogBuilder().session(0, 1, 7)
+    b.place(1, 1, 10, symbol="AAPL").place(2, 1, 11, symbol="MSFT").place(3, 1, 12, symbol="AAPL")
+    df = M.events_frame(b.events)
+    assert M.max_working_orders_per_contract(df) == 2
+    spans = M.working_intervals(df)
+    assert spans["end_seq"].isna().all() and list(spans["symbol"]) == ["AAPL", "MSFT", "AAPL"]
+
+
+def test_a_399_on_an_order_id_this_log_never_placed_is_not_counted():
+    b = LogBuilder().session(0, 1, 7).error(1, 1, 399, "held", req_id=99)
+    assert M.orders_held(M.events_frame(b.events)) == 0
+    assert M.max_working_orders_per_contract(M.events_frame(b.events)) == 0
+
+
+def test_the_run_reports_orders_held_and_working_and_scenarios_may_bound_them():
+    from harness.scenario import known_metric
+
+    m = M.compute_metrics(_held_overnight(2))
+    assert m["orders_held"] == 2 and m["max_working_orders_per_contract"] == 2
+    assert known_metric("orders_held") and known_metric("max_working_orders_per_contract")
+
+
+def test_first_breach_is_when_the_bound_was_first_crossed():
+    from harness.metrics.working import first_breach_s
+
+    df = _held_overnight(4)   # orders placed at 100, 101, 102, 103 s, warned 0.2 s later
+    assert first_breach_s(df, "orders_held", 2) == pytest.approx(102.2)
+    assert first_breach_s(df, "max_working_orders_per_contract", 3) == pytest.approx(103)
+    assert first_breach_s(df, "max_working_orders_per_contract", 4) is None
+    assert first_breach_s(df, "trade_count", 0) is None   # a metric without a time of breach
