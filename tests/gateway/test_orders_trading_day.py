@@ -5,43 +5,17 @@ open, on a holiday, at the Sunday FX open) and checks what the client sees.
 """
 from __future__ import annotations
 
-import importlib
 import threading
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
 
 from .conftest import out_messages, sys_events, wait_for, wait_thread
-
-LIBS = ["ib_insync", "ib_async"]
+from .lib_session import LIBS, aapl, connected, errors_of
 
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
-
-
-@contextmanager
-def connected(lib: str, gw, client_id: int = 1):
-    api = importlib.import_module(lib)
-    ib = api.IB()
-    ib.connect(gw.host, gw.port, clientId=client_id, timeout=5)
-    try:
-        yield api, ib
-    finally:
-        ib.disconnect()
-
-
-def errors_of(ib) -> list[tuple[int, int, str]]:
-    seen: list[tuple[int, int, str]] = []
-    ib.errorEvent += lambda req_id, code, text, *rest: seen.append((req_id, code, text))
-    return seen
-
-
-def aapl(api, ib):
-    contract = api.Stock("AAPL", "SMART", "USD")
-    ib.qualifyContracts(contract)
-    return contract
 
 
 def sent_status(gw, order_id: int) -> str:
