@@ -9,7 +9,9 @@ Verdicts (and their ``prelive run`` exit codes, :data:`EXIT_CODES`):
 * ``FAIL``: an expectation failed; :func:`first_cause` says what went wrong first;
 * ``NOT EXERCISED``: nothing failed, but a fault never acted (or an error the handler had to
   survive never happened), so the run says nothing about it; each such fault is named with why;
-* ``ERROR``: the run could not be set up (handler not found, libfaketime missing, port taken).
+* ``ERROR``: the run could not be set up (handler not found, libfaketime missing, port taken), or
+  an expectation failed when the machine had just stalled the gateway for longer than the speed
+  allows (:func:`machine_lag_cause`): the run says nothing about the handler then.
 """
 from __future__ import annotations
 
@@ -55,6 +57,16 @@ EFFECT_CODES: dict[str, frozenset[int]] = {
 
 #: Error codes that are notices, not failures (market data farm status, connectivity restored...).
 _NOTICE_CODES = set(range(2100, 2200)) | {1101, 1102, 399, 10167}   # 399: order held until the open
+
+
+#: The longest a gateway may stay silent, in simulated seconds, for a handler's reaction to be its own
+#: fault: a real gateway's network and host delays stay within about this. Longer silences made by
+#: this machine (a loop lag of L real seconds is L * speed simulated) are the machine's, not the handler's.
+LAG_BUDGET_SIM_S = 2.0
+#: A failure this many real seconds (times the speed, at least LAG_LOOKBACK_MIN_SIM_S simulated) after
+#: such a stall is taken as its consequence: a heartbeat timeout, a reconnect, bunched messages.
+LAG_LOOKBACK_REAL_S = 2.0
+LAG_LOOKBACK_MIN_SIM_S = 30.0
 
 
 @dataclass
@@ -428,3 +440,73 @@ def log_tail(path: Path, lines: int = 4, max_chars: int = 600) -> list[str]:
         out.insert(0, ln)
         used += len(ln)
     return out
+
+
+# ---------------------------------------------------------------------------- the machine's lag
+def loop_lags(df: pd.DataFrame) -> pd.DataFrame:
+    """The gateway's ``loop_lag`` events: from_sim_s (when the stall began), lag_ms (real), lag_sim_s, speed."""
+    rows = M.frame.select(df, "sys", "loop_lag") if len(df) else df
+    if not len(rows):
+        return pd.DataFrame({"from_sim_s": [], "lag_ms": [], "lag_sim_s": [], "speed": []})
+    return pd.DataFrame({"from_sim_s": pd.to_numeric(M.frame.attr(rows, "from_sim_s"), errors="coerce"),
+                         "lag_ms": pd.to_numeric(M.frame.attr(rows, "lag_ms"), errors="coerce"),
+                         "lag_sim_s": pd.to_numeric(M.frame.attr(rows, "lag_sim_s"), errors="coerce"),
+                         "speed": pd.to_numeric(M.frame.attr(rows, "speed"), errors="coerce")}).dropna()
+
+
+def failure_instants(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
+                     expectations: list[Expectation] | None = None) -> list[float]:
+    """Sim seconds at which something went wrong for the handler: its first unprovoked error, a session
+    that ended without a fault ending it, a pacing error (100), its early exit, the first metric bound
+    crossed. Empty when the failure has no time (e.g. a count judged at the end)."""
+    out: list[float] = []
+    if not len(df):
+        return out
+    err = _first_unprovoked_error(df)
+    if err is not None:
+        out.append(err[2])
+    stop = M.frame.select(df, "sys", "handler_stop", "run_end")
+    before_stop = df["seq"] < stop["seq"].min() if len(stop) else pd.Series(True, index=df.index)
+    drops = M.frame.select(df[before_stop], "sys", "disconnect")
+    if "fault" in drops:
+        drops = drops[drops["fault"].isna()]
+    out += [float(t) for t in pd.to_numeric(drops["sim"], errors="coerce").dropna()]
+    codes = M.frame.as_int(M.frame.attr(M.frame.select(df, "out", "error"), "code"))
+    pacing = codes[codes == 100]
+    out += [float(t) for t in pd.to_numeric(df.loc[pacing.index, "sim"], errors="coerce").dropna()]
+    if end is not None and end.exited_early and end.exited_at_sim_s is not None:
+        out.append(float(end.exited_at_sim_s))
+    breach = _first_metric_breach(df, expectations or [])
+    if breach is not None:
+        out.append(breach[1])
+    return out
+
+
+def machine_lag_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
+                      expectations: list[Expectation] | None = None,
+                      budget_sim_s: float = LAG_BUDGET_SIM_S) -> str | None:
+    """Why a failed run is the machine's fault, or None: the gateway's loop stalled for more simulated
+    time than :data:`LAG_BUDGET_SIM_S` shortly before the handler's first failure (anywhere in the run
+    when the failure has no time). The answer says by how much and what to do."""
+    lags = loop_lags(df)
+    over = lags[lags["lag_sim_s"] > budget_sim_s]
+    if over.empty:
+        return None
+    instants = failure_instants(scenario, df, end, expectations)
+    speed = float(over["speed"].max())
+    first_failure = min(instants) if instants else None
+    if first_failure is not None:
+        lookback = max(LAG_LOOKBACK_MIN_SIM_S, LAG_LOOKBACK_REAL_S * speed)
+        over = over[(over["from_sim_s"] <= first_failure + budget_sim_s)
+                    & (over["from_sim_s"] >= first_failure - lookback)]
+        if over.empty:
+            return None
+    worst_lag = over.loc[over["lag_sim_s"].idxmax()]
+    at = float(worst_lag["from_sim_s"])
+    when = (f", {first_failure - at:.1f} s before the handler's first failure at {first_failure:.1f} s"
+            if first_failure is not None else "")
+    speed = float(worst_lag["speed"])
+    return (f"this machine cannot run speed {speed:g}: the gateway lagged {float(worst_lag['lag_ms']):.0f} ms real = "
+            f"{float(worst_lag['lag_sim_s']):.1f} s simulated at {at:.1f} s (a real gateway stays silent at most "
+            f"about {budget_sim_s:g} s){when}; the failure is not the handler's: lower --speed (or run on a "
+            f"quieter machine) and run again")

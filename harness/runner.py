@@ -31,7 +31,7 @@ import pandas as pd
 from . import metrics as M
 from .artifacts import SCENARIO_RESULT_SCHEMA, atomic_write_json, atomic_write_metrics_csv, sha256_file
 from .expectations import ERROR, EXIT_CODES, FAIL, NOT_EXERCISED, PASS, Expectation, FaultActivity, HandlerEnd, \
-    check_metric, fault_activity, first_cause, log_tail, not_exercised_reasons, verdict
+    check_metric, fault_activity, first_cause, log_tail, machine_lag_cause, not_exercised_reasons, verdict
 from .expectations import check_survive as _check_survive
 from .expectations import evaluate_expectations as _evaluate
 from .faketime import FaketimeUnavailable
@@ -199,6 +199,10 @@ def run_scenario(scenario: Scenario, options: RunOptions, progress: Progress | N
         outcome.passed = outcome.verdict == PASS
         if outcome.verdict == FAIL:
             outcome.cause = first_cause(scenario, df, end, outcome.expectations)
+            lagged = machine_lag_cause(scenario, df, end, outcome.expectations)
+            if lagged is not None:   # the machine stalled the gateway just before: not the handler's failure
+                outcome.verdict = ERROR
+                outcome.cause = lagged + (f" (what failed: {outcome.cause})" if outcome.cause else "")
         elif outcome.verdict == NOT_EXERCISED:
             outcome.not_exercised = not_exercised_reasons(outcome.expectations, outcome.faults)
         outcome.warnings = [w for w in (s.clock.warning for s in (session, outcome.baseline)

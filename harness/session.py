@@ -67,6 +67,7 @@ class ClockReport:
     sim_s: float | None = None         # the window's sim seconds
     total_cpu_s: float | None = None   # the whole run, start-up included
     note: str | None = None
+    loop_lag: dict[str, Any] | None = None   # the gateway's event-loop delays (mock_gateway.sim.clock.LagStats)
 
     @property
     def cpu_s_per_sim_s(self) -> float | None:
@@ -108,7 +109,7 @@ class ClockReport:
                 else round(self.cpu_s_per_sim_s * 1000, 4),
                 "handler_cpu_load": None if self.cpu_load is None else round(self.cpu_load, 4),
                 "handler_busy_share": None if self.busy_share is None else round(self.busy_share, 4),
-                "warning": self.warning, "note": self.note}
+                "warning": self.warning, "note": self.note, "loop_lag": self.loop_lag}
 
 
 @dataclass
@@ -365,6 +366,8 @@ class InProcessBackend:
             self.clock.runqueue_wait_s = (self._wait_s or 0.0) - wait
         if self._thread is not None:
             self._thread.stop()
+        if self._gw is not None:
+            self.clock.loop_lag = self._gw.loop_lag.stats.to_json(self._gw.clock.speed)
         if self._shared is not None:
             self._shared.close()
         return self.clock

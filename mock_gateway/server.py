@@ -28,7 +28,7 @@ from .order_desk import OrderDesk
 from .protocol.requests import Request
 from .protocol.versions import MAX_SUPPORTED, MAX_TEXT, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported
 from .session import Session, State
-from .sim.clock import SimClock
+from .sim.clock import LagEpisode, LoopLagMonitor, SimClock
 from .sim.world import World
 
 log = logging.getLogger("mock_gateway.server")
@@ -83,6 +83,8 @@ class Gateway:
         self._listen_addrs: list[tuple[int, Any]] = []         # (family, sockaddr) of each, to re-open them
         self._listener_tasks: set[asyncio.Task[None]] = set()
         self._clock_task: asyncio.Task[None] | None = None
+        self.loop_lag = LoopLagMonitor(self.clock, self._log_loop_lag)   # the machine's delays, real and sim
+        self._lag_task: asyncio.Task[None] | None = None
         self._sweep_task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -104,6 +106,7 @@ class Gateway:
         self.env.process(self._account_marks())
         self._clock_task = self.loop.create_task(self.clock.run(), name="prelive-sim-clock")
         self._sweep_task = self.loop.create_task(self._sweep_deadlines(), name="prelive-session-deadlines")
+        self._lag_task = self.loop.create_task(self.loop_lag.run(), name="prelive-loop-lag")
         log.info("mock gateway listening on %s:%d (seed %d, speed %g)", self.host, self.port, self.config.seed,
                  self.config.speed)
         return self
@@ -125,6 +128,12 @@ class Gateway:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(server.wait_closed(), 1.0)
         self.clock.stop()
+        self.loop_lag.stop()
+        if self._lag_task is not None:
+            self._lag_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._lag_task
+        self.loop_lag.flush()
         if self._sweep_task is not None:
             self._sweep_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -132,9 +141,18 @@ class Gateway:
         if self._clock_task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(self._clock_task, 1.0)
-        self.sys_event("run_end", attrs={"sessions": self._next_conn})
+        self.sys_event("run_end", attrs={"sessions": self._next_conn,
+                                         "loop_lag": self.loop_lag.stats.to_json(self.clock.speed)})
         self.event_log.close()
         log.info("mock gateway on port %d stopped", self.port)
+
+    def _log_loop_lag(self, episode: LagEpisode) -> None:
+        speed = self.clock.speed
+        self.clock.catch_up()   # stamped with the gateway's sim time now, like the events around it
+        self.sys_event("loop_lag", attrs={"lag_ms": round(episode.max_lag_real_s * 1000, 3),
+                                          "lag_sim_s": round(episode.lag_sim_s(speed), 6), "speed": speed,
+                                          "from_sim_s": round(episode.from_sim_s, 6),
+                                          "late_wakeups": episode.late_wakeups})
 
     def _new_session(self) -> Session:
         self._next_conn += 1

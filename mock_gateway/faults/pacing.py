@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .base import SessionView, Verdict
+from .base import GatewayControl, SessionView, Verdict
 from .codes import MAX_RATE_EXCEEDED, MAX_TICKERS, TEXTS, max_rate_text
 from ..protocol.requests import Request
 from .common import NamedFault
@@ -36,7 +36,15 @@ class MessageRate(NamedFault):
 
     Arrival times carry socket and scheduling jitter: a message ``window_s - jitter_s`` old has
     left the window, so a client pacing itself right at its limit (ib_insync sends its next 45
-    exactly one second after the last 45) is not punished for a millisecond of delay."""
+    exactly one second after the last 45) is not punished for a millisecond of delay.
+
+    ``jitter_s`` is the real world's share (network and host, as at speed 1), in simulated seconds.
+    Compressed time magnifies the machine's share: a ``host_jitter_real_s`` scheduling delay of the
+    gateway's loop or of the client is that times the clock speed in simulated time (5 ms at speed 60
+    is 0.3 s) and bunches a self-pacing client's messages as no real network would. The tolerance adds
+    ``host_jitter_real_s * (speed - 1)`` (speed 1 is already covered), at most half the window:
+    above that the run cannot tell pacing from bunching, and the loop-lag judge
+    (harness.expectations) turns a pacing failure that coincides with the machine's lag into ERROR."""
 
     type: Literal["message_rate"] = "message_rate"
     max_per_s: Annotated[int, Field(ge=1)] = 50
@@ -44,20 +52,33 @@ class MessageRate(NamedFault):
     disconnect_after: Annotated[int, Field(ge=0)] = 3
     reject_excess: bool = True
     jitter_s: Annotated[float, Field(ge=0)] = 0.02
+    host_jitter_real_s: Annotated[float, Field(ge=0)] = 0.005
 
     _sessions: dict[int, _RateState] = field(init=False, default_factory=dict, repr=False)
+    _speed: float = field(init=False, default=1.0, repr=False)
 
     def __post_init__(self) -> None:
         if self.jitter_s >= self.window_s:
             raise ValueError(f"jitter_s ({self.jitter_s}) must be below window_s ({self.window_s})")
         super().__post_init__()
 
+    def install(self, ctl: GatewayControl) -> None:
+        # the clock's speed turns the machine's real jitter into simulated seconds (1 without a clock)
+        self._speed = float(getattr(getattr(ctl, "clock", None), "speed", 1.0))
+        super().install(ctl)
+
+    def tolerance_s(self, speed: float | None = None) -> float:
+        """Sim seconds a message may arrive early and still count as outside the window: the network's
+        jitter plus the machine's at ``speed`` (default: the gateway clock's), at most half the window."""
+        at = self._speed if speed is None else speed
+        return min(self.jitter_s + self.host_jitter_real_s * max(0.0, at - 1.0), self.window_s / 2)
+
     def on_request(self, session: SessionView, request: Request, now: float) -> Verdict | None:
         if not self.active(now):
             return None
         state = self._sessions.get(session.conn_id)
         if state is None:
-            state = self._sessions[session.conn_id] = _RateState(SlidingCount(self.window_s - self.jitter_s))
+            state = self._sessions[session.conn_id] = _RateState(SlidingCount(self.window_s - self.tolerance_s()))
         if not self.reject_excess:
             return self._pace(state, now)
         received = state.window.add(now)
@@ -79,7 +100,7 @@ class MessageRate(NamedFault):
         if served:
             at = max(at, served[-1])
         if len(served) >= self.max_per_s:
-            at = max(at, served[-self.max_per_s] + self.window_s)
+            at = max(at, served[-self.max_per_s] + self.window_s - self.tolerance_s())
         served.append(at)
         while len(served) > self.max_per_s:
             served.popleft()

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import simpy
 
@@ -99,3 +102,98 @@ class SimClock:
     def stop(self) -> None:
         self._stopped = True
         self.wake()
+
+
+# ---------------------------------------------------------------------------- loop lag
+#: How often (real seconds) the lag monitor asks the event loop to wake it.
+LAG_PERIOD_S = 0.05
+#: A late wake-up is logged when it is at least this late in real seconds *and* in simulated seconds:
+#: shorter delays are noise at any speed, and at speed 1 a few ms of real delay mean nothing.
+LAG_REPORT_REAL_S = 0.005
+LAG_REPORT_SIM_S = 0.25
+
+
+@dataclass
+class LagEpisode:
+    """Consecutive late wake-ups of the gateway's event loop."""
+
+    from_sim_s: float            # sim time when the first late wake-up came
+    max_lag_real_s: float        # the longest single delay, real seconds
+    late_wakeups: int = 1
+
+    def lag_sim_s(self, speed: float) -> float:
+        return self.max_lag_real_s * speed
+
+
+@dataclass
+class LagStats:
+    """What the monitor saw over the whole run (for RESULT.json and benchmarks)."""
+
+    wakeups: int = 0
+    late_wakeups: int = 0        # at least LAG_REPORT_* late
+    max_lag_real_s: float = 0.0
+    total_lag_real_s: float = 0.0   # how much real time the loop's wake-ups were late, summed
+
+    def to_json(self, speed: float) -> dict[str, Any]:
+        return {"wakeups": self.wakeups, "late_wakeups": self.late_wakeups,
+                "max_lag_ms": round(self.max_lag_real_s * 1000, 3),
+                "max_lag_sim_s": round(self.max_lag_real_s * speed, 6),
+                "total_lag_ms": round(self.total_lag_real_s * 1000, 3)}
+
+
+class LoopLagMonitor:
+    """Measures how late the gateway's event loop wakes up, in real and in simulated seconds.
+
+    At speed S a 20 ms scheduling delay of this machine is 20*S ms of simulated time in which the
+    gateway neither reads nor answers, while the handler's clock (libfaketime, fixed rate from the
+    shared start) runs on. The SimClock does not pause for it: pausing would put the gateway behind
+    the handler's clock by every stall for the rest of the run. Instead each episode of late
+    wake-ups is reported (``on_episode``: the harness logs ``loop_lag`` events) so a handler failure
+    that coincides with one is judged as the machine's, not the handler's (harness.expectations).
+    """
+
+    def __init__(self, clock: SimClock, on_episode: Callable[[LagEpisode], None] | None = None,
+                 period_s: float = LAG_PERIOD_S, report_real_s: float = LAG_REPORT_REAL_S,
+                 report_sim_s: float = LAG_REPORT_SIM_S) -> None:
+        self.clock = clock
+        self.on_episode = on_episode
+        self.period_s = period_s
+        self.report_real_s = report_real_s
+        self.report_sim_s = report_sim_s
+        self.stats = LagStats()
+        self._episode: LagEpisode | None = None
+        self._stopped = False
+
+    def observe(self, lag_real_s: float) -> None:
+        """One wake-up that came ``lag_real_s`` late (pure bookkeeping; :meth:`run` measures)."""
+        lag_real_s = max(0.0, lag_real_s)
+        st = self.stats
+        st.wakeups += 1
+        st.total_lag_real_s += lag_real_s
+        st.max_lag_real_s = max(st.max_lag_real_s, lag_real_s)
+        if lag_real_s >= self.report_real_s and lag_real_s * self.clock.speed >= self.report_sim_s:
+            st.late_wakeups += 1
+            if self._episode is None:
+                # the stall began lag_real_s ago: that is when the gateway stopped answering
+                self._episode = LagEpisode(max(0.0, self.clock.target() - lag_real_s * self.clock.speed), lag_real_s, 0)
+            self._episode.max_lag_real_s = max(self._episode.max_lag_real_s, lag_real_s)
+            self._episode.late_wakeups += 1
+        else:
+            self.flush()
+
+    def flush(self) -> None:
+        """Report the episode under way, if any."""
+        episode, self._episode = self._episode, None
+        if episode is not None and self.on_episode is not None:
+            self.on_episode(episode)
+
+    async def run(self) -> None:
+        """Wake every ``period_s`` real seconds and measure how late each wake-up came, until :meth:`stop`."""
+        while not self._stopped:
+            due = time.monotonic() + self.period_s
+            await asyncio.sleep(self.period_s)
+            self.observe(time.monotonic() - due)
+        self.flush()
+
+    def stop(self) -> None:
+        self._stopped = True
