@@ -456,15 +456,13 @@ def loop_lags(df: pd.DataFrame) -> pd.DataFrame:
 
 def failure_instants(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
                      expectations: list[Expectation] | None = None) -> list[float]:
-    """Sim seconds at which something went wrong for the handler: its first unprovoked error, a session
-    that ended without a fault ending it, a pacing error (100), its early exit, the first metric bound
-    crossed. Empty when the failure has no time (e.g. a count judged at the end)."""
+    """Sim seconds at which something a stall can cause went wrong for the handler: a session that ended
+    without a fault ending it, a pacing error (100), its early exit, the first metric bound crossed.
+    Empty when the failure has no time (e.g. a count judged at the end). Unprovoked errors are not among
+    them: they answer the handler's own requests (error 200 for a contract outside the universe)."""
     out: list[float] = []
     if not len(df):
         return out
-    err = _first_unprovoked_error(df)
-    if err is not None:
-        out.append(err[2])
     stop = M.frame.select(df, "sys", "handler_stop", "run_end")
     before_stop = df["seq"] < stop["seq"].min() if len(stop) else pd.Series(True, index=df.index)
     drops = M.frame.select(df[before_stop], "sys", "disconnect")
@@ -495,6 +493,9 @@ def machine_lag_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | No
     instants = failure_instants(scenario, df, end, expectations)
     speed = float(over["speed"].max())
     first_failure = min(instants) if instants else None
+    err = _first_unprovoked_error(df)
+    if err is not None and (first_failure is None or err[2] <= first_failure):
+        return None   # the gateway answered a request of the handler's with an error first: its own doing
     if first_failure is not None:
         lookback = max(LAG_LOOKBACK_MIN_SIM_S, LAG_LOOKBACK_REAL_S * speed)
         over = over[(over["from_sim_s"] <= first_failure + budget_sim_s)

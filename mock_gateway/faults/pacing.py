@@ -100,7 +100,7 @@ class MessageRate(NamedFault):
         if served:
             at = max(at, served[-1])
         if len(served) >= self.max_per_s:
-            at = max(at, served[-self.max_per_s] + self.window_s - self.tolerance_s())
+            at = max(at, served[-self.max_per_s] + self.window_s)   # its own times: no arrival jitter
         served.append(at)
         while len(served) > self.max_per_s:
             served.popleft()

@@ -98,10 +98,12 @@ def _scenario_stub(tmp_path: Path):
     return load_scenario(path)
 
 
-def _log_with(lag_at_s: float, lag_ms: float, speed: float, exit_at_s: float):
+def _log_with(lag_at_s: float, lag_ms: float, speed: float, exit_at_s: float, error_at_s: float | None = None):
     b = LogBuilder()
     b.sys(0.0, "run_start", speed=speed)
     b.session(1.0, 1, 1)
+    if error_at_s is not None:
+        b.out(error_at_s, 1, "error", req_id=3, code=200, text="No security definition has been found")
     b.sys(lag_at_s + lag_ms / 1000 * speed, "loop_lag", lag_ms=lag_ms, lag_sim_s=lag_ms / 1000 * speed,
           speed=speed, from_sim_s=lag_at_s, late_wakeups=1)
     b.sys(exit_at_s, "handler_stop", exited_early=True)
@@ -159,3 +161,8 @@ def test_the_pacing_tolerance_never_exceeds_half_the_window():
 
 def test_the_pacing_tolerance_at_speed_1_is_the_networks_jitter():
     assert _installed(MessageRate(jitter_s=0.02), 1.0).tolerance_s() == pytest.approx(0.02)
+
+
+def test_an_error_answering_the_handlers_own_request_first_keeps_the_failure_the_handlers(tmp_path):
+    df, end = _log_with(lag_at_s=100.0, lag_ms=50.0, speed=100.0, exit_at_s=110.0, error_at_s=20.0)
+    assert machine_lag_cause(_scenario_stub(tmp_path), df, end) is None
