@@ -457,9 +457,10 @@ def loop_lags(df: pd.DataFrame) -> pd.DataFrame:
 def failure_instants(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
                      expectations: list[Expectation] | None = None) -> list[float]:
     """Sim seconds at which something a stall can cause went wrong for the handler: a session that ended
-    without a fault ending it, a pacing error (100), its early exit, the first metric bound crossed.
-    Empty when the failure has no time (e.g. a count judged at the end). Unprovoked errors are not among
-    them: they answer the handler's own requests (error 200 for a contract outside the universe)."""
+    without a fault ending it (a heartbeat that timed out while the gateway was silent), a pacing error
+    (100: bunched messages), its early exit (a timeout it gave up on). Not among them: unprovoked errors
+    (answers to the handler's own requests, such as 200 for a contract outside the universe) and metric
+    bounds (orders stacked at the close are the handler's logic, however slow the machine)."""
     out: list[float] = []
     if not len(df):
         return out
@@ -474,9 +475,6 @@ def failure_instants(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | Non
     out += [float(t) for t in pd.to_numeric(df.loc[pacing.index, "sim"], errors="coerce").dropna()]
     if end is not None and end.exited_early and end.exited_at_sim_s is not None:
         out.append(float(end.exited_at_sim_s))
-    breach = _first_metric_breach(df, expectations or [])
-    if breach is not None:
-        out.append(breach[1])
     return out
 
 
@@ -484,28 +482,30 @@ def machine_lag_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | No
                       expectations: list[Expectation] | None = None,
                       budget_sim_s: float = LAG_BUDGET_SIM_S) -> str | None:
     """Why a failed run is the machine's fault, or None: the gateway's loop stalled for more simulated
-    time than :data:`LAG_BUDGET_SIM_S` shortly before the handler's first failure (anywhere in the run
-    when the failure has no time). The answer says by how much and what to do."""
+    time than :data:`LAG_BUDGET_SIM_S` shortly before the first failure a stall can cause
+    (:func:`failure_instants`), and no error answering the handler's own request came first. The answer
+    says by how much and what to do. Only for a handler on the scenario's clock: on the real clock a
+    stall of L real seconds is L seconds to the handler too."""
     lags = loop_lags(df)
     over = lags[lags["lag_sim_s"] > budget_sim_s]
     if over.empty:
         return None
     instants = failure_instants(scenario, df, end, expectations)
+    if not instants:
+        return None
     speed = float(over["speed"].max())
-    first_failure = min(instants) if instants else None
+    first_failure = min(instants)
     err = _first_unprovoked_error(df)
-    if err is not None and (first_failure is None or err[2] <= first_failure):
+    if err is not None and err[2] <= first_failure:
         return None   # the gateway answered a request of the handler's with an error first: its own doing
-    if first_failure is not None:
-        lookback = max(LAG_LOOKBACK_MIN_SIM_S, LAG_LOOKBACK_REAL_S * speed)
-        over = over[(over["from_sim_s"] <= first_failure + budget_sim_s)
-                    & (over["from_sim_s"] >= first_failure - lookback)]
-        if over.empty:
-            return None
+    lookback = max(LAG_LOOKBACK_MIN_SIM_S, LAG_LOOKBACK_REAL_S * speed)
+    over = over[(over["from_sim_s"] <= first_failure + budget_sim_s)
+                & (over["from_sim_s"] >= first_failure - lookback)]
+    if over.empty:
+        return None
     worst_lag = over.loc[over["lag_sim_s"].idxmax()]
     at = float(worst_lag["from_sim_s"])
-    when = (f", {first_failure - at:.1f} s before the handler's first failure at {first_failure:.1f} s"
-            if first_failure is not None else "")
+    when = f", {first_failure - at:.1f} s before the handler's first failure at {first_failure:.1f} s"
     speed = float(worst_lag["speed"])
     return (f"this machine cannot run speed {speed:g}: the gateway lagged {float(worst_lag['lag_ms']):.0f} ms real = "
             f"{float(worst_lag['lag_sim_s']):.1f} s simulated at {at:.1f} s (a real gateway stays silent at most "

@@ -199,7 +199,8 @@ def run_scenario(scenario: Scenario, options: RunOptions, progress: Progress | N
         outcome.passed = outcome.verdict == PASS
         if outcome.verdict == FAIL:
             outcome.cause = first_cause(scenario, df, end, outcome.expectations)
-            lagged = machine_lag_cause(scenario, df, end, outcome.expectations)
+            on_scenario_clock = session.clock is not None and session.clock.mode == "faketime"
+            lagged = machine_lag_cause(scenario, df, end, outcome.expectations) if on_scenario_clock else None
             if lagged is not None:   # the machine stalled the gateway just before: not the handler's failure
                 outcome.verdict = ERROR
                 outcome.cause = lagged + (f" (what failed: {outcome.cause})" if outcome.cause else "")

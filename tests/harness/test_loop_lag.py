@@ -166,3 +166,29 @@ def test_the_pacing_tolerance_at_speed_1_is_the_networks_jitter():
 def test_an_error_answering_the_handlers_own_request_first_keeps_the_failure_the_handlers(tmp_path):
     df, end = _log_with(lag_at_s=100.0, lag_ms=50.0, speed=100.0, exit_at_s=110.0, error_at_s=20.0)
     assert machine_lag_cause(_scenario_stub(tmp_path), df, end) is None
+
+
+def test_a_failure_a_stall_cannot_cause_stays_the_handlers(tmp_path):
+    # a metric bound crossed (orders stacked), no disconnect, no pacing error, no early exit
+    b = LogBuilder()
+    b.sys(0.0, "run_start", speed=100.0)
+    b.session(1.0, 1, 1)
+    b.sys(101.0, "loop_lag", lag_ms=50.0, lag_sim_s=5.0, speed=100.0, from_sim_s=100.0, late_wakeups=1)
+    assert machine_lag_cause(_scenario_stub(tmp_path), M.events_frame(b.events), HandlerEnd()) is None
+
+
+def test_on_the_real_clock_a_stall_is_not_magnified_and_the_failure_stays_a_fail(tmp_path, monkeypatch):
+    started = Gateway.start
+
+    async def start_then_stall(self):
+        gw = await started(self)
+        self.loop.call_later(1.0, time.sleep, 0.6)
+        return gw
+
+    monkeypatch.setattr(Gateway, "start", start_then_stall)
+    path = tmp_path / "real.yaml"
+    path.write_text("name: real\ndescription: loop lag test\nspeed: 10\nduration_s: 120\n"
+                    f"handler:\n  command: [{sys.executable}, -c, 'import time, sys; time.sleep(3); sys.exit(1)']\n"
+                    "  grace_period_s: 2\n")
+    outcome = run_scenario(load_scenario(path), RunOptions(out_dir=tmp_path / "out", real_clock=True))
+    assert outcome.verdict == "FAIL"
