@@ -238,6 +238,76 @@ def measure_drift(witness: Witness, ref: ClockReference) -> tuple[float, float]:
     return wall - expected, mono - expected
 
 
+# ------------------------------------------------------------------------------ witness in a container
+#: The variables that put a process on the handler's clock (what a witness copies from the handler).
+CLOCK_VARS = ("LD_PRELOAD", "FAKETIME", "FAKETIME_FMT", "FAKETIME_DONT_RESET", "FAKETIME_SHARED", "PRELIVE_CLOCK")
+
+
+def handler_clock_env(proc: str = "/proc", pid: int | None = None) -> dict[str, str] | None:
+    """The clock variables of a process on a shared faked clock (the handler started by ``exec``), or None.
+
+    Read from ``/proc/<pid>/environ`` of ``pid``, or of the first such process that is not this one:
+    in a container that is the handler, whatever its command."""
+    me = os.getpid()
+    try:
+        pids = [pid] if pid is not None else sorted(int(e) for e in os.listdir(proc) if e.isdigit())
+    except OSError:
+        return None
+    for pid in pids:
+        if pid == me:
+            continue
+        try:
+            with open(f"{proc}/{pid}/environ", "rb") as fh:
+                raw = fh.read(1 << 20)
+        except OSError:
+            continue
+        env = dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+        if env.get("FAKETIME_SHARED") and "libfaketime" in env.get("LD_PRELOAD", ""):
+            return {k: env[k] for k in CLOCK_VARS if k in env}
+    return None
+
+
+def _witness_main(argv: list[str]) -> int:
+    """``python -m harness.faketime witness``, run beside the handler (``docker exec -i``): on the real clock
+    itself, it starts a :class:`Witness` on the handler's clock and answers each newline on stdin with
+    ``handler_wall handler_monotonic real_wall`` (the real time halfway through the best of 3 exchanges),
+    so a process outside the container can compare the handler's clock with the scenario's."""
+    pid = None
+    if argv[:1] == ["--pid"] and len(argv) >= 2 and argv[1].isdigit():
+        pid, argv = int(argv[1]), argv[2:]
+    try:
+        wait_s = float(argv[0]) if argv else 30.0
+    except ValueError:
+        print("usage: python -m harness.faketime witness [--pid PID] [WAIT_S]", file=sys.stderr)
+        return 2
+    deadline = time.monotonic() + wait_s
+    env = handler_clock_env(pid=pid)
+    while env is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        env = handler_clock_env(pid=pid)
+    if env is None:
+        print("harness.faketime witness: no process on a shared faked clock here (is the handler running "
+              "under `python -m harness.faketime exec`?)", file=sys.stderr)
+        return 3
+    base = {k: v for k, v in os.environ.items() if k not in CLOCK_VARS}
+    witness = Witness({**base, **env})
+    try:
+        for _ in sys.stdin:
+            samples = []
+            for _ in range(3):
+                before = time.monotonic()
+                wall, mono, mid = witness.read_epoch()
+                samples.append((time.monotonic() - before, wall, mono, time.time() - (time.monotonic() - mid)))
+            _, wall, mono, mid_wall = min(samples)
+            print(repr(wall), repr(mono), repr(mid_wall), flush=True)
+    except (FaketimeUnavailable, BrokenPipeError) as exc:
+        print(f"harness.faketime witness: {exc}", file=sys.stderr)
+        return 3
+    finally:
+        witness.close()
+    return 0
+
+
 # ------------------------------------------------------------------------------ container entry
 def _exec_main(argv: list[str]) -> int:
     """``python -m harness.faketime exec [START_EPOCH SPEED T0_WALL] -- command...``: inside a container,
@@ -281,5 +351,8 @@ def _exec_main(argv: list[str]) -> int:
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "exec":
         sys.exit(_exec_main(sys.argv[2:]))
-    print("usage: python -m harness.faketime exec START_EPOCH SPEED T0_WALL -- command...", file=sys.stderr)
+    if len(sys.argv) >= 2 and sys.argv[1] == "witness":
+        sys.exit(_witness_main(sys.argv[2:]))
+    print("usage: python -m harness.faketime exec START_EPOCH SPEED T0_WALL -- command...\n"
+          "       python -m harness.faketime witness [--pid PID] [WAIT_S]", file=sys.stderr)
     sys.exit(2)

@@ -41,6 +41,7 @@ from .engine import REPO_ROOT, compose_command, ensure_engine
 from .faults import ContainerFault, ContainerFaults, FaultScheduler, plan
 from .images import PRELIVE_IMAGE, build_image, require_image
 from ..artifacts import atomic_write_json
+from ..faketime import ClockReference, FaketimeUnavailable, measure_drift
 from ..handler import StopResult
 from ..scenario import Scenario, _set_dotted, load_scenario
 from ..session import ClockReport, SessionPlan, SessionRecord, handler_extra_env, run_lifecycle
@@ -198,11 +199,18 @@ class ContainerBackend:
         self.pending_signals: list[int] = []
         self._last_poll = (0.0, None)
         self._exited_before_stop = False
+        # the handler's clock, sampled by a witness in its container (harness.docker.witness)
+        self._client: Any = None
+        self._clock_ref: ClockReference | None = None
+        self._witness: Any = None
+        self._drift: list[float] = []
+        self._wall_drift: list[float] = []
+        self._clock_note: str | None = None
 
     # -- SessionBackend
     def start(self) -> dict[str, Any]:
         scenario = self.scenario
-        client = ensure_engine(install=self.install_engine)
+        client = self._client = ensure_engine(install=self.install_engine)
         image = self.image_name or PRELIVE_IMAGE
         if self.build:
             built = build_image(client, image)
@@ -235,6 +243,8 @@ class ContainerBackend:
             gateway = stack.container(GATEWAY_SERVICE)
             t0_wall = _run_start_wall(gateway)     # sim 0 on the wall clock the containers share
             stack.env["PRELIVE_CLOCK_T0_WALL"] = f"{t0_wall:.6f}"
+            if not self.real_clock:
+                self._clock_ref = ClockReference.from_wall(scenario.start_at.timestamp(), self.speed, t0_wall)
             stack.up(HANDLER_SERVICE, wait=False, no_deps=True, timeout_s=self.up_timeout_s)   # leave the gateway be
             self.timings["up_s"] = round(time.monotonic() - t, 3)
             self.result.gateway_host_port = stack.published_port()[1]
@@ -269,7 +279,32 @@ class ContainerBackend:
         return code
 
     def sample(self) -> None:
-        return None
+        """The handler's clock against the scenario's (``clock_drift`` events, as in process mode)."""
+        if self._clock_ref is None or self.handler_c is None or self._clock_note is not None:
+            return
+        from .witness import ContainerWitness
+        try:
+            if self._witness is None:
+                self._witness = ContainerWitness(self._client, self.handler_c)
+            wall_drift, drift = measure_drift(self._witness, self._clock_ref)
+        except (FaketimeUnavailable, OSError, ValueError) as exc:
+            self._clock_note = f"container mode: drift not measured: {exc}"
+            self._close_witness()
+            return
+        except Exception as exc:   # docker API errors: the run goes on without drift samples
+            self._clock_note = f"container mode: drift not measured: {type(exc).__name__}: {exc}"
+            self._close_witness()
+            return
+        self._drift.append(drift)
+        self._wall_drift.append(wall_drift)
+        self.log("clock_drift", {"drift_s": round(drift, 6), "wall_drift_s": round(wall_drift, 6),
+                                 "target_sim_s": round(self.sim_elapsed_s(), 6), "witness": "container"})
+
+    def _close_witness(self) -> None:
+        if self._witness is not None:
+            with contextlib.suppress(Exception):
+                self._witness.close()
+            self._witness = None
 
     def stop(self, grace_period_s: float) -> StopResult:
         if self.handler_c is None:
@@ -296,6 +331,7 @@ class ContainerBackend:
         """Faults off, gateway stopped cleanly, everything collected and merged, the stack down."""
         if self.stack is None or self.result is None:
             return None
+        self._close_witness()
         with _signals_ignored() as pending:
             try:
                 _teardown(self.stack, self.scheduler, self.fault_layer, self.result, self.docker_log, self.speed,
@@ -310,10 +346,13 @@ class ContainerBackend:
                 self.result.timings_s = self.timings
                 atomic_write_json(self.out / "container_run.json", self.result.to_json())
         self.pending_signals = pending
+        note = None
+        if not self.real_clock:
+            note = self._clock_note or ("container mode: the handler's clock counts from the gateway's run_start "
+                                        "event; drift sampled by a witness in its container")
         return ClockReport("real" if self.real_clock else "faketime", self.speed,
-                           start=self.scenario.start_at.isoformat(),
-                           note=None if self.real_clock else "container mode: the handler's clock counts from the "
-                           "gateway's run_start event (ms after sim 0); drift is not sampled")
+                           start=self.scenario.start_at.isoformat(), drift_samples_s=list(self._drift),
+                           wall_drift_samples_s=list(self._wall_drift), note=note)
 
 
 def _session_plan(backend: ContainerBackend, scenario: Scenario) -> SessionPlan:
