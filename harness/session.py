@@ -92,6 +92,12 @@ class ClockReport:
         busy = self.busy_share
         if busy is None or busy < CPU_LOAD_WARN or self.mode != "faketime" and self.speed <= 1:
             return None
+        own = self.cpu_load or 0.0
+        if own < CPU_LOAD_WARN:   # it wanted little, but waited for a CPU: the machine is the bottleneck
+            return (f"the handler was busy {min(busy, 1.0):.0%} of real time at speed {self.speed:g}, "
+                    f"{own:.0%} computing and the rest waiting for a CPU the machine was giving to others "
+                    f"({self.cpu_s_per_sim_s * 1000:.2f} ms CPU per simulated second): each wait lasts "
+                    f"{self.speed:g}x longer in simulated time; run on a quieter machine, fewer --jobs or a lower --speed")
         return (f"the handler was busy {min(busy, 1.0):.0%} of real time at speed {self.speed:g} "
                 f"({self.cpu_s_per_sim_s * 1000:.2f} ms CPU per simulated second): each of its computations "
                 f"lasts {self.speed:g}x longer in simulated time; lower --speed so it keeps up")

@@ -192,3 +192,12 @@ def test_on_the_real_clock_a_stall_is_not_magnified_and_the_failure_stays_a_fail
                     "  grace_period_s: 2\n")
     outcome = run_scenario(load_scenario(path), RunOptions(out_dir=tmp_path / "out", real_clock=True))
     assert outcome.verdict == "FAIL"
+
+
+# ---------------------------------------------------------------------------- the handler's share of the blame
+def test_a_handler_that_mostly_waited_for_a_cpu_is_told_the_machine_was_busy():
+    from harness.session import ClockReport
+    waited = ClockReport("faketime", 120.0, cpu_s=3.3, runqueue_wait_s=6.7, wall_s=10.0, sim_s=1200.0).warning
+    assert waited and "waiting for a CPU" in waited and "33% computing" in waited and "quieter machine" in waited
+    computed = ClockReport("faketime", 120.0, cpu_s=8.0, runqueue_wait_s=2.0, wall_s=10.0, sim_s=1200.0).warning
+    assert computed and "each of its computations" in computed and "waiting for a CPU" not in computed
