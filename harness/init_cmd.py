@@ -49,3 +49,50 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         for path in written:
             typer.echo(f"wrote {path}")
+
+    evidence_app = typer.Typer(help="Evidence files for the gates, from CI jobs.", no_args_is_help=True)
+    app.add_typer(evidence_app, name="evidence")
+
+    @evidence_app.command("merge")
+    def evidence_merge_cmd(
+        inputs: Annotated[list[Path], typer.Argument(help="The shards' JUnit files (*.xml) and run folders "
+                                                          "(or their summary.json).")],
+        junit_xml: Annotated[Path | None, typer.Option("--junit-xml", help="Write the merged JUnit here "
+                                                       "(junit-stages.xml for gate 5).")] = None,
+        summary: Annotated[Path | None, typer.Option(help="Write the merged summary.json here.")] = None,
+        shards: Annotated[int | None, typer.Option(min=1, help="The matrix size: every shard 1..N must be "
+                                                   "among the inputs.")] = None,
+    ) -> None:
+        """Merge CI shards' JUnit files and summaries into one of each (nothing is written on an error).
+
+        Exit codes: 0 merged (whatever the scenarios' verdicts: the gates judge them), 2 an input
+        cannot be merged (malformed, duplicated, a shard missing)."""
+        from harness.evidence_merge import EvidenceMergeError, merge_evidence, split_inputs
+
+        if junit_xml is None and summary is None:
+            typer.echo("error: give --junit-xml OUT, --summary OUT or both", err=True)
+            raise typer.Exit(2)
+        for out in (junit_xml, summary):
+            if out is not None and out.is_dir():
+                typer.echo(f"error: {out} is a directory; give a file path", err=True)
+                raise typer.Exit(2)
+        try:
+            junit_in, summary_in = split_inputs(inputs)
+            if junit_xml is None:
+                junit_in = []
+            if summary is None:
+                summary_in = []
+            result = merge_evidence(junit_in, summary_in, junit_out=junit_xml, summary_out=summary,
+                                    expect_shards=shards)
+        except EvidenceMergeError as exc:
+            typer.echo(f"error: {exc}\nNothing was written.", err=True)
+            raise typer.Exit(2) from None
+        if result.junit is not None:
+            c = result.junit
+            typer.echo(f"{junit_xml}: {c.tests} test(s) from {len(junit_in)} file(s): {c.passed} passed, "
+                       f"{c.failures} failed, {c.errors} errors, {c.skipped} skipped")
+        if result.summary is not None:
+            s = result.summary
+            counts = ", ".join(f"{n} {v}" for v, n in s["counts"].items() if n)
+            typer.echo(f"{summary}: {len(s['scenarios'])} scenario(s) from {len(summary_in)} shard(s): "
+                       f"{counts or 'none'}; overall {s['verdict']}")
