@@ -19,9 +19,14 @@ def register(app: typer.Typer) -> None:
         observe_s: Annotated[float, typer.Option(help="Sim seconds of that run.")] = 60.0,
         install: Annotated[str, typer.Option(help="What the CI jobs pip install.")] = "prelive",
         strategy: Annotated[str, typer.Option(help="Strategy name for GOVERNANCE.md.")] = "my strategy",
+        scenarios: Annotated[str | None, typer.Option(help="What the shard jobs run (files, globs or shipped names, "
+                                                       "space-separated; default: scenarios/*.yaml when the "
+                                                       "repository has that folder, else every shipped "
+                                                       "scenario).")] = None,
     ) -> None:
         """Write a GitHub Actions workflow, a GitLab CI job, GOVERNANCE.md and a drafted INTERFACE_MAP.yaml."""
-        from harness.init_ci import InitError, init_files, operations_in_event_log, write_files
+        from harness.init_ci import (InitError, default_scenarios, init_files, operations_in_event_log, scenario_names,
+                                     write_files)
 
         if not directory.is_dir():
             typer.echo(f"error: {directory} is not a directory", err=True)
@@ -43,7 +48,10 @@ def register(app: typer.Typer) -> None:
                     raise typer.Exit(1)
                 operations = operations_in_event_log(log)
         try:
-            written = write_files(directory, init_files(handler, operations, strategy, install), force=force)
+            selected = scenarios if scenarios is not None else default_scenarios(directory)
+            files = init_files(handler, operations, strategy, install, scenarios=selected,
+                               scenarios_run=scenario_names(directory, selected))
+            written = write_files(directory, files, force=force)
         except InitError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
