@@ -193,3 +193,33 @@ def test_the_workflows_shard_steps_run_locally_and_leave_junit_and_runs(tmp_path
         names |= {c.get("name") for c in junit.iter("testcase")}
         assert (tmp_path / "runs" / f"shard-{shard}" / "summary.json").is_file()
     assert names == {"pacing_storm", "market_data_lines"}
+
+
+@pytest.mark.slow
+def test_the_gitlab_jobs_scripts_run_locally_shards_then_the_merge(tmp_path: Path) -> None:
+    """GitLab's parallel jobs (CI_NODE_INDEX/CI_NODE_TOTAL) then the gates job's merge, as bash runs
+    the script lines, in one folder as GitLab restores the earlier stage's artifacts."""
+    import json
+    import os
+    import xml.etree.ElementTree as ET
+
+    job = yaml.safe_load(gitlab_ci(f"{sys.executable} -m harness.client", scenarios="handshake_stall latency_spike"))
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "prelive").write_text(f"#!/bin/sh\nexec {sys.executable} -m harness.cli \"$@\"\n")
+    (bindir / "prelive").chmod(0o755)
+    env = {**os.environ, **{k: str(v) for k, v in job["variables"].items()}, "PRELIVE_RUN_ARGS": "--duration 120",
+           "PATH": f"{bindir}:{os.environ['PATH']}", "PYTHONPATH": str(REPO), "CI_NODE_TOTAL": "2"}
+    run_line = job["prelive-scenarios"]["script"][1]
+    for index in (1, 2):
+        done = subprocess.run(["bash", "-c", run_line], cwd=tmp_path, env={**env, "CI_NODE_INDEX": str(index)},
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode in (0, 1, 3), done.stdout + done.stderr   # a verdict, not a usage error
+    merge_line = job["prelive-gates"]["script"][1].replace("--shards 4", "--shards 2")
+    done = subprocess.run(["bash", "-c", merge_line], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = {c.get("name") for c in ET.parse(tmp_path / "junit-stages.xml").getroot().iter("testcase")}
+    assert names == {"handshake_stall", "latency_spike"}
+    summary = json.loads((tmp_path / "prelive-summary.json").read_text())
+    assert {r["scenario"] for r in summary["scenarios"]} == names and len(summary["merged_from"]) == 2
