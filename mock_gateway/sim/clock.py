@@ -4,6 +4,10 @@ SimPy owns time. An inbound request is handled at the current sim time (``catch_
 reply is produced by a SimPy process, and injected latency is a ``yield env.timeout(...)``.
 The asyncio task :meth:`SimClock.run` sleeps until the wall time of the next scheduled
 SimPy event, or until :meth:`wake` says new events were scheduled.
+
+The clock never pauses when the machine delays the loop: the handler's libfaketime clock runs at a
+fixed rate from the same start, so a paused SimClock would fall behind it for good. The delay is
+measured instead (:class:`LoopLagMonitor`, ``loop_lag`` events) and judged by the harness.
 """
 from __future__ import annotations
 
