@@ -469,6 +469,8 @@ def failure_instants(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | Non
     drops = M.frame.select(df[before_stop], "sys", "disconnect")
     if "fault" in drops:
         drops = drops[drops["fault"].isna()]
+    reasons = M.frame.attr(drops, "reason", "").astype(str)
+    drops = drops[~reasons.str.startswith("fault:") & (reasons != "gateway shut down")]   # a fault's own drops
     out += [float(t) for t in pd.to_numeric(drops["sim"], errors="coerce").dropna()]
     codes = M.frame.as_int(M.frame.attr(M.frame.select(df, "out", "error"), "code"))
     pacing = codes[codes == 100]

@@ -201,3 +201,15 @@ def test_a_handler_that_mostly_waited_for_a_cpu_is_told_the_machine_was_busy():
     assert waited and "waiting for a CPU" in waited and "33% computing" in waited and "quieter machine" in waited
     computed = ClockReport("faketime", 120.0, cpu_s=8.0, runqueue_wait_s=2.0, wall_s=10.0, sim_s=1200.0).warning
     assert computed and "each of its computations" in computed and "waiting for a CPU" not in computed
+
+
+def test_a_disconnect_the_scenario_made_is_not_a_failure_a_stall_caused(tmp_path):
+    b = LogBuilder()
+    b.sys(0.0, "run_start", speed=100.0)
+    b.session(1.0, 1, 1)
+    b.sys(101.0, "loop_lag", lag_ms=50.0, lag_sim_s=5.0, speed=100.0, from_sim_s=100.0, late_wakeups=1)
+    b.sys(110.0, "disconnect", 1, reason="fault:disconnect")
+    assert machine_lag_cause(_scenario_stub(tmp_path), M.events_frame(b.events), HandlerEnd()) is None
+    b.sys(112.0, "disconnect", 1, reason="client closed the connection")   # the handler gave up on a silent gateway
+    assert "this machine cannot run speed 100" in machine_lag_cause(_scenario_stub(tmp_path),
+                                                                     M.events_frame(b.events), HandlerEnd())
