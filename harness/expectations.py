@@ -480,6 +480,20 @@ def failure_instants(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | Non
     return out
 
 
+def _first_error_answering_a_request(df: pd.DataFrame) -> float | None:
+    """Sim time of the first error that answers one of the handler's requests (a request or order id, not
+    -1: system messages such as 1100 are the gateway's news, not answers) and that no fault caused."""
+    errors = M.frame.select(df, "out", "error")
+    if errors.empty:
+        return None
+    codes = M.frame.as_int(M.frame.attr(errors, "code"))
+    req_ids = pd.to_numeric(M.frame.attr(errors, "req_id"), errors="coerce")
+    unfaulted = errors["fault"].isna() if "fault" in errors else pd.Series(True, index=errors.index)
+    mask = (req_ids >= 0) & ~codes.isin(list(_NOTICE_CODES)).fillna(False).astype(bool) & unfaulted
+    times = pd.to_numeric(errors.loc[mask.fillna(False).astype(bool), "sim"], errors="coerce").dropna()
+    return float(times.min()) if len(times) else None
+
+
 def machine_lag_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
                       expectations: list[Expectation] | None = None,
                       budget_sim_s: float = LAG_BUDGET_SIM_S) -> str | None:
@@ -497,8 +511,8 @@ def machine_lag_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | No
         return None
     speed = float(over["speed"].max())
     first_failure = min(instants)
-    err = _first_unprovoked_error(df)
-    if err is not None and err[2] <= first_failure:
+    answered = _first_error_answering_a_request(df)
+    if answered is not None and answered <= first_failure:
         return None   # the gateway answered a request of the handler's with an error first: its own doing
     lookback = max(LAG_LOOKBACK_MIN_SIM_S, LAG_LOOKBACK_REAL_S * speed)
     over = over[(over["from_sim_s"] <= first_failure + budget_sim_s)

@@ -213,3 +213,16 @@ def test_a_disconnect_the_scenario_made_is_not_a_failure_a_stall_caused(tmp_path
     b.sys(112.0, "disconnect", 1, reason="client closed the connection")   # the handler gave up on a silent gateway
     assert "this machine cannot run speed 100" in machine_lag_cause(_scenario_stub(tmp_path),
                                                                      M.events_frame(b.events), HandlerEnd())
+
+
+def test_a_system_message_before_the_stall_does_not_make_the_failure_the_handlers(tmp_path):
+    # connectivity_loss_1100 on a loaded machine: 1100 (reqId -1) at 120 s, a 240 ms stall at speed 30
+    # (7 s simulated) at 181 s, the handler's 4 s heartbeat gives up, the gateway sees a broken pipe
+    b = LogBuilder()
+    b.sys(0.0, "run_start", speed=30.0)
+    b.session(25.0, 1, 1)
+    b.out(120.0, 1, "error", req_id=-1, code=1100, text="Connectivity between IBKR and Trader Workstation has been lost.")
+    b.sys(189.0, "loop_lag", lag_ms=241.7, lag_sim_s=7.25, speed=30.0, from_sim_s=181.1, late_wakeups=1)
+    b.sys(188.3, "disconnect", 1, reason="connection lost: [Errno 32] Broken pipe")
+    cause = machine_lag_cause(_scenario_stub(tmp_path), M.events_frame(b.events), HandlerEnd())
+    assert cause is not None and "242 ms real = 7.2 s simulated at 181.1 s" in cause

@@ -57,6 +57,8 @@ NOT_EXERCISED = {"pacing_storm": "survive disconnect"}   # it paces itself: no e
 def test_reference_client_meets_the_scenario_expectations(runs, name):
     outcome = runs[0][name]
     assert outcome.error is None, outcome.error
+    if outcome.verdict == "ERROR" and "this machine cannot run speed" in (outcome.cause or ""):
+        pytest.skip(f"the machine stalled the gateway beyond what the speed allows: {outcome.cause}")
     assert not outcome.failed, _explain(outcome)
     if name in NOT_EXERCISED:
         assert outcome.verdict == "NOT EXERCISED", _explain(outcome)
