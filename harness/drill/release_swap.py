@@ -223,7 +223,8 @@ def start(api: Any, container: str, image: str, drill_id: str, pull: bool) -> di
         how = "created now" + (" (the standby did not match the stopped release)" if standby is not None else "")
         discard(api, container)
         _ensure_image(api, image, pull)
-        new_id = create_release(api, current, image, standby_name(container), labels=_labels(current, container, drill_id))
+        new_id = create_release(api, current, image, standby_name(container),
+                                labels=_labels(current, container, drill_id))
     else:
         new_id = standby["Id"]
     # the current release goes (volumes stay); the previous one takes its name and starts
