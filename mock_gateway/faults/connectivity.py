@@ -89,7 +89,7 @@ class ConnectivityLoss(ScheduledFault):
             for farm in self.farms:
                 ctl.broadcast_error(FARM_CODES[_farm_kind(farm)][0], farm_text(FARM_CODES[_farm_kind(farm)][0], farm))
         if self.repeat_every_s is not None:
-            ctl.env.process(self._storm(ctl, duration_s))
+            self.spawn(ctl, self._storm(ctl, duration_s))
 
     def _storm(self, ctl: GatewayControl, duration_s: float) -> Generator[simpy.Event, Any, None]:
         elapsed = self.repeat_every_s or 0.0
@@ -114,7 +114,7 @@ class ConnectivityLoss(ScheduledFault):
         if self.farms_break:
             self._farms_ok(ctl, connected)
         if self.farms_not_restored:
-            ctl.env.process(self._late_farms(ctl))
+            self.spawn(ctl, self._late_farms(ctl))
 
     @staticmethod
     def _farms_ok(ctl: GatewayControl, farms: list[str]) -> None:

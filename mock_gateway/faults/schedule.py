@@ -9,6 +9,7 @@ depend on how often or when the gateway asks.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -104,6 +105,17 @@ class Schedule:
             n += 1
             if rng is None:
                 t = self.start_s + n * self.every_s  # type: ignore[operator]  # no float drift
+
+    def shifted(self, offset_s: float) -> Schedule:
+        """The same schedule ``offset_s`` sim seconds later (a runtime fault's times count from when it was added)."""
+        if offset_s == 0:
+            return dataclasses.replace(self)
+        periodic = self.every_s is not None or self.rate_per_min is not None
+        moved = {k: getattr(self, k) + offset_s for k in ("at_s", "from_s", "to_s", "until_s")
+                 if getattr(self, k) is not None}
+        if periodic:
+            moved["start_s"] = self.start_s + offset_s
+        return dataclasses.replace(self, **moved)
 
     def bind(self, seed: int, name: str) -> Schedule:
         """Fix the random stream this schedule draws from (before :meth:`active` is asked)."""
