@@ -7,7 +7,9 @@ or from the defaults; all stop at teardown. ``module_mock_gateway_factory`` and
 ``session_mock_gateway_factory`` are the same, stopped at the end of the module or the session.
 Each gives a :class:`mock_gateway.server.Gateway` (``host``, ``port``, ``event_log``, ``clock``,
 ``world``, ``call``) running on its own thread, so blocking clients (ib_insync's sync API, ibapi)
-can be used directly in the test.
+can be used directly in the test. ``gw.faults`` changes the faults while it runs, from the test's
+thread (Toxiproxy's toxics): ``add(type, name=None, **params)``, ``remove(name)``, ``clear()``,
+``list()`` (:mod:`mock_gateway.faults.runtime`).
 
 Scenario files as test items and the ``run_scenario`` fixture live in ``harness.pytest_scenarios``
 (entry point ``prelive_scenarios``).

@@ -177,3 +177,54 @@ def test_runtime_faults_are_accounted_like_scheduled_ones_acted_or_not_exercised
     assert activity["margin"].acted == 0 and "placeOrder" in activity["margin"].why_not
     assert verdict([], list(activity.values())) == NOT_EXERCISED
     assert verdict([], [activity["slow"]]) == PASS
+
+
+# ---------------------------------------------------------------------------- every type, the YAML form
+#: The parameters a type cannot do without; every other type is added with its defaults.
+REQUIRED = {
+    "latency": {"distribution": {"kind": "fixed", "ms": 5}},
+    "delayed_fills": {"delay": {"kind": "fixed", "ms": 5}},
+    "suppress_reply": {"replies": ["positionEnd"]},
+}
+
+
+def test_every_fault_type_in_the_registry_can_be_added_listed_and_removed_at_runtime(mock_gateway_factory):
+    from ib_insync import IB
+
+    from mock_gateway.faults.registry import FAULT_TYPES
+
+    gw = mock_gateway_factory()
+    for kind in sorted(FAULT_TYPES):
+        added = gw.faults.add(kind, name=f"rt-{kind}", **REQUIRED.get(kind, {}))
+        assert (added.kind, added.origin) == (kind, "runtime")
+        assert f"rt-{kind}" in gw.faults
+        assert gw.faults.remove(f"rt-{kind}").name == f"rt-{kind}"
+        assert f"rt-{kind}" not in gw.faults
+    assert sorted(f.name for f in gw.faults) == [
+        "historical_pacing", "market_data_lines", "message_rate", "realtime_bars_pacing"]   # the defaults remain
+    ib = IB()
+    ib.connect(gw.host, gw.port, clientId=1, timeout=10)   # nothing a removed fault set is left behind
+    try:
+        assert ib.reqCurrentTime() is not None and ib.isConnected()
+    finally:
+        ib.disconnect()
+
+
+def _shipped_faults():
+    import yaml
+
+    from harness.scenario import SCENARIOS_DIR
+
+    for path in sorted(SCENARIOS_DIR.glob("*.yaml")):
+        for i, spec in enumerate(yaml.safe_load(path.read_text()).get("faults") or []):
+            yield pytest.param(spec, id=f"{path.stem}[{i}]")
+
+
+@pytest.mark.parametrize("spec", list(_shipped_faults()))
+def test_every_fault_of_the_shipped_scenarios_can_be_added_at_runtime_as_written(gw, spec, monkeypatch):
+    from harness.scenario import SCENARIOS_DIR
+
+    monkeypatch.chdir(SCENARIOS_DIR)   # a data file a fault names is relative to its scenario's folder
+    added = gw.faults.add(spec, replace=True)
+    assert added.kind == spec["type"] and added.name == spec.get("name", spec["type"])
+    gw.faults.remove(added.name)
