@@ -30,6 +30,7 @@ from .codes import (
     restored_text,
 )
 from .common import ScheduledFault
+from .schedule import Period
 
 FarmName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,15}$")]
 
@@ -61,7 +62,7 @@ class ConnectivityLoss(ScheduledFault):
     type: Literal["connectivity_loss"] = "connectivity_loss"
     needs_duration: ClassVar[bool] = True
     data_lost: bool = False
-    repeat_every_s: Annotated[float, Field(gt=0)] | None = None
+    repeat_every_s: Period | None = None
     server_notice: bool = False
     farms: Annotated[list[FarmName], Field(min_length=1, max_length=20)] = field(
         default_factory=lambda: list(DEFAULT_FARMS))

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -86,6 +87,16 @@ def _non_negative(name: str, value: float | None, *, positive: bool = False) -> 
     return float(value)
 
 
+#: A fault's name: what the event log's ``fault`` column lists (comma-separated, ``name:rule``).
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _check_name(name: object, kind: str) -> None:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise FaultSpecError([("name", f"{name!r} is not a fault name: 1 to 64 letters, digits, '_', '.' or '-', "
+                                       "starting with a letter or digit")], kind)
+
+
 def _validation_schedule(kind: str, spec: Mapping[str, Any]) -> dict[str, Any] | None:
     """A stand-in schedule so a fault that needs one validates without it (the real one is set when added)."""
     cls = FAULT_TYPES[kind]
@@ -109,13 +120,17 @@ class RuntimeFaults(FaultStack):
         self._ctl = ctl
         super().install(ctl)
 
-    def _on_loop(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` where the gateway's state lives: its loop (from any thread), or here before it starts."""
+    def _on_loop(self, fn: Callable[[], T], *, change: bool = True) -> T:
+        """Run ``fn`` where the gateway's state lives: its loop (from any thread), or here before it starts
+        and, to read, after it stopped."""
         ctl = self._ctl
         if ctl is None:
             return fn()
         if not getattr(ctl, "running", True):
-            raise GatewayNotRunning("the mock gateway has stopped; start one (mock_gateway_factory) to add faults to")
+            if not change:
+                return fn()
+            raise GatewayNotRunning("the mock gateway has stopped; start one (mock_gateway_factory) to change "
+                                    "its faults")
         call = getattr(ctl, "call", None)
         return call(fn) if call is not None else fn()
 
@@ -148,6 +163,7 @@ class RuntimeFaults(FaultStack):
         after = _non_negative("after_s", after_s)
         length = _non_negative("for_s", for_s, positive=True)
         built = self._build(fault, name, schedule, params)
+        _check_name(built.name, _kind(built))
         if (after is not None or length is not None) and (schedule is not None or isinstance(built, DailyRestart)
                                                           or getattr(built, "schedule", None) is not None):
             raise FaultSpecError([("after_s/for_s", "give either a schedule or after_s/for_s, not both"
@@ -172,7 +188,7 @@ class RuntimeFaults(FaultStack):
 
     def list(self) -> list[ActiveFault]:
         """The active faults, in the order the gateway asks them."""
-        return self._on_loop(lambda: [self._describe(f) for f in self.faults])
+        return self._on_loop(lambda: [self._describe(f) for f in self.faults], change=False)
 
     def get(self, name: str) -> ActiveFault:
         for active in self.list():

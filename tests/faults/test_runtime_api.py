@@ -125,6 +125,27 @@ def test_numbers_must_be_finite(gw):
         gw.faults.add("order_reject", for_s=float("nan"))
 
 
+@pytest.mark.parametrize("name", ["a,b", "slow:identical", "x" * 65, "-lead"])
+def test_a_name_the_event_log_could_not_tell_apart_is_refused(gw, name):
+    with pytest.raises(FaultSpecError, match="is not a fault name"):
+        gw.faults.add("order_reject", name=name)
+
+
+def test_a_schedule_that_would_flood_the_loop_is_refused(gw):
+    with pytest.raises(FaultSpecError, match=r"schedule.every_s: a period of 1e-09 s is too short: at least 0.01 sim seconds"):
+        gw.faults.add("disconnect", schedule={"every_s": 1e-9})
+    with pytest.raises(FaultSpecError, match="repeat_every_s"):
+        gw.faults.add("connectivity_loss", repeat_every_s=1e-9)
+
+
+def test_the_faults_can_still_be_listed_after_the_gateway_stopped():
+    thread = GatewayThread(GatewayConfig(port=0))
+    gw = thread.start()
+    gw.faults.add("order_reject", name="margin")
+    thread.stop()
+    assert "margin" in [f.name for f in gw.faults.list()]
+
+
 def test_a_duplicate_name_is_refused_and_says_how_to_resolve_it(gw):
     with pytest.raises(DuplicateFaultName, match=r"'message_rate' is already active \(message_rate, scenario"):
         gw.faults.add("message_rate", max_per_s=5)
