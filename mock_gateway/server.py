@@ -315,6 +315,11 @@ class Gateway:
         """1101: account and portfolio subscriptions are lost too; clients must request them again."""
         self.accounts.clear_subscriptions()
 
+    def release_delayed_replies(self, fault: str) -> None:
+        """A latency fault was removed: every session sends at once the replies it held back."""
+        for session in list(self.sessions.values()):
+            session.release_delayed(fault)
+
     def log_fault(self, name: str, **attrs: Any) -> None:
         self.sys_event("fault", attrs={"name": name, **attrs}, fault=name)
 

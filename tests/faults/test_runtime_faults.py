@@ -228,3 +228,25 @@ async def test_each_add_and_remove_is_in_the_event_log_with_its_parameters_and_o
         assert removed["attrs"] == {"name": "slip", "type": "slippage", "origin": "runtime"}
         assert added["fault"] is None and removed["fault"] is None   # adding is not acting
         assert removed["seq"] > added["seq"]
+
+
+@run_async
+async def test_removing_a_latency_fault_sends_the_replies_it_was_holding_at_once_in_order():
+    async with gateway() as gw:
+        ib = await connect(gw)
+        gw.faults.add("latency", name="stuck", distribution={"kind": "fixed", "ms": 5000}, kinds=["other"])
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        ib.client.reqCurrentTime()
+        ib.client.reqCurrentTime()
+        asked = asyncio.ensure_future(ib.reqCurrentTimeAsync())   # ib_insync answers only its last one
+        await asyncio.sleep(0.3)
+        assert not asked.done() and events(gw, "out", "currentTime") == []   # held by the 5 s delay
+        gw.faults.remove("stuck")
+        await asyncio.wait_for(asked, 2)
+        assert loop.time() - t0 < 2                       # long before the 5 s were up
+        replies = events(gw, "out", "currentTime")
+        assert len(replies) == 3 and all(e["fault"] == "stuck" for e in replies)
+        assert [e["seq"] for e in replies] == sorted(e["seq"] for e in replies)
+        assert await round_trip_ms(ib) < LATENCY_MS       # and nothing after is held behind them
+        ib.disconnect()
