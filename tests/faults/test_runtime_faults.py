@@ -250,3 +250,18 @@ async def test_removing_a_latency_fault_sends_the_replies_it_was_holding_at_once
         assert [e["seq"] for e in replies] == sorted(e["seq"] for e in replies)
         assert await round_trip_ms(ib) < LATENCY_MS       # and nothing after is held behind them
         ib.disconnect()
+
+
+@run_async
+async def test_a_handshake_stall_added_at_runtime_times_connects_out_until_it_is_removed():
+    async with gateway() as gw:
+        ib = await connect(gw)
+        gw.faults.add("handshake_stall", mode="no_start")
+        with pytest.raises(asyncio.TimeoutError):
+            await connect(gw, client_id=2, timeout=0.5)
+        assert ib.isConnected()                      # the session already up is not touched
+        gw.faults.remove("handshake_stall")
+        late = await connect(gw, client_id=3)
+        assert late.isConnected()
+        late.disconnect()
+        ib.disconnect()
