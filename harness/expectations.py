@@ -242,7 +242,7 @@ def fault_activity(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
         if not acted and added.kind in EFFECT_CODES:
             acted = _errors_sent(df, EFFECT_CODES[added.kind])
         if not acted and added.kind in RULE_FAULTS:
-            acted = _requests_seen(df, RULE_FAULTS[added.kind], added.first_s)
+            acted = _requests_seen(df, RULE_FAULTS[added.kind], added.first_s, added.last_s)
         why = None if acted else _why_not(df, end, added.first_s, length, RULE_FAULTS.get(added.kind, frozenset()),
                                           added.last_s)
         out.append(FaultActivity(added.name, added.kind, acted, why))
@@ -294,13 +294,17 @@ def _errors_sent(df: pd.DataFrame, codes: frozenset[int]) -> int:
     return int(codes_sent.isin(list(codes)).sum())
 
 
-def _requests_seen(df: pd.DataFrame, names: frozenset[str] | None, from_s: float | None) -> int:
-    """Inbound requests (of ``names``; None: any) from ``from_s`` on: what a rule fault was applied to."""
+def _requests_seen(df: pd.DataFrame, names: frozenset[str] | None, from_s: float | None,
+                   until_s: float | None = None) -> int:
+    """Inbound requests (of ``names``; None: any) from ``from_s`` on (before ``until_s``, when a runtime
+    fault was removed then): what a rule fault was applied to."""
     inbound = df[(df["dir"] == "in") & (df["msg"] != "handshake")]
     if names is not None:
         inbound = inbound[inbound["msg"].isin(names)]
     if from_s is not None:
         inbound = inbound[pd.to_numeric(inbound["sim"], errors="coerce") >= from_s]
+    if until_s is not None:
+        inbound = inbound[pd.to_numeric(inbound["sim"], errors="coerce") < until_s]
     return int(len(inbound))
 
 

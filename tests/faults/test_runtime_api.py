@@ -249,3 +249,22 @@ def test_every_fault_of_the_shipped_scenarios_can_be_added_at_runtime_as_written
     added = gw.faults.add(spec, replace=True)
     assert added.kind == spec["type"] and added.name == spec.get("name", spec["type"])
     gw.faults.remove(added.name)
+
+
+def test_a_rule_fault_removed_before_any_request_it_applies_to_never_acted(tmp_path):
+    from ib_insync import IB, MarketOrder, Stock
+
+    log = tmp_path / "events.jsonl"
+    with GatewayThread(GatewayConfig(port=0, event_log=log)) as gw:
+        ib = IB()
+        ib.connect(gw.host, gw.port, clientId=1, timeout=10)
+        gw.faults.add("partial_fills", name="pieces")
+        gw.faults.remove("pieces")
+        [aapl] = ib.qualifyContracts(Stock("AAPL", "SMART", "USD"))
+        trade = ib.placeOrder(aapl, MarketOrder("BUY", 1))     # after the removal: not the fault's
+        wait_for(ib, trade.isDone, what="the fill")
+        ib.disconnect()
+        time.sleep(0.1)
+    [pieces] = [a for a in fault_activity(Scenario(name="r", description="d", duration_s=60), load_frame(log), None)
+                if a.name == "pieces"]
+    assert pieces.acted == 0 and pieces.why_not
