@@ -100,7 +100,7 @@ def _check_name(name: object, kind: str) -> None:
 def _validation_schedule(kind: str, spec: Mapping[str, Any]) -> dict[str, Any] | None:
     """A stand-in schedule so a fault that needs one validates without it (the real one is set when added)."""
     cls = FAULT_TYPES[kind]
-    if "schedule" in spec or not getattr(cls, "needs_schedule", False):
+    if spec.get("schedule") is not None or not getattr(cls, "needs_schedule", False):
         return None
     return {"at_s": 0.0, "duration_s": 1.0}
 
@@ -141,7 +141,7 @@ class RuntimeFaults(FaultStack):
         sys_event = getattr(self._ctl, "sys_event", None)
         if sys_event is None:
             return
-        origin, added = self._origin.get(id(fault), (SCENARIO, None))
+        origin, _ = self._origin.get(id(fault), (SCENARIO, None))
         # no ``fault`` column: adding a fault is not the fault acting (the harness counts those marks)
         sys_event(msg, attrs={"name": fault.name, "type": _kind(fault), "origin": origin, **attrs})
 
@@ -164,6 +164,9 @@ class RuntimeFaults(FaultStack):
         length = _non_negative("for_s", for_s, positive=True)
         built = self._build(fault, name, schedule, params)
         _check_name(built.name, _kind(built))
+        if (after is not None or length is not None) and not isinstance(built, NamedFault):
+            raise FaultSpecError([("after_s/for_s", "a custom Fault has no schedule to set; time it in its hooks")],
+                                 _kind(built))
         if (after is not None or length is not None) and (schedule is not None or isinstance(built, DailyRestart)
                                                           or getattr(built, "schedule", None) is not None):
             raise FaultSpecError([("after_s/for_s", "give either a schedule or after_s/for_s, not both"
