@@ -132,7 +132,14 @@ class RuntimeFaults(FaultStack):
             raise GatewayNotRunning("the mock gateway has stopped; start one (mock_gateway_factory) to change "
                                     "its faults")
         call = getattr(ctl, "call", None)
-        return call(fn) if call is not None else fn()
+        if call is None:
+            return fn()
+        try:
+            return call(fn)  # type: ignore[no-any-return]
+        except RuntimeError as exc:   # the loop closed between the check and the call
+            if isinstance(exc, FaultApiError) or getattr(ctl, "running", True):
+                raise
+            raise GatewayNotRunning("the mock gateway stopped while the fault change was on its way") from exc
 
     def _now(self) -> float:
         return float(self._ctl.env.now) if self._ctl is not None else 0.0
