@@ -6,7 +6,9 @@ scenario-file form (``add("latency", distribution={"kind": "fixed", "ms": 200})`
 ``add({"type": "latency", ...})``) and validated by the scenario loader's schema and wording
 (:mod:`.spec`), or given as a built :class:`~.base.Fault`. Its times count from the moment it is
 added: without a schedule it acts from now until removed (a one-off such as ``disconnect`` acts
-once, now); ``after_s`` / ``for_s`` delay and bound it; ``schedule=`` takes the YAML schedule.
+once, now); ``after_s`` / ``for_s`` delay and bound it; ``schedule=`` takes the YAML schedule, whose
+fields may also be given flat (``add("disconnect", every_s=30)``, ``add("connectivity_loss",
+at_s=5, duration_s=60)``), checked as in a scenario file.
 
 The stack is the gateway's one :class:`~.base.FaultStack` (sessions, the order engine and the
 world ask it), so a fault added here acts wherever a scheduled one would. Every change runs on
@@ -97,6 +99,23 @@ def _check_name(name: object, kind: str) -> None:
                                        "starting with a letter or digit")], kind)
 
 
+#: A schedule's fields, which ``add`` also takes flat (``add("disconnect", at_s=5)``).
+SCHEDULE_FIELDS = frozenset(f.name for f in dataclasses.fields(Schedule) if f.init)
+
+
+def _nest_schedule(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Schedule fields given flat moved into ``schedule`` (a field of the fault's own, such as
+    daily_restart's ``duration_s``, stays the fault's)."""
+    own = {f.name for f in dataclasses.fields(FAULT_TYPES[kind]) if f.init}
+    flat = {k: v for k, v in spec.items() if k in SCHEDULE_FIELDS and k not in own}
+    if not flat:
+        return spec
+    if spec.get("schedule") is not None:
+        raise FaultSpecError([(", ".join(sorted(flat)), "give the schedule's fields either flat or in schedule=, "
+                                                        "not both")], kind)
+    return {**{k: v for k, v in spec.items() if k not in flat}, "schedule": flat}
+
+
 def _validation_schedule(kind: str, spec: Mapping[str, Any]) -> dict[str, Any] | None:
     """A stand-in schedule so a fault that needs one validates without it (the real one is set when added)."""
     cls = FAULT_TYPES[kind]
@@ -161,7 +180,7 @@ class RuntimeFaults(FaultStack):
         ``fault``: a type from the registry (``"latency"``, ``"disconnect"``...) with its parameters as
         keywords, a mapping in the scenario-file form (``{"type": ..., ...}``), or a built Fault.
         ``name``: unique among active faults (default: the type). ``schedule``: the YAML schedule,
-        its times counted from now. Without one the fault acts from ``after_s`` (default now) for
+        its times counted from now; its fields may be given flat (``at_s=5, duration_s=10``). Without one the fault acts from ``after_s`` (default now) for
         ``for_s`` sim seconds (default: until removed); a one-off (``disconnect``) acts once.
         ``replace``: remove an active fault of the same name first (e.g. a default pacing rule).
 
@@ -248,6 +267,7 @@ class RuntimeFaults(FaultStack):
             if kind is None:
                 fault_from_spec(spec)   # raises the loader's "missing type" error
             raise UnknownFaultType(kind)
+        spec = _nest_schedule(kind, spec)
         stand_in = _validation_schedule(kind, spec)
         built = fault_from_spec({**spec, "schedule": stand_in} if stand_in else spec)
         if stand_in is not None:

@@ -268,3 +268,14 @@ def test_a_rule_fault_removed_before_any_request_it_applies_to_never_acted(tmp_p
     [pieces] = [a for a in fault_activity(Scenario(name="r", description="d", duration_s=60), load_frame(log), None)
                 if a.name == "pieces"]
     assert pieces.acted == 0 and pieces.why_not
+
+
+def test_schedule_fields_may_be_given_flat_and_are_checked_as_in_yaml(gw):
+    added = gw.faults.add("connectivity_loss", name="outage", at_s=5, duration_s=60)
+    assert added.params["schedule"] == {"at_s": pytest.approx(added.added_at_s + 5), "duration_s": 60}
+    with pytest.raises(FaultSpecError, match="lasts a while: give the schedule duration_s"):
+        gw.faults.add("connectivity_loss", name="no_end", at_s=5)
+    with pytest.raises(FaultSpecError, match="either flat or in schedule="):
+        gw.faults.add("disconnect", name="both", at_s=1, schedule={"at_s": 2})
+    restart = gw.faults.add("daily_restart", duration_s=300)     # its own field, not the schedule's
+    assert restart.params["duration_s"] == 300 and restart.params["schedule"] is None
