@@ -279,3 +279,16 @@ def test_schedule_fields_may_be_given_flat_and_are_checked_as_in_yaml(gw):
         gw.faults.add("disconnect", name="both", at_s=1, schedule={"at_s": 2})
     restart = gw.faults.add("daily_restart", duration_s=300)     # its own field, not the schedule's
     assert restart.params["duration_s"] == 300 and restart.params["schedule"] is None
+
+
+def test_the_factory_takes_faults_in_the_scenario_file_form(mock_gateway_factory):
+    gw = mock_gateway_factory(faults=[{"type": "message_rate", "max_per_s": 5},
+                                      {"type": "order_reject", "name": "margin", "probability": 0.5}])
+    listed = {f.name: f for f in gw.faults}
+    assert listed["message_rate"].params["max_per_s"] == 5       # replaces the default rule of its type
+    assert listed["margin"].origin == "scenario" and "historical_pacing" in listed
+    with pytest.raises(FaultSpecError, match="probability: Input should be less than or equal to 1"):
+        mock_gateway_factory(faults=[{"type": "order_reject", "probability": 2}])
+    flap = mock_gateway_factory(scenario="disconnect_flap", faults=[{"type": "latency", "name": "extra",
+                                                                     "distribution": {"kind": "fixed", "ms": 1}}])
+    assert {"disconnect", "extra"} <= {f.name for f in flap.faults}
