@@ -265,3 +265,18 @@ async def test_a_handshake_stall_added_at_runtime_times_connects_out_until_it_is
         assert late.isConnected()
         late.disconnect()
         ib.disconnect()
+
+
+@run_async
+async def test_removing_an_outage_stops_its_repeated_1100s():
+    async with gateway() as gw:
+        ib = await connect(gw)
+        rec = Recorder(ib)
+        gw.faults.add("connectivity_loss", name="storm", repeat_every_s=0.1)
+        await rec.until(lambda: rec.codes().count(1100) >= 3)
+        gw.faults.remove("storm")
+        await rec.until(lambda: any(code == 1102 for _, code, _ in rec.errors))
+        after_removal = rec.codes().count(1100)
+        await asyncio.sleep(0.5)                        # five more periods: none comes
+        assert rec.codes().count(1100) == after_removal
+        ib.disconnect()
