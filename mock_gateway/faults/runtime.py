@@ -173,7 +173,7 @@ class RuntimeFaults(FaultStack):
 
     # ------------------------------------------------------------------ the API
     def add(self, fault: str | Mapping[str, Any] | Fault, name: str | None = None, *,
-            schedule: Mapping[str, Any] | None = None, after_s: float | None = None, for_s: float | None = None,
+            schedule: Mapping[str, Any] | Schedule | None = None, after_s: float | None = None, for_s: float | None = None,
             replace: bool = False, **params: Any) -> ActiveFault:
         """Add a fault acting from now; returns it as :meth:`list` shows it.
 
@@ -241,7 +241,8 @@ class RuntimeFaults(FaultStack):
         return f"RuntimeFaults({', '.join(f'{f.name}:{_kind(f)}' for f in list(self.faults))})"
 
     # ------------------------------------------------------------------ on the loop
-    def _build(self, fault: str | Mapping[str, Any] | Fault, name: str | None, schedule: Mapping[str, Any] | None,
+    def _build(self, fault: str | Mapping[str, Any] | Fault, name: str | None,
+               schedule: Mapping[str, Any] | Schedule | None,
                params: dict[str, Any]) -> Fault:
         if isinstance(fault, Fault):
             if params or schedule is not None:

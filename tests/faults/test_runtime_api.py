@@ -292,3 +292,21 @@ def test_the_factory_takes_faults_in_the_scenario_file_form(mock_gateway_factory
     flap = mock_gateway_factory(scenario="disconnect_flap", faults=[{"type": "latency", "name": "extra",
                                                                      "distribution": {"kind": "fixed", "ms": 1}}])
     assert {"disconnect", "extra"} <= {f.name for f in flap.faults}
+
+
+def test_run_scenario_takes_more_faults_and_accounts_for_them_like_the_files_own(run_scenario, tmp_path):
+    from pathlib import Path
+
+    idle = Path(__file__).resolve().parents[1] / "harness" / "handlers" / "idle_ib.py"
+    path = tmp_path / "idle.yaml"
+    path.write_text("name: idle\ndescription: an idle handler\nspeed: 30\nduration_s: 60\n"
+                    f"handler:\n  command: [python, {idle}]\n  grace_period_s: 2\n")
+    outcome = run_scenario(path, faults=[
+        {"type": "latency", "name": "slow_start", "distribution": {"kind": "fixed", "ms": 20}, "kinds": ["other"]},
+        {"type": "order_reject", "name": "margin"}])
+    acted = {f.name: f.acted for f in outcome.faults}
+    assert acted["slow_start"] > 0 and acted["margin"] == 0      # the idle handler never places an order
+    assert outcome.verdict == "NOT EXERCISED"
+    assert any("margin" in reason for reason in outcome.not_exercised)
+    with pytest.raises(FaultSpecError, match="unknown field"):
+        run_scenario(path, faults=[{"type": "order_reject", "reasn": "x"}])
