@@ -86,7 +86,8 @@ class _Waiting:
 
     due: float
     messages: list[Fields]
-    fault: str | None
+    fault: str | None           # logged on the replies
+    delayed_by: tuple[str, ...]  # the faults whose latency holds them (none: only queued behind earlier ones)
     sent: bool = False
 
 
@@ -332,7 +333,7 @@ class Session(asyncio.Protocol):
             self._emit(kind, list(messages), fault)
             return
         self._due[kind] = due
-        waiting = _Waiting(due, list(messages), fault)
+        waiting = _Waiting(due, list(messages), fault, tuple(delay_fault.split(",")) if delay_fault else ())
         self._waiting.setdefault(kind, collections.deque()).append(waiting)
         env.process(self._emit_later(due - now, kind, waiting))
         gw.clock.wake()
@@ -357,17 +358,18 @@ class Session(asyncio.Protocol):
             queue = self._waiting.get(kind)
             if not queue:
                 continue
-            held = [i for i, w in enumerate(queue) if fault in (w.fault or "").split(",")]
+            held = [i for i, w in enumerate(queue) if fault in w.delayed_by]
             if not held:
                 continue
-            upto = held[-1]
             if kind is ReplyKind.ORDER_FILL and self._waiting.get(ReplyKind.ORDER_ACK):
                 continue   # an ack still held by another fault: its fill waits for it
-            for _ in range(upto + 1):
+            upto = held[-1]
+            while queue and (upto >= 0 or not queue[0].delayed_by):   # and those only queued behind them
                 waiting = queue.popleft()
                 waiting.sent = True
                 self._emit(kind, waiting.messages, waiting.fault)
                 released += 1
+                upto -= 1
             self._due[kind] = queue[-1].due if queue else self.gw.env.now
         return released
 

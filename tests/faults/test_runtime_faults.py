@@ -280,3 +280,22 @@ async def test_removing_an_outage_stops_its_repeated_1100s():
         await asyncio.sleep(0.5)                        # five more periods: none comes
         assert rec.codes().count(1100) == after_removal
         ib.disconnect()
+
+
+@run_async
+async def test_a_reject_held_by_a_removed_ack_latency_arrives_at_once():
+    async with gateway() as gw:
+        ib = await connect(gw)
+        rec = Recorder(ib)
+        [contract] = await ib.qualifyContractsAsync(AAPL)
+        gw.faults.add("latency", name="slow_acks", distribution={"kind": "fixed", "ms": 5000}, kinds=["order_ack"])
+        gw.faults.add("order_reject", name="margin")
+        trade = ib.placeOrder(contract, MarketOrder("BUY", 10))
+        await asyncio.sleep(0.3)
+        assert 201 not in rec.codes()                      # the reject waits out the ack latency
+        gw.faults.remove("slow_acks")
+        await rec.until(lambda: 201 in rec.codes(), timeout=2)
+        await done(trade, timeout=2)
+        [reject] = [e for e in events(gw, "out", "error") if e["attrs"].get("code") == 201]
+        assert reject["fault"] == "margin"
+        ib.disconnect()
