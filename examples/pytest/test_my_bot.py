@@ -63,7 +63,8 @@ def test_my_bot_rides_out_faults_added_while_it_runs(mock_gateway_factory):
         assert wait_until(ib, lambda: 1102 in codes)       # restored, data maintained
         assert ib.isConnected()
 
-        print([(f.name, f.kind, f.origin) for f in gw.faults])   # the default pacing rules remain
+        listed = {f.name: f.origin for f in gw.faults}     # name, kind, params, origin of each
+        assert listed["message_rate"] == "scenario"        # the default pacing rules remain
         gw.faults.clear()
         assert gw.faults.list() == []
     finally:
