@@ -63,10 +63,11 @@ _NOTICE_CODES = set(range(2100, 2200)) | {1101, 1102, 399, 10167}   # 399: order
 #: fault: a real gateway's network and host delays stay within about this. Longer silences made by
 #: this machine (a loop lag of L real seconds is L * speed simulated) are the machine's, not the handler's.
 LAG_BUDGET_SIM_S = 2.0
-#: A failure this many real seconds (times the speed, at least LAG_LOOKBACK_MIN_SIM_S simulated) after
-#: such a stall is taken as its consequence: a heartbeat timeout, a reconnect, bunched messages.
-LAG_LOOKBACK_REAL_S = 2.0
-LAG_LOOKBACK_MIN_SIM_S = 30.0
+#: A failure during such a stall, or at most this long after it ended (real seconds times the speed, at
+#: least LAG_SLACK_MIN_SIM_S simulated: the handler acting on its timeout), is taken as its consequence:
+#: a timeout fires while the gateway is silent, the gateway sees the dropped socket when it wakes up.
+LAG_SLACK_REAL_S = 0.1
+LAG_SLACK_MIN_SIM_S = 2.0
 
 
 @dataclass
@@ -547,8 +548,8 @@ def machine_lag_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | No
                       expectations: list[Expectation] | None = None,
                       budget_sim_s: float = LAG_BUDGET_SIM_S) -> str | None:
     """Why a failed run is the machine's fault, or None: the gateway's loop stalled for more simulated
-    time than :data:`LAG_BUDGET_SIM_S` shortly before the first failure a stall can cause
-    (:func:`failure_instants`), and no error answering the handler's own request came first. The answer
+    time than :data:`LAG_BUDGET_SIM_S`, and the first failure a stall can cause (:func:`failure_instants`)
+    came during that stall or just after it, and no error answering the handler's own request came first. The answer
     says by how much and what to do. Only for a handler on the scenario's clock: on the real clock a
     stall of L real seconds is L seconds to the handler too."""
     lags = loop_lags(df)
@@ -563,9 +564,9 @@ def machine_lag_cause(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | No
     answered = _first_error_answering_a_request(df)
     if answered is not None and answered <= first_failure:
         return None   # the gateway answered a request of the handler's with an error first: its own doing
-    lookback = max(LAG_LOOKBACK_MIN_SIM_S, LAG_LOOKBACK_REAL_S * speed)
+    slack = max(LAG_SLACK_MIN_SIM_S, LAG_SLACK_REAL_S * speed)
     over = over[(over["from_sim_s"] <= first_failure + budget_sim_s)
-                & (over["from_sim_s"] >= first_failure - lookback)]
+                & (first_failure <= over["from_sim_s"] + over["lag_sim_s"] + slack)]
     if over.empty:
         return None
     worst_lag = over.loc[over["lag_sim_s"].idxmax()]
