@@ -30,7 +30,7 @@ MAX_STDERR = 2000
 class ContainerWitness:
     """``read_epoch`` like :class:`harness.faketime.Witness`, for a handler in a container."""
 
-    def __init__(self, client: Any, container: Any, wait_s: float = 30.0) -> None:
+    def __init__(self, client: Any, container: Any, wait_s: float = 5.0) -> None:
         api = client.api
         self._exec = api.exec_create(container.id, ["python", "-m", "harness.faketime", "witness", f"{wait_s:g}"],
                                      stdin=True, stdout=True, stderr=True, tty=False)
