@@ -64,7 +64,7 @@ def test_a_stock_option_has_no_industry_and_names_its_underlying(ib, symbol, str
 
     d = _one(ib, ib_async.Option(symbol, "20261218", strike, "C", "SMART"))
     c = d.contract
-    assert (c.multiplier, c.tradingClass) == ("100", symbol)
+    assert (c.multiplier, c.tradingClass, c.primaryExchange) == ("100", symbol, "")
     assert c.localSymbol == f"{symbol:<6}261218C{strike * 1000:08d}"
     assert (d.industry, d.category, d.subcategory) == ("", "", "")
     assert (d.underConId, d.underSymbol, d.underSecType, d.aggGroup) == (under_con_id, symbol, "STK", 2)
