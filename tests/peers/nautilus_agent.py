@@ -4,7 +4,7 @@ Runs in ``.venv-nautilus`` (nautilus_trader with its ``ib`` extra cannot share t
 pins its own ``nautilus-ibapi``). Usage: ``nautilus_agent.py PORT ACCOUNT [SECONDS]``. It loads
 AAPL, EUR.USD, the front ES future and an AAPL option through the instrument provider, subscribes
 to their quote ticks and to 5-second bars, requests historical bars, sends a market order and waits for its
-fill, then prints one JSON object on stdout: what the adapter saw (instruments, counts, fill,
+fill, then rests a limit order far below the market, reprices and cancels it; then prints one JSON object on stdout: what the adapter saw (instruments, counts, fill,
 errors). The test (``test_nautilus.py``) decides what is right.
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ from nautilus_trader.adapters.interactive_brokers.factories import (
 )
 from nautilus_trader.config import LiveDataEngineConfig, LoggingConfig, RoutingConfig, StrategyConfig, TradingNodeConfig
 from nautilus_trader.live.node import TradingNode
-from nautilus_trader.model.data import Bar, BarType, QuoteTick
+from nautilus_trader.model.data import Bar, BarType, QuoteTick, TradeTick
 from nautilus_trader.model.enums import OrderSide, TimeInForce
 from nautilus_trader.model.identifiers import InstrumentId
 from nautilus_trader.model.objects import Quantity
@@ -52,6 +52,9 @@ class Probe(Strategy):
         super().__init__(config)
         self.seen = seen
         self.ordered = False
+        self.resting = None
+        self.canceling = False
+        self.new_price = None
 
     def on_start(self) -> None:
         self.seen["instruments"] = sorted(str(i.id) for i in self.cache.instruments())
@@ -82,13 +85,49 @@ class Probe(Strategy):
         self.seen["live_bars"] += 1
 
     def on_historical_data(self, data) -> None:
-        if isinstance(data, Bar):
-            self.seen["historical_bars"] += 1
+        kind = {Bar: "historical_bars", QuoteTick: "historical_quotes", TradeTick: "historical_trades"}.get(type(data))
+        if kind:
+            self.seen[kind] = self.seen.get(kind, 0) + 1
 
     def on_order_filled(self, event) -> None:
         self.seen["fills"].append({"qty": str(event.last_qty), "px": str(event.last_px),
                                    "venue_order_id": str(event.venue_order_id),
                                    "commission": str(event.commission)})
+        if self.resting is None:   # then a limit far below the market: accepted, repriced, canceled
+            tick = self.cache.quote_tick(event.instrument_id)
+            instrument = self.cache.instrument(event.instrument_id)
+            self.resting = self.order_factory.limit(event.instrument_id, OrderSide.BUY, instrument.make_qty(Decimal(5)),
+                                                    instrument.make_price(float(tick.bid_price) * 0.8),
+                                                    time_in_force=TimeInForce.DAY)
+            self.submit_order(self.resting)
+
+    def on_order_accepted(self, event) -> None:
+        if self.resting is None or event.client_order_id != self.resting.client_order_id:
+            return
+        self.seen["resting_events"].append("accepted")
+        if self.new_price is None:
+            instrument = self.cache.instrument(event.instrument_id)
+            self.new_price = instrument.make_price(float(self.resting.price) * 0.99)
+            self.modify_order(self.resting, price=self.new_price)
+
+    def on_order_updated(self, event) -> None:
+        # nautilus reports every openOrder with a price as an update: wait for the one with the new price
+        if self.resting is None or event.client_order_id != self.resting.client_order_id:
+            return
+        if event.price == self.new_price and not self.canceling:
+            self.seen["resting_events"].append("updated")
+            self.canceling = True
+            self.seen["resting_price_after_update"] = str(event.price)
+            self.cancel_order(self.resting)
+
+    def on_order_canceled(self, event) -> None:
+        self.seen["resting_events"].append("canceled")
+
+    def on_order_modify_rejected(self, event) -> None:
+        self.seen["rejects"].append(f"modify: {event.reason}")
+
+    def on_order_cancel_rejected(self, event) -> None:
+        self.seen["rejects"].append(f"cancel: {event.reason}")
 
     def on_order_rejected(self, event) -> None:
         self.seen["rejects"].append(str(event.reason))
@@ -126,7 +165,7 @@ def main() -> None:
         timeout_disconnection=5.0, timeout_post_stop=1.0,
     ))
     seen: dict = {"quotes": {}, "quotes_per_second": {}, "crossed_quotes": {}, "live_bars": 0, "historical_bars": 0,
-                  "fills": [], "rejects": [], "started_monotonic": time.monotonic()}
+                  "fills": [], "rejects": [], "resting_events": [], "started_monotonic": time.monotonic()}
     node.trader.add_strategy(Probe(ProbeConfig(), seen))
     node.add_data_client_factory(IB, InteractiveBrokersLiveDataClientFactory)
     node.add_exec_client_factory(IB, InteractiveBrokersLiveExecClientFactory)

@@ -70,7 +70,7 @@ def test_the_adapter_reconnects_and_resubscribes_after_the_gateway_drops_the_soc
     per_second = {int(k): v for k, v in seen["quotes_per_second"].items()}
     assert any(n > 0 for s, n in per_second.items() if s < 10), per_second     # streaming before the drop
     assert sum(n for s, n in per_second.items() if s >= 30) > 20, per_second  # and again after the reconnect
-    assert len(seen["fills"]) == 1                                              # one order, one fill
+    assert len(seen["fills"]) == 1                                              # one market order, one fill
     events = gw.call(lambda: list(gw.event_log.events))
     assert [e for e in events if e["dir"] == "sys" and e["msg"] == "fault" and e["fault"] == "disconnect"]
     handshakes = [e for e in events if e["dir"] == "sys" and e["msg"] == "connect"]
@@ -78,3 +78,9 @@ def test_the_adapter_reconnects_and_resubscribes_after_the_gateway_drops_the_soc
     # and it asked for its quotes again on the new connection
     after_drop = [e for e in events if e["dir"] == "in" and e["msg"] == "reqMktData" and e["conn"] != handshakes[0]["conn"]]
     assert after_drop
+
+
+def test_a_resting_limit_order_is_accepted_repriced_and_canceled(healthy_session):
+    events = healthy_session["resting_events"]
+    assert events[0] == "accepted" and events[-2:] == ["updated", "canceled"], events
+    assert float(healthy_session["resting_price_after_update"]) > 0
