@@ -11,7 +11,8 @@ import pytest
 
 from .nautilus import run_agent
 
-pytestmark = pytest.mark.timeout(300)
+# one worker runs the module: the healthy session is made once (a 20 s node), not once per worker
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("nautilus")]
 
 
 @pytest.fixture(scope="module")
