@@ -39,7 +39,7 @@ for pinned in ibapi-stable==10.50.2 ibapi-latest==10.51.1; do
   fi
 done
 # nautilus_trader's IB adapter pins its own ibapi build (nautilus-ibapi): a venv of its own too;
-# tests/peers/nautilus.py drives it (and makes it if missing). About 15 s from the wheel mirror.
+# tests/peers/nautilus.py drives it (and makes it if missing). 15 to 35 s (benchmarks/nautilus_bench.py).
 [ -x ".venv-nautilus/bin/python" ] || python3 -m venv ".venv-nautilus"
 if ! ".venv-nautilus/bin/python" -m pip install -q --disable-pip-version-check "nautilus_trader[ib]==1.221.0" >"$log" 2>&1; then
   grep -v 'is ignored' "$log" >&2
