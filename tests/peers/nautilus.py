@@ -3,7 +3,7 @@
 ``nautilus_trader[ib]`` pins its own build of the official client (``nautilus-ibapi``, a top-level
 ``ibapi`` 10.30 that would replace ibapi 9.81 of the dev extra), so it cannot share the test venv.
 ``scripts/test.sh`` creates ``.venv-nautilus`` next to ``.venv``; when a test runs without it, it is
-made here from the package index (once; the pinned version below; 15 to 35 s from the package index,
+made here from the package index (once; the pinned version below; 15 to 35 s,
 ``benchmarks/nautilus_bench.py``). The tests drive it through ``nautilus_agent.py`` (JSON on stdout).
 """
 from __future__ import annotations
