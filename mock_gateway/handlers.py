@@ -435,6 +435,7 @@ HANDLERS: dict[int, Handler] = {
     99: req_completed_orders,
     101: ignore,                # cancelWshMetaData
     103: ignore,                # cancelWshEventData
+    104: reference.req_user_info,
     105: req_current_time_in_millis,
     106: ignore,                # cancelContractData: contract details are answered at once, nothing to stop
     107: ignore,                # cancelHistoricalTicks: historical ticks are not served

@@ -163,5 +163,10 @@ def req_news_providers(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.news_providers([])])       # a paper login without news subscriptions
 
 
+def req_user_info(g: Desks, s: ReplyChannel, r: Request) -> None:
+    # an IBKR account has no white-branding partner: the id is empty
+    s.send(K.OTHER, [m.user_info(r.required_id(), "")])
+
+
 def req_soft_dollar_tiers(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.soft_dollar_tiers(r.required_id(), [])])

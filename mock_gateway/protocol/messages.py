@@ -649,6 +649,11 @@ def security_definition_option_parameter_end(req_id: int) -> Fields:
     return ["76", str(req_id)]
 
 
+def user_info(req_id: int, white_branding_id: str) -> Fields:
+    """userInfo (107, from 167): reqId and the white-branding id, no version field (ibapi 10.51 processUserInfo)."""
+    return ["107", str(int(req_id)), white_branding_id]
+
+
 def market_rule(market_rule_id: int, increments: Sequence[tuple[float, float]]) -> Fields:
     """marketRule (93): (lowEdge, increment) pairs."""
     fields = ["93", str(market_rule_id), str(len(increments))]

@@ -237,7 +237,7 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(101, "cancelWshMetaData", 1),
     _not_served(102, "reqWshEventData", 1, (10276, "News feed is not allowed")),
     RequestSpec(103, "cancelWshEventData", 1),
-    _not_served(104, "reqUserInfo", 1),
+    RequestSpec(104, "reqUserInfo", 1),
     RequestSpec(105, "reqCurrentTimeInMillis"),
     RequestSpec(106, "cancelContractData", 1),
     RequestSpec(107, "cancelHistoricalTicks", 1),

@@ -256,20 +256,29 @@ def strike_step(price: float, index: bool) -> float:
     return 5.0
 
 
-def chain_expiries(after: date, weeklies: int = 4) -> list[date]:
+#: Underlyings whose LEAPS also expire in December (Cboe lists December LEAPS on the S&P 500 and
+#: the broad index ETFs besides the January cycle every equity option has).
+DECEMBER_LEAPS = frozenset({"SPX", "NDX", "RUT", "SPY", "QQQ", "IWM", "DIA"})
+#: How far out LEAPS are listed: OCC allows up to 39 months; the listed January (and December)
+#: expiries reach about three years.
+LEAPS_MONTHS = 37
+
+
+def chain_expiries(after: date, weeklies: int = 4, december_leaps: bool = False) -> list[date]:
     """Weekly Friday expiries for the next weeks, then third-Friday monthlies for three months, then
-    the quarterly months and January LEAPS up to two years out."""
+    the quarterly months for a year, and LEAPS (January; also December when ``december_leaps``)
+    about three years out."""
     out: set[date] = set()
     friday = after + timedelta(days=(4 - after.weekday()) % 7 or 7)
     for k in range(weeklies):
         out.add(friday + timedelta(days=7 * k))
     year, month = after.year, after.month
-    for k in range(24):
+    for k in range(LEAPS_MONTHS):
         y, m = year + (month - 1 + k) // 12, (month - 1 + k) % 12 + 1
         expiry = third_friday(y, m)
         if expiry <= after:
             continue
-        if k <= 3 or m in (3, 6, 9, 12) and k <= 12 or m == 1:
+        if k <= 3 or m in (3, 6, 9, 12) and k <= 12 or m == 1 or (december_leaps and m == 12):
             out.add(expiry)
     return sorted(out)
 
@@ -287,5 +296,5 @@ def chain_strikes(price: float, index: bool, width: float = 0.3) -> list[float]:
 
 
 __all__ = ["CRYPTO", "ETFS", "FUTURE_ROOTS", "FX_MAJORS", "INDICES", "KNOWN_STOCKS", "FutureRoot", "Member",
-           "chain_expiries", "chain_strikes", "contract_months", "future_expiry", "index_members", "strike_step",
+           "DECEMBER_LEAPS", "chain_expiries", "chain_strikes", "contract_months", "future_expiry", "index_members", "strike_step",
            "synthetic_con_id", "synthetic_listing", "synthetic_price", "third_friday"]

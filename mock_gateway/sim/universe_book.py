@@ -20,6 +20,7 @@ from .pricing import CALENDAR_SECONDS_PER_YEAR, black_scholes, round_to_tick
 from .sessions import SESSION_RULES, expiry_epoch, hours_string
 from .universe import (
     CRYPTO,
+    DECEMBER_LEAPS,
     ETFS,
     FUTURE_ROOTS,
     FX_MAJORS,
@@ -176,7 +177,7 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
     hours, liquid = _hours("OPT", start, False), _hours("OPT", start, True)
     venues = "CBOE,CBOE2" if index else _OPT_VENUES
     rules = ",".join(["32"] * len(venues.split(",")))
-    for expiry in chain_expiries(start.date()):       # conIds: see ContractBook.add (a clash gets the next free id)
+    for expiry in chain_expiries(start.date(), december_leaps=under.symbol in DECEMBER_LEAPS):       # conIds: see ContractBook.add (a clash gets the next free id)
         ltd = f"{expiry:%Y%m%d}"
         years = (expiry_epoch(ltd, "OPT") - start.timestamp()) / CALENDAR_SECONDS_PER_YEAR
         weekly = expiry.day > 21 or expiry.day < 15 or expiry.weekday() != 4

@@ -1,4 +1,5 @@
-// Connect (handshake, nextValidId, managedAccounts) and ask the gateway's clock: reqCurrentTime.
+// Connect (handshake, nextValidId, managedAccounts), ask the gateway's clock (reqCurrentTime) and who
+// the user is (reqUserInfo: the white-branding id, empty for an IBKR account).
 "use strict";
 const { EventName, runScript, waitFor } = require("./lib");
 
@@ -6,6 +7,8 @@ runScript(async (ctx) => {
   const { ib, finish, nextValidId } = ctx;
   const current = waitFor(ib, EventName.currentTime);
   ib.reqCurrentTime();
-  const [[time]] = await Promise.all([current]);
-  finish({ nextValidId, currentTime: time, localTime: Math.floor(Date.now() / 1000), managedAccounts: ctx.managedAccounts });
+  const user = waitFor(ib, EventName.userInfo, (reqId) => reqId === 5);
+  ib.reqUserInfo(5);
+  const [[time], [, whiteBrandingId]] = await Promise.all([current, user]);
+  finish({ nextValidId, currentTime: time, whiteBrandingId, localTime: Math.floor(Date.now() / 1000), managedAccounts: ctx.managedAccounts });
 });

@@ -66,13 +66,14 @@ def run_node(node: str, script: str, gw, *extra: str, timeout_s: float = 60.0) -
     return result
 
 
-def test_connects_with_the_v100_handshake_and_reads_the_gateways_clock(node, gateway):
+def test_connects_with_the_v100_handshake_and_reads_the_gateways_clock_and_user_info(node, gateway):
     result = run_node(node, "current_time.js", gateway)
     # @stoqey/ib 1.6 offers v100..193; the mock speaks text layouts up to 178 (docs/fidelity.md)
     assert result["serverVersion"] == 178
     assert result["managedAccounts"] == [ACCOUNT]
     assert result["nextValidId"] >= 1
     assert abs(result["currentTime"] - gateway.clock.epoch_now()) < 5
+    assert result["whiteBrandingId"] == ""
     assert not result["errors"]
 
 

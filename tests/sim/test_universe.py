@@ -101,3 +101,15 @@ def test_a_scenario_chooses_its_market_data_permission_and_contracts():
     assert spec.data_permission == "delayed" and spec.contracts[0].sec_type == "STK"
     with pytest.raises(ValueError):
         MarketSpec.model_validate({"data_permission": "sometimes"})
+
+
+def test_leaps_reach_three_years_out_in_january_and_also_december_on_index_etfs():
+    # stoqey/ib's live test suite qualifies SPY 2028-12-15 750 C (a December LEAPS, 25 months out)
+    spy_expiries = {s.last_trade_date for s in BOOK.match(ContractQuery(symbol="SPY", sec_type="OPT"))}
+    assert {"20271217", "20280121", "20281215", "20290119"} <= spy_expiries
+    assert "20291221" not in spy_expiries                                   # about three years, no further
+    nvda_expiries = {s.last_trade_date for s in BOOK.match(ContractQuery(symbol="NVDA", sec_type="OPT"))}
+    assert {"20280121", "20290119"} <= nvda_expiries
+    assert not {"20271217", "20281215"} & nvda_expiries                      # single stocks: January only
+    spy_750 = BOOK.match(ContractQuery(symbol="SPY", sec_type="OPT", last_trade_date="20281215", strike=750.0, right="C"))
+    assert len(spy_750) == 1 and spy_750[0].local_symbol == "SPY   281215C00750000"

@@ -277,6 +277,7 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
     "100": _simple(100, "OrderBound", [(1, "permId", _i), (2, "clientId", _i), (3, "orderId", _i)]),
     "101": _order_reply,
     "102": _simple(102, "CompletedOrdersEnd", []),
+    "107": _simple(107, "UserInfo", [(1, "reqId", _i), (2, "whiteBrandingId", _s)]),
     "109": _simple(109, "CurrentTimeInMillis", [(1, "currentTimeInMillis", _i)]),
 }
 

@@ -181,6 +181,7 @@ REQUESTS: dict[int, tuple[str, Callable[[Values], list[str]]]] = {
                                         v.get("tickType", ""), _t(v.get("numberOfTicks", 0)), _b(v, "ignoreSize")]),
     98: ("CancelTickByTick", _simple("98", "=reqId")),
     99: ("CompletedOrdersRequest", _simple("99", "?apiOnly")),
+    104: ("UserInfoRequest", _simple("104", "=reqId")),
     105: ("CurrentTimeInMillisRequest", _simple("105")),
     106: ("CancelContractData", _simple("106", "=reqId")),
     107: ("CancelHistoricalTicks", _simple("107", "=reqId")),

@@ -151,6 +151,8 @@ TickReqParams | reqId=1:int32 minTick=2:string bboExchange=3:string snapshotPerm
 TickSize | reqId=1:int32 tickType=2:int32 size=3:string
 TickSnapshotEnd | reqId=1:int32
 TickString | reqId=1:int32 tickType=2:int32 value=3:string
+UserInfo | reqId=1:int32 whiteBrandingId=2:string
+UserInfoRequest | reqId=1:int32
 """
 
 SCALARS = frozenset({"int32", "int64", "uint32", "uint64", "bool", "double", "float", "string", "bytes", "enum"})
