@@ -68,7 +68,12 @@ INDICES = (
     ("VIX", "CBOE", "CBOE Volatility Index", 13455763, 17.0, "19900102", 0.01),
     ("RUT", "RUSSELL", "Russell 2000 Stock Index", 416888, 2250.0, "19870910", 0.01),
     ("INDU", "CME", "Dow Jones Industrial Average", 1935181, 43000.0, "19850101", 0.01),
+    # the underlyings the E-mini futures name in underConId (IND on CME; their options are FOP, not OPT)
+    ("ES", "CME", "E-mini S&P 500", 11004968, 5900.0, "19970909", 0.01),
+    ("NQ", "CME", "E-mini NASDAQ 100", 11004958, 20800.0, "19990621", 0.01),
 )
+#: Exchanges whose indices have no listed OPT chain (options on them trade as FOP on the futures)
+FUTURES_EXCHANGES = frozenset({"CME", "CBOT", "NYMEX", "COMEX", "GLOBEX"})
 
 
 @dataclass(frozen=True)
@@ -295,6 +300,7 @@ def chain_strikes(price: float, index: bool, width: float = 0.3) -> list[float]:
     return out
 
 
-__all__ = ["CRYPTO", "ETFS", "FUTURE_ROOTS", "FX_MAJORS", "INDICES", "KNOWN_STOCKS", "FutureRoot", "Member",
-           "DECEMBER_LEAPS", "chain_expiries", "chain_strikes", "contract_months", "future_expiry", "index_members", "strike_step",
-           "synthetic_con_id", "synthetic_listing", "synthetic_price", "third_friday"]
+__all__ = ["CRYPTO", "DECEMBER_LEAPS", "ETFS", "FUTURES_EXCHANGES", "FUTURE_ROOTS", "FX_MAJORS", "INDICES",
+           "KNOWN_STOCKS", "FutureRoot", "Member", "chain_expiries", "chain_strikes", "contract_months",
+           "future_expiry", "index_members", "strike_step", "synthetic_con_id", "synthetic_listing",
+           "synthetic_price", "third_friday"]

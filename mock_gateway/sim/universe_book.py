@@ -23,6 +23,7 @@ from .universe import (
     DECEMBER_LEAPS,
     ETFS,
     FUTURE_ROOTS,
+    FUTURES_EXCHANGES,
     FX_MAJORS,
     INDICES,
     KNOWN_STOCKS,
@@ -168,6 +169,8 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
                  under: ContractSpec) -> list[ContractSpec]:
     """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules."""
     index = under.sec_type == "IND"
+    if index and under.exchange in FUTURES_EXCHANGES:
+        return []                     # options on CME's indices are options on the futures (FOP)
     spot = under.initial_price
     strikes = np.array(chain_strikes(spot, index))
     if not len(strikes):

@@ -20,6 +20,7 @@ runScript(async ({ ib, finish }) => {
   const stock = await details(11, new Stock("AMZN"));
   const future = { symbol: "ES", secType: SecType.FUT, exchange: "CME", currency: "USD" };
   const futures = await details(12, future);
+  const underlying = await details(15, { conId: futures[0].underConId });
   const chains = await collect(ib, 13, EventName.securityDefinitionOptionParameter,
     EventName.securityDefinitionOptionParameterEnd,
     () => ib.reqSecDefOptParams(13, "AMZN", "", SecType.STK, stock[0].conId),
@@ -29,5 +30,5 @@ runScript(async ({ ib, finish }) => {
   const expiry = smart.expirations[0];
   const strike = smart.strikes[Math.floor(smart.strikes.length / 2)];
   const option = await details(14, new Option("AMZN", expiry, strike, OptionType.Call));
-  finish({ stock, futures, chains: chains.map((c) => ({ exchange: c.exchange, underConId: c.underConId, expirations: c.expirations.length, strikes: c.strikes.length })), asked: { expiry, strike }, option });
+  finish({ stock, futures, underlying, chains: chains.map((c) => ({ exchange: c.exchange, underConId: c.underConId, expirations: c.expirations.length, strikes: c.strikes.length })), asked: { expiry, strike }, option });
 });

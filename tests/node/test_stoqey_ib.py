@@ -85,6 +85,8 @@ def test_qualifies_a_stock_every_month_of_a_future_and_an_option_from_its_chain(
     assert len(futures) >= 2 and {f["symbol"] for f in futures} == {"ES"}
     assert all(f["multiplier"] == 50 and f["minTick"] == 0.25 and f["exchange"] == "CME" for f in futures)
     assert len({f["contractMonth"] for f in futures}) == len(futures)   # one row per listed month
+    [index] = result["underlying"]          # the future's underConId qualifies: IND ES on CME
+    assert (index["conId"], index["secType"], index["symbol"], index["exchange"]) == (futures[0]["underConId"], "IND", "ES", "CME")
     # the chain is listed for the underlying's conId and the option asked from it qualifies to one contract
     assert {c["underConId"] for c in result["chains"]} == {3691937}
     assert any(c["exchange"] == "SMART" for c in result["chains"])

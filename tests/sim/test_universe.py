@@ -113,3 +113,11 @@ def test_leaps_reach_three_years_out_in_january_and_also_december_on_index_etfs(
     assert not {"20271217", "20281215"} & nvda_expiries                      # single stocks: January only
     spy_750 = BOOK.match(ContractQuery(symbol="SPY", sec_type="OPT", last_trade_date="20281215", strike=750.0, right="C"))
     assert len(spy_750) == 1 and spy_750[0].local_symbol == "SPY   281215C00750000"
+
+
+def test_the_index_a_future_names_as_its_underlying_is_listed_without_an_opt_chain():
+    # stoqey/ib's live suite asks Index("ES") on CME; ES futures carry underConId 11004968
+    for future in BOOK.match(ContractQuery(symbol="ES", sec_type="FUT")) + BOOK.match(ContractQuery(symbol="NQ", sec_type="FUT")):
+        under = BOOK.get(future.under_con_id)
+        assert under is not None and (under.sec_type, under.symbol, under.exchange) == ("IND", future.symbol, "CME")
+    assert BOOK.match(ContractQuery(symbol="ES", sec_type="OPT")) == []     # options on ES are FOP on the future
