@@ -421,6 +421,7 @@ HANDLERS: dict[int, Handler] = {
     82: reference.req_mkt_depth_exchanges,
     83: reference.req_smart_components,
     85: reference.req_news_providers,
+    86: reference.req_historical_news,
     87: reference.req_head_timestamp,
     88: req_histogram_data,
     89: ignore,                 # cancelHistogramData

@@ -703,6 +703,11 @@ def security_definition_option_parameter_end(req_id: int) -> Fields:
     return ["76", str(req_id)]
 
 
+def historical_news_end(req_id: int, has_more: bool) -> Fields:
+    """historicalNewsEnd (87): reqId, hasMore (ibapi decoder.processHistoricalNewsEnd)."""
+    return ["87", str(int(req_id)), "1" if has_more else "0"]
+
+
 def user_info(req_id: int, white_branding_id: str) -> Fields:
     """userInfo (107, from 167): reqId and the white-branding id, no version field (ibapi 10.51 processUserInfo)."""
     return ["107", str(int(req_id)), white_branding_id]

@@ -217,7 +217,7 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(83, "reqSmartComponents", 1),
     _not_served(84, "reqNewsArticle", 1, _NEWS),
     RequestSpec(85, "reqNewsProviders"),
-    _not_served(86, "reqHistoricalNews", 1, _NEWS),
+    RequestSpec(86, "reqHistoricalNews", 1),
     RequestSpec(87, "reqHeadTimestamp", 1, reply_kind=K.HISTORICAL_DATA),
     RequestSpec(88, "reqHistogramData", 1, reply_kind=K.HISTORICAL_DATA),
     RequestSpec(89, "cancelHistogramData", 1),

@@ -298,6 +298,7 @@ def encode(server_version: int) -> None:
         "reqNewsProviders": lambda: client.reqNewsProviders(),
         "reqSoftDollarTiers": lambda: client.reqSoftDollarTiers(22),
         "reqUserInfo": lambda: client.reqUserInfo(25),
+        "reqHistoricalNews": lambda: client.reqHistoricalNews(26, 265598, "BRFG+DJNL", "", "", 10, []),
     }
     out = {}
     for name, call in calls.items():

@@ -174,6 +174,13 @@ def test_an_unknown_symbol_is_200_and_an_illegal_bar_size_is_321_and_the_session
     assert result["currentTimeAfter"] > 0
 
 
+def test_lists_the_default_news_providers_and_refuses_an_unsubscribed_one(node, gateway):
+    result = run_node(node, "news.js", gateway)
+    assert [p["providerCode"] for p in result["providers"]] == ["BRFG", "BRFUPDN", "DJNL"]
+    assert result["headlines"] == [] and result["hasMore"] is False
+    assert result["unsubscribed"] == {"code": 10276, "message": "News feed is not allowed"}
+
+
 @pytest.fixture
 def restartable_gateway(mock_gateway_factory) -> Iterator:
     yield mock_gateway_factory(scenario=SCENARIO)
