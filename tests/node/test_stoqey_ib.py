@@ -215,3 +215,25 @@ def test_reconnects_after_the_gateway_drops_the_session_and_refuses_connections(
     assert attempts[-1]["outcome"] == "connected"
     assert any(e["outcome"] == "refused" for e in attempts)      # the port refused while the gateway was down
     assert result["after"] >= result["before"]
+
+
+def _flap_with_handler(run_scenario, node: str, **env: str):
+    from harness.scenario import load_scenario
+
+    scenario = load_scenario("disconnect_flap")
+    handler = scenario.handler.model_copy(update={"env": {**scenario.handler.env, **env}})
+    scenario = scenario.model_copy(update={"handler": handler})
+    return run_scenario(scenario, handler=f"{node} {HERE / 'bot.js'}", duration_s=400)
+
+
+def test_a_node_handler_that_reconnects_passes_the_disconnect_flap_scenario(node, run_scenario):
+    # `prelive run --handler "node bot.js"`: the handler on the scenario's clock, 4 dropped sessions
+    outcome = _flap_with_handler(run_scenario, node)
+    assert outcome.verdict == "PASS", outcome.cause
+    assert outcome.metrics["disconnects"] >= 3 and outcome.metrics["duplicate_orders"] == 0
+
+
+def test_the_same_node_handler_without_reconnecting_fails_it(node, run_scenario):
+    outcome = _flap_with_handler(run_scenario, node, BOT_NO_RECONNECT="1")
+    assert outcome.verdict == "FAIL"
+    assert "not connected at the end" in str(outcome.cause)   # the first cause names the lost session
