@@ -334,14 +334,19 @@ class Feeds:
                 out.append(m.tick_price(sv, r, t.get(LAST, LAST), q.last, 0))
             sub.last = q.last
             q = replace(q, bid=sub.bid, ask=sub.ask, bid_size=sub.bid_size, ask_size=sub.ask_size, volume=sub.volume)
+        sides: list[Fields] = []
         if q.bid != sub.bid:
-            out.append(m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size))
+            sides.append(m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size))
         elif q.bid_size != sub.bid_size:
-            out.append(m.tick_size(sv, r, t.get(BID_SIZE, BID_SIZE), q.bid_size))
+            sides.append(m.tick_size(sv, r, t.get(BID_SIZE, BID_SIZE), q.bid_size))
         if q.ask != sub.ask:
-            out.append(m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size))
+            sides.append(m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size))
         elif q.ask_size != sub.ask_size:
-            out.append(m.tick_size(sv, r, t.get(ASK_SIZE, ASK_SIZE), q.ask_size))
+            sides.append(m.tick_size(sv, r, t.get(ASK_SIZE, ASK_SIZE), q.ask_size))
+        # A rising book moves its ask first: a client that quotes after every tick (nautilus_trader
+        # builds a QuoteTick from its last bid and ask on each tickPrice) then sees a wider book in
+        # between, never the new bid against the old ask (a locked or crossed quote).
+        out += sides[::-1] if len(sides) == 2 and q.ask > sub.ask else sides
         if q.volume != sub.volume and sub.spec.sec_type != "CASH":
             epoch = self.market.epoch0 + q.time_s
             out += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),

@@ -367,8 +367,8 @@ def default_universe(start: datetime, initial_prices: dict[str, float], volatili
                         long_name=stock.long_name, initial_price=prices.get(local, max(0.01, round_to_tick(theo, 0.01))),
                         last_trade_date=f"{expiry:%Y%m%d}", strike=strike, right=right, multiplier="100",
                         contract_month=f"{expiry:%Y%m}", order_types=_OPT_ORDER_TYPES, valid_exchanges=_OPT_VENUES,
-                        under_con_id=stock.con_id, industry=stock.industry, category=stock.category,
-                        subcategory=stock.subcategory, time_zone_id=opt_rule.tz,
+                        # no industry / category / subcategory on an option (TSLA 230120C100 in nautilus_trader's IB test kit)
+                        under_con_id=stock.con_id, time_zone_id=opt_rule.tz,
                         trading_hours=hours_string(opt_rule, start, 7, False),
                         liquid_hours=hours_string(opt_rule, start, 7, True), agg_group=2, under_symbol=under,
                         under_sec_type="STK", market_rule_ids=",".join(["32"] * len(_OPT_VENUES.split(","))),
