@@ -1,4 +1,5 @@
-// Place a limit order far from the market and cancel it; then a market order that fills.
+// Place a limit order far from the market and cancel it; then a market order that fills; then a
+// resting order that reqGlobalCancel cancels.
 "use strict";
 const { OrderAction, OrderType, Stock } = require("@stoqey/ib");
 const { EventName, runScript, waitFor } = require("./lib");
@@ -27,7 +28,18 @@ runScript(async ({ ib, finish, nextValidId, args }) => {
   const commission = new Promise((resolve) => ib.on(EventName.commissionReport, resolve));
   ib.placeOrder(marketId, contract, { action: OrderAction.BUY, orderType: OrderType.MKT, totalQuantity: 2, tif: "DAY", account, transmit: true });
   const [[, , fills], [, execContract, exec], report] = await Promise.all([filled, execution, commission]);
+
+  // a resting order cancelled by reqGlobalCancel (from 192 written without a version field)
+  const globalId = marketId + 1;
+  const resting = waitFor(ib, EventName.orderStatus, (id, status) => id === globalId && /Submitted$/.test(status));
+  ib.placeOrder(globalId, contract, { action: OrderAction.BUY, orderType: OrderType.LMT, totalQuantity: 1,
+    lmtPrice: limitPrice, tif: "DAY", account, transmit: true });
+  await resting;
+  const globallyCancelled = waitFor(ib, EventName.orderStatus, (id, status) => id === globalId && status === "Cancelled");
+  ib.reqGlobalCancel();
+  await globallyCancelled;
   finish({
+    globalCancel: { orderId: globalId, statuses: statuses[globalId] },
     limit: { orderId: limitId, conId: openContract.conId, action: openOrder.action, orderType: openOrder.orderType,
       totalQuantity: openOrder.totalQuantity, lmtPrice: openOrder.lmtPrice, state: orderState.status,
       statuses: statuses[limitId] },

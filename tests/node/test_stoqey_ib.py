@@ -135,7 +135,7 @@ def test_fetches_daily_and_intraday_bars_ending_now(node, gateway):
     assert int(minutes[-1]["time"]) <= gateway.clock.epoch_now()
 
 
-def test_places_and_cancels_a_limit_order_then_fills_a_market_order(node, gateway):
+def test_places_and_cancels_a_limit_order_fills_a_market_order_and_cancels_globally(node, gateway):
     bid = gateway.call(lambda: gateway.world.market.quote(265598).bid)
     far = f"{round(bid * 0.5, 2)}"
     result = run_node(node, "orders.js", gateway, "--account", ACCOUNT, "--limit-price", far)
@@ -150,6 +150,7 @@ def test_places_and_cancels_a_limit_order_then_fills_a_market_order(node, gatewa
     assert (execution["conId"], execution["side"], execution["shares"], execution["acctNumber"]) == (265598, "BOT", 2, ACCOUNT)
     assert market["commission"]["execId"] == execution["execId"] and market["commission"]["commission"] > 0
     assert gateway.call(lambda: gateway.world.account(ACCOUNT).position(265598)) >= 2
+    assert [s["status"] for s in result["globalCancel"]["statuses"]][-1] == "Cancelled"
 
 
 def test_reads_the_scenarios_positions_and_account_summary(node, gateway):
