@@ -101,6 +101,9 @@ class MarketConfig:
     #: A scenario's own contracts: dicts with symbol, sec_type, exchange, currency, min_tick, price
     #: (and optionally primary_exchange, long_name, listing_date); see ContractBook.with_extra.
     extra_contracts: list[dict] = field(default_factory=list)
+    #: Trading halts: dicts with symbol, start_s (sim s), duration_s (None: to the end), kind ("general" or
+    #: "volatility"); see mock_gateway.sim.halts. The stock, its options and futures stop trading, tick 49 says so.
+    halts: list[dict] = field(default_factory=list)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
 from .protocol.versions import FRACTIONAL_SIZE_SUPPORT, SYNT_REALTIME_BARS
+from .quote_ticks import DELAYED_TICK, MarketDataSub, TickView, changed_ticks, first_ticks
 from .sim.bar_rules import no_data_text
 from .sim.history import HORIZON_S
 from .sim.market import BarTable, HistoryError, Quote, group_calendar, session_rule
@@ -50,17 +52,13 @@ HISTORICAL_TICK_WINDOWS = 8
 HISTOGRAM_LEVELS = 60
 #: Bars formatted between two yields to the event loop.
 HISTORY_FORMAT_ROWS = 400
-#: Tick types (ibapi/ticktype.py).
-BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
-OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
-
-
 @dataclass
 class MarketDataRequest:
     req_id: int
     spec: ContractSpec
     generic_ticks: frozenset[str]
     snapshot: bool
+    regulatory_snapshot: bool = False
 
 
 @dataclass
@@ -72,26 +70,6 @@ class BarsRequest:
     use_rth: bool
     format_date: int
     listed_epoch: float | None = None      # epoch seconds: no bar starts before the listing date
-
-
-@dataclass
-class MarketDataSub:
-    """One streaming reqMktData: the last values sent, to send only changes."""
-
-    session: ReplyChannel
-    req_id: int
-    spec: ContractSpec
-    generic_ticks: frozenset[str]
-    bid: float = math.nan
-    ask: float = math.nan
-    bid_size: int = -1
-    ask_size: int = -1
-    volume: int = -1
-    high: float = math.nan
-    low: float = math.nan
-    last: float = math.nan
-    data_type: int = 1           # granted: 1 live, 2 frozen, 3 delayed, 4 delayed frozen
-    ids: dict[int, int] = field(default_factory=dict)   # tick type -> the tick type sent (delayed: 66..)
 
 
 @dataclass
@@ -107,11 +85,14 @@ class _Connection:
         return not (self.market_data or self.realtime_bars or self.historical_updates)
 
 
-#: Live tick type -> its delayed twin (ibapi/ticktype.py: DELAYED_BID 66 ... DELAYED_LAST_TIMESTAMP 88).
-DELAYED_TICK = {BID: 66, ASK: 67, LAST: 68, BID_SIZE: 69, ASK_SIZE: 70, LAST_SIZE: 71, HIGH: 72, LOW: 73,
-                VOLUME: 74, CLOSE: 75, OPEN: 76, LAST_TIMESTAMP: 88}
 #: How far delayed data lags: measured 600 s on a 2026 account (IB documents 15-20 minutes).
 DELAYED_LAG_S = 600.0
+#: What one regulatory snapshot costs (TWS API docs: "Each regulatory snapshot made will incur a fee of 0.01 USD").
+REGULATORY_SNAPSHOT_FEE_USD = 0.01
+#: A snapshot with a generic tick list (real gateway's text; the TWS API docs: "Snapshot requests can only be
+#: made for the default tick types; no generic ticks can be specified").
+SNAPSHOT_GENERIC_TICKS = ("Error validating request.-'bO' : cause - Snapshot market data subscription is not "
+                          "applicable to generic ticks")
 NOT_SUBSCRIBED = ("Requested market data is not subscribed. Check API status by selecting the Account menu then "
                   "under Management choose Market Data Subscription Manager and/or availability of delayed data.")
 DELAYED_DISPLAYED = "Requested market data is not subscribed. Displaying delayed market data."
@@ -193,8 +174,12 @@ def bar_rows(server_version: int, req: BarsRequest, table: BarTable, epoch0: flo
 class Feeds:
     """Every market stream of one gateway, kept per connection."""
 
-    def __init__(self, world: World, clock: SimClock) -> None:
+    def __init__(self, world: World, clock: SimClock, on_event: Callable[..., None] | None = None) -> None:
         self.world = world
+        #: where the feed reports what the run's evidence needs (a regulatory snapshot's fee): sys events
+        self.on_event = on_event or (lambda msg, **kwargs: None)
+        #: regulatory snapshot fees charged, by client id (USD 0.01 each, live and paper alike)
+        self.regulatory_snapshot_fees_usd: dict[int, float] = {}
         self.clock = clock
         self.env = clock.env
         self.market = world.market
@@ -244,6 +229,8 @@ class Feeds:
 
     def start_market_data(self, s: ReplyChannel, req: MarketDataRequest) -> None:
         spec = req.spec
+        if (req.snapshot or req.regulatory_snapshot) and req.generic_ticks:
+            raise RequestError(req.req_id, 321, SNAPSHOT_GENERIC_TICKS)
         epoch = self.clock.start.timestamp() + self.env.now
         market_open = is_open(session_rule(spec.sec_type), epoch, rth=False)
         granted, code, text = grant_data_type(self.market.config.data_permission,
@@ -255,13 +242,14 @@ class Feeds:
             s.error(req.req_id, code, text, kind=K.MARKET_DATA)
         sub = MarketDataSub(s, req.req_id, spec, req.generic_ticks, data_type=granted,
                             ids=DELAYED_TICK if granted in (3, 4) else {})
-        q = self.market.quote_at(spec.con_id, self._quote_time(sub))
-        head = [] if req.snapshot else [
-            m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
-            m.market_data_type(req.req_id, granted)]
-        msgs = head + self._full_quote(sub, q)
-        if req.snapshot:
+        t_s = self._quote_time(sub)
+        head = [m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
+                m.market_data_type(req.req_id, granted)]
+        msgs = head + first_ticks(s.server_version, sub, self._view(sub, self.market.quote_at(spec.con_id, t_s), t_s))
+        if req.snapshot or req.regulatory_snapshot:
             s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
+            if req.regulatory_snapshot:
+                self._charge_regulatory_snapshot(s, req)
             return
         self._conn(s).market_data[req.req_id] = sub
         if granted in (2, 4):          # frozen: the last values, no updates while the market is closed
@@ -272,6 +260,15 @@ class Feeds:
         if not self._listening:
             self._listening = True
             self.market.add_listener(self._on_grid_step)
+
+    def _charge_regulatory_snapshot(self, s: ReplyChannel, req: MarketDataRequest) -> None:
+        """IB charges USD 0.01 per regulatory snapshot, on paper accounts too (TWS API docs, "Regulatory
+        Snapshots"); the run's evidence gets each charge as a sys event."""
+        client = s.client_id or 0
+        total = round(self.regulatory_snapshot_fees_usd.get(client, 0.0) + REGULATORY_SNAPSHOT_FEE_USD, 2)
+        self.regulatory_snapshot_fees_usd[client] = total
+        self.on_event("regulatory_snapshot", conn=s.conn_id, req_id=req.req_id, symbol=req.spec.symbol,
+                      fee_usd=REGULATORY_SNAPSHOT_FEE_USD, total_usd=total, simulated=True)
 
     def _quote_time(self, sub: MarketDataSub) -> float:
         return self.env.now - DELAYED_LAG_S if sub.data_type in (3, 4) else self.env.now
@@ -300,77 +297,27 @@ class Feeds:
         conn.realtime_bars.clear()
         conn.historical_updates.clear()
 
-    def _full_quote(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
-        sv = sub.session.server_version
-        r = sub.req_id
-        t = sub.ids
-        index = sub.spec.sec_type == "IND"            # an index is a computed level: no book, no size
-        msgs = [] if index else [m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size),
-                                 m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size)]
-        if index:
-            msgs.append(m.tick_price(sv, r, t.get(LAST, LAST), q.last, 0))
-        elif sub.spec.sec_type != "CASH":
-            msgs += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),
-                     m.tick_size(sv, r, t.get(VOLUME, VOLUME), q.volume)]
-        msgs += [m.tick_price(sv, r, t.get(HIGH, HIGH), q.high, 0), m.tick_price(sv, r, t.get(LOW, LOW), q.low, 0),
-                 m.tick_price(sv, r, t.get(CLOSE, CLOSE), q.close, 0),
-                 m.tick_price(sv, r, t.get(OPEN, OPEN), q.open, 0)]
-        if sub.spec.sec_type != "CASH":
-            msgs.append(m.tick_string(r, t.get(LAST_TIMESTAMP, LAST_TIMESTAMP),
-                                      str(int(self.market.epoch0 + q.time_s))))
-        if "236" in sub.generic_ticks:
-            msgs.append(m.tick_generic(r, SHORTABLE, 3.0))
-        sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
-        sub.volume, sub.high, sub.low, sub.last = q.volume, q.high, q.low, q.last
-        return msgs
-
-    def _quote_changes(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
-        sv = sub.session.server_version
-        r = sub.req_id
-        t = sub.ids
-        out: list[Fields] = []
-        if sub.spec.sec_type == "IND":
-            if q.last != sub.last:
-                out.append(m.tick_price(sv, r, t.get(LAST, LAST), q.last, 0))
-            sub.last = q.last
-            q = replace(q, bid=sub.bid, ask=sub.ask, bid_size=sub.bid_size, ask_size=sub.ask_size, volume=sub.volume)
-        if q.bid != sub.bid:
-            out.append(m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size))
-        elif q.bid_size != sub.bid_size:
-            out.append(m.tick_size(sv, r, t.get(BID_SIZE, BID_SIZE), q.bid_size))
-        if q.ask != sub.ask:
-            out.append(m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size))
-        elif q.ask_size != sub.ask_size:
-            out.append(m.tick_size(sv, r, t.get(ASK_SIZE, ASK_SIZE), q.ask_size))
-        if q.volume != sub.volume and sub.spec.sec_type != "CASH":
-            epoch = self.market.epoch0 + q.time_s
-            out += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),
-                    m.tick_size(sv, r, t.get(VOLUME, VOLUME), q.volume),
-                    m.tick_string(r, t.get(LAST_TIMESTAMP, LAST_TIMESTAMP), str(int(epoch)))]
-            if "233" in sub.generic_ticks:
-                out.append(m.tick_string(r, RT_VOLUME, f"{m.fmt_size(sv, q.last)};{q.last_size};"
-                                                       f"{int(epoch * 1000)};{q.volume};{q.last};false"))
-        if q.high != sub.high:
-            out.append(m.tick_price(sv, r, t.get(HIGH, HIGH), q.high, 0))
-        if q.low != sub.low:
-            out.append(m.tick_price(sv, r, t.get(LOW, LOW), q.low, 0))
-        sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
-        sub.volume, sub.high, sub.low = q.volume, q.high, q.low
-        return out
+    def _view(self, sub: MarketDataSub, q: Quote, t_s: float) -> TickView:
+        """The market of ``sub``'s contract at sim time ``t_s`` (the quote ``q`` is the one in force then)."""
+        spec = sub.spec
+        halted = self.market.halt_status(spec, t_s)
+        in_session = halted != 0 or self.market.is_trading(spec.con_id, t_s)
+        option = self.market.option_model(spec.con_id, t_s) if spec.sec_type == "OPT" else None
+        return TickView(q, self.market.epoch0 + q.time_s, in_session and not halted, in_session, halted, option)
 
     def _on_grid_step(self, now: float) -> None:
         if not self.flowing:
             return
         quote_at = self.market.quote_at
         for con_id, subs in list(self._market_subs.items()):
-            live = quote_at(con_id, now)
-            delayed = None
+            views: dict[bool, TickView] = {}
             for sub in list(subs.values()):
-                if sub.data_type == 1:
-                    q = live
-                else:
-                    q = delayed = delayed or quote_at(con_id, now - DELAYED_LAG_S)
-                msgs = self._quote_changes(sub, q)
+                delayed = sub.data_type in (3, 4)
+                view = views.get(delayed)
+                if view is None:
+                    t_s = now - DELAYED_LAG_S if delayed else now
+                    view = views[delayed] = self._view(sub, quote_at(con_id, t_s), t_s)
+                msgs = changed_ticks(sub.session.server_version, sub, view)
                 if msgs:
                     sub.session.send(K.MARKET_DATA, msgs)
 

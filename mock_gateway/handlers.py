@@ -110,11 +110,11 @@ def req_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     if _field(f, i) == "1":
         i += 3
     generic = frozenset(t.strip() for t in _field(f, i + 1).split(",") if t.strip())
-    snapshot = _field(f, i + 2) == "1" or _field(f, i + 3) == "1"
+    snapshot, regulatory = _field(f, i + 2) == "1", _field(f, i + 3) == "1"
     if g.feeds.has_market_data(s, req_id):
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
     spec = qualify(g.world, req_id, query)
-    g.feeds.start_market_data(s, MarketDataRequest(req_id, spec, generic, snapshot))
+    g.feeds.start_market_data(s, MarketDataRequest(req_id, spec, generic, snapshot, regulatory))
 
 
 def cancel_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:

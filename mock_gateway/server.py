@@ -67,7 +67,7 @@ class Gateway:
         self.sessions: dict[int, Session] = {}
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]  # set by start()
         # the composition root: desks see the world, a reply channel and a directory, never this server
-        self.feeds = Feeds(self.world, self.clock)
+        self.feeds = Feeds(self.world, self.clock, on_event=self.sys_event)
         self.accounts = AccountFeed(self.world, self.clock, config, self._call_soon)
         self.orders = OrderDesk(self.world, self.clock, self, self.accounts, self._call_soon, self.sys_event)
         self.desks = Desks(config, self.clock, self.world, self.feeds, self.orders, self.accounts)

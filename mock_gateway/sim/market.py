@@ -18,6 +18,7 @@ import simpy
 from . import rng as rngmod
 from .clock import DEFAULT_START
 from .contracts import ContractBook, ContractQuery, ContractSpec
+from .halts import NOT_HALTED, AlwaysOpen, HaltBook, HaltedTimeline
 from .history import (
     DAY_S,
     EXTENDED_HOURS_ACTIVITY,
@@ -33,7 +34,7 @@ from .history import (
     transform,
 )
 from .paths import CHUNK_STEPS, FLOW_BY_SEC_TYPE, GbmPath, GridPath, OptionPath, ScaledPath
-from .pricing import bid_ask, midpoint, round_to_tick
+from .pricing import CALENDAR_SECONDS_PER_YEAR, bid_ask, midpoint, round_to_tick
 from .replay import load_replay
 from .sessions import SESSION_RULES, SessionTimeline, expiry_epoch, rule_for
 
@@ -82,6 +83,17 @@ class Quote:
     open: float              # the price at sim 0
     close: float             # the previous session's close (the last history bar)
     time_s: float
+
+
+@dataclass(frozen=True)
+class OptionModel:
+    """An option's Black-Scholes inputs at one time: the underlying's mid, years to expiry, the path's volatility."""
+
+    strike: float
+    right: str
+    years: float
+    vol: float
+    under_price: float
 
 
 @dataclass(frozen=True)
@@ -200,6 +212,8 @@ class Market:
         self._replay = load_replay(self.config.replay_csv, self.epoch0) if self.config.replay_csv else {}
         self._listeners: list[Callable[[float], None]] = []
         self._stepper: simpy.Process | None = None
+        #: The scenario's trading halts (MarketConfig.halts): closed stretches of a symbol's sessions.
+        self.halts = HaltBook.from_config(getattr(self.config, "halts", None) or ())
 
     # ------------------------------------------------------------------ grid
     @property
@@ -223,6 +237,9 @@ class Market:
             inst = self._instruments[con_id] = self._make_instrument(spec)
             if not inst.replayed:
                 inst.sessions = SessionTimeline(rule_for(spec.sec_type), self.epoch0)
+            halts = self.halts.windows(spec.symbol)
+            if halts:            # a halt is a closed stretch: no prints, the quote stands, orders wait
+                inst.sessions = HaltedTimeline(inst.sessions or AlwaysOpen(), halts)
             tick = spec.min_tick
             inst.open = float(round_to_tick(inst.path.at("mid", 0), tick))
             # the previous close: the last replayed price before sim 0, or where generated history ends
@@ -276,6 +293,25 @@ class Market:
         """Whether the contract's market is in its trading session (extended hours included) at ``t_s``."""
         inst = self._instrument(con_id)
         return inst.sessions is None or inst.sessions.is_open(t_s)
+
+    def option_model(self, con_id: int, t_s: float) -> OptionModel | None:
+        """The model inputs of an option at ``t_s`` (None for other contracts): what tickOptionComputation reports."""
+        inst = self._instrument(con_id)
+        path = inst.path
+        if not isinstance(path, OptionPath):
+            return None
+        under = self.quote_at(inst.spec.under_con_id, t_s)
+        years = max(path.expiry_s - t_s, 0.0) / CALENDAR_SECONDS_PER_YEAR
+        return OptionModel(path.strike, path.right, years, path.vol, (under.bid + under.ask) / 2.0)
+
+    def halt_status(self, spec: ContractSpec, t_s: float) -> int:
+        """Tick 49's value for the contract at ``t_s``: 0 trading, 1 halted, 2 volatility pause."""
+        return self.halts.status(spec.symbol, t_s) if self.halts else NOT_HALTED
+
+    def halted_timeline(self, spec: ContractSpec, timeline):
+        """``timeline`` (an order's session timeline) with the contract's halts cut out of it."""
+        halts = self.halts.windows(spec.symbol) if self.halts else ()
+        return HaltedTimeline(timeline, halts) if halts else timeline
 
     def quote_at(self, con_id: int, t_s: float) -> Quote:
         inst = self._instrument(con_id)

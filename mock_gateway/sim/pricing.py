@@ -60,3 +60,41 @@ def _ncdf(x):
     poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
     erf = 1.0 - poly * np.exp(-z * z)
     return 0.5 * (1.0 + np.sign(z) * erf)
+
+
+def _npdf(x):
+    return np.exp(-0.5 * np.asarray(x, dtype=float) ** 2) / math.sqrt(2.0 * math.pi)
+
+
+def option_greeks(spot: float, strike: float, years: float, vol: float, right: str) -> tuple[float, ...]:
+    """(price, delta, gamma, vega per vol point, theta per calendar day) of a European option, zero rate:
+    the units IB's tickOptionComputation reports them in."""
+    years = max(float(years), 1e-9)
+    vol = max(float(vol), 1e-6)
+    sd = vol * math.sqrt(years)
+    d1 = (math.log(spot / strike) + 0.5 * vol * vol * years) / sd
+    price = float(black_scholes(spot, strike, years, vol, right))
+    n1 = float(_npdf(d1))
+    delta = float(_ncdf(d1)) if right == "C" else float(_ncdf(d1)) - 1.0
+    gamma = n1 / (spot * sd)
+    vega = spot * n1 * math.sqrt(years) / 100.0
+    theta = -spot * n1 * vol / (2.0 * math.sqrt(years)) / 365.0
+    return price, delta, gamma, vega, theta
+
+
+def implied_vol(price: float, spot: float, strike: float, years: float, right: str) -> float | None:
+    """The volatility at which Black-Scholes gives ``price`` (bisection, 1e-4); None below intrinsic value."""
+    lo, hi = 1e-4, 5.0
+    if not (price > 0 and spot > 0) or price <= float(black_scholes(spot, strike, years, lo, right)):
+        return None
+    if price >= float(black_scholes(spot, strike, years, hi, right)):
+        return hi
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        if float(black_scholes(spot, strike, years, mid, right)) < price:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-4:
+            break
+    return 0.5 * (lo + hi)
