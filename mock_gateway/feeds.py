@@ -267,8 +267,9 @@ class Feeds:
         client = s.client_id or 0
         total = round(self.regulatory_snapshot_fees_usd.get(client, 0.0) + REGULATORY_SNAPSHOT_FEE_USD, 2)
         self.regulatory_snapshot_fees_usd[client] = total
-        self.on_event("regulatory_snapshot", conn=s.conn_id, req_id=req.req_id, symbol=req.spec.symbol,
-                      fee_usd=REGULATORY_SNAPSHOT_FEE_USD, total_usd=total, simulated=True)
+        self.on_event("regulatory_snapshot", conn=s.conn_id, client_id=s.client_id,
+                      attrs={"req_id": req.req_id, "symbol": req.spec.symbol, "fee_usd": REGULATORY_SNAPSHOT_FEE_USD,
+                             "total_usd": total, "simulated": True})
 
     def _quote_time(self, sub: MarketDataSub) -> float:
         return self.env.now - DELAYED_LAG_S if sub.data_type in (3, 4) else self.env.now
