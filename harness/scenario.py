@@ -157,6 +157,17 @@ class MarketSpec(BaseModel):
     contracts: list[ExtraContractSpec] = Field(default_factory=list)
     #: Trading halts: the symbol (and its options and futures) stops trading for a while; tick 49 reports it.
     halts: Annotated[list[HaltSpec], Field(max_length=1000)] = Field(default_factory=list)
+    #: Cash dividends by symbol (replacing the built-in table's row): what ADJUSTED_LAST bars adjust for.
+    dividends: Annotated[dict[str, Annotated[list[DividendSpec], Field(max_length=400)]],
+                         Field(max_length=1000)] = Field(default_factory=dict)
+
+
+class DividendSpec(BaseModel):
+    """One cash dividend: its ex-date and the amount per share in the contract's currency."""
+
+    model_config = Strict
+    ex_date: Annotated[str, Field(pattern=r"^\d{8}$")]
+    amount: PositiveFloat
 
 
 class HaltSpec(BaseModel):
@@ -529,7 +540,8 @@ class Scenario(BaseModel):
                                 replay_csv=m.replay_csv, initial_prices=dict(m.initial_prices),
                                 data_permission=m.data_permission,
                                 extra_contracts=[c.model_dump() for c in m.contracts],
-                                halts=[h.model_dump() for h in m.halts]),
+                                halts=[h.model_dump() for h in m.halts],
+                                dividends={k: [d.model_dump() for d in v] for k, v in m.dividends.items()}),
             event_log=Path(event_log) if event_log is not None else None,
             log_market_data=self.log_market_data, market_data_lines=self.market_data_lines,
             read_only_api=self.api.read_only, master_client_id=self.api.master_client_id,

@@ -104,6 +104,9 @@ class MarketConfig:
     #: Trading halts: dicts with symbol, start_s (sim s), duration_s (None: to the end), kind ("general" or
     #: "volatility"); see mock_gateway.sim.halts. The stock, its options and futures stop trading, tick 49 says so.
     halts: list[dict] = field(default_factory=list)
+    #: Cash dividends by symbol: [{ex_date: "YYYYMMDD", amount}], replacing the built-in table's row
+    #: (mock_gateway.sim.corporate_actions); ADJUSTED_LAST bars are adjusted for them.
+    dividends: dict[str, list[dict]] = field(default_factory=dict)
 
 
 @dataclass

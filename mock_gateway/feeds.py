@@ -70,6 +70,7 @@ class BarsRequest:
     use_rth: bool
     format_date: int
     listed_epoch: float | None = None      # epoch seconds: no bar starts before the listing date
+    adjusted: bool = False                 # ADJUSTED_LAST: TRADES scaled for the dividends gone ex since
 
 
 @dataclass
@@ -345,6 +346,8 @@ class Feeds:
             raise RequestError(req.req_id, 162, str(exc)) from None
         if req.listed_epoch is not None and len(table):
             table = table.select(self.market.epoch0 + table.time_s >= req.listed_epoch)
+        if req.adjusted:
+            table = self.market.adjust_for_dividends(req.spec.con_id, table, self.env.now)
         return table
 
     def send_historical_data(self, s: ReplyChannel, req: BarsRequest, end: datetime | None, duration_s: float,

@@ -138,6 +138,7 @@ def req_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     try:
         bar = bar_rules.parse_bar_size(bar_text)
         duration = bar_rules.parse_duration(duration_text)
+        bar_rules.check_adjusted_last(what, bool(end_text.strip()), bar)
     except bar_rules.BarRuleError as exc:
         raise RequestError(req_id, exc.code, f"Error validating request.-'bP' : cause - {exc.text}") from None
     try:
@@ -156,8 +157,9 @@ def req_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
                                listed)
     except bar_rules.BarRuleError as exc:
         raise RequestError(req_id, exc.code, exc.text) from None
-    req = BarsRequest(req_id, spec, bar.seconds, "TRADES" if what == "ADJUSTED_LAST" else what, use_rth,
-                      format_date, listed)
+    adjusted = what == "ADJUSTED_LAST"           # TRADES bars adjusted for dividends (splits: the path already is)
+    req = BarsRequest(req_id, spec, bar.seconds, "TRADES" if adjusted else what, use_rth, format_date, listed,
+                      adjusted)
     g.feeds.send_historical_data(s, req, end, duration.seconds, keep_up_to_date)
 
 

@@ -18,6 +18,7 @@ import simpy
 from . import rng as rngmod
 from .clock import DEFAULT_START
 from .contracts import ContractBook, ContractQuery, ContractSpec
+from .corporate_actions import DividendBook, adjustment_factors, dividend_factors
 from .halts import NOT_HALTED, AlwaysOpen, HaltBook, HaltedTimeline
 from .history import (
     DAY_S,
@@ -214,6 +215,9 @@ class Market:
         self._stepper: simpy.Process | None = None
         #: The scenario's trading halts (MarketConfig.halts): closed stretches of a symbol's sessions.
         self.halts = HaltBook.from_config(getattr(self.config, "halts", None) or ())
+        #: Cash dividends (built-in table and the scenario's), what ADJUSTED_LAST adjusts for.
+        self.dividends = DividendBook(getattr(self.config, "dividends", None) or {})
+        self._closes_before: dict[tuple[int, float], float | None] = {}
 
     # ------------------------------------------------------------------ grid
     @property
@@ -431,6 +435,31 @@ class Market:
             return BarTable.from_bars(self._merged(inst, entries, to_s, what))
         done, entries = self._history_and_live(inst, from_s, to_s, bar_size_s, use_rth, what)
         return BarTable.concat([done, BarTable.from_bars(self._merged(inst, entries, to_s, what))])
+
+    def adjust_for_dividends(self, con_id: int, table: BarTable, now_s: float) -> BarTable:
+        """ADJUSTED_LAST: ``table`` (TRADES bars) with every bar before an ex-date that has passed by ``now_s``
+        scaled by that dividend's factor (:mod:`.corporate_actions`)."""
+        spec = self._instrument(con_id).spec
+        dividends = self.dividends.dividends(spec.symbol)
+        if not dividends or not len(table):
+            return table
+
+        def close_before(ex_epoch: float) -> float | None:
+            key = (con_id, ex_epoch)
+            if key not in self._closes_before:
+                try:
+                    days = self.bar_table(con_id, ex_epoch - self.epoch0, 10 * DAY_S, DAY_S, "TRADES", True)
+                except HistoryError:          # before the listing or the history horizon: nothing to adjust
+                    days = BarTable.empty()
+                days = days.select(self.epoch0 + days.time_s < ex_epoch)
+                self._closes_before[key] = float(days.close[-1]) if len(days) else None
+            return self._closes_before[key]
+
+        exs, factors = dividend_factors(dividends, spec.time_zone_id, self.epoch0 + now_s, close_before)
+        f = adjustment_factors(self.epoch0 + table.time_s, exs, factors)
+        scaled = [np.round(getattr(table, c) * f, 6) for c in ("open", "high", "low", "close")]
+        wap = np.where(table.wap > 0, np.round(table.wap * f, 6), table.wap)
+        return BarTable(table.time_s, *scaled, table.volume, wap, table.count)
 
     def _merged(self, inst: _Instrument, entries, to_s: float, what: str) -> list[Bar]:
         out: list[Bar] = []
