@@ -43,15 +43,16 @@ Fields = list[str]
 REALTIME_BAR_S = 5.0
 #: keepUpToDate sends the bar in progress this often.
 HISTORICAL_UPDATE_S = 5.0
-#: Bars computed per slice of a large historical request (one slice holds the event loop a few ms;
-#: numpy's per-call overhead makes smaller slices cost more in total).
-HISTORY_SLICE_SLOTS = 1000
+#: Bars computed per slice of a large historical request: one slice holds the event loop about 1 ms CPU
+#: (benchmarks/hist_bench.py); smaller slices cost more in total (numpy's per-call overhead), larger ones
+#: showed in another client's reqCurrentTime p99 (36-41 ms at 1,000 vs 15-25 ms at 500, load 4 on 2 cores).
+HISTORY_SLICE_SLOTS = 500
 #: How many windows (of twice the ticks asked) reqHistoricalTicks searches before it answers with what it found.
 HISTORICAL_TICK_WINDOWS = 8
 #: Price levels a histogram is binned into.
 HISTOGRAM_LEVELS = 60
 #: Bars formatted between two yields to the event loop.
-HISTORY_FORMAT_ROWS = 400
+HISTORY_FORMAT_ROWS = 200
 @dataclass
 class MarketDataRequest:
     req_id: int
