@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -23,6 +22,7 @@ from .errors import RequestError
 from .protocol import messages as m
 from .protocol.kinds import ReplyKind
 from .protocol.time import ib_time
+from .connection_table import ConnectionTable
 from .replies import ReplyChannel
 from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
@@ -187,28 +187,19 @@ class Feeds:
         self.market = world.market
         #: False while a connectivity fault holds the data farm down (subscriptions stay, ticks stop)
         self.flowing = True
-        self._conns: dict[int, _Connection] = {}
+        self._conns: ConnectionTable[_Connection] = ConnectionTable(_Connection)
         self._data_types: dict[int, int] = {}       # reqMarketDataType per connection (1 until asked)
         self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
         self._listening = False
         self._tasks: set[asyncio.Task] = set()     # sliced historical requests in progress (held strongly)
-        self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns.values()),
+        self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns),
                                   self._realtime_bar_tick)
-        self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(c.historical_updates for c in self._conns.values()),
+        self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(c.historical_updates for c in self._conns),
                               self._historical_update_tick)
-
-    def _conn(self, s: ReplyChannel) -> _Connection:
-        conn = self._conns.get(s.conn_id)
-        if conn is None:
-            conn = self._conns[s.conn_id] = _Connection(s)
-        return conn
-
-    def _live_conns(self) -> list[_Connection]:
-        return [self._conns[k] for k in sorted(self._conns)]
 
     def session_closed(self, session: ReplyChannel) -> None:
         self.drop_market_data(session)
-        self._conns.pop(session.conn_id, None)
+        self._conns.drop(session.conn_id)
 
     # ------------------------------------------------------------------ what a connection holds
     def market_data_lines(self, conn_id: int) -> int:
@@ -253,7 +244,7 @@ class Feeds:
             if req.regulatory_snapshot:
                 self._charge_regulatory_snapshot(s, req)
             return
-        self._conn(s).market_data[req.req_id] = sub
+        self._conns.of(s).market_data[req.req_id] = sub
         if granted in (2, 4):          # frozen: the last values, no updates while the market is closed
             s.send(K.MARKET_DATA, msgs)
             return
@@ -380,7 +371,7 @@ class Feeds:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if keep_up_to_date:
-            self._conn(s).historical_updates[req.req_id] = req
+            self._conns.of(s).historical_updates[req.req_id] = req
             self._hist.ensure(self.env)
 
     async def _sliced_bars(self, s: ReplyChannel, req: BarsRequest, end_s: float, duration_s: float,
@@ -487,7 +478,7 @@ class Feeds:
         return conn is not None and conn.historical_updates.pop(req_id, None) is not None
 
     def _historical_update_tick(self, now: float) -> None:
-        for conn in self._live_conns():
+        for conn in self._conns.live():
             s = conn.channel
             for req in list(conn.historical_updates.values()):
                 try:   # bars starting in the last bar_size: the last one is the bar in progress
@@ -501,7 +492,7 @@ class Feeds:
 
     def start_realtime_bars(self, s: ReplyChannel, req: BarsRequest) -> None:
         self._bars(req, self.env.now, REALTIME_BAR_S)   # surfaces HistoryError (162) at once
-        self._conn(s).realtime_bars[req.req_id] = req
+        self._conns.of(s).realtime_bars[req.req_id] = req
         self._rt_bars.ensure(self.env)
 
     def stop_realtime_bars(self, s: ReplyChannel, req_id: int) -> None:
@@ -510,7 +501,7 @@ class Feeds:
             conn.realtime_bars.pop(req_id, None)
 
     def _realtime_bar_tick(self, now: float) -> None:
-        for conn in self._live_conns():
+        for conn in self._conns.live():
             s = conn.channel
             for req in list(conn.realtime_bars.values()):
                 try:
