@@ -28,7 +28,15 @@ from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
 from .protocol.versions import FRACTIONAL_SIZE_SUPPORT, SYNT_REALTIME_BARS
-from .quote_ticks import DELAYED_TICK, MarketDataSub, TickView, changed_ticks, first_ticks
+from .quote_ticks import (
+    DELAYED_TICK,
+    MarketDataSub,
+    TickView,
+    changed_ticks,
+    first_ticks,
+    statistics_ticks,
+    stock_generic_ticks_refusal,
+)
 from .sim.bar_rules import no_data_text
 from .sim.history import HORIZON_S
 from .sim.market import BarTable, HistoryError, Quote, group_calendar, session_rule
@@ -60,6 +68,7 @@ class MarketDataRequest:
     generic_ticks: frozenset[str]
     snapshot: bool
     regulatory_snapshot: bool = False
+    generic_text: str = ""       # the genericTickList as sent (IB's 321 quotes it)
 
 
 @dataclass
@@ -224,6 +233,9 @@ class Feeds:
         spec = req.spec
         if (req.snapshot or req.regulatory_snapshot) and req.generic_ticks:
             raise RequestError(req.req_id, 321, SNAPSHOT_GENERIC_TICKS)
+        refusal = stock_generic_ticks_refusal(req.generic_text) if spec.sec_type == "STK" else None
+        if refusal:
+            raise RequestError(req.req_id, 321, refusal)
         epoch = self.clock.start.timestamp() + self.env.now
         market_open = is_open(session_rule(spec.sec_type), epoch, rth=False)
         granted, code, text = grant_data_type(self.market.config.data_permission,
@@ -238,7 +250,10 @@ class Feeds:
         t_s = self._quote_time(sub)
         head = [m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
                 m.market_data_type(req.req_id, granted)]
-        msgs = head + first_ticks(s.server_version, sub, self._view(sub, self.market.quote_at(spec.con_id, t_s), t_s))
+        view = self._view(sub, self.market.quote_at(spec.con_id, t_s), t_s)
+        msgs = head + first_ticks(s.server_version, sub, view)
+        if req.generic_ticks - {"233", "236"}:
+            msgs += statistics_ticks(s.server_version, sub, view, self.market.contract_stats(spec.con_id, t_s))
         if req.snapshot or req.regulatory_snapshot:
             s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
             if req.regulatory_snapshot:

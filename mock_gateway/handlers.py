@@ -114,7 +114,8 @@ def req_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     if g.feeds.has_market_data(s, req_id):
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
     spec = qualify(g.world, req_id, query)
-    g.feeds.start_market_data(s, MarketDataRequest(req_id, spec, generic, snapshot, regulatory))
+    g.feeds.start_market_data(s, MarketDataRequest(req_id, spec, generic, snapshot, regulatory,
+                                                   _field(f, i + 1)))
 
 
 def cancel_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:

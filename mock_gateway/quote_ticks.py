@@ -27,7 +27,7 @@ from .protocol import messages as m
 from .protocol.fields import fmt_float
 from .sim.contract_spec import SMART_COMPONENTS
 from .sim.contracts import ContractSpec
-from .sim.market import OptionModel, Quote
+from .sim.market import ContractStats, OptionModel, Quote
 from .sim.pricing import implied_vol, option_greeks
 
 Fields = list[str]
@@ -41,6 +41,54 @@ BID_EXCH, ASK_EXCH, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME, HALTED, LAST_EXCH = 32
 DELAYED_TICK = {BID: 66, ASK: 67, LAST: 68, BID_SIZE: 69, ASK_SIZE: 70, LAST_SIZE: 71, HIGH: 72, LOW: 73,
                 VOLUME: 74, CLOSE: 75, OPEN: 76, BID_OPTION: 80, ASK_OPTION: 81, LAST_OPTION: 82, MODEL_OPTION: 83,
                 LAST_TIMESTAMP: 88}
+#: Generic-tick answers (ibapi/ticktype.py): option volume/open interest, volatilities, 13/26/52-week ranges,
+#: average volume, mark price, trade count/rate, volume rate, last RTH trade, RT trade volume, RT historical
+#: volatility, IB dividends.
+OPTION_CALL_OI, OPTION_PUT_OI, OPTION_CALL_VOLUME, OPTION_PUT_VOLUME = 27, 28, 29, 30
+OPTION_HISTORICAL_VOL, OPTION_IMPLIED_VOL, AVG_VOLUME, MARK_PRICE = 23, 24, 21, 37
+LOW_13_WEEK, HIGH_13_WEEK, LOW_26_WEEK, HIGH_26_WEEK, LOW_52_WEEK, HIGH_52_WEEK = 15, 16, 17, 18, 19, 20
+TRADE_COUNT, TRADE_RATE, VOLUME_RATE, LAST_RTH_TRADE, RT_HISTORICAL_VOL, IB_DIVIDENDS = 54, 55, 56, 57, 58, 59
+RT_TRD_VOLUME = 77
+#: The generic tick ids IB accepts for a stock: the "Legal ones for (STK)" of a real 321 (IB Gateway,
+#: 2026-02-10, quoted in a public repository), with the older numbers it also takes (221 for 232, 220 for
+#: 221, 47 for 258, 59 for 456) and 104 (historical volatility, accepted though not listed).
+LEGAL_STK_GENERIC_TEXT = (
+    "100(Option Volume),101(Option Open Interest),105(Average Opt Volume),106(impvolat),165(Misc. Stats),"
+    "221/220(Creditman Mark Price),225(Auction),232/221(Pl Price),233(RTVolume),236(inventory),258/47(Fundamentals),"
+    "292(Wide_news),293(TradeCount),294(TradeRate),295(VolumeRate),318(LastRTHTrade),375(RTTrdVolume),"
+    "411(rthistvol),456/59(IBDividends),460(Bond Factor Multiplier),577(EtfNavLast(navlast)),586(IPOHLMPRC),"
+    "587(Pl Price Delayed),588(Futures Open Interest),595(Short-Term Volume X Mins),614(EtfNavMisc(high/low)),"
+    "619(Creditman Slow Mark Price),623(EtfFrozenNavLast(fznavlast))")
+LEGAL_STK_GENERIC = frozenset({100, 101, 104, 105, 106, 165, 220, 221, 225, 232, 233, 236, 258, 47, 292, 293, 294,
+                               295, 318, 375, 411, 456, 59, 460, 577, 586, 587, 588, 595, 614, 619, 623})
+
+
+def generic_tick_ids(text: str) -> list[int] | None:
+    """The generic tick ids of a reqMktData list ("233,236", "mdoff,292:BRFG" ...); None when one is not a number."""
+    ids = []
+    for token in text.split(","):
+        token = token.strip().lstrip("+")
+        if not token or token.lower() == "mdoff":
+            continue
+        head, colon, param = token.partition(":")
+        head = head.strip()
+        if not head.isascii() or not head.isdigit() or len(head) > 6 or (colon and not param.strip()):
+            return None
+        ids.append(int(head))
+    return ids
+
+
+def stock_generic_ticks_refusal(text: str) -> str | None:
+    """IB's 321 text when a stock's generic tick list names a tick IB does not serve for stocks, else None."""
+    if not text.strip():
+        return None
+    ids = generic_tick_ids(text)
+    if ids and all(i in LEGAL_STK_GENERIC for i in ids):
+        return None
+    return (f"Error validating request.-'bQ' : cause - Incorrect generic tick list of {text}.  Legal ones for (STK) "
+            f"are: {LEGAL_STK_GENERIC_TEXT}")
+
+
 #: Shortable (tick 46, generic 236): above 2.5 means at least 1,000 shares can be borrowed (API 9.2 notes).
 SHORTABLE_PLENTY = 3.0
 #: tickOptionComputation's "not computed" values (ibapi decoder): implied vol -1, delta -2, prices -1.
@@ -157,6 +205,40 @@ def first_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
     return out
 
 
+def statistics_ticks(sv: int, sub: MarketDataSub, view: TickView, stats: ContractStats) -> list[Fields]:
+    """The generic ticks asked for that report statistics, once at the start (IB refreshes them slowly)."""
+    ids = set(generic_tick_ids(",".join(sub.generic_ticks)) or ())
+    r, q = sub.req_id, view.quote
+    out: list[Fields] = []
+    if 165 in ids:
+        out += [m.tick_price(sv, r, t, v, 0) for t, v in zip(range(LOW_13_WEEK, HIGH_52_WEEK + 1), stats.ranges)]
+        out.append(m.tick_size(sv, r, AVG_VOLUME, round(stats.avg_volume)))
+    if 104 in ids:
+        out.append(m.tick_generic(r, OPTION_HISTORICAL_VOL, round(stats.hist_vol, 6)))
+    if 106 in ids:
+        out.append(m.tick_generic(r, OPTION_IMPLIED_VOL, round(stats.implied_vol, 6)))
+    if 411 in ids:
+        out.append(m.tick_generic(r, RT_HISTORICAL_VOL, round(stats.hist_vol * 100, 4)))
+    if ids & {221, 232}:
+        mid = (q.bid + q.ask) / 2 if q.bid > 0 and q.ask > 0 else q.last
+        out.append(m.tick_price(sv, r, MARK_PRICE, round(mid, 6), 0))
+    if 100 in ids or 101 in ids:       # the stock's listed options: a share of its own turnover, calls over puts
+        volume = max(q.volume, 0) / 100.0
+        if 100 in ids:
+            out += [m.tick_size(sv, r, OPTION_CALL_VOLUME, round(volume * 0.55)),
+                    m.tick_size(sv, r, OPTION_PUT_VOLUME, round(volume * 0.45))]
+        if 101 in ids:
+            out += [m.tick_size(sv, r, OPTION_CALL_OI, round(stats.avg_volume / 10 * 0.55)),
+                    m.tick_size(sv, r, OPTION_PUT_OI, round(stats.avg_volume / 10 * 0.45))]
+    if 293 in ids:
+        out.append(m.tick_generic(r, TRADE_COUNT, float(q.volume // 100 if q.volume > 0 else 0)))
+    if 318 in ids:
+        out.append(m.tick_price(sv, r, LAST_RTH_TRADE, stats.last_rth, 0))
+    if ids & {456, 59} and stats.dividends:
+        out.append(m.tick_string(r, IB_DIVIDENDS, stats.dividends))
+    return out
+
+
 def changed_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
     """What changed since the last send, trade first (last, lastSize, volume, lastTimestamp), then the book."""
     spec, r, q = sub.spec, sub.req_id, view.quote
@@ -180,6 +262,8 @@ def changed_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
         sub.volume_traded += traded
         if "233" in sub.generic_ticks:
             out.append(_rt_volume(sv, sub, view, q.last_size, single=traded == q.last_size))
+        if "375" in sub.generic_ticks:
+            out.append(_rt_volume(sv, sub, view, q.last_size, single=traded == q.last_size, tick_type=RT_TRD_VOLUME))
         if _shows_exchanges(sub):
             out.append(m.tick_string(r, LAST_EXCH, _exchange_letters(spec, view, 3)[:1]))
         sub.last, sub.last_size, sub.volume = q.last, q.last_size, q.volume
@@ -203,12 +287,13 @@ def changed_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
     return out
 
 
-def _rt_volume(sv: int, sub: MarketDataSub, view: TickView, size: float, single: bool) -> Fields:
+def _rt_volume(sv: int, sub: MarketDataSub, view: TickView, size: float, single: bool,
+               tick_type: int = RT_VOLUME) -> Fields:
     """RTVolume (48, generic 233): "last;size;ms;day volume;VWAP;single trade" (TWS API tick types)."""
     vwap = sub.value_traded / sub.volume_traded if sub.volume_traded > 0 else view.quote.last
     text = (f"{fmt_float(view.quote.last)};{m.fmt_size(sv, size)};{int(view.epoch_s * 1000)};"
             f"{m.fmt_size(sv, view.quote.volume)};{fmt_float(round(vwap, 8))};{'true' if single else 'false'}")
-    return m.tick_string(sub.req_id, RT_VOLUME, text)
+    return m.tick_string(sub.req_id, tick_type, text)
 
 
 def option_ticks(sv: int, sub: MarketDataSub, view: TickView, first: bool) -> list[Fields]:
@@ -236,4 +321,5 @@ def option_ticks(sv: int, sub: MarketDataSub, view: TickView, first: bool) -> li
     return out
 
 
-__all__ = ["DELAYED_TICK", "MarketDataSub", "TickView", "changed_ticks", "first_ticks", "option_ticks"]
+__all__ = ["ContractStats", "DELAYED_TICK", "MarketDataSub", "TickView", "changed_ticks", "first_ticks",
+           "generic_tick_ids", "option_ticks", "statistics_ticks", "stock_generic_ticks_refusal"]

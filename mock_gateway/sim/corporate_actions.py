@@ -7,8 +7,10 @@ changes no bar of either type; what separates ADJUSTED_LAST from TRADES is the d
 before an ex-date is scaled by ``1 - D / P``, P the last close before the ex-date (the usual
 back-adjustment; IB does not document its formula), and the factors of later ex-dates multiply.
 
-Built-in dividends are a small table for the big payers of the universe; a scenario declares more
-(``market.dividends``: symbol -> [{ex_date: YYYYMMDD, amount}]), and those replace a symbol's row.
+Built-in dividends are a small table for the big payers of the universe, carried on past its last
+entry at the last interval and amount (a projection, said so in docs/fidelity.md); a scenario declares
+more (``market.dividends``: symbol -> [{ex_date: YYYYMMDD, amount}]), and those replace a symbol's row
+exactly.
 Pure: the close before each ex-date is asked of the caller (the market's own daily bars).
 """
 from __future__ import annotations
@@ -64,14 +66,26 @@ class DividendBook:
     def __init__(self, declared: Mapping[str, Iterable[Mapping]] | None = None) -> None:
         self._rows: dict[str, tuple[Dividend, ...]] = {
             s: tuple(_parse(d, a) for d, a in rows) for s, rows in DIVIDENDS.items()}
+        self._declared = {symbol.upper() for symbol in (declared or {})}
         for symbol, rows in (declared or {}).items():
             parsed = [_parse(r.get("ex_date", ""), float(r.get("amount", 0))) for r in rows]
             if len(parsed) > MAX_DIVIDENDS_PER_SYMBOL:
                 raise CorporateActionError(f"{symbol}: at most {MAX_DIVIDENDS_PER_SYMBOL} dividends")
             self._rows[symbol.upper()] = tuple(sorted(parsed, key=lambda d: d.ex_date))
 
-    def dividends(self, symbol: str) -> tuple[Dividend, ...]:
-        return self._rows.get(symbol.upper(), ())
+    def dividends(self, symbol: str, until: date | None = None) -> tuple[Dividend, ...]:
+        """The symbol's dividends; with ``until``, a built-in row is carried on past its last entry (the last
+        amount at the last interval, as a regular payer keeps paying) up to that date. Declared rows are exact."""
+        rows = self._rows.get(symbol.upper(), ())
+        if until is None or symbol.upper() in self._declared or len(rows) < 2:
+            return rows
+        step = rows[-1].ex_date - rows[-2].ex_date
+        if step.days < 28:
+            return rows
+        out = list(rows)
+        while len(out) < len(rows) + MAX_DIVIDENDS_PER_SYMBOL and out[-1].ex_date + step <= until:
+            out.append(Dividend(out[-1].ex_date + step, rows[-1].amount))
+        return tuple(out)
 
 
 def adjustment_factors(bar_epochs: np.ndarray, ex_epochs: Iterable[float], factors: Iterable[float]) -> np.ndarray:

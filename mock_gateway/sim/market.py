@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -84,6 +84,18 @@ class Quote:
     open: float              # the price at sim 0
     close: float             # the previous session's close (the last history bar)
     time_s: float
+
+
+@dataclass(frozen=True)
+class ContractStats:
+    """What the statistics generic ticks report (165, 104, 106, 318, 456), from the contract's own daily bars."""
+
+    ranges: tuple[float, float, float, float, float, float]     # 13/26/52-week low, high, low, high, low, high
+    avg_volume: float            # 90-day average daily volume
+    hist_vol: float              # 30-day historical volatility, annualised
+    implied_vol: float           # the price process's volatility (what its options are priced at)
+    last_rth: float              # the last regular-hours close
+    dividends: str               # tick 59: "past 12 months,next 12 months,next date,next amount" ('' if none)
 
 
 @dataclass(frozen=True)
@@ -218,6 +230,7 @@ class Market:
         #: Cash dividends (built-in table and the scenario's), what ADJUSTED_LAST adjusts for.
         self.dividends = DividendBook(getattr(self.config, "dividends", None) or {})
         self._closes_before: dict[tuple[int, float], float | None] = {}
+        self._stats: dict[tuple[int, int], ContractStats] = {}
 
     # ------------------------------------------------------------------ grid
     @property
@@ -436,11 +449,59 @@ class Market:
         done, entries = self._history_and_live(inst, from_s, to_s, bar_size_s, use_rth, what)
         return BarTable.concat([done, BarTable.from_bars(self._merged(inst, entries, to_s, what))])
 
+    def contract_stats(self, con_id: int, t_s: float) -> ContractStats:
+        """The contract's year of regular-hours daily bars up to ``t_s``, summarised (kept per contract and day)."""
+        now_e = self.epoch0 + t_s
+        key = (con_id, int(now_e // DAY_S))
+        stats = self._stats.get(key)
+        if stats is not None:
+            return stats
+        spec = self._instrument(con_id).spec
+        what = "MIDPOINT" if spec.sec_type == "CASH" else "TRADES"
+        try:
+            days = self.bar_table(con_id, t_s, 366 * DAY_S, DAY_S, what, True)
+        except HistoryError:
+            days = BarTable.empty()
+        if not len(days):
+            days = BarTable.from_bars([Bar(t_s, *([self.quote_at(con_id, t_s).last] * 4), 0.0, 0.0, 0)])
+        epochs = self.epoch0 + days.time_s
+        ranges: list[float] = []
+        for weeks in (13, 26, 52):
+            recent = epochs >= now_e - weeks * 7 * DAY_S
+            ranges += [float(days.low[recent].min()), float(days.high[recent].max())] if recent.any() else \
+                [float(days.low.min()), float(days.high.max())]
+        volume = np.maximum(days.volume[epochs >= now_e - 90 * DAY_S], 0.0)
+        closes = days.close[-31:]
+        rets = np.diff(np.log(closes)) if len(closes) > 2 else np.zeros(2)
+        stats = ContractStats(tuple(ranges), float(volume.mean()) if len(volume) else 0.0,
+                              float(np.std(rets, ddof=1) * math.sqrt(252)), float(self.config.volatility_annual),
+                              float(days.close[-1]), self._dividend_text(spec, now_e))
+        self._stats[key] = stats
+        return stats
+
+    def _dividend_text(self, spec: ContractSpec, now_e: float) -> str:
+        """Tick 59: the past year's dividends, the next year's (the last one repeated at its interval), the next
+        ex-date and amount; '' for a contract without dividends."""
+        today = self._sim_date(now_e - self.epoch0)
+        tz = spec.time_zone_id
+        ahead = self.dividends.dividends(spec.symbol, until=today + timedelta(days=365))
+        past = [d for d in ahead if d.ex_epoch(tz) <= now_e]
+        if not past:
+            return ""
+        nxt = [d for d in ahead if d.ex_epoch(tz) > now_e]
+        past12 = sum(d.amount for d in past if d.ex_epoch(tz) > now_e - 365 * DAY_S)
+        next12 = sum(d.amount for d in nxt)
+        head = f"{round(past12, 6):g},{round(next12, 6):g}"
+        return f"{head},{nxt[0].ex_date:%Y%m%d},{nxt[0].amount:g}" if nxt else f"{head},,"
+
+    def _sim_date(self, t_s: float) -> date:
+        return datetime.fromtimestamp(self.epoch0 + t_s, timezone.utc).date()
+
     def adjust_for_dividends(self, con_id: int, table: BarTable, now_s: float) -> BarTable:
         """ADJUSTED_LAST: ``table`` (TRADES bars) with every bar before an ex-date that has passed by ``now_s``
         scaled by that dividend's factor (:mod:`.corporate_actions`)."""
         spec = self._instrument(con_id).spec
-        dividends = self.dividends.dividends(spec.symbol)
+        dividends = self.dividends.dividends(spec.symbol, until=self._sim_date(now_s))
         if not dividends or not len(table):
             return table
 

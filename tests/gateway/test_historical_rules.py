@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from mock_gateway.faults.base import FaultStack
+from mock_gateway.sim.corporate_actions import DividendBook
 
 LEGAL = ("1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, 15 mins, 20 mins, "
          "30 mins, 1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1W, 1M")
@@ -125,13 +126,14 @@ def test_adjusted_last_scales_bars_before_each_ex_date_by_one_minus_dividend_ove
     assert errors == [] and [b.date for b in adjusted] == [b.date for b in trades] and len(trades) > 400
     days = [b.date.strftime("%Y%m%d") for b in trades]
     ratio = [a.close / t.close for a, t in zip(adjusted, trades)]
-    after_last_ex = days.index(next(d for d in days if d >= "20251110"))
+    last = DividendBook().dividends("AAPL", until=gateway.config.start.date())[-1]     # table, carried on
+    ex = f"{last.ex_date:%Y%m%d}"
+    after_last_ex = days.index(next(d for d in days if d >= ex))
     assert all(abs(r - 1) < 1e-6 for r in ratio[after_last_ex:])          # nothing to adjust after the last ex-date
-    # the step at the 2025-11-10 ex-date of 0.26: bars before it scaled by 1 - 0.26 / the (regular hours) close
-    # before it
+    # the step at the last ex-date: bars before it scaled by 1 - D / the (regular hours) close before it
     rth, _ = history(gateway, aapl(), "", "2 Y", "1 day", "TRADES", rth=True)
-    close_before = [b.close for b in rth if b.date.strftime("%Y%m%d") < "20251110"][-1]
-    assert ratio[after_last_ex - 1] == pytest.approx(1 - 0.26 / close_before, rel=1e-6)
+    close_before = [b.close for b in rth if b.date.strftime("%Y%m%d") < ex][-1]
+    assert ratio[after_last_ex - 1] == pytest.approx(1 - last.amount / close_before, rel=1e-6)
     assert all(older <= newer + 1e-7 for older, newer in zip(ratio, ratio[1:]))   # older bars: more dividends
     assert ratio[0] < ratio[after_last_ex - 1] < 1
     assert all(a.volume == t.volume for a, t in zip(adjusted, trades))

@@ -253,3 +253,44 @@ def test_an_option_stream_carries_bid_ask_last_and_model_computations(mock_gatew
     assert 0.3 < g.delta < 0.7 and g.gamma > 0 and g.vega > 0 and g.theta < 0 and 0.05 < g.impliedVol < 2
     assert abs(g.undPrice - under.marketPrice()) < 0.02 * under.marketPrice()
     assert t.bidGreeks.optPrice == t.bid and t.askGreeks.optPrice == t.ask
+
+
+# ---------------------------------------------------------------------------------------------- generic ticks
+def test_statistics_generic_ticks_fill_the_tickers_fields(mock_gateway):
+    import ib_insync as ibi
+
+    async def run():
+        ib = ibi.IB()
+        await ib.connectAsync(mock_gateway.host, mock_gateway.port, clientId=13, timeout=5)
+        try:
+            aapl = ibi.Stock("AAPL", "SMART", "USD")
+            await ib.qualifyContractsAsync(aapl)
+            ticker = ib.reqMktData(aapl, "100,101,104,106,165,221,293,318,411,456")
+            await asyncio.sleep(0.5)
+            return ticker
+        finally:
+            ib.disconnect()
+
+    t = asyncio.get_event_loop().run_until_complete(run())
+    assert t.low52week <= t.low13week <= t.high13week <= t.high52week
+    assert t.avVolume > 0 and 0.05 < t.histVolatility < 1.5 and t.impliedVolatility == 0.25
+    assert t.rtHistVolatility == pytest.approx(t.histVolatility * 100, rel=1e-3)
+    assert t.markPrice > 0 and t.callOpenInterest > 0 and t.putOpenInterest > 0 and t.tradeCount >= 0
+    d = t.dividends
+    assert d.past12Months > 0 and d.next12Months > 0 and d.nextAmount > 0 and d.nextDate > mock_gateway.config.start.date()
+
+
+def test_a_stock_generic_tick_list_with_a_tick_ib_does_not_serve_is_refused_with_its_legal_list(mock_gateway):
+    [error] = [f for f in raw_stream(mock_gateway, "AAPL", 0.3, generic="mdoff,292:") if f[0] == "4"]
+    assert error[3] == "321"
+    assert error[4] == (  # the real gateway's text for this list (IB Gateway, 2026-02-10, quoted publicly)
+        "Error validating request.-'bQ' : cause - Incorrect generic tick list of mdoff,292:.  Legal ones for (STK) "
+        "are: 100(Option Volume),101(Option Open Interest),105(Average Opt Volume),106(impvolat),165(Misc. Stats),"
+        "221/220(Creditman Mark Price),225(Auction),232/221(Pl Price),233(RTVolume),236(inventory),"
+        "258/47(Fundamentals),292(Wide_news),293(TradeCount),294(TradeRate),295(VolumeRate),318(LastRTHTrade),"
+        "375(RTTrdVolume),411(rthistvol),456/59(IBDividends),460(Bond Factor Multiplier),577(EtfNavLast(navlast)),"
+        "586(IPOHLMPRC),587(Pl Price Delayed),588(Futures Open Interest),595(Short-Term Volume X Mins),"
+        "614(EtfNavMisc(high/low)),619(Creditman Slow Mark Price),623(EtfFrozenNavLast(fznavlast))")
+    for listed in ("999", "233,13", "abc"):
+        assert [f[3] for f in raw_stream(mock_gateway, "AAPL", 0.2, generic=listed) if f[0] == "4"] == ["321"]
+    assert not [f for f in raw_stream(mock_gateway, "AAPL", 0.2, generic="233, 236 ,,mdoff") if f[0] == "4"]
