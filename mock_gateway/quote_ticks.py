@@ -129,6 +129,7 @@ class MarketDataSub:
     value_traded: float = 0.0
     volume_traded: float = 0.0
     option_key: tuple = ()
+    shape: tuple = ()         # (has a book, prints trades, tick ids): see changed_ticks
     data_type: int = 1        # granted: 1 live, 2 frozen, 3 delayed, 4 delayed frozen
     ids: dict[int, int] = field(default_factory=dict)   # tick type -> the tick type sent (delayed: 66..)
 
@@ -240,51 +241,68 @@ def statistics_ticks(sv: int, sub: MarketDataSub, view: TickView, stats: Contrac
 
 
 def changed_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
-    """What changed since the last send, trade first (last, lastSize, volume, lastTimestamp), then the book."""
-    spec, r, q = sub.spec, sub.req_id, view.quote
+    """What changed since the last send, trade first (last, lastSize, volume, lastTimestamp), then the book.
+
+    Runs for every subscription at every grid step: the per-sub facts are looked up once (``sub.shape``)."""
+    shape = sub.shape or _shape(sub)
+    book, printed, tid = shape
+    r, q = sub.req_id, view.quote
     out: list[Fields] = []
-    if view.halted != sub.halted and has_book(spec):
+    if view.halted != sub.halted and book:
         out.append(m.tick_generic(r, HALTED, view.halted))
         sub.halted = view.halted
-    if not has_book(spec):
+    if not book:
         if q.last != sub.last:
-            out.append(m.tick_price(sv, r, sub.tid(LAST), q.last, 0))
+            out.append(m.tick_price(sv, r, tid[LAST], q.last, 0))
             sub.last = q.last
-    elif trades(spec) and q.volume != sub.volume and view.trading:
+    elif printed and q.volume != sub.volume and view.trading:
         traded = max(q.volume - max(sub.volume, 0), 0)
         if q.last != sub.last:
-            out.append(m.tick_price(sv, r, sub.tid(LAST), q.last, q.last_size))
+            out.append(m.tick_price(sv, r, tid[LAST], q.last, q.last_size))
         if q.last_size != sub.last_size:
-            out.append(m.tick_size(sv, r, sub.tid(LAST_SIZE), q.last_size))
-        out += [m.tick_size(sv, r, sub.tid(VOLUME), q.volume),
-                m.tick_string(r, sub.tid(LAST_TIMESTAMP), str(int(view.epoch_s)))]
+            out.append(m.tick_size(sv, r, tid[LAST_SIZE], q.last_size))
+        out.append(m.tick_size(sv, r, tid[VOLUME], q.volume))
+        out.append(m.tick_string(r, tid[LAST_TIMESTAMP], str(int(view.epoch_s))))
         sub.value_traded += q.last * traded
         sub.volume_traded += traded
-        if "233" in sub.generic_ticks:
-            out.append(_rt_volume(sv, sub, view, q.last_size, single=traded == q.last_size))
-        if "375" in sub.generic_ticks:
-            out.append(_rt_volume(sv, sub, view, q.last_size, single=traded == q.last_size, tick_type=RT_TRD_VOLUME))
-        if _shows_exchanges(sub):
-            out.append(m.tick_string(r, LAST_EXCH, _exchange_letters(spec, view, 3)[:1]))
+        if sub.generic_ticks:
+            if "233" in sub.generic_ticks:
+                out.append(_rt_volume(sv, sub, view, q.last_size, single=traded == q.last_size))
+            if "375" in sub.generic_ticks:
+                out.append(_rt_volume(sv, sub, view, q.last_size, single=traded == q.last_size,
+                                      tick_type=RT_TRD_VOLUME))
         sub.last, sub.last_size, sub.volume = q.last, q.last_size, q.volume
-    if has_book(spec):
-        bid, bid_size, ask, ask_size = _book(sub, view)
+    if book:
+        if view.in_session or sub.data_type not in (1, 3):
+            bid, bid_size, ask, ask_size = q.bid, q.bid_size, q.ask, q.ask_size
+        else:
+            bid, bid_size, ask, ask_size = -1.0, 0, -1.0, 0
         if bid != sub.bid:
-            out.append(m.tick_price(sv, r, sub.tid(BID), bid, bid_size))
+            out.append(m.tick_price(sv, r, tid[BID], bid, bid_size))
         elif bid_size != sub.bid_size:
-            out.append(m.tick_size(sv, r, sub.tid(BID_SIZE), bid_size))
+            out.append(m.tick_size(sv, r, tid[BID_SIZE], bid_size))
         if ask != sub.ask:
-            out.append(m.tick_price(sv, r, sub.tid(ASK), ask, ask_size))
+            out.append(m.tick_price(sv, r, tid[ASK], ask, ask_size))
         elif ask_size != sub.ask_size:
-            out.append(m.tick_size(sv, r, sub.tid(ASK_SIZE), ask_size))
+            out.append(m.tick_size(sv, r, tid[ASK_SIZE], ask_size))
         sub.bid, sub.bid_size, sub.ask, sub.ask_size = bid, bid_size, ask, ask_size
     if q.high != sub.high:
-        out.append(m.tick_price(sv, r, sub.tid(HIGH), q.high, 0))
+        out.append(m.tick_price(sv, r, tid[HIGH], q.high, 0))
+        sub.high = q.high
     if q.low != sub.low:
-        out.append(m.tick_price(sv, r, sub.tid(LOW), q.low, 0))
-    sub.high, sub.low = q.high, q.low
-    out += option_ticks(sv, sub, view, first=False)
+        out.append(m.tick_price(sv, r, tid[LOW], q.low, 0))
+        sub.low = q.low
+    if view.option is not None:
+        out += option_ticks(sv, sub, view, first=False)
     return out
+
+
+def _shape(sub: MarketDataSub) -> tuple:
+    """(has a book, prints trades, tick type -> the type sent) of a subscription, worked out once."""
+    tid = {t: sub.ids.get(t, t) for t in (BID, ASK, LAST, BID_SIZE, ASK_SIZE, LAST_SIZE, HIGH, LOW, VOLUME,
+                                          LAST_TIMESTAMP)}
+    sub.shape = (has_book(sub.spec), trades(sub.spec), tid)
+    return sub.shape
 
 
 def _rt_volume(sv: int, sub: MarketDataSub, view: TickView, size: float, single: bool,
