@@ -321,6 +321,8 @@ class Feeds:
         for con_id, subs in list(self._market_subs.items()):
             views: dict[bool, TickView] = {}
             for sub in list(subs.values()):
+                if getattr(sub.session, "closed", False):      # gone: its cleanup has not run yet
+                    continue
                 delayed = sub.data_type in (3, 4)
                 view = views.get(delayed)
                 if view is None:
