@@ -139,6 +139,8 @@ def register(app: typer.Typer) -> None:
             raise _die(str(exc)) from None
         if not selected:
             _console().print(f"shard {shard}: no scenarios to run")
+            # Empty reports still say the shard ran (prelive evidence merge counts every shard 1..n).
+            _write_ci_reports([], summary or out / "summary.json", junit_xml, shard, time.time())
             return
         options = RunOptions(out_dir=out, handler=handler, mode=mode, speed=speed, duration_s=duration,
                              baseline=baseline, gates_config=gates_config, real_clock=real_clock,
