@@ -6,7 +6,7 @@ Brings the mock stack up once (handler on release tag A), then runs rollback.yml
 through ansible-runner, alternating the release it rolls back to (A -> B -> A ...), with resting
 orders on the book before every run and trading resumed after it. Prints each step's duration
 (median, min, max), the recovery time (kill switch start to verified state), Ansible's overhead,
-and the playbook's wall time.
+and the playbook's wall time, then each task inside the recovery window and Ansible's time between them.
 Target: median recovery under 5 s (the go-live template asks < 30 s); on a loaded machine the Docker
 and Ansible tasks take twice as long, so read it with the load average it prints. Everything it creates carries
 ``prelive.managed=true`` and ``prelive.drill=<id>`` and is removed at the end.
@@ -30,7 +30,7 @@ from drill_support import place_resting_orders, start_mock_stack, tag_image  # n
 
 from harness.docker.engine import ensure_engine  # noqa: E402
 from harness.docker.images import PRELIVE_IMAGE, build_image  # noqa: E402
-from harness.drill.record import ROLLBACK_STEPS  # noqa: E402
+from harness.drill.record import RECOVERY_WINDOW, ROLLBACK_STEPS  # noqa: E402
 from harness.drill.rollback import run_drill  # noqa: E402
 
 TARGET_S = 5.0   # issue 12: a median recovery under 5 s (the go-live template asks < 30 s)
@@ -50,6 +50,7 @@ def main() -> int:
                 tag_image(client, image, f"local/prelive:{drill_id}-b")]
     out_root = args.out or Path(tempfile.mkdtemp(prefix="prelive-drill-bench-"))
     records: list[dict] = []
+    window_tasks: list[dict[str, float]] = []   # per run: seconds per task inside the recovery window
     stack = None
     load_before = os.getloadavg()
     try:
@@ -67,6 +68,7 @@ def main() -> int:
             outcome = run_drill("mock", out_root / f"run-{run + 1}", overrides=overrides)
             record = outcome.record
             records.append(record)
+            window_tasks.append(tasks_in_window(outcome.run.tasks))
             print(f"run {run + 1}: {'PASSED' if record['passed'] else 'FAILED at ' + str(record['failed_step'])}"
                   f", recovery {record['total_recovery_s']} s, playbook wall {record['playbook_wall_s']} s")
     finally:
@@ -75,12 +77,35 @@ def main() -> int:
         for tag in releases:
             client.images.remove(tag, noprune=True)
     report(records)
+    report_tasks(window_tasks, records)
     load_after = os.getloadavg()
     print(f"load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after, on {os.cpu_count()} CPUs: "
-          "Docker module tasks take ~0.5 s on an idle machine and twice that when the CPUs are busy")
+          "every step runs a process or two, and each takes about twice as long when the CPUs are busy")
     if args.out:
         (args.out / "drill_bench.json").write_text(json.dumps(records, indent=2))
     return 0 if records and all(r["passed"] for r in records) else 1
+
+
+def tasks_in_window(tasks: list) -> dict[str, float]:
+    """Seconds per task of the recovery window's steps (kill switch .. verify state), in play order."""
+    first, last = RECOVERY_WINDOW
+    tags = [spec.tag for spec in ROLLBACK_STEPS]
+    inside = set(tags[tags.index(first): tags.index(last) + 1])
+    return {t.name: t.duration_s for t in tasks if t.step in inside and t.result != "skipped"}
+
+
+def report_tasks(runs: list[dict[str, float]], records: list[dict]) -> None:
+    """Where the recovery goes: each task's median, and what Ansible spends between them."""
+    if not runs:
+        return
+    print(f"\n{'inside the recovery window, per task':<86}{'median s':>10}")
+    for name in runs[0]:
+        values = [r[name] for r in runs if name in r]
+        print(f"  {name[:84]:<84}{statistics.median(values):>10.2f}")
+    between = [rec["total_recovery_s"] - sum(r.values()) for rec, r in zip(records, runs)
+               if rec["total_recovery_s"] is not None]
+    if between:
+        print(f"  {'Ansible between those tasks (recovery - sum of tasks)':<84}{statistics.median(between):>10.2f}")
 
 
 def report(records: list[dict]) -> None:

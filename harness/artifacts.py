@@ -16,7 +16,10 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -243,9 +246,19 @@ def write_artifact_set(directory: str | os.PathLike[str], contents: Mapping[str,
     for name in contents:
         if not _plain_name(name) or name in (SET_JOURNAL, SET_LOCK):
             raise ArtifactError(f"artifact set member {name!r} must be a plain file name")
-    with open(directory / SET_LOCK, "a") as lock:   # one writer at a time per directory
+    with _directory_lock(directory):   # one writer at a time per directory
+        written = _write_set_locked(directory, contents)
+        if (directory / EVENT_LOGS_DIR).is_dir():
+            _prune_locked(directory, EventLogRetention(), time.time())
+        return written
+
+
+@contextmanager
+def _directory_lock(directory: Path) -> Iterator[None]:
+    """The artifact directory's writer lock: set switches, event-log copies and pruning never interleave."""
+    with open(directory / SET_LOCK, "a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        return _write_set_locked(directory, contents)
+        yield
 
 
 def _write_set_locked(directory: Path, contents: Mapping[str, bytes]) -> list[Path]:
@@ -281,7 +294,7 @@ def preserve_event_log(source: str | os.PathLike[str], directory: str | os.PathL
     replaces the log an earlier artifact points to; the copy is complete before its name appears.
     """
     source, directory = Path(source), Path(directory)
-    folder = directory / "event-logs"
+    folder = directory / EVENT_LOGS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{kind}.", suffix=".tmp", dir=folder)
     digest = hashlib.sha256()
@@ -294,10 +307,130 @@ def preserve_event_log(source: str | os.PathLike[str], directory: str | os.PathL
             os.fsync(out.fileno())
         os.chmod(tmp, 0o644)
         sha = digest.hexdigest()
-        relative = f"event-logs/{kind}-{sha[:24]}.jsonl"
-        os.replace(tmp, directory / relative)   # same content under the same name: nothing changes for readers
+        relative = f"{EVENT_LOGS_DIR}/{kind}-{sha[:24]}.jsonl"
+        with _directory_lock(directory):   # a pruner never sees the name before its fresh mtime
+            os.replace(tmp, directory / relative)   # same content under the same name: nothing changes for readers
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     _fsync_dir(folder)
     return relative, sha
+
+
+# ---------------------------------------------------------------- pruning old event-log copies
+EVENT_LOGS_DIR = "event-logs"
+#: The names preserve_event_log gives (``<kind>-<24 hex>.jsonl``); nothing else in event-logs/ is ever pruned.
+_EVENT_LOG_NAME = re.compile(rb"[A-Za-z0-9_]{1,64}-[0-9a-f]{24}\.jsonl")
+_STRAY_COPY = re.compile(r"\.[A-Za-z0-9_]{1,64}\..*\.tmp")
+_SCAN_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class EventLogRetention:
+    """How many event-log copies that no artifact names are kept; the ones an artifact names always are.
+
+    An unnamed copy goes when it is older than ``max_age_s``, or beyond the ``keep_unnamed``
+    newest, or (oldest first) while all copies together exceed ``max_total_bytes``. A copy younger
+    than ``grace_s`` is never pruned: it may belong to a run about to commit the set that names it.
+    """
+    keep_unnamed: int = 5
+    max_age_s: float = 30 * 86_400.0
+    max_total_bytes: int = 2 * 1024 ** 3
+    grace_s: float = 3_600.0
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    removed: tuple[str, ...]          # names under event-logs/
+    named: tuple[str, ...]            # kept because a current artifact names them
+    kept: tuple[str, ...]             # unnamed, kept by the policy
+    freed_bytes: int
+    total_bytes: int                  # of the copies left
+
+
+def named_event_logs(directory: str | os.PathLike[str]) -> set[str]:
+    """File names of event-log copies the artifacts in ``directory`` name (any ``*.json`` at its top level).
+
+    Read as bytes, in chunks: an artifact of any size (or not valid JSON) still protects what it names.
+    """
+    names: set[str] = set()
+    for artifact in Path(directory).glob("*.json"):
+        try:
+            with open(artifact, "rb") as fh:
+                tail = b""
+                for chunk in iter(lambda: fh.read(_SCAN_CHUNK), b""):
+                    block = tail + chunk
+                    names.update(m.group(0).decode("ascii") for m in _EVENT_LOG_NAME.finditer(block))
+                    tail = block[-96:]
+        except OSError:
+            continue
+    return names
+
+
+def prune_event_logs(directory: str | os.PathLike[str], retention: EventLogRetention = EventLogRetention(),
+                     now: float | None = None) -> PruneResult:
+    """Remove old copies in ``directory/event-logs/`` that no current artifact names, by ``retention``.
+
+    Runs under the directory's writer lock after finishing any interrupted set switch, so the
+    artifacts it reads are the committed set. Each removal is one unlink: a kill at any moment
+    leaves every named copy in place (a complete set stays complete) and some old copies unremoved.
+    """
+    directory = Path(directory)
+    if not (directory / EVENT_LOGS_DIR).is_dir():
+        return PruneResult((), (), (), 0, 0)
+    with _directory_lock(directory):
+        return _prune_locked(directory, retention, time.time() if now is None else now)
+
+
+def _prune_locked(directory: Path, retention: EventLogRetention, now: float) -> PruneResult:
+    complete_interrupted_set(directory)
+    named_set = named_event_logs(directory)
+    folder = directory / EVENT_LOGS_DIR
+    copies: list[tuple[float, int, str]] = []   # (mtime, size, name)
+    removed: list[str] = []
+    freed = 0
+    for entry in os.scandir(folder):
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        st = entry.stat(follow_symlinks=False)
+        if _EVENT_LOG_NAME.fullmatch(entry.name.encode("utf-8", "replace")):
+            copies.append((st.st_mtime, st.st_size, entry.name))
+        elif _STRAY_COPY.fullmatch(entry.name) and now - st.st_mtime > retention.grace_s:
+            _unlink(folder / entry.name)   # a copy a killed run never finished
+            removed.append(entry.name)
+            freed += st.st_size
+    named = [c for c in copies if c[2] in named_set]
+    unnamed = sorted((c for c in copies if c[2] not in named_set), reverse=True)   # newest first
+    keep: list[tuple[float, int, str]] = []
+    drop: list[tuple[float, int, str]] = []
+    for rank, copy in enumerate(unnamed):
+        age = now - copy[0]
+        if age <= retention.grace_s:
+            keep.append(copy)
+        elif rank >= retention.keep_unnamed or age > retention.max_age_s:
+            drop.append(copy)
+        else:
+            keep.append(copy)
+    total = sum(c[1] for c in named) + sum(c[1] for c in keep)
+    for copy in sorted(keep):   # oldest first, while over the size budget
+        if total <= retention.max_total_bytes:
+            break
+        if now - copy[0] > retention.grace_s:
+            keep.remove(copy)
+            drop.append(copy)
+            total -= copy[1]
+    for _, size, name in drop:
+        _unlink(folder / name)
+        removed.append(name)
+        freed += size
+    if removed:
+        _fsync_dir(folder)
+    return PruneResult(tuple(removed), tuple(sorted(c[2] for c in named)), tuple(sorted(c[2] for c in keep)),
+                       freed, total)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass

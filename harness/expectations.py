@@ -233,6 +233,19 @@ def fault_activity(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
         why = None if acted else _why_not(df, end, first, length, RULE_FAULTS.get(kind, frozenset()),
                                           _last_fault_s(fault))
         out.append(FaultActivity(name, kind, acted, why))
+    known = {str(f.name) for f in scenario.faults}
+    for added in runtime_faults(df):   # added while the gateway ran (gw.faults.add): accounted the same way
+        if added.name in known:
+            continue
+        known.add(added.name)
+        acted = _acted_on_the_handler(df, added.name)
+        if not acted and added.kind in EFFECT_CODES:
+            acted = _errors_sent(df, EFFECT_CODES[added.kind])
+        if not acted and added.kind in RULE_FAULTS:
+            acted = _requests_seen(df, RULE_FAULTS[added.kind], added.first_s, added.last_s)
+        why = None if acted else _why_not(df, end, added.first_s, length, RULE_FAULTS.get(added.kind, frozenset()),
+                                          added.last_s)
+        out.append(FaultActivity(added.name, added.kind, acted, why))
     container = df[(df["dir"] == "sys") & (df["msg"] == "container_fault")]
     for i, cf in enumerate(scenario.container_faults):
         # a restart with a duration runs as stop_gateway (attrs.scheduled = restart_gateway), then start
@@ -244,18 +257,54 @@ def fault_activity(scenario: Scenario, df: pd.DataFrame, end: HandlerEnd | None,
     return out
 
 
+@dataclass(frozen=True)
+class RuntimeFault:
+    """A fault the log says was added while the gateway ran (``fault_added``, origin runtime)."""
+
+    name: str
+    kind: str
+    first_s: float | None      # when it could first act: its schedule's first start, else when it was added
+    last_s: float | None       # when it was removed (None: still active at the end)
+
+
+def runtime_faults(df: pd.DataFrame) -> list[RuntimeFault]:
+    """Runtime faults in the order they were added, from the ``fault_added`` / ``fault_removed`` events."""
+    sys_events = df[df["dir"] == "sys"]
+    added = sys_events[sys_events["msg"] == "fault_added"]
+    removed = sys_events[sys_events["msg"] == "fault_removed"]
+    out: list[RuntimeFault] = []
+    for idx in added.index:
+        attrs = added.at[idx, "attrs"] if isinstance(added.at[idx, "attrs"], dict) else {}
+        if attrs.get("origin") != "runtime" or not isinstance(attrs.get("name"), str):
+            continue
+        name, at = attrs["name"], pd.to_numeric(added.at[idx, "sim"], errors="coerce")
+        schedule = (attrs.get("params") or {}).get("schedule") or {}
+        starts = [schedule.get(k) for k in ("at_s", "from_s", "start_s") if isinstance(schedule.get(k), (int, float))]
+        first = float(starts[0]) if starts else (None if at != at else float(at))
+        later = removed[(removed["seq"] > added.at[idx, "seq"])
+                        & (M.frame.attr(removed, "name") == name)]
+        last = pd.to_numeric(later["sim"], errors="coerce").min() if len(later) else None
+        out.append(RuntimeFault(name, str(attrs.get("type", "")), first,
+                                None if last is None or last != last else float(last)))
+    return out
+
+
 def _errors_sent(df: pd.DataFrame, codes: frozenset[int]) -> int:
     codes_sent = M.frame.as_int(M.frame.attr(M.frame.select(df, "out", "error"), "code"))
     return int(codes_sent.isin(list(codes)).sum())
 
 
-def _requests_seen(df: pd.DataFrame, names: frozenset[str] | None, from_s: float | None) -> int:
-    """Inbound requests (of ``names``; None: any) from ``from_s`` on: what a rule fault was applied to."""
+def _requests_seen(df: pd.DataFrame, names: frozenset[str] | None, from_s: float | None,
+                   until_s: float | None = None) -> int:
+    """Inbound requests (of ``names``; None: any) from ``from_s`` on (before ``until_s``, when a runtime
+    fault was removed then): what a rule fault was applied to."""
     inbound = df[(df["dir"] == "in") & (df["msg"] != "handshake")]
     if names is not None:
         inbound = inbound[inbound["msg"].isin(names)]
     if from_s is not None:
         inbound = inbound[pd.to_numeric(inbound["sim"], errors="coerce") >= from_s]
+    if until_s is not None:
+        inbound = inbound[pd.to_numeric(inbound["sim"], errors="coerce") < until_s]
     return int(len(inbound))
 
 

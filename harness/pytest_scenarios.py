@@ -150,14 +150,26 @@ def run_scenario(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[...
     """Run a handler against a scenario; returns the runner's outcome (``verdict``, ``metrics``,
     ``cause``, ``run_dir``, ``expectations``). Arguments: the scenario (file, shipped name or a
     loaded Scenario), ``handler=`` (default: the scenario's, or ``--prelive-handler``),
-    ``duration_s=``, ``speed=``, ``seed=``, ``symbols=``."""
+    ``duration_s=``, ``speed=``, ``seed=``, ``symbols=``, ``faults=`` (more faults in the scenario-file
+    form, validated as ``gw.faults.add`` validates them)."""
     from .runner import RunOptions
     from .runner import run_scenario as run
     from .scenario import load_scenario
 
     def go(scenario: Any, handler: str | None = None, *, duration_s: float | None = None, speed: float | None = None,
-           seed: int | None = None, symbols: list[str] | None = None) -> Any:
+           seed: int | None = None, symbols: list[str] | None = None, faults: list[Any] | None = None) -> Any:
         loaded = scenario if hasattr(scenario, "gateway_config") else load_scenario(scenario)
+        if faults:   # more faults in the scenario-file form: accounted (acted / NOT EXERCISED) as the file's own
+            from mock_gateway.faults.spec import fault_from_spec
+
+            added = [f if hasattr(f, "bound") else fault_from_spec(f) for f in faults]
+            taken = {f.name for f in loaded.faults}
+            for f in added:
+                if f.name in taken:
+                    raise ValueError(f"scenario {loaded.name} already has a fault named {f.name!r}; name the added "
+                                     "one otherwise")
+                taken.add(f.name)
+            loaded = loaded.model_copy(update={"faults": [*loaded.faults, *added]})
         if seed is not None:
             loaded = loaded.model_copy(update={"seed": int(seed)})
         if symbols is not None:

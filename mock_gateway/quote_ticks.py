@@ -277,14 +277,19 @@ def changed_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
             bid, bid_size, ask, ask_size = q.bid, q.bid_size, q.ask, q.ask_size
         else:
             bid, bid_size, ask, ask_size = -1.0, 0, -1.0, 0
+        sides: list[Fields] = []
         if bid != sub.bid:
-            out.append(m.tick_price(sv, r, tid[BID], bid, bid_size))
+            sides.append(m.tick_price(sv, r, tid[BID], bid, bid_size))
         elif bid_size != sub.bid_size:
-            out.append(m.tick_size(sv, r, tid[BID_SIZE], bid_size))
+            sides.append(m.tick_size(sv, r, tid[BID_SIZE], bid_size))
         if ask != sub.ask:
-            out.append(m.tick_price(sv, r, tid[ASK], ask, ask_size))
+            sides.append(m.tick_price(sv, r, tid[ASK], ask, ask_size))
         elif ask_size != sub.ask_size:
-            out.append(m.tick_size(sv, r, tid[ASK_SIZE], ask_size))
+            sides.append(m.tick_size(sv, r, tid[ASK_SIZE], ask_size))
+        # A rising book moves its ask first: a client that quotes after every tick (nautilus_trader builds a
+        # QuoteTick from its last bid and ask on each tickPrice) then sees a wider book in between, never the
+        # new bid against the old ask (a locked or crossed quote).
+        out += sides[::-1] if len(sides) == 2 and ask > sub.ask else sides
         sub.bid, sub.bid_size, sub.ask, sub.ask_size = bid, bid_size, ask, ask_size
     if q.high != sub.high:
         out.append(m.tick_price(sv, r, tid[HIGH], q.high, 0))

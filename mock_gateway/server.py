@@ -18,8 +18,8 @@ from typing import Any
 
 from .config import GatewayConfig
 from .eventlog import EventLog
-from .faults.base import FaultStack
 from .faults.defaults import default_fault_stack
+from .faults.runtime import RuntimeFaults
 from .account_feed import AccountFeed
 from .desks import Desks
 from .feeds import Feeds
@@ -62,7 +62,9 @@ class Gateway:
         self.clock = SimClock(config.speed, config.start)
         self.env = self.clock.env
         self.event_log = event_log if event_log is not None else EventLog(config.event_log)
-        self.faults: FaultStack = config.faults if config.faults is not None else default_fault_stack(config)
+        stack = config.faults if config.faults is not None else default_fault_stack(config)
+        # the runtime fault API (gw.faults.add / remove / clear / list) over the one stack everything asks
+        self.faults = RuntimeFaults(stack.faults, seed=config.seed, start=config.start)
         self.world = World(config, self.clock, self.faults)   # one stack: the order engine asks it too
         self.sessions: dict[int, Session] = {}
         self.loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]  # set by start()
@@ -135,6 +137,11 @@ class Gateway:
         self.sys_event("run_end", attrs={"sessions": self._next_conn})
         self.event_log.close()
         log.info("mock gateway on port %d stopped", self.port)
+
+    @property
+    def running(self) -> bool:
+        """True from :meth:`start` until :meth:`stop`."""
+        return self._running
 
     def _new_session(self) -> Session:
         self._next_conn += 1
@@ -307,6 +314,11 @@ class Gateway:
     def clear_account_subscriptions(self) -> None:
         """1101: account and portfolio subscriptions are lost too; clients must request them again."""
         self.accounts.clear_subscriptions()
+
+    def release_delayed_replies(self, fault: str) -> None:
+        """A latency fault was removed: every session sends at once the replies it held back."""
+        for session in list(self.sessions.values()):
+            session.release_delayed(fault)
 
     def log_fault(self, name: str, **attrs: Any) -> None:
         self.sys_event("fault", attrs={"name": name, **attrs}, fault=name)

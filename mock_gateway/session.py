@@ -9,6 +9,7 @@ Bad bytes end this session only: a clear log line and a ``disconnect`` event wit
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import enum
 import logging
@@ -79,6 +80,17 @@ class SessionHost(Protocol):
     def on_session_closed(self, session: Session, was_ready: bool) -> None: ...
 
 
+@dataclasses.dataclass(eq=False)
+class _Waiting:
+    """Replies of one kind waiting out an injected delay."""
+
+    due: float
+    messages: list[Fields]
+    fault: str | None           # logged on the replies
+    delayed_by: tuple[str, ...]  # the faults whose latency holds them (none: only queued behind earlier ones)
+    sent: bool = False
+
+
 class Session(asyncio.Protocol):
     """One API client. Implements :class:`mock_gateway.faults.base.SessionView` and
     :class:`mock_gateway.replies.ReplyChannel`."""
@@ -94,6 +106,7 @@ class Session(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self._decoder = FrameDecoder(expect_handshake=True)
         self._due: dict[ReplyKind, float] = {}
+        self._waiting: dict[ReplyKind, collections.deque[_Waiting]] = {}   # replies an injected delay holds, in order
         self._out: list[bytes] = []
         self._flush_pending = False
         self._close_reason: str | None = None
@@ -325,12 +338,45 @@ class Session(asyncio.Protocol):
             self._emit(kind, list(messages), fault)
             return
         self._due[kind] = due
-        env.process(self._emit_later(due - now, kind, list(messages), fault))
+        waiting = _Waiting(due, list(messages), fault, tuple(delay_fault.split(",")) if delay_fault else ())
+        self._waiting.setdefault(kind, collections.deque()).append(waiting)
+        env.process(self._emit_later(due - now, kind, waiting))
         gw.clock.wake()
 
-    def _emit_later(self, delay_s: float, kind: ReplyKind, messages: list[Fields], fault: str | None):
+    def _emit_later(self, delay_s: float, kind: ReplyKind, waiting: _Waiting):
         yield self.gw.env.timeout(delay_s)
-        self._emit(kind, messages, fault)
+        if waiting.sent:
+            return   # released early: its delaying fault was removed
+        queue = self._waiting.get(kind)
+        if queue and queue[0] is waiting:
+            queue.popleft()
+        elif queue:
+            queue.remove(waiting)
+        self._emit(kind, waiting.messages, waiting.fault)
+
+    def release_delayed(self, fault: str) -> int:
+        """Send now the replies ``fault`` is holding back, with every earlier reply of their kind (order
+        kept, a fill never before its ack): a removed latency fault's delay ends, as a removed
+        Toxiproxy latency toxic passes on what it holds. Returns how many batches went out."""
+        released = 0
+        for kind in (ReplyKind.ORDER_ACK, *(k for k in self._waiting if k is not ReplyKind.ORDER_ACK)):
+            queue = self._waiting.get(kind)
+            if not queue:
+                continue
+            held = [i for i, w in enumerate(queue) if fault in w.delayed_by]
+            if not held:
+                continue
+            if kind is ReplyKind.ORDER_FILL and self._waiting.get(ReplyKind.ORDER_ACK):
+                continue   # an ack still held by another fault: its fill waits for it
+            upto = held[-1]
+            while queue and (upto >= 0 or not queue[0].delayed_by):   # and those only queued behind them
+                waiting = queue.popleft()
+                waiting.sent = True
+                self._emit(kind, waiting.messages, waiting.fault)
+                released += 1
+                upto -= 1
+            self._due[kind] = queue[-1].due if queue else self.gw.env.now
+        return released
 
     def _emit(self, kind: ReplyKind, messages: list[Fields], fault: str | None) -> None:
         if self.state is State.CLOSED:

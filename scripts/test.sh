@@ -38,6 +38,14 @@ for pinned in ibapi-stable==10.50.2 ibapi-latest==10.51.1; do
     exit 1
   fi
 done
+# nautilus_trader's IB adapter pins its own ibapi build (nautilus-ibapi): a venv of its own too;
+# tests/peers/nautilus.py drives it (and makes it if missing). 15 to 35 s (benchmarks/nautilus_bench.py).
+[ -x ".venv-nautilus/bin/python" ] || python3 -m venv ".venv-nautilus"
+if ! ".venv-nautilus/bin/python" -m pip install -q --disable-pip-version-check "nautilus_trader[ib]==1.221.0" >"$log" 2>&1; then
+  grep -v 'is ignored' "$log" >&2
+  echo "scripts/test.sh: installing nautilus_trader[ib]==1.221.0 into .venv-nautilus failed (output above)" >&2
+  exit 1
+fi
 rm -f "$log"
 # Two workers (CI has 2 cores); container and drill tests share one worker (tests/conftest.py).
 exec "$VENV/bin/python" -m pytest -n "${PRELIVE_TEST_WORKERS:-2}" --dist loadgroup "$@"

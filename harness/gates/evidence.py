@@ -237,7 +237,11 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
         verdicts = tuple(Verdict(VerdictKind.UNVERIFIABLE, why) for _ in entries)
     else:
         allowed_path = allowed.path if allowed_text is not None else None
-        verdicts = tuple(_verdict(entry, sig.role, allowed_path, allowed.sha256)
+        # verified as the role the config names (its spelling): a pattern admitting "risk officer"
+        # must not count for "Risk Officer" unless it matches that name too
+        roles = config.gates.go_live.required_signers
+        verdicts = tuple(_verdict(entry, next((r for r in roles if same_role(r, sig.role)), sig.role),
+                                  allowed_path, allowed.sha256)
                          for entry, sig in zip(entries, signatures, strict=True))
 
     artifacts = tuple(_check_artifact(reader, entry, {}) for entry in config.evidence.required_artifacts)
@@ -249,7 +253,7 @@ def load_evidence(root: Path | str, config: GatesConfig, *, read_event_logs: boo
         interface_map=interface_map, governance_text=governance_text, account_config=account_config,
         paper_metrics=paper_metrics, paper_log=paper_log, kill_switch=kill_switch,
         rollback_drill=rollback_drill, signatures=signatures, signature_entries=entries,
-        signature_verdicts=verdicts, allowed_signer_roles=tuple(allowed_principals(allowed_text or "")),
+        signature_verdicts=verdicts, allowed_signer_roles=tuple(allowed_principals(allowed_text or "", names_only=True)),
         config_digest=config_sha256(config.model_dump(mode="json", exclude={"sources"})),
         integrity_problems=tuple(integrity),
         session=session, backtest_equity=backtest_equity, backtest_costs=backtest_costs, notes=tuple(notes),
@@ -264,13 +268,13 @@ def _raw_entries(data: bytes | None) -> tuple[dict, ...]:
 
 
 #: ssh-keygen verdicts by (signed bytes, signature, allowed_signers sha256): verified once per process.
-_VERDICTS: dict[tuple[str, str, str | None, str], Verdict] = {}
+_VERDICTS: dict[tuple[str, str, str | None, str, str], Verdict] = {}
 
 
 def _verdict(entry: dict, role: str, allowed_signers: Path | None, allowed_sha: str | None) -> Verdict:
     payload = signed_payload(entry)
     armored = entry.get("signature")
-    key = (hashlib.sha256(payload).hexdigest(), str(armored), allowed_sha, str(allowed_signers))
+    key = (hashlib.sha256(payload).hexdigest(), str(armored), allowed_sha, str(allowed_signers), role)
     if key not in _VERDICTS:
         if len(_VERDICTS) >= 256:
             _VERDICTS.clear()

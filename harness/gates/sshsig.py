@@ -7,11 +7,14 @@ ssh-keygen and turns its answers into a :class:`Verdict`; nothing here decides w
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -91,96 +94,164 @@ def verify_bytes(payload: bytes, armored: str | None, allowed_signers: Path | No
                  same_role: Callable[[str, str], bool] = lambda a, b: a == b) -> Verdict:
     """Whether ``armored`` is a signature of ``payload`` by a key allowed_signers lists for ``role``.
 
-    ``same_role(principal, role)`` says whether an allowed_signers principal names the role
-    (roles compare loosely: "risk officer" is "Risk Officer").
+    Principals are ssh-keygen patterns (``*@risk.example.com``, ``Risk *``, ``!CTO,*``): a line
+    admits ``role`` when its pattern list matches it as ``ssh-keygen -Y verify -I`` matches
+    (case-sensitive, negation wins), or when it names the role literally in another spelling
+    (``same_role``: roles compare loosely, "risk officer" is "Risk Officer"). Python decides which
+    lines admit the role; ssh-keygen then verifies the signature against those lines alone, their
+    options (namespaces, validity) included, so a wildcard never lends a key a role it is not listed for.
     """
     if not armored:
         return Verdict(VerdictKind.UNVERIFIABLE, "no cryptographic signature (made by an older prelive sign?)")
     if allowed_signers is None or not allowed_signers.is_file():
         return Verdict(VerdictKind.UNVERIFIABLE, "no allowed_signers file to verify against")
     try:
-        candidates = [p for p in allowed_principals(allowed_signers.read_text(encoding="utf-8", errors="replace"))
-                      if same_role(p, role)]
+        lines = parse_allowed_signers(allowed_signers.read_text(encoding="utf-8", errors="replace"))
+        admitting = [line for line in lines if line.admits(role, same_role)]
         with tempfile.TemporaryDirectory(prefix="prelive-verify-") as tmp:
             sig = Path(tmp) / "signature.sig"
             sig.write_text(armored, encoding="utf-8")
             rejected = ""
-            for principal in candidates:   # the usual case: one ssh-keygen run
-                proc = _run(["-Y", "verify", "-f", str(allowed_signers), "-I", principal, "-n", NAMESPACE,
+            if admitting:
+                if not _role_is_principal(role):
+                    return Verdict(VerdictKind.UNVERIFIABLE, f"role {role!r} cannot be an ssh-keygen principal "
+                                                             "(no quotes, commas, *, ? or a leading !)")
+                # the lines that admit the role, each naming it alone: one ssh-keygen run
+                for_role = Path(tmp) / "allowed_signers"
+                for_role.write_text("".join(line.for_principal(role) for line in admitting), encoding="utf-8")
+                proc = _run(["-Y", "verify", "-f", str(for_role), "-I", role, "-n", NAMESPACE,
                              "-s", str(sig)], payload)
                 if proc.returncode == 0:
                     match = _FINGERPRINT.search(_text(proc))
                     fingerprint = match.group(1) if match else ""
-                    return Verdict(VerdictKind.VALID, f"signed by {principal}'s key {fingerprint}", fingerprint)
+                    return Verdict(VerdictKind.VALID, f"signed by {role}'s key {fingerprint}", fingerprint)
                 rejected = _text(proc)
             # not valid for the role: say why
             intact, fingerprint = _fingerprint(sig, payload)
             if not intact:
                 return Verdict(VerdictKind.FORGED, "the signature does not match the signed entry "
                                                    "(edited after signing, or not a signature)", fingerprint)
-            found = _run(["-Y", "find-principals", "-f", str(allowed_signers), "-s", str(sig)])
-            principals = [p for p in found.stdout.decode("utf-8", "replace").splitlines() if p.strip()] \
-                if found.returncode == 0 else []
-            if not principals:
-                listed_for = _listed_for(allowed_signers, fingerprint, Path(tmp))
-                if listed_for:   # listed, but its line's options (validity, namespaces) refuse it
-                    return Verdict(VerdictKind.RESTRICTED, f"key {fingerprint} is listed for {', '.join(listed_for)}, "
-                                                           "but its allowed_signers options (valid-after/valid-before, "
-                                                           "namespaces) refuse this signature", fingerprint)
+            own = [line for line in lines if fingerprint and line.fingerprint == fingerprint]
+            if not own:
                 return Verdict(VerdictKind.UNKNOWN_KEY, f"key {fingerprint or '?'} is not in allowed_signers",
                                fingerprint)
-            if not any(same_role(p, role) for p in principals):
-                return Verdict(VerdictKind.WRONG_ROLE, f"key {fingerprint} may sign for {', '.join(principals)}, "
+            if not any(line.admits(role, same_role) for line in own):
+                listed = ", ".join(dict.fromkeys(p for line in own for p in line.principals))
+                return Verdict(VerdictKind.WRONG_ROLE, f"key {fingerprint} may sign for {listed}, "
                                                        f"not for {role}", fingerprint)
-            return Verdict(VerdictKind.RESTRICTED, f"the options of its allowed_signers line refuse it "
-                                                   f"(namespaces, valid-after/valid-before): {rejected or 'no answer'}",
-                           fingerprint)
+            return Verdict(VerdictKind.RESTRICTED, f"key {fingerprint} is listed for {role}, but its "
+                                                   "allowed_signers options (valid-after/valid-before, namespaces) "
+                                                   f"refuse this signature: {rejected or 'no answer'}", fingerprint)
     except SigningToolError as exc:
         return Verdict(VerdictKind.UNVERIFIABLE, str(exc))
     except (OSError, subprocess.SubprocessError) as exc:
         return Verdict(VerdictKind.UNVERIFIABLE, f"ssh-keygen failed: {exc}")
 
 
+# ----------------------------------------------------------------------------- allowed_signers, as ssh-keygen reads it
+
 _KEY_TYPE = re.compile(r"^(ssh-|ecdsa-|sk-)")
+_PATTERN_CHARS = re.compile(r"[*?]")
 
 
-def _listed_for(allowed_signers: Path, fingerprint: str, tmp: Path) -> list[str]:
-    """Principals whose allowed_signers line carries the key with ``fingerprint``, options ignored."""
-    if not fingerprint:
-        return []
-    keys: list[tuple[str, str]] = []   # (public key line, principals field)
-    for line in allowed_signers.read_text(encoding="utf-8", errors="replace").splitlines():
-        tokens = line.strip().split()
-        if not tokens or tokens[0].startswith("#"):
-            continue
-        at = next((i for i, t in enumerate(tokens) if _KEY_TYPE.match(t)), None)
-        if at is not None and at + 1 < len(tokens):
-            keys.append((f"{tokens[at]} {tokens[at + 1]}", ",".join(allowed_principals(line))))
-    found = []
-    for i, (key, principals) in enumerate(keys):
-        pub = tmp / f"key{i}.pub"
-        pub.write_text(key + "\n")
-        proc = _run(["-l", "-f", str(pub)])
-        if proc.returncode == 0 and fingerprint in _text(proc):
-            found.append(principals)
-    return found
+def match_pattern(text: str, pattern: str) -> bool:
+    """OpenSSH's match_pattern(): ``*`` any run, ``?`` any one character, everything else literal and case-sensitive."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, text, flags=re.DOTALL) is not None
 
 
-def allowed_principals(text: str) -> list[str]:
-    """The principals (roles) an allowed_signers file names, in order; comments and blank lines skipped.
+def match_pattern_list(text: str, patterns: Sequence[str]) -> int:
+    """OpenSSH's match_pattern_list(): 1 when a pattern matches, -1 when a negated (``!``) one does, else 0."""
+    positive = 0
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if match_pattern(text, pattern[1:] if negated else pattern):
+            if negated:
+                return -1
+            positive = 1
+    return positive
 
-    Format (ssh-keygen(1), ALLOWED SIGNERS): ``principals [options] keytype key [comment]``; the
-    principals field is a comma-separated list, double-quoted when it holds spaces.
-    """
-    names: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
+
+def is_pattern(principal: str) -> bool:
+    """Whether an allowed_signers principal is a pattern (a set of names), not a name."""
+    return principal.startswith("!") or _PATTERN_CHARS.search(principal) is not None
+
+
+def _role_is_principal(role: str) -> bool:
+    return bool(role) and not is_pattern(role) and not any(c in role for c in '",\n\r')
+
+
+@dataclass(frozen=True)
+class AllowedSigner:
+    """One allowed_signers line: its principal patterns, the rest of the line verbatim, and its key's fingerprint."""
+    principals: tuple[str, ...]
+    rest: str           # options, key type, key, comment: exactly as written
+    fingerprint: str    # SHA256:... of the public key ("" when the line has none)
+
+    def admits(self, role: str, same_role: Callable[[str, str], bool]) -> bool:
+        """Whether this line lets its key sign as ``role``.
+
+        As ssh-keygen (-I role): the pattern list matches, no negation matching. prelive's loose role
+        names add only literal spellings ("risk officer" for "Risk Officer"); a negation excludes
+        every spelling, so ``!CTO,*`` admits neither "CTO" nor "cto".
+        """
+        negated = [p[1:] for p in self.principals if p.startswith("!")]
+        if any(match_pattern(role, n) or same_role(n, role) for n in negated):
+            return False
+        if match_pattern_list(role, self.principals) == 1:
+            return True
+        return any(not is_pattern(p) and same_role(p, role) for p in self.principals)
+
+    def for_principal(self, role: str) -> str:
+        """This line naming ``role`` alone (options and key unchanged)."""
+        return f'"{role}" {self.rest}\n'
+
+
+def _split_principals_field(line: str) -> tuple[str, str]:
+    """(principals field, rest of the line), as ssh-keygen's strdelimw reads the first field."""
+    if line.startswith('"'):
+        end = line.find('"', 1)
+        if end < 0:
+            return line[1:], ""
+        return line[1:end], line[end + 1:].strip()
+    parts = line.split(None, 1)
+    return parts[0], parts[1].strip() if len(parts) > 1 else ""
+
+
+def _key_fingerprint(rest: str) -> str:
+    """SHA256 fingerprint (as ssh-keygen -l prints it) of the first public key in ``rest``."""
+    tokens = rest.split()
+    at = next((i for i, t in enumerate(tokens) if _KEY_TYPE.match(t)), None)
+    if at is None or at + 1 >= len(tokens):
+        return ""
+    try:
+        blob = base64.b64decode(tokens[at + 1], validate=True)
+    except (ValueError, binascii.Error):
+        return ""
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode("ascii").rstrip("=")
+
+
+def parse_allowed_signers(text: str) -> list[AllowedSigner]:
+    """The lines of an allowed_signers file (ssh-keygen(1), ALLOWED SIGNERS); comments and blank lines skipped."""
+    signers = []
+    for raw in text.splitlines():
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        if line.startswith('"'):
-            end = line.find('"', 1)
-            field = line[1:end] if end > 0 else line[1:]
-        else:
-            field = line.split()[0]
-        names += [p.strip() for p in field.split(",") if p.strip() and p.strip() not in names]
+        field, rest = _split_principals_field(line)
+        principals = tuple(p for p in field.split(",") if p)
+        signers.append(AllowedSigner(principals, rest, _key_fingerprint(rest)))
+    return signers
+
+
+def allowed_principals(text: str, *, names_only: bool = False) -> list[str]:
+    """The principals an allowed_signers file names, in order, once each.
+
+    The principals field is a comma-separated list of patterns, double-quoted when it holds
+    spaces. ``names_only`` leaves out patterns (``*@risk.example.com``, ``!CTO``): they admit roles,
+    they are not roles.
+    """
+    names: list[str] = []
+    for signer in parse_allowed_signers(text):
+        names += [p for p in signer.principals if p not in names and not (names_only and is_pattern(p))]
     return names

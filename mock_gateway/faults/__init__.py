@@ -1,4 +1,5 @@
-"""Fault injection: each fault a small named object; see base.py for the hooks, registry.py for the list."""
+"""Fault injection: each fault a small named object; see base.py for the hooks, registry.py for the list,
+spec.py for the scenario-file form and runtime.py for ``gw.faults`` (add / remove / clear while running)."""
 from .base import (
     AcceptAction,
     Fault,

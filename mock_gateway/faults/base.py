@@ -107,6 +107,9 @@ class Fault:
     def install(self, ctl: GatewayControl) -> None:
         """Start scheduled behaviour (SimPy processes on ``ctl.env``)."""
 
+    def uninstall(self, ctl: GatewayControl) -> None:
+        """Removed while the gateway runs: stop what :meth:`install` started and restore what it set."""
+
     def on_accept(self, now: float) -> AcceptAction | None:
         return None
 

@@ -8,8 +8,9 @@ them with the same names. Runtime state lives in ``init=False`` fields, reset by
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from pathlib import PurePath
@@ -40,6 +41,8 @@ class NamedFault(Fault):
     seed: int | None = None             # default: the scenario seed
     schedule: Schedule | None = None
 
+    _processes: list[simpy.Process] = field(init=False, default_factory=list, repr=False, compare=False)
+
     def __post_init__(self) -> None:
         if not self.name:
             self.name = self.type  # type: ignore[attr-defined]
@@ -62,6 +65,20 @@ class NamedFault(Fault):
     def active(self, now: float) -> bool:
         return self.schedule is None or self.schedule.active(now)
 
+    def spawn(self, ctl: GatewayControl, steps: Generator[simpy.Event, Any, None]) -> simpy.Process:
+        """Start a SimPy process this fault owns: :meth:`uninstall` stops it."""
+        process = ctl.env.process(_until_interrupted(steps))
+        process.callbacks.append(_defuse_interrupt)   # interrupted before its first step: not a crash
+        self._processes = [p for p in self._processes if p.is_alive] + [process]
+        return process
+
+    def uninstall(self, ctl: GatewayControl) -> None:
+        """Stop this fault's processes (at once: each is interrupted where it waits)."""
+        processes, self._processes = self._processes, []
+        for process in processes:
+            if process.is_alive and process is not ctl.env.active_process:
+                process.interrupt("fault removed")
+
     def bound(self, seed: int, start: datetime) -> NamedFault:
         """A fresh copy for one run: scenario seed unless the fault has its own, clean state."""
         return dataclasses.replace(self, seed=self.seed if self.seed is not None else seed)
@@ -77,8 +94,22 @@ class NamedFault(Fault):
         return out
 
 
+def _until_interrupted(steps: Generator[simpy.Event, Any, None]) -> Generator[simpy.Event, Any, None]:
+    try:
+        yield from steps
+    except simpy.Interrupt:
+        return
+
+
+def _defuse_interrupt(event: simpy.Event) -> None:
+    if not event.ok and isinstance(event.value, simpy.Interrupt):
+        event.defused = True
+
+
 def _plain(value: Any) -> Any:
-    """JSON-friendly copy of a parameter value (enums by value, paths as text)."""
+    """JSON-friendly copy of a parameter value (enums by value, paths as text, no end as null)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, Schedule):
         return value.describe()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -101,20 +132,40 @@ class ScheduledFault(NamedFault):
     needs_schedule: ClassVar[bool] = True
     needs_duration: ClassVar[bool] = False
 
+    _occurring: bool = field(init=False, default=False, repr=False, compare=False)
+
     def install(self, ctl: GatewayControl) -> None:
-        ctl.env.process(self._run(ctl))
+        self.spawn(ctl, self._run(ctl))
 
     def _run(self, ctl: GatewayControl) -> Generator[simpy.Event, Any, None]:
         env = ctl.env
         for start, end in self.occurrences():
+            if start < env.now and end <= env.now:
+                continue   # over before the fault was installed (one added while the gateway runs)
             if start > env.now:
                 yield env.timeout(start - env.now)
             ctl.log_fault(self.name, phase="begin", **self.params())
             self.begin(ctl, end - start)
             if end > start:
-                yield env.timeout(end - start)
+                self._occurring = True
+                # an open-ended occurrence (end = inf) lasts until the fault is removed
+                yield env.timeout(end - env.now) if math.isfinite(end) else env.event()
+                self._occurring = False
                 ctl.log_fault(self.name, phase="end")
                 self.end(ctl)
+
+    def uninstall(self, ctl: GatewayControl) -> None:
+        """Stop the schedule; an occurrence under way ends now, as it would have at its end."""
+        super().uninstall(ctl)
+        if self._occurring:
+            self._occurring = False
+            ctl.log_fault(self.name, phase="end", removed=True)
+            self.end(ctl)
+
+    @property
+    def one_shot(self) -> bool:
+        """True when the fault has nothing to undo (its :meth:`end` is the neutral one): a drop, not a window."""
+        return type(self).end is ScheduledFault.end
 
     def occurrences(self):  # type: ignore[no-untyped-def]
         assert self.schedule is not None

@@ -30,6 +30,7 @@ from .codes import (
     restored_text,
 )
 from .common import ScheduledFault
+from .schedule import Period
 
 FarmName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,15}$")]
 
@@ -61,7 +62,7 @@ class ConnectivityLoss(ScheduledFault):
     type: Literal["connectivity_loss"] = "connectivity_loss"
     needs_duration: ClassVar[bool] = True
     data_lost: bool = False
-    repeat_every_s: Annotated[float, Field(gt=0)] | None = None
+    repeat_every_s: Period | None = None
     server_notice: bool = False
     farms: Annotated[list[FarmName], Field(min_length=1, max_length=20)] = field(
         default_factory=lambda: list(DEFAULT_FARMS))
@@ -89,7 +90,7 @@ class ConnectivityLoss(ScheduledFault):
             for farm in self.farms:
                 ctl.broadcast_error(FARM_CODES[_farm_kind(farm)][0], farm_text(FARM_CODES[_farm_kind(farm)][0], farm))
         if self.repeat_every_s is not None:
-            ctl.env.process(self._storm(ctl, duration_s))
+            self.spawn(ctl, self._storm(ctl, duration_s))
 
     def _storm(self, ctl: GatewayControl, duration_s: float) -> Generator[simpy.Event, Any, None]:
         elapsed = self.repeat_every_s or 0.0
@@ -114,7 +115,7 @@ class ConnectivityLoss(ScheduledFault):
         if self.farms_break:
             self._farms_ok(ctl, connected)
         if self.farms_not_restored:
-            ctl.env.process(self._late_farms(ctl))
+            self.spawn(ctl, self._late_farms(ctl))
 
     @staticmethod
     def _farms_ok(ctl: GatewayControl, farms: list[str]) -> None:

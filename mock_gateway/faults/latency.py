@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field
 
-from .base import ReplyKind
+from .base import GatewayControl, ReplyKind
 from .common import NamedFault
 from .distributions import Distribution
 
@@ -32,6 +32,14 @@ class Latency(NamedFault):
         super().__post_init__()
         self.kinds = [ReplyKind(k) for k in self.kinds]
         self._rngs = {k: self.rng(k.value) for k in self.kinds}
+
+    def uninstall(self, ctl: GatewayControl) -> None:
+        """Removed: replies this fault is holding back go out now (Toxiproxy passes on what a removed
+        latency toxic holds), so the delay ends with the fault."""
+        super().uninstall(ctl)
+        release = getattr(ctl, "release_delayed_replies", None)
+        if release is not None:
+            release(self.name)
 
     def reply_delay(self, kind: ReplyKind, now: float) -> float:
         rng = self._rngs.get(kind)

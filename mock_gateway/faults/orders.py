@@ -66,7 +66,7 @@ class PartialFills(_OrderFault):
     """Picked orders fill in pieces: ``fractions`` of the total quantity, ``interval_s`` apart."""
 
     type: Literal["partial_fills"] = "partial_fills"
-    fractions: Annotated[list[Annotated[float, Field(gt=0, le=1)]], Field(min_length=2)] = field(
+    fractions: Annotated[list[Annotated[float, Field(gt=0, le=1)]], Field(min_length=2, max_length=100)] = field(
         default_factory=lambda: [0.3, 0.3, 0.4])
     interval_s: Annotated[float, Field(ge=0)] = 1.0
 

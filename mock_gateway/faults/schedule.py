@@ -9,17 +9,33 @@ depend on how often or when the gateway asks.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Annotated
 
 import numpy as np
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from ..sim.rng import stream
 
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
+#: Shortest period and highest rate a schedule may ask for: each occurrence is a SimPy event, and a
+#: period of a nanosecond would keep the gateway's loop busy for ever (at speed 10 000, 0.01 s is
+#: already a million occurrences per wall second).
+MIN_PERIOD_S = 0.01
+MAX_RATE_PER_MIN = 6000.0
+
+
+def _at_least_min_period(value: float) -> float:
+    if value < MIN_PERIOD_S:
+        raise ValueError(f"a period of {value:g} s is too short: at least {MIN_PERIOD_S:g} sim seconds "
+                         "(each occurrence is an event the gateway's loop runs)")
+    return value
+
+
+Period = Annotated[float, Field(gt=0), AfterValidator(_at_least_min_period)]
 
 
 @dataclass(kw_only=True)
@@ -31,10 +47,10 @@ class Schedule:
     __pydantic_config__ = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     at_s: NonNegative | None = None
-    every_s: Positive | None = None
+    every_s: Period | None = None
     from_s: NonNegative | None = None
     to_s: NonNegative | None = None
-    rate_per_min: Positive | None = None
+    rate_per_min: Annotated[float, Field(gt=0, le=MAX_RATE_PER_MIN)] | None = None
     start_s: NonNegative = 0.0
     until_s: NonNegative | None = None
     duration_s: NonNegative = 0.0
@@ -104,6 +120,17 @@ class Schedule:
             n += 1
             if rng is None:
                 t = self.start_s + n * self.every_s  # type: ignore[operator]  # no float drift
+
+    def shifted(self, offset_s: float) -> Schedule:
+        """The same schedule ``offset_s`` sim seconds later (a runtime fault's times count from when it was added)."""
+        if offset_s == 0:
+            return dataclasses.replace(self)
+        periodic = self.every_s is not None or self.rate_per_min is not None
+        moved = {k: getattr(self, k) + offset_s for k in ("at_s", "from_s", "to_s", "until_s")
+                 if getattr(self, k) is not None}
+        if periodic:
+            moved["start_s"] = self.start_s + offset_s
+        return dataclasses.replace(self, **moved)
 
     def bind(self, seed: int, name: str) -> Schedule:
         """Fix the random stream this schedule draws from (before :meth:`active` is asked)."""

@@ -39,6 +39,9 @@ from .universe import (
 RULE_OF = {"STK": "STK", "ETF": "STK", "IND": "OPT", "OPT": "OPT", "FUT": "FUT", "CASH": "CASH", "CRYPTO": "CASH"}
 #: Quarterly futures contango per quarter (next month over front month).
 FUTURES_CARRY_PER_QUARTER = 0.01
+#: A future's aggGroup: IB leaves it unset (Integer.MAX_VALUE) for futures and futures options, as
+#: the contract details of CLZ3 and an ES option recorded in nautilus_trader's IB test kit show.
+FUTURES_AGG_GROUP = 2147483647
 
 
 @functools.lru_cache(maxsize=64)
@@ -133,7 +136,7 @@ def core_extras(start: datetime, prices: dict[str, float], have: set[str]) -> li
                 last_trade_date=f"{expiry:%Y%m%d}", multiplier=root.multiplier, contract_month=f"{year}{month:02d}",
                 order_types=_FUT_ORDER_TYPES, valid_exchanges=root.exchange, under_con_id=root.under_con_id,
                 time_zone_id=SESSION_RULES["FUT"].tz, trading_hours=_hours("FUT", start, False),
-                liquid_hours=_hours("FUT", start, True), agg_group=2, under_symbol=root.under_symbol,
+                liquid_hours=_hours("FUT", start, True), agg_group=FUTURES_AGG_GROUP, under_symbol=root.under_symbol,
                 under_sec_type=root.under_sec_type, market_rule_ids="67", real_expiration_date=f"{expiry:%Y%m%d}",
                 min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange="",
                 listing_date=f"{expiry - timedelta(days=455):%Y%m%d}"))
@@ -181,8 +184,8 @@ def option_spec(start: datetime, prices: dict[str, float], under: ContractSpec, 
         trading_class=trading_class, market_name=trading_class, min_tick=min_tick, long_name=under.long_name,
         initial_price=_price(prices, value, local), last_trade_date=ltd, strike=strike, right=right,
         multiplier="100", contract_month=f"{expiry:%Y%m}", order_types=_OPT_ORDER_TYPES,
-        valid_exchanges=venues, under_con_id=under.con_id, industry=under.industry,
-        category=under.category, subcategory=under.subcategory, time_zone_id=SESSION_RULES["OPT"].tz,
+        # no industry / category / subcategory on an option (TSLA 230120C100 in nautilus_trader's IB test kit)
+        valid_exchanges=venues, under_con_id=under.con_id, time_zone_id=SESSION_RULES["OPT"].tz,
         trading_hours=_hours("OPT", start, False), liquid_hours=_hours("OPT", start, True), agg_group=2,
         under_symbol=under.symbol, under_sec_type=under.sec_type,
         market_rule_ids=",".join(["32"] * len(venues.split(","))), real_expiration_date=ltd,

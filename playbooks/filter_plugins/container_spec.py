@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 #: Labels that describe the old container, not the deployment; the rollback adds its own.
-_VOLATILE_LABEL_PREFIXES = ("prelive.rolled_back_from", "org.opencontainers.image.")
+_VOLATILE_LABEL_PREFIXES = ("prelive.rolled_back_from", "prelive.standby.", "org.opencontainers.image.")
 
 
 def _env_dict(entries: list[str] | None) -> dict[str, str]:

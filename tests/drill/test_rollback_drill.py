@@ -53,6 +53,8 @@ def test_drill_cancels_every_order_and_brings_the_previous_release_back_connecte
     assert f"BROKER_API_SECRET={PLANTED_SECRET}" in handler.attrs["Config"]["Env"]
     no_planted_secret_under(tmp_path)
     assert not (tmp_path / ".handler.env").exists()
+    # the previous release was made ready at preflight and only started in step 3: no standby is left
+    assert not docker_client.containers.list(all=True, filters={"name": f"{drill_stack.handler_container}-prelive-standby"})
 
 
 def test_missing_previous_image_fails_at_step_3_and_leaves_the_kill_switch_engaged(drill_stack, docker_client, tmp_path):
@@ -76,6 +78,7 @@ def test_missing_previous_image_fails_at_step_3_and_leaves_the_kill_switch_engag
     assert kill_file_present(docker_client, drill_stack.gateway_container)
     assert open_orders(drill_stack.host, drill_stack.port) == []
     assert "ROLLBACK FAILED at step start_previous" in "\n".join(outcome.run.stdout_tail)
+    assert not docker_client.containers.list(all=True, filters={"name": f"{drill_stack.handler_container}-prelive-standby"})
     assert not RollbackDrill.model_validate(record).passed
 
 

@@ -107,3 +107,26 @@ def test_a_failed_paper_check_restores_the_mock_stack(switch_setup, docker_clien
     from harness.docker.probe import handshake
     assert handshake(host, port)[0] >= 157
     no_secret_in(tmp_path)
+
+
+def test_a_live_login_behind_the_paper_port_never_gets_the_handler_even_if_the_env_file_asks(
+        switch_setup, docker_client, tmp_path):
+    """The stand-in logs in to U7654321 while the env file names a DU account and slips in the stack's
+    override: the login check still refuses (only -e allow_live_account=true sets it), the handler never
+    starts, and the mock stack comes back."""
+    overrides, _env_file, mock = switch_setup
+    env = tmp_path / "paper.env"
+    env.write_text(f"TWS_USERID=standin-user\nTWS_PASSWORD={PASSWORD}\nIB_ACCOUNT={PAPER_ACCOUNT}\n"
+                   "PAPER_STANDIN_ACCOUNT=U7654321\nPRELIVE_ALLOW_LIVE=1\n")
+    env.chmod(0o600)
+    out = tmp_path / "out"
+    outcome = run_switchover("paper", out, overrides={**overrides, "paper_env_file": str(env),
+                                                      "gateway_ready_timeout_s": 60})
+    record = json.loads((out / "SWITCHOVER.json").read_text())
+
+    assert not outcome.run.ok and not record["passed"]
+    assert record["failed_step"] == "paper_up", record
+    assert record["restored"] and record["active_target"] == "mock"
+    assert container_state(docker_client, overrides["handler_container"]) is None      # paper stack down
+    assert container_state(docker_client, f"{mock.project}-handler-1") == "running"
+    no_secret_in(tmp_path)

@@ -68,3 +68,18 @@ def test_negative_or_zero_period_is_refused_at_its_field():
     with pytest.raises(ValidationError) as err:
         TypeAdapter(Schedule).validate_python({"every_s": 0})
     assert err.value.errors()[0]["loc"] == ("every_s",)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"every_s": 0.001}, "too short: at least 0.01 sim seconds"),
+    ({"rate_per_min": 1e9}, "less than or equal to 6000"),
+])
+def test_a_schedule_that_would_keep_the_loop_busy_for_ever_is_refused(params, message):
+    with pytest.raises(ValidationError, match=message):
+        TypeAdapter(Schedule).validate_python(params)
+
+
+def test_shifted_moves_every_time_and_keeps_the_lengths():
+    assert first(Schedule(at_s=1, duration_s=2).shifted(10), 2) == [(11, 13)]
+    assert first(Schedule(from_s=1, to_s=3).shifted(10), 2) == [(11, 13)]
+    assert first(Schedule(every_s=5, until_s=12).shifted(100), 5) == [(100, 100), (105, 105), (110, 110)]
