@@ -40,7 +40,7 @@ def test_a_trade_at_a_new_price_and_size_sends_last_last_size_volume_timestamp_t
     sub = subscribed(quote())
     out = changed_ticks(SV, sub, view(quote(last=100.01, last_size=200, volume=1200, bid=100.01, ask=100.02,
                                             time_s=0.25)))
-    assert kinds(out) == [("1", 4), ("2", 5), ("2", 8), ("46", 45), ("1", 1), ("1", 2)]
+    assert kinds(out) == [("1", 4), ("2", 5), ("2", 8), ("46", 45), ("1", 2), ("1", 1)]    # rising: ask first
 
 
 def test_a_trade_at_the_same_price_and_size_sends_only_volume_and_timestamp():
@@ -51,9 +51,14 @@ def test_a_trade_at_the_same_price_and_size_sends_only_volume_and_timestamp():
 
 def test_a_size_change_alone_is_a_tick_size_and_a_price_change_a_tick_price_with_its_size():
     sub = subscribed(quote())
-    out = changed_ticks(SV, sub, view(quote(bid_size=500, ask=100.02, ask_size=900, time_s=0.25)))
-    assert [f[:5] for f in out] == [["2", "6", "7", "0", "500"], ["1", "6", "7", "2", "100.02"]]
-    assert out[1][5] == "900"
+    out = changed_ticks(SV, sub, view(quote(bid=99.99, bid_size=500, ask_size=900, time_s=0.25)))
+    assert [f[:6] for f in out] == [["1", "6", "7", "1", "99.99", "500"], ["2", "6", "7", "3", "900"]]
+
+
+def test_a_rising_book_moves_its_ask_first_so_no_client_sees_a_crossed_quote():
+    sub = subscribed(quote())
+    out = changed_ticks(SV, sub, view(quote(bid=100.02, ask=100.03, time_s=0.25)))
+    assert kinds(out) == [("1", 2), ("1", 1)]
 
 
 def test_nothing_changed_nothing_sent():
