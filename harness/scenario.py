@@ -430,7 +430,7 @@ class Scenario(BaseModel):
     market_data_lines: Annotated[int, Field(ge=1, le=10_000)] = 100
     default_pacing: bool = True
     log_market_data: bool = True
-    #: Emulate an older gateway exactly: the highest API version it negotiates (157..178 text,
+    #: Emulate an older gateway exactly: the highest API version it negotiates (157..193 text,
     #: 213..223 protobuf); None is the current stable IB Gateway (223).
     max_server_version: int | None = None
     handler: HandlerSpec = Field(default_factory=HandlerSpec)
@@ -444,11 +444,11 @@ class Scenario(BaseModel):
     @classmethod
     def _emulated_version(cls, value: int | None) -> int | None:
         from mock_gateway.protocol.versions import (
-            MAX_SUPPORTED, MAX_TEXT, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported,
+            MAX_SUPPORTED, MAX_TEXT_SERVED, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported,
         )
 
         if value is not None and not supported(value):
-            raise ValueError(f"{value} is not a version this gateway emulates exactly: use {MIN_SUPPORTED}..{MAX_TEXT} "
+            raise ValueError(f"{value} is not a version this gateway emulates exactly: use {MIN_SUPPORTED}..{MAX_TEXT_SERVED} "
                              f"(text protocol) or {MIN_PROTOBUF_SUPPORTED}..{MAX_SUPPORTED} (protobuf)")
         return value
 

@@ -424,6 +424,7 @@ HANDLERS: dict[int, Handler] = {
     82: reference.req_mkt_depth_exchanges,
     83: reference.req_smart_components,
     85: reference.req_news_providers,
+    86: reference.req_historical_news,
     87: reference.req_head_timestamp,
     88: req_histogram_data,
     89: ignore,                 # cancelHistogramData
@@ -438,6 +439,7 @@ HANDLERS: dict[int, Handler] = {
     99: req_completed_orders,
     101: ignore,                # cancelWshMetaData
     103: ignore,                # cancelWshEventData
+    104: reference.req_user_info,
     105: req_current_time_in_millis,
     106: ignore,                # cancelContractData: contract details are answered at once, nothing to stop
     107: ignore,                # cancelHistoricalTicks: historical ticks are not served

@@ -159,8 +159,33 @@ def req_smart_components(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.smart_components(r.required_id(), SMART_COMPONENTS)])
 
 
+#: The API news services IBKR enables in every account by default (TWS API docs, "News"); the others
+#: need API-specific subscriptions, which a paper login does not have.
+DEFAULT_NEWS_PROVIDERS = (("BRFG", "Briefing.com General Market Columns"), ("BRFUPDN", "Briefing.com Analyst Actions"),
+                          ("DJNL", "Dow Jones Newsletters"))
+
+
 def req_news_providers(g: Desks, s: ReplyChannel, r: Request) -> None:
-    s.send(K.OTHER, [m.news_providers([])])       # a paper login without news subscriptions
+    s.send(K.OTHER, [m.news_providers(list(DEFAULT_NEWS_PROVIDERS))])
+
+
+def req_historical_news(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """Headlines of the default providers: none, the simulated market publishes no news; other
+    providers are not allowed (10276), as for an account without their API subscription."""
+    req_id = r.required_id()
+    codes = [code for code in field_at(r.fields, 3).split("+") if code]
+    allowed = {code for code, _ in DEFAULT_NEWS_PROVIDERS}
+    if not codes or not set(codes) <= allowed:
+        raise RequestError(req_id, 10276, "News feed is not allowed")
+    con_id = r.int_field(2, "conId")
+    if g.world.contracts.get(con_id) is None:
+        raise RequestError(req_id, 200, "No security definition has been found for the request")
+    s.send(K.OTHER, [m.historical_news_end(req_id, False)])
+
+
+def req_user_info(g: Desks, s: ReplyChannel, r: Request) -> None:
+    # an IBKR account has no white-branding partner: the id is empty
+    s.send(K.OTHER, [m.user_info(r.required_id(), "")])
 
 
 def req_soft_dollar_tiers(g: Desks, s: ReplyChannel, r: Request) -> None:

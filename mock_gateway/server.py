@@ -26,7 +26,7 @@ from .feeds import Feeds
 from .handlers import dispatch_request
 from .order_desk import OrderDesk
 from .protocol.requests import Request
-from .protocol.versions import MAX_SUPPORTED, MAX_TEXT, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported
+from .protocol.versions import MAX_SUPPORTED, MAX_TEXT_SERVED, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported
 from .session import Session, State
 from .sim.clock import SimClock
 from .sim.world import World
@@ -49,7 +49,7 @@ class Gateway:
     def __init__(self, config: GatewayConfig, event_log: EventLog | None = None) -> None:
         if not supported(config.max_server_version) and config.max_server_version <= MAX_SUPPORTED:
             raise ValueError(f"max_server_version {config.max_server_version} cannot be emulated exactly: this "
-                             f"gateway speaks {MIN_SUPPORTED}..{MAX_TEXT} (text) and {MIN_PROTOBUF_SUPPORTED}.."
+                             f"gateway speaks {MIN_SUPPORTED}..{MAX_TEXT_SERVED} (text) and {MIN_PROTOBUF_SUPPORTED}.."
                              f"{MAX_SUPPORTED} (protobuf); pick one of those")
         if config.max_clients < 1:
             raise ValueError(f"max_clients must be at least 1, got {config.max_clients}")

@@ -30,7 +30,7 @@ from .protocol.ids import REPLY_NAMES
 from .protocol.kinds import ReplyKind
 from .protocol.proto import replies as proto_replies
 from .protocol.proto.requests import UnservedProtobufField, UnservedProtobufRequest, protobuf_request_fields
-from .protocol.requests import Request, decode_request
+from .protocol.requests import Request, decode_request, with_version_field
 from .protocol.versions import MAX_SUPPORTED, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, PROTOBUF, negotiate
 from .sim.clock import SimClock
 
@@ -194,7 +194,7 @@ class Session(asyncio.Protocol):
             elif kind == "proto":
                 self._on_protobuf(int(fields[0]), fields[1].encode("latin-1"))
             else:
-                self._on_message(fields)
+                self._on_message(with_version_field(fields, self.server_version))
         clock.run_due()   # processes the requests started (order acks, fills) run now, not on the next wake
         if clock.env.peek() < next_event:
             clock.wake()  # something new is due earlier than the clock's current sleep

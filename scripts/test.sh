@@ -46,6 +46,21 @@ if ! ".venv-nautilus/bin/python" -m pip install -q --disable-pip-version-check "
   echo "scripts/test.sh: installing nautilus_trader[ib]==1.221.0 into .venv-nautilus failed (output above)" >&2
   exit 1
 fi
+# The Node.js client tests (tests/node) run @stoqey/ib from tests/node/node_modules, installed from the
+# lockfile when node is present; in CI a missing node fails (the tests themselves fail too).
+# (~5 s; skipped when node_modules was installed from this very lockfile).
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  if ! cmp -s tests/node/package-lock.json tests/node/node_modules/.prelive-installed-lock; then
+    if ! (cd tests/node && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.prelive-installed-lock) >"$log" 2>&1; then
+      cat "$log" >&2; rm -f "$log"
+      echo "scripts/test.sh: npm ci in tests/node failed (output above)" >&2
+      exit 1
+    fi
+  fi
+elif [ "${CI:-}" = "true" ]; then
+  echo "scripts/test.sh: node and npm are missing: the Node client tests (tests/node) need Node.js >= 18" >&2
+  exit 1
+fi
 rm -f "$log"
 # Two workers (CI has 2 cores); container and drill tests share one worker (tests/conftest.py).
 exec "$VENV/bin/python" -m pytest -n "${PRELIVE_TEST_WORKERS:-2}" --dist loadgroup "$@"

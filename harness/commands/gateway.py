@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from mock_gateway.protocol.versions import (
-    DEFAULT_MAX_SERVER_VERSION, MAX_SUPPORTED, MAX_TEXT, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported,
+    DEFAULT_MAX_SERVER_VERSION, MAX_SUPPORTED, MAX_TEXT_SERVED, MIN_PROTOBUF_SUPPORTED, MIN_SUPPORTED, supported,
 )
 
 EXIT_FAILED, EXIT_USAGE = 1, 2
@@ -29,7 +29,7 @@ def build_config(host: str, port: int, seed: Optional[int], speed: Optional[floa
     if speed is not None and speed <= 0:
         raise _error(f"--speed must be > 0 (sim seconds per wall second), got {speed:g}")
     if max_server_version is not None and not supported(max_server_version):
-        raise _error(f"--max-server-version must be within {MIN_SUPPORTED}..{MAX_TEXT} (text protocol) or "
+        raise _error(f"--max-server-version must be within {MIN_SUPPORTED}..{MAX_TEXT_SERVED} (text protocol) or "
                      f"{MIN_PROTOBUF_SUPPORTED}..{MAX_SUPPORTED} (protobuf), the versions this gateway emulates "
                      f"exactly; got {max_server_version}")
     if any(not a.strip() for a in accounts):
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         scenario: Annotated[Optional[Path], typer.Option(help="Scenario file: world and faults of the gateway.")]
             = None,
         max_server_version: Annotated[Optional[int], typer.Option(help="Highest API version to negotiate "
-                                                                       f"({MIN_SUPPORTED}..{MAX_TEXT} or "
+                                                                       f"({MIN_SUPPORTED}..{MAX_TEXT_SERVED} or "
                                                                        f"{MIN_PROTOBUF_SUPPORTED}..{MAX_SUPPORTED}; "
                                                                        f"default {DEFAULT_MAX_SERVER_VERSION}, "
                                                                        "the current stable IB Gateway).")] = None,

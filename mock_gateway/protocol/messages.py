@@ -18,15 +18,24 @@ from .orders import WireOrder
 from .versions import (
     ADVANCED_ORDER_REJECT,
     AUTO_CANCEL_PARENT,
+    BOND_ACCRUED_INTEREST,
     BOND_ISSUERID,
+    CME_TAGGING_FIELDS_IN_OPEN_ORDER,
+    CUSTOMER_ACCOUNT,
     DURATION,
     FA_PROFILE_DESUPPORT,
     FRACTIONAL_SIZE_SUPPORT,
+    FUND_DATA_FIELDS,
+    INCLUDE_OVERNIGHT,
+    INELIGIBILITY_REASONS,
     LAST_LIQUIDITY,
+    LAST_TRADE_DATE,
     MARKET_CAP_PRICE,
+    MAX_TEXT_SERVED,
     PEGBEST_PEGMID_OFFSETS,
     PENDING_PRICE_REVISION,
     POST_TO_ATS,
+    PROFESSIONAL_CUSTOMER,
     SIZE_RULES,
     SYNT_REALTIME_BARS,
 )
@@ -130,8 +139,11 @@ def contract_data(server_version: int, req_id: int, contract: ContractLike, deta
     fields = ["10"]
     if server_version < SIZE_RULES:
         fields.append("8")
+    fields += [str(req_id), contract.symbol, contract.sec_type, _attr(contract, "last_trade_date")]
+    if _text_layout(server_version, LAST_TRADE_DATE):
+        fields.append(_last_trade_date(contract))
     fields += [
-        str(req_id), contract.symbol, contract.sec_type, _attr(contract, "last_trade_date"), _strike(contract),
+        _strike(contract),
         _attr(contract, "right"), contract.exchange, contract.currency, _attr(contract, "local_symbol"),
         _attr(d, "market_name"), _attr(contract, "trading_class"), str(contract.con_id),
         fmt_float(float(_attr(d, "min_tick", 0.01))),
@@ -158,7 +170,26 @@ def contract_data(server_version: int, req_id: int, contract: ContractLike, deta
     elif server_version >= SIZE_RULES:
         fields += [fmt_float(float(_attr(d, "min_size", 1.0))), fmt_float(float(_attr(d, "size_increment", 1.0))),
                    fmt_float(float(_attr(d, "suggested_size_increment", 1.0)))]
+    if _text_layout(server_version, FUND_DATA_FIELDS) and contract.sec_type == "FUND":
+        # name, family, type, front/back load, interval, fee, closed x3, notify amount, minimum initial and
+        # subsequent purchase, blue-sky states and territories, distribution policy, asset type
+        fields += ["", "", "", "", "", "", "", "0", "0", "0", "", "", "", "", "", "", ""]
+    if _text_layout(server_version, INELIGIBILITY_REASONS):
+        fields.append("0")     # no ineligibility reasons: every listed contract is tradable here
     return fields
+
+
+def _text_layout(server_version: int, since: int) -> bool:
+    """Whether a field added at ``since`` (179..193) is on the wire: only in a text session. From 213
+    these messages travel as protobuf, converted from the text model of MAX_TEXT (178) field by field."""
+    return since <= server_version <= MAX_TEXT_SERVED
+
+
+def _last_trade_date(contract: ContractLike) -> str:
+    """The separate lastTradeDate field (from 182): the last trading day of a dated contract, else empty."""
+    if contract.sec_type not in ("FUT", "OPT", "FOP", "WAR", "CONTFUT"):
+        return ""
+    return _attr(contract, "last_trade_date").split(" ")[0]
 
 
 def contract_data_end(req_id: int) -> Fields:
@@ -327,6 +358,21 @@ def _peg_offsets(v: Mapping[str, str]) -> Fields:
             v.get("midOffsetAtHalf", "")]
 
 
+def _flag(text: str) -> str:
+    """A boolean order field as TWS writes it: 1 or 0 (clients send 1/0 or true/false)."""
+    return "1" if text.strip().lower() in ("1", "true") else "0"
+
+
+def _customer_fields(sv: int, v: Mapping[str, str]) -> Fields:
+    """customerAccount (from 183) and professionalCustomer (from 184), echoed from the placeOrder."""
+    out = []
+    if _text_layout(sv, CUSTOMER_ACCOUNT):
+        out.append(v.get("customerAccount", ""))
+    if _text_layout(sv, PROFESSIONAL_CUSTOMER):
+        out.append(_flag(v.get("professionalCustomer", "")))
+    return out
+
+
 def open_order(server_version: int, order: WireOrder, *, contract: ContractLike | None, client_id: int, perm_id: int,
                state: OrderStateFields, total_qty: float | None = None) -> Fields:
     """openOrder (5), layout of ibapi/decoder.py processOpenOrder + orderdecoder.py: 128 fields at 176 for a plain order, 120 at 157."""
@@ -385,6 +431,13 @@ def open_order(server_version: int, order: WireOrder, *, contract: ContractLike 
         f.append(g("autoCancelParent", "0") or "0")
     if sv >= PEGBEST_PEGMID_OFFSETS:
         f += _peg_offsets(v)
+    f += _customer_fields(sv, v)
+    if _text_layout(sv, BOND_ACCRUED_INTEREST):
+        f.append(g("bondAccruedInterest", ""))
+    if _text_layout(sv, INCLUDE_OVERNIGHT):
+        f.append(_flag(g("includeOvernight", "")))
+    if _text_layout(sv, CME_TAGGING_FIELDS_IN_OPEN_ORDER):
+        f += [g("extOperator", ""), _int_text(g("manualOrderIndicator", ""))]
     return ModelFields(f, {"order": order, "contract": contract, "client_id": client_id, "perm_id": perm_id,
                            "state": state, "total_qty": total_qty})
 
@@ -445,6 +498,7 @@ def completed_order(server_version: int, order: WireOrder, *, contract: Contract
           str(parent_perm_id), completed_time, completed_status]
     if sv >= PEGBEST_PEGMID_OFFSETS:
         f += _peg_offsets(v)
+    f += _customer_fields(sv, v)
     return ModelFields(f, {"order": order, "contract": contract, "perm_id": perm_id, "status": status,
                            "filled_qty": filled_qty, "completed_time": completed_time,
                            "completed_status": completed_status, "parent_perm_id": parent_perm_id})
@@ -656,6 +710,16 @@ def security_definition_option_parameter(req_id: int, exchange: str, underlying_
 
 def security_definition_option_parameter_end(req_id: int) -> Fields:
     return ["76", str(req_id)]
+
+
+def historical_news_end(req_id: int, has_more: bool) -> Fields:
+    """historicalNewsEnd (87): reqId, hasMore (ibapi decoder.processHistoricalNewsEnd)."""
+    return ["87", str(int(req_id)), "1" if has_more else "0"]
+
+
+def user_info(req_id: int, white_branding_id: str) -> Fields:
+    """userInfo (107, from 167): reqId and the white-branding id, no version field (ibapi 10.51 processUserInfo)."""
+    return ["107", str(int(req_id)), white_branding_id]
 
 
 def market_rule(market_rule_id: int, increments: Sequence[tuple[float, float]]) -> Fields:

@@ -15,11 +15,19 @@ from .fields import UNSET_DOUBLE, parse_bool, parse_float, parse_int
 from .versions import (
     ADVANCED_ORDER_REJECT,
     AUTO_CANCEL_PARENT,
+    CME_TAGGING_FIELDS,
+    CUSTOMER_ACCOUNT,
     DURATION_PLACE,
     FA_PROFILE_DESUPPORT,
+    INCLUDE_OVERNIGHT,
     MANUAL_ORDER_TIME,
+    MAX_TEXT,
+    MAX_TEXT_SERVED,
     PEGBEST_PEGMID_OFFSETS,
     POST_TO_ATS,
+    PROFESSIONAL_CUSTOMER,
+    RFQ_FIELDS,
+    UNDO_RFQ_FIELDS,
 )
 
 CONTRACT_FIELDS = ("conId", "symbol", "secType", "lastTradeDateOrContractMonth", "strike", "right",
@@ -247,6 +255,19 @@ def parse_place_order(fields: list[str], server_version: int) -> WireOrder:
         elif kind in ("PEG MID", "PEGMID"):
             values["midOffsetAtWhole"] = cur.take("midOffsetAtWhole")
             values["midOffsetAtHalf"] = cur.take("midOffsetAtHalf")
+    # the text layouts 183..193; from 213 placeOrder is protobuf, read through the text model of MAX_TEXT
+    text_sv = server_version if server_version <= MAX_TEXT_SERVED else MAX_TEXT
+    if text_sv >= CUSTOMER_ACCOUNT:
+        values["customerAccount"] = cur.take("customerAccount")
+    if text_sv >= PROFESSIONAL_CUSTOMER:
+        values["professionalCustomer"] = cur.take("professionalCustomer")
+    if RFQ_FIELDS <= text_sv < UNDO_RFQ_FIELDS:
+        cur.take("rfq field")            # two RFQ fields clients send empty / unset (ibapi client.py)
+        cur.take("rfq field")
+    if text_sv >= INCLUDE_OVERNIGHT:
+        values["includeOvernight"] = cur.take("includeOvernight")
+    if text_sv >= CME_TAGGING_FIELDS:
+        values["manualOrderIndicator"] = cur.take("manualOrderIndicator")
     if cur.i != len(fields):
         raise OrderParseError(f"placeOrder at version {server_version} has {len(fields) - cur.i} unexpected "
                               f"trailing field(s) after field {cur.i}: the layout does not match this version")

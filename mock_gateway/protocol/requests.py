@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from .fields import field_at, float_or_none, int_at, int_or_none
 from .kinds import ReplyKind
+from .versions import CME_TAGGING_FIELDS
 
 K = ReplyKind
 Attrs = dict[str, object]
@@ -216,7 +217,7 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(83, "reqSmartComponents", 1),
     _not_served(84, "reqNewsArticle", 1, _NEWS),
     RequestSpec(85, "reqNewsProviders"),
-    _not_served(86, "reqHistoricalNews", 1, _NEWS),
+    RequestSpec(86, "reqHistoricalNews", 1),
     RequestSpec(87, "reqHeadTimestamp", 1, reply_kind=K.HISTORICAL_DATA),
     RequestSpec(88, "reqHistogramData", 1, reply_kind=K.HISTORICAL_DATA),
     RequestSpec(89, "cancelHistogramData", 1),
@@ -237,7 +238,7 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(101, "cancelWshMetaData", 1),
     _not_served(102, "reqWshEventData", 1, (10276, "News feed is not allowed")),
     RequestSpec(103, "cancelWshEventData", 1),
-    _not_served(104, "reqUserInfo", 1),
+    RequestSpec(104, "reqUserInfo", 1),
     RequestSpec(105, "reqCurrentTimeInMillis"),
     RequestSpec(106, "cancelContractData", 1),
     RequestSpec(107, "cancelHistoricalTicks", 1),
@@ -285,6 +286,19 @@ def msg_id_of(fields: Sequence[str]) -> int:
         return -1
 
 
+#: Requests that lost their version field at CME_TAGGING_FIELDS (192): cancelOrder, reqGlobalCancel.
+_VERSION_DROPPED_AT_192 = frozenset({"4", "58"})
+
+
+def with_version_field(fields: list[str], server_version: int) -> list[str]:
+    """A text request in the layout the handlers read: from 192 cancelOrder and reqGlobalCancel come
+    without their version field (ibapi client.py cancelOrder / reqGlobalCancel), which is put back
+    as 1; their new tail (extOperator, manualOrderIndicator) stays at the end."""
+    if server_version >= CME_TAGGING_FIELDS and fields and fields[0] in _VERSION_DROPPED_AT_192:
+        return [fields[0], "1", *fields[1:]]
+    return fields
+
+
 def decode_request(fields: Sequence[str]) -> Request:
     """The typed request of a text-encoded message (never raises)."""
     spec = spec_of(msg_id_of(fields))
@@ -300,4 +314,4 @@ def decode_request(fields: Sequence[str]) -> Request:
 
 
 __all__ = ["NOT_SERVED", "REPLY_KIND_OF_REQUEST", "REQUEST_NAMES", "REQUEST_SPECS", "Request", "RequestSpec",
-           "decode_request", "msg_id_of", "spec_of"]
+           "decode_request", "msg_id_of", "spec_of", "with_version_field"]

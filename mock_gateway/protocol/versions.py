@@ -9,10 +9,15 @@ from __future__ import annotations
 
 #: Lowest version this mock speaks: every layout below is pinned from 157 up (ibapi 9.81's max).
 MIN_SUPPORTED = 157
-#: Highest text-protocol version whose every layout this mock encodes (ib_async 2.1.0's max).
+#: The text version protobuf payloads are converted through (the request and reply models are its
+#: field lists) and ib_async 2.1.0's max.
 MAX_TEXT = 178
+#: Highest text-protocol version whose every layout this mock encodes: TWS API 10.30's last text layout
+#: before the error time (194), the maximum of @stoqey/ib 1.6 (MAX_SUPPORTED_SERVER_VERSION), which a
+#: real gateway negotiates with it.
+MAX_TEXT_SERVED = 193
 #: Lowest protobuf version this mock speaks: from here every request and reply it serves is protobuf
-#: (the last request family switches at PROTOBUF_REST_MESSAGES_3), so no text layout of 179..212 is needed.
+#: (the last request family switches at PROTOBUF_REST_MESSAGES_3), so no text layout of 194..212 is needed.
 MIN_PROTOBUF_SUPPORTED = 213
 #: The maximum of the current stable IB Gateway (10.45): TWS API 10.45.1's MAX_CLIENT_VER is
 #: HEDGE_MAX_SIZE = 223 (ibapi-latest/ibapi-stable 10.45.1 server_versions.py); 224..226 came with 10.46+.
@@ -39,6 +44,21 @@ PEGBEST_PEGMID_OFFSETS = 170    # placeOrder / openOrder / completedOrder: PEG B
 BOND_ISSUERID = 176             # reqContractDetails: issuerId
 FA_PROFILE_DESUPPORT = 177      # placeOrder / openOrder / completedOrder: no faProfile
 PENDING_PRICE_REVISION = 178    # execDetails: pendingPriceRevision
+# -- the text layouts of TWS API 10.2x/10.30 (ibapi server_versions.py; the same numbers in @stoqey/ib 1.6)
+FUND_DATA_FIELDS = 179          # contractData: 17 fund fields, for secType FUND only
+MANUAL_ORDER_TIME_EXERCISE_OPTIONS = 180   # exerciseOptions: manualOrderTime (not served here)
+LAST_TRADE_DATE = 182           # contractData: lastTradeDate after lastTradeDateOrContractMonth
+CUSTOMER_ACCOUNT = 183          # placeOrder / openOrder / completedOrder: customerAccount
+PROFESSIONAL_CUSTOMER = 184     # placeOrder / openOrder / completedOrder: professionalCustomer
+BOND_ACCRUED_INTEREST = 185     # openOrder: bondAccruedInterest
+INELIGIBILITY_REASONS = 186     # contractData: ineligibility reasons (count, then id/description pairs)
+RFQ_FIELDS = 187                # placeOrder: 2 RFQ fields, cancelOrder: 3 (only below UNDO_RFQ_FIELDS)
+BOND_TRADING_HOURS = 188        # bondContractData: timeZoneId, tradingHours, liquidHours
+INCLUDE_OVERNIGHT = 189         # placeOrder / openOrder: includeOvernight
+UNDO_RFQ_FIELDS = 190           # the RFQ fields are gone again
+CME_TAGGING_FIELDS = 192        # placeOrder: manualOrderIndicator; cancelOrder / reqGlobalCancel: no version
+                                # field, then extOperator and manualOrderIndicator at the end
+CME_TAGGING_FIELDS_IN_OPEN_ORDER = 193   # openOrder: extOperator, manualOrderIndicator
 
 
 # -- protocol buffers (ibapi 10.50/10.51 server_versions.py; identical in both)
@@ -80,19 +100,19 @@ REQUEST_PROTOBUF_SINCE: dict[int, int] = {msg_id: v for v, ids in _PROTOBUF_FAMI
 
 def supported(version: int) -> bool:
     """Whether this mock encodes every message it serves at ``version`` exactly as the real gateway."""
-    return MIN_SUPPORTED <= version <= MAX_TEXT or MIN_PROTOBUF_SUPPORTED <= version <= MAX_SUPPORTED
+    return MIN_SUPPORTED <= version <= MAX_TEXT_SERVED or MIN_PROTOBUF_SUPPORTED <= version <= MAX_SUPPORTED
 
 
 def negotiate(client_min: int, client_max: int, server_max: int) -> int | None:
     """The version to speak with a client offering ``client_min..client_max``, or None to refuse.
 
-    As the real gateway: the highest version both sides know. When that falls in 179..212 (text
+    As the real gateway: the highest version both sides know. When that falls in 194..212 (text
     layouts this mock does not encode), the highest supported version below it, still within the
     client's range. None when nothing at or above the client's minimum is supported.
     """
     version = min(client_max, server_max, MAX_SUPPORTED)
-    if MAX_TEXT < version < MIN_PROTOBUF_SUPPORTED:
-        version = MAX_TEXT
+    if MAX_TEXT_SERVED < version < MIN_PROTOBUF_SUPPORTED:
+        version = MAX_TEXT_SERVED
     if version < client_min or version < MIN_SUPPORTED:
         return None
     return version

@@ -68,7 +68,12 @@ INDICES = (
     ("VIX", "CBOE", "CBOE Volatility Index", 13455763, 17.0, "19900102", 0.01),
     ("RUT", "RUSSELL", "Russell 2000 Stock Index", 416888, 2250.0, "19870910", 0.01),
     ("INDU", "CME", "Dow Jones Industrial Average", 1935181, 43000.0, "19850101", 0.01),
+    # the underlyings the E-mini futures name in underConId (IND on CME; their options are FOP, not OPT)
+    ("ES", "CME", "E-mini S&P 500", 11004968, 5900.0, "19970909", 0.01),
+    ("NQ", "CME", "E-mini NASDAQ 100", 11004958, 20800.0, "19990621", 0.01),
 )
+#: Exchanges whose indices have no listed OPT chain (options on them trade as FOP on the futures)
+FUTURES_EXCHANGES = frozenset({"CME", "CBOT", "NYMEX", "COMEX", "GLOBEX"})
 
 
 @dataclass(frozen=True)
@@ -256,20 +261,29 @@ def strike_step(price: float, index: bool) -> float:
     return 5.0
 
 
-def chain_expiries(after: date, weeklies: int = 4) -> list[date]:
+#: Underlyings whose LEAPS also expire in December (Cboe lists December LEAPS on the S&P 500 and
+#: the broad index ETFs besides the January cycle every equity option has).
+DECEMBER_LEAPS = frozenset({"SPX", "NDX", "RUT", "SPY", "QQQ", "IWM", "DIA"})
+#: How far out LEAPS are listed: OCC allows up to 39 months; the listed January (and December)
+#: expiries reach about three years.
+LEAPS_MONTHS = 37
+
+
+def chain_expiries(after: date, weeklies: int = 4, december_leaps: bool = False) -> list[date]:
     """Weekly Friday expiries for the next weeks, then third-Friday monthlies for three months, then
-    the quarterly months and January LEAPS up to two years out."""
+    the quarterly months for a year, and LEAPS (January; also December when ``december_leaps``)
+    about three years out."""
     out: set[date] = set()
     friday = after + timedelta(days=(4 - after.weekday()) % 7 or 7)
     for k in range(weeklies):
         out.add(friday + timedelta(days=7 * k))
     year, month = after.year, after.month
-    for k in range(24):
+    for k in range(LEAPS_MONTHS):
         y, m = year + (month - 1 + k) // 12, (month - 1 + k) % 12 + 1
         expiry = third_friday(y, m)
         if expiry <= after:
             continue
-        if k <= 3 or m in (3, 6, 9, 12) and k <= 12 or m == 1:
+        if k <= 3 or m in (3, 6, 9, 12) and k <= 12 or m == 1 or (december_leaps and m == 12):
             out.add(expiry)
     return sorted(out)
 
@@ -286,6 +300,7 @@ def chain_strikes(price: float, index: bool, width: float = 0.3) -> list[float]:
     return out
 
 
-__all__ = ["CRYPTO", "ETFS", "FUTURE_ROOTS", "FX_MAJORS", "INDICES", "KNOWN_STOCKS", "FutureRoot", "Member",
-           "chain_expiries", "chain_strikes", "contract_months", "future_expiry", "index_members", "strike_step",
-           "synthetic_con_id", "synthetic_listing", "synthetic_price", "third_friday"]
+__all__ = ["CRYPTO", "DECEMBER_LEAPS", "ETFS", "FUTURES_EXCHANGES", "FUTURE_ROOTS", "FX_MAJORS", "INDICES",
+           "KNOWN_STOCKS", "FutureRoot", "Member", "chain_expiries", "chain_strikes", "contract_months",
+           "future_expiry", "index_members", "strike_step", "synthetic_con_id", "synthetic_listing",
+           "synthetic_price", "third_friday"]

@@ -20,8 +20,10 @@ from .pricing import CALENDAR_SECONDS_PER_YEAR, black_scholes, round_to_tick
 from .sessions import SESSION_RULES, expiry_epoch, hours_string
 from .universe import (
     CRYPTO,
+    DECEMBER_LEAPS,
     ETFS,
     FUTURE_ROOTS,
+    FUTURES_EXCHANGES,
     FX_MAJORS,
     INDICES,
     KNOWN_STOCKS,
@@ -197,13 +199,16 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
                  under: ContractSpec) -> list[ContractSpec]:
     """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules."""
     index = under.sec_type == "IND"
+    if index and under.exchange in FUTURES_EXCHANGES:
+        return []                     # options on CME's indices are options on the futures (FOP)
     spot = under.initial_price
     strikes = np.array(chain_strikes(spot, index))
     if not len(strikes):
         return []
     out = []
     venues = "CBOE,CBOE2" if index else _OPT_VENUES
-    for expiry in chain_expiries(start.date()):       # conIds: see ContractBook.add (a clash gets the next free id)
+    for expiry in chain_expiries(start.date(), december_leaps=under.symbol in DECEMBER_LEAPS):   # conIds: see
+        # ContractBook.add (a clash gets the next free id)
         ltd = f"{expiry:%Y%m%d}"
         years = (expiry_epoch(ltd, "OPT") - start.timestamp()) / CALENDAR_SECONDS_PER_YEAR
         weekly = expiry.day > 21 or expiry.day < 15 or expiry.weekday() != 4

@@ -297,6 +297,8 @@ def encode(server_version: int) -> None:
         "reqSmartComponents": lambda: client.reqSmartComponents(21, "a6"),
         "reqNewsProviders": lambda: client.reqNewsProviders(),
         "reqSoftDollarTiers": lambda: client.reqSoftDollarTiers(22),
+        "reqUserInfo": lambda: client.reqUserInfo(25),
+        "reqHistoricalNews": lambda: client.reqHistoricalNews(26, 265598, "BRFG+DJNL", "", "", 10, []),
     }
     out = {}
     for name, call in calls.items():

@@ -1,6 +1,6 @@
 """The current official Python API (ibapi-stable 10.50.2, ibapi-latest 10.51.1) through a whole trading
 session: at the version a current stable IB Gateway negotiates with it (223, protobuf), at protobuf
-thresholds below it, and on the text protocol when the gateway is held to 178."""
+thresholds below it, and on the text protocol when the gateway is held to a text version (178..193)."""
 from __future__ import annotations
 
 import json
@@ -105,11 +105,15 @@ def test_ibapi_latest_trades_over_protobuf_at_older_gateway_versions(mock_gatewa
     assert all(e["attrs"].get("encoding") == "protobuf" for e in _wire(gw) if e["msg"] == "placeOrder")
 
 
-def test_ibapi_latest_trades_on_the_text_protocol_when_the_gateway_is_held_to_178(mock_gateway_factory):
-    gw = mock_gateway_factory(max_server_version=178)
+@pytest.mark.parametrize("version", [178, 182, 187, 189, 193])
+def test_ibapi_latest_trades_on_the_text_protocol_when_the_gateway_is_held_to_a_text_version(mock_gateway_factory,
+                                                                                            version):
+    # 182 lastTradeDate, 183-185 customer fields, 186 ineligibility reasons, 187-189 RFQ fields,
+    # 189 includeOvernight, 192 cancelOrder without its version field, 193 CME tagging in openOrder
+    gw = mock_gateway_factory(max_server_version=version)
     negotiated, calls = _run_flow(gw, "ibapi-latest")
-    assert negotiated == 178
-    _assert_trading_session(calls, 178)
+    assert negotiated == version
+    _assert_trading_session(calls, version)
     assert not [e for e in _wire(gw) if e["attrs"].get("encoding") == "protobuf"]
 
 

@@ -28,7 +28,9 @@ from .test_protobuf_layouts import _replies, _same_field
     ((100, 157), 223, 157),      # ibapi 9.81
     ((100, 226), 213, 213),      # an older gateway emulated exactly
     ((100, 226), 178, 178),
-    ((100, 187), 223, 178),      # a client whose maximum falls in the text layouts 179..212: the newest below
+    ((100, 193), 223, 193),      # @stoqey/ib 1.6 gets its own maximum (text layouts up to 193)
+    ((100, 187), 223, 187),      # a client at the RFQ-field layouts (187..189)
+    ((100, 200), 223, 193),      # a maximum in 194..212 (text layouts not encoded): the newest below
     ((201, 226), 178, None),     # a protobuf-only client (rust-ibapi 3.x) and a text-only gateway
     ((203, 210), 223, None),     # nothing the mock speaks within the client's range
 ])
@@ -36,13 +38,13 @@ def test_negotiation_is_the_highest_version_both_sides_speak(client, server_max,
     assert negotiate(*client, server_max) == expected
 
 
-def test_the_mock_emulates_text_versions_up_to_178_and_protobuf_from_213():
-    assert [v for v in range(150, 230) if supported(v)] == [*range(157, 179), *range(213, 224)]
+def test_the_mock_emulates_text_versions_up_to_193_and_protobuf_from_213():
+    assert [v for v in range(150, 230) if supported(v)] == [*range(157, 194), *range(213, 224)]
 
 
-@pytest.mark.parametrize("version", [150, 190, 212])
+@pytest.mark.parametrize("version", [150, 194, 212])
 def test_a_gateway_held_to_a_version_it_cannot_emulate_is_refused_with_the_ranges(version):
-    with pytest.raises(ValueError, match=r"157\.\.178.*213\.\.223"):
+    with pytest.raises(ValueError, match=r"157\.\.193.*213\.\.223"):
         Gateway(GatewayConfig(port=0, max_server_version=version))
 
 

@@ -83,7 +83,8 @@ def _replies(sv: int) -> list[list[str]]:
         m.security_definition_option_parameter_end(7), m.market_rule(26, [(0.0, 0.01), (1.0, 0.05)]),
         m.family_codes([("DU1", "F1")]), m.mkt_depth_exchanges([("ISLAND", "STK", "NASDAQ", "Deep2", 1)]),
         m.smart_components(8, [(0, "NYSE", "N")]), m.news_providers([("BRFG", "Briefing")]),
-        m.soft_dollar_tiers(9, [("t", "v", "T")]), m.completed_orders_end(),
+        m.soft_dollar_tiers(9, [("t", "v", "T")]), m.completed_orders_end(), m.user_info(9, ""), m.user_info(10, "wb1"),
+        m.historical_news_end(11, False), m.historical_news_end(12, True),
     ]
     for k, (contract, order) in enumerate(_orders()):
         placed = parse_place_order(async_fields(MAX_TEXT, "placeOrder", 40 + k, contract, order), MAX_TEXT)
@@ -219,6 +220,8 @@ def _text_equivalents():
         "reqMarketRule": ("reqMarketRule", 26), "reqFamilyCodes": ("reqFamilyCodes",),
         "reqMktDepthExchanges": ("reqMktDepthExchanges",), "reqSmartComponents": ("reqSmartComponents", 21, "a6"),
         "reqNewsProviders": ("reqNewsProviders",), "reqSoftDollarTiers": ("reqSoftDollarTiers", 22),
+        "reqUserInfo": ("reqUserInfo", 25),
+        "reqHistoricalNews": ("reqHistoricalNews", 26, 265598, "BRFG+DJNL", "", "", 10, []),
     }
 
 

@@ -238,7 +238,7 @@ def test_error_has_advanced_json_only_from_166():
 
 @pytest.mark.parametrize("offer,server_max,expected", [
     ((157, 176), 176, 176), ((157, 178), 176, 176), ((157, 178), 178, 178), ((100, 157), 176, 157),
-    ((177, 178), 176, None), ((100, 150), 176, None), ((157, 200), 190, 178)])
+    ((177, 178), 176, None), ((100, 150), 176, None), ((157, 200), 190, 190), ((157, 200), 200, 193)])
 def test_version_negotiation(offer, server_max, expected):
     assert negotiate(*offer, server_max) == expected
 

@@ -101,3 +101,23 @@ def test_a_scenario_chooses_its_market_data_permission_and_contracts():
     assert spec.data_permission == "delayed" and spec.contracts[0].sec_type == "STK"
     with pytest.raises(ValueError):
         MarketSpec.model_validate({"data_permission": "sometimes"})
+
+
+def test_leaps_reach_three_years_out_in_january_and_also_december_on_index_etfs():
+    # stoqey/ib's live test suite qualifies SPY 2028-12-15 750 C (a December LEAPS, 25 months out)
+    spy_expiries = {s.last_trade_date for s in BOOK.match(ContractQuery(symbol="SPY", sec_type="OPT"))}
+    assert {"20271217", "20280121", "20281215", "20290119"} <= spy_expiries
+    assert "20291221" not in spy_expiries                                   # about three years, no further
+    nvda_expiries = {s.last_trade_date for s in BOOK.match(ContractQuery(symbol="NVDA", sec_type="OPT"))}
+    assert {"20280121", "20290119"} <= nvda_expiries
+    assert not {"20271217", "20281215"} & nvda_expiries                      # single stocks: January only
+    spy_750 = BOOK.match(ContractQuery(symbol="SPY", sec_type="OPT", last_trade_date="20281215", strike=750.0, right="C"))
+    assert len(spy_750) == 1 and spy_750[0].local_symbol == "SPY   281215C00750000"
+
+
+def test_the_index_a_future_names_as_its_underlying_is_listed_without_an_opt_chain():
+    # stoqey/ib's live suite asks Index("ES") on CME; ES futures carry underConId 11004968
+    for future in BOOK.match(ContractQuery(symbol="ES", sec_type="FUT")) + BOOK.match(ContractQuery(symbol="NQ", sec_type="FUT")):
+        under = BOOK.get(future.under_con_id)
+        assert under is not None and (under.sec_type, under.symbol, under.exchange) == ("IND", future.symbol, "CME")
+    assert BOOK.match(ContractQuery(symbol="ES", sec_type="OPT")) == []     # options on ES are FOP on the future

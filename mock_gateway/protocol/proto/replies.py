@@ -266,6 +266,7 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
         for c in _groups(f, 3, 3)]}))],
     "85": lambda f, ctx: [(85, "NewsProviders", _clean({"newsProviders": [
         _clean({"providerCode": _s(p[0]), "providerName": _s(p[1])}) for p in _groups(f, 2, 2)]}))],
+    "87": _simple(87, "HistoricalNewsEnd", [(1, "reqId", _i), (2, "hasMore", _b)]),
     "88": _simple(88, "HeadTimestamp", [(1, "reqId", _i), (2, "headTimestamp", _s)]),
     "89": _histogram,
     "90": _historical_data_update,
@@ -281,6 +282,7 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
     "100": _simple(100, "OrderBound", [(1, "permId", _i), (2, "clientId", _i), (3, "orderId", _i)]),
     "101": _order_reply,
     "102": _simple(102, "CompletedOrdersEnd", []),
+    "107": _simple(107, "UserInfo", [(1, "reqId", _i), (2, "whiteBrandingId", _s)]),
     "109": _simple(109, "CurrentTimeInMillis", [(1, "currentTimeInMillis", _i)]),
 }
 

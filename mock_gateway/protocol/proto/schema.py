@@ -74,6 +74,8 @@ GlobalCancelRequest | orderCancel=1:OrderCancel
 HeadTimestamp | reqId=1:int32 headTimestamp=2:string
 HeadTimestampRequest | reqId=1:int32 contract=2:Contract useRTH=3:bool whatToShow=4:string formatDate=5:int32
 HistogramData | reqId=1:int32 histogramDataEntries=2:HistogramDataEntry[]
+HistoricalNewsEnd | reqId=1:int32 hasMore=2:bool
+HistoricalNewsRequest | reqId=1:int32 conId=2:int32 providerCodes=3:string startDateTime=4:string endDateTime=5:string totalResults=6:int32 historicalNewsOptions=7:map<string,string>
 HistogramDataEntry | price=1:double size=2:string
 HistogramDataRequest | reqId=1:int32 contract=2:Contract useRTH=3:bool timePeriod=4:string
 HistoricalData | reqId=1:int32 historicalDataBars=2:HistoricalDataBar[]
@@ -152,6 +154,8 @@ TickReqParams | reqId=1:int32 minTick=2:string bboExchange=3:string snapshotPerm
 TickSize | reqId=1:int32 tickType=2:int32 size=3:string
 TickSnapshotEnd | reqId=1:int32
 TickString | reqId=1:int32 tickType=2:int32 value=3:string
+UserInfo | reqId=1:int32 whiteBrandingId=2:string
+UserInfoRequest | reqId=1:int32
 """
 
 SCALARS = frozenset({"int32", "int64", "uint32", "uint64", "bool", "double", "float", "string", "bytes", "enum"})
