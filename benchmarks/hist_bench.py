@@ -39,11 +39,13 @@ def serve() -> None:
 
     from mock_gateway.config import GatewayConfig
     from mock_gateway.faults.base import FaultStack
-    from mock_gateway.server import Gateway
+    from mock_gateway.server import Gateway, settle_heap
 
     async def run() -> None:
         gw = Gateway(GatewayConfig(port=0, faults=FaultStack([]), log_market_data=False))
         await gw.start()
+        if not os.environ.get("HIST_BENCH_NO_FREEZE"):   # as `prelive gateway` does (A/B: set it)
+            settle_heap()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
