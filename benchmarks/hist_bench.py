@@ -39,11 +39,13 @@ def serve() -> None:
 
     from mock_gateway.config import GatewayConfig
     from mock_gateway.faults.base import FaultStack
-    from mock_gateway.server import Gateway
+    from mock_gateway.server import Gateway, settle_heap
 
     async def run() -> None:
         gw = Gateway(GatewayConfig(port=0, faults=FaultStack([]), log_market_data=False))
         await gw.start()
+        if not os.environ.get("HIST_BENCH_NO_FREEZE"):   # as `prelive gateway` does (A/B: set it)
+            settle_heap()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
@@ -174,11 +176,42 @@ def cpu_grid(symbol: str, end_dates) -> list[tuple[str, str, str, int, float, fl
                 from mock_gateway.sim.market import BarTable
                 c0 = time.process_time()
                 table = group_calendar(BarTable.concat(days), world.market.epoch0, bar.seconds >= 28 * 86400, "TRADES")
-                bar_rows(176, req, table, world.market.epoch0)
                 c1 = time.process_time() - c0
                 total, worst, n = total + c1, max(worst, c1), len(table)
-            out.append((end_text or "now", bar_text, duration_for(bar_text), n, total * 1000, worst * 1000))
+                for k in range(0, len(table), HISTORY_FORMAT_ROWS):     # formatted in slices, as feeds.py does
+                    c0 = time.process_time()
+                    bar_rows(176, req, table.select(slice(k, k + HISTORY_FORMAT_ROWS)), world.market.epoch0)
+                    c1 = time.process_time() - c0
+                    total, worst = total + c1, max(worst, c1)
+            send_ms, proto_ms = reply_cost(req, n, world) if n else (0.0, 0.0)
+            out.append((end_text or "now", bar_text, duration_for(bar_text), n, total * 1000, worst * 1000,
+                        send_ms, proto_ms))
     return out
+
+
+def reply_cost(req, n: int, world) -> tuple[float, float]:
+    """CPU (ms) of the one step that sends the answer: the text frame plus its event-log line (one hold of the
+    loop, in session.py), and the protobuf encoding a client at server version 208+ gets instead of the frame."""
+    from mock_gateway.eventlog import EventLog
+    from mock_gateway.feeds import bar_rows
+    from mock_gateway.protocol import messages as m
+    from mock_gateway.protocol.proto import replies as proto_replies
+    from mock_gateway.session import frame
+
+    table = world.market.bar_table(req.spec.con_id, 0.0, n * min(req.bar_size_s, 86400.0) * 1.6,
+                                   min(req.bar_size_s, 86400.0), "TRADES")
+    table = table.select(slice(max(0, len(table) - n), len(table)))
+    head = m.historical_data(176, 1, "20000101 00:00:00", "20000101 00:00:00", [])
+    head[-1] = str(len(table))
+    fields = head + bar_rows(176, req, table, world.market.epoch0)
+    log = EventLog(None)
+    c0 = time.process_time()
+    frame(fields)
+    log.write(dir="out", msg="historicalData", msg_id=17, fields=fields, conn=1, client_id=1, sim=0.0)
+    send = time.process_time() - c0
+    c0 = time.process_time()
+    proto_replies.to_protobuf(fields, now_ms=0)
+    return send * 1000, (time.process_time() - c0) * 1000
 
 
 def main() -> None:
@@ -194,7 +227,11 @@ def main() -> None:
     print(f"  worst CPU to build an answer:          {max(r[4] for r in served):.1f} ms "
           f"({max(served, key=lambda r: r[4])[3]} bars)")
     print(f"  worst CPU, answers of <= 5,000 bars:   {max(r[4] for r in served if r[3] <= 5000):.1f} ms")
-    print(f"  longest single event-loop hold:        {max(r[5] for r in served):.1f} ms (one slice)")
+    print(f"  longest single event-loop hold:        {max(r[5] for r in served):.1f} ms (one compute or format slice)")
+    print(f"  sending the answer (frame + event log): {max(r[6] for r in served):.1f} ms worst "
+          f"({max(served, key=lambda r: r[6])[3]} bars; one hold, session.py)")
+    print(f"  protobuf encoding instead (sv 208+):    {max(r[7] for r in served):.1f} ms worst "
+          f"({max(served, key=lambda r: r[7])[3]} bars; one hold, protocol/proto/replies.py)")
     print(f"  (first request includes loading the exchange calendars and the universe)")
     print()
     if args.cpu_only:

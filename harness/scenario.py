@@ -155,6 +155,29 @@ class MarketSpec(BaseModel):
     data_permission: Literal["live", "delayed", "none"] = "live"
     #: Contracts of the scenario's own, added to the universe (a symbol already listed is an error).
     contracts: list[ExtraContractSpec] = Field(default_factory=list)
+    #: Trading halts: the symbol (and its options and futures) stops trading for a while; tick 49 reports it.
+    halts: Annotated[list[HaltSpec], Field(max_length=1000)] = Field(default_factory=list)
+    #: Cash dividends by symbol (replacing the built-in table's row): what ADJUSTED_LAST bars adjust for.
+    dividends: Annotated[dict[str, Annotated[list[DividendSpec], Field(max_length=400)]],
+                         Field(max_length=1000)] = Field(default_factory=dict)
+
+
+class DividendSpec(BaseModel):
+    """One cash dividend: its ex-date and the amount per share in the contract's currency."""
+
+    model_config = Strict
+    ex_date: Annotated[str, Field(pattern=r"^\d{8}$")]
+    amount: PositiveFloat
+
+
+class HaltSpec(BaseModel):
+    """A trading halt: no prints, the quote stands, orders are accepted and held until it ends."""
+
+    model_config = Strict
+    symbol: Annotated[str, Field(min_length=1, max_length=20)]
+    start_s: Annotated[float, Field(ge=0, le=10 * 366 * 86400)]
+    duration_s: Annotated[float, Field(gt=0, le=10 * 366 * 86400)] | None = None   # None: to the end of the run
+    kind: Literal["general", "volatility"] = "general"
 
 
 class ExtraContractSpec(BaseModel):
@@ -516,7 +539,9 @@ class Scenario(BaseModel):
                                 tick_interval_s=m.tick_interval_s, spread_ticks=m.spread_ticks,
                                 replay_csv=m.replay_csv, initial_prices=dict(m.initial_prices),
                                 data_permission=m.data_permission,
-                                extra_contracts=[c.model_dump() for c in m.contracts]),
+                                extra_contracts=[c.model_dump() for c in m.contracts],
+                                halts=[h.model_dump() for h in m.halts],
+                                dividends={k: [d.model_dump() for d in v] for k, v in m.dividends.items()}),
             event_log=Path(event_log) if event_log is not None else None,
             log_market_data=self.log_market_data, market_data_lines=self.market_data_lines,
             read_only_api=self.api.read_only, master_client_id=self.api.master_client_id,

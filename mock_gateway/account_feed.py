@@ -24,6 +24,7 @@ from .errors import RequestError
 from .faults.codes import ACCOUNT_SUMMARY_LIMIT_TEXT
 from .protocol.kinds import ReplyKind
 from .protocol import messages as m
+from .connection_table import ConnectionTable
 from .replies import CallSoon, ReplyChannel
 from .sim.clock import SimClock
 from .sim.periodic import Periodic
@@ -62,25 +63,16 @@ class AccountFeed:
         self.config = config
         self.market = world.market
         self._call_soon = call_soon
-        self._conns: dict[int, _Connection] = {}
+        self._conns: ConnectionTable[_Connection] = ConnectionTable(_Connection)
         self._dirty: dict[str, set[int]] = {}
         self._push_pending = False
         self._sent: dict[tuple[int, Any], dict[tuple[str, str], str]] = {}   # (conn, stream) -> row -> last value
         self.account_ready = True
         conns = self._conns
-        self._pnl = Periodic(PNL_INTERVAL_S, lambda: any(c.pnl_subscriptions for c in conns.values()), self._pnl_tick)
+        self._pnl = Periodic(PNL_INTERVAL_S, lambda: any(c.pnl_subscriptions for c in conns), self._pnl_tick)
         self._refresh = Periodic(ACCOUNT_REFRESH_S, lambda: any(c.account_updates or c.account_summaries
-                                                               or c.account_updates_multi for c in conns.values()),
+                                                               or c.account_updates_multi for c in conns),
                                  self._refresh_tick)
-
-    def _conn(self, s: ReplyChannel) -> _Connection:
-        conn = self._conns.get(s.conn_id)
-        if conn is None:
-            conn = self._conns[s.conn_id] = _Connection(s)
-        return conn
-
-    def _live_conns(self) -> list[_Connection]:
-        return [self._conns[k] for k in sorted(self._conns)]
 
     def has_account_summary(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)
@@ -135,7 +127,7 @@ class AccountFeed:
 
     # ------------------------------------------------------------------ requests
     def start_account_updates(self, s: ReplyChannel, account_id: str) -> None:
-        self._conn(s).account_updates = account_id
+        self._conns.of(s).account_updates = account_id
         s.send(K.ACCOUNT_DATA, self._updates(s, account_id, self.values(account_id), True)
                + self._portfolio(s, account_id) + [self._account_time(), m.account_download_end(account_id)])
         self._refresh.ensure(self.env)
@@ -166,7 +158,7 @@ class AccountFeed:
             conn.pnl_subscriptions.pop(req_id, None)
 
     def start_account_updates_multi(self, s: ReplyChannel, req_id: int, account: str, model_code: str) -> None:
-        self._conn(s).account_updates_multi[req_id] = account
+        self._conns.of(s).account_updates_multi[req_id] = account
         msgs: list[Fields] = []
         for acct in self._accounts_of(account):
             msgs += self._multi(s, req_id, acct, self.values(acct), True, model_code)
@@ -176,7 +168,7 @@ class AccountFeed:
     def start_account_summary(self, s: ReplyChannel, req_id: int, group: str, tags: str) -> None:
         """reqAccountSummary: every requested tag of every account now, the changes every 3 minutes.
         IB allows two summary subscriptions at once; the third is refused with 322."""
-        conn = self._conn(s)
+        conn = self._conns.of(s)
         if req_id not in conn.account_summaries and len(conn.account_summaries) >= self.config.max_account_summaries:
             raise RequestError(req_id, 322, ACCOUNT_SUMMARY_LIMIT_TEXT)
         wanted = [t.strip() for t in tags.split(",") if t.strip()]
@@ -188,7 +180,7 @@ class AccountFeed:
         self._refresh.ensure(self.env)
 
     def start_positions(self, s: ReplyChannel) -> None:
-        self._conn(s).positions_subscribed = True
+        self._conns.of(s).positions_subscribed = True
         msgs = [m.position(s.server_version, acct, pos.spec, pos.qty, pos.avg_cost)
                 for acct in self.config.account_ids for pos in self.world.accounts[acct].positions()]
         s.send(K.ACCOUNT_DATA, msgs + [m.position_end()])
@@ -196,7 +188,7 @@ class AccountFeed:
     def start_pnl(self, s: ReplyChannel, req_id: int, account_id: str, con_id: int | None = None) -> None:
         """reqPnL (``con_id`` None) or reqPnLSingle: now, then about once a second until cancelled."""
         key = account_id if con_id is None else (account_id, con_id)
-        self._conn(s).pnl_subscriptions[req_id] = key
+        self._conns.of(s).pnl_subscriptions[req_id] = key
         s.send(K.ACCOUNT_DATA, [self._pnl_message(s, req_id, key, {})])
         self._pnl.ensure(self.env)
 
@@ -224,11 +216,11 @@ class AccountFeed:
     def session_closed(self, s: ReplyChannel) -> None:
         for key in [k for k in self._sent if k[0] == s.conn_id]:
             del self._sent[key]
-        self._conns.pop(s.conn_id, None)
+        self._conns.drop(s.conn_id)
 
     def clear_subscriptions(self) -> None:
         """1101 (data lost): every account subscription is gone; clients must request them again."""
-        for conn in self._live_conns():
+        for conn in self._conns.live():
             self.session_closed(conn.channel)
 
     def set_account_ready(self, ready: bool) -> None:
@@ -238,7 +230,7 @@ class AccountFeed:
             return
         self.account_ready = ready
         text = "true" if ready else "false"
-        for conn in self._live_conns():
+        for conn in self._conns.live():
             if conn.account_updates:
                 self._sent.setdefault((conn.channel.conn_id, "updates"), {})[("AccountReady", "")] = text
                 conn.channel.send(K.ACCOUNT_DATA, [m.update_account_value("AccountReady", text, "",
@@ -258,7 +250,7 @@ class AccountFeed:
         if not self._dirty:
             return
         dirty, self._dirty = self._dirty, {}
-        conns = self._live_conns()
+        conns = self._conns.live()
         for account_id, con_ids in dirty.items():
             acct = self.world.accounts[account_id]
             for conn in conns:
@@ -282,7 +274,7 @@ class AccountFeed:
             if acct not in cache:
                 cache[acct] = self.values(acct)
             return cache[acct]
-        for conn in self._live_conns():
+        for conn in self._conns.live():
             s = conn.channel
             if conn.account_updates:
                 acct = conn.account_updates
@@ -303,7 +295,7 @@ class AccountFeed:
 
     def _pnl_tick(self, now: float) -> None:
         cache: dict[Any, tuple] = {}
-        for conn in self._live_conns():
+        for conn in self._conns.live():
             s = conn.channel
             for req_id, key in list(conn.pnl_subscriptions.items()):
                 s.send(K.ACCOUNT_DATA, [self._pnl_message(s, req_id, key, cache)])

@@ -101,6 +101,12 @@ class MarketConfig:
     #: A scenario's own contracts: dicts with symbol, sec_type, exchange, currency, min_tick, price
     #: (and optionally primary_exchange, long_name, listing_date); see ContractBook.with_extra.
     extra_contracts: list[dict] = field(default_factory=list)
+    #: Trading halts: dicts with symbol, start_s (sim s), duration_s (None: to the end), kind ("general" or
+    #: "volatility"); see mock_gateway.sim.halts. The stock, its options and futures stop trading, tick 49 says so.
+    halts: list[dict] = field(default_factory=list)
+    #: Cash dividends by symbol: [{ex_date: "YYYYMMDD", amount}], replacing the built-in table's row
+    #: (mock_gateway.sim.corporate_actions); ADJUSTED_LAST bars are adjusted for them.
+    dividends: dict[str, list[dict]] = field(default_factory=dict)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -22,11 +22,21 @@ from .errors import RequestError
 from .protocol import messages as m
 from .protocol.kinds import ReplyKind
 from .protocol.time import ib_time
+from .connection_table import ConnectionTable
 from .replies import ReplyChannel
 from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
 from .protocol.versions import FRACTIONAL_SIZE_SUPPORT, SYNT_REALTIME_BARS
+from .quote_ticks import (
+    DELAYED_TICK,
+    MarketDataSub,
+    TickView,
+    changed_ticks,
+    first_ticks,
+    statistics_ticks,
+    stock_generic_ticks_refusal,
+)
 from .sim.bar_rules import no_data_text
 from .sim.history import HORIZON_S
 from .sim.market import BarTable, HistoryError, Quote, group_calendar, session_rule
@@ -41,26 +51,24 @@ Fields = list[str]
 REALTIME_BAR_S = 5.0
 #: keepUpToDate sends the bar in progress this often.
 HISTORICAL_UPDATE_S = 5.0
-#: Bars computed per slice of a large historical request (one slice holds the event loop a few ms;
-#: numpy's per-call overhead makes smaller slices cost more in total).
-HISTORY_SLICE_SLOTS = 1000
+#: Bars computed per slice of a large historical request: one slice holds the event loop about 1 ms CPU
+#: (benchmarks/hist_bench.py); smaller slices cost more in total (numpy's per-call overhead), larger ones
+#: showed in another client's reqCurrentTime p99 (36-41 ms at 1,000 vs 15-25 ms at 500, load 4 on 2 cores).
+HISTORY_SLICE_SLOTS = 500
 #: How many windows (of twice the ticks asked) reqHistoricalTicks searches before it answers with what it found.
 HISTORICAL_TICK_WINDOWS = 8
 #: Price levels a histogram is binned into.
 HISTOGRAM_LEVELS = 60
 #: Bars formatted between two yields to the event loop.
-HISTORY_FORMAT_ROWS = 400
-#: Tick types (ibapi/ticktype.py).
-BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9
-OPEN, LAST_TIMESTAMP, SHORTABLE, RT_VOLUME = 14, 45, 46, 48
-
-
+HISTORY_FORMAT_ROWS = 200
 @dataclass
 class MarketDataRequest:
     req_id: int
     spec: ContractSpec
     generic_ticks: frozenset[str]
     snapshot: bool
+    regulatory_snapshot: bool = False
+    generic_text: str = ""       # the genericTickList as sent (IB's 321 quotes it)
 
 
 @dataclass
@@ -72,26 +80,7 @@ class BarsRequest:
     use_rth: bool
     format_date: int
     listed_epoch: float | None = None      # epoch seconds: no bar starts before the listing date
-
-
-@dataclass
-class MarketDataSub:
-    """One streaming reqMktData: the last values sent, to send only changes."""
-
-    session: ReplyChannel
-    req_id: int
-    spec: ContractSpec
-    generic_ticks: frozenset[str]
-    bid: float = math.nan
-    ask: float = math.nan
-    bid_size: int = -1
-    ask_size: int = -1
-    volume: int = -1
-    high: float = math.nan
-    low: float = math.nan
-    last: float = math.nan
-    data_type: int = 1           # granted: 1 live, 2 frozen, 3 delayed, 4 delayed frozen
-    ids: dict[int, int] = field(default_factory=dict)   # tick type -> the tick type sent (delayed: 66..)
+    adjusted: bool = False                 # ADJUSTED_LAST: TRADES scaled for the dividends gone ex since
 
 
 @dataclass
@@ -107,11 +96,14 @@ class _Connection:
         return not (self.market_data or self.realtime_bars or self.historical_updates)
 
 
-#: Live tick type -> its delayed twin (ibapi/ticktype.py: DELAYED_BID 66 ... DELAYED_LAST_TIMESTAMP 88).
-DELAYED_TICK = {BID: 66, ASK: 67, LAST: 68, BID_SIZE: 69, ASK_SIZE: 70, LAST_SIZE: 71, HIGH: 72, LOW: 73,
-                VOLUME: 74, CLOSE: 75, OPEN: 76, LAST_TIMESTAMP: 88}
 #: How far delayed data lags: measured 600 s on a 2026 account (IB documents 15-20 minutes).
 DELAYED_LAG_S = 600.0
+#: What one regulatory snapshot costs (TWS API docs: "Each regulatory snapshot made will incur a fee of 0.01 USD").
+REGULATORY_SNAPSHOT_FEE_USD = 0.01
+#: A snapshot with a generic tick list (real gateway's text; the TWS API docs: "Snapshot requests can only be
+#: made for the default tick types; no generic ticks can be specified").
+SNAPSHOT_GENERIC_TICKS = ("Error validating request.-'bO' : cause - Snapshot market data subscription is not "
+                          "applicable to generic ticks")
 NOT_SUBSCRIBED = ("Requested market data is not subscribed. Check API status by selecting the Account menu then "
                   "under Management choose Market Data Subscription Manager and/or availability of delayed data.")
 DELAYED_DISPLAYED = "Requested market data is not subscribed. Displaying delayed market data."
@@ -193,35 +185,30 @@ def bar_rows(server_version: int, req: BarsRequest, table: BarTable, epoch0: flo
 class Feeds:
     """Every market stream of one gateway, kept per connection."""
 
-    def __init__(self, world: World, clock: SimClock) -> None:
+    def __init__(self, world: World, clock: SimClock, on_event: Callable[..., None] | None = None) -> None:
         self.world = world
+        #: where the feed reports what the run's evidence needs (a regulatory snapshot's fee): sys events
+        self.on_event = on_event or (lambda msg, **kwargs: None)
+        #: regulatory snapshot fees charged, by client id (USD 0.01 each, live and paper alike)
+        self.regulatory_snapshot_fees_usd: dict[int, float] = {}
         self.clock = clock
         self.env = clock.env
         self.market = world.market
         #: False while a connectivity fault holds the data farm down (subscriptions stay, ticks stop)
         self.flowing = True
-        self._conns: dict[int, _Connection] = {}
+        self._conns: ConnectionTable[_Connection] = ConnectionTable(_Connection)
         self._data_types: dict[int, int] = {}       # reqMarketDataType per connection (1 until asked)
         self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
         self._listening = False
         self._tasks: set[asyncio.Task] = set()     # sliced historical requests in progress (held strongly)
-        self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns.values()),
+        self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns),
                                   self._realtime_bar_tick)
-        self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(c.historical_updates for c in self._conns.values()),
+        self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(c.historical_updates for c in self._conns),
                               self._historical_update_tick)
-
-    def _conn(self, s: ReplyChannel) -> _Connection:
-        conn = self._conns.get(s.conn_id)
-        if conn is None:
-            conn = self._conns[s.conn_id] = _Connection(s)
-        return conn
-
-    def _live_conns(self) -> list[_Connection]:
-        return [self._conns[k] for k in sorted(self._conns)]
 
     def session_closed(self, session: ReplyChannel) -> None:
         self.drop_market_data(session)
-        self._conns.pop(session.conn_id, None)
+        self._conns.drop(session.conn_id)
 
     # ------------------------------------------------------------------ what a connection holds
     def market_data_lines(self, conn_id: int) -> int:
@@ -244,6 +231,11 @@ class Feeds:
 
     def start_market_data(self, s: ReplyChannel, req: MarketDataRequest) -> None:
         spec = req.spec
+        if (req.snapshot or req.regulatory_snapshot) and req.generic_ticks:
+            raise RequestError(req.req_id, 321, SNAPSHOT_GENERIC_TICKS)
+        refusal = stock_generic_ticks_refusal(req.generic_text) if spec.sec_type == "STK" else None
+        if refusal:
+            raise RequestError(req.req_id, 321, refusal)
         epoch = self.clock.start.timestamp() + self.env.now
         market_open = is_open(session_rule(spec.sec_type), epoch, rth=False)
         granted, code, text = grant_data_type(self.market.config.data_permission,
@@ -255,15 +247,19 @@ class Feeds:
             s.error(req.req_id, code, text, kind=K.MARKET_DATA)
         sub = MarketDataSub(s, req.req_id, spec, req.generic_ticks, data_type=granted,
                             ids=DELAYED_TICK if granted in (3, 4) else {})
-        q = self.market.quote_at(spec.con_id, self._quote_time(sub))
-        head = [] if req.snapshot else [
-            m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
-            m.market_data_type(req.req_id, granted)]
-        msgs = head + self._full_quote(sub, q)
-        if req.snapshot:
+        t_s = self._quote_time(sub)
+        head = [m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
+                m.market_data_type(req.req_id, granted)]
+        view = self._view(sub, self.market.quote_at(spec.con_id, t_s), t_s)
+        msgs = head + first_ticks(s.server_version, sub, view)
+        if req.generic_ticks - {"233", "236"}:
+            msgs += statistics_ticks(s.server_version, sub, view, self.market.contract_stats(spec.con_id, t_s))
+        if req.snapshot or req.regulatory_snapshot:
             s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
+            if req.regulatory_snapshot:
+                self._charge_regulatory_snapshot(s, req)
             return
-        self._conn(s).market_data[req.req_id] = sub
+        self._conns.of(s).market_data[req.req_id] = sub
         if granted in (2, 4):          # frozen: the last values, no updates while the market is closed
             s.send(K.MARKET_DATA, msgs)
             return
@@ -272,6 +268,16 @@ class Feeds:
         if not self._listening:
             self._listening = True
             self.market.add_listener(self._on_grid_step)
+
+    def _charge_regulatory_snapshot(self, s: ReplyChannel, req: MarketDataRequest) -> None:
+        """IB charges USD 0.01 per regulatory snapshot, on paper accounts too (TWS API docs, "Regulatory
+        Snapshots"); the run's evidence gets each charge as a sys event."""
+        client = s.client_id or 0
+        total = round(self.regulatory_snapshot_fees_usd.get(client, 0.0) + REGULATORY_SNAPSHOT_FEE_USD, 2)
+        self.regulatory_snapshot_fees_usd[client] = total
+        self.on_event("regulatory_snapshot", conn=s.conn_id, client_id=s.client_id,
+                      attrs={"req_id": req.req_id, "symbol": req.spec.symbol, "fee_usd": REGULATORY_SNAPSHOT_FEE_USD,
+                             "total_usd": total, "simulated": True})
 
     def _quote_time(self, sub: MarketDataSub) -> float:
         return self.env.now - DELAYED_LAG_S if sub.data_type in (3, 4) else self.env.now
@@ -300,82 +306,29 @@ class Feeds:
         conn.realtime_bars.clear()
         conn.historical_updates.clear()
 
-    def _full_quote(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
-        sv = sub.session.server_version
-        r = sub.req_id
-        t = sub.ids
-        index = sub.spec.sec_type == "IND"            # an index is a computed level: no book, no size
-        msgs = [] if index else [m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size),
-                                 m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size)]
-        if index:
-            msgs.append(m.tick_price(sv, r, t.get(LAST, LAST), q.last, 0))
-        elif sub.spec.sec_type != "CASH":
-            msgs += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),
-                     m.tick_size(sv, r, t.get(VOLUME, VOLUME), q.volume)]
-        msgs += [m.tick_price(sv, r, t.get(HIGH, HIGH), q.high, 0), m.tick_price(sv, r, t.get(LOW, LOW), q.low, 0),
-                 m.tick_price(sv, r, t.get(CLOSE, CLOSE), q.close, 0),
-                 m.tick_price(sv, r, t.get(OPEN, OPEN), q.open, 0)]
-        if sub.spec.sec_type != "CASH":
-            msgs.append(m.tick_string(r, t.get(LAST_TIMESTAMP, LAST_TIMESTAMP),
-                                      str(int(self.market.epoch0 + q.time_s))))
-        if "236" in sub.generic_ticks:
-            msgs.append(m.tick_generic(r, SHORTABLE, 3.0))
-        sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
-        sub.volume, sub.high, sub.low, sub.last = q.volume, q.high, q.low, q.last
-        return msgs
-
-    def _quote_changes(self, sub: MarketDataSub, q: Quote) -> list[Fields]:
-        sv = sub.session.server_version
-        r = sub.req_id
-        t = sub.ids
-        out: list[Fields] = []
-        if sub.spec.sec_type == "IND":
-            if q.last != sub.last:
-                out.append(m.tick_price(sv, r, t.get(LAST, LAST), q.last, 0))
-            sub.last = q.last
-            q = replace(q, bid=sub.bid, ask=sub.ask, bid_size=sub.bid_size, ask_size=sub.ask_size, volume=sub.volume)
-        sides: list[Fields] = []
-        if q.bid != sub.bid:
-            sides.append(m.tick_price(sv, r, t.get(BID, BID), q.bid, q.bid_size))
-        elif q.bid_size != sub.bid_size:
-            sides.append(m.tick_size(sv, r, t.get(BID_SIZE, BID_SIZE), q.bid_size))
-        if q.ask != sub.ask:
-            sides.append(m.tick_price(sv, r, t.get(ASK, ASK), q.ask, q.ask_size))
-        elif q.ask_size != sub.ask_size:
-            sides.append(m.tick_size(sv, r, t.get(ASK_SIZE, ASK_SIZE), q.ask_size))
-        # A rising book moves its ask first: a client that quotes after every tick (nautilus_trader
-        # builds a QuoteTick from its last bid and ask on each tickPrice) then sees a wider book in
-        # between, never the new bid against the old ask (a locked or crossed quote).
-        out += sides[::-1] if len(sides) == 2 and q.ask > sub.ask else sides
-        if q.volume != sub.volume and sub.spec.sec_type != "CASH":
-            epoch = self.market.epoch0 + q.time_s
-            out += [m.tick_price(sv, r, t.get(LAST, LAST), q.last, q.last_size),
-                    m.tick_size(sv, r, t.get(VOLUME, VOLUME), q.volume),
-                    m.tick_string(r, t.get(LAST_TIMESTAMP, LAST_TIMESTAMP), str(int(epoch)))]
-            if "233" in sub.generic_ticks:
-                out.append(m.tick_string(r, RT_VOLUME, f"{m.fmt_size(sv, q.last)};{q.last_size};"
-                                                       f"{int(epoch * 1000)};{q.volume};{q.last};false"))
-        if q.high != sub.high:
-            out.append(m.tick_price(sv, r, t.get(HIGH, HIGH), q.high, 0))
-        if q.low != sub.low:
-            out.append(m.tick_price(sv, r, t.get(LOW, LOW), q.low, 0))
-        sub.bid, sub.ask, sub.bid_size, sub.ask_size = q.bid, q.ask, q.bid_size, q.ask_size
-        sub.volume, sub.high, sub.low = q.volume, q.high, q.low
-        return out
+    def _view(self, sub: MarketDataSub, q: Quote, t_s: float) -> TickView:
+        """The market of ``sub``'s contract at sim time ``t_s`` (the quote ``q`` is the one in force then)."""
+        spec = sub.spec
+        halted = self.market.halt_status(spec, t_s)
+        in_session = halted != 0 or self.market.is_trading(spec.con_id, t_s)
+        option = self.market.option_model(spec.con_id, t_s) if spec.sec_type == "OPT" else None
+        return TickView(q, self.market.epoch0 + q.time_s, in_session and not halted, in_session, halted, option)
 
     def _on_grid_step(self, now: float) -> None:
         if not self.flowing:
             return
         quote_at = self.market.quote_at
         for con_id, subs in list(self._market_subs.items()):
-            live = quote_at(con_id, now)
-            delayed = None
+            views: dict[bool, TickView] = {}
             for sub in list(subs.values()):
-                if sub.data_type == 1:
-                    q = live
-                else:
-                    q = delayed = delayed or quote_at(con_id, now - DELAYED_LAG_S)
-                msgs = self._quote_changes(sub, q)
+                if getattr(sub.session, "closed", False):      # gone: its cleanup has not run yet
+                    continue
+                delayed = sub.data_type in (3, 4)
+                view = views.get(delayed)
+                if view is None:
+                    t_s = now - DELAYED_LAG_S if delayed else now
+                    view = views[delayed] = self._view(sub, quote_at(con_id, t_s), t_s)
+                msgs = changed_ticks(sub.session.server_version, sub, view)
                 if msgs:
                     sub.session.send(K.MARKET_DATA, msgs)
 
@@ -402,6 +355,8 @@ class Feeds:
             raise RequestError(req.req_id, 162, str(exc)) from None
         if req.listed_epoch is not None and len(table):
             table = table.select(self.market.epoch0 + table.time_s >= req.listed_epoch)
+        if req.adjusted:
+            table = self.market.adjust_for_dividends(req.spec.con_id, table, self.env.now)
         return table
 
     def send_historical_data(self, s: ReplyChannel, req: BarsRequest, end: datetime | None, duration_s: float,
@@ -433,7 +388,7 @@ class Feeds:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if keep_up_to_date:
-            self._conn(s).historical_updates[req.req_id] = req
+            self._conns.of(s).historical_updates[req.req_id] = req
             self._hist.ensure(self.env)
 
     async def _sliced_bars(self, s: ReplyChannel, req: BarsRequest, end_s: float, duration_s: float,
@@ -540,7 +495,7 @@ class Feeds:
         return conn is not None and conn.historical_updates.pop(req_id, None) is not None
 
     def _historical_update_tick(self, now: float) -> None:
-        for conn in self._live_conns():
+        for conn in self._conns.live():
             s = conn.channel
             for req in list(conn.historical_updates.values()):
                 try:   # bars starting in the last bar_size: the last one is the bar in progress
@@ -554,7 +509,7 @@ class Feeds:
 
     def start_realtime_bars(self, s: ReplyChannel, req: BarsRequest) -> None:
         self._bars(req, self.env.now, REALTIME_BAR_S)   # surfaces HistoryError (162) at once
-        self._conn(s).realtime_bars[req.req_id] = req
+        self._conns.of(s).realtime_bars[req.req_id] = req
         self._rt_bars.ensure(self.env)
 
     def stop_realtime_bars(self, s: ReplyChannel, req_id: int) -> None:
@@ -563,7 +518,7 @@ class Feeds:
             conn.realtime_bars.pop(req_id, None)
 
     def _realtime_bar_tick(self, now: float) -> None:
-        for conn in self._live_conns():
+        for conn in self._conns.live():
             s = conn.channel
             for req in list(conn.realtime_bars.values()):
                 try:

@@ -110,11 +110,12 @@ def req_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     if _field(f, i) == "1":
         i += 3
     generic = frozenset(t.strip() for t in _field(f, i + 1).split(",") if t.strip())
-    snapshot = _field(f, i + 2) == "1" or _field(f, i + 3) == "1"
+    snapshot, regulatory = _field(f, i + 2) == "1", _field(f, i + 3) == "1"
     if g.feeds.has_market_data(s, req_id):
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
     spec = qualify(g.world, req_id, query)
-    g.feeds.start_market_data(s, MarketDataRequest(req_id, spec, generic, snapshot))
+    g.feeds.start_market_data(s, MarketDataRequest(req_id, spec, generic, snapshot, regulatory,
+                                                   _field(f, i + 1)))
 
 
 def cancel_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:
@@ -138,6 +139,7 @@ def req_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     try:
         bar = bar_rules.parse_bar_size(bar_text)
         duration = bar_rules.parse_duration(duration_text)
+        bar_rules.check_adjusted_last(what, bool(end_text.strip()), bar)
     except bar_rules.BarRuleError as exc:
         raise RequestError(req_id, exc.code, f"Error validating request.-'bP' : cause - {exc.text}") from None
     try:
@@ -156,8 +158,9 @@ def req_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
                                listed)
     except bar_rules.BarRuleError as exc:
         raise RequestError(req_id, exc.code, exc.text) from None
-    req = BarsRequest(req_id, spec, bar.seconds, "TRADES" if what == "ADJUSTED_LAST" else what, use_rth,
-                      format_date, listed)
+    adjusted = what == "ADJUSTED_LAST"           # TRADES bars adjusted for dividends (splits: the path already is)
+    req = BarsRequest(req_id, spec, bar.seconds, "TRADES" if adjusted else what, use_rth, format_date, listed,
+                      adjusted)
     g.feeds.send_historical_data(s, req, end, duration.seconds, keep_up_to_date)
 
 

@@ -18,6 +18,7 @@ from .replies import ReplyChannel
 from .desks import Desks
 from .errors import NoSecurityDefinition, RequestError
 from .sim.bar_rules import listing_epoch
+from .sim.contract_spec import SMART_COMPONENTS
 from .sim.contracts import ContractQuery, ContractSpec
 from .sim.history import sessions_cached
 from .sim.market import session_rule
@@ -35,7 +36,6 @@ HISTORY_YEARS = 20
 DEPTH_EXCHANGES = (("ISLAND", "STK", "NASDAQ", "Deep2", 1), ("NYSE", "STK", "NYSE", "Deep", 1),
                    ("ARCA", "STK", "ARCA", "Deep", 1), ("IDEALPRO", "CASH", "", "Deep", 4),
                    ("CME", "FUT", "", "Deep", 2))
-SMART_COMPONENTS = ((0, "NYSE", "N"), (1, "ARCA", "P"), (2, "NASDAQ", "Q"), (3, "BATS", "Z"), (4, "IEX", "V"))
 
 
 _field = field_at

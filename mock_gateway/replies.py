@@ -26,6 +26,9 @@ class ReplyChannel(Protocol):
     def client_id(self) -> int | None: ...
     @property
     def server_version(self) -> int: ...
+    @property
+    def closed(self) -> bool:
+        """True once the connection is gone (its subscriptions are dropped on the loop's next turn)."""
 
     def send(self, kind: ReplyKind, messages: Iterable[Fields], *, fault: str | None = None) -> None:
         """Queue replies of one kind; they leave after the kind's injected latency, in order."""

@@ -117,6 +117,11 @@ class Session(asyncio.Protocol):
 
     # ------------------------------------------------------------------ SessionView
     @property
+    def closed(self) -> bool:
+        """True once the connection is gone: feeds stop working for it even before its cleanup runs."""
+        return self.state is State.CLOSED
+
+    @property
     def market_data_lines(self) -> int:
         return self.gw.market_data_lines(self.conn_id)   # the feed owns the subscriptions
 

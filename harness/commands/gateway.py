@@ -62,10 +62,11 @@ async def serve(config, announce) -> None:
     import asyncio
     import signal
 
-    from mock_gateway.server import Gateway
+    from mock_gateway.server import Gateway, settle_heap
 
     gateway = Gateway(config)
     await gateway.start()
+    settle_heap()   # one gateway for the process's life: no full-collection stall of its loop later
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

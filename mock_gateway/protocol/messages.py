@@ -215,6 +215,15 @@ def tick_generic(req_id: int, tick_type: int, value: float) -> Fields:
     return ["45", "6", str(req_id), str(tick_type), fmt_float(value)]
 
 
+def tick_option_computation(server_version: int, req_id: int, tick_type: int, implied_vol: float, delta: float,
+                            opt_price: float, pv_dividend: float, gamma: float, vega: float, theta: float,
+                            und_price: float, tick_attrib: int = 0) -> Fields:
+    """tickOptionComputation (21) at the price-based-volatility layout (156+): no version field, tickAttrib
+    after the tick type, then the 8 model values (ib_insync decoder.tickOptionComputation; ibapi decoder)."""
+    return ["21", str(req_id), str(tick_type), str(tick_attrib)] + [
+        fmt_float(v) for v in (implied_vol, delta, opt_price, pv_dividend, gamma, vega, theta, und_price)]
+
+
 def tick_req_params(req_id: int, min_tick: float, bbo_exchange: str, snapshot_permissions: int) -> Fields:
     return ["81", str(req_id), fmt_float(min_tick), bbo_exchange, str(snapshot_permissions)]
 

@@ -160,3 +160,18 @@ def check_window(bar: BarSize, duration: Duration, what: str, sec_type: str, sym
 
 __all__ = ["BAR_SIZE_INVALID", "BarRuleError", "BarSize", "Duration", "HMDS", "LEGAL_BAR_SIZES", "check_window",
            "max_duration_s", "no_data_text", "parse_bar_size", "parse_duration"]
+
+
+#: ADJUSTED_LAST's own refusals (real gateway texts, 321, quoted in public client code and logs).
+ADJUSTED_LAST_END_DATE = "End date not supported with adjusted last"
+ADJUSTED_LAST_MULTI_DAY = "Multi day bar size not supported with adjusted last"
+
+
+def check_adjusted_last(what: str, has_end_date: bool, bar: BarSize) -> None:
+    """ADJUSTED_LAST is served only up to now (no endDateTime) and for bars of a day or less: 321 otherwise."""
+    if what != "ADJUSTED_LAST":
+        return
+    if has_end_date:
+        raise BarRuleError(321, ADJUSTED_LAST_END_DATE)
+    if bar.calendar:
+        raise BarRuleError(321, ADJUSTED_LAST_MULTI_DAY)

@@ -88,6 +88,10 @@ class ContractSpec:
                 "currency": self.currency, "localSymbol": self.local_symbol, "tradingClass": self.trading_class}
 
 
+#: reqSmartComponents for the bboExchange of tickReqParams: (bit number, exchange, letter). The letters are
+#: what tick types 32/33 (bid/ask exchanges) and 84 (last exchange) carry for SMART-routed stocks.
+SMART_COMPONENTS = ((0, "NYSE", "N"), (1, "ARCA", "P"), (2, "NASDAQ", "Q"), (3, "BATS", "Z"), (4, "IEX", "V"))
+
 _STOCK_ORDER_TYPES = ("ACTIVETIM,AD,ADJUST,ALERT,ALGO,ALLOC,AVGCOST,BASKET,BENCHPX,COND,CONDORDER,DARKONLY,"
                       "DARKPOLL,DAY,DEACT,DEACTDIS,DEACTEOD,DIS,GAT,GTC,GTD,GTT,HID,IBKRATS,ICE,IMB,IOC,LIT,LMT,"
                       "LOC,MIT,MKT,MOC,MTL,NGCOMB,NODARK,NONALGO,OCA,OPG,OPGREROUT,PEGBENCH,PEGMID,POSTATS,"

@@ -13,19 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from .clock import DEFAULT_START
-from .contract_spec import (  # noqa: F401  (re-exported: the book's public names)
-    _FUT_ORDER_TYPES,
-    _FX_ORDER_TYPES,
-    _OPT_ORDER_TYPES,
-    _OPT_VENUES,
-    _STOCK_ORDER_TYPES,
-    _STOCK_VENUES,
-    ContractSpec,
-    _num,
-    occ_symbol,
-)
+from .contract_spec import ContractSpec, _num, occ_symbol
 from .pricing import CALENDAR_SECONDS_PER_YEAR, black_scholes, round_to_tick
-from .sessions import SESSION_RULES, expiry_epoch, hours_string
+from .sessions import expiry_epoch
 
 #: The 12 contract fields of the wire, in wire order (ibapi/client.py reqMktData: conId through tradingClass).
 WIRE_CONTRACT_FIELDS = ("conId", "symbol", "secType", "lastTradeDateOrContractMonth", "strike", "right",
@@ -322,33 +312,15 @@ def _listing_date(symbol: str) -> str:
 
 def default_universe(start: datetime, initial_prices: dict[str, float], volatility_annual: float) -> list[ContractSpec]:
     """Every contract of the default universe, dated around ``start``."""
-    prices = {k.upper(): v for k, v in initial_prices.items()}
-    specs: list[ContractSpec] = []
-    stk_rule, opt_rule = SESSION_RULES["STK"], SESSION_RULES["OPT"]
-    for s in STOCKS:
-        venues = _STOCK_VENUES.split(",")
-        specs.append(ContractSpec(
-            con_id=s.con_id, symbol=s.symbol, sec_type="STK", exchange="SMART", primary_exchange=s.primary,
-            currency="USD", local_symbol=s.symbol, trading_class=s.trading_class or s.symbol,
-            market_name=s.trading_class or s.symbol, min_tick=0.01, long_name=s.long_name,
-            initial_price=prices.get(s.symbol, s.price), order_types=_STOCK_ORDER_TYPES,
-            valid_exchanges=_STOCK_VENUES, industry=s.industry, category=s.category, subcategory=s.subcategory,
-            time_zone_id=stk_rule.tz, trading_hours=hours_string(stk_rule, start, 7, rth=False),
-            liquid_hours=hours_string(stk_rule, start, 7, rth=True), sec_ids=(("ISIN", s.isin),),
-            market_rule_ids=",".join(["26"] * len(venues)), stock_type=s.stock_type, min_size=1.0,
-            size_increment=1.0, suggested_size_increment=100.0, listing_date=_listing_date(s.symbol)))
-    fx_rule = SESSION_RULES["CASH"]
-    for base, quote, con_id, name, price in FOREX:
-        pair = f"{base}.{quote}"
-        specs.append(ContractSpec(
-            con_id=con_id, symbol=base, sec_type="CASH", exchange="IDEALPRO", currency=quote, local_symbol=pair,
-            trading_class=pair, market_name=pair, min_tick=0.00005, long_name=name,
-            initial_price=prices.get(pair, prices.get(base + quote, price)), order_types=_FX_ORDER_TYPES,
-            valid_exchanges="IDEALPRO", time_zone_id=fx_rule.tz, trading_hours=hours_string(fx_rule, start, 7, False),
-            liquid_hours=hours_string(fx_rule, start, 7, True), market_rule_ids="239", agg_group=4,
-            min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange="", listing_date="19900102"))
-    from .universe_book import core_extras
+    from .universe_book import core_extras, fx_spec, option_spec, stock_spec   # the tables' one owner
 
+    prices = {k.upper(): v for k, v in initial_prices.items()}
+    specs: list[ContractSpec] = [
+        stock_spec(start, prices, s.symbol, s.primary, s.long_name, s.isin, s.industry, s.category, s.subcategory,
+                   s.stock_type, s.con_id, s.price, _listing_date(s.symbol), trading_class=s.trading_class)
+        for s in STOCKS]
+    specs += [fx_spec(start, prices, base, quote, con_id, name, price, 0.00005)
+              for base, quote, con_id, name, price in FOREX]
     specs += core_extras(start, prices, {s.local_symbol for s in specs})
     by_symbol = {s.symbol: s for s in specs if s.sec_type == "STK"}
     for under, step, id_base in OPTIONS:
@@ -359,21 +331,9 @@ def default_universe(start: datetime, initial_prices: dict[str, float], volatili
             years = (expiry_epoch(f"{expiry:%Y%m%d}", "OPT") - start.timestamp()) / CALENDAR_SECONDS_PER_YEAR
             for strike in (atm + step * j for j in range(-2, 3)):
                 for right in ("C", "P"):
-                    local = occ_symbol(under, expiry, right, strike)
                     theo = float(black_scholes(stock.initial_price, strike, years, volatility_annual, right))
-                    specs.append(ContractSpec(
-                        con_id=id_base + n, symbol=under, sec_type="OPT", exchange="SMART", currency="USD",
-                        local_symbol=local, trading_class=under, market_name=under, min_tick=0.01,
-                        long_name=stock.long_name, initial_price=prices.get(local, max(0.01, round_to_tick(theo, 0.01))),
-                        last_trade_date=f"{expiry:%Y%m%d}", strike=strike, right=right, multiplier="100",
-                        contract_month=f"{expiry:%Y%m}", order_types=_OPT_ORDER_TYPES, valid_exchanges=_OPT_VENUES,
-                        # no industry / category / subcategory on an option (TSLA 230120C100 in nautilus_trader's IB test kit)
-                        under_con_id=stock.con_id, time_zone_id=opt_rule.tz,
-                        trading_hours=hours_string(opt_rule, start, 7, False),
-                        liquid_hours=hours_string(opt_rule, start, 7, True), agg_group=2, under_symbol=under,
-                        under_sec_type="STK", market_rule_ids=",".join(["32"] * len(_OPT_VENUES.split(","))),
-                        real_expiration_date=f"{expiry:%Y%m%d}", min_size=1.0, size_increment=1.0,
-                        suggested_size_increment=1.0, listing_date=f"{expiry - timedelta(days=270):%Y%m%d}"))
+                    specs.append(option_spec(start, prices, stock, expiry, strike, right,
+                                             max(0.01, round_to_tick(theo, 0.01)), id_base + n, under))
                     n += 1
     return specs
 

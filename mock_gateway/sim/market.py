@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +18,8 @@ import simpy
 from . import rng as rngmod
 from .clock import DEFAULT_START
 from .contracts import ContractBook, ContractQuery, ContractSpec
+from .corporate_actions import DividendBook, adjustment_factors, dividend_factors
+from .halts import NOT_HALTED, AlwaysOpen, HaltBook, HaltedTimeline
 from .history import (
     DAY_S,
     EXTENDED_HOURS_ACTIVITY,
@@ -33,7 +35,7 @@ from .history import (
     transform,
 )
 from .paths import CHUNK_STEPS, FLOW_BY_SEC_TYPE, GbmPath, GridPath, OptionPath, ScaledPath
-from .pricing import bid_ask, midpoint, round_to_tick
+from .pricing import CALENDAR_SECONDS_PER_YEAR, bid_ask, midpoint, round_to_tick
 from .replay import load_replay
 from .sessions import SESSION_RULES, SessionTimeline, expiry_epoch, rule_for
 
@@ -82,6 +84,29 @@ class Quote:
     open: float              # the price at sim 0
     close: float             # the previous session's close (the last history bar)
     time_s: float
+
+
+@dataclass(frozen=True)
+class ContractStats:
+    """What the statistics generic ticks report (165, 104, 106, 318, 456), from the contract's own daily bars."""
+
+    ranges: tuple[float, float, float, float, float, float]     # 13/26/52-week low, high, low, high, low, high
+    avg_volume: float            # 90-day average daily volume
+    hist_vol: float              # 30-day historical volatility, annualised
+    implied_vol: float           # the price process's volatility (what its options are priced at)
+    last_rth: float              # the last regular-hours close
+    dividends: str               # tick 59: "past 12 months,next 12 months,next date,next amount" ('' if none)
+
+
+@dataclass(frozen=True)
+class OptionModel:
+    """An option's Black-Scholes inputs at one time: the underlying's mid, years to expiry, the path's volatility."""
+
+    strike: float
+    right: str
+    years: float
+    vol: float
+    under_price: float
 
 
 @dataclass(frozen=True)
@@ -200,6 +225,12 @@ class Market:
         self._replay = load_replay(self.config.replay_csv, self.epoch0) if self.config.replay_csv else {}
         self._listeners: list[Callable[[float], None]] = []
         self._stepper: simpy.Process | None = None
+        #: The scenario's trading halts (MarketConfig.halts): closed stretches of a symbol's sessions.
+        self.halts = HaltBook.from_config(getattr(self.config, "halts", None) or ())
+        #: Cash dividends (built-in table and the scenario's), what ADJUSTED_LAST adjusts for.
+        self.dividends = DividendBook(getattr(self.config, "dividends", None) or {})
+        self._closes_before: dict[tuple[int, float], float | None] = {}
+        self._stats: dict[tuple[int, int], ContractStats] = {}
 
     # ------------------------------------------------------------------ grid
     @property
@@ -223,6 +254,9 @@ class Market:
             inst = self._instruments[con_id] = self._make_instrument(spec)
             if not inst.replayed:
                 inst.sessions = SessionTimeline(rule_for(spec.sec_type), self.epoch0)
+            halts = self.halts.windows(spec.symbol)
+            if halts:            # a halt is a closed stretch: no prints, the quote stands, orders wait
+                inst.sessions = HaltedTimeline(inst.sessions or AlwaysOpen(), halts)
             tick = spec.min_tick
             inst.open = float(round_to_tick(inst.path.at("mid", 0), tick))
             # the previous close: the last replayed price before sim 0, or where generated history ends
@@ -276,6 +310,25 @@ class Market:
         """Whether the contract's market is in its trading session (extended hours included) at ``t_s``."""
         inst = self._instrument(con_id)
         return inst.sessions is None or inst.sessions.is_open(t_s)
+
+    def option_model(self, con_id: int, t_s: float) -> OptionModel | None:
+        """The model inputs of an option at ``t_s`` (None for other contracts): what tickOptionComputation reports."""
+        inst = self._instrument(con_id)
+        path = inst.path
+        if not isinstance(path, OptionPath):
+            return None
+        under = self.quote_at(inst.spec.under_con_id, t_s)
+        years = max(path.expiry_s - t_s, 0.0) / CALENDAR_SECONDS_PER_YEAR
+        return OptionModel(path.strike, path.right, years, path.vol, (under.bid + under.ask) / 2.0)
+
+    def halt_status(self, spec: ContractSpec, t_s: float) -> int:
+        """Tick 49's value for the contract at ``t_s``: 0 trading, 1 halted, 2 volatility pause."""
+        return self.halts.status(spec.symbol, t_s) if self.halts else NOT_HALTED
+
+    def halted_timeline(self, spec: ContractSpec, timeline):
+        """``timeline`` (an order's session timeline) with the contract's halts cut out of it."""
+        halts = self.halts.windows(spec.symbol) if self.halts else ()
+        return HaltedTimeline(timeline, halts) if halts else timeline
 
     def quote_at(self, con_id: int, t_s: float) -> Quote:
         inst = self._instrument(con_id)
@@ -395,6 +448,79 @@ class Market:
             return BarTable.from_bars(self._merged(inst, entries, to_s, what))
         done, entries = self._history_and_live(inst, from_s, to_s, bar_size_s, use_rth, what)
         return BarTable.concat([done, BarTable.from_bars(self._merged(inst, entries, to_s, what))])
+
+    def contract_stats(self, con_id: int, t_s: float) -> ContractStats:
+        """The contract's year of regular-hours daily bars up to ``t_s``, summarised (kept per contract and day)."""
+        now_e = self.epoch0 + t_s
+        key = (con_id, int(now_e // DAY_S))
+        stats = self._stats.get(key)
+        if stats is not None:
+            return stats
+        spec = self._instrument(con_id).spec
+        what = "MIDPOINT" if spec.sec_type == "CASH" else "TRADES"
+        try:
+            days = self.bar_table(con_id, t_s, 366 * DAY_S, DAY_S, what, True)
+        except HistoryError:
+            days = BarTable.empty()
+        if not len(days):
+            days = BarTable.from_bars([Bar(t_s, *([self.quote_at(con_id, t_s).last] * 4), 0.0, 0.0, 0)])
+        epochs = self.epoch0 + days.time_s
+        ranges: list[float] = []
+        for weeks in (13, 26, 52):
+            recent = epochs >= now_e - weeks * 7 * DAY_S
+            ranges += [float(days.low[recent].min()), float(days.high[recent].max())] if recent.any() else \
+                [float(days.low.min()), float(days.high.max())]
+        volume = np.maximum(days.volume[epochs >= now_e - 90 * DAY_S], 0.0)
+        closes = days.close[-31:]
+        rets = np.diff(np.log(closes)) if len(closes) > 2 else np.zeros(2)
+        stats = ContractStats(tuple(ranges), float(volume.mean()) if len(volume) else 0.0,
+                              float(np.std(rets, ddof=1) * math.sqrt(252)), float(self.config.volatility_annual),
+                              float(days.close[-1]), self._dividend_text(spec, now_e))
+        self._stats[key] = stats
+        return stats
+
+    def _dividend_text(self, spec: ContractSpec, now_e: float) -> str:
+        """Tick 59: the past year's dividends, the next year's (the last one repeated at its interval), the next
+        ex-date and amount; '' for a contract without dividends."""
+        today = self._sim_date(now_e - self.epoch0)
+        tz = spec.time_zone_id
+        ahead = self.dividends.dividends(spec.symbol, until=today + timedelta(days=365))
+        past = [d for d in ahead if d.ex_epoch(tz) <= now_e]
+        if not past:
+            return ""
+        nxt = [d for d in ahead if d.ex_epoch(tz) > now_e]
+        past12 = sum(d.amount for d in past if d.ex_epoch(tz) > now_e - 365 * DAY_S)
+        next12 = sum(d.amount for d in nxt)
+        head = f"{round(past12, 6):g},{round(next12, 6):g}"
+        return f"{head},{nxt[0].ex_date:%Y%m%d},{nxt[0].amount:g}" if nxt else f"{head},,"
+
+    def _sim_date(self, t_s: float) -> date:
+        return datetime.fromtimestamp(self.epoch0 + t_s, timezone.utc).date()
+
+    def adjust_for_dividends(self, con_id: int, table: BarTable, now_s: float) -> BarTable:
+        """ADJUSTED_LAST: ``table`` (TRADES bars) with every bar before an ex-date that has passed by ``now_s``
+        scaled by that dividend's factor (:mod:`.corporate_actions`)."""
+        spec = self._instrument(con_id).spec
+        dividends = self.dividends.dividends(spec.symbol, until=self._sim_date(now_s))
+        if not dividends or not len(table):
+            return table
+
+        def close_before(ex_epoch: float) -> float | None:
+            key = (con_id, ex_epoch)
+            if key not in self._closes_before:
+                try:
+                    days = self.bar_table(con_id, ex_epoch - self.epoch0, 10 * DAY_S, DAY_S, "TRADES", True)
+                except HistoryError:          # before the listing or the history horizon: nothing to adjust
+                    days = BarTable.empty()
+                days = days.select(self.epoch0 + days.time_s < ex_epoch)
+                self._closes_before[key] = float(days.close[-1]) if len(days) else None
+            return self._closes_before[key]
+
+        exs, factors = dividend_factors(dividends, spec.time_zone_id, self.epoch0 + now_s, close_before)
+        f = adjustment_factors(self.epoch0 + table.time_s, exs, factors)
+        scaled = [np.round(getattr(table, c) * f, 6) for c in ("open", "high", "low", "close")]
+        wap = np.where(table.wap > 0, np.round(table.wap * f, 6), table.wap)
+        return BarTable(table.time_s, *scaled, table.volume, wap, table.count)
 
     def _merged(self, inst: _Instrument, entries, to_s: float, what: str) -> list[Bar]:
         out: list[Bar] = []

@@ -278,7 +278,7 @@ class OrderEngine:
         timeline = self._timelines.get(key)
         if timeline is None:
             timeline = self._timelines[key] = SessionTimeline(rule_for(spec.sec_type), self.epoch0, regular_only)
-        return timeline
+        return self.market.halted_timeline(spec, timeline)     # a halted contract holds its orders
 
     def _held_text(self, order: Order, open_s: float) -> str:
         """399's text, as the gateway words it (real logs 2016-2026): what the order is, and when it goes out."""
@@ -324,7 +324,9 @@ class OrderEngine:
                 return (yield from self._auction(order, kind, tif, first_ack))
             expiry_s = self._expiry_s(order)
             if not is_open:
-                if first_ack:
+                if self.market.halt_status(spec, self.env.now):   # accepted and held until trading resumes
+                    self._update(order, SUBMITTED)
+                elif first_ack:
                     self._emit(OrderWarning(order, 399, self._held_text(order, next_change_s)))
                 elif modified:
                     self._update(order, order.status)

@@ -62,9 +62,9 @@ def _price(prices: dict[str, float], default: float, *keys: str) -> float:
 
 def stock_spec(start: datetime, prices: dict[str, float], symbol: str, primary: str, long_name: str, isin: str,
                industry: str, category: str, subcategory: str, stock_type: str, con_id: int, price: float,
-               listing: str) -> ContractSpec:
+               listing: str, trading_class: str = "") -> ContractSpec:
     venues = _STOCK_VENUES.split(",")
-    trading_class = "NMS" if primary == "NASDAQ" else symbol
+    trading_class = trading_class or ("NMS" if primary == "NASDAQ" else symbol)
     return ContractSpec(
         con_id=con_id, symbol=symbol, sec_type="STK", exchange="SMART", primary_exchange=primary, currency="USD",
         local_symbol=symbol, trading_class=trading_class, market_name=trading_class, min_tick=0.01,
@@ -87,6 +87,20 @@ def member_specs(start: datetime, prices: dict[str, float]) -> list[ContractSpec
     return out
 
 
+def fx_spec(start: datetime, prices: dict[str, float], base: str, quote: str, con_id: int, name: str, price: float,
+            tick: float) -> ContractSpec:
+    """A currency pair on IDEALPRO."""
+    pair = f"{base}.{quote}"
+    return ContractSpec(
+        con_id=con_id, symbol=base, sec_type="CASH", exchange="IDEALPRO", currency=quote, local_symbol=pair,
+        trading_class=pair, market_name=pair, min_tick=tick, long_name=name,
+        initial_price=_price(prices, price, pair, base + quote), order_types=_FX_ORDER_TYPES,
+        valid_exchanges="IDEALPRO", time_zone_id=SESSION_RULES["CASH"].tz,
+        trading_hours=_hours("CASH", start, False), liquid_hours=_hours("CASH", start, True),
+        market_rule_ids="239", agg_group=4, min_size=1.0, size_increment=1.0, suggested_size_increment=1.0,
+        bbo_exchange="", listing_date="19900102")
+
+
 def core_extras(start: datetime, prices: dict[str, float], have: set[str]) -> list[ContractSpec]:
     """ETFs, indices, FX majors, futures and crypto not already in ``have`` (local symbols)."""
     out: list[ContractSpec] = []
@@ -106,15 +120,8 @@ def core_extras(start: datetime, prices: dict[str, float], have: set[str]) -> li
         pair = f"{base}.{quote}"
         if pair in have:
             continue
-        tick = 0.005 if quote == "JPY" else 0.00005
-        out.append(ContractSpec(
-            con_id=con_id or synthetic_con_id("CASH", pair), symbol=base, sec_type="CASH", exchange="IDEALPRO",
-            currency=quote, local_symbol=pair, trading_class=pair, market_name=pair, min_tick=tick, long_name=name,
-            initial_price=_price(prices, price, pair, base + quote), order_types=_FX_ORDER_TYPES,
-            valid_exchanges="IDEALPRO", time_zone_id=SESSION_RULES["CASH"].tz,
-            trading_hours=_hours("CASH", start, False), liquid_hours=_hours("CASH", start, True),
-            market_rule_ids="239", agg_group=4, min_size=1.0, size_increment=1.0, suggested_size_increment=1.0,
-            bbo_exchange="", listing_date="19900102"))
+        out.append(fx_spec(start, prices, base, quote, con_id or synthetic_con_id("CASH", pair), name, price,
+                           0.005 if quote == "JPY" else 0.00005))
     for root in FUTURE_ROOTS:
         front = _price(prices, root.price, root.symbol)
         for k, (expiry, year, month) in enumerate(contract_months(root, start.date(), root.listed)):
@@ -168,6 +175,26 @@ def extra_spec(start: datetime, item: dict) -> ContractSpec:
         market_rule_ids="26", listing_date=str(item.get("listing_date", "")))
 
 
+def option_spec(start: datetime, prices: dict[str, float], under: ContractSpec, expiry: date, strike: float,
+                right: str, value: float, con_id: int, trading_class: str, venues: str = _OPT_VENUES,
+                min_tick: float = 0.01) -> ContractSpec:
+    """One listed option on ``under``; ``value`` is its theoretical price (a scenario's price for it wins)."""
+    ltd = f"{expiry:%Y%m%d}"
+    local = occ_symbol(under.symbol, expiry, right, strike)
+    return ContractSpec(
+        con_id=con_id, symbol=under.symbol, sec_type="OPT", exchange="SMART", currency="USD", local_symbol=local,
+        trading_class=trading_class, market_name=trading_class, min_tick=min_tick, long_name=under.long_name,
+        initial_price=_price(prices, value, local), last_trade_date=ltd, strike=strike, right=right,
+        multiplier="100", contract_month=f"{expiry:%Y%m}", order_types=_OPT_ORDER_TYPES,
+        # no industry / category / subcategory on an option (TSLA 230120C100 in nautilus_trader's IB test kit)
+        valid_exchanges=venues, under_con_id=under.con_id, time_zone_id=SESSION_RULES["OPT"].tz,
+        trading_hours=_hours("OPT", start, False), liquid_hours=_hours("OPT", start, True), agg_group=2,
+        under_symbol=under.symbol, under_sec_type=under.sec_type,
+        market_rule_ids=",".join(["32"] * len(venues.split(","))), real_expiration_date=ltd,
+        min_size=1.0, size_increment=1.0, suggested_size_increment=1.0,
+        listing_date=f"{max(expiry - timedelta(days=270), date(2000, 1, 3)):%Y%m%d}")
+
+
 def option_chain(start: datetime, prices: dict[str, float], volatility_annual: float,
                  under: ContractSpec) -> list[ContractSpec]:
     """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules."""
@@ -179,11 +206,9 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
     if not len(strikes):
         return []
     out = []
-    rule = SESSION_RULES["OPT"]
-    hours, liquid = _hours("OPT", start, False), _hours("OPT", start, True)
     venues = "CBOE,CBOE2" if index else _OPT_VENUES
-    rules = ",".join(["32"] * len(venues.split(",")))
-    for expiry in chain_expiries(start.date(), december_leaps=under.symbol in DECEMBER_LEAPS):       # conIds: see ContractBook.add (a clash gets the next free id)
+    for expiry in chain_expiries(start.date(), december_leaps=under.symbol in DECEMBER_LEAPS):   # conIds: see
+        # ContractBook.add (a clash gets the next free id)
         ltd = f"{expiry:%Y%m%d}"
         years = (expiry_epoch(ltd, "OPT") - start.timestamp()) / CALENDAR_SECONDS_PER_YEAR
         weekly = expiry.day > 21 or expiry.day < 15 or expiry.weekday() != 4
@@ -192,19 +217,11 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
             theo = np.maximum(0.01, np.round(black_scholes(spot, strikes, years, volatility_annual, right), 2))
             for strike, value in zip(strikes.tolist(), theo.tolist()):
                 local = occ_symbol(under.symbol, expiry, right, strike)
-                out.append(ContractSpec(
-                    con_id=synthetic_con_id("OPT", local), symbol=under.symbol, sec_type="OPT",
-                    exchange="SMART", currency="USD", local_symbol=local, trading_class=trading_class,
-                    market_name=trading_class, min_tick=0.05 if index else 0.01, long_name=under.long_name,
-                    initial_price=_price(prices, value, local), last_trade_date=ltd, strike=strike, right=right,
-                    multiplier="100", contract_month=f"{expiry:%Y%m}", order_types=_OPT_ORDER_TYPES,
-                    # no industry / category / subcategory on an option (TSLA 230120C100 in nautilus_trader's IB test kit)
-                    valid_exchanges=venues, under_con_id=under.con_id, time_zone_id=rule.tz,
-                    trading_hours=hours, liquid_hours=liquid, agg_group=2, under_symbol=under.symbol,
-                    under_sec_type=under.sec_type, market_rule_ids=rules, real_expiration_date=ltd,
-                    min_size=1.0, size_increment=1.0, suggested_size_increment=1.0,
-                    listing_date=f"{max(expiry - timedelta(days=270), date(2000, 1, 3)):%Y%m%d}"))
+                out.append(option_spec(start, prices, under, expiry, strike, right, value,
+                                       synthetic_con_id("OPT", local), trading_class, venues,
+                                       0.05 if index else 0.01))
     return out
 
 
-__all__ = ["FUTURES_CARRY_PER_QUARTER", "RULE_OF", "core_extras", "extra_spec", "member_specs", "option_chain", "stock_spec"]
+__all__ = ["FUTURES_CARRY_PER_QUARTER", "RULE_OF", "core_extras", "extra_spec", "fx_spec",
+           "member_specs", "option_chain", "option_spec", "stock_spec"]

@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from mock_gateway.faults.base import FaultStack
+from mock_gateway.sim.corporate_actions import DividendBook
 
 LEGAL = ("1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, 15 mins, 20 mins, "
          "30 mins, 1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1W, 1M")
@@ -119,10 +120,66 @@ def test_bid_ask_bars_average_the_bid_and_ask_and_span_bid_low_to_ask_high(gatew
         assert ba.low <= mid.low and ba.high >= mid.high and ba.volume == -1
 
 
-def test_adjusted_last_is_served_for_stocks(gateway):
-    adjusted, errors = history(gateway, aapl(), "", "5 D", "1 day", "ADJUSTED_LAST")
-    trades, _ = history(gateway, aapl(), "", "5 D", "1 day", "TRADES")
-    assert errors == [] and [b.close for b in adjusted] == [b.close for b in trades]   # no splits in the sim
+def test_adjusted_last_scales_bars_before_each_ex_date_by_one_minus_dividend_over_close(gateway):
+    adjusted, errors = history(gateway, aapl(), "", "2 Y", "1 day", "ADJUSTED_LAST")
+    trades, _ = history(gateway, aapl(), "", "2 Y", "1 day", "TRADES")
+    assert errors == [] and [b.date for b in adjusted] == [b.date for b in trades] and len(trades) > 400
+    days = [b.date.strftime("%Y%m%d") for b in trades]
+    ratio = [a.close / t.close for a, t in zip(adjusted, trades)]
+    last = DividendBook().dividends("AAPL", until=gateway.config.start.date())[-1]     # table, carried on
+    ex = f"{last.ex_date:%Y%m%d}"
+    after_last_ex = days.index(next(d for d in days if d >= ex))
+    assert all(abs(r - 1) < 1e-6 for r in ratio[after_last_ex:])          # nothing to adjust after the last ex-date
+    # the step at the last ex-date: bars before it scaled by 1 - D / the (regular hours) close before it
+    rth, _ = history(gateway, aapl(), "", "2 Y", "1 day", "TRADES", rth=True)
+    close_before = [b.close for b in rth if b.date.strftime("%Y%m%d") < ex][-1]
+    assert ratio[after_last_ex - 1] == pytest.approx(1 - last.amount / close_before, rel=1e-6)
+    assert all(older <= newer + 1e-7 for older, newer in zip(ratio, ratio[1:]))   # older bars: more dividends
+    assert ratio[0] < ratio[after_last_ex - 1] < 1
+    assert all(a.volume == t.volume for a, t in zip(adjusted, trades))
+
+
+def test_adjusted_last_equals_trades_for_a_stock_without_dividends(gateway):
+    import ib_insync
+
+    tsla = ib_insync.Stock("TSLA", "SMART", "USD")
+    adjusted, errors = history(gateway, tsla, "", "1 Y", "1 day", "ADJUSTED_LAST")
+    trades, _ = history(gateway, tsla, "", "1 Y", "1 day", "TRADES")
+    assert errors == [] and [b.close for b in adjusted] == [b.close for b in trades]
+
+
+def test_adjusted_last_refuses_an_end_date(gateway):
+    bars, errors = history(gateway, aapl(), "20261120 16:00:00 US/Eastern", "5 D", "1 day", "ADJUSTED_LAST")
+    assert bars == [] and errors == [(321, "Error validating request.-'bP' : cause - End date not supported with "
+                                           "adjusted last")]
+
+
+def test_adjusted_last_refuses_bars_longer_than_a_day(gateway):
+    bars, errors = history(gateway, aapl(), "", "1 Y", "1W", "ADJUSTED_LAST")
+    assert bars == [] and errors == [(321, "Error validating request.-'bP' : cause - Multi day bar size not "
+                                           "supported with adjusted last")]
+
+
+def test_a_scenario_declares_the_dividends_of_its_own_contract(mock_gateway_factory):
+    import ib_insync
+
+    from mock_gateway.config import MarketConfig
+
+    gw = mock_gateway_factory(faults=FaultStack([]), market=MarketConfig(
+        extra_contracts=[{"symbol": "ZZDIV", "sec_type": "STK", "exchange": "SMART", "primary_exchange": "NYSE",
+                          "currency": "USD", "min_tick": 0.01, "price": 50.0}],
+        dividends={"ZZDIV": [{"ex_date": "20261102", "amount": 1.0}]}))
+    contract = ib_insync.Stock("ZZDIV", "SMART", "USD")
+    adjusted, errors = history(gw, contract, "", "2 M", "1 day", "ADJUSTED_LAST")
+    trades, _ = history(gw, contract, "", "2 M", "1 day", "TRADES")
+    assert errors == []
+    ratios = {t.date.strftime("%Y%m%d"): a.close / t.close for a, t in zip(adjusted, trades)}
+    before = [r for d, r in ratios.items() if d < "20261102"]
+    after = [r for d, r in ratios.items() if d >= "20261102"]
+    assert before and after and all(abs(r - 1) < 1e-9 for r in after)
+    rth, _ = history(gw, contract, "", "2 M", "1 day", "TRADES", rth=True)
+    close_before = [t.close for t in rth if t.date.strftime("%Y%m%d") < "20261102"][-1]
+    assert all(r == pytest.approx(1 - 1.0 / close_before, rel=1e-6) for r in before)
 
 
 def test_a_long_daily_history_is_answered_in_full(gateway):

@@ -56,6 +56,8 @@ def _replies(sv: int) -> list[list[str]]:
         m.contract_data(sv, 3, AAPL, DETAILS), m.contract_data_end(3),
         m.tick_price(sv, 4, 1, 150.25, 100), m.tick_price(sv, 4, 4, 150.3, 0, 2), m.tick_size(sv, 4, 8, 12345),
         m.tick_string(4, 45, "1700000000"), m.tick_generic(4, 49, 0.0),
+        m.tick_option_computation(sv, 4, 13, 0.25, 0.52, 10.5, 0.0, 0.02, 0.11, -0.05, 150.0),
+        m.tick_option_computation(sv, 4, 10, -1.0, -2.0, -1.0, -1.0, -2.0, -2.0, -2.0, 150.0),
         m.tick_req_params(4, 0.01, "9c0001", 3), m.market_data_type(4, 3), m.tick_snapshot_end(4),
         m.historical_data(sv, 6, "20261124 14:00:00", "20261124 14:30:00",
                           [("20261124 14:29:55", bar), ("20261124 14:30:00", bar)]),

@@ -219,6 +219,10 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
     "11": _exec_details,
     "15": _simple(15, "ManagedAccounts", [(2, "accountsList", _s)], version="1"),
     "17": _historical_data,
+    "21": _simple(21, "TickOptionComputation", [(1, "reqId", _i), (2, "tickType", _i), (3, "tickAttrib", _i),
+                                                (4, "impliedVol", _d), (5, "delta", _d), (6, "optPrice", _d),
+                                                (7, "pvDividend", _d), (8, "gamma", _d), (9, "vega", _d),
+                                                (10, "theta", _d), (11, "undPrice", _d)]),
     "45": _simple(45, "TickGeneric", [(2, "reqId", _i), (3, "tickType", _i), (4, "value", _d)], version="6"),
     "46": _simple(46, "TickString", [(2, "reqId", _i), (3, "tickType", _i), (4, "value", _s)], version="6"),
     "49": _simple(49, "CurrentTime", [(2, "currentTime", _i)], version="1"),
@@ -316,10 +320,47 @@ def _fast_tick(f: Fields) -> list[tuple[int, bytes]]:
     return [(202, bytes(out))]
 
 
+#: HistoricalDataBar's field tags (schema: date=1:string open..close=2..5:double volume=6, WAP=7:string,
+#: barCount=8:int32), and HistoricalData's bars (2, length-delimited).
+_BAR_DOUBLE_TAGS = (b"\x11", b"\x19", b"\x21", b"\x29")
+_BAR_TAG, _DATE_TAG, _VOLUME_TAG, _WAP_TAG, _COUNT_TAG = b"\x12", b"\x0a", b"\x32", b"\x3a", b"\x40"
+
+
+def _fast_historical_data(f: Fields, now_ms: int | None) -> list[tuple[int, bytes]]:
+    """historicalData, thousands of bars in one reply: the same bytes as the generic path (:func:`_historical_data`
+    then :func:`wire.encode`), built bar by bar without a dict per bar, so a 5,000-bar answer encodes in a few ms
+    instead of holding the loop ~100 ms."""
+    varint, pack = wire._varint, wire._DOUBLE.pack
+    out = bytearray()
+    req_id = _i(f[1])
+    if req_id is not None:
+        out += b"\x08" + varint(req_id)
+    for k in range(int(f[4] or 0)):
+        b = f[5 + 8 * k: 13 + 8 * k]
+        body = bytearray()
+        if b[0]:
+            text = b[0].encode("utf-8")
+            body += _DATE_TAG + varint(len(text)) + text
+        for tag, value in zip(_BAR_DOUBLE_TAGS, b[1:5]):
+            if value:
+                body += tag + pack(_d(value))
+        for tag, value in ((_VOLUME_TAG, b[5]), (_WAP_TAG, b[6])):
+            if value:
+                text = value.encode("utf-8")
+                body += tag + varint(len(text)) + text
+        if b[7]:
+            body += _COUNT_TAG + varint(_i(b[7]))
+        out += _BAR_TAG + varint(len(body)) + body
+    end = _clean({"reqId": req_id, "startDateStr": _s(f[2]), "endDateStr": _s(f[3])})
+    return [(PROTOBUF_MSG_ID + 17, bytes(out)), (PROTOBUF_MSG_ID + 108, wire.encode("HistoricalDataEnd", end))]
+
+
 def to_protobuf(fields: Fields, *, now_ms: int | None = None) -> list[tuple[int, bytes]] | None:
     """Frames' contents for one reply: (wire message id = reply id + 200, protobuf payload), or None."""
     if fields[0] in ("1", "2"):
         return _fast_tick(fields)
+    if fields[0] == "17" and len(fields) > 4:
+        return _fast_historical_data(fields, now_ms)
     built = build(fields, now_ms=now_ms)
     if built is None:
         return None

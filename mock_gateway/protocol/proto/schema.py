@@ -148,6 +148,7 @@ TickAttribBidAsk | bidPastLow=1:bool askPastHigh=2:bool
 TickAttribLast | pastLimit=1:bool unreported=2:bool
 TickByTickRequest | reqId=1:int32 contract=2:Contract tickType=3:string numberOfTicks=4:int32 ignoreSize=5:bool
 TickGeneric | reqId=1:int32 tickType=2:int32 value=3:double
+TickOptionComputation | reqId=1:int32 tickType=2:int32 tickAttrib=3:int32 impliedVol=4:double delta=5:double optPrice=6:double pvDividend=7:double gamma=8:double vega=9:double theta=10:double undPrice=11:double
 TickPrice | reqId=1:int32 tickType=2:int32 price=3:double size=4:string attrMask=5:int32
 TickReqParams | reqId=1:int32 minTick=2:string bboExchange=3:string snapshotPermissions=4:int32 lastPricePrecision=5:string lastSizePrecision=6:string
 TickSize | reqId=1:int32 tickType=2:int32 size=3:string
