@@ -224,3 +224,29 @@ def test_a_wrong_case_tick_type_is_refused(mock_gateway):
 
     [(code, text)] = run("ib_insync", mock_gateway, body)
     assert code == 321 and "Last, AllLast, BidAsk or MidPoint" in text
+
+
+def test_the_official_client_in_protobuf_mode_gets_every_tick_type_the_limit_and_cancel(mock_gateway):
+    """ibapi 10.51 at the mock's newest server version reads tickByTick as protobuf TickByTickData."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from .ibapi10 import official_client_python
+
+    agent = Path(__file__).with_name("tick_by_tick_agent.py")
+    done = subprocess.run([str(official_client_python("ibapi-latest")), str(agent), str(mock_gateway.port), "31", "1.5"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["serverVersion"] >= 213
+    assert [e["attrs"].get("encoding") for e in out_messages(mock_gateway, "tickByTick")][:1] == ["protobuf"]
+    calls = result["calls"]
+    last = [a for n, a in calls if n == "tickByTickAllLast" and a[0] == 21]
+    assert len(last) >= 5 and all(a[1] == 1 and a[3] > 0 and float(a[4]) > 0 and a[6] for a in last)
+    bid_ask = [a for n, a in calls if n == "tickByTickBidAsk"]
+    assert bid_ask and all(a[0] == 22 and 0 < a[2] < a[3] and float(a[4]) > 0 for a in bid_ask)
+    mids = [a for n, a in calls if n == "tickByTickMidPoint"]
+    assert mids and all(a[0] == 23 and a[2] > 0 for a in mids)
+    assert [(a[0], a[2]) for n, a in calls if n == "error"] == [(24, 10190)]
+    assert result["after_cancel"] == 0
