@@ -8,6 +8,7 @@ error 10190 "Max number of tick-by-tick requests has been reached." from users' 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 
 import pytest
 
@@ -250,3 +251,52 @@ def test_the_official_client_in_protobuf_mode_gets_every_tick_type_the_limit_and
     assert mids and all(a[0] == 23 and a[2] > 0 for a in mids)
     assert [(a[0], a[2]) for n, a in calls if n == "error"] == [(24, 10190)]
     assert result["after_cancel"] == 0
+
+
+SATURDAY = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+
+
+def test_nothing_streams_outside_the_session(mock_gateway_factory):
+    gw = mock_gateway_factory(start=SATURDAY)
+
+    async def body(ib, ibi, aapl):
+        errors: list = []
+        errors_of(ib, errors)
+        for kind in ("Last", "BidAsk", "MidPoint"):
+            ib.reqTickByTickData(aapl, kind)
+        await asyncio.sleep(1.0)
+        return errors
+
+    assert run("ib_insync", gw, body) == []
+    assert not out_messages(gw, "tickByTick")
+
+
+def test_options_have_no_real_time_tick_by_tick(mock_gateway):
+    async def body(ib, ibi, aapl):
+        errors: list = []
+        errors_of(ib, errors)
+        chains = await ib.reqSecDefOptParamsAsync("AAPL", "", "STK", aapl.conId)
+        chain = next(c for c in chains if c.exchange == "SMART")
+        option = ibi.Option("AAPL", sorted(chain.expirations)[0], sorted(chain.strikes)[len(chain.strikes) // 2], "C",
+                            "SMART", tradingClass=chain.tradingClass)
+        await ib.qualifyContractsAsync(option)
+        ib.reqTickByTickData(option, "Last")
+        await asyncio.sleep(0.3)
+        return errors
+
+    [(code, text)] = run("ib_insync", mock_gateway, body)
+    assert code == 321 and "options" in text
+
+
+def test_the_recording_tap_reads_protobuf_tick_by_tick_back_into_the_text_fields():
+    from mock_gateway.protocol import messages as m
+    from mock_gateway.protocol.proto.replies import to_protobuf
+    from mock_gateway.protocol.proto.reply_fields import ReplyDecoder
+    from mock_gateway.protocol.versions import MAX_TEXT
+
+    decoder = ReplyDecoder()
+    for fields in (m.tick_by_tick_last(MAX_TEXT, 7, 2, 1_700_000_000, 150.25, 100, 2, "ISLAND", "T"),
+                   m.tick_by_tick_bid_ask(MAX_TEXT, 7, 1_700_000_001, 150.2, 150.3, 100, 200, 1),
+                   m.tick_by_tick_mid_point(7, 1_700_000_002, 150.25)):
+        [(wire_id, payload)] = to_protobuf(fields)
+        assert wire_id == 299 and decoder.feed(99, payload) == [fields]
