@@ -40,7 +40,10 @@ _field = field_at
 def _contract_at(f: Sequence[str], i: int) -> ContractQuery:
     if len(f) < i + 12:
         raise ValueError(f"request ends inside its contract (needs fields {i}..{i + 11}, has {len(f)})")
-    return ContractQuery.from_wire(f[i:i + 12])
+    try:
+        return ContractQuery.from_wire(f[i:i + 12])
+    except OverflowError:      # a conId or strike like 1e400: read as infinity, no integer
+        raise ValueError(f"contract field out of range (conId {f[i]!r}, strike {f[i + 4]!r})") from None
 
 
 def qualify(world: World, req_id: int, query: ContractQuery) -> ContractSpec:
