@@ -541,10 +541,28 @@ class Feeds:
             tables = [self._bar_table(BarsRequest(req_id, spec, 1.0, kind, use_rth, 2, listed_epoch), hi, hi - lo)
                       for kind in kinds]
             rows = _tick_rows(tables, what, self.market.epoch0, spec.primary_exchange or spec.exchange)
+            if what == "TRADES":
+                rows = self._split_into_trades(spec.con_id, rows)
             found = found + rows if forward else rows + found
             if len(found) >= count:
                 break
         return found[:count] if forward else found[-count:]
+
+    def _split_into_trades(self, con_id: int, rows: list[tuple]) -> list[tuple]:
+        """One-second TRADES rows of the run (sim time >= 0) as the trades the stream printed in that second, so
+        reqHistoricalTicks and tick-by-tick's Last ticks agree trade for trade; seconds before the run stay one
+        row each (history there is bars, not grid steps)."""
+        epoch0 = self.market.epoch0
+        out: list[tuple] = []
+        for row in rows:
+            t, _, _, exchange = row
+            second_s = t - epoch0
+            if second_s < 0:
+                out.append(row)
+                continue
+            trades = self.market.grid_trades(con_id, second_s)
+            out += [(t, price, size, exchange) for price, size in trades] if trades else [row]
+        return out
 
     def send_histogram(self, s: ReplyChannel, req_id: int, spec: ContractSpec, use_rth: bool, period_s: float) -> None:
         """reqHistogramData: traded volume by price level over the period, from the same path's bars."""

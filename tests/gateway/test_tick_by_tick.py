@@ -300,3 +300,20 @@ def test_the_recording_tap_reads_protobuf_tick_by_tick_back_into_the_text_fields
                    m.tick_by_tick_mid_point(7, 1_700_000_002, 150.25)):
         [(wire_id, payload)] = to_protobuf(fields)
         assert wire_id == 299 and decoder.feed(99, payload) == [fields]
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_historical_ticks_of_a_streamed_window_are_the_streamed_trades_one_for_one(mock_gateway, lib):
+    async def body(ib, ibi, aapl):
+        await collect(ib, aapl, "Last", seconds=2.0)
+        return await ib.reqHistoricalTicksAsync(aapl, "", await ib.reqCurrentTimeAsync(), 1000, "TRADES", False)
+
+    hist = run(lib, mock_gateway, body)
+    streamed = [(int(f[3]), float(f[4]), float(f[5])) for f in
+                (e["fields"] for e in out_messages(mock_gateway, "tickByTick"))]
+    assert streamed
+    first, last = streamed[0][0], streamed[-1][0]        # whole seconds only: the edges may be cut
+    inside = [t for t in streamed if first < t[0] < last]
+    assert len(inside) >= 2
+    assert [(int(h.time.timestamp()), h.price, float(h.size)) for h in hist
+            if first < int(h.time.timestamp()) < last] == inside
