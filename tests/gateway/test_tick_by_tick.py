@@ -317,3 +317,20 @@ def test_historical_ticks_of_a_streamed_window_are_the_streamed_trades_one_for_o
     assert len(inside) >= 2
     assert [(int(h.time.timestamp()), h.price, float(h.size)) for h in hist
             if first < int(h.time.timestamp()) < last] == inside
+
+
+def test_a_second_request_with_the_same_id_gets_322_and_the_first_streams_on(mock_gateway):
+    from .raw_client import RawClient
+
+    aapl = ["", "AAPL", "STK", "", "", "", "", "SMART", "", "USD", "", ""]
+    with RawClient(mock_gateway.host, mock_gateway.port) as c:
+        c.hello("v157..178")
+        c.start(5)
+        c.read_until(lambda ms: any(x[0] == "9" for x in ms))
+        c.send(97, 7, *aapl, "BidAsk", 0, 0)
+        c.send(97, 7, *aapl, "Last", 0, 0)
+        c.read_until(lambda ms: any(x[0] == "4" and x[2] == "7" for x in ms) and sum(x[0] == "99" for x in ms) >= 3, timeout_s=5)
+        errors = [x for x in c.messages if x[0] == "4" and x[2] != "-1"]
+        ticks = [x for x in c.messages if x[0] == "99"]
+    assert [(e[2], e[3]) for e in errors] == [("7", "322")]
+    assert {t[2] for t in ticks} == {"3"}
