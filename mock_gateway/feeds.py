@@ -371,7 +371,7 @@ class Feeds:
         now = self.env.now
         sub.exchange = sub.spec.primary_exchange or sub.spec.exchange
         tbt.prime(sub, self.market.quote_at(sub.spec.con_id, now))
-        if number_of_ticks > 0:
+        if number_of_ticks > 0 and (sub.tick_type > 2 or tbt.prints_trades(sub.spec)):
             # completed seconds only: the second in progress is the stream's (its one-second bar is not final)
             end = self.clock.start + timedelta(seconds=math.floor(now))
             rows = self.historical_tick_rows(sub.req_id, sub.spec, None, end,

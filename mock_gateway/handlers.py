@@ -217,10 +217,9 @@ def req_tick_by_tick_data(g: Desks, s: ReplyChannel, r: Request) -> None:
         raise RequestError(req_id, 321, f"Error validating request.-'cA' : cause - Invalid tick type {type_text!r}: "
                                         "Last, AllLast, BidAsk or MidPoint (case sensitive)")
     spec = qualify(g.world, req_id, query)
-    if spec.sec_type in ("OPT", "FOP", "BAG"):
-        what = "combos" if spec.sec_type == "BAG" else "options in real time"
-        raise RequestError(req_id, 321, f"Error validating request.-'cA' : cause - Tick-by-tick data is not "
-                                        f"available for {what}")
+    refused = tick_by_tick.refusal(spec)
+    if refused:
+        raise RequestError(req_id, 321, f"Error validating request.-'cA' : cause - {refused}")
     if g.world.market.config.data_permission != "live":
         raise RequestError(req_id, 10089, TICK_BY_TICK_NOT_SUBSCRIBED)
     if g.feeds.tick_by_tick_count() >= tick_by_tick.max_subscriptions(g.config.market_data_lines):

@@ -67,6 +67,8 @@ def changed(sv: int, sub: TickByTickSub, q: Quote, epoch_s: float, trading: bool
         return []
     r, t = sub.req_id, int(epoch_s)
     if sub.tick_type in (1, 2):
+        if not prints_trades(sub.spec):
+            return []
         if q.volume == sub.volume or q.last_size <= 0:
             sub.volume = q.volume
             return []
@@ -84,6 +86,22 @@ def changed(sv: int, sub: TickByTickSub, q: Quote, epoch_s: float, trading: bool
         return []
     sub.mid = mid
     return [m.tick_by_tick_mid_point(r, t, mid)]
+
+
+def prints_trades(spec: ContractSpec) -> bool:
+    """Currencies are quoted, not printed (IDEALPRO has no Time & Sales trades; reqMktData sends no last)."""
+    return spec.sec_type != "CASH"
+
+
+def refusal(spec: ContractSpec) -> str | None:
+    """Why IB serves no real-time tick-by-tick for this contract (TWS API docs "Tick-by-Tick Data"), or None."""
+    if spec.sec_type in ("OPT", "FOP"):
+        return "Tick-by-tick data is not available for options in real time"
+    if spec.sec_type == "BAG":
+        return "Tick-by-tick data is not available for combos"
+    if spec.sec_type == "IND" and spec.exchange != "CME":
+        return "Tick-by-tick data is only available for indices on CME"
+    return None
 
 
 def history(sv: int, sub: TickByTickSub, rows: list[tuple]) -> list[Fields]:
@@ -105,4 +123,4 @@ def max_subscriptions(market_data_lines: int) -> int:
 
 
 __all__ = ["HISTORY_OF", "MAX_HISTORICAL_TICKS", "TICK_TYPES", "TickByTickSub", "changed", "history",
-           "max_subscriptions", "prime"]
+           "max_subscriptions", "prime", "prints_trades", "refusal"]

@@ -334,3 +334,31 @@ def test_a_second_request_with_the_same_id_gets_322_and_the_first_streams_on(moc
         ticks = [x for x in c.messages if x[0] == "99"]
     assert [(e[2], e[3]) for e in errors] == [("7", "322")]
     assert {t[2] for t in ticks} == {"3"}
+
+
+def test_a_currency_has_quotes_but_no_trades_by_tick(mock_gateway):
+    async def body(ib, ibi, aapl):
+        eur = ibi.Forex("EURUSD")
+        await ib.qualifyContractsAsync(eur)
+        ib.reqTickByTickData(eur, "Last", 10)
+        ticker = ib.reqTickByTickData(eur, "MidPoint")        # one Ticker per contract in ib_insync
+        await asyncio.sleep(1.0)
+        return list(ticker.tickByTicks)
+
+    ticks = run("ib_insync", mock_gateway, body)
+    assert ticks and all(type(t).__name__ == "TickByTickMidPoint" for t in ticks)
+    assert {e["fields"][2] for e in out_messages(mock_gateway, "tickByTick")} == {"4"}
+
+
+def test_an_index_off_cme_has_no_tick_by_tick(mock_gateway):
+    async def body(ib, ibi, aapl):
+        errors: list = []
+        errors_of(ib, errors)
+        spx = ibi.Index("SPX", "CBOE", "USD")
+        await ib.qualifyContractsAsync(spx)
+        ib.reqTickByTickData(spx, "Last")
+        await asyncio.sleep(0.3)
+        return errors
+
+    [(code, text)] = run("ib_insync", mock_gateway, body)
+    assert code == 321 and "indices on CME" in text
