@@ -214,7 +214,7 @@ def req_tick_by_tick_data(g: Desks, s: ReplyChannel, r: Request) -> None:
         raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
     tick_type = tick_by_tick.TICK_TYPES.get(type_text)
     if tick_type is None:
-        raise RequestError(req_id, 321, f"Error validating request.-'cA' : cause - Invalid tick type {type_text!r}: "
+        raise RequestError(req_id, 321, f"Error validating request.-'cA' : cause - Invalid tick type {type_text[:40]!r}: "
                                         "Last, AllLast, BidAsk or MidPoint (case sensitive)")
     spec = qualify(g.world, req_id, query)
     refused = tick_by_tick.refusal(spec)
