@@ -143,12 +143,12 @@ def test_subscription_refreshes_every_30_sim_seconds_until_cancelled(mock_gatewa
         errors = []
         ib.errorEvent += lambda req_id, code, text, *a: errors.append((code, text))
         sub = ib.reqScannerSubscription(_sub(lib, numberOfRows=3))
-        wait_for(ib, lambda: len(out_messages(gw, "scannerData")) >= 3, timeout_s=10, what="two refreshes")
+        wait_for(ib, lambda: len(out_messages(gw, "scannerData")) >= 3, timeout_s=30, what="two refreshes")
         sims = [e["sim"] for e in out_messages(gw, "scannerData")]
         # the first refresh comes on the next 30 s mark of the clock, then one every 30 s
         assert sims[1] - sims[0] <= SCANNER_REFRESH_S + 1.0
         assert sims[2] - sims[1] == pytest.approx(SCANNER_REFRESH_S, abs=1.0)
-        wait_for(ib, lambda: len(sub) == 3, what="the refreshed rows at the client")
+        wait_for(ib, lambda: len(sub) == 3, timeout_s=15, what="the refreshed rows at the client")
         ib.cancelScannerSubscription(sub)
         wait_for(ib, lambda: any(c == 162 and "cancelled" in t for c, t in errors), what="cancel ack")
         assert gw.call(lambda: sum(gw.scanners.subscriptions(c) for c in range(1, 10))) == 0
@@ -160,13 +160,13 @@ def test_the_eleventh_simultaneous_subscription_is_refused(client):
     lib, ib, gw = client
     errors = []
     ib.errorEvent += lambda req_id, code, text, *a: errors.append((req_id, code, text))
-    subs = [ib.reqScannerSubscription(_sub(lib, numberOfRows=1)) for _ in range(MAX_SCANNER_SUBSCRIPTIONS)]
-    wait_for(ib, lambda: all(len(s) for s in subs), what="ten scans answered")
+    subs = [ib.reqScannerSubscription(_sub(lib, scanCode="TOP_PERC_GAIN", numberOfRows=1)) for _ in range(MAX_SCANNER_SUBSCRIPTIONS)]
+    wait_for(ib, lambda: all(len(s) for s in subs), timeout_s=15, what="ten scans answered")
     assert not errors
-    eleventh = ib.reqScannerSubscription(_sub(lib, numberOfRows=1))
-    wait_for(ib, lambda: errors, what="the refusal")
+    eleventh = ib.reqScannerSubscription(_sub(lib, scanCode="TOP_PERC_GAIN", numberOfRows=1))
+    wait_for(ib, lambda: errors, timeout_s=15, what="the refusal")
     assert errors[0][1] == 162 and "10" in errors[0][2]
     assert errors[0][0] == eleventh.reqId
     ib.cancelScannerSubscription(subs[0])
-    again = ib.reqScannerSubscription(_sub(lib, numberOfRows=1))
-    wait_for(ib, lambda: len(again), what="a scan after one was cancelled")
+    again = ib.reqScannerSubscription(_sub(lib, scanCode="TOP_PERC_GAIN", numberOfRows=1))
+    wait_for(ib, lambda: len(again), timeout_s=15, what="a scan after one was cancelled")
