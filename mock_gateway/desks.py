@@ -12,6 +12,7 @@ from .account_feed import AccountFeed
 from .config import GatewayConfig
 from .feeds import Feeds
 from .order_desk import OrderDesk
+from .scanners import ScannerDesk
 from .sim.clock import SimClock
 from .sim.world import World
 
@@ -24,6 +25,7 @@ class Desks:
     feeds: Feeds          # market data, bars, real-time bars (subscriptions per connection)
     orders: OrderDesk     # placeOrder / cancels / open orders / executions into the order engine
     accounts: AccountFeed  # account values, portfolio, positions, summary, PnL (subscriptions per connection)
+    scanners: ScannerDesk  # market-scanner subscriptions per connection, refreshed every 30 s
 
 
 __all__ = ["Desks"]

@@ -21,6 +21,7 @@ from .protocol.orders import OrderParseError, parse_place_order
 from .protocol.requests import REQUEST_SPECS, Request
 from .protocol.time import parse_end_datetime
 from .replies import ReplyChannel
+from .scanners import parse_scan_request
 from .sim import bar_rules
 from .sim.contracts import ContractQuery, ContractSpec
 from .sim.world import World
@@ -409,6 +410,19 @@ def req_positions_multi(g: Desks, s: ReplyChannel, r: Request) -> None:
     g.accounts.send_positions_multi(s, req_id, account, _field(f, 4))
 
 
+# ---------------------------------------------------------------------------------------------- scanners
+def req_scanner_parameters(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.scanners.parameters(s)
+
+
+def req_scanner_subscription(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.scanners.subscribe(s, parse_scan_request(r))
+
+
+def cancel_scanner_subscription(g: Desks, s: ReplyChannel, r: Request) -> None:
+    g.scanners.cancel(s, r.int_field(2, "reqId"))
+
+
 # ---------------------------------------------------------------------------------------------- not served
 def not_served(g: Desks, s: ReplyChannel, r: Request) -> None:
     """A request the mock does not serve: the error the real gateway gives (the spec says which)."""
@@ -441,7 +455,9 @@ HANDLERS: dict[int, Handler] = {
     16: req_all_open_orders,
     17: req_managed_accts,
     20: req_historical_data,
-    23: ignore,                 # cancelScannerSubscription
+    22: req_scanner_subscription,
+    23: cancel_scanner_subscription,
+    24: req_scanner_parameters,
     25: cancel_historical_data,
     49: req_current_time,
     50: req_real_time_bars,

@@ -18,7 +18,7 @@ from .replies import ReplyChannel
 from .desks import Desks
 from .errors import NoSecurityDefinition, RequestError
 from .sim.bar_rules import listing_epoch
-from .sim.contract_spec import SMART_COMPONENTS
+from .sim.contract_spec import MARKET_RULES, SMART_COMPONENTS, market_rule_ids_of
 from .sim.contracts import ContractQuery, ContractSpec
 from .sim.history import sessions_cached
 from .sim.market import session_rule
@@ -121,10 +121,13 @@ def req_sec_def_opt_params(g: Desks, s: ReplyChannel, r: Request) -> None:
 def req_market_rule(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     rule_id = r.int_field(1, "marketRuleId")
-    ticks = {spec.min_tick for spec in g.world.contracts if str(rule_id) in spec.market_rule_ids.split(",")}
-    if not ticks:
-        raise RequestError(-1, 321, f"Error validating request.-'cq' : cause - Unknown market rule id {rule_id}")
-    s.send(K.CONTRACT_DATA, [m.market_rule(rule_id, [(0.0, min(ticks))])])
+    increments = MARKET_RULES.get(rule_id)
+    if increments is None:   # a rule only the mock's own contracts carry: their finest tick from zero
+        ticks = {spec.min_tick for spec in g.world.contracts if rule_id in market_rule_ids_of(spec)}
+        if not ticks:
+            raise RequestError(-1, 321, f"Error validating request.-'cq' : cause - Unknown market rule id {rule_id}")
+        increments = ((0.0, min(ticks)),)
+    s.send(K.CONTRACT_DATA, [m.market_rule(rule_id, list(increments))])
 
 
 def req_head_timestamp(g: Desks, s: ReplyChannel, r: Request) -> None:

@@ -23,6 +23,7 @@ from .faults.runtime import RuntimeFaults
 from .account_feed import AccountFeed
 from .desks import Desks
 from .feeds import Feeds
+from .scanners import ScannerDesk
 from .handlers import dispatch_request
 from .order_desk import OrderDesk
 from .protocol.requests import Request
@@ -72,7 +73,8 @@ class Gateway:
         self.feeds = Feeds(self.world, self.clock, on_event=self.sys_event)
         self.accounts = AccountFeed(self.world, self.clock, config, self._call_soon)
         self.orders = OrderDesk(self.world, self.clock, self, self.accounts, self._call_soon, self.sys_event)
-        self.desks = Desks(config, self.clock, self.world, self.feeds, self.orders, self.accounts)
+        self.scanners = ScannerDesk(self.world, self.clock)
+        self.desks = Desks(config, self.clock, self.world, self.feeds, self.orders, self.accounts, self.scanners)
         self.host = config.host
         self.port = config.port
         self.refusing = False
@@ -243,6 +245,7 @@ class Gateway:
         self.sessions.pop(session.conn_id, None)
         self.feeds.session_closed(session)
         self.accounts.session_closed(session)
+        self.scanners.session_closed(session)
         cid = session.client_id
         if cid is not None and self._client_ids.get(cid) is session:
             del self._client_ids[cid]

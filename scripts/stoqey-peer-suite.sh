@@ -6,7 +6,7 @@
 # The checkout needs its dev dependencies (`npm install` in it; jest, ts-jest, typescript are enough).
 # The suite reads IB_PORT; the gateway serves tests/node/peer_suite.yaml on a free port, and stops
 # when the suite ends. Prints jest's summary; the exit code is jest's. Failures that need live data
-# (real prices and conIds of given dates, names outside the universe, scanners) are listed in
+# (real prices and conIds of given dates, names outside the universe, news) are listed in
 # docs/fidelity.md, "Clients in other languages".
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)

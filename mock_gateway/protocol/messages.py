@@ -743,6 +743,24 @@ def user_info(req_id: int, white_branding_id: str) -> Fields:
     return ["107", str(int(req_id)), white_branding_id]
 
 
+def scanner_parameters(xml: str) -> Fields:
+    """scannerParameters (19): version 1, the XML document."""
+    return ["19", "1", xml]
+
+
+def scanner_data(req_id: int, rows: Sequence[tuple[int, Any, str, str, str, str]]) -> Fields:
+    """scannerData (20), version 3: per row rank, the contract (conId, symbol, secType, lastTradeDate, strike,
+    right, exchange, currency, localSymbol), marketName, tradingClass, distance, benchmark, projection, legs.
+
+    A row is (rank, spec, distance, benchmark, projection, legs); the client calls scannerDataEnd after it."""
+    fields = ["20", "3", str(req_id), str(len(rows))]
+    for rank, spec, distance, benchmark, projection, legs in rows:
+        fields += [str(rank), str(spec.con_id), spec.symbol, spec.sec_type, spec.last_trade_date,
+                   fmt_float(spec.strike) if spec.strike else "0", spec.right, "SMART", spec.currency,
+                   spec.local_symbol, spec.market_name, spec.trading_class, distance, benchmark, projection, legs]
+    return fields
+
+
 def market_rule(market_rule_id: int, increments: Sequence[tuple[float, float]]) -> Fields:
     """marketRule (93): (lowEdge, increment) pairs."""
     fields = ["93", str(market_rule_id), str(len(increments))]

@@ -172,11 +172,9 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(20, "reqHistoricalData", 1, reply_kind=K.HISTORICAL_DATA, attrs=_hist),
     _not_served(21, "exerciseOptions", 2, (321, "Error validating request.-'bn' : cause - Option exercise is not "
                                                 "available in this mock")),
-    _not_served(22, "reqScannerSubscription", 1, (162, "Historical Market Data Service error message:API scanner "
-                                                       "subscription cancelled: no scanner permissions")),
+    RequestSpec(22, "reqScannerSubscription", 1, reply_kind=K.CONTRACT_DATA),
     RequestSpec(23, "cancelScannerSubscription", 2),
-    _not_served(24, "reqScannerParameters", None, (321, "Error validating request.-'bq' : cause - Scanner "
-                                                        "parameters are not available")),
+    RequestSpec(24, "reqScannerParameters", reply_kind=K.CONTRACT_DATA),
     RequestSpec(25, "cancelHistoricalData", 2, attrs=_req_id(2)),
     RequestSpec(49, "reqCurrentTime"),
     RequestSpec(50, "reqRealTimeBars", 2, reply_kind=K.HISTORICAL_DATA, attrs=_rt_bars),

@@ -119,4 +119,39 @@ def occ_symbol(underlying: str, expiry: date, right: str, strike: float) -> str:
 
 
 
-__all__ = ["ContractSpec", "occ_symbol"]
+#: IB's market rules by id: (lowEdge, increment) pairs, as reqMarketRule answers them. Ids and first
+#: increments as the real gateway answered @stoqey/ib's live suite (get-market-rule.test.ts): 26 (US
+#: stocks, 0.01), 32 (US equity options: 0.01 below 3, 0.05 from 3, IB's "Minimum Increment" page), 67
+#: (CME E-mini index futures, 0.25), 635 (0.0001), 2806 (0.25). Rules not listed here (the mock's index,
+#: FX and other futures rules) answer from the min tick of the contracts that carry them.
+MARKET_RULES: dict[int, tuple[tuple[float, float], ...]] = {
+    26: ((0.0, 0.01),),
+    32: ((0.0, 0.01), (3.0, 0.05)),
+    67: ((0.0, 0.25),),
+    635: ((0.0, 0.0001),),
+    2806: ((0.0, 0.25),),
+}
+
+
+#: Futures with a tick other than E-mini's 0.25 carry a rule id of the mock's own from this base (IB's ids
+#: for them are not public); reqMarketRule answers it from their min tick.
+MOCK_FUTURE_RULE_BASE = 90000
+
+
+def future_rule_id(min_tick: float) -> int:
+    """Rule 67 (0.25 from zero) for quarter-point futures; otherwise the mock's id for ``min_tick``."""
+    if abs(min_tick - 0.25) < 1e-12:
+        return 67
+    return MOCK_FUTURE_RULE_BASE + int(round(min_tick * 1e6))
+
+
+def market_rule_ids_of(spec: ContractSpec) -> tuple[int, ...]:
+    """The distinct integer rule ids in ``spec.market_rule_ids`` ('26,26,26' -> (26,)); blanks and junk skipped."""
+    out: dict[int, None] = {}
+    for part in spec.market_rule_ids.split(","):
+        if part.strip().isdigit():
+            out[int(part)] = None
+    return tuple(out)
+
+
+__all__ = ["MARKET_RULES", "MOCK_FUTURE_RULE_BASE", "ContractSpec", "future_rule_id", "market_rule_ids_of", "occ_symbol"]

@@ -14,6 +14,7 @@ stable synthetic price level and listing date derived from the symbol (say so wh
 from __future__ import annotations
 
 import functools
+import math
 import zlib
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -288,7 +289,21 @@ def chain_expiries(after: date, weeklies: int = 4, december_leaps: bool = False)
     return sorted(out)
 
 
-def chain_strikes(price: float, index: bool, width: float = 0.3) -> list[float]:
+#: Strikes listed within this fraction of the spot for expiries up to a year out.
+NEAR_STRIKE_WIDTH = 0.3
+#: The widest band listed (LEAPS): strikes stay above zero.
+MAX_STRIKE_WIDTH = 0.9
+
+
+def strike_width(years_to_expiry: float) -> float:
+    """How far around the spot strikes are listed: 30 % up to a year out, growing with the square root of the
+    time beyond (the move a price makes grows so), as IB lists LEAPS: SPY's December chain three years out
+    carries well over 92 strikes (the @stoqey/ib live suite's floor) where a one-month chain carries ~70."""
+    return min(MAX_STRIKE_WIDTH, NEAR_STRIKE_WIDTH * max(1.0, math.sqrt(max(years_to_expiry, 0.0))))
+
+
+def chain_strikes(price: float, index: bool, width: float = NEAR_STRIKE_WIDTH) -> list[float]:
+    """Strikes on the exchange's step for ``price`` within ``width`` (a fraction) of it."""
     step = strike_step(price, index)
     lo, hi = price * (1 - width), price * (1 + width)
     k0 = int(lo // step) + 1
@@ -301,6 +316,6 @@ def chain_strikes(price: float, index: bool, width: float = 0.3) -> list[float]:
 
 
 __all__ = ["CRYPTO", "DECEMBER_LEAPS", "ETFS", "FUTURES_EXCHANGES", "FUTURE_ROOTS", "FX_MAJORS", "INDICES",
-           "KNOWN_STOCKS", "FutureRoot", "Member", "chain_expiries", "chain_strikes", "contract_months",
+           "KNOWN_STOCKS", "FutureRoot", "Member", "chain_expiries", "chain_strikes", "strike_width", "contract_months",
            "future_expiry", "index_members", "strike_step", "synthetic_con_id", "synthetic_listing",
            "synthetic_price", "third_friday"]

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from .contract_spec import (
+    future_rule_id,
     _FUT_ORDER_TYPES,
     _FX_ORDER_TYPES,
     _OPT_ORDER_TYPES,
@@ -30,6 +31,7 @@ from .universe import (
     MONTH_CODES,
     chain_expiries,
     chain_strikes,
+    strike_width,
     contract_months,
     index_members,
     synthetic_con_id,
@@ -139,7 +141,7 @@ def core_extras(start: datetime, prices: dict[str, float], have: set[str]) -> li
                 order_types=_FUT_ORDER_TYPES, valid_exchanges=root.exchange, under_con_id=root.under_con_id,
                 time_zone_id=SESSION_RULES["FUT"].tz, trading_hours=_hours("FUT", start, False),
                 liquid_hours=_hours("FUT", start, True), agg_group=FUTURES_AGG_GROUP, under_symbol=root.under_symbol,
-                under_sec_type=root.under_sec_type, market_rule_ids="67", real_expiration_date=f"{expiry:%Y%m%d}",
+                under_sec_type=root.under_sec_type, market_rule_ids=str(future_rule_id(root.min_tick)), real_expiration_date=f"{expiry:%Y%m%d}",
                 min_size=1.0, size_increment=1.0, suggested_size_increment=1.0, bbo_exchange="",
                 listing_date=f"{expiry - timedelta(days=455):%Y%m%d}"))
     for symbol, con_id, name, price, tick, listing in CRYPTO:
@@ -202,8 +204,7 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
     if index and under.exchange in FUTURES_EXCHANGES:
         return []                     # options on CME's indices are options on the futures (FOP)
     spot = under.initial_price
-    strikes = np.array(chain_strikes(spot, index))
-    if not len(strikes):
+    if not chain_strikes(spot, index):
         return []
     out = []
     venues = "CBOE,CBOE2" if index else _OPT_VENUES
@@ -211,6 +212,7 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
         # ContractBook.add (a clash gets the next free id)
         ltd = f"{expiry:%Y%m%d}"
         years = (expiry_epoch(ltd, "OPT") - start.timestamp()) / CALENDAR_SECONDS_PER_YEAR
+        strikes = np.array(chain_strikes(spot, index, strike_width(years)))   # LEAPS list a wider band
         weekly = expiry.day > 21 or expiry.day < 15 or expiry.weekday() != 4
         trading_class = (f"{under.symbol}W" if weekly and index else under.symbol)
         for right in ("C", "P"):

@@ -239,7 +239,10 @@ class IbClientBehaviour:
         with self.connected(mock_gateway) as ib:
             chains = ib.reqSecDefOptParams("AAPL", "", "STK", 265598)
             smart = next(c for c in chains if c.exchange == "SMART")
-            option = self.api.Option("AAPL", smart.expirations[0], smart.strikes[0], "P", "SMART")
+            # the strikes are the union over every expiry (as IB lists them): LEAPS reach further out than the
+            # front month, so take one near the money, which every expiry lists
+            near_money = smart.strikes[len(smart.strikes) // 2]
+            option = self.api.Option("AAPL", smart.expirations[0], near_money, "P", "SMART")
             ib.qualifyContracts(option)
         assert smart.multiplier == "100" and len(smart.strikes) >= 3 and option.conId > 0
 

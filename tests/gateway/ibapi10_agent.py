@@ -248,6 +248,13 @@ def encode(server_version: int) -> None:
     algo = Order()
     algo.action, algo.orderType, algo.totalQuantity, algo.lmtPrice = "BUY", "LMT", Decimal(100), 150.0
     algo.algoStrategy, algo.algoParams = "Adaptive", [TagValue("adaptivePriority", "Normal")]
+
+    def _scan_sub():
+        from ibapi.scanner import ScannerSubscription
+        sub = ScannerSubscription()
+        sub.numberOfRows, sub.instrument, sub.locationCode = 20, "STK", "STK.US.MAJOR"
+        sub.scanCode, sub.abovePrice, sub.aboveVolume = "TOP_PERC_GAIN", 5.0, 100000
+        return sub
     calls = {
         "startApi": lambda: client.startApi(),
         "reqIds": lambda: client.reqIds(1),
@@ -292,6 +299,10 @@ def encode(server_version: int) -> None:
         "reqMatchingSymbols": lambda: client.reqMatchingSymbols(19, "AAP"),
         "reqSecDefOptParams": lambda: client.reqSecDefOptParams(20, "AAPL", "", "STK", 265598),
         "reqMarketRule": lambda: client.reqMarketRule(26),
+        "reqScannerParameters": lambda: client.reqScannerParameters(),
+        "reqScannerSubscription": lambda: client.reqScannerSubscription(27, _scan_sub(), [],
+                                                                        [TagValue("priceBelow", "40")]),
+        "cancelScannerSubscription": lambda: client.cancelScannerSubscription(27),
         "reqFamilyCodes": lambda: client.reqFamilyCodes(),
         "reqMktDepthExchanges": lambda: client.reqMktDepthExchanges(),
         "reqSmartComponents": lambda: client.reqSmartComponents(21, "a6"),

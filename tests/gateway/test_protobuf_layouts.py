@@ -192,6 +192,9 @@ def _text_equivalents():
                     conId=265598)
     sell = LimitOrder("SELL", 7, 150.25, tif="GTC", orderRef="ref-1", account="DU1234567", outsideRth=True)
     algo = LimitOrder("BUY", 100, 150.0, algoStrategy="Adaptive", algoParams=[TagValue("adaptivePriority", "Normal")])
+    from ib_async import ScannerSubscription
+    scan = ScannerSubscription(numberOfRows=20, instrument="STK", locationCode="STK.US.MAJOR",
+                               scanCode="TOP_PERC_GAIN", abovePrice=5.0, aboveVolume=100000)
     return {
         "reqIds": ("reqIds", 1), "reqCurrentTime": ("reqCurrentTime",),
         "reqContractDetails": ("reqContractDetails", 5, aapl),
@@ -223,6 +226,9 @@ def _text_equivalents():
         "reqMatchingSymbols": ("reqMatchingSymbols", 19, "AAP"),
         "reqSecDefOptParams": ("reqSecDefOptParams", 20, "AAPL", "", "STK", 265598),
         "reqMarketRule": ("reqMarketRule", 26), "reqFamilyCodes": ("reqFamilyCodes",),
+        "reqScannerParameters": ("reqScannerParameters",),
+        "reqScannerSubscription": ("reqScannerSubscription", 27, scan, [], [TagValue("priceBelow", "40")]),
+        "cancelScannerSubscription": ("cancelScannerSubscription", 27),
         "reqMktDepthExchanges": ("reqMktDepthExchanges",), "reqSmartComponents": ("reqSmartComponents", 21, "a6"),
         "reqNewsProviders": ("reqNewsProviders",), "reqSoftDollarTiers": ("reqSoftDollarTiers", 22),
         "reqUserInfo": ("reqUserInfo", 25),

@@ -117,6 +117,21 @@ def _simple(*layout: str) -> Callable[[Values], list[str]]:
 
 
 #: request id -> (protobuf message, builder of the text-layout fields)
+def _scanner_subscription(v: Values) -> list[str]:
+    """The text layout from server 143: no version field; filter and plain options as tag=value; strings."""
+    sub = v.get("scannerSubscription", {})
+    fields = ["22", _t(v.get("reqId", 0)), _t(sub.get("numberOfRows", -1))]
+    for name in ("instrument", "locationCode", "scanCode", "abovePrice", "belowPrice", "aboveVolume",
+                 "marketCapAbove", "marketCapBelow", "moodyRatingAbove", "moodyRatingBelow", "spRatingAbove",
+                 "spRatingBelow", "maturityDateAbove", "maturityDateBelow", "couponRateAbove", "couponRateBelow"):
+        fields.append(_t(sub.get(name)))
+    fields += [_b(sub, "excludeConvertible"), _t(sub.get("averageOptionVolumeAbove")),
+               _t(sub.get("scannerSettingPairs")), _t(sub.get("stockTypeFilter")),
+               _tag_values(sub.get("scannerSubscriptionFilterOptions")),
+               _tag_values(sub.get("scannerSubscriptionOptions"))]
+    return fields
+
+
 REQUESTS: dict[int, tuple[str, Callable[[Values], list[str]]]] = {
     1: ("MarketDataRequest", _mkt_data),
     2: ("CancelMarketData", _simple("2", "2", "=reqId")),
@@ -176,6 +191,9 @@ REQUESTS: dict[int, tuple[str, Callable[[Values], list[str]]]] = {
                                            _b(v.get("contract", {}), "includeExpired"), _b(v, "useRTH"),
                                            v.get("whatToShow", ""), _t(v.get("formatDate", 0))]),
     90: ("CancelHeadTimestamp", _simple("90", "=reqId")),
+    22: ("ScannerSubscriptionRequest", _scanner_subscription),
+    23: ("CancelScannerSubscription", _simple("23", "1", "=reqId")),
+    24: ("ScannerParametersRequest", _simple("24", "1")),
     91: ("MarketRuleRequest", _simple("91", "=marketRuleId")),
     92: ("PnLRequest", _simple("92", "=reqId", "=account", "=modelCode")),
     93: ("CancelPnL", _simple("93", "=reqId")),

@@ -102,6 +102,10 @@ MarketDepthExchangesRequest |
 MarketDepthRequest | reqId=1:int32 contract=2:Contract numRows=3:int32 isSmartDepth=4:bool marketDepthOptions=5:map<string,string>
 MarketRule | marketRuleId=1:int32 priceIncrements=2:PriceIncrement[]
 MarketRuleRequest | marketRuleId=1:int32
+ScannerSubscriptionRequest | reqId=1:int32 scannerSubscription=2:ScannerSubscription
+ScannerSubscription | numberOfRows=1:int32 instrument=2:string locationCode=3:string scanCode=4:string abovePrice=5:double belowPrice=6:double aboveVolume=7:int64 marketCapAbove=8:double marketCapBelow=9:double moodyRatingAbove=10:string moodyRatingBelow=11:string spRatingAbove=12:string spRatingBelow=13:string maturityDateAbove=14:string maturityDateBelow=15:string couponRateAbove=16:double couponRateBelow=17:double excludeConvertible=18:bool averageOptionVolumeAbove=19:int64 scannerSettingPairs=20:string stockTypeFilter=21:string scannerSubscriptionFilterOptions=22:map<string,string> scannerSubscriptionOptions=23:map<string,string>
+CancelScannerSubscription | reqId=1:int32
+ScannerParametersRequest |
 MatchingSymbolsRequest | reqId=1:int32 pattern=2:string
 NewsProvider | providerCode=1:string providerName=2:string
 NewsProviders | newsProviders=1:NewsProvider[]
