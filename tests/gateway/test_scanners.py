@@ -170,3 +170,21 @@ def test_the_eleventh_simultaneous_subscription_is_refused(client):
     ib.cancelScannerSubscription(subs[0])
     again = ib.reqScannerSubscription(_sub(lib, scanCode="TOP_PERC_GAIN", numberOfRows=1))
     wait_for(ib, lambda: len(again), timeout_s=15, what="a scan after one was cancelled")
+
+
+def test_the_first_scan_of_a_day_does_not_hold_other_requests(mock_gateway_factory):
+    """The first HOT_BY_VOLUME scan builds every stock's year of daily statistics (~2 s of CPU): it is computed
+    in slices, so a request sent after it is answered before its rows."""
+    import ib_insync as lib
+    gw = mock_gateway_factory(speed=10.0)
+    ib = lib.IB()
+    ib.connect(gw.host, gw.port, clientId=5, timeout=5)
+    try:
+        sub = ib.reqScannerSubscription(_sub(lib, scanCode="HOT_BY_VOLUME", numberOfRows=5))
+        ib.reqCurrentTime()
+        answered_first = len(sub) == 0
+        wait_for(ib, lambda: len(sub) == 5, timeout_s=60, what="the scan's rows")
+        assert answered_first, "reqCurrentTime waited for the scan"
+        assert out_messages(gw, "currentTime")[0]["wall"] < out_messages(gw, "scannerData")[0]["wall"]
+    finally:
+        ib.disconnect()
