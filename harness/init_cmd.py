@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+#: Wall seconds the observation run lasts at most slowed: room for the handler's start-up and first requests.
+OBSERVE_WALL_S = 10.0
+
 
 def register(app: typer.Typer) -> None:
     @app.command("init")
@@ -38,9 +41,13 @@ def register(app: typer.Typer) -> None:
 
             with tempfile.TemporaryDirectory(prefix="prelive-init-") as tmp:
                 typer.echo(f"observing `{handler}` for {observe_s:g} sim s of the baseline scenario ...")
-                outcome = run_scenario(load_scenario("baseline"),
+                baseline = load_scenario("baseline")
+                # the handler's start-up (imports, connect) costs wall time whatever the speed: at the
+                # scenario's own speed a one-minute look could end before the handler sends a request
+                speed = min(baseline.speed, max(1.0, observe_s / OBSERVE_WALL_S))
+                outcome = run_scenario(baseline,
                                        RunOptions(out_dir=Path(tmp), handler=handler, duration_s=observe_s,
-                                                  baseline=False))
+                                                  speed=speed, baseline=False))
                 log = Path(tmp) / "baseline" / "events.jsonl"
                 if outcome.error or not log.is_file():
                     typer.echo(f"error: the observation run failed: {outcome.error or 'no event log'}; "
