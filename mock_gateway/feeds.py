@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -37,6 +38,7 @@ from .quote_ticks import (
     statistics_ticks,
     stock_generic_ticks_refusal,
 )
+from . import tick_by_tick as tbt
 from .sim.bar_rules import no_data_text
 from .sim.history import HORIZON_S
 from .sim.market import BarTable, HistoryError, Quote, group_calendar, session_rule
@@ -91,9 +93,10 @@ class _Connection:
     market_data: dict[int, MarketDataSub] = field(default_factory=dict)
     realtime_bars: dict[int, BarsRequest] = field(default_factory=dict)
     historical_updates: dict[int, BarsRequest] = field(default_factory=dict)
+    tick_by_tick: dict[int, tbt.TickByTickSub] = field(default_factory=dict)
 
     def empty(self) -> bool:
-        return not (self.market_data or self.realtime_bars or self.historical_updates)
+        return not (self.market_data or self.realtime_bars or self.historical_updates or self.tick_by_tick)
 
 
 #: How far delayed data lags: measured 600 s on a 2026 account (IB documents 15-20 minutes).
@@ -199,6 +202,7 @@ class Feeds:
         self._conns: ConnectionTable[_Connection] = ConnectionTable(_Connection)
         self._data_types: dict[int, int] = {}       # reqMarketDataType per connection (1 until asked)
         self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
+        self._tbt_subs: dict[int, dict[tuple[int, int], tbt.TickByTickSub]] = {}   # by conId, then (conn, reqId)
         self._listening = False
         self._tasks: set[asyncio.Task] = set()     # sliced historical requests in progress (held strongly)
         self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns),
@@ -291,10 +295,18 @@ class Feeds:
         subs.pop((s.conn_id, req_id), None)
         if not subs:
             self._market_subs.pop(sub.spec.con_id, None)
-        if not self._market_subs and self._listening:
+        self._listen()
+        return True
+
+    def _listen(self) -> None:
+        """Listen to the grid while any streaming line (reqMktData or tick-by-tick) is open, and only then."""
+        wanted = bool(self._market_subs or self._tbt_subs)
+        if wanted and not self._listening:
+            self._listening = True
+            self.market.add_listener(self._on_grid_step)
+        elif not wanted and self._listening:
             self._listening = False
             self.market.remove_listener(self._on_grid_step)
-        return True
 
     def drop_market_data(self, s: ReplyChannel) -> None:
         """Forget every streaming subscription of a session (closed, or data lost: 1101)."""
@@ -303,6 +315,8 @@ class Feeds:
             return
         for req_id in list(conn.market_data):
             self.stop_market_data(s, req_id)
+        for req_id in list(conn.tick_by_tick):
+            self.stop_tick_by_tick(s, req_id)
         conn.realtime_bars.clear()
         conn.historical_updates.clear()
 
@@ -331,6 +345,56 @@ class Feeds:
                 msgs = changed_ticks(sub.session.server_version, sub, view)
                 if msgs:
                     sub.session.send(K.MARKET_DATA, msgs)
+        for con_id, tsubs in list(self._tbt_subs.items()):
+            q = quote_at(con_id, now)
+            spec = next(iter(tsubs.values())).spec
+            trading = self.market.is_trading(con_id, now) and not self.market.halt_status(spec, now)
+            epoch_s = self.market.epoch0 + q.time_s
+            for tsub in list(tsubs.values()):
+                if getattr(tsub.session, "closed", False):
+                    continue
+                msgs = tbt.changed(tsub.session.server_version, tsub, q, epoch_s, trading)
+                if msgs:
+                    tsub.session.send(K.MARKET_DATA, msgs)
+
+    # ------------------------------------------------------------------ tick-by-tick
+    def tick_by_tick_count(self) -> int:
+        """Open tick-by-tick subscriptions over every connection (IB's limit is per user, not per connection)."""
+        return sum(len(subs) for subs in self._tbt_subs.values())
+
+    def has_tick_by_tick(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        return conn is not None and req_id in conn.tick_by_tick
+
+    def start_tick_by_tick(self, s: ReplyChannel, sub: tbt.TickByTickSub, number_of_ticks: int) -> None:
+        """Send ``number_of_ticks`` past ticks (if any), then stream from the next grid step."""
+        now = self.env.now
+        sub.exchange = sub.spec.primary_exchange or sub.spec.exchange
+        tbt.prime(sub, self.market.quote_at(sub.spec.con_id, now))
+        if number_of_ticks > 0 and (sub.tick_type > 2 or tbt.prints_trades(sub.spec)):
+            # completed seconds only: the second in progress is the stream's (its one-second bar is not final)
+            end = self.clock.start + timedelta(seconds=math.floor(now))
+            rows = self.historical_tick_rows(sub.req_id, sub.spec, None, end,
+                                             min(number_of_ticks, tbt.MAX_HISTORICAL_TICKS),
+                                             tbt.HISTORY_OF[sub.tick_type], False, None)
+            msgs = tbt.history(s.server_version, sub, rows)
+            if msgs:
+                s.send(K.MARKET_DATA, msgs)
+        self._conns.of(s).tick_by_tick[sub.req_id] = sub
+        self._tbt_subs.setdefault(sub.spec.con_id, {})[(s.conn_id, sub.req_id)] = sub
+        self._listen()
+
+    def stop_tick_by_tick(self, s: ReplyChannel, req_id: int) -> bool:
+        conn = self._conns.get(s.conn_id)
+        sub = conn.tick_by_tick.pop(req_id, None) if conn is not None else None
+        if sub is None:
+            return False
+        subs = self._tbt_subs.get(sub.spec.con_id, {})
+        subs.pop((s.conn_id, req_id), None)
+        if not subs:
+            self._tbt_subs.pop(sub.spec.con_id, None)
+        self._listen()
+        return True
 
     # ------------------------------------------------------------------ bars
     def _bar_date(self, req: BarsRequest, bar_start_s: float) -> str:
@@ -449,6 +513,19 @@ class Feeds:
         Read from one-second bars of the same price path the bars and quotes come from; the search
         goes back (or forward) a bounded number of windows, so a request over a closed weekend ends.
         """
+        found = self.historical_tick_rows(req_id, spec, start, end, count, what, use_rth, listed_epoch)
+        sv = s.server_version
+        if what == "TRADES":
+            msg = m.historical_ticks_last(sv, req_id, found, True)
+        elif what == "BID_ASK":
+            msg = m.historical_ticks_bid_ask(sv, req_id, found, True)
+        else:
+            msg = m.historical_ticks(sv, req_id, found, True)
+        s.send(K.HISTORICAL_DATA, [msg])
+
+    def historical_tick_rows(self, req_id: int, spec: ContractSpec, start: datetime | None, end: datetime | None,
+                             count: int, what: str, use_rth: bool, listed_epoch: float | None) -> list[tuple]:
+        """The rows reqHistoricalTicks answers, and tick-by-tick's numberOfTicks history sends: one generator."""
         now = self.env.now
         t0 = self.clock.start
         forward = start is not None
@@ -464,18 +541,28 @@ class Feeds:
             tables = [self._bar_table(BarsRequest(req_id, spec, 1.0, kind, use_rth, 2, listed_epoch), hi, hi - lo)
                       for kind in kinds]
             rows = _tick_rows(tables, what, self.market.epoch0, spec.primary_exchange or spec.exchange)
+            if what == "TRADES":
+                rows = self._split_into_trades(spec.con_id, rows)
             found = found + rows if forward else rows + found
             if len(found) >= count:
                 break
-        found = found[:count] if forward else found[-count:]
-        sv = s.server_version
-        if what == "TRADES":
-            msg = m.historical_ticks_last(sv, req_id, found, True)
-        elif what == "BID_ASK":
-            msg = m.historical_ticks_bid_ask(sv, req_id, found, True)
-        else:
-            msg = m.historical_ticks(sv, req_id, found, True)
-        s.send(K.HISTORICAL_DATA, [msg])
+        return found[:count] if forward else found[-count:]
+
+    def _split_into_trades(self, con_id: int, rows: list[tuple]) -> list[tuple]:
+        """One-second TRADES rows of the run (sim time >= 0) as the trades the stream printed in that second, so
+        reqHistoricalTicks and tick-by-tick's Last ticks agree trade for trade; seconds before the run stay one
+        row each (history there is bars, not grid steps)."""
+        epoch0 = self.market.epoch0
+        out: list[tuple] = []
+        for row in rows:
+            t, _, _, exchange = row
+            second_s = t - epoch0
+            if second_s < 0:
+                out.append(row)
+                continue
+            trades = self.market.grid_trades(con_id, second_s)
+            out += [(t, price, size, exchange) for price, size in trades] if trades else [row]
+        return out
 
     def send_histogram(self, s: ReplyChannel, req_id: int, spec: ContractSpec, use_rth: bool, period_s: float) -> None:
         """reqHistogramData: traded volume by price level over the period, from the same path's bars."""

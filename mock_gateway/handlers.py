@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from . import reference
+from . import reference, tick_by_tick
 from .desks import Desks
 from .errors import NoSecurityDefinition, RequestError
 from .feeds import BarsRequest, MarketDataRequest
@@ -40,7 +40,10 @@ _field = field_at
 def _contract_at(f: Sequence[str], i: int) -> ContractQuery:
     if len(f) < i + 12:
         raise ValueError(f"request ends inside its contract (needs fields {i}..{i + 11}, has {len(f)})")
-    return ContractQuery.from_wire(f[i:i + 12])
+    try:
+        return ContractQuery.from_wire(f[i:i + 12])
+    except OverflowError:      # a conId or strike like 1e400: read as infinity, no integer
+        raise ValueError(f"contract field out of range (conId {f[i]!r}, strike {f[i + 4]!r})") from None
 
 
 def qualify(world: World, req_id: int, query: ContractQuery) -> ContractSpec:
@@ -190,6 +193,44 @@ def req_historical_ticks(g: Desks, s: ReplyChannel, r: Request) -> None:
         raise RequestError(req_id, 162, bar_rules.no_data_text(spec.symbol, spec.exchange, what))
     listed = bar_rules.listing_epoch(spec.listing_date) if spec.listing_date else None
     g.feeds.send_historical_ticks(s, req_id, spec, start, end, count, what, use_rth, listed)
+
+
+#: What IB answers when the account has no live subscription for tick-by-tick data (delayed data has no
+#: tick-by-tick form).
+TICK_BY_TICK_NOT_SUBSCRIBED = "Requested market data requires additional subscription for API."
+TICK_BY_TICK_LIMIT = "Max number of tick-by-tick requests has been reached."
+
+
+def req_tick_by_tick_data(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """reqTickByTickData: [97, reqId, contract(12), tickType, numberOfTicks, ignoreSize] (ibapi client.py; the
+    last two from server version 140)."""
+    f = r.fields
+    req_id = r.required_id()
+    query = _contract_at(f, 2)
+    type_text = _field(f, 14)
+    number_of_ticks = max(0, parse_int(_field(f, 15)) or 0)
+    ignore_size = _field(f, 16) == "1"
+    if g.feeds.has_tick_by_tick(s, req_id):
+        raise RequestError(req_id, 322, "Error processing request.-'bW' : cause - Duplicate ticker id")
+    tick_type = tick_by_tick.TICK_TYPES.get(type_text)
+    if tick_type is None:
+        raise RequestError(req_id, 321, f"Error validating request.-'cA' : cause - Invalid tick type {type_text[:40]!r}: "
+                                        "Last, AllLast, BidAsk or MidPoint (case sensitive)")
+    spec = qualify(g.world, req_id, query)
+    refused = tick_by_tick.refusal(spec)
+    if refused:
+        raise RequestError(req_id, 321, f"Error validating request.-'cA' : cause - {refused}")
+    if g.world.market.config.data_permission != "live":
+        raise RequestError(req_id, 10089, TICK_BY_TICK_NOT_SUBSCRIBED)
+    if g.feeds.tick_by_tick_count() >= tick_by_tick.max_subscriptions(g.config.market_data_lines):
+        raise RequestError(req_id, 10190, TICK_BY_TICK_LIMIT)
+    sub = tick_by_tick.TickByTickSub(s, req_id, spec, tick_type, ignore_size)
+    g.feeds.start_tick_by_tick(s, sub, number_of_ticks)
+
+
+def cancel_tick_by_tick_data(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """cancelTickByTickData: [98, reqId]; an unknown id is ignored, as TWS does."""
+    g.feeds.stop_tick_by_tick(s, r.required_id())
 
 
 _HISTOGRAM_PERIOD_S = {"day": 86400, "days": 86400, "week": 7 * 86400, "weeks": 7 * 86400, "month": 30 * 86400,
@@ -435,7 +476,8 @@ HANDLERS: dict[int, Handler] = {
     94: req_pnl_single,
     95: cancel_pnl,             # cancelPnLSingle: [95, reqId], the same shape as cancelPnL
     96: req_historical_ticks,
-    98: ignore,                 # cancelTickByTickData
+    97: req_tick_by_tick_data,
+    98: cancel_tick_by_tick_data,
     99: req_completed_orders,
     101: ignore,                # cancelWshMetaData
     103: ignore,                # cancelWshEventData

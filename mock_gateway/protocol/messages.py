@@ -674,6 +674,27 @@ def historical_ticks_last(server_version: int, req_id: int, ticks: Sequence[tupl
     return fields + ["1" if done else "0"]
 
 
+def tick_by_tick_last(server_version: int, req_id: int, tick_type: int, epoch_s: int, price: float, size: float,
+                      mask: int, exchange: str, special_conditions: str) -> Fields:
+    """tickByTick (99), Last (1) or AllLast (2): time, price, size, tickAttribLast mask (1 pastLimit, 2 unreported),
+    exchange, specialConditions; no version field (ibapi decoder processTickByTickMsg)."""
+    return ["99", str(req_id), str(tick_type), str(int(epoch_s)), fmt_float(price), fmt_size(server_version, size),
+            str(mask), exchange, special_conditions]
+
+
+def tick_by_tick_bid_ask(server_version: int, req_id: int, epoch_s: int, bid: float, ask: float, bid_size: float,
+                         ask_size: float, mask: int) -> Fields:
+    """tickByTick (99), BidAsk (3): time, bid, ask, bid size, ask size, tickAttribBidAsk mask (1 bidPastLow,
+    2 askPastHigh)."""
+    return ["99", str(req_id), "3", str(int(epoch_s)), fmt_float(bid), fmt_float(ask),
+            fmt_size(server_version, bid_size), fmt_size(server_version, ask_size), str(mask)]
+
+
+def tick_by_tick_mid_point(req_id: int, epoch_s: int, mid_point: float) -> Fields:
+    """tickByTick (99), MidPoint (4): time, mid point."""
+    return ["99", str(req_id), "4", str(int(epoch_s)), fmt_float(mid_point)]
+
+
 def head_timestamp(req_id: int, timestamp: str) -> Fields:
     return ["88", str(req_id), timestamp]
 

@@ -229,8 +229,7 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(94, "reqPnLSingle", 1, reply_kind=K.ACCOUNT_DATA),
     RequestSpec(95, "cancelPnLSingle", 1),
     RequestSpec(96, "reqHistoricalTicks", 1, reply_kind=K.HISTORICAL_DATA),
-    _not_served(97, "reqTickByTickData", 1, (10089, "Requested market data requires additional subscription for "
-                                                    "API.")),
+    RequestSpec(97, "reqTickByTickData", 1, reply_kind=K.MARKET_DATA),
     RequestSpec(98, "cancelTickByTickData", 1),
     RequestSpec(99, "reqCompletedOrders", reply_kind=K.ORDER_ACK),
     # ids of TWS API 10.x (ibapi 10.51 message.py); from 201 the official client sends them as protobuf

@@ -338,6 +338,18 @@ class Market:
         return Quote(q.bid[j], q.ask[j], q.last[j], q.bid_size[j], q.ask_size[j], q.last_size[j], q.volume[j],
                      q.high[j], q.low[j], inst.open, inst.close, i * self.dt_s)
 
+    def grid_trades(self, con_id: int, second_s: float) -> list[tuple[float, float]]:
+        """(price, size) of each trade printed in the one-second window starting at sim second ``second_s`` (>= 0):
+        the grid steps whose lastSize is above 0, as the streamed quotes print them (one trade a step)."""
+        inst = self._instrument(con_id)
+        lo = max(math.ceil(second_s / self.dt_s - _EPS), 0)
+        hi = math.ceil((second_s + 1.0) / self.dt_s - _EPS)
+        if hi <= lo:
+            return []
+        size = inst.path.field("last_size", lo, hi)
+        price = round_to_tick(inst.path.field("mid", lo, hi), inst.spec.min_tick)
+        return [(p, z) for p, z in zip(price.tolist(), size.tolist()) if z > 0]
+
     def price_at(self, con_id: int, t_s: float) -> float:
         """The last price at sim time ``t_s`` (>= 0), rounded to the contract's tick."""
         inst = self._instrument(con_id)

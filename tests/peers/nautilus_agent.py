@@ -62,6 +62,7 @@ class Probe(Strategy):
         for instrument in self.cache.instruments():   # every loaded contract: stock, pair, future, option
             self.subscribe_quote_ticks(instrument.id)
         self.subscribe_bars(BarType.from_str(f"{AAPL}-5-SECOND-LAST-EXTERNAL"))
+        self.subscribe_trade_ticks(InstrumentId.from_str(AAPL))     # reqTickByTickData AllLast
         self.request_bars(BarType.from_str(f"{AAPL}-1-MINUTE-LAST-EXTERNAL"),
                           start=self.clock.utc_now() - timedelta(hours=2))
 
@@ -80,6 +81,13 @@ class Probe(Strategy):
                                               instrument.make_qty(Decimal(10)), time_in_force=TimeInForce.DAY)
             self.seen["order"] = {"client_order_id": str(order.client_order_id)}
             self.submit_order(order)
+
+    def on_trade_tick(self, tick: TradeTick) -> None:
+        trades = self.seen.setdefault("trade_ticks", {})
+        key = str(tick.instrument_id)
+        trades[key] = trades.get(key, 0) + 1
+        if float(tick.price) <= 0 or float(tick.size) <= 0:
+            self.seen.setdefault("bad_trade_ticks", []).append([str(tick.price), str(tick.size)])
 
     def on_bar(self, bar: Bar) -> None:
         self.seen["live_bars"] += 1

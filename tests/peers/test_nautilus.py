@@ -43,6 +43,12 @@ def test_no_quote_tick_is_locked_or_crossed(healthy_session):
     assert healthy_session["crossed_quotes"] == {}, healthy_session.get("crossed_example")
 
 
+def test_trade_ticks_stream_from_tick_by_tick_all_last(healthy_session):
+    # subscribe_trade_ticks is reqTickByTickData(AllLast): refused with 10089 before the mock served it
+    assert healthy_session.get("trade_ticks", {}).get("AAPL.NASDAQ", 0) >= 5, healthy_session.get("trade_ticks")
+    assert "bad_trade_ticks" not in healthy_session, healthy_session.get("bad_trade_ticks")
+
+
 def test_historical_and_live_bars_arrive(healthy_session):
     assert healthy_session["historical_bars"] >= 60     # 2 h of 1-minute bars requested
     assert healthy_session["live_bars"] >= 2            # 5-second real-time bars over 20 s

@@ -191,6 +191,26 @@ def _historical_ticks(f: Fields, ctx: dict[str, Any]) -> Built:
     return [(int(kind), message, _clean({"reqId": _i(f[1]), repeated: ticks, "isDone": _b(f[-1])}))]
 
 
+def _tick_by_tick(f: Fields, ctx: dict[str, Any]) -> Built:
+    # 99: reqId, tickType, time, then per type: Last/AllLast (price, size, mask, exchange, specialConditions),
+    # BidAsk (bid, ask, bidSize, askSize, mask), MidPoint (midPoint); protobuf holds the tick in a oneof of the
+    # historical tick messages (ibapi 10.51 TickByTickData.proto)
+    tick_type = _i(f[2]) or 0
+    t = f[3:]
+    if tick_type in (1, 2):
+        tick = ("historicalTickLast", _clean({"time": _i(t[0]), "tickAttribLast": _mask(t[3], ("pastLimit", "unreported")),
+                                              "price": _d(t[1]), "size": _s(t[2]), "exchange": _s(t[4]),
+                                              "specialConditions": _s(t[5])}))
+    elif tick_type == 3:
+        tick = ("historicalTickBidAsk", _clean({"time": _i(t[0]),
+                                                "tickAttribBidAsk": _mask(t[5], ("bidPastLow", "askPastHigh")),
+                                                "priceBid": _d(t[1]), "priceAsk": _d(t[2]), "sizeBid": _s(t[3]),
+                                                "sizeAsk": _s(t[4])}))
+    else:
+        tick = ("historicalTickMidPoint", _clean({"time": _i(t[0]), "price": _d(t[1])}))
+    return [(99, "TickByTickData", _clean({"reqId": _i(f[1]), "tickType": tick_type, tick[0]: tick[1]}))]
+
+
 def _order_reply(f: Fields, ctx: dict[str, Any]) -> Built:
     model = getattr(f, "model", None)
     if model is None:
@@ -273,6 +293,7 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
     "96": _historical_ticks,
     "97": _historical_ticks,
     "98": _historical_ticks,
+    "99": _tick_by_tick,
     "93": lambda f, ctx: [(93, "MarketRule", _clean({"marketRuleId": _i(f[1]), "priceIncrements": [
         _clean({"lowEdge": _d(p[0]), "increment": _d(p[1])}) for p in _groups(f, 3, 2)]}))],
     "94": _simple(94, "PnL", [(1, "reqId", _i), (2, "dailyPnL", _d), (3, "unrealizedPnL", _d),

@@ -23,7 +23,7 @@ MESSAGE_OF: dict[int, str] = {int(k): b.message for k, b in _BUILDERS.items() if
 MESSAGE_OF.update({4: "ErrorMessage", 5: "OpenOrder", 7: "PortfolioValue", 10: "ContractData", 11: "ExecutionDetails",
                    17: "HistoricalData", 59: "CommissionAndFeesReport", 61: "Position", 71: "PositionMulti",
                    75: "SecDefOptParameter", 89: "HistogramData", 96: "HistoricalTicks",
-                   97: "HistoricalTicksBidAsk", 98: "HistoricalTicksLast", 77: "SoftDollarTiers", 78: "FamilyCodes", 79: "SymbolSamples",
+                   97: "HistoricalTicksBidAsk", 98: "HistoricalTicksLast", 99: "TickByTickData", 77: "SoftDollarTiers", 78: "FamilyCodes", 79: "SymbolSamples",
                    80: "MarketDepthExchanges", 82: "SmartComponents", 85: "NewsProviders", 90: "HistoricalDataUpdate",
                    93: "MarketRule", 101: "CompletedOrder", 108: "HistoricalDataEnd"})
 
@@ -100,6 +100,24 @@ def _mask_text(attrib: Values, names: tuple[str, str]) -> str:
     return str(int(bool(attrib.get(names[0]))) | (int(bool(attrib.get(names[1]))) << 1))
 
 
+def _tick_by_tick(v: Values) -> list[str]:
+    """TickByTickData back into the text tickByTick (99) fields of its tick type."""
+    tick_type = int(v.get("tickType", 0))
+    head = ["99", _t(v.get("reqId")), str(tick_type)]
+    if tick_type in (1, 2):
+        t = v.get("historicalTickLast", {})
+        return head + [_t(t.get("time", 0)), _t(t.get("price", 0.0)), _t(t.get("size")),
+                       _mask_text(t.get("tickAttribLast", {}), ("pastLimit", "unreported")), _t(t.get("exchange")),
+                       _t(t.get("specialConditions"))]
+    if tick_type == 3:
+        t = v.get("historicalTickBidAsk", {})
+        return head + [_t(t.get("time", 0)), _t(t.get("priceBid", 0.0)), _t(t.get("priceAsk", 0.0)),
+                       _t(t.get("sizeBid")), _t(t.get("sizeAsk")),
+                       _mask_text(t.get("tickAttribBidAsk", {}), ("bidPastLow", "askPastHigh"))]
+    t = v.get("historicalTickMidPoint", {})
+    return head + [_t(t.get("time", 0)), _t(t.get("price", 0.0))]
+
+
 def _pairs(items: list[Values], names: tuple[str, ...]) -> list[str]:
     return [str(len(items)), *(_t(item.get(n)) for item in items for n in names)]
 
@@ -155,6 +173,7 @@ _CUSTOM = {
             _t(t.get("price", 0.0)), _t(t.get("size")), _t(t.get("exchange")), _t(t.get("specialConditions")))),
         _t(bool(v.get("isDone")))],
     93: lambda v: ["93", _t(v.get("marketRuleId", 0)), *_pairs(v.get("priceIncrements", []), ("lowEdge", "increment"))],
+    99: lambda v: _tick_by_tick(v),
     101: _completed_order,
 }
 

@@ -146,6 +146,7 @@ StartApiRequest | clientId=1:int32 optionalCapabilities=2:string
 SymbolSamples | reqId=1:int32 contractDescriptions=2:ContractDescription[]
 TickAttribBidAsk | bidPastLow=1:bool askPastHigh=2:bool
 TickAttribLast | pastLimit=1:bool unreported=2:bool
+TickByTickData | reqId=1:int32 tickType=2:int32 historicalTickLast=3:HistoricalTickLast historicalTickBidAsk=4:HistoricalTickBidAsk historicalTickMidPoint=5:HistoricalTick
 TickByTickRequest | reqId=1:int32 contract=2:Contract tickType=3:string numberOfTicks=4:int32 ignoreSize=5:bool
 TickGeneric | reqId=1:int32 tickType=2:int32 value=3:double
 TickOptionComputation | reqId=1:int32 tickType=2:int32 tickAttrib=3:int32 impliedVol=4:double delta=5:double optPrice=6:double pvDividend=7:double gamma=8:double vega=9:double theta=10:double undPrice=11:double
