@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .document import Figure
-from .charts import equity_lines, incident_timeline, latency_histogram, to_svg
+
+# .charts imports matplotlib (~1 s): it is loaded by the first figure drawn, not by whoever imports the
+# gate engine (every scenario run reads the gates config through harness.gates).
 
 if TYPE_CHECKING:
     from harness.gates.verification import Verification
@@ -40,6 +42,8 @@ def latency_figure(v: Verification) -> Figure:
     bound = v.config.gates.paper_trading.p95_latency_ms
     clock = v.evidence.session.clock if v.evidence.session else \
         (v.evidence.paper_log.latency_clock if v.evidence.paper_log else None) or "sim"
+    from .charts import latency_histogram, to_svg
+
     fig = latency_histogram(values, title=title, x_label=f"order acknowledgement latency (ms, {clock} clock)",
                             bound_ms=bound.value, bound_label=f"GATE_7 p95 bound ({bound.value:g} ms)")
     return Figure(title, to_svg(fig), f"{len(values)} orders; dashed line: the p95 bound of GATE_7.")
@@ -58,6 +62,8 @@ def equity_figure(v: Verification) -> Figure:
                "backtest": "Backtest curve absent: PAPER_TRADING_LOG.json names no backtest_event_log, "
                            "or it is absent."}.get(next(iter(missing), ""), "")
     currency = (v.evidence.account_config.model_extra or {}).get("base_currency") if v.evidence.account_config else None
+    from .charts import equity_lines, to_svg
+
     fig = equity_lines(series, title=title, y_label=f"net liquidation ({currency or 'account currency'})")
     return Figure(title, to_svg(fig), caption)
 
@@ -69,6 +75,8 @@ def incidents_figure(v: Verification) -> Figure:
         return Figure(title, "", "No event log: pacing errors and disconnects cannot be placed in time.")
     lanes = [(label, [(i.t_s, i.detail) for i in session.incidents if i.kind == kind])
              for label, kind in (("pacing errors", "pacing"), ("disconnects", "disconnect"))]
+    from .charts import incident_timeline, to_svg
+
     fig = incident_timeline(lanes, duration_s=session.duration_s, title=title)
     return Figure(title, to_svg(fig), "" if any(events for _, events in lanes) else "None occurred.")
 

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import functools
 import threading
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
+
+from . import table_cache
 
 #: The span of years the calendars are built for (building XNYS for it takes ~0.3 s, once).
 FIRST_YEAR, LAST_YEAR = 2000, 2045
 #: The calendars the session rules name (:data:`.sessions.SESSION_RULES`).
 CALENDARS = ("XNYS", "CMES")
+
+
+_EPOCH_DAY = date(1970, 1, 1)
 
 
 class CalendarRangeError(ValueError):
@@ -35,9 +40,39 @@ def _schedule(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return _build(name)
 
 
+def _cache_key(name: str) -> str:
+    """What the schedule depends on: the calendar, the years, and the libraries that compute it."""
+    return (f"calendar:{name}:{FIRST_YEAR}-{LAST_YEAR}:exchange_calendars={table_cache.version_of('exchange_calendars')}"
+            f":pandas={table_cache.version_of('pandas')}")
+
+
+def _valid(arrays: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The cached (days, opens, closes) if they have the shape a schedule has, else None."""
+    if arrays is None or set(arrays) != {"days", "opens", "closes"}:
+        return None
+    days, opens, closes = arrays["days"], arrays["opens"], arrays["closes"]
+    if not (days.dtype == np.int64 and opens.dtype == closes.dtype == np.float64
+            and days.ndim == opens.ndim == closes.ndim == 1 and len(days) == len(opens) == len(closes) > 0):
+        return None
+    if not (np.all(np.diff(days) > 0) and np.all(closes > opens)):
+        return None
+    return days, opens, closes
+
+
 @functools.lru_cache(maxsize=8)
 def _build(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    import exchange_calendars as xcals    # ~0.7 s to import: only when a calendar is first asked for
+    """From the on-disk table cache (a few ms) when this machine built it before, else from the library."""
+    key = _cache_key(name)
+    cached = _valid(table_cache.load(key))
+    if cached is not None:
+        return cached
+    built = _compute(name)
+    table_cache.store(key, dict(zip(("days", "opens", "closes"), built)))
+    return built
+
+
+def _compute(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import exchange_calendars as xcals    # ~0.7 s to import: only when a calendar is first computed
 
     cal = xcals.get_calendar(name, start=f"{FIRST_YEAR}-01-01", end=f"{LAST_YEAR}-12-31")
     s = cal.schedule
@@ -45,13 +80,6 @@ def _build(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     opens = s["open"].values.astype("datetime64[s]").astype(np.int64).astype(float)
     closes = s["close"].values.astype("datetime64[s]").astype(np.int64).astype(float)
     return days, opens, closes
-
-
-@functools.lru_cache(maxsize=8)
-def _by_date(name: str) -> dict[date, tuple[float, float]]:
-    days, opens, closes = _schedule(name)
-    epoch = date(1970, 1, 1)
-    return {epoch + timedelta(days=int(d)): (float(o), float(c)) for d, o, c in zip(days, opens, closes)}
 
 
 def regular_closes(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +91,7 @@ def regular_closes(name: str) -> tuple[np.ndarray, np.ndarray]:
 def warm_up(names: tuple[str, ...] = CALENDARS) -> None:
     """Build the calendars now (import ~0.7 s, build ~0.4 s), so that no request pays for them."""
     for name in names:
-        _by_date(name)
+        _schedule(name)
 
 
 def regular_session(name: str, day: date) -> tuple[float, float] | None:
@@ -75,7 +103,12 @@ def regular_session(name: str, day: date) -> tuple[float, float] | None:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise CalendarRangeError(f"{day.isoformat()} is outside the exchange calendars the mock has "
                                  f"({FIRST_YEAR}-{LAST_YEAR}); start the scenario within those years")
-    return _by_date(name).get(day)
+    days, opens, closes = _schedule(name)
+    number = (day - _EPOCH_DAY).days
+    i = int(np.searchsorted(days, number))
+    if i == len(days) or days[i] != number:
+        return None
+    return float(opens[i]), float(closes[i])
 
 
 __all__ = ["CALENDARS", "CalendarRangeError", "FIRST_YEAR", "LAST_YEAR", "regular_closes", "regular_session", "warm_up"]

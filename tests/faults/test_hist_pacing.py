@@ -84,3 +84,54 @@ def test_other_requests_are_not_paced():
                                               ("1 day", 86400), ("odd", None)])
 def test_bar_size_settings_parse(setting, seconds):
     assert bar_size_seconds(setting) == seconds
+
+
+# ---------------------------------------------------------------------------- tolerance at speed
+def _at_speed(fault, speed):
+    import simpy
+    from types import SimpleNamespace
+    fault.install(SimpleNamespace(env=simpy.Environment(), clock=SimpleNamespace(speed=speed)))
+    return fault
+
+
+def test_an_identical_request_a_machine_delay_early_passes_at_speed():
+    # 15 s apart by the client's clock, bunched 0.4 sim s (4 ms real at speed 100) by the machine
+    fast = _at_speed(HistoricalPacing(), 100.0)
+    ask(fast, hist_request(1), 0)
+    assert ask(fast, hist_request(2), 14.6) is None
+    slow = _at_speed(HistoricalPacing(), 1.0)
+    ask(slow, hist_request(1), 0)
+    assert ask(slow, hist_request(2), 14.6).fault == "historical_pacing:identical"
+
+
+def test_a_burst_spread_over_the_window_less_the_machines_delay_passes_at_speed():
+    # six requests for one contract, the sixth 1.6 s after the first: 0.4 s early at speed 100 is jitter
+    fast = _at_speed(HistoricalPacing(), 100.0)
+    times = [0.0, 0.3, 0.6, 0.9, 1.2, 1.6]
+    assert [ask(fast, hist_request(i, duration=f"{60 + i} S"), t) for i, t in enumerate(times)] == [None] * 6
+    slow = _at_speed(HistoricalPacing(), 1.0)
+    verdicts = [ask(slow, hist_request(i, duration=f"{60 + i} S"), t) for i, t in enumerate(times)]
+    assert verdicts[5].fault == "historical_pacing:burst"
+
+
+def test_the_ten_minute_period_takes_the_same_tolerance():
+    fast = _at_speed(HistoricalPacing(), 100.0)
+    assert [ask(fast, hist_request(i, symbol=f"S{i}"), i * 5.0) for i in range(60)] == [None] * 60
+    assert ask(fast, hist_request(99, symbol="LATE"), 599.6) is None    # the first left 0.4 s early
+
+
+def test_the_tolerance_never_exceeds_half_a_window():
+    fault = _at_speed(HistoricalPacing(), 100_000.0)
+    ask(fault, hist_request(1), 0)
+    assert ask(fault, hist_request(2), 7.4).fault == "historical_pacing:identical"   # half of 15 s
+    assert ask(fault, hist_request(3, duration="61 S"), 7.6) is None
+    times = [10.0, 10.1, 10.2, 10.3, 10.4, 10.9]                                      # half of 2 s
+    verdicts = [ask(fault, hist_request(10 + i, duration=f"{90 + i} S"), t) for i, t in enumerate(times)]
+    assert verdicts[5].fault == "historical_pacing:burst"
+
+
+def test_realtime_bars_pacing_takes_the_tolerance_too():
+    fault = _at_speed(RealTimeBarsPacing(), 100.0)
+    assert fault.tolerance_s() == pytest.approx(0.495)
+    assert fault.on_request(FakeSession(), rt_bars_request(1), 0) is None
+    assert fault.on_request(FakeSession(), rt_bars_request(2), 14.6) is None

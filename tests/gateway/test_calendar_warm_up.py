@@ -31,7 +31,7 @@ async def _lag_monitor(holds_ms: list[float], period_s: float = 0.002) -> None:
 
 def _forget_calendars() -> None:
     """As in a fresh process: no calendar, no session table, no per-year session list built yet."""
-    for cached in (calendar._build, calendar._schedule, calendar._by_date, sessions._day_table,
+    for cached in (calendar._build, calendar._schedule, sessions._day_table,
                    sessions.session_on, history._session_arrays_in_year, history._sessions_in_year):
         cached.cache_clear()
 

@@ -19,5 +19,5 @@ def test_settle_heap_freezes_what_the_started_gateway_built() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     before, frozen, tracked = (int(x) for x in out.stdout.split())
     assert before == 0
-    assert frozen > 50_000          # the world, calendars and tables are frozen
+    assert frozen > 20_000          # the world and its tables are frozen (~44k objects with the table cache warm)
     assert tracked < frozen // 10   # and the collector's generations are left nearly empty
