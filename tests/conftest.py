@@ -1,6 +1,6 @@
 """Suite-wide collection rules.
 
-Under pytest-xdist (``scripts/test.sh`` runs ``-n 2 --dist loadgroup``), every test that drives the
+Under pytest-xdist (``scripts/test.sh`` runs ``-n 3 --dist loadgroup``), every test that drives the
 shared Docker engine (tests/docker, tests/drill) runs on one worker, one after another: they share
 the engine, image builds and the host's published paper port 127.0.0.1:4002.
 """
