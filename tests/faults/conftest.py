@@ -1,4 +1,3 @@
-import asyncio
 import sys
 from pathlib import Path
 
@@ -15,14 +14,6 @@ def ctl() -> FakeControl:
 
 
 @pytest.fixture(autouse=True)
-def _main_thread_event_loop():
-    """ib_insync's and ib_async's blocking APIs need a current event loop in the main thread; the
-    ``asyncio.run`` of the async tests leaves none behind, so give each test one."""
-    policy = asyncio.get_event_loop_policy()
-    try:
-        usable = not policy.get_event_loop().is_closed()
-    except RuntimeError:
-        usable = False
-    if not usable:
-        policy.set_event_loop(policy.new_event_loop())
+def _main_thread_event_loop(main_thread_event_loop):
+    """ib_insync's and ib_async's blocking APIs need a current event loop (tests/conftest.py)."""
     yield
