@@ -8,13 +8,12 @@ through ``ibapi10_agent.py`` (JSON on stdout).
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from pinned_venv import pinned_python
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = Path(__file__).with_name("ibapi10_agent.py")
@@ -25,19 +24,8 @@ OFFICIAL_CLIENTS = {"ibapi-stable": ("10.50.2", 226), "ibapi-latest": ("10.51.1"
 def official_client_python(dist: str) -> Path:
     """The interpreter of a venv with ``dist`` at its pinned version (made on first use)."""
     version, _ = OFFICIAL_CLIENTS[dist]
-    venv = ROOT / f".venv-{dist}"
-    python = venv / "bin" / "python"
-    probe = [str(python), "-c", f"import importlib.metadata as m; assert m.version('{dist}') == '{version}'"]
-    with open(ROOT / f".venv-{dist}.lock", "w") as lock:   # pytest-xdist workers: one of them builds it
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-            return python
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                               f"{dist}=={version}"], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"could not install {dist}=={version} into {venv} (needs the package index):\n{done.stderr[-2000:]}")
-    return python
+    return pinned_python(ROOT / f".venv-{dist}", f"{dist}=={version}",
+                         f"import importlib.metadata as m; assert m.version('{dist}') == '{version}'")
 
 
 def run_agent(dist: str, *args: str, stdin: str | None = None, timeout_s: float = 120.0) -> str:

@@ -8,14 +8,13 @@ made here from the package index (once; the pinned version below; 15 to 35 s,
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from pinned_venv import pinned_python
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = Path(__file__).with_name("nautilus_agent.py")
@@ -26,21 +25,9 @@ VENV = ROOT / ".venv-nautilus"
 
 def nautilus_python() -> Path:
     """The interpreter of a venv with nautilus_trader[ib] at its pinned version (made on first use)."""
-    python = VENV / "bin" / "python"
-    probe = [str(python), "-c",
-             f"import importlib.metadata as m; assert m.version('nautilus_trader') == '{NAUTILUS_VERSION}'; "
-             "import nautilus_trader.adapters.interactive_brokers.factories"]
-    with open(ROOT / ".venv-nautilus.lock", "w") as lock:   # pytest-xdist workers: one of them builds it
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
-            return python
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        done = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                               f"nautilus_trader[ib]=={NAUTILUS_VERSION}"], capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"could not install nautilus_trader[ib]=={NAUTILUS_VERSION} into {VENV} "
-                    f"(needs the package index):\n{done.stderr[-2000:]}")
-    return python
+    return pinned_python(VENV, f"nautilus_trader[ib]=={NAUTILUS_VERSION}",
+                         f"import importlib.metadata as m; assert m.version('nautilus_trader') == '{NAUTILUS_VERSION}'; "
+                         "import nautilus_trader.adapters.interactive_brokers.factories")
 
 
 def run_agent(port: int, account: str, seconds: float, *, env: dict[str, str] | None = None) -> dict:
