@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -22,8 +23,15 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
-                   check=True, capture_output=True, timeout=240)
+    # built from a snapshot of the tree: setuptools writes build/ and *.egg-info into the folder it builds, and
+    # other workers' editable installs and venvs change the live checkout meanwhile
+    source = tmp_path_factory.mktemp("source") / "prelive"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "node_modules", "build", "dist", "*.egg-info", "__pycache__", "*.lock", "prelive-runs",
+        ".hypothesis", ".pytest_cache"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
     [built] = out.glob("prelive-*.whl")
     return built
 
