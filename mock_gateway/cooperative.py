@@ -1,0 +1,44 @@
+"""Long work in time-budgeted slices, so one session's heavy request never holds the event loop.
+
+Every session shares one event loop: a request that computes for 20 ms delays every other client's
+reply by 20 ms. Work that may be long checks a :class:`TimeSlice` between small steps and yields to the
+loop once its budget is spent, so a ping from another connection waits for at most one budget.
+Counting steps instead of time would not do: a step's cost varies with the machine and the request.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import TypeVar
+
+#: How long a heavy request may hold the loop before it lets other sessions' work run.
+SLICE_BUDGET_S = 0.001
+
+T = TypeVar("T")
+
+
+class TimeSlice:
+    """A stopwatch over one stretch of work: ``await pause()`` yields once the budget is spent."""
+
+    def __init__(self, budget_s: float = SLICE_BUDGET_S) -> None:
+        self.budget_s = budget_s
+        self.yields = 0
+        self._started = time.perf_counter()
+
+    def spent(self) -> bool:
+        """True once this stretch has run for its budget."""
+        return time.perf_counter() - self._started >= self.budget_s
+
+    async def pause(self) -> None:
+        """Yield to the loop if the budget is spent (other sessions' ready work runs first), else return."""
+        if self.spent():
+            await asyncio.sleep(0)
+            self.yields += 1
+            self._started = time.perf_counter()
+
+    async def each(self, items: Iterable[T]) -> AsyncIterator[T]:
+        """The items, yielding to the loop between them whenever the budget is spent."""
+        for item in items:
+            yield item
+            await self.pause()
