@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -78,15 +79,13 @@ def stock_spec(start: datetime, prices: dict[str, float], symbol: str, primary: 
         suggested_size_increment=100.0, listing_date=listing)
 
 
-def member_specs(start: datetime, prices: dict[str, float]) -> list[ContractSpec]:
-    """S&P 500 and Nasdaq 100 members (the lazily loaded part of the default universe)."""
-    out = []
+def member_specs(start: datetime, prices: dict[str, float]) -> Iterator[ContractSpec]:
+    """S&P 500 and Nasdaq 100 members (the lazily loaded part of the default universe), made as they are read."""
     for mem in index_members():
         con_id, price, listing = KNOWN_STOCKS.get(mem.symbol, (0, 0.0, ""))
-        out.append(stock_spec(start, prices, mem.symbol, mem.primary, mem.long_name, mem.isin, mem.industry,
-                              mem.category, mem.industry, "COMMON", con_id or synthetic_con_id("STK", mem.symbol),
-                              price or synthetic_price(mem.symbol), listing or synthetic_listing(mem.symbol)))
-    return out
+        yield stock_spec(start, prices, mem.symbol, mem.primary, mem.long_name, mem.isin, mem.industry,
+                         mem.category, mem.industry, "COMMON", con_id or synthetic_con_id("STK", mem.symbol),
+                         price or synthetic_price(mem.symbol), listing or synthetic_listing(mem.symbol))
 
 
 def fx_spec(start: datetime, prices: dict[str, float], base: str, quote: str, con_id: int, name: str, price: float,
@@ -198,15 +197,15 @@ def option_spec(start: datetime, prices: dict[str, float], under: ContractSpec, 
 
 
 def option_chain(start: datetime, prices: dict[str, float], volatility_annual: float,
-                 under: ContractSpec) -> list[ContractSpec]:
-    """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules."""
+                 under: ContractSpec) -> Iterator[ContractSpec]:
+    """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules: made
+    one contract at a time as they are read (SPX lists ~20,000, a second's work), so a reader can pause."""
     index = under.sec_type == "IND"
     if index and under.exchange in FUTURES_EXCHANGES:
-        return []                     # options on CME's indices are options on the futures (FOP)
+        return                        # options on CME's indices are options on the futures (FOP)
     spot = under.initial_price
     if not chain_strikes(spot, index):
-        return []
-    out = []
+        return
     venues = "CBOE,CBOE2" if index else _OPT_VENUES
     for expiry in chain_expiries(start.date(), december_leaps=under.symbol in DECEMBER_LEAPS):   # conIds: see
         # ContractBook.add (a clash gets the next free id)
@@ -219,10 +218,8 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
             theo = np.maximum(0.01, np.round(black_scholes(spot, strikes, years, volatility_annual, right), 2))
             for strike, value in zip(strikes.tolist(), theo.tolist()):
                 local = occ_symbol(under.symbol, expiry, right, strike)
-                out.append(option_spec(start, prices, under, expiry, strike, right, value,
-                                       synthetic_con_id("OPT", local), trading_class, venues,
-                                       0.05 if index else 0.01))
-    return out
+                yield option_spec(start, prices, under, expiry, strike, right, value,
+                                  synthetic_con_id("OPT", local), trading_class, venues, 0.05 if index else 0.01)
 
 
 __all__ = ["FUTURES_CARRY_PER_QUARTER", "RULE_OF", "core_extras", "extra_spec", "fx_spec",
