@@ -93,8 +93,16 @@ def serve() -> None:
             longest[0], longest[1], longest[2] = 0.0, "", 0.0
 
         loop.add_reader(sys.stdin.fileno(), on_stdin)
+        profile_to = os.environ.get("LOOP_BENCH_PROFILE")     # a path: profile the gateway, dump there
+        if profile_to:
+            import cProfile
+            prof = cProfile.Profile()
+            prof.enable()
         print(gw.port, flush=True)
         await stop.wait()
+        if profile_to:
+            prof.disable()
+            prof.dump_stats(profile_to)
         await gw.stop()
 
     asyncio.run(run())
@@ -219,7 +227,8 @@ def requests(stock_symbols: list[str], market_rule_ids: list[int], lines: int):
     add("reqMatchingSymbols 'A'", "reqMatchingSymbols", rid, "A", done=ends_with(79, rid, 1))
     for what, reply in (("TRADES", 98), ("BID_ASK", 97), ("MIDPOINT", 96)):
         rid = next(r)
-        add(f"reqHistoricalTicks 1000 {what}", "reqHistoricalTicks", rid, aapl, "", "", 1000, what, False, False,
+        add(f"reqHistoricalTicks 1000 {what}", "reqHistoricalTicks", rid, aapl, "", "20261124 14:45:00 UTC", 1000, what,
+            False, False,
             [], done=ends_with(reply, rid, 1))
     rid = next(r)
     add("reqHistogramData 52 weeks", "reqHistogramData", rid, aapl, False, "52 weeks", done=ends_with(89, rid, 1))

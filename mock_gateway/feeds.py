@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from .protocol.kinds import ReplyKind
 from .protocol.time import ib_time
 from .connection_table import ConnectionTable
 from .replies import ReplyChannel
+from .streamed import ReplyStreams
 from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
@@ -205,6 +206,7 @@ class Feeds:
         self._tbt_subs: dict[int, dict[tuple[int, int], tbt.TickByTickSub]] = {}   # by conId, then (conn, reqId)
         self._listening = False
         self._tasks: set[asyncio.Task] = set()     # sliced historical requests in progress (held strongly)
+        self.streams = ReplyStreams()                # replies made in steps (first ticks, tick history)
         self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns),
                                   self._realtime_bar_tick)
         self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(c.historical_updates for c in self._conns),
@@ -251,27 +253,42 @@ class Feeds:
             s.error(req.req_id, code, text, kind=K.MARKET_DATA)
         sub = MarketDataSub(s, req.req_id, spec, req.generic_ticks, data_type=granted,
                             ids=DELAYED_TICK if granted in (3, 4) else {})
+        if not (req.snapshot or req.regulatory_snapshot):
+            self._conns.of(s).market_data[req.req_id] = sub   # the line counts (and can be cancelled) at once
+        # A new contract's first quote of the day and its year of statistics take milliseconds each: they are
+        # separate steps, so a burst of lines shares the loop with other sessions (mock_gateway.streamed).
+        self.streams.send(s, K.MARKET_DATA, self._first_ticks(s, req, sub, granted), key=("mkt", req.req_id))
+
+    def _first_ticks(self, s: ReplyChannel, req: MarketDataRequest, sub: MarketDataSub,
+                     granted: int) -> Iterator[Fields | None]:
+        """A line's first ticks (and a snapshot's end), then the line streams from the next grid step."""
+        spec = req.spec
         t_s = self._quote_time(sub)
         head = [m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
                 m.market_data_type(req.req_id, granted)]
-        view = self._view(sub, self.market.quote_at(spec.con_id, t_s), t_s)
+        q = self.market.quote_at(spec.con_id, t_s)
+        yield None
+        view = self._view(sub, q, t_s)
         msgs = head + first_ticks(s.server_version, sub, view)
         if req.generic_ticks - {"233", "236"}:
+            yield None
             msgs += statistics_ticks(s.server_version, sub, view, self.market.contract_stats(spec.con_id, t_s))
         if req.snapshot or req.regulatory_snapshot:
-            s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
+            yield from msgs
+            yield m.tick_snapshot_end(req.req_id)
             if req.regulatory_snapshot:
                 self._charge_regulatory_snapshot(s, req)
             return
-        self._conns.of(s).market_data[req.req_id] = sub
-        if granted in (2, 4):          # frozen: the last values, no updates while the market is closed
-            s.send(K.MARKET_DATA, msgs)
-            return
-        self._market_subs.setdefault(spec.con_id, {})[(s.conn_id, req.req_id)] = sub
-        s.send(K.MARKET_DATA, msgs)
-        if not self._listening:
-            self._listening = True
-            self.market.add_listener(self._on_grid_step)
+        conn = self._conns.get(s.conn_id)
+        if s.closed or conn is None or conn.market_data.get(req.req_id) is not sub:
+            return            # cancelled (or the client left) before its first ticks were made
+        yield from msgs
+        # streams only once its first ticks are sent (the stream sends them right after its last step, with no
+        # pause between): no change can overtake them
+        if granted not in (2, 4) and conn.market_data.get(req.req_id) is sub:   # frozen: no updates
+            self._market_subs.setdefault(spec.con_id, {})[(s.conn_id, req.req_id)] = sub
+            self._listen()
+            self.clock.wake()          # a grid stepper started here, maybe outside a request: the clock must see it
 
     def _charge_regulatory_snapshot(self, s: ReplyChannel, req: MarketDataRequest) -> None:
         """IB charges USD 0.01 per regulatory snapshot, on paper accounts too (TWS API docs, "Regulatory
@@ -291,6 +308,7 @@ class Feeds:
         sub = conn.market_data.pop(req_id, None) if conn is not None else None
         if sub is None:
             return False
+        self.streams.cancel(s.conn_id, ("mkt", req_id))     # first ticks still being made: none are sent
         subs = self._market_subs.get(sub.spec.con_id, {})
         subs.pop((s.conn_id, req_id), None)
         if not subs:

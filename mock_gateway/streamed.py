@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 
 from .cooperative import SLICE_BUDGET_S, TimeSlice
@@ -24,6 +25,9 @@ log = logging.getLogger("mock_gateway.streamed")
 
 #: Messages per send once a reply is streamed (a count, so a seeded run sends the same batches).
 BATCH_MESSAGES = 16
+
+#: The budget of the loop turn in progress, per loop (weakly held: a finished loop leaves nothing behind).
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TimeSlice] = weakref.WeakKeyDictionary()
 
 #: What a request's work yields: a reply message, or None for a step of work with nothing to send yet.
 Step = Fields | None
@@ -37,6 +41,16 @@ class ReplyStreams:
         self.budget_s, self.batch = budget_s, batch
         self._tasks: dict[tuple[int, object], asyncio.Task[None]] = {}
 
+    def _turn_spent(self, loop: asyncio.AbstractEventLoop) -> bool:
+        """True once the synchronous parts run in this turn of the loop have used one budget: a burst of
+        requests read at once (100 reqMktData in one segment) shares it, whichever desk serves them; the
+        rest go on as tasks."""
+        turn = _TURNS.get(loop)
+        if turn is None:
+            turn = _TURNS[loop] = TimeSlice(self.budget_s)
+            loop.call_soon(_TURNS.pop, loop, None)
+        return turn.spent()
+
     def in_progress(self, conn_id: int, key: object) -> bool:
         return (conn_id, key) in self._tasks
 
@@ -44,8 +58,8 @@ class ReplyStreams:
              on_failure: Callable[[], None] | None = None) -> None:
         """Send every message ``steps`` yields, in order, in batches of :data:`BATCH_MESSAGES`.
 
-        Runs synchronously until the time budget is spent (a RequestError raised then reaches the caller, as
-        a handler's would, with nothing sent), the rest as a task. A RequestError raised later becomes that
+        Runs synchronously until this loop turn's time budget is spent (a RequestError raised then reaches the
+        caller, as a handler's would), the rest as a task. A RequestError raised later becomes that
         error reply; any other failure is logged and ``on_failure`` answers the client (no silent wait).
         """
         it = iter(steps)
@@ -53,31 +67,31 @@ class ReplyStreams:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        watch = TimeSlice(self.budget_s)
         pending: list[Fields] = []
-        for msg in it:
-            if msg is not None:
-                pending.append(msg)
-                if len(pending) >= self.batch:
+        if loop is None or not self._turn_spent(loop):
+            for msg in it:
+                if msg is not None:
+                    pending.append(msg)
+                    if len(pending) >= self.batch:
+                        s.send(kind, pending)
+                        pending = []
+                if loop is not None and self._turn_spent(loop):
+                    break
+            else:
+                if pending:
                     s.send(kind, pending)
-                    pending = []
-            if loop is not None and watch.spent():
-                break
-        else:
-            if pending:
-                s.send(kind, pending)
-            return
+                return
         assert loop is not None
         task_key = (s.conn_id, key if key is not None else object())
         task = loop.create_task(self._rest(s, kind, it, pending, on_failure))
         self._tasks[task_key] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(task_key, None))
+        task.add_done_callback(lambda done: self._forget(task_key, done))
 
     async def _rest(self, s: ReplyChannel, kind: ReplyKind, it: Iterator[Step], pending: list[Fields],
                     on_failure: Callable[[], None] | None) -> None:
-        watch = TimeSlice(self.budget_s)
         try:
             await asyncio.sleep(0)
+            watch = TimeSlice(self.budget_s)
             for msg in it:
                 if msg is not None:
                     pending.append(msg)
@@ -102,6 +116,10 @@ class ReplyStreams:
             close = getattr(it, "close", None)
             if close is not None:
                 close()
+
+    def _forget(self, task_key: tuple[int, object], task: asyncio.Task[None]) -> None:
+        if self._tasks.get(task_key) is task:
+            del self._tasks[task_key]
 
     def cancel(self, conn_id: int, key: object) -> bool:
         """Stop the reply in progress for (connection, key); True if there was one."""
