@@ -42,6 +42,9 @@ DEPTH_EXCHANGES = (("ISLAND", "STK", "NASDAQ", "Deep2", 1), ("NYSE", "STK", "NYS
 
 _field = field_at
 
+#: Contracts of the book read between two checks of the time budget (a whole chain is ~20,000).
+_BOOK_STEP = 64
+
 #: Days of sessions contractDetails lists from the simulated date (the real gateway lists about a week).
 HOURS_DAYS = 7
 
@@ -105,43 +108,63 @@ def cancel_contract_data(g: Desks, s: ReplyChannel, r: Request) -> None:
 def req_matching_symbols(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id, pattern = r.required_id(), _field(f, 2).strip().upper()
-    book = list(g.world.contracts)
+    g.streams.send(s, K.CONTRACT_DATA, _matching_symbols_steps(g, s.server_version, req_id, pattern),
+                   key=("symbols", req_id))
+
+
+def _matching_symbols_steps(g: Desks, sv: int, req_id: int, pattern: str) -> Iterator[Step]:
+    """symbolSamples: stocks and currencies whose symbol starts with (or name holds) the pattern, with the
+    kinds of derivatives listed on each; the whole book (options too) is read in steps."""
     derivatives: dict[int, set[str]] = defaultdict(set)
-    for spec in book:
+    listed: list[ContractSpec] = []
+    for i, spec in enumerate(g.world.contracts):
         if spec.under_con_id:
             derivatives[spec.under_con_id].add(spec.sec_type)
-    listed = [spec for spec in book if spec.sec_type in ("STK", "CASH") and pattern and (
-        spec.symbol.startswith(pattern) or pattern in spec.long_name.upper())]
+        if spec.sec_type in ("STK", "CASH") and pattern and (
+                spec.symbol.startswith(pattern) or pattern in spec.long_name.upper()):
+            listed.append(spec)
+        if i % _BOOK_STEP == _BOOK_STEP - 1:
+            yield None
     listed.sort(key=lambda spec: (not spec.symbol.startswith(pattern), spec.symbol))
     descriptions = [m.ContractDescriptionFields(
         spec.con_id, spec.symbol, spec.sec_type, spec.primary_exchange or spec.exchange, spec.currency,
         sorted(derivatives.get(spec.con_id, ())), spec.long_name) for spec in listed[:MAX_MATCHING_SYMBOLS]]
-    s.send(K.CONTRACT_DATA, [m.symbol_samples(s.server_version, req_id, descriptions)])
+    yield m.symbol_samples(sv, req_id, descriptions)
 
 
 def req_sec_def_opt_params(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id, symbol, sec_type = r.required_id(), _field(f, 2).upper(), _field(f, 4).upper()
     under_con_id = parse_int(_field(f, 5)) or 0
+    g.streams.send(s, K.CONTRACT_DATA, _sec_def_opt_params_steps(g, req_id, symbol, sec_type, under_con_id),
+                   key=("secdef", req_id))
+
+
+def _sec_def_opt_params_steps(g: Desks, req_id: int, symbol: str, sec_type: str, under_con_id: int) -> Iterator[Step]:
+    """securityDefinitionOptionParameter per trading class and venue, then the end: the chains are made and
+    the book read in steps (SPX's chain is ~20,000 contracts)."""
     book = g.world.contracts
     under = book.get(under_con_id) if under_con_id else None
     for spec in [under] if under is not None else book.underlyings(symbol):
-        book.ensure_options(spec)          # chains are made the first time they are asked for
-    options = [spec for spec in book if spec.sec_type in ("OPT", "FOP")
-               and (spec.under_con_id == under_con_id or (not under_con_id and spec.symbol == symbol))
-               and (not sec_type or spec.under_sec_type == sec_type)]
-    msgs = []
+        yield from book.ensure_options_steps(spec)     # chains are made the first time they are asked for
     by_class: dict[tuple[str, str, int], list[ContractSpec]] = defaultdict(list)
-    for spec in options:
-        by_class[(spec.trading_class, spec.multiplier, spec.under_con_id)].append(spec)
-    for (trading_class, multiplier, under), specs in sorted(by_class.items()):
+    for i, spec in enumerate(book):
+        if spec.sec_type in ("OPT", "FOP") \
+                and (spec.under_con_id == under_con_id or (not under_con_id and spec.symbol == symbol)) \
+                and (not sec_type or spec.under_sec_type == sec_type):
+            by_class[(spec.trading_class, spec.multiplier, spec.under_con_id)].append(spec)
+        if i % _BOOK_STEP == _BOOK_STEP - 1:
+            yield None
+    for (trading_class, multiplier, under_id), specs in sorted(by_class.items()):
         expirations = sorted({spec.last_trade_date for spec in specs})
+        yield None
         strikes = sorted({spec.strike for spec in specs})
+        yield None
         for exchange in dict.fromkeys(["SMART"] + specs[0].valid_exchanges.split(",")):
             if exchange:
-                msgs.append(m.security_definition_option_parameter(req_id, exchange, under, trading_class,
-                                                                   multiplier, expirations, strikes))
-    s.send(K.CONTRACT_DATA, msgs + [m.security_definition_option_parameter_end(req_id)])
+                yield m.security_definition_option_parameter(req_id, exchange, under_id, trading_class,
+                                                             multiplier, expirations, strikes)
+    yield m.security_definition_option_parameter_end(req_id)
 
 
 def req_market_rule(g: Desks, s: ReplyChannel, r: Request) -> None:
