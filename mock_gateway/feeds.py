@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ from .protocol.kinds import ReplyKind
 from .protocol.time import ib_time
 from .connection_table import ConnectionTable
 from .replies import ReplyChannel
-from .streamed import ReplyStreams
+from .streamed import ReplyStreams, run_steps
 from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
@@ -60,6 +60,10 @@ HISTORICAL_UPDATE_S = 5.0
 HISTORY_SLICE_SLOTS = 500
 #: How many windows (of twice the ticks asked) reqHistoricalTicks searches before it answers with what it found.
 HISTORICAL_TICK_WINDOWS = 8
+#: reqHistoricalTicks reads its one-second bars in parts of this many seconds, and splits this many rows into
+#: trades, between checks of the time budget (mock_gateway.streamed): 1000 ticks are tens of ms of work.
+TICK_STEP_S = 300.0
+TICK_STEP_ROWS = 64
 #: Price levels a histogram is binned into.
 HISTOGRAM_LEVELS = 60
 #: Bars formatted between two yields to the event loop.
@@ -369,7 +373,7 @@ class Feeds:
             trading = self.market.is_trading(con_id, now) and not self.market.halt_status(spec, now)
             epoch_s = self.market.epoch0 + q.time_s
             for tsub in list(tsubs.values()):
-                if getattr(tsub.session, "closed", False):
+                if getattr(tsub.session, "closed", False) or not tsub.live:   # closed, or past ticks still coming
                     continue
                 msgs = tbt.changed(tsub.session.server_version, tsub, q, epoch_s, trading)
                 if msgs:
@@ -385,28 +389,40 @@ class Feeds:
         return conn is not None and req_id in conn.tick_by_tick
 
     def start_tick_by_tick(self, s: ReplyChannel, sub: tbt.TickByTickSub, number_of_ticks: int) -> None:
-        """Send ``number_of_ticks`` past ticks (if any), then stream from the next grid step."""
+        """Send ``number_of_ticks`` past ticks (if any), then stream from the next grid step.
+
+        The subscription counts (limits, duplicates, cancels) at once; its past ticks are read in steps
+        between other sessions' work, and it streams only once they are sent (none overtakes them).
+        """
         now = self.env.now
         sub.exchange = sub.spec.primary_exchange or sub.spec.exchange
         tbt.prime(sub, self.market.quote_at(sub.spec.con_id, now))
-        if number_of_ticks > 0 and (sub.tick_type > 2 or tbt.prints_trades(sub.spec)):
-            # completed seconds only: the second in progress is the stream's (its one-second bar is not final)
-            end = self.clock.start + timedelta(seconds=math.floor(now))
-            rows = self.historical_tick_rows(sub.req_id, sub.spec, None, end,
-                                             min(number_of_ticks, tbt.MAX_HISTORICAL_TICKS),
-                                             tbt.HISTORY_OF[sub.tick_type], False, None)
-            msgs = tbt.history(s.server_version, sub, rows)
-            if msgs:
-                s.send(K.MARKET_DATA, msgs)
         self._conns.of(s).tick_by_tick[sub.req_id] = sub
         self._tbt_subs.setdefault(sub.spec.con_id, {})[(s.conn_id, sub.req_id)] = sub
+        if number_of_ticks > 0 and (sub.tick_type > 2 or tbt.prints_trades(sub.spec)):
+            sub.live = False
+            self.streams.send(s, K.MARKET_DATA, self._tick_history(s, sub, now, number_of_ticks),
+                              key=("tbt", sub.req_id))
         self._listen()
+
+    def _tick_history(self, s: ReplyChannel, sub: tbt.TickByTickSub, now: float,
+                      number_of_ticks: int) -> Iterator[Fields | None]:
+        # completed seconds only: the second in progress is the stream's (its one-second bar is not final)
+        end = self.clock.start + timedelta(seconds=math.floor(now))
+        try:
+            rows = yield from self._tick_rows_steps(sub.req_id, sub.spec, None, end,
+                                                    min(number_of_ticks, tbt.MAX_HISTORICAL_TICKS),
+                                                    tbt.HISTORY_OF[sub.tick_type], False, None)
+            yield from tbt.history(s.server_version, sub, rows)
+        finally:
+            sub.live = True      # the stream follows right after the last past tick is sent (no pause between)
 
     def stop_tick_by_tick(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)
         sub = conn.tick_by_tick.pop(req_id, None) if conn is not None else None
         if sub is None:
             return False
+        self.streams.cancel(s.conn_id, ("tbt", req_id))      # past ticks still being read: none are sent
         subs = self._tbt_subs.get(sub.spec.con_id, {})
         subs.pop((s.conn_id, req_id), None)
         if not subs:
@@ -530,49 +546,68 @@ class Feeds:
 
         Read from one-second bars of the same price path the bars and quotes come from; the search
         goes back (or forward) a bounded number of windows, so a request over a closed weekend ends.
+        The rows are read in steps between other sessions' work (1000 ticks are tens of ms of it).
         """
-        found = self.historical_tick_rows(req_id, spec, start, end, count, what, use_rth, listed_epoch)
-        sv = s.server_version
-        if what == "TRADES":
-            msg = m.historical_ticks_last(sv, req_id, found, True)
-        elif what == "BID_ASK":
-            msg = m.historical_ticks_bid_ask(sv, req_id, found, True)
-        else:
-            msg = m.historical_ticks(sv, req_id, found, True)
-        s.send(K.HISTORICAL_DATA, [msg])
+        def steps() -> Iterator[Fields | None]:
+            found = yield from self._tick_rows_steps(req_id, spec, start, end, count, what, use_rth, listed_epoch)
+            sv = s.server_version
+            if what == "TRADES":
+                yield m.historical_ticks_last(sv, req_id, found, True)
+            elif what == "BID_ASK":
+                yield m.historical_ticks_bid_ask(sv, req_id, found, True)
+            else:
+                yield m.historical_ticks(sv, req_id, found, True)
+
+        self.streams.send(s, K.HISTORICAL_DATA, steps(), key=("ticks", req_id),
+                          on_failure=lambda: s.error(req_id, 162, no_data_text(spec.symbol, spec.exchange, what)))
 
     def historical_tick_rows(self, req_id: int, spec: ContractSpec, start: datetime | None, end: datetime | None,
                              count: int, what: str, use_rth: bool, listed_epoch: float | None) -> list[tuple]:
         """The rows reqHistoricalTicks answers, and tick-by-tick's numberOfTicks history sends: one generator."""
+        return run_steps(self._tick_rows_steps(req_id, spec, start, end, count, what, use_rth, listed_epoch))
+
+    def _tick_rows_steps(self, req_id: int, spec: ContractSpec, start: datetime | None, end: datetime | None,
+                         count: int, what: str, use_rth: bool,
+                         listed_epoch: float | None) -> Generator[None, None, list[tuple]]:
+        """:meth:`historical_tick_rows` in steps (a few hundred seconds of one-second bars each)."""
         now = self.env.now
         t0 = self.clock.start
         forward = start is not None
         edge = (start - t0).total_seconds() if forward else (min(now, (end - t0).total_seconds()) if end else now)
         window_s = max(60.0, 2.0 * count)
         kinds = {"TRADES": ("TRADES",), "BID_ASK": ("BID", "ASK"), "MIDPOINT": ("MIDPOINT",)}[what]
+        exchange = spec.primary_exchange or spec.exchange
         found: list[tuple] = []
         for k in range(HISTORICAL_TICK_WINDOWS):
             lo = edge + k * window_s if forward else edge - (k + 1) * window_s
             hi = min(lo + window_s, now)
             if hi <= lo:
                 break
-            tables = [self._bar_table(BarsRequest(req_id, spec, 1.0, kind, use_rth, 2, listed_epoch), hi, hi - lo)
-                      for kind in kinds]
-            rows = _tick_rows(tables, what, self.market.epoch0, spec.primary_exchange or spec.exchange)
+            rows: list[tuple] = []
+            t = lo
+            while t < hi:       # whole-second cuts: a one-second bar falls in exactly one part
+                part_hi = min(hi, (math.floor(t / TICK_STEP_S) + 1) * TICK_STEP_S)
+                tables = [self._bar_table(BarsRequest(req_id, spec, 1.0, kind, use_rth, 2, listed_epoch), part_hi,
+                                          part_hi - t) for kind in kinds]
+                rows += _tick_rows(tables, what, self.market.epoch0, exchange)
+                t = part_hi
+                yield None
             if what == "TRADES":
-                rows = self._split_into_trades(spec.con_id, rows)
+                rows = yield from self._split_into_trades(spec.con_id, rows)
             found = found + rows if forward else rows + found
             if len(found) >= count:
                 break
         return found[:count] if forward else found[-count:]
 
-    def _split_into_trades(self, con_id: int, rows: list[tuple]) -> list[tuple]:
+    def _split_into_trades(self, con_id: int, rows: list[tuple]) -> Generator[None, None, list[tuple]]:
         """One-second TRADES rows of the run (sim time >= 0) as the trades the stream printed in that second, so
         reqHistoricalTicks and tick-by-tick's Last ticks agree trade for trade; seconds before the run stay one
-        row each (history there is bars, not grid steps)."""
+        row each (history there is bars, not grid steps). In steps of :data:`TICK_STEP_ROWS` rows."""
         epoch0 = self.market.epoch0
         out: list[tuple] = []
-        for row in rows:
+        for i, row in enumerate(rows):
+            if i % TICK_STEP_ROWS == TICK_STEP_ROWS - 1:
+                yield None
             t, _, _, exchange = row
             second_s = t - epoch0
             if second_s < 0:

@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import TypeVar
 
 from .cooperative import SLICE_BUDGET_S, TimeSlice
 from .errors import RequestError
@@ -29,8 +30,19 @@ BATCH_MESSAGES = 16
 #: The budget of the loop turn in progress, per loop (weakly held: a finished loop leaves nothing behind).
 _TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TimeSlice] = weakref.WeakKeyDictionary()
 
+T = TypeVar("T")
+
 #: What a request's work yields: a reply message, or None for a step of work with nothing to send yet.
 Step = Fields | None
+
+
+def run_steps(steps: Generator[None, None, T]) -> T:
+    """Run a stepwise computation to its end at once and return its result (the synchronous callers' way)."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
 
 
 class ReplyStreams:
@@ -140,4 +152,4 @@ class ReplyStreams:
         self._tasks.clear()
 
 
-__all__ = ["BATCH_MESSAGES", "ReplyStreams", "Step"]
+__all__ = ["BATCH_MESSAGES", "ReplyStreams", "Step", "run_steps"]
