@@ -64,6 +64,9 @@ HISTORICAL_TICK_WINDOWS = 8
 #: trades, between checks of the time budget (mock_gateway.streamed): 1000 ticks are tens of ms of work.
 TICK_STEP_S = 300.0
 TICK_STEP_ROWS = 64
+#: reqHistogramData reads its bars ten days at a time (a year of hourly bars is ~7 ms of work), cut at 08:00 UTC.
+HISTOGRAM_STEP_S = 10 * 86400.0
+HISTOGRAM_CUT_UTC_S = 8 * 3600.0
 #: Price levels a histogram is binned into.
 HISTOGRAM_LEVELS = 60
 #: Bars formatted between two yields to the event loop.
@@ -618,9 +621,27 @@ class Feeds:
         return out
 
     def send_histogram(self, s: ReplyChannel, req_id: int, spec: ContractSpec, use_rth: bool, period_s: float) -> None:
-        """reqHistogramData: traded volume by price level over the period, from the same path's bars."""
+        """reqHistogramData: traded volume by price level over the period, from the same path's bars (a year of
+        them read a few weeks at a time between other sessions' work)."""
+        self.streams.send(s, K.HISTORICAL_DATA, self._histogram_steps(req_id, spec, use_rth, period_s),
+                          key=("histogram", req_id),
+                          on_failure=lambda: s.error(req_id, 162, no_data_text(spec.symbol, spec.exchange, "TRADES")))
+
+    def _histogram_steps(self, req_id: int, spec: ContractSpec, use_rth: bool,
+                         period_s: float) -> Iterator[Fields | None]:
         bar_s = 300.0 if period_s <= 31 * 86400 else 3600.0
-        table = self._bar_table(BarsRequest(req_id, spec, bar_s, "TRADES", use_rth, 2), self.env.now, period_s)
+        req = BarsRequest(req_id, spec, bar_s, "TRADES", use_rth, 2)
+        end_s = self.env.now
+        parts: list[BarTable] = []
+        t = end_s - period_s
+        epoch0 = self.market.epoch0
+        while t < end_s:      # cut at 08:00 UTC every few days: no session is open (or on a whole hour), no bar is cut
+            cut_e = (math.floor((epoch0 + t - HISTOGRAM_CUT_UTC_S) / HISTOGRAM_STEP_S) + 1) * HISTOGRAM_STEP_S
+            hi = min(end_s, cut_e + HISTOGRAM_CUT_UTC_S - epoch0)
+            parts.append(self._bar_table(req, hi, hi - t))
+            t = hi
+            yield None
+        table = BarTable.concat(parts) if len(parts) > 1 else parts[0]
         if not len(table):
             raise RequestError(req_id, 162, no_data_text(spec.symbol, spec.exchange, "TRADES"))
         step = max(spec.min_tick, float(table.high.max() - table.low.min()) / HISTOGRAM_LEVELS)
@@ -628,7 +649,7 @@ class Feeds:
         levels = np.round(np.round(table.wap / step) * step, 10)
         prices, inverse = np.unique(levels, return_inverse=True)
         sizes = np.bincount(inverse, weights=np.maximum(table.volume, 0.0))
-        s.send(K.HISTORICAL_DATA, [m.histogram_data(req_id, list(zip(prices.tolist(), sizes.tolist())))])
+        yield m.histogram_data(req_id, list(zip(prices.tolist(), sizes.tolist())))
 
     def stop_historical_updates(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)
