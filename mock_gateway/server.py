@@ -119,6 +119,8 @@ class Gateway:
         if not self._running:
             return
         self._running = False
+        for streams in (self.desks.streams, self.feeds.streams, self.orders.streams):
+            streams.stop_all()     # long replies in progress stop here: nobody will read them (issue 11)
         servers, self._servers = self._servers, []
         for server in servers:
             server.close()
