@@ -187,3 +187,39 @@ def test_a_current_time_request_overtakes_long_executions_listings(busy_account_
         lister.read_until(lambda ms: sum(1 for f in ms if f[0] == "55") == 20, timeout_s=120)
     sent = _sent_order(gw, "currentTime", "execDetailsEnd")
     assert "execDetailsEnd" in sent[sent.index("currentTime"):]   # answered before the listings all ended
+
+
+# ---------------------------------------------------------------------------------------------- SIGTERM
+def test_sigterm_during_a_whole_chain_stops_the_gateway_without_finishing_the_chain(tmp_path):
+    """`prelive gateway` (a real process) told to stop mid-answer stops: the rest of the chain is not made
+    (no contractDataEnd reaches the client), the process exits 0 and its event log ends with run_end."""
+    import re
+    import signal
+    import subprocess
+    import sys
+
+    from mock_gateway.eventlog import read_events
+
+    log = tmp_path / "events.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "gateway", "--port", "0", "--event-log", str(log)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", proc.stdout.readline())
+        assert match, proc.stderr.read()
+        c = RawClient("127.0.0.1", int(match.group(1)), timeout_s=30)
+        c.hello("v157..176")
+        c.start(1)
+        c.read_until(lambda ms: any(f[0] == "9" for f in ms))
+        c.send(*_chain_request(45, "SPX"))
+        c.send(49, 1)
+        c.read_until(lambda ms: any(f[0] == "49" for f in ms), timeout_s=60)   # the chain is in the making
+        proc.send_signal(signal.SIGTERM)
+        c.read_until_closed(timeout_s=60)
+        code = proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert code == 0
+    assert not any(f[0] == "52" for f in c.messages)          # stopped, not finished first
+    assert read_events(log)[-1]["msg"] == "run_end"
