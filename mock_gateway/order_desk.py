@@ -102,7 +102,14 @@ class OrderDesk:
             raise RequestError(order_id, exc.code, exc.text) from None
 
     def global_cancel(self, s: ReplyChannel) -> None:
-        self.engine.global_cancel()
+        """reqGlobalCancel: every order working now is cancelled (their Cancelled statuses go to their clients);
+        thousands of them are cancelled in slices between other sessions' work."""
+        self.streams.send(s, K.ORDER_ACK, self._global_cancel_steps())
+
+    def _global_cancel_steps(self) -> Iterator[None]:
+        for _ in self.engine.global_cancel_steps():
+            self.clock.wake()      # the orders' processes were interrupted: the clock runs them (in a task too)
+            yield None
 
     def send_open_orders(self, s: ReplyChannel, all_clients: bool) -> None:
         """The working orders (as of the request) and openOrderEnd; a long list goes out in slices."""
