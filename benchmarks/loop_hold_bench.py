@@ -408,6 +408,12 @@ def main() -> None:
     time.sleep(0.05)
     t0 = time.perf_counter()
     gw.send_signal(signal.SIGTERM)
+    sock.settimeout(30)
+    try:                     # keep reading (a client that stops reading holds the close of its socket)
+        while sock.recv(1 << 20):
+            pass
+    except OSError:
+        pass
     try:
         gw.wait(timeout=30)
         print(f"SIGTERM during a whole-chain reqContractDetails: gateway exited in "

@@ -60,9 +60,10 @@ HISTORICAL_UPDATE_S = 5.0
 HISTORY_SLICE_SLOTS = 500
 #: How many windows (of twice the ticks asked) reqHistoricalTicks searches before it answers with what it found.
 HISTORICAL_TICK_WINDOWS = 8
-#: reqHistoricalTicks reads its one-second bars in parts of this many seconds, and splits this many rows into
-#: trades, between checks of the time budget (mock_gateway.streamed): 1000 ticks are tens of ms of work.
-TICK_STEP_S = 300.0
+#: reqHistoricalTicks reads its one-second bars in parts of this many seconds (a minute of BID and ASK history
+#: is ~2.5 ms) and splits this many rows into trades between checks of the time budget (mock_gateway.streamed):
+#: 1000 BID_ASK ticks are ~60 ms of work.
+TICK_STEP_S = 60.0
 TICK_STEP_ROWS = 64
 #: reqHistogramData reads its bars ten days at a time (a year of hourly bars is ~7 ms of work), cut at 08:00 UTC.
 HISTOGRAM_STEP_S = 10 * 86400.0
