@@ -150,3 +150,36 @@ def test_a_contract_that_is_not_an_option_is_refused_with_321(mock_gateway):
     result, errors = _session(mock_gateway, 47, body)
     assert not result
     assert [code for _, code, _ in errors] == [321]
+
+
+# ---------------------------------------------------------------------------------------------- official client 10.x
+def _tsla_call_con_id_and_spot(gw) -> tuple[int, float]:
+    async def body(ib):
+        option, spot = await _near_the_money_call(ib)
+        return option.conId, spot
+    found, _ = _session(gw, 48, body)
+    return found
+
+
+@pytest.mark.parametrize("max_server_version", [193, 223], ids=["text", "protobuf"])
+def test_the_official_client_gets_a_price_and_its_implied_volatility_back(mock_gateway_factory, max_server_version):
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from .ibapi10 import official_client_python
+
+    gw = mock_gateway_factory(max_server_version=max_server_version)
+    con_id, spot = _tsla_call_con_id_and_spot(gw)
+    done = subprocess.run([str(official_client_python("ibapi-stable")), str(Path(__file__).with_name(
+        "option_calc_agent.py")), "calc", str(gw.port), "49", str(con_id), str(spot)], capture_output=True, text=True,
+        timeout=120)
+    assert done.returncode == 0, done.stderr[-4000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert {"serverVersion": max_server_version} in lines
+    assert not [x for x in lines if "timeout" in x or ("error" in x and x["error"][0] != -1)]
+    comps = {row[0]: row for x in lines if "computation" in x for row in [x["computation"]]}
+    priced, implied = comps[1], comps[2]
+    assert priced[1] == implied[1] == 53
+    assert priced[2] == 0.3 and priced[3] is not None and priced[9] == spot
+    assert math.isclose(implied[2], 0.3, abs_tol=1e-4) and implied[3] is None and implied[4] == priced[4]
