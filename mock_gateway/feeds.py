@@ -36,7 +36,7 @@ from .quote_ticks import (
     changed_ticks,
     first_ticks,
     statistics_ticks,
-    stock_generic_ticks_refusal,
+    generic_ticks_refusal,
 )
 from . import tick_by_tick as tbt
 from .sim.bar_rules import no_data_text
@@ -237,7 +237,7 @@ class Feeds:
         spec = req.spec
         if (req.snapshot or req.regulatory_snapshot) and req.generic_ticks:
             raise RequestError(req.req_id, 321, SNAPSHOT_GENERIC_TICKS)
-        refusal = stock_generic_ticks_refusal(req.generic_text) if spec.sec_type == "STK" else None
+        refusal = generic_ticks_refusal(spec.sec_type, req.generic_text)
         if refusal:
             raise RequestError(req.req_id, 321, refusal)
         epoch = self.clock.start.timestamp() + self.env.now

@@ -49,18 +49,23 @@ OPTION_HISTORICAL_VOL, OPTION_IMPLIED_VOL, AVG_VOLUME, MARK_PRICE = 23, 24, 21, 
 LOW_13_WEEK, HIGH_13_WEEK, LOW_26_WEEK, HIGH_26_WEEK, LOW_52_WEEK, HIGH_52_WEEK = 15, 16, 17, 18, 19, 20
 TRADE_COUNT, TRADE_RATE, VOLUME_RATE, LAST_RTH_TRADE, RT_HISTORICAL_VOL, IB_DIVIDENDS = 54, 55, 56, 57, 58, 59
 RT_TRD_VOLUME = 77
-#: The generic tick ids IB accepts for a stock: the "Legal ones for (STK)" of a real 321 (IB Gateway,
-#: 2026-02-10, quoted in a public repository), with the older numbers it also takes (221 for 232, 220 for
-#: 221, 47 for 258, 59 for 456) and 104 (historical volatility, accepted though not listed).
-LEGAL_STK_GENERIC_TEXT = (
+#: The generic tick ids IB accepts: the "Legal ones for (STK)" of a real 321 (IB Gateway, 2026-02-10, quoted in a
+#: public repository), with the older numbers it also takes (221 for 232, 220 for 221, 47 for 258, 59 for 456) and
+#: 104 (historical volatility, accepted though not listed). Current gateways list the same ticks, in the same
+#: words, for FUT, OPT and IND (their 321 texts quoted in public repositories, 2025-2026): the list is the
+#: gateway's, only the sec type in parentheses changes. No text for CASH, CRYPTO, FOP or BOND is public; the
+#: mock gives them the same list (docs/fidelity.md, "Market data").
+LEGAL_GENERIC_TEXT = (
     "100(Option Volume),101(Option Open Interest),105(Average Opt Volume),106(impvolat),165(Misc. Stats),"
     "221/220(Creditman Mark Price),225(Auction),232/221(Pl Price),233(RTVolume),236(inventory),258/47(Fundamentals),"
     "292(Wide_news),293(TradeCount),294(TradeRate),295(VolumeRate),318(LastRTHTrade),375(RTTrdVolume),"
     "411(rthistvol),456/59(IBDividends),460(Bond Factor Multiplier),577(EtfNavLast(navlast)),586(IPOHLMPRC),"
     "587(Pl Price Delayed),588(Futures Open Interest),595(Short-Term Volume X Mins),614(EtfNavMisc(high/low)),"
     "619(Creditman Slow Mark Price),623(EtfFrozenNavLast(fznavlast))")
-LEGAL_STK_GENERIC = frozenset({100, 101, 104, 105, 106, 165, 220, 221, 225, 232, 233, 236, 258, 47, 292, 293, 294,
-                               295, 318, 375, 411, 456, 59, 460, 577, 586, 587, 588, 595, 614, 619, 623})
+LEGAL_GENERIC = frozenset({100, 101, 104, 105, 106, 165, 220, 221, 225, 232, 233, 236, 258, 47, 292, 293, 294,
+                           295, 318, 375, 411, 456, 59, 460, 577, 586, 587, 588, 595, 614, 619, 623})
+#: The names this module used when only stocks were checked.
+LEGAL_STK_GENERIC_TEXT, LEGAL_STK_GENERIC = LEGAL_GENERIC_TEXT, LEGAL_GENERIC
 
 
 def generic_tick_ids(text: str) -> list[int] | None:
@@ -78,15 +83,20 @@ def generic_tick_ids(text: str) -> list[int] | None:
     return ids
 
 
-def stock_generic_ticks_refusal(text: str) -> str | None:
-    """IB's 321 text when a stock's generic tick list names a tick IB does not serve for stocks, else None."""
+def generic_ticks_refusal(sec_type: str, text: str) -> str | None:
+    """IB's 321 text when a generic tick list names a tick IB does not serve (or is malformed), else None."""
     if not text.strip():
         return None
     ids = generic_tick_ids(text)
-    if ids and all(i in LEGAL_STK_GENERIC for i in ids):
+    if ids is not None and all(i in LEGAL_GENERIC for i in ids):
         return None
-    return (f"Error validating request.-'bQ' : cause - Incorrect generic tick list of {text}.  Legal ones for (STK) "
-            f"are: {LEGAL_STK_GENERIC_TEXT}")
+    return (f"Error validating request.-'bQ' : cause - Incorrect generic tick list of {text}.  Legal ones for "
+            f"({sec_type}) are: {LEGAL_GENERIC_TEXT}")
+
+
+def stock_generic_ticks_refusal(text: str) -> str | None:
+    """:func:`generic_ticks_refusal` for a stock."""
+    return generic_ticks_refusal("STK", text)
 
 
 #: Shortable (tick 46, generic 236): above 2.5 means at least 1,000 shares can be borrowed (API 9.2 notes).
@@ -345,4 +355,5 @@ def option_ticks(sv: int, sub: MarketDataSub, view: TickView, first: bool) -> li
 
 
 __all__ = ["ContractStats", "DELAYED_TICK", "MarketDataSub", "TickView", "changed_ticks", "first_ticks",
-           "generic_tick_ids", "option_ticks", "statistics_ticks", "stock_generic_ticks_refusal"]
+           "generic_tick_ids", "generic_ticks_refusal", "option_ticks", "statistics_ticks",
+           "stock_generic_ticks_refusal"]
