@@ -183,3 +183,33 @@ def test_the_official_client_gets_a_price_and_its_implied_volatility_back(mock_g
     assert priced[1] == implied[1] == 53
     assert priced[2] == 0.3 and priced[3] is not None and priced[9] == spot
     assert math.isclose(implied[2], 0.3, abs_tol=1e-4) and implied[3] is None and implied[4] == priced[4]
+
+
+# ---------------------------------------------------------------------------------------------- official ibapi 9.81
+def test_ibapi_981_writes_the_count_too_and_gets_the_same_320(mock_gateway):
+    import threading
+
+    pytest.importorskip("ibapi")
+    from ibapi.contract import Contract
+
+    from .conftest import wait_thread
+    from .test_market_data_ibapi import TickApp
+
+    app = TickApp()
+    app.connect(mock_gateway.host, mock_gateway.port, clientId=50)
+    reader = threading.Thread(target=app.run, name="ibapi-run", daemon=True)
+    reader.start()
+    try:
+        wait_thread(lambda: app.got("nextValidId"), what="nextValidId")
+        query = Contract()
+        query.symbol, query.secType, query.exchange, query.currency = "TSLA", "OPT", "SMART", "USD"
+        app.reqContractDetails(3, query)
+        wait_thread(lambda: app.got("contractDetailsEnd"), what="the TSLA option chain")
+        option = app.got("contractDetails")[0][1].contract
+        app.calculateImpliedVolatility(4, option, 5.0, 300.0, [])
+        wait_thread(lambda: any(r == 4 for r, *_ in app.got("error")), what="the answer to request 4")
+    finally:
+        app.disconnect()
+        reader.join(5)
+    assert [(c, t) for r, c, t in app.got("error") if r == 4] == [(320, MISC_OPTIONS_FORMAT)]
+    assert not [c for c in app.got("tickOptionComputation") if c[0] == 4]
