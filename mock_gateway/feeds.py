@@ -256,8 +256,9 @@ class Feeds:
         sub = MarketDataSub(s, req.req_id, spec, req.generic_ticks, data_type=granted,
                             ids=DELAYED_TICK if granted in (3, 4) else {})
         t_s = self._quote_time(sub)
-        head = [m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
-                m.market_data_type(req.req_id, granted)]
+        # marketDataType at once, tickReqParams with the data (a recorded IB Gateway stream, 2026-08-24)
+        head = [m.market_data_type(req.req_id, granted),
+                m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions)]
         view = self._view(sub, self.market.quote_at(spec.con_id, t_s), t_s)
         msgs = head + first_ticks(s.server_version, sub, view)
         if req.generic_ticks - {"233", "236"}:

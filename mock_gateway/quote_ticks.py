@@ -5,10 +5,13 @@ the messages to send out. :mod:`mock_gateway.feeds` owns the subscriptions and t
 
 What the real gateway does (sources in docs/fidelity.md, "Market data"):
 
-* first tickReqParams (81) and marketDataType (58), then the book: bid (1) and ask (2) as tickPrice
+* first marketDataType (58) and tickReqParams (81) (a recorded 2026 stream: 58 at once, 81 with the data),
+  then on a live line the book: bid (1) and ask (2) as tickPrice
   with their sizes, last (4) with its size, lastSize (5), volume (8), high (6), low (7), close (9),
   open (14; stocks, futures, options, indices), lastTimestamp (45), the exchanges of a SMART stock's
   bid, ask and last (32, 33, 84), halted (49, tickGeneric);
+* a delayed line opens with the day's statistics, then last, open and the book, without halted (the same
+  recorded stream, delayed AAPL);
 * currencies have no last, size or volume; their stream is bid, ask, high, low, close, halted;
   indices have a level (4, size 0) and no book;
 * outside the contract's trading session live bid and ask read -1 with size 0 (a weekend FX stream
@@ -180,7 +183,22 @@ def _book(sub: MarketDataSub, view: TickView) -> tuple[float, float, float, floa
 
 
 def first_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
-    """The ticks after tickReqParams and marketDataType: the whole top of book and the day's statistics."""
+    """The ticks after marketDataType and tickReqParams: the whole top of book and the day's statistics."""
+    spec, r, q = sub.spec, sub.req_id, view.quote
+    out = _delayed_opening(sv, sub, view) if sub.data_type in (3, 4) else _live_opening(sv, sub, view)
+    sub.last, sub.last_size, sub.volume, sub.high, sub.low, sub.halted = (q.last, q.last_size, q.volume, q.high,
+                                                                          q.low, view.halted)
+    sub.value_traded, sub.volume_traded = q.last * max(q.volume, 0), max(q.volume, 0)
+    if "233" in sub.generic_ticks and trades(spec) and q.volume > 0:
+        out.append(_rt_volume(sv, sub, view, q.last_size, single=False))
+    if "236" in sub.generic_ticks and spec.sec_type == "STK":
+        out.append(m.tick_generic(r, SHORTABLE, SHORTABLE_PLENTY))
+    out += option_ticks(sv, sub, view, first=True)
+    return out
+
+
+def _live_opening(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
+    """A live (or frozen) line's opening: book, trade, day statistics, strings, halted (IB's sample order)."""
     spec, r, q = sub.spec, sub.req_id, view.quote
     out: list[Fields] = []
     if has_book(spec):
@@ -205,14 +223,29 @@ def first_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
                 m.tick_string(r, LAST_EXCH, _exchange_letters(spec, view, 3)[:1])]
     if has_book(spec):
         out.append(m.tick_generic(r, HALTED, view.halted))
-    sub.last, sub.last_size, sub.volume, sub.high, sub.low, sub.halted = (q.last, q.last_size, q.volume, q.high,
-                                                                          q.low, view.halted)
-    sub.value_traded, sub.volume_traded = q.last * max(q.volume, 0), max(q.volume, 0)
-    if "233" in sub.generic_ticks and trades(spec) and q.volume > 0:
-        out.append(_rt_volume(sv, sub, view, q.last_size, single=False))
-    if "236" in sub.generic_ticks and spec.sec_type == "STK":
-        out.append(m.tick_generic(r, SHORTABLE, SHORTABLE_PLENTY))
-    out += option_ticks(sv, sub, view, first=True)
+    return out
+
+
+def _delayed_opening(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
+    """A delayed line's opening, as a recorded delayed AAPL stream sends it (IB Gateway, server version 225,
+    2026-08-24): high 72, low 73, volume 74, close 75, last 68 with its size (no separate 71), lastTimestamp
+    88, open 76, then bid 66 and ask 67 with their sizes; no halted (49) and no exchange strings."""
+    spec, r, q = sub.spec, sub.req_id, view.quote
+    out = [m.tick_price(sv, r, sub.tid(HIGH), q.high, 0), m.tick_price(sv, r, sub.tid(LOW), q.low, 0)]
+    if has_book(spec) and trades(spec):
+        out.append(m.tick_size(sv, r, sub.tid(VOLUME), q.volume))
+    out.append(m.tick_price(sv, r, sub.tid(CLOSE), q.close, 0))
+    if not has_book(spec):
+        out.append(m.tick_price(sv, r, sub.tid(LAST), q.last, 0))
+    elif trades(spec):
+        out += [m.tick_price(sv, r, sub.tid(LAST), q.last, q.last_size),
+                m.tick_string(r, sub.tid(LAST_TIMESTAMP), str(int(view.epoch_s)))]
+    if _has_open(spec):
+        out.append(m.tick_price(sv, r, sub.tid(OPEN), q.open, 0))
+    if has_book(spec):
+        bid, bid_size, ask, ask_size = _book(sub, view)
+        out += [m.tick_price(sv, r, sub.tid(BID), bid, bid_size), m.tick_price(sv, r, sub.tid(ASK), ask, ask_size)]
+        sub.bid, sub.bid_size, sub.ask, sub.ask_size = bid, bid_size, ask, ask_size
     return out
 
 

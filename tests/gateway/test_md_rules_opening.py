@@ -1,0 +1,56 @@
+"""A reqMktData line opens as a recorded IB Gateway stream opens: marketDataType first, then tickReqParams, and
+a delayed line with the day's statistics before last, open and the book.
+
+Source (docs/fidelity.md, "Market data"): a recorded delayed AAPL session at server version 225 (2026-08-24,
+two same-contract subscriptions, raw protobuf frames in a public Go client's test data): marketDataType 3 at
+once for each request, then tickReqParams, 72 high, 73 low, 74 volume, 75 close, 68 last with its size, 88
+lastTimestamp, 76 open, 66 bid, 67 ask; no 71 and no halted in the opening.
+"""
+from __future__ import annotations
+
+import time
+
+from mock_gateway.config import MarketConfig
+
+from .raw_client import RawClient
+
+AAPL = ["", "AAPL", "STK", "", "", "", "", "SMART", "", "USD", "", ""]
+
+
+def _opening(gw, data_type: int, seconds: float = 0.4) -> list[list[str]]:
+    """The non-error frames of one reqMktData (request id 7) after reqMarketDataType(data_type)."""
+    with RawClient(gw.host, gw.port) as c:
+        c.hello("v157..178")
+        c.start(5)
+        c.read_until(lambda ms: any(x[0] == "9" for x in ms))
+        n = len(c.messages)
+        c.send(59, 1, data_type)
+        c.send(1, 11, 7, *AAPL, 0, "", 0, 0, "")
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                c.read_until(lambda ms: False, timeout_s=max(0.05, deadline - time.monotonic()))
+            except TimeoutError:
+                pass
+        return [f for f in c.messages[n:] if f[0] != "4" and len(f) > 2 and (f[1] == "7" or f[2] == "7")]
+
+
+def _kind(frame: list[str]) -> tuple[str, int | None]:
+    return (frame[0], int(frame[3])) if frame[0] in ("1", "2", "45", "46") else (frame[0], None)
+
+
+def test_market_data_type_comes_before_tick_req_params(mock_gateway):
+    kinds = [_kind(f) for f in _opening(mock_gateway, 1, 0.2)]
+    assert kinds[:2] == [("58", None), ("81", None)]
+
+
+def test_a_delayed_line_opens_with_the_day_then_last_open_and_the_book_without_halted(mock_gateway_factory):
+    gw = mock_gateway_factory(market=MarketConfig(data_permission="delayed"))
+    frames = _opening(gw, 3)
+    assert frames[0] == ["58", "1", "7", "3"] and frames[1][0] == "81"
+    opening = [_kind(f) for f in frames[2:11]]
+    assert opening == [("1", 72), ("1", 73), ("2", 74), ("1", 75), ("1", 68), ("46", 88), ("1", 76), ("1", 66),
+                       ("1", 67)]
+    last = frames[6]
+    assert float(last[5]) > 0                     # the last carries its size: no separate 71 opens the line
+    assert ("2", 71) not in [_kind(f) for f in frames[2:11]] and ("45", 49) not in [_kind(f) for f in frames]
