@@ -91,7 +91,7 @@ def generic_ticks_refusal(sec_type: str, text: str) -> str | None:
     if not text.strip():
         return None
     ids = generic_tick_ids(text)
-    if ids is not None and all(i in LEGAL_GENERIC for i in ids):
+    if ids and all(i in LEGAL_GENERIC for i in ids):     # a list naming no tick ("mdoff" alone) is refused too
         return None
     return (f"Error validating request.-'bQ' : cause - Incorrect generic tick list of {text}.  Legal ones for "
             f"({sec_type}) are: {LEGAL_GENERIC_TEXT}")
