@@ -77,3 +77,8 @@ def test_a_list_of_legal_ticks_is_accepted_for_every_sec_type(gw, sec_type):
     errors, ticker = _request(gw, 70 + SEC_TYPES.index(sec_type), sec_type, "100,101,106,165,588")
     assert [code for code, _ in errors if code not in (10167,)] == []
     assert ticker.close == ticker.close      # the stream opened: the close is set
+
+
+def test_a_list_that_names_no_tick_is_refused(gw):
+    errors, _ = _request(gw, 80, "STK", "mdoff")
+    assert [code for code, _ in errors] == [321]
