@@ -251,15 +251,16 @@ class Feeds:
         if granted is None:
             suffix = f"{spec.symbol} {spec.sec_type} ({spec.local_symbol})/TOP/ALL" if code == 354 else ""
             raise RequestError(req.req_id, code or 354, text + suffix)
-        if code is not None:
-            s.error(req.req_id, code, text, kind=K.MARKET_DATA)
         sub = MarketDataSub(s, req.req_id, spec, req.generic_ticks, data_type=granted,
                             ids=DELAYED_TICK if granted in (3, 4) else {})
         t_s = self._quote_time(sub)
-        # marketDataType at once, tickReqParams with the data (a recorded IB Gateway stream, 2026-08-24)
-        head = [m.market_data_type(req.req_id, granted),
-                m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions)]
+        # tickReqParams, marketDataType, then the 10167 of a delayed grant, then the ticks (recorded IB Gateway
+        # sessions, server versions 206 and 225, 2026)
+        head = [m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
+                m.market_data_type(req.req_id, granted)]
         view = self._view(sub, self.market.quote_at(spec.con_id, t_s), t_s)
+        if code is not None:     # 10167 (delayed data displayed) after marketDataType, before the ticks
+            head.append(m.error(s.server_version, req.req_id, code, text))
         msgs = head + first_ticks(s.server_version, sub, view)
         if req.generic_ticks - {"233", "236"}:
             msgs += statistics_ticks(s.server_version, sub, view, self.market.contract_stats(spec.con_id, t_s))

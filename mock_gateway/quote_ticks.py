@@ -5,8 +5,8 @@ the messages to send out. :mod:`mock_gateway.feeds` owns the subscriptions and t
 
 What the real gateway does (sources in docs/fidelity.md, "Market data"):
 
-* first marketDataType (58) and tickReqParams (81) (a recorded 2026 stream: 58 at once, 81 with the data),
-  then on a live line the book: bid (1) and ask (2) as tickPrice
+* first tickReqParams (81) and marketDataType (58) (two of three recorded 2026 sessions; the order is a race
+  in the gateway), then on a live line the book: bid (1) and ask (2) as tickPrice
   with their sizes, last (4) with its size, lastSize (5), volume (8), high (6), low (7), close (9),
   open (14; stocks, futures, options, indices), lastTimestamp (45), the exchanges of a SMART stock's
   bid, ask and last (32, 33, 84), halted (49, tickGeneric);
@@ -183,7 +183,7 @@ def _book(sub: MarketDataSub, view: TickView) -> tuple[float, float, float, floa
 
 
 def first_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
-    """The ticks after marketDataType and tickReqParams: the whole top of book and the day's statistics."""
+    """The ticks after tickReqParams and marketDataType: the whole top of book and the day's statistics."""
     spec, r, q = sub.spec, sub.req_id, view.quote
     out = _delayed_opening(sv, sub, view) if sub.data_type in (3, 4) else _live_opening(sv, sub, view)
     sub.last, sub.last_size, sub.volume, sub.high, sub.low, sub.halted = (q.last, q.last_size, q.volume, q.high,
@@ -229,7 +229,8 @@ def _live_opening(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
 def _delayed_opening(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
     """A delayed line's opening, as a recorded delayed AAPL stream sends it (IB Gateway, server version 225,
     2026-08-24): high 72, low 73, volume 74, close 75, last 68 with its size (no separate 71), lastTimestamp
-    88, open 76, then bid 66 and ask 67 with their sizes; no halted (49) and no exchange strings."""
+    88, open 76, then bid 66 and ask 67 with their sizes; no halted (49) and no exchange strings. (Open's place
+    varies between recordings: another one of the same day has it first.)"""
     spec, r, q = sub.spec, sub.req_id, view.quote
     out = [m.tick_price(sv, r, sub.tid(HIGH), q.high, 0), m.tick_price(sv, r, sub.tid(LOW), q.low, 0)]
     if has_book(spec) and trades(spec):

@@ -69,7 +69,7 @@ def first_burst(frames: list[list[str]]) -> list[tuple[str, int | None]]:
 
 def test_a_stock_stream_opens_with_params_data_type_book_trade_day_stats_exchanges_and_halted(mock_gateway):
     burst = first_burst(raw_stream(mock_gateway, "AAPL", 0.3))
-    assert burst == [("58", None), ("81", None), ("1", 1), ("1", 2), ("1", 4), ("2", 5), ("2", 8), ("1", 6),
+    assert burst == [("81", None), ("58", None), ("1", 1), ("1", 2), ("1", 4), ("2", 5), ("2", 8), ("1", 6),
                      ("1", 7), ("1", 9), ("1", 14), ("46", 45), ("46", 32), ("46", 33), ("46", 84), ("45", 49)]
 
 
@@ -204,7 +204,7 @@ def test_an_order_on_a_halted_stock_is_accepted_and_held_until_trading_resumes(m
 def test_a_snapshot_sends_the_opening_burst_then_tick_snapshot_end_and_nothing_more(mock_gateway):
     frames = raw_stream(mock_gateway, "AAPL", 0.5, snapshot=1)
     kinds = [kind(f) for f in frames]
-    assert kinds[:2] == [("58", None), ("81", None)] and kinds[-1] == ("57", None) and kinds.count(("57", None)) == 1
+    assert kinds[:2] == [("81", None), ("58", None)] and kinds[-1] == ("57", None) and kinds.count(("57", None)) == 1
     assert ("1", 1) in kinds and ("1", 4) in kinds
 
 
