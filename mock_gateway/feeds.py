@@ -262,7 +262,7 @@ class Feeds:
         if code is not None:     # 10167 (delayed data displayed) after marketDataType, before the ticks
             head.append(m.error(s.server_version, req.req_id, code, text))
         msgs = head + first_ticks(s.server_version, sub, view)
-        if req.generic_ticks - {"233", "236"}:
+        if req.generic_ticks - {"233"}:
             msgs += statistics_ticks(s.server_version, sub, view, self.market.contract_stats(spec.con_id, t_s))
         if req.snapshot or req.regulatory_snapshot:
             if view.in_session or granted in (2, 4) or spec.sec_type == "IND":

@@ -52,6 +52,11 @@ OPTION_HISTORICAL_VOL, OPTION_IMPLIED_VOL, AVG_VOLUME, MARK_PRICE = 23, 24, 21, 
 LOW_13_WEEK, HIGH_13_WEEK, LOW_26_WEEK, HIGH_26_WEEK, LOW_52_WEEK, HIGH_52_WEEK = 15, 16, 17, 18, 19, 20
 TRADE_COUNT, TRADE_RATE, VOLUME_RATE, LAST_RTH_TRADE, RT_HISTORICAL_VOL, IB_DIVIDENDS = 54, 55, 56, 57, 58, 59
 RT_TRD_VOLUME = 77
+#: Shortable shares (tickSize 89, generic 236 with shortable 46): shares available to borrow (ib_insync Ticker.shortableShares).
+SHORTABLE_SHARES = 89
+#: The mock's lendable pool: this many days of the stock's average volume (a recorded AAPL answer, 87.9 M shares in
+#: 2026, is about 1.5 days of its volume).
+SHORTABLE_DAYS_OF_VOLUME = 1.5
 #: The generic tick ids IB accepts: the "Legal ones for (STK)" of a real 321 (IB Gateway, 2026-02-10, quoted in a
 #: public repository), with the older numbers it also takes (221 for 232, 220 for 221, 47 for 258, 59 for 456) and
 #: 104 (historical volatility, accepted though not listed). Current gateways list the same ticks, in the same
@@ -275,6 +280,8 @@ def statistics_ticks(sv: int, sub: MarketDataSub, view: TickView, stats: Contrac
         if 101 in ids:
             out += [m.tick_size(sv, r, OPTION_CALL_OI, round(stats.avg_volume / 10 * 0.55)),
                     m.tick_size(sv, r, OPTION_PUT_OI, round(stats.avg_volume / 10 * 0.45))]
+    if 236 in ids and sub.spec.sec_type == "STK":
+        out.append(m.tick_size(sv, r, SHORTABLE_SHARES, round(stats.avg_volume * SHORTABLE_DAYS_OF_VOLUME)))
     if 293 in ids:
         out.append(m.tick_generic(r, TRADE_COUNT, float(q.volume // 100 if q.volume > 0 else 0)))
     if 318 in ids:

@@ -55,3 +55,24 @@ def test_a_delayed_line_opens_with_the_day_then_last_open_and_the_book_without_h
                                              ("1", 76), ("1", 66), ("1", 67)]
     assert float(ticks[4][5]) > 0                 # the last carries its size: no separate 71 opens the line
     assert ("2", 71) not in [_kind(f) for f in ticks[:9]] and ("45", 49) not in [_kind(f) for f in ticks]
+
+
+def test_generic_236_reports_shortable_shares_to_ib_insync(mock_gateway):
+    import asyncio
+
+    import ib_insync
+
+    async def run():
+        ib = ib_insync.IB()
+        await ib.connectAsync(mock_gateway.host, mock_gateway.port, clientId=90, timeout=5)
+        try:
+            aapl = ib_insync.Stock("AAPL", "SMART", "USD")
+            await ib.qualifyContractsAsync(aapl)
+            ticker = ib.reqMktData(aapl, "236")
+            await asyncio.sleep(0.4)
+            return ticker
+        finally:
+            ib.disconnect()
+
+    ticker = asyncio.get_event_loop().run_until_complete(run())
+    assert ticker.shortableShares > 1_000_000      # tick 89 (ib_insync 0.9.86 keeps no field for 46)
