@@ -54,6 +54,12 @@ TRADE_COUNT, TRADE_RATE, VOLUME_RATE, LAST_RTH_TRADE, RT_HISTORICAL_VOL, IB_DIVI
 RT_TRD_VOLUME = 77
 #: Shortable shares (tickSize 89, generic 236 with shortable 46): shares available to borrow (ib_insync Ticker.shortableShares).
 SHORTABLE_SHARES = 89
+#: Futures open interest (tickSize 86, generic 588), average option volume (tickSize 87, generic 105).
+FUTURES_OPEN_INTEREST, AVG_OPT_VOLUME = 86, 87
+#: Regular-session minutes in a US trading day: the per-minute rates (294, 295) are the day's average over them.
+SESSION_MINUTES = 390
+#: The mock's futures open interest: this many days of the contract's average volume.
+OPEN_INTEREST_DAYS_OF_VOLUME = 2.0
 #: The mock's lendable pool: this many days of the stock's average volume (a recorded AAPL answer, 87.9 M shares in
 #: 2026, is about 1.5 days of its volume).
 SHORTABLE_DAYS_OF_VOLUME = 1.5
@@ -284,6 +290,14 @@ def statistics_ticks(sv: int, sub: MarketDataSub, view: TickView, stats: Contrac
         out.append(m.tick_size(sv, r, SHORTABLE_SHARES, round(stats.avg_volume * SHORTABLE_DAYS_OF_VOLUME)))
     if 293 in ids:
         out.append(m.tick_generic(r, TRADE_COUNT, float(q.volume // 100 if q.volume > 0 else 0)))
+    if 294 in ids:      # trades per minute: the average day's count (trades of 100) over its session
+        out.append(m.tick_generic(r, TRADE_RATE, round(stats.avg_volume / 100 / SESSION_MINUTES, 2)))
+    if 295 in ids:      # volume per minute
+        out.append(m.tick_generic(r, VOLUME_RATE, round(stats.avg_volume / SESSION_MINUTES, 2)))
+    if 105 in ids and sub.spec.sec_type == "STK":   # the listed options' average daily volume (as 100/101 model it)
+        out.append(m.tick_size(sv, r, AVG_OPT_VOLUME, round(stats.avg_volume / 100.0)))
+    if 588 in ids and sub.spec.sec_type == "FUT":
+        out.append(m.tick_size(sv, r, FUTURES_OPEN_INTEREST, round(stats.avg_volume * OPEN_INTEREST_DAYS_OF_VOLUME)))
     if 318 in ids:
         out.append(m.tick_price(sv, r, LAST_RTH_TRADE, stats.last_rth, 0))
     if ids & {456, 59} and stats.dividends:

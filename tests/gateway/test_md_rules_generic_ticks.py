@@ -82,3 +82,10 @@ def test_a_list_of_legal_ticks_is_accepted_for_every_sec_type(gw, sec_type):
 def test_a_list_that_names_no_tick_is_refused(gw):
     errors, _ = _request(gw, 80, "STK", "mdoff")
     assert [code for code, _ in errors] == [321]
+
+
+def test_rate_and_open_interest_generic_ticks_fill_the_tickers_fields(gw):
+    errors, stock = _request(gw, 81, "STK", "105,294,295")
+    assert errors == [] and stock.avOptionVolume > 0 and stock.tradeRate > 0 and stock.volumeRate > stock.tradeRate
+    errors, future = _request(gw, 82, "FUT", "588")
+    assert errors == [] and future.futuresOpenInterest > 0
