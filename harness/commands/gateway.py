@@ -122,10 +122,10 @@ def register(app: typer.Typer) -> None:
             from mock_gateway.faults.http_api import ControlApiConfigError, check_bind, parse_address
 
             try:
-                check_bind(parse_address(control)[0], control_token)
+                check_bind(parse_address(control)[0], control_token or None)
             except ControlApiConfigError as exc:
                 raise _error(str(exc)) from None
-            config.control, config.control_token = control, control_token
+            config.control, config.control_token = control, control_token or None
 
         def announce(gw) -> None:
             accounts = ",".join(gw.config.account_ids)
