@@ -46,6 +46,8 @@ log = logging.getLogger("mock_gateway.control")
 
 #: The environment variable a token may come from instead of ``--control-token`` (kept off command lines).
 TOKEN_ENV = "PRELIVE_CONTROL_TOKEN"
+#: How long and how much a connection's unread input is drained after its answer (see ControlServer._linger).
+LINGER_S, LINGER_MAX_BYTES = 1.0, 1024 * 1024
 #: Fields of a POST body that are ``add``'s own keywords rather than the fault's parameters.
 ADD_KEYWORDS = ("after_s", "for_s", "replace")
 
@@ -400,6 +402,7 @@ class ControlServer:
                 await self._respond(writer, HttpError(503, f"the control API serves at most "
                                                            f"{self.limits.max_connections} connections at once; retry",
                                                       kind="TooManyConnections", headers={"Retry-After": "1"}))
+                await self._linger(reader, writer)
                 return
             try:
                 request = await asyncio.wait_for(self._read(reader, writer, peer), self.limits.request_timeout_s)
@@ -418,14 +421,35 @@ class ControlServer:
                 log.exception("fault control API: unexpected error serving %s", peer)
                 await self._respond(writer, HttpError(500, "internal error in the gateway's control API; its log "
                                                            "(stderr, -v) has the details", kind="InternalError"))
+            await self._linger(reader, writer)
         except asyncio.CancelledError:
             pass
+        except Exception:   # the answer itself could not be written: the connection is gone
+            log.debug("fault control API: connection from %s ended while answering", peer, exc_info=True)
         finally:
             self._open -= 1
             with contextlib.suppress(Exception):
                 writer.close()
             if task is not None:
                 self._tasks.discard(task)
+
+    async def _linger(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Half-close, then discard what the client still sends (bounded in bytes and time) before closing:
+        closing with unread input would reset the connection and could lose the answer just written (a 413
+        or 401 sent before the body was read)."""
+        with contextlib.suppress(Exception):
+            if writer.can_write_eof():
+                writer.write_eof()
+            deadline = asyncio.get_running_loop().time() + LINGER_S
+            discarded = 0
+            while discarded < LINGER_MAX_BYTES:
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
+                chunk = await asyncio.wait_for(reader.read(65536), left)
+                if not chunk:
+                    break
+                discarded += len(chunk)
 
     async def _read(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str) -> Request:
         limits = self.limits
