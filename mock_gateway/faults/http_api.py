@@ -31,16 +31,34 @@ import math
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from importlib import metadata
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
+
+import simpy
 
 from .base import Fault
 from .common import NamedFault, ScheduledFault
-from .runtime import DuplicateFaultName, FaultApiError, GatewayNotRunning, NoSuchFault
+from .runtime import DuplicateFaultName, FaultApiError, GatewayNotRunning, NoSuchFault, RuntimeFaults
 from .spec import FaultSpecError, UnknownFaultType
 
-if TYPE_CHECKING:
-    from ..server import Gateway
+
+class Gateway(Protocol):
+    """What the control API reads and drives of a running gateway (mock_gateway.server.Gateway)."""
+
+    faults: RuntimeFaults
+    env: simpy.Environment
+    clock: Any            # SimClock: speed, now_datetime()
+    config: Any           # GatewayConfig
+    sessions: dict[int, Any]
+    host: str
+    port: int
+    fault_acts: Any       # FaultActs: count(name)
+
+    @property
+    def running(self) -> bool: ...
+
+    def call(self, fn: Callable[..., Any], *args: Any, timeout_s: float = 10.0) -> Any: ...
 
 log = logging.getLogger("mock_gateway.control")
 
@@ -188,6 +206,13 @@ def parse_body(raw: bytes, limits: ControlLimits) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- the API
+def _version() -> str:
+    try:
+        return metadata.version("prelive")
+    except metadata.PackageNotFoundError:   # run from a source tree that was never installed
+        return "unknown"
+
+
 def _acting_now(fault: Fault, now_s: float) -> bool:
     """Whether the fault acts at this sim second: a window under way, or a per-message fault in its schedule."""
     if isinstance(fault, ScheduledFault):
@@ -233,13 +258,11 @@ class FaultControl:
         return out
 
     def status(self) -> dict[str, Any]:
-        from .. import __version__
-
         gw = self.gateway
         sessions = [{"conn_id": s.conn_id, "client_id": s.client_id, "state": s.state.name.lower(),
                      "server_version": s.server_version or None, "peer": s.peer}
                     for s in list(gw.sessions.values())]
-        return {"gateway": "prelive mock IB Gateway", "version": __version__, "running": gw.running,
+        return {"gateway": "prelive mock IB Gateway", "version": _version(), "running": gw.running,
                 "host": gw.host, "port": gw.port, "server_version_max": gw.config.max_server_version,
                 "seed": gw.config.seed, "speed": gw.clock.speed, "sim_time_s": round(float(gw.env.now), 6),
                 "sim_datetime": gw.clock.now_datetime().isoformat(), "accounts": gw.config.account_ids,
