@@ -216,3 +216,51 @@ def test_the_compose_stack_serves_the_control_api_only_with_a_token_and_publishe
     assert any(p.endswith(":8474") and "127.0.0.1" in p for p in gateway["ports"])
     assert "--control" not in _gateway_command({"PATH": "/usr/bin:/bin"})
     assert "--control 0.0.0.0:8474" in _gateway_command({"PATH": "/usr/bin:/bin", "PRELIVE_CONTROL_TOKEN": "t"})
+
+
+# ---------------------------------------------------------------------------------------------- the scenario file
+SCENARIO = """\
+name: with_control
+description: a run whose faults a test in another language changes over HTTP
+duration_s: 60
+control_api: {address}
+faults:
+  - {{type: order_reject, name: scripted, reason: from the file}}
+"""
+
+
+def _scenario(tmp_path, address):
+    from harness.scenario import load_scenario
+
+    path = tmp_path / "with_control.yaml"
+    path.write_text(SCENARIO.format(address=address))
+    return load_scenario(path)
+
+
+def test_a_scenario_with_control_api_serves_it_for_its_gateway(tmp_path, monkeypatch):
+    from mock_gateway.faults.http_client import ControlClient
+
+    monkeypatch.delenv("PRELIVE_CONTROL_TOKEN", raising=False)
+    config = _scenario(tmp_path, "127.0.0.1:0").gateway_config(port=0)
+    with GatewayThread(config) as gw:
+        listed = ControlClient(gw.control.url).list()
+    assert [(f["name"], f["origin"]) for f in listed if f["type"] == "order_reject"] == [("scripted", "scenario")]
+
+
+def test_a_scenario_serving_it_off_loopback_without_a_token_is_refused_naming_the_field(tmp_path, monkeypatch):
+    from harness.scenario import ScenarioError
+
+    monkeypatch.delenv("PRELIVE_CONTROL_TOKEN", raising=False)
+    with pytest.raises(ScenarioError) as refused:
+        _scenario(tmp_path, "0.0.0.0:8474").gateway_config(port=0)
+    assert refused.value.field == "control_api" and "without a token" in refused.value.message
+    monkeypatch.setenv("PRELIVE_CONTROL_TOKEN", "from-the-environment")
+    assert _scenario(tmp_path, "0.0.0.0:8474").gateway_config(port=0).control_token == "from-the-environment"
+
+
+def test_a_scenario_with_a_malformed_control_address_does_not_load(tmp_path):
+    from harness.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError) as refused:
+        _scenario(tmp_path, "http://127.0.0.1:8474")
+    assert refused.value.field == "control_api" and "HOST:PORT" in refused.value.message
