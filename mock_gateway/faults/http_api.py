@@ -80,6 +80,7 @@ class ControlLimits:
     max_json_depth: int = 32
     request_timeout_s: float = 10.0
     max_connections: int = 16
+    max_faults: int = 256        # active faults at once: each is asked about every message
 
 
 class ControlApiConfigError(ValueError):
@@ -242,8 +243,9 @@ def _error_from(exc: Exception) -> HttpError:
 class FaultControl:
     """The endpoints as plain calls on one gateway, run on its loop; each returns (status, JSON body)."""
 
-    def __init__(self, gateway: Gateway) -> None:
+    def __init__(self, gateway: Gateway, max_faults: int = ControlLimits.max_faults) -> None:
         self.gateway = gateway
+        self.max_faults = max_faults
 
     def _fault_json(self, index_faults: list[Fault] | None = None) -> list[dict[str, Any]]:
         gw = self.gateway
@@ -291,6 +293,11 @@ class FaultControl:
                 problem = f"must be a number of sim seconds, not {value!r}"
                 raise HttpError(400, f"fault: {key}: {problem}", kind="FaultSpecError", field=key,
                                 problems=[{"field": key, "message": problem}])
+        if len(self.gateway.faults) >= self.max_faults and not (replace and spec.get("name", spec.get("type"))
+                                                                 in self.gateway.faults):
+            raise HttpError(409, f"{len(self.gateway.faults)} faults are active, the most this API adds to; remove "
+                                 "some (DELETE /faults/{name}) or clear them (DELETE /faults) first",
+                            kind="TooManyFaults")
         added = self.gateway.faults.add(spec, by=by, **keywords)
         return self.get_fault(added.name)
 
@@ -365,6 +372,14 @@ def answer(control: FaultControl, request: Request, limits: ControlLimits) -> tu
         raise _error_from(exc) from None
 
 
+def _peer(sockname: object) -> str:
+    """``HOST:PORT`` of the caller (``[v6]:PORT``), as the event log's ``by`` names it."""
+    if isinstance(sockname, tuple) and len(sockname) >= 2:
+        host = str(sockname[0])
+        return f"[{host}]:{sockname[1]}" if ":" in host else f"{host}:{sockname[1]}"
+    return str(sockname or "unknown")
+
+
 # ---------------------------------------------------------------------------------------------- the server
 class ControlServer:
     """The HTTP listener, on the gateway's event loop. ``await start()``, ``.url``, ``await stop()``."""
@@ -373,9 +388,9 @@ class ControlServer:
                  limits: ControlLimits | None = None) -> None:
         check_bind(host, token)
         self.gateway = gateway
-        self.control = FaultControl(gateway)
-        self.host, self.port = host, port
         self.limits = limits or ControlLimits()
+        self.control = FaultControl(gateway, self.limits.max_faults)
+        self.host, self.port = host, port
         self._token = token.encode("utf-8") if token else None
         self._server: asyncio.base_events.Server | None = None
         self._open = 0
@@ -418,7 +433,7 @@ class ControlServer:
         if task is not None:
             self._tasks.add(task)
         peername = writer.get_extra_info("peername")
-        peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername or "unknown")
+        peer = _peer(peername)
         self._open += 1
         try:
             if self._open > self.limits.max_connections:

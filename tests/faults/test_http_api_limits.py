@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import time
 from pathlib import Path
@@ -264,3 +265,42 @@ def test_a_scenario_with_a_malformed_control_address_does_not_load(tmp_path):
     with pytest.raises(ScenarioError) as refused:
         _scenario(tmp_path, "http://127.0.0.1:8474")
     assert refused.value.field == "control_api" and "HOST:PORT" in refused.value.message
+
+
+def test_the_number_of_active_faults_is_capped_and_removal_makes_room(gateway):
+    server = ControlServer(gateway, "127.0.0.1", 0, limits=ControlLimits(max_faults=len(gateway.faults) + 2))
+    asyncio.run_coroutine_threadsafe(server.start(), gateway.loop).result(10)
+    try:
+        def add(name: str) -> tuple[int, dict]:
+            return exchange(server, post(json.dumps({"type": "order_reject", "name": name}).encode()))
+
+        assert add("cap-1")[0] == 201 and add("cap-2")[0] == 201
+        status, body = add("cap-3")
+        assert status == 409 and body["kind"] == "TooManyFaults"
+        assert exchange(server, b"DELETE /faults/cap-1 HTTP/1.1\r\n\r\n")[0] == 200
+        assert add("cap-3")[0] == 201
+    finally:
+        for name in ("cap-2", "cap-3"):
+            if name in gateway.faults:
+                gateway.faults.remove(name)
+        asyncio.run_coroutine_threadsafe(server.stop(), gateway.loop).result(10)
+
+
+def test_a_caller_on_ipv6_loopback_is_named_with_brackets(gateway):
+    server = ControlServer(gateway, "::1", 0, limits=LIMITS)
+    try:
+        asyncio.run_coroutine_threadsafe(server.start(), gateway.loop).result(10)
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    try:
+        assert server.url.startswith("http://[::1]:")
+        with socket.create_connection(("::1", server.port), timeout=5) as sock:
+            body = json.dumps({"type": "order_reject", "name": "v6"}).encode()
+            sock.sendall(post(body))
+            assert _read_answer(sock)[0] == 201
+        added = [e for e in gateway.event_log.events if e["msg"] == "fault_added" and e["attrs"]["name"] == "v6"]
+        assert re.fullmatch(r"\[::1\]:\d+", added[-1]["attrs"]["by"])
+    finally:
+        if "v6" in gateway.faults:
+            gateway.faults.remove("v6")
+        asyncio.run_coroutine_threadsafe(server.stop(), gateway.loop).result(10)
