@@ -102,7 +102,9 @@ class HttpError(Exception):
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
-        return {"error": self.message, **({"kind": self.kind} if self.kind else {}), **self.extra}
+        # "error" and "status" as Toxiproxy's ApiError has them; "kind" names the in-process exception
+        return {"error": self.message, "status": self.status, **({"kind": self.kind} if self.kind else {}),
+                **self.extra}
 
 
 REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",

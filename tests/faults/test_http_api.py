@@ -201,6 +201,7 @@ def test_a_taken_name_is_409_and_an_unknown_name_404(gateway, faults):
     with pytest.raises(ControlRequestError) as taken:
         faults.add("order_reject", name="twice")
     assert taken.value.status == 409 and "already active" in taken.value.error
+    assert taken.value.body["status"] == 409   # in the body too, as Toxiproxy's API answers
     with pytest.raises(ControlRequestError) as missing:
         faults.remove("twise")
     assert missing.value.status == 404 and "did you mean 'twice'" in missing.value.error
