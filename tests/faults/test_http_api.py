@@ -307,3 +307,20 @@ def test_off_loopback_every_request_needs_the_bearer_token(tmp_path):
         assert [f["name"] for f in authorised.list() if f["origin"] == "runtime"] == ["guarded"]
     finally:
         assert gw.stop() == 0
+
+
+def test_a_taken_control_port_is_a_clear_error_and_nothing_keeps_running():
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(CLI + ["gateway", "--port", "0", "--control", f"127.0.0.1:{port}"], capture_output=True,
+                              text=True, timeout=60)
+    assert done.returncode == 1 and f"cannot serve the control API on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_url_given_as_the_control_address_is_a_usage_error():
+    done = subprocess.run(CLI + ["gateway", "--port", "0", "--control", "http://127.0.0.1:8474"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "not a URL" in done.stderr
