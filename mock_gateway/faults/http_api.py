@@ -286,13 +286,13 @@ class FaultControl:
         keywords: dict[str, Any] = {k: spec.pop(k) for k in ADD_KEYWORDS if k in spec}
         replace = keywords.get("replace", False)
         if not isinstance(replace, bool):
-            raise HttpError(400, f"fault: replace: must be true or false, not {replace!r}", kind="FaultSpecError",
+            raise HttpError(400, f"fault: replace: must be true or false, not {replace!r:.60}", kind="FaultSpecError",
                             field="replace", problems=[{"field": "replace", "message": "must be true or false"}])
         for key in ("after_s", "for_s"):
             value = keywords.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                       or not math.isfinite(value)):
-                problem = f"must be a number of sim seconds, not {value!r}"
+                problem = f"must be a number of sim seconds, not {value!r:.60}"
                 raise HttpError(400, f"fault: {key}: {problem}", kind="FaultSpecError", field=key,
                                 problems=[{"field": key, "message": problem}])
         if len(self.gateway.faults) >= self.max_faults and not (replace and spec.get("name", spec.get("type"))
