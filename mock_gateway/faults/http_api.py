@@ -78,6 +78,8 @@ class ControlLimits:
     max_head_bytes: int = 16 * 1024
     max_headers: int = 64
     max_json_depth: int = 32
+    max_json_fields: int = 64    # members of one JSON object (a fault has a dozen; each unknown one costs a lookup)
+    max_json_values: int = 4096  # values in the whole body
     request_timeout_s: float = 10.0
     max_connections: int = 16
     max_faults: int = 256        # active faults at once: each is asked about every message
@@ -179,6 +181,24 @@ def json_depth_exceeds(text: str, limit: int) -> bool:
     return False
 
 
+def json_size_problem(value: Any, max_fields: int, max_values: int) -> str | None:
+    """Why a parsed body is too wide to judge cheaply (None: it is not): validating each unknown field
+    costs the gateway's loop a nearest-name lookup, so thousands of them would stall every client."""
+    count, stack = 0, [value]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > max_values:
+            return f"the body holds more than {max_values} JSON values; a fault needs a few dozen"
+        if isinstance(node, dict):
+            if len(node) > max_fields:
+                return f"a JSON object in the body has {len(node)} fields, at most {max_fields} are accepted"
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return None
+
+
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number; give a finite number")
 
@@ -205,6 +225,9 @@ def parse_body(raw: bytes, limits: ControlLimits) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise HttpError(400, f"the body is a JSON {type(body).__name__}; send an object with the fault's \"type\" "
                              "and parameters", kind="BadJson")
+    problem = json_size_problem(body, limits.max_json_fields, limits.max_json_values)
+    if problem is not None:
+        raise HttpError(400, problem, kind="BadJson")
     return body
 
 

@@ -304,3 +304,11 @@ def test_a_caller_on_ipv6_loopback_is_named_with_brackets(gateway):
         if "v6" in gateway.faults:
             gateway.faults.remove("v6")
         asyncio.run_coroutine_threadsafe(server.stop(), gateway.loop).result(10)
+
+
+def test_a_body_with_thousands_of_fields_is_refused_before_the_gateway_judges_each(control):
+    wide = json.dumps({"type": "latency", **{f"distributon{i}": 1 for i in range(3000)}}).encode()
+    status, body = exchange(control, post(wide))   # judged one by one, 3000 unknown names hold the loop seconds
+    assert status == 400 and "at most 64 are accepted" in body["error"]
+    long_list = json.dumps({"type": "latency", "kinds": ["other"] * 5000}).encode()
+    assert "more than 4096 JSON values" in exchange(control, post(long_list))[1]["error"]
