@@ -397,6 +397,21 @@ def answer(control: FaultControl, request: Request, limits: ControlLimits) -> tu
         raise _error_from(exc) from None
 
 
+def _one_address(host: str) -> str:
+    """An IP literal for ``host`` (its first IPv4 address if it has one), so one socket and one URL serve it."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return host   # start_server reports the bad name
+    addrs = [info[4][0] for info in infos]
+    return next((a for a in addrs if ":" not in a), addrs[0]) if addrs else host
+
+
 def _peer(sockname: object) -> str:
     """``HOST:PORT`` of the caller (``[v6]:PORT``), as the event log's ``by`` names it."""
     if isinstance(sockname, tuple) and len(sockname) >= 2:
@@ -427,6 +442,7 @@ class ControlServer:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> ControlServer:
+        self.host = _one_address(self.host)   # "localhost" would bind two families on two different free ports
         try:
             self._server = await asyncio.start_server(self._connection, self.host, self.port,
                                                       limit=self.limits.max_head_bytes, reuse_address=True)

@@ -312,3 +312,13 @@ def test_a_body_with_thousands_of_fields_is_refused_before_the_gateway_judges_ea
     assert status == 400 and "at most 64 are accepted" in body["error"]
     long_list = json.dumps({"type": "latency", "kinds": ["other"] * 5000}).encode()
     assert "more than 4096 JSON values" in exchange(control, post(long_list))[1]["error"]
+
+
+def test_a_host_name_binds_one_address_with_one_url(gateway):
+    server = ControlServer(gateway, "localhost", 0, limits=LIMITS)
+    asyncio.run_coroutine_threadsafe(server.start(), gateway.loop).result(10)
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        assert exchange(server, b"GET /status HTTP/1.1\r\n\r\n")[0] == 200
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), gateway.loop).result(10)
