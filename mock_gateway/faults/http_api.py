@@ -28,6 +28,7 @@ import ipaddress
 import json
 import logging
 import math
+import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,10 +38,11 @@ from urllib.parse import unquote, urlsplit
 
 import simpy
 
+from ..datafiles import env_data_dirs
 from .base import Fault
 from .common import NamedFault, ScheduledFault
 from .runtime import DuplicateFaultName, FaultApiError, GatewayNotRunning, NoSuchFault, RuntimeFaults
-from .spec import FaultSpecError, UnknownFaultType
+from .spec import MAX_NUMBER, FaultSpecError, UnknownFaultType
 
 
 class Gateway(Protocol):
@@ -239,6 +241,14 @@ def _version() -> str:
         return "unknown"
 
 
+def untrusted_files_context() -> dict[str, Any]:
+    """Where a fault added over HTTP may read a file it names (an empirical latency distribution's samples):
+    only inside a folder of PRELIVE_DATA_DIRS, checked as an untrusted scenario's files are, never anywhere
+    the gateway's user can read (the caller may be another machine's)."""
+    dirs = env_data_dirs()
+    return {"base_dir": str(dirs[0]) if dirs else os.devnull, "data_dirs": [str(d) for d in dirs]}
+
+
 def _acting_now(fault: Fault, now_s: float) -> bool:
     """Whether the fault acts at this sim second: a window under way, or a per-message fault in its schedule."""
     if isinstance(fault, ScheduledFault):
@@ -272,9 +282,9 @@ class FaultControl:
         self.gateway = gateway
         self.max_faults = max_faults
 
-    def _fault_json(self, index_faults: list[Fault] | None = None) -> list[dict[str, Any]]:
+    def _fault_json(self) -> list[dict[str, Any]]:
         gw = self.gateway
-        faults = list(gw.faults.faults) if index_faults is None else index_faults
+        faults = list(gw.faults.faults)
         listed = gw.faults.list()
         now = float(gw.env.now)
         acts = getattr(gw, "fault_acts", None)
@@ -314,7 +324,8 @@ class FaultControl:
         for key in ("after_s", "for_s"):
             value = keywords.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not math.isfinite(value)):
+                                      or (isinstance(value, float) and not math.isfinite(value))
+                                      or abs(value) > MAX_NUMBER):
                 problem = f"must be a number of sim seconds, not {value!r:.60}"
                 raise HttpError(400, f"fault: {key}: {problem}", kind="FaultSpecError", field=key,
                                 problems=[{"field": key, "message": problem}])
@@ -323,7 +334,7 @@ class FaultControl:
             raise HttpError(409, f"{len(self.gateway.faults)} faults are active, the most this API adds to; remove "
                                  "some (DELETE /faults/{name}) or clear them (DELETE /faults) first",
                             kind="TooManyFaults")
-        added = self.gateway.faults.add(spec, by=by, **keywords)
+        added = self.gateway.faults.add(spec, by=by, context=untrusted_files_context(), **keywords)
         return self.get_fault(added.name)
 
     def remove_fault(self, name: str, by: str) -> dict[str, Any]:

@@ -174,7 +174,8 @@ class RuntimeFaults(FaultStack):
     # ------------------------------------------------------------------ the API
     def add(self, fault: str | Mapping[str, Any] | Fault, name: str | None = None, *,
             schedule: Mapping[str, Any] | Schedule | None = None, after_s: float | None = None, for_s: float | None = None,
-            replace: bool = False, by: str | None = None, **params: Any) -> ActiveFault:
+            replace: bool = False, by: str | None = None, context: Mapping[str, Any] | None = None,
+            **params: Any) -> ActiveFault:
         """Add a fault acting from now; returns it as :meth:`list` shows it.
 
         ``fault``: a type from the registry (``"latency"``, ``"disconnect"``...) with its parameters as
@@ -184,12 +185,14 @@ class RuntimeFaults(FaultStack):
         ``for_s`` sim seconds (default: until removed); a one-off (``disconnect``) acts once.
         ``replace``: remove an active fault of the same name first (e.g. a default pacing rule).
         ``by``: who asked (the HTTP control API passes the caller's address), written on the event.
+        ``context``: the scenario loader's validation context (``base_dir``, ``data_dirs``): files a spec
+        names are then resolved as an untrusted scenario's are (the HTTP API passes one; None: trusted).
 
         Raises :class:`~.spec.UnknownFaultType`, :class:`~.spec.FaultSpecError` (bad parameters, as the
         scenario loader words them), :class:`DuplicateFaultName`, :class:`GatewayNotRunning`."""
         after = _non_negative("after_s", after_s)
         length = _non_negative("for_s", for_s, positive=True)
-        built = self._build(fault, name, schedule, params)
+        built = self._build(fault, name, schedule, params, context)
         _check_name(built.name, _kind(built))
         if (after is not None or length is not None) and not isinstance(built, NamedFault):
             raise FaultSpecError([("after_s/for_s", "a custom Fault has no schedule to set; time it in its hooks")],
@@ -244,7 +247,7 @@ class RuntimeFaults(FaultStack):
     # ------------------------------------------------------------------ on the loop
     def _build(self, fault: str | Mapping[str, Any] | Fault, name: str | None,
                schedule: Mapping[str, Any] | Schedule | None,
-               params: dict[str, Any]) -> Fault:
+               params: dict[str, Any], context: Mapping[str, Any] | None = None) -> Fault:
         if isinstance(fault, Fault):
             if params or schedule is not None:
                 raise FaultSpecError([(None, "a built fault carries its own parameters; pass a type name or a "
@@ -271,7 +274,7 @@ class RuntimeFaults(FaultStack):
             raise UnknownFaultType(kind)
         spec = _nest_schedule(kind, spec)
         stand_in = _validation_schedule(kind, spec)
-        built = fault_from_spec({**spec, "schedule": stand_in} if stand_in else spec)
+        built = fault_from_spec({**spec, "schedule": stand_in} if stand_in else spec, context)
         if stand_in is not None:
             built.schedule = None   # the real one is set when it is added, from the sim time then
         return built

@@ -322,3 +322,22 @@ def test_a_host_name_binds_one_address_with_one_url(gateway):
         assert exchange(server, b"GET /status HTTP/1.1\r\n\r\n")[0] == 200
     finally:
         asyncio.run_coroutine_threadsafe(server.stop(), gateway.loop).result(10)
+
+
+def test_a_fault_added_over_http_reads_files_only_from_the_data_dirs(control, gateway, tmp_path, monkeypatch):
+    samples = tmp_path / "latency.csv"
+    samples.write_text("ms\n10\n20\n30\n")
+
+    def add(file: str) -> tuple[int, dict]:
+        spec = {"type": "latency", "name": "sampled", "distribution": {"kind": "empirical", "file": file}}
+        return exchange(control, post(json.dumps(spec).encode()))
+
+    monkeypatch.delenv("PRELIVE_DATA_DIRS", raising=False)
+    for path in ("/etc/passwd", str(samples), "../../etc/passwd"):
+        status, body = add(path)
+        assert status == 400 and "distribution.empirical.file" in body["error"], (path, body)
+    monkeypatch.setenv("PRELIVE_DATA_DIRS", str(tmp_path))
+    assert add("/etc/passwd")[0] == 400
+    status, body = add("latency.csv")
+    assert status == 201 and body["params"]["distribution"]["file"] == str(samples.resolve())
+    gateway.faults.remove("sampled")
