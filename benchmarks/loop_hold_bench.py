@@ -13,6 +13,7 @@ Per request kind it prints (target from issue 11: no hold above a few ms):
 
   * cpu_ms      the most CPU one callback of the gateway's loop took while the request was served (the
                 gateway's own work: immune to other processes taking the core)
+  * gc_ms       the longest garbage collection pause in that time (it runs inside a callback: part of its hold)
   * hold_ms     the longest single callback in wall time (includes time the OS gave the core to others)
   * wall_ms     the request's wall time, from sending to its last reply
   * ping p50/p99/max  the other client's reqCurrentTime round trip while the request was served (ms)
@@ -66,6 +67,17 @@ def serve() -> None:
 
     asyncio.events.Handle._run = timed_run
 
+    import gc
+    gc_pause = [0.0, 0.0]        # the running collection's start, the longest pause since the last mark
+
+    def on_gc(phase, info):      # a collection runs inside whichever callback allocated: part of its hold
+        if phase == "start":
+            gc_pause[0] = time.thread_time()
+        else:
+            gc_pause[1] = max(gc_pause[1], time.thread_time() - gc_pause[0])
+
+    gc.callbacks.append(on_gc)
+
     n_history = int(os.environ.get("LOOP_BENCH_HISTORY", "2000"))
     symbols = ("AAPL", "MSFT", "SPY", "IBM", "QQQ")
     account = AccountConfig(
@@ -89,8 +101,8 @@ def serve() -> None:
                 loop.remove_reader(sys.stdin.fileno())
                 return
             print(json.dumps({"hold_ms": longest[0] * 1000, "cpu_ms": longest[2] * 1000, "where": longest[1],
-                              "rss_mb": rss_peak_mb(os.getpid())}), flush=True)
-            longest[0], longest[1], longest[2] = 0.0, "", 0.0
+                              "gc_ms": gc_pause[1] * 1000, "rss_mb": rss_peak_mb(os.getpid())}), flush=True)
+            longest[0], longest[1], longest[2], gc_pause[1] = 0.0, "", 0.0, 0.0
 
         loop.add_reader(sys.stdin.fileno(), on_stdin)
         profile_to = os.environ.get("LOOP_BENCH_PROFILE")     # a path: profile the gateway, dump there
@@ -381,21 +393,21 @@ def main() -> None:
             sock.sendall(after)
         time.sleep(0.05)
         got = mark()
-        rows.append((label, got["cpu_ms"], got["hold_ms"], wall_ms, t_wall0, t_wall1, got["rss_mb"] - rss0, got["where"], complete,
+        rows.append((label, got["cpu_ms"], got["gc_ms"], got["hold_ms"], wall_ms, t_wall0, t_wall1, got["rss_mb"] - rss0, got["where"], complete,
                      len(msgs)))
     pinger.stdin.write("x\n")
     pinger.stdin.flush()
     rtts = json.loads(pinger.stdout.readline())
 
     print(f"gateway RSS at start {base['rss_mb']:.0f} MB; ping client: {len(rtts)} reqCurrentTime round trips")
-    head = f"{'request (worst legal parameters)':52s} {'cpu_ms':>7s} {'hold_ms':>8s} {'wall_ms':>9s} {'p50':>6s} {'p99':>6s} " \
+    head = f"{'request (worst legal parameters)':52s} {'cpu_ms':>7s} {'gc_ms':>6s} {'hold_ms':>8s} {'wall_ms':>9s} {'p50':>6s} {'p99':>6s} " \
            f"{'max':>6s} {'rss+MB':>7s} {'msgs':>6s}  where"
     print(head)
     print("-" * len(head))
-    for label, cpu, hold, wall, a, b, rss, where, complete, n in rows:
+    for label, cpu, gc_ms, hold, wall, a, b, rss, where, complete, n in rows:
         during = [ms for t, ms in rtts if a <= t <= b + 0.002]
         flag = "" if complete else "  INCOMPLETE"
-        print(f"{label[:52]:52s} {cpu:7.1f} {hold:8.1f} {wall:9.1f} {percentile(during, .5):6.1f} {percentile(during, .99):6.1f} "
+        print(f"{label[:52]:52s} {cpu:7.1f} {gc_ms:6.1f} {hold:8.1f} {wall:9.1f} {percentile(during, .5):6.1f} {percentile(during, .99):6.1f} "
               f"{max(during, default=float('nan')):6.1f} {rss:7.1f} {n:6d}  {where[:60]}{flag}")
     over = [r for r in rows if r[1] > 5.0]
     print(f"\nkinds holding the loop > 5 ms of CPU: {len(over)} of {len(rows)}"

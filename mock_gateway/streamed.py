@@ -54,14 +54,22 @@ class ReplyStreams:
         self._tasks: dict[tuple[int, object], asyncio.Task[None]] = {}
 
     def _turn_spent(self, loop: asyncio.AbstractEventLoop) -> bool:
-        """True once the synchronous parts run in this turn of the loop have used one budget: a burst of
-        requests read at once (100 reqMktData in one segment) shares it, whichever desk serves them; the
-        rest go on as tasks."""
+        """True once the long replies run in this turn of the loop have used one budget between them: a burst
+        of requests read at once (100 reqMktData in one segment), and every reply in progress, share it,
+        whichever desk serves them, so a turn does one budget of such work and then polls the sockets. The
+        first caller of a turn always gets a step."""
         turn = _TURNS.get(loop)
         if turn is None:
-            turn = _TURNS[loop] = TimeSlice(self.budget_s)
-            loop.call_soon(_TURNS.pop, loop, None)
+            _TURNS[loop] = TimeSlice(self.budget_s)
+            loop.call_soon(_TURNS.pop, loop, None)   # runs at the start of the next turn, before the replies
+            return False
         return turn.spent()
+
+    async def _next_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Yield to the loop until a turn of it has budget left for this reply."""
+        await asyncio.sleep(0)
+        while self._turn_spent(loop):
+            await asyncio.sleep(0)
 
     def in_progress(self, conn_id: int, key: object) -> bool:
         return (conn_id, key) in self._tasks
@@ -101,17 +109,17 @@ class ReplyStreams:
 
     async def _rest(self, s: ReplyChannel, kind: ReplyKind, it: Iterator[Step], pending: list[Fields],
                     on_failure: Callable[[], None] | None) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.sleep(0)
-            watch = TimeSlice(self.budget_s)
+            await self._next_turn(loop)
             for msg in it:
                 if msg is not None:
                     pending.append(msg)
                     if len(pending) >= self.batch:
                         s.send(kind, pending)
                         pending = []
-                if watch.spent():
-                    await watch.pause()
+                if self._turn_spent(loop):
+                    await self._next_turn(loop)
                     if s.closed:
                         return      # the client left: its reply is nobody's
             if pending:
