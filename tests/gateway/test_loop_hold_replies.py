@@ -223,3 +223,33 @@ def test_sigterm_during_a_whole_chain_stops_the_gateway_without_finishing_the_ch
     assert code == 0
     assert not any(f[0] == "52" for f in c.messages)          # stopped, not finished first
     assert read_events(log)[-1]["msg"] == "run_end"
+
+
+# ---------------------------------------------------------------------------------------------- bursts
+def test_a_current_time_request_is_answered_while_a_hundred_market_data_lines_start(mock_gateway_factory):
+    """100 reqMktData read in one segment (each new name's first quote of the day and year of statistics are
+    milliseconds): the lines' first ticks share the loop, another client's request is answered among them.
+    No pacing fault (IB's 50 messages a second would refuse half the burst before any work)."""
+    from ib_insync import Stock
+
+    from mock_gateway.faults.base import FaultStack
+
+    from .client_codecs import insync_fields
+
+    gw = mock_gateway_factory(faults=FaultStack([]))
+    symbols = gw.call(lambda: sorted(s.symbol for s in gw.world.contracts if s.sec_type == "STK"
+                                     and s.currency == "USD"))[:100]
+    burst = b"".join(encode_frame(insync_fields(SV, "reqMktData", 100 + i, Stock(sym, "SMART", "USD"), "165,236",
+                                                False, False, [])) for i, sym in enumerate(symbols))
+    with _raw(gw, 7) as lines, _raw(gw, 8) as pinger:
+        lines.send_raw(burst)
+        time.sleep(0.05)
+        pinger.send(49, 1)
+        pinger.read_until(lambda ms: any(f[0] == "49" for f in ms), timeout_s=120)
+        wanted = {str(100 + i) for i in range(100)}
+        started = lines.read_until(lambda ms: wanted <= {f[1] for f in ms if f[0] == "81"} | {f[2] for f in ms if f[0] == "4"},
+                                   timeout_s=120)
+    assert not [f for f in started if f[0] == "4"]
+    assert len({f[1] for f in started if f[0] == "81"}) == 100      # every line started
+    sent = _sent_order(gw, "currentTime", "tickReqParams")
+    assert "tickReqParams" in sent[sent.index("currentTime"):]     # ... and the ping did not wait for all of them
