@@ -71,7 +71,7 @@ def details_at(spec: ContractSpec, now: datetime) -> ContractSpec | DetailsAt:
     """
     if spec.sec_type not in RULE_OF or not spec.trading_hours:
         return spec
-    rule = session_rule(spec.sec_type)
+    rule = session_rule(spec)
     trading, liquid = _hours_from(rule, now.astimezone(rule.zone()).date())
     return DetailsAt(spec, trading, liquid)
 
@@ -86,7 +86,10 @@ def req_matching_symbols(g: Desks, s: ReplyChannel, r: Request) -> None:
             derivatives[spec.under_con_id].add(spec.sec_type)
     listed = [spec for spec in book if spec.sec_type in ("STK", "CASH") and pattern and (
         spec.symbol.startswith(pattern) or pattern in spec.long_name.upper())]
-    listed.sort(key=lambda spec: (not spec.symbol.startswith(pattern), spec.symbol))
+    # the exact symbol first (IB lists AMC before AMCR for "AMC"), then prefixes, then name matches; a home
+    # (USD) listing before the same symbol abroad
+    listed.sort(key=lambda spec: (spec.symbol != pattern, not spec.symbol.startswith(pattern), spec.currency != "USD",
+                                  spec.symbol))
     descriptions = [m.ContractDescriptionFields(
         spec.con_id, spec.symbol, spec.sec_type, spec.primary_exchange or spec.exchange, spec.currency,
         sorted(derivatives.get(spec.con_id, ())), spec.long_name) for spec in listed[:MAX_MATCHING_SYMBOLS]]
@@ -143,7 +146,7 @@ def req_head_timestamp(g: Desks, s: ReplyChannel, r: Request) -> None:
     spec = found[0]
     if spec.listing_date:        # history starts at the listing date's first session (09:30 New York for stocks)
         listed = listing_epoch(spec.listing_date)
-        first = sessions_cached(session_rule(spec.sec_type), listed, listed + 10 * 86400, rth=True)
+        first = sessions_cached(session_rule(spec), listed, listed + 10 * 86400, rth=True)
         head = datetime.fromtimestamp(first[0][0] if first else listed, timezone.utc)
     format_date = parse_int(_field(f, 17)) or 1
     text = str(int(head.timestamp())) if format_date == 2 else head.strftime("%Y%m%d-%H:%M:%S")

@@ -37,7 +37,7 @@ from .history import (
 from .paths import CHUNK_STEPS, FLOW_BY_SEC_TYPE, GbmPath, GridPath, OptionPath, ScaledPath
 from .pricing import CALENDAR_SECONDS_PER_YEAR, bid_ask, midpoint, round_to_tick
 from .replay import load_replay
-from .sessions import SESSION_RULES, SessionTimeline, expiry_epoch, rule_for
+from .sessions import SESSION_RULES, SessionTimeline, expiry_epoch, rule_for, venue_rule
 
 if TYPE_CHECKING:   # config imports sim.clock, so sim modules import config only for types
     from ..config import MarketConfig
@@ -53,10 +53,16 @@ MAX_SLOTS_PER_REQUEST = 200_000
 _EPS = 1e-9
 
 
-def session_rule(sec_type: str):
-    """The session rule a sec type trades under (indices trade the options' hours, crypto the currencies')."""
+def session_rule(sec_type: str | ContractSpec):
+    """The session rule a sec type trades under (indices trade the options' hours, crypto the currencies'), or a
+    contract: a stock or index listed in Europe trades its own venue's hours (``sessions.EXCHANGE_SESSION_RULES``)."""
     from .universe_book import RULE_OF
 
+    if not isinstance(sec_type, str):
+        own = venue_rule(sec_type)
+        if own is not None:
+            return own
+        sec_type = sec_type.sec_type
     return SESSION_RULES[RULE_OF.get(sec_type, "STK")]
 
 
@@ -253,7 +259,7 @@ class Market:
                 raise UnknownContract(con_id)
             inst = self._instruments[con_id] = self._make_instrument(spec)
             if not inst.replayed:
-                inst.sessions = SessionTimeline(rule_for(spec.sec_type), self.epoch0)
+                inst.sessions = SessionTimeline(rule_for(spec), self.epoch0)
             halts = self.halts.windows(spec.symbol)
             if halts:            # a halt is a closed stretch: no prints, the quote stands, orders wait
                 inst.sessions = HaltedTimeline(inst.sessions or AlwaysOpen(), halts)
@@ -558,7 +564,7 @@ class Market:
                           what: str) -> tuple[BarTable, list]:
         """Bars wholly before sim 0 (computed as arrays), and (slot, history part, live span) for the rest."""
         spec = inst.spec
-        rule = session_rule(spec.sec_type)
+        rule = session_rule(spec)
         daily = bar_size_s >= DAY_S
         size = DAY_S if daily else bar_size_s
         asked_from_s = from_s
@@ -605,7 +611,7 @@ class Market:
                     what: str):
         """Replayed instruments: (slot, None, live span) per bar; the replayed path covers history too."""
         spec = inst.spec
-        rule = session_rule(spec.sec_type)
+        rule = session_rule(spec)
         daily = bar_size_s >= DAY_S
         size = DAY_S if daily else bar_size_s
         asked_from_s, from_s = from_s, from_s - size   # a bar clipped to liquid hours may start inside the range
@@ -619,7 +625,7 @@ class Market:
     def _generated(self, inst: _Instrument, size: float, starts: np.ndarray, ends: np.ndarray) -> OHLCV:
         """Generated history for the slots [starts, ends) (sim seconds, oldest first), in the same order."""
         spec = inst.spec
-        rule = session_rule(spec.sec_type)
+        rule = session_rule(spec)
         ends = np.minimum(ends, 0.0)
         liquid = liquid_overlap_s(rule, self.epoch0, starts, ends)
         activity_s = liquid + EXTENDED_HOURS_ACTIVITY * (ends - starts - liquid)
