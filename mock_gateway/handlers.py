@@ -480,6 +480,7 @@ HANDLERS: dict[int, Handler] = {
     81: reference.req_matching_symbols,
     82: reference.req_mkt_depth_exchanges,
     83: reference.req_smart_components,
+    84: reference.req_news_article,
     85: reference.req_news_providers,
     86: reference.req_historical_news,
     87: reference.req_head_timestamp,

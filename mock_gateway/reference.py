@@ -20,8 +20,9 @@ from .errors import NoSecurityDefinition, RequestError
 from .sim.bar_rules import listing_epoch
 from .sim.contract_spec import MARKET_RULES, SMART_COMPONENTS, market_rule_ids_of
 from .sim.contracts import ContractQuery, ContractSpec
+from .sim import news
 from .sim.history import sessions_cached
-from .sim.market import session_rule
+from .sim.market import HistoryError, session_rule
 from .sim.sessions import SessionRule, hours_string
 from .sim.universe_book import RULE_OF
 
@@ -175,18 +176,81 @@ def req_news_providers(g: Desks, s: ReplyChannel, r: Request) -> None:
     s.send(K.OTHER, [m.news_providers(list(DEFAULT_NEWS_PROVIDERS))])
 
 
-def req_historical_news(g: Desks, s: ReplyChannel, r: Request) -> None:
-    """Headlines of the default providers: none, the simulated market publishes no news; other
-    providers are not allowed (10276), as for an account without their API subscription."""
-    req_id = r.required_id()
-    codes = [code for code in field_at(r.fields, 3).split("+") if code]
+def _news_allowed(req_id: int, codes: list[str]) -> None:
     allowed = {code for code, _ in DEFAULT_NEWS_PROVIDERS}
     if not codes or not set(codes) <= allowed:
         raise RequestError(req_id, 10276, "News feed is not allowed")
+
+
+def _day_moves(g: Desks, spec: ContractSpec, start: datetime | None, end: datetime | None,
+               total: int) -> list[news.DayMove]:
+    """The contract's trading days in (start, end] (the newest ``total`` at most), from the daily bars history serves."""
+    now = g.clock.start + timedelta(seconds=g.world.env.now)
+    end = min(end or now, now)
+    span = timedelta(days=int(min(total, news.MAX_HEADLINES) * 1.5) + 10)   # enough trading days, bounded
+    start = max(start or end - span, end - span)
+    if start >= end:
+        return []
+    epoch0 = g.clock.start.timestamp()
+    what = "MIDPOINT" if spec.sec_type == "CASH" else "TRADES"
+    try:
+        bars = g.world.market.bars(spec.con_id, end.timestamp() - epoch0, (end - start).total_seconds() + 5 * 86400,
+                                   86400.0, what, use_rth=True)
+    except (HistoryError, ValueError):
+        return []
+    rule = session_rule(spec)
+    moves, previous = [], None
+    for bar in bars:
+        local = datetime.fromtimestamp(epoch0 + bar.time_s, rule.zone())
+        close_at = datetime.combine(local.date(), rule.liquid[1], rule.zone())
+        if previous is not None and start < close_at <= end:
+            moves.append(news.DayMove(local.date(), close_at.timestamp(), bar.close, previous))
+        previous = bar.close
+    return moves
+
+
+def req_historical_news(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """Headlines of the default providers: none unless the scenario turns on simulated news (the simulated
+    market has no real feed; ``market.simulated_news`` writes BRFG columns from its daily bars, marked
+    simulated); other providers are not allowed (10276), as for an account without their API subscription."""
+    req_id = r.required_id()
+    codes = [code for code in field_at(r.fields, 3).split("+") if code]
+    _news_allowed(req_id, codes)
     con_id = r.int_field(2, "conId")
-    if g.world.contracts.get(con_id) is None:
+    spec = g.world.contracts.get(con_id)
+    if spec is None:
         raise RequestError(req_id, 200, "No security definition has been found for the request")
-    s.send(K.OTHER, [m.historical_news_end(req_id, False)])
+    if not getattr(g.world.market.config, "simulated_news", False):
+        s.send(K.OTHER, [m.historical_news_end(req_id, False)])
+        return
+    try:
+        start, end = news.parse_news_time(field_at(r.fields, 4)), news.parse_news_time(field_at(r.fields, 5))
+    except ValueError as exc:
+        raise RequestError(req_id, 321, f"Error validating request.-'bX' : cause - {exc}") from None
+    total = parse_int(field_at(r.fields, 6)) or 0
+    rows, has_more = news.headlines(codes, con_id, spec.symbol, _day_moves(g, spec, start, end, total), total)
+    s.send(K.OTHER, [m.historical_news(req_id, row.time, row.provider, row.article_id, row.headline) for row in rows]
+           + [m.historical_news_end(req_id, has_more)])
+
+
+def req_news_article(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """An article of the default providers: the simulated market's own (``market.simulated_news``), read back from
+    its id; any other id, or news not turned on, gets IB's 10276 as for a feed the account does not have."""
+    req_id = r.required_id()
+    provider, text_id = field_at(r.fields, 2).strip(), field_at(r.fields, 3)
+    _news_allowed(req_id, [provider])
+    parsed = news.parse_article_id(text_id) if getattr(g.world.market.config, "simulated_news", False) else None
+    spec = g.world.contracts.get(parsed[1]) if parsed is not None and parsed[0] == provider else None
+    if parsed is None or spec is None:
+        raise RequestError(req_id, 10276, "News feed is not allowed")
+    day = parsed[2]
+    rule = session_rule(spec)
+    end = datetime.combine(day, rule.liquid[1], rule.zone()) + timedelta(minutes=1)
+    moves = [mv for mv in _day_moves(g, spec, end - timedelta(days=10), end, 10) if mv.day == day]
+    if not moves:
+        raise RequestError(req_id, 10276, "News feed is not allowed")
+    s.send(K.OTHER, [m.news_article(req_id, 0, news.article_text(spec.symbol, spec.long_name, spec.currency,
+                                                                  moves[0]))])
 
 
 def req_user_info(g: Desks, s: ReplyChannel, r: Request) -> None:

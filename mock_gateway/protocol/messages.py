@@ -738,6 +738,16 @@ def historical_news_end(req_id: int, has_more: bool) -> Fields:
     return ["87", str(int(req_id)), "1" if has_more else "0"]
 
 
+def historical_news(req_id: int, time: str, provider: str, article_id: str, headline: str) -> Fields:
+    """historicalNews (86): reqId, time, providerCode, articleId, headline (ibapi decoder.processHistoricalNews)."""
+    return ["86", str(int(req_id)), time, provider, article_id, headline]
+
+
+def news_article(req_id: int, article_type: int, text: str) -> Fields:
+    """newsArticle (83): reqId, articleType (0 plain text, 1 PDF in base 64), articleText (ibapi processNewsArticle)."""
+    return ["83", str(int(req_id)), str(int(article_type)), text]
+
+
 def user_info(req_id: int, white_branding_id: str) -> Fields:
     """userInfo (107, from 167): reqId and the white-branding id, no version field (ibapi 10.51 processUserInfo)."""
     return ["107", str(int(req_id)), white_branding_id]

@@ -139,7 +139,6 @@ def _req_id(at: int) -> AttrReader:
 _FA = (321, "Error validating request.-'bh' : cause - FA data operations ignored for non-FA customers.")
 _OPTION_CALC = (321, "Error validating request.-'cx' : cause - Option computations are not available in this mock")
 _HMDS_NO_DATA = (162, "Historical Market Data Service error message:HMDS query returned no data")
-_NEWS = (10276, "News feed is not allowed")
 
 
 def _not_served(msg_id: int, name: str, req_id_at: int | None, error: tuple[int, str] | None = None) -> RequestSpec:
@@ -213,7 +212,7 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(81, "reqMatchingSymbols", 1, reply_kind=K.CONTRACT_DATA),
     RequestSpec(82, "reqMktDepthExchanges"),
     RequestSpec(83, "reqSmartComponents", 1),
-    _not_served(84, "reqNewsArticle", 1, _NEWS),
+    RequestSpec(84, "reqNewsArticle", 1),
     RequestSpec(85, "reqNewsProviders"),
     RequestSpec(86, "reqHistoricalNews", 1),
     RequestSpec(87, "reqHeadTimestamp", 1, reply_kind=K.HISTORICAL_DATA),

@@ -286,6 +286,9 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
         for c in _groups(f, 3, 3)]}))],
     "85": lambda f, ctx: [(85, "NewsProviders", _clean({"newsProviders": [
         _clean({"providerCode": _s(p[0]), "providerName": _s(p[1])}) for p in _groups(f, 2, 2)]}))],
+    "83": _simple(83, "NewsArticle", [(1, "reqId", _i), (2, "articleType", _i), (3, "articleText", _s)]),
+    "86": _simple(86, "HistoricalNews", [(1, "reqId", _i), (2, "time", _s), (3, "providerCode", _s),
+                                         (4, "articleId", _s), (5, "headline", _s)]),
     "87": _simple(87, "HistoricalNewsEnd", [(1, "reqId", _i), (2, "hasMore", _b)]),
     "88": _simple(88, "HeadTimestamp", [(1, "reqId", _i), (2, "headTimestamp", _s)]),
     "89": _histogram,

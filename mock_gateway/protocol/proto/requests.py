@@ -173,6 +173,8 @@ REQUESTS: dict[int, tuple[str, Callable[[Values], list[str]]]] = {
     81: ("MatchingSymbolsRequest", _simple("81", "=reqId", "=pattern")),
     82: ("MarketDepthExchangesRequest", _simple("82")),
     83: ("SmartComponentsRequest", _simple("83", "=reqId", "=bboExchange")),
+    84: ("NewsArticleRequest", lambda v: ["84", _t(v.get("reqId", 0)), v.get("providerCode", ""),
+                                          v.get("articleId", ""), _tag_values(v.get("newsArticleOptions"))]),
     85: ("NewsProvidersRequest", _simple("85")),
     86: ("HistoricalNewsRequest", lambda v: ["86", _t(v.get("reqId", 0)), _t(v.get("conId", 0)),
                                              v.get("providerCodes", ""), v.get("startDateTime", ""),

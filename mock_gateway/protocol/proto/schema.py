@@ -75,6 +75,9 @@ HeadTimestamp | reqId=1:int32 headTimestamp=2:string
 HeadTimestampRequest | reqId=1:int32 contract=2:Contract useRTH=3:bool whatToShow=4:string formatDate=5:int32
 HistogramData | reqId=1:int32 histogramDataEntries=2:HistogramDataEntry[]
 HistoricalNewsEnd | reqId=1:int32 hasMore=2:bool
+HistoricalNews | reqId=1:int32 time=2:string providerCode=3:string articleId=4:string headline=5:string
+NewsArticle | reqId=1:int32 articleType=2:int32 articleText=3:string
+NewsArticleRequest | reqId=1:int32 providerCode=2:string articleId=3:string newsArticleOptions=4:map<string,string>
 HistoricalNewsRequest | reqId=1:int32 conId=2:int32 providerCodes=3:string startDateTime=4:string endDateTime=5:string totalResults=6:int32 historicalNewsOptions=7:map<string,string>
 HistogramDataEntry | price=1:double size=2:string
 HistogramDataRequest | reqId=1:int32 contract=2:Contract useRTH=3:bool timePeriod=4:string
