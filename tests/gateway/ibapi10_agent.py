@@ -310,6 +310,7 @@ def encode(server_version: int) -> None:
         "reqSoftDollarTiers": lambda: client.reqSoftDollarTiers(22),
         "reqUserInfo": lambda: client.reqUserInfo(25),
         "reqHistoricalNews": lambda: client.reqHistoricalNews(26, 265598, "BRFG+DJNL", "", "", 10, []),
+        "reqNewsArticle": lambda: client.reqNewsArticle(28, "BRFG", "BRFG$sim-444857009-20260623", []),
     }
     out = {}
     for name, call in calls.items():
