@@ -155,6 +155,14 @@ FX_MAJORS = (
     ("USD", "CAD", 15016062, "US Dollar", 1.38),
     ("USD", "CHF", 12087820, "US Dollar", 0.88),
     ("NZD", "USD", 39453441, "New Zealand dollar", 0.60),
+    # IDEALPRO crosses and USD pairs a European or Asian book trades (IB's conIds not recorded here: synthetic)
+    ("EUR", "GBP", 0, "European Monetary Union Euro", 0.86), ("EUR", "CHF", 0, "European Monetary Union Euro", 0.94),
+    ("EUR", "JPY", 0, "European Monetary Union Euro", 162.0), ("GBP", "JPY", 0, "British pound", 190.0),
+    ("EUR", "AUD", 0, "European Monetary Union Euro", 1.64), ("EUR", "CAD", 0, "European Monetary Union Euro", 1.50),
+    ("EUR", "SEK", 0, "European Monetary Union Euro", 11.2), ("CHF", "JPY", 0, "Swiss franc", 172.0),
+    ("AUD", "JPY", 0, "Australian dollar", 98.0), ("USD", "SEK", 0, "US Dollar", 10.4),
+    ("USD", "NOK", 0, "US Dollar", 10.8), ("USD", "MXN", 0, "US Dollar", 18.5), ("USD", "HKD", 0, "US Dollar", 7.78),
+    ("USD", "CNH", 0, "US Dollar", 7.2), ("USD", "SGD", 0, "US Dollar", 1.35),
 )
 MONTH_CODES = "FGHJKMNQUVXZ"
 _EXCHANGE_BY_GOOGLE = {"NYSE": "NYSE", "NASDAQ": "NASDAQ", "NYSEARCA": "ARCA", "NYSEAMERICAN": "AMEX",

@@ -170,3 +170,9 @@ def test_ib_spells_lse_tickers_of_two_letters_with_a_dot_and_share_classes_after
     assert ib_symbol("BP.L", ".L", "LSE") == "BP."
     assert ib_symbol("BT-A.L", ".L", "LSE") == "BT.A"
     assert ib_symbol("VOW3.DE", ".DE", "IBIS") == "VOW3"
+
+
+@pytest.mark.parametrize("base, quote, tick", [("EUR", "GBP", 0.00005), ("EUR", "JPY", 0.005), ("USD", "SEK", 0.00005)])
+def test_idealpro_lists_the_crosses_a_european_book_trades(base, quote, tick):
+    pair = one(symbol=base, sec_type="CASH", currency=quote, exchange="IDEALPRO")
+    assert (pair.local_symbol, pair.min_tick) == (f"{base}.{quote}", tick)
