@@ -102,7 +102,7 @@ def european_stock_spec(start: datetime, prices: dict[str, float], symbol: str, 
     return ContractSpec(
         con_id=synthetic_con_id("STK", key), symbol=symbol, sec_type="STK", exchange="SMART", primary_exchange=venue,
         currency=currency, local_symbol=symbol, trading_class=symbol, market_name=symbol, min_tick=0.01,
-        long_name=long_name, initial_price=_price(prices, synthetic_price(key), f"{symbol}.{currency}"),
+        long_name=long_name, initial_price=_price(prices, synthetic_price(key), f"{symbol}.{currency}", symbol),
         order_types=_STOCK_ORDER_TYPES, valid_exchanges=f"SMART,{venue}", industry=industry, category=category,
         subcategory=industry, time_zone_id=rule.tz, trading_hours=_venue_hours(rule, start, False),
         liquid_hours=_venue_hours(rule, start, True), sec_ids=(("ISIN", isin),) if isin else (),

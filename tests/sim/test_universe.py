@@ -176,3 +176,9 @@ def test_ib_spells_lse_tickers_of_two_letters_with_a_dot_and_share_classes_after
 def test_idealpro_lists_the_crosses_a_european_book_trades(base, quote, tick):
     pair = one(symbol=base, sec_type="CASH", currency=quote, exchange="IDEALPRO")
     assert (pair.local_symbol, pair.min_tick) == (f"{base}.{quote}", tick)
+
+
+def test_a_scenario_prices_a_european_listing_by_symbol_and_currency():
+    book = ContractBook.default(initial_prices={"SAP.EUR": 210.0})
+    [sap] = book.match(ContractQuery(symbol="SAP", sec_type="STK", currency="EUR"))
+    assert sap.initial_price == 210.0
