@@ -212,11 +212,17 @@ def _exchange_traded_as(text: str) -> str:
 
 
 @functools.cache
-def index_members() -> tuple[Member, ...]:
-    """S&P 500 and Nasdaq 100 members (deduplicated), loaded once per process from pytickersymbols."""
+def _ticker_data():
+    """pytickersymbols' dataset, parsed once per process (the US and European members read the same one)."""
     from pytickersymbols import PyTickerSymbols
 
-    data = PyTickerSymbols()
+    return PyTickerSymbols()
+
+
+@functools.cache
+def index_members() -> tuple[Member, ...]:
+    """S&P 500 and Nasdaq 100 members (deduplicated), loaded once per process from pytickersymbols."""
+    data = _ticker_data()
     seen: dict[str, Member] = {}
     for index in ("S&P 500", "NASDAQ 100"):
         for stock in data.get_stocks_by_index(index):
@@ -247,9 +253,7 @@ def ib_symbol(yahoo: str, suffix: str, exchange: str) -> str:
 @functools.cache
 def european_members() -> tuple[Member, ...]:
     """The members of the European indices pytickersymbols ships, each once per IB venue, in local currency."""
-    from pytickersymbols import PyTickerSymbols
-
-    data = PyTickerSymbols()
+    data = _ticker_data()
     seen: dict[tuple[str, str], Member] = {}
     for index, exchange, currency, suffix in EUROPEAN_LISTINGS:
         for stock in data.get_stocks_by_index(index):
