@@ -734,7 +734,10 @@ def history_table(bars: OHLCV, labels_s: np.ndarray, spec: ContractSpec, what: s
 
 
 def group_calendar(daily: BarTable, epoch0: float, monthly: bool, what: str) -> BarTable:
-    """Daily bars grouped by ISO week (Monday first) or calendar month, labelled at each group's first bar.
+    """Daily bars grouped by ISO week (Monday first) or calendar month, labelled at each group's last bar: IB dates a
+    weekly or monthly bar by the end of its period (nautilus_trader PR #2380, 2025: "for week and month bar, the date
+    represents the end period"; stoqey/ibkr #149, 2026: weekly NVDA bars dated Friday, Thursday 2026-06-18 in
+    Juneteenth's week), the last trading day in the range for a period the range cuts.
 
     Daily bars are labelled at their session's open, which falls on the trading day's date in UTC
     for every session rule here, so the UTC date groups them.
@@ -754,13 +757,13 @@ def group_calendar(daily: BarTable, epoch0: float, monthly: bool, what: str) -> 
         volume = np.add.reduceat(daily.volume, starts)
         wap = np.round(np.add.reduceat(daily.wap * daily.volume, starts) / np.maximum(volume, 1.0), 6)
         count = np.add.reduceat(daily.count, starts)
-        return BarTable(daily.time_s[starts], daily.open[starts], high, low, daily.close[ends], volume, wap, count)
+        return BarTable(daily.time_s[ends], daily.open[starts], high, low, daily.close[ends], volume, wap, count)
     none = np.full(len(starts), -1.0)
     if what == "BID_ASK":
         sizes = (ends - starts + 1).astype(float)
-        return BarTable(daily.time_s[starts], np.add.reduceat(daily.open, starts) / sizes, high, low,
+        return BarTable(daily.time_s[ends], np.add.reduceat(daily.open, starts) / sizes, high, low,
                         np.add.reduceat(daily.close, starts) / sizes, none, none, none)
-    return BarTable(daily.time_s[starts], daily.open[starts], high, low, daily.close[ends], none, none, none)
+    return BarTable(daily.time_s[ends], daily.open[starts], high, low, daily.close[ends], none, none, none)
 
 
 def _clip_rth(rule, epoch0: float, entry):

@@ -166,5 +166,6 @@ def test_weekly_bars_group_the_daily_bars_of_each_local_week():
     assert 4 <= len(weekly) <= 5
     for week in weekly:
         members = [d for d in daily if local(d.time_s).isocalendar()[:2] == local(week.time_s).isocalendar()[:2]]
-        assert week.time_s == members[0].time_s and week.open == members[0].open and week.close == members[-1].close
+        # dated by the week's last trading day, as IB dates 1W bars (end of period)
+        assert week.time_s == members[-1].time_s and week.open == members[0].open and week.close == members[-1].close
         assert week.high == max(d.high for d in members) and week.volume == sum(d.volume for d in members)
