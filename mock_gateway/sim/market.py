@@ -556,9 +556,18 @@ class Market:
 
     def _calendar_table(self, spec: ContractSpec, end_s: float, duration_s: float, bar_size_s: float, what: str,
                         use_rth: bool) -> BarTable:
-        """Weekly (1W) or monthly (1M) bars: the daily bars grouped by calendar week or month."""
+        """Weekly (1W) or monthly (1M) bars: the daily bars grouped by calendar week or month, every period the
+        window overlaps whole (the real gateway answered 5 weekly bars for "1 M" ending Monday 2023-09-04, the
+        first the week of Friday Aug 4, in @stoqey/ib's live suite)."""
+        monthly = bar_size_s >= 28 * DAY_S
+        first_day = int(np.floor((self.epoch0 + end_s - duration_s) / DAY_S))     # UTC days, as group_calendar keys
+        if monthly:
+            period_start = int(np.datetime64(first_day, "D").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64))
+        else:
+            period_start = first_day - (first_day + 3) % 7                            # that week's Monday
+        duration_s = end_s + self.epoch0 - period_start * DAY_S
         daily = self.bar_table(spec.con_id, end_s, duration_s, DAY_S, what, use_rth)
-        return group_calendar(daily, self.epoch0, bar_size_s >= 28 * DAY_S, what)
+        return group_calendar(daily, self.epoch0, monthly, what)
 
     def _history_and_live(self, inst: _Instrument, from_s: float, to_s: float, bar_size_s: float, use_rth: bool,
                           what: str) -> tuple[BarTable, list]:

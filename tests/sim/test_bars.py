@@ -161,7 +161,7 @@ def test_option_history_is_the_value_of_the_underlyings_history_at_each_bar():
 
 def test_weekly_bars_group_the_daily_bars_of_each_local_week():
     m = market()
-    daily = m.bars(AAPL_ID, 0.0, 28 * DAY, DAY)
+    daily = m.bars(AAPL_ID, 0.0, 35 * DAY, DAY)            # a week more: the first week is served whole
     weekly = m.bars(AAPL_ID, 0.0, 28 * DAY, 7 * DAY)
     assert 4 <= len(weekly) <= 5
     for week in weekly:
