@@ -22,6 +22,9 @@ MAX_HEADLINES = 300
 #: What every simulated headline starts with, so no one takes it for a real one.
 SIMULATED_MARK = "[prelive simulated]"
 
+#: Years a news time or an article's day may name (dates outside them cannot be worked with safely).
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+
 _ARTICLE_ID = re.compile(r"^(?P<provider>[A-Z]{2,10})\$sim-(?P<con_id>\d{1,12})-(?P<day>\d{8})$")
 
 
@@ -62,6 +65,8 @@ def parse_article_id(text: str) -> tuple[str, int, date] | None:
     try:
         day = datetime.strptime(found["day"], "%Y%m%d").date()
     except ValueError:
+        return None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
         return None
     return found["provider"], int(found["con_id"]), day
 
@@ -106,9 +111,12 @@ def parse_news_time(text: str) -> datetime | None:
     compact = text.replace("-", "").replace(" ", "").split(".")[0]
     for form in ("%Y%m%d%H:%M:%S", "%Y%m%d%H:%M", "%Y%m%d"):
         try:
-            return datetime.strptime(compact, form).replace(tzinfo=timezone.utc)
+            when = datetime.strptime(compact, form).replace(tzinfo=timezone.utc)
         except ValueError:
             continue
+        if not FIRST_YEAR <= when.year <= LAST_YEAR:
+            raise ValueError(f"the date/time {text[:40]!r} is outside {FIRST_YEAR}-{LAST_YEAR}")
+        return when
     raise ValueError(f"cannot read the date/time {text[:40]!r}: use yyyy-MM-dd HH:mm:ss.0")
 
 

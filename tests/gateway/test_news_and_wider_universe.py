@@ -91,3 +91,19 @@ def test_the_dax_index_streams_its_level_in_euros(ib_factory):
     while ticker.last != ticker.last and datetime.now() < deadline:   # NaN until the first level
         ib.sleep(0.05)
     assert (dax.secType, dax.currency) == ("IND", "EUR") and ticker.last > 1000
+
+
+def test_hostile_news_requests_get_errors_and_the_session_carries_on(ib_factory):
+    import ib_insync
+
+    ib = ib_factory(market=MarketConfig(simulated_news=True))
+    errors = []
+    ib.errorEvent += lambda req_id, code, text, *_: errors.append(code)
+    [pltr] = ib.qualifyContracts(ib_insync.Stock("PLTR", "SMART", "USD"))
+    assert ib.reqHistoricalNews(pltr.conId, "BRFG", "0001-01-01 00:00:00.0", "", 10) == []
+    assert ib.reqHistoricalNews(pltr.conId, "BRFG", "", "2150-01-01 00:00:00.0", 10**9) != []   # up to now, 300 at most
+    assert ib.reqHistoricalNews(pltr.conId, "BRFG", "", "", -5) == []
+    assert ib.reqHistoricalNews(pltr.conId, "BRFG" * 1000, "", "", 5) == []
+    assert ib.reqNewsArticle("BRFG", "BRFG$sim-444857009-00010101") is None
+    assert 321 in errors and 10276 in errors
+    assert ib.reqCurrentTime() is not None

@@ -42,7 +42,7 @@ def test_at_most_300_headlines_whatever_the_total_asked():
 def test_an_article_id_reads_back_and_anything_else_is_not_one():
     assert news.parse_article_id(news.article_id("BRFG", 265598, date(2026, 6, 23))) == ("BRFG", 265598,
                                                                                         date(2026, 6, 23))
-    for text in ("BRFG$04fb9da2", "BRFG$sim-1-20261399", "", "x" * 10_000):
+    for text in ("BRFG$04fb9da2", "BRFG$sim-1-20261399", "BRFG$sim-1-00010101", "", "x" * 10_000):
         assert news.parse_article_id(text) is None
 
 
@@ -56,3 +56,5 @@ def test_an_unreadable_news_time_is_refused_and_an_empty_one_is_open():
     assert news.parse_news_time("") is None
     with pytest.raises(ValueError, match="yyyy-MM-dd HH:mm:ss.0"):
         news.parse_news_time("yesterday")
+    with pytest.raises(ValueError, match="outside"):
+        news.parse_news_time("0001-01-01 00:00:00.0")
