@@ -104,6 +104,6 @@ def test_hostile_news_requests_get_errors_and_the_session_carries_on(ib_factory)
     assert ib.reqHistoricalNews(pltr.conId, "BRFG", "", "2150-01-01 00:00:00.0", 10**9) != []   # up to now, 300 at most
     assert ib.reqHistoricalNews(pltr.conId, "BRFG", "", "", -5) == []
     assert ib.reqHistoricalNews(pltr.conId, "BRFG" * 1000, "", "", 5) == []
-    assert ib.reqNewsArticle("BRFG", "BRFG$sim-444857009-00010101") is None
+    assert not ib.reqNewsArticle("BRFG", "BRFG$sim-444857009-00010101")      # 10276
     assert 321 in errors and 10276 in errors
     assert ib.reqCurrentTime() is not None
