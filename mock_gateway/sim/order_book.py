@@ -5,10 +5,9 @@ bid/ask and their sizes reqMktData streams at the same grid time); deeper levels
 away from it, with sizes that grow with the distance from the inside and are redrawn every few seconds
 per level (seeded: the same seed, contract and grid step give the same book whatever was requested).
 
-:func:`row_edits` turns one book side into the next as TWS sends it, operation by operation: deletes
-of rows that left the book, then inserts and updates in position order, so a client applying them in
-order (ib_insync's ``domBids``/``domAsks``) always holds the new book and never sees a position past
-its end.
+:func:`row_edits` turns one book side into the next, row by row: a changed position is updated, new
+rows are inserted at the end, surplus rows deleted from the end, so a client applying them in order holds
+the new book whether it shifts rows on insert/delete (ib_insync) or keys them by position (ib_async).
 """
 from __future__ import annotations
 
@@ -99,30 +98,22 @@ def book_side(shape: BookShape, seed: int, con_id: int, side: int, top_price: fl
 
 
 def row_edits(side: int, old: list[Level], new: list[Level]) -> list[RowEdit]:
-    """The row operations that turn ``old`` into ``new`` when applied in order.
+    """The row operations that turn ``old`` into ``new`` when applied in order, position by position.
 
-    Rows are identified by (price, maker): one that left is deleted (from the deepest up, so the
-    positions of the rows still to delete do not move), then ``new`` is walked in order, inserting
-    the rows that are new and updating those whose size changed. The kept rows are in the same order
-    in both books, so after the deletes they are a subsequence of ``new`` and every position is valid.
+    A row is a position of the book: a position whose price, size or maker changed is updated in
+    place, rows past the old end are inserted at the end, rows past the new end are deleted from the
+    deepest up. Every insert lands at the end and every delete takes the last row, so a client that
+    shifts rows on insert/delete (ib_insync's lists) and one that keys rows by position (ib_async's
+    dicts) hold the same book after every message.
     """
-    keys_new = {(lv.price, lv.maker) for lv in new}
     edits: list[RowEdit] = []
-    working: list[Level] = list(old)
-    for i in range(len(working) - 1, -1, -1):
-        lv = working[i]
-        if (lv.price, lv.maker) not in keys_new:
-            edits.append(RowEdit(i, DELETE, side, lv))
-            del working[i]
-    for j, lv in enumerate(new):
-        here = working[j] if j < len(working) else None
-        if here is not None and (here.price, here.maker) == (lv.price, lv.maker):
-            if here.size != lv.size:
-                edits.append(RowEdit(j, UPDATE, side, lv))
-                working[j] = lv
-        else:
-            edits.append(RowEdit(j, INSERT, side, lv))
-            working.insert(j, lv)
+    for i, lv in enumerate(new):
+        if i >= len(old):
+            edits.append(RowEdit(i, INSERT, side, lv))
+        elif old[i] != lv:
+            edits.append(RowEdit(i, UPDATE, side, lv))
+    for i in range(len(old) - 1, len(new) - 1, -1):
+        edits.append(RowEdit(i, DELETE, side, old[i]))
     return edits
 
 

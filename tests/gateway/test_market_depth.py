@@ -1,0 +1,284 @@
+"""reqMktDepth (10) / cancelMktDepth (11) as the real gateway serves them, with real clients over real sockets.
+
+Sources (docs/fidelity.md, "Market depth"): IBKR TWS API docs "Market Depth (Level II)" (updateMktDepth for a
+venue whose only market maker is itself, updateMktDepthL2 otherwise; SMART depth with isSmartDepth; fewer rows
+when the book is shallower); TWS "Market Depth Trader" notes (3 depth securities, one more per 100 lines);
+users' logs: 309 "Max number (3) of market depth requests has been reached" (ib_insync log quoted in a public
+repository), 10092 for a demo account without depth (softwarespartan/IB4m#1) and for SMART without
+isSmartDepth, 2152 "Exchanges - Depth: ...; Top: ...; " on SMART depth lines.
+"""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from mock_gateway.config import MarketConfig
+from mock_gateway.sim.order_book import ASK, BID, DELETE, INSERT, UPDATE
+
+from .conftest import out_messages, wait_thread
+
+LIBS = ["ib_insync", "ib_async"]
+
+
+def run(lib: str, gw, body, client_id: int = 21):
+    """Connect ``lib`` to ``gw``, await ``body(ib, module, errors)``; errors are (reqId, code, text) of requests."""
+    ibi = __import__(lib)
+
+    async def main():
+        ib = ibi.IB()
+        errors: list[tuple[int, int, str]] = []
+        ib.errorEvent += lambda req_id, code, text, *_: errors.append((req_id, code, text)) if req_id > 0 else None
+        await ib.connectAsync(gw.host, gw.port, clientId=client_id, timeout=5)
+        try:
+            return await body(ib, ibi, errors)
+        finally:
+            ib.disconnect()
+
+    return asyncio.get_event_loop().run_until_complete(main())
+
+
+def depth_rows(gw, req_id: int) -> list[list[str]]:
+    """Every updateMktDepth / updateMktDepthL2 of one line, in the order the gateway sent them."""
+    events = gw.call(lambda: list(gw.event_log.events))
+    return [e["fields"] for e in events if e["dir"] == "out" and e["msg"] in ("updateMktDepth", "updateMktDepthL2")
+            and e["fields"][2] == str(req_id)]
+
+
+def replay(rows: list[list[str]]) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """The book a client holds after applying ``rows`` in order (IndexError if a position is ever invalid)."""
+    book: dict[int, list[tuple[float, float]]] = {ASK: [], BID: []}
+    for f in rows:
+        if f[0] == "13":
+            position, operation, side, price, size = int(f[3]), int(f[5]), int(f[6]), float(f[7]), float(f[8])
+        else:
+            position, operation, side, price, size = int(f[3]), int(f[4]), int(f[5]), float(f[6]), float(f[7])
+        dom = book[side]
+        if operation == INSERT:
+            assert position <= len(dom), f"insert at {position} into {len(dom)} rows"
+            dom.insert(position, (price, size))
+        elif operation == UPDATE:
+            dom[position] = (price, size)
+        else:
+            assert operation == DELETE
+            del dom[position]
+    return book[ASK], book[BID]
+
+
+@pytest.mark.parametrize("lib", LIBS)
+@pytest.mark.parametrize("smart", [True, False], ids=["smart-depth", "island"])
+def test_the_dom_fills_and_its_top_is_the_quote_of_the_same_instant(mock_gateway, lib, smart):
+    async def body(ib, ibi, errors):
+        contract = ibi.Stock("AAPL", "SMART" if smart else "ISLAND", "USD")
+        await ib.qualifyContractsAsync(contract)
+        ticker = ib.reqMktDepth(contract, 5, isSmartDepth=smart)
+        await asyncio.sleep(2.0)                      # eight grid steps: the book moves
+        bids, asks = list(ticker.domBids), list(ticker.domAsks)   # the clients empty them on cancel
+        ib.cancelMktDepth(contract, isSmartDepth=smart)
+        await asyncio.sleep(0.3)
+        return bids, asks, contract.conId, errors
+
+    bids, asks, con_id, errors = run(lib, mock_gateway, body)
+    assert len(bids) == 5 and len(asks) == 5
+    assert all(a.price < b.price for a, b in zip(bids[1:], bids)) and all(a.price > b.price
+                                                                            for a, b in zip(asks[1:], asks))
+    assert all(level.size > 0 and level.marketMaker for level in bids + asks)
+    name = "updateMktDepthL2"
+    sent = [e for e in out_messages(mock_gateway, name)]
+    assert sent and all(e["fields"][9] == ("1" if smart else "0") for e in sent)
+    # the client's book is the one the wire described after some edit (the last it had read), and its top is the
+    # L1 quote at that edit's grid time
+    held = ([(x.price, x.size) for x in asks], [(x.price, x.size) for x in bids])
+    ends = [n for n in range(1, len(sent) + 1) if replay([e["fields"] for e in sent[:n]]) == held]
+    assert ends, "the client's book is no state the wire described"
+    last_t = sent[ends[-1] - 1]["sim"]
+    quote = mock_gateway.call(lambda: mock_gateway.world.market.quote_at(con_id, last_t))
+    assert (bids[0].price, bids[0].size, asks[0].price, asks[0].size) == (quote.bid, quote.bid_size, quote.ask,
+                                                                          quote.ask_size)
+    if smart:
+        assert [(code, text.startswith("Exchanges - Depth: ")) for _, code, text in errors] == [(2152, True)]
+    else:
+        assert errors == []
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_a_venue_whose_only_market_maker_is_itself_sends_update_mkt_depth(mock_gateway, lib):
+    async def body(ib, ibi, errors):
+        spy = ibi.Stock("SPY", "ARCA", "USD")
+        eur = ibi.Forex("EURUSD")
+        await ib.qualifyContractsAsync(spy, eur)
+        t1, t2 = ib.reqMktDepth(spy, 3), ib.reqMktDepth(eur, 3)
+        await asyncio.sleep(1.0)
+        return list(t1.domBids), list(t2.domAsks), errors
+
+    spy_bids, eur_asks, errors = run(lib, mock_gateway, body)
+    assert errors == []
+    assert len(spy_bids) == 3 and all(level.marketMaker == "" for level in spy_bids)
+    assert len(eur_asks) == 3 and eur_asks[1].price == pytest.approx(eur_asks[0].price + 0.00005)
+    assert out_messages(mock_gateway, "updateMktDepth") and not out_messages(mock_gateway, "updateMktDepthL2")
+
+
+@pytest.mark.parametrize("lib", LIBS)
+def test_smart_without_smart_depth_and_venues_without_a_book_get_10092(mock_gateway, lib):
+    async def body(ib, ibi, errors):
+        aapl = ibi.Stock("AAPL", "SMART", "USD")
+        aapl_nyse = ibi.Stock("AAPL", "NYSE", "USD")          # NYSE's book covers NYSE-listed stocks only
+        await ib.qualifyContractsAsync(aapl, aapl_nyse)
+        ib.reqMktDepth(aapl, 5, isSmartDepth=False)
+        ib.reqMktDepth(aapl_nyse, 5)
+        await asyncio.sleep(0.5)
+        return errors
+
+    errors = run(lib, mock_gateway, body)
+    assert [code for _, code, _ in errors] == [10092, 10092]
+    assert all(text == "Deep market data is not supported for this combination of security type/exchange"
+               for _, _, text in errors)
+    assert not out_messages(mock_gateway, "updateMktDepthL2") and not out_messages(mock_gateway, "updateMktDepth")
+
+
+@pytest.mark.parametrize("permission", ["delayed", "none"])
+def test_an_account_without_depth_permission_gets_10092_and_no_rows(mock_gateway_factory, permission):
+    gw = mock_gateway_factory(market=MarketConfig(data_permission=permission))
+
+    async def body(ib, ibi, errors):
+        aapl = ibi.Stock("AAPL", "ISLAND", "USD")
+        await ib.qualifyContractsAsync(aapl)
+        ticker = ib.reqMktDepth(aapl, 5)
+        await asyncio.sleep(0.5)
+        return ticker, errors
+
+    ticker, errors = run("ib_insync", gw, body)
+    assert [code for _, code, _ in errors] == [10092] and ticker.domBids == [] and ticker.domAsks == []
+
+
+def test_a_fourth_security_gets_309_and_more_lines_of_a_held_security_do_not_count(mock_gateway):
+    async def body(ib, ibi, errors):
+        stocks = [ibi.Stock(s, "SMART", "USD") for s in ("AAPL", "MSFT", "SPY", "IBM")]
+        await ib.qualifyContractsAsync(*stocks)
+        tickers = [ib.reqMktDepth(c, 3, isSmartDepth=True) for c in stocks[:3]]
+        aapl_island = ibi.Stock("AAPL", "ISLAND", "USD", conId=stocks[0].conId)
+        ib.reqMktDepth(aapl_island, 3)                         # a second line for AAPL: allowed
+        fourth = ib.reqMktDepth(stocks[3], 3, isSmartDepth=True)
+        await asyncio.sleep(0.8)
+        refused = [(code, text) for _, code, text in errors if code != 2152]
+        filled = [bool(t.domBids) for t in tickers] + [bool(fourth.domBids)]
+        ib.cancelMktDepth(stocks[0], isSmartDepth=True)
+        ib.cancelMktDepth(aapl_island)
+        await asyncio.sleep(0.3)
+        seen = len(errors)
+        again = ib.reqMktDepth(stocks[3], 3, isSmartDepth=True)    # AAPL's slot is free again
+        await asyncio.sleep(0.8)
+        late = [code for _, code, _ in errors[seen:] if code != 2152]
+        return filled, again, refused, late
+
+    filled, again, refused, late = run("ib_insync", mock_gateway, body)
+    assert refused == [(309, "Max number (3) of market depth requests has been reached")]
+    assert filled == [True, True, True, False]
+    assert late == [] and again.domBids
+
+
+def test_more_market_data_lines_allow_more_depth_securities(mock_gateway_factory):
+    gw = mock_gateway_factory(market_data_lines=500)
+
+    async def body(ib, ibi, errors):
+        stocks = [ibi.Stock(s, "SMART", "USD") for s in ("AAPL", "MSFT", "SPY", "IBM", "QQQ", "MMM")]
+        await ib.qualifyContractsAsync(*stocks)
+        for c in stocks:
+            ib.reqMktDepth(c, 2, isSmartDepth=True)
+        await asyncio.sleep(0.6)
+        return [(code, text) for _, code, text in errors if code != 2152]
+
+    assert run("ib_insync", gw, body) == [(309, "Max number (5) of market depth requests has been reached")]
+
+
+def test_cancel_stops_the_rows_and_an_unknown_line_gets_310(mock_gateway):
+    async def body(ib, ibi, errors):
+        aapl = ibi.Stock("AAPL", "ISLAND", "USD")
+        await ib.qualifyContractsAsync(aapl)
+        ticker = ib.reqMktDepth(aapl, 5)
+        await asyncio.sleep(0.6)
+        req_id = next(iter(ib.wrapper.ticker2ReqId["mktDepth"].values()))
+        ib.cancelMktDepth(aapl)
+        await asyncio.sleep(0.3)
+        before = len(depth_rows(mock_gateway, req_id))
+        await asyncio.sleep(1.0)                               # four grid steps: nothing more
+        after = len(depth_rows(mock_gateway, req_id))
+        ib.client.cancelMktDepth(req_id, False)                # cancelled already
+        await asyncio.sleep(0.3)
+        return ticker, before, after, req_id, errors
+
+    ticker, before, after, req_id, errors = run("ib_insync", mock_gateway, body)
+    assert before > 0 and after == before
+    assert errors == [(req_id, 310, f"Can't find the subscribed market depth with tickerId:{req_id}")]
+
+
+def test_a_duplicate_ticker_id_is_refused_and_the_first_line_streams_on(mock_gateway):
+    async def body(ib, ibi, errors):
+        aapl = ibi.Stock("AAPL", "ISLAND", "USD")
+        await ib.qualifyContractsAsync(aapl)
+        ib.client.reqMktDepth(77, aapl, 3, False, [])
+        ib.client.reqMktDepth(77, aapl, 3, False, [])
+        await asyncio.sleep(0.6)
+        return errors
+
+    errors = run("ib_insync", mock_gateway, body)
+    assert [(r, c) for r, c, _ in errors] == [(77, 322)] and "Duplicate ticker id" in errors[0][2]
+    assert len(depth_rows(mock_gateway, 77)) >= 6
+
+
+def test_a_closed_market_has_an_empty_book(mock_gateway_factory):
+    from datetime import datetime, timezone
+
+    gw = mock_gateway_factory(start=datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc))   # a Saturday
+
+    async def body(ib, ibi, errors):
+        aapl = ibi.Stock("AAPL", "ISLAND", "USD")
+        await ib.qualifyContractsAsync(aapl)
+        ticker = ib.reqMktDepth(aapl, 5)
+        await asyncio.sleep(0.6)
+        return ticker, errors
+
+    ticker, errors = run("ib_insync", gw, body)
+    assert errors == [] and ticker.domBids == [] and ticker.domAsks == []
+
+
+def test_the_official_ibapi_981_decodes_both_depth_messages(mock_gateway):
+    import threading
+
+    pytest.importorskip("ibapi")
+    from ibapi.contract import Contract
+
+    from .test_ibapi import App
+
+    class DepthApp(App):
+        def updateMktDepth(self, reqId, position, operation, side, price, size):
+            self._record("updateMktDepth", reqId, position, operation, side, price, size)
+
+        def updateMktDepthL2(self, reqId, position, marketMaker, operation, side, price, size, isSmartDepth):
+            self._record("updateMktDepthL2", reqId, position, marketMaker, operation, side, price, size, isSmartDepth)
+
+    def stock(symbol: str, exchange: str) -> Contract:
+        c = Contract()
+        c.symbol, c.secType, c.exchange, c.currency = symbol, "STK", exchange, "USD"
+        return c
+
+    app = DepthApp()
+    app.connect(mock_gateway.host, mock_gateway.port, clientId=9)
+    reader = threading.Thread(target=app.run, name="ibapi-run", daemon=True)
+    reader.start()
+    try:
+        wait_thread(lambda: app.got("nextValidId"), what="nextValidId")
+        app.reqMktDepth(1, stock("AAPL", "SMART"), 4, True, [])
+        app.reqMktDepth(2, stock("SPY", "ARCA"), 4, False, [])
+        wait_thread(lambda: len(app.got("updateMktDepthL2")) >= 8 and len(app.got("updateMktDepth")) >= 8,
+                    what="both books")
+        app.cancelMktDepth(1, True)
+        app.cancelMktDepth(2, False)
+    finally:
+        app.disconnect()
+        reader.join(5)
+    l2 = app.got("updateMktDepthL2")
+    assert {r[0] for r in l2} == {1} and all(r[7] is True and r[2] for r in l2[:8])
+    assert [(r[1], r[3], r[4]) for r in l2[:8]] == [(i, INSERT, side) for i in range(4) for side in (ASK, BID)]
+    assert {r[0] for r in app.got("updateMktDepth")} == {2}
+    assert not [e for e in app.got("error") if e[1] not in (2152,) and e[0] in (1, 2)]
