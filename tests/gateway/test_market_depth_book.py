@@ -1,0 +1,137 @@
+"""The simulated order book (mock_gateway/sim/order_book.py) and the depth venues (mock_gateway/depth.py), pure.
+
+The book's level 0 is the L1 quote; deeper levels step one min tick away with whole-lot sizes; the same seed
+gives the same book; the row edits between two books leave a client holding the new one whichever way it
+applies them (ib_insync shifts rows on insert/delete, ib_async keys them by position).
+"""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mock_gateway import depth
+from mock_gateway.config import GatewayConfig
+from mock_gateway.sim.clock import SimClock
+from mock_gateway.sim.contracts import ContractQuery
+from mock_gateway.sim.order_book import ASK, BID, DELETE, INSERT, UPDATE, BookShape, Level, book_side, row_edits
+from mock_gateway.sim.world import World
+
+SHAPE = BookShape(min_tick=0.01, lot=100.0, levels=20, makers=("ARCA", "BATS", "IEX"), refresh_steps=20)
+
+
+def apply_shifting(dom: list[Level], edits) -> list[Level]:
+    """ib_insync 0.9.86 wrapper.updateMktDepthL2: insert shifts, update overwrites, delete pops."""
+    dom = list(dom)
+    for e in edits:
+        if e.operation == INSERT:
+            dom.insert(e.position, e.level)
+        elif e.operation == UPDATE:
+            dom[e.position] = e.level
+        else:
+            dom.pop(e.position)
+    return dom
+
+
+def apply_keyed(dom: dict[int, Level], edits) -> list[Level]:
+    """ib_async 2.1.0 wrapper.updateMktDepthL2: rows keyed by position, insert and update both overwrite."""
+    dom = dict(dom)
+    for e in edits:
+        if e.operation in (INSERT, UPDATE):
+            dom[e.position] = e.level
+        else:
+            dom.pop(e.position, None)
+    return list(dom.values())
+
+
+def test_level_0_is_the_quote_and_deeper_levels_step_one_tick_away_in_whole_lots():
+    asks = book_side(SHAPE, 42, 265598, ASK, 230.01, 300, 1000, 10)
+    bids = book_side(SHAPE, 42, 265598, BID, 230.00, 700, 1000, 10)
+    assert (asks[0].price, asks[0].size, bids[0].price, bids[0].size) == (230.01, 300, 230.0, 700)
+    assert [lv.price for lv in asks] == [round(230.01 + 0.01 * k, 2) for k in range(10)]
+    assert [lv.price for lv in bids] == [round(230.00 - 0.01 * k, 2) for k in range(10)]
+    assert all(lv.size > 0 and lv.size % 100 == 0 and lv.maker in SHAPE.makers for lv in asks[1:] + bids[1:])
+
+
+def test_the_book_is_a_function_of_seed_contract_and_grid_step():
+    one = book_side(SHAPE, 7, 1, ASK, 10.0, 100, 500, 10)
+    assert one == book_side(SHAPE, 7, 1, ASK, 10.0, 100, 500, 10)
+    assert one != book_side(SHAPE, 8, 1, ASK, 10.0, 100, 500, 10)
+    later = [book_side(SHAPE, 7, 1, ASK, 10.0, 100, 500 + k, 10) for k in range(1, 60)]
+    assert any(b != one for b in later), "sizes never move"
+    assert sum(b == one for b in later[:5]) >= 1, "sizes are redrawn every step (they should rest a while)"
+
+
+def test_a_shallower_venue_answers_fewer_rows_and_no_quote_no_book():
+    assert len(book_side(SHAPE, 1, 1, ASK, 10.0, 100, 0, 50)) == SHAPE.levels
+    assert book_side(SHAPE, 1, 1, BID, -1.0, 0, 0, 5) == []
+    assert len(book_side(SHAPE, 1, 1, BID, 0.02, 100, 0, 5)) == 2     # no level at or below zero
+
+
+def test_row_edits_turn_any_book_into_any_other_for_both_ways_of_applying_them():
+    rnd = random.Random(3)
+    for _ in range(500):
+        def side() -> list[Level]:
+            top = rnd.randint(990, 1010)
+            return [Level(round((top + k) * 0.01, 2), rnd.choice((100.0, 200.0, 300.0)), rnd.choice("AB"))
+                    for k in range(rnd.randint(0, 8))]
+        old, new = side(), side()
+        edits = row_edits(ASK, old, new)
+        assert apply_shifting(old, edits) == new
+        assert apply_keyed(dict(enumerate(old)), edits) == new
+        assert all(e.side == ASK for e in edits)
+        assert not row_edits(ASK, new, new)
+
+
+def test_a_one_tick_move_updates_rows_in_place_and_a_shrinking_book_deletes_from_the_end():
+    old = [Level(10.00, 100.0), Level(10.01, 200.0), Level(10.02, 300.0)]
+    edits = row_edits(BID, old, old[1:])
+    assert [(e.position, e.operation) for e in edits] == [(0, UPDATE), (1, UPDATE), (2, DELETE)]
+    edits = row_edits(BID, old[:1], old)
+    assert [(e.position, e.operation) for e in edits] == [(1, INSERT), (2, INSERT)]
+
+
+@pytest.fixture(scope="module")
+def world():
+    config = GatewayConfig(port=0)
+    return World(config, SimClock(config.speed, config.start))
+
+
+def spec_of(world, symbol: str, sec_type: str = "STK", exchange: str = "SMART"):
+    found = world.contracts.match(ContractQuery(symbol=symbol, sec_type=sec_type, exchange=exchange))
+    return sorted(found, key=lambda s: s.last_trade_date)[0]
+
+
+@pytest.mark.parametrize("symbol, sec_type, exchange, smart, venue, l2", [
+    ("AAPL", "STK", "SMART", True, "SMART", True),
+    ("AAPL", "STK", "ISLAND", False, "ISLAND", True),
+    ("AAPL", "STK", "NASDAQ", False, "ISLAND", True),
+    ("IBM", "STK", "NYSE", False, "NYSE", False),
+    ("SPY", "STK", "ARCA", False, "ARCA", False),
+    ("EUR", "CASH", "IDEALPRO", False, "IDEALPRO", False),
+    ("ES", "FUT", "CME", False, "CME", False),
+])
+def test_every_venue_depth_serves_is_a_row_of_req_mkt_depth_exchanges(world, symbol, sec_type, exchange, smart,
+                                                                      venue, l2):
+    spec = spec_of(world, symbol, sec_type, "SMART" if sec_type == "STK" else exchange)
+    got = depth.depth_venue(spec, exchange, smart)
+    assert (got.name, got.l2, got.smart) == (venue, l2, smart)
+    if not smart:
+        row = [r for r in depth.DEPTH_EXCHANGES if r[0] == venue and r[1] == sec_type]
+        assert row and (row[0][3] == "Deep2") == l2
+
+
+@pytest.mark.parametrize("symbol, exchange, smart", [
+    ("AAPL", "SMART", False),        # SMART needs isSmartDepth
+    ("AAPL", "NYSE", False),         # NYSE's book is for NYSE-listed stocks
+    ("IBM", "ISLAND", False),        # TotalView: NASDAQ-listed
+    ("AAPL", "BATS", False),         # no deep book listed for BATS
+])
+def test_venues_without_a_book_for_the_contract_are_10092(world, symbol, exchange, smart):
+    with pytest.raises(ValueError, match="^Deep market data is not supported for this combination of security "
+                                         "type/exchange$"):
+        depth.depth_venue(spec_of(world, symbol), exchange, smart)
+
+
+def test_the_depth_limit_follows_the_market_depth_formula():
+    assert [depth.max_depth_securities(n) for n in (100, 300, 400, 1100, 10_000)] == [3, 3, 4, 11, 60]
