@@ -305,6 +305,8 @@ def encode(server_version: int) -> None:
         "cancelScannerSubscription": lambda: client.cancelScannerSubscription(27),
         "reqFamilyCodes": lambda: client.reqFamilyCodes(),
         "reqMktDepthExchanges": lambda: client.reqMktDepthExchanges(),
+        "reqMktDepth": lambda: client.reqMktDepth(28, aapl, 5, True, []),
+        "cancelMktDepth": lambda: client.cancelMktDepth(28, True),
         "reqSmartComponents": lambda: client.reqSmartComponents(21, "a6"),
         "reqNewsProviders": lambda: client.reqNewsProviders(),
         "reqSoftDollarTiers": lambda: client.reqSoftDollarTiers(22),
