@@ -32,7 +32,7 @@ from .protocol.kinds import ReplyKind
 from .replies import ReplyChannel
 from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
-from .sim.order_book import ASK, BID, DELETE, INSERT, BookShape, Level, RowEdit, book_side, row_edits
+from .sim.order_book import ASK, BID, DELETE, INSERT, BookShape, Level, LevelDraws, RowEdit, book_side, row_edits
 from .sim.world import World
 
 K = ReplyKind
@@ -56,6 +56,8 @@ ISLAND_MAKERS = ("NSDQ", "ARCX", "EDGX", "BATS", "GSCO", "MSCO", "UBSS", "CDRG",
 #: Price levels per side the simulated venues show; a request for more rows gets these (TWS returns "the
 #: available entries" when the book is smaller than the rows asked).
 BOOK_LEVELS = 20
+#: How long a deeper level's size rests before it is drawn again (sim seconds).
+SIZE_REST_S = 5.0
 #: Lots per sec type: depth sizes are whole lots.
 LOT_BY_SEC_TYPE = {"STK": 100.0, "CASH": 100_000.0, "FUT": 1.0}
 #: The most simultaneous depth securities any account gets (TWS: one per 100 lines, at least 3, at most 60).
@@ -123,7 +125,7 @@ class _Group:
     spec: ContractSpec
     venue: DepthVenue
     rows: int
-    shape: BookShape
+    draws: LevelDraws
     asks: list[Level] = field(default_factory=list)
     bids: list[Level] = field(default_factory=list)
     subs: dict[tuple[int, int], DepthSub] = field(default_factory=dict)
@@ -180,6 +182,10 @@ class DepthDesk:
         conn = self._conns.get(s.conn_id)
         return len(conn.subs) if conn is not None else 0
 
+    def total_lines(self) -> int:
+        """Depth lines over every connection."""
+        return sum(len(group.subs) for group in self._groups.values())
+
     def securities(self) -> set[int]:
         """conIds held in depth over every connection (IB's limit counts distinct securities per user)."""
         return {group.spec.con_id for group in self._groups.values() if group.subs}
@@ -193,15 +199,15 @@ class DepthDesk:
         limit = max_depth_securities(self.market_data_lines)
         if spec.con_id not in held and len(held) >= limit:
             raise RequestError(req_id, 309, limit_text(limit))
-        if self.lines(s) >= self.market_data_lines:     # the mock's bound on lines of one security per client
+        if self.total_lines() >= self.market_data_lines:   # the mock's bound on lines of held securities, per user
             raise RequestError(req_id, 101, "Max number of tickers has been reached")
         rows = min(rows, BOOK_LEVELS)
         key = (spec.con_id, venue.name, rows)
         group = self._groups.get(key)
         if group is None:
             shape = BookShape(spec.min_tick, LOT_BY_SEC_TYPE.get(spec.sec_type, 1.0), BOOK_LEVELS, venue.makers,
-                              max(1, round(5.0 / self.market.tick_interval_s)))
-            group = self._groups[key] = _Group(spec, venue, rows, shape)
+                              max(1, round(SIZE_REST_S / self.market.tick_interval_s)))
+            group = self._groups[key] = _Group(spec, venue, rows, LevelDraws(shape, self.market.seed, spec.con_id))
             group.asks, group.bids = self._book(group, self.clock.env.now)
         sub = DepthSub(s, req_id, spec, venue, rows)
         group.subs[(s.conn_id, req_id)] = sub
@@ -257,9 +263,8 @@ class DepthDesk:
             return [], []
         q = self.market.quote_at(spec.con_id, t_s)
         i = self.market.grid_index(q.time_s)
-        seed = self.market.seed
-        return (book_side(group.shape, seed, spec.con_id, ASK, q.ask, q.ask_size, i, group.rows),
-                book_side(group.shape, seed, spec.con_id, BID, q.bid, q.bid_size, i, group.rows))
+        return (book_side(group.draws, ASK, q.ask, q.ask_size, i, group.rows),
+                book_side(group.draws, BID, q.bid, q.bid_size, i, group.rows))
 
     def _on_grid_step(self, now: float) -> None:
         if not self.flowing():
@@ -272,11 +277,18 @@ class DepthDesk:
             group.asks, group.bids = asks, bids
             if not edits:
                 continue
+            built: dict[int, list[Fields]] = {}      # the edits' messages per server version, built once
             for sub in list(group.subs.values()):
                 if getattr(sub.session, "closed", False):
                     continue
                 sv = sub.session.server_version
-                sub.session.send(K.MARKET_DATA, [edit_message(sv, sub, e) for e in edits])
+                msgs = built.get(sv)
+                if msgs is None:
+                    msgs = built[sv] = [edit_message(sv, sub, e) for e in edits]
+                    sub.session.send(K.MARKET_DATA, msgs)
+                    continue
+                rid = str(sub.req_id)
+                sub.session.send(K.MARKET_DATA, [[f[0], f[1], rid, *f[3:]] for f in msgs])
 
 
 __all__ = ["BOOK_LEVELS", "DEPTH_EXCHANGES", "DepthDesk", "DepthSub", "DepthVenue", "depth_venue", "edit_message",

@@ -12,6 +12,7 @@ the new book whether it shifts rows on insert/delete (ib_insync) or keys them by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 #: updateMktDepth operations and sides (TWS API docs, EWrapper.updateMktDepth).
 INSERT, UPDATE, DELETE = 0, 1, 2
@@ -20,8 +21,7 @@ ASK, BID = 0, 1
 _MASK64 = (1 << 64) - 1
 
 
-@dataclass(frozen=True)
-class Level:
+class Level(NamedTuple):
     """One row of a book side: a price, the size resting there, and who shows it ('' for exchange depth)."""
 
     price: float
@@ -40,16 +40,14 @@ class RowEdit:
 
 
 def _mix(*values: int) -> int:
-    """A stable 64-bit hash of integers (splitmix64 steps): Python's ``hash`` is not stable across versions."""
+    """A stable 64-bit hash of integers (a polynomial fold, then the splitmix64 finaliser): Python's ``hash`` is
+    not promised stable across versions, and the book must be the same for the same seed everywhere."""
     h = 0x9E3779B97F4A7C15
     for v in values:
-        h = (h ^ (v & _MASK64)) & _MASK64
-        h = (h + 0x9E3779B97F4A7C15) & _MASK64
-        z = h
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
-        h = z ^ (z >> 31)
-    return h
+        h = (h * 0x100000001B3 + (v & _MASK64)) & _MASK64
+    h = ((h ^ (h >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    h = ((h ^ (h >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return h ^ (h >> 31)
 
 
 def _unit(*values: int) -> float:
@@ -68,9 +66,51 @@ class BookShape:
     refresh_steps: int = 20             # grid steps between two size draws of one level
 
 
-def book_side(shape: BookShape, seed: int, con_id: int, side: int, top_price: float, top_size: float,
-              grid_index: int, rows: int) -> list[Level]:
+class LevelDraws:
+    """The seeded draws of one contract's book: who shows a price level, and its size in an epoch of steps.
+
+    A memo over pure functions of (seed, conId, side, price in ticks, epoch): a level keeps its maker and,
+    within an epoch, its size, so most levels of the next step are looked up, not hashed again. Bounded:
+    the memo is emptied when it holds ``max_entries``.
+    """
+
+    def __init__(self, shape: BookShape, seed: int, con_id: int, max_entries: int = 4096) -> None:
+        self.shape, self.seed, self.con_id, self.max_entries = shape, seed, con_id, max_entries
+        self._static: dict[tuple[int, int], tuple[int, str]] = {}
+        self._sizes: dict[tuple[int, int, int, int], float] = {}
+
+    def _level(self, side: int, ticks: int) -> tuple[int, str]:
+        key = (side, ticks)
+        hit = self._static.get(key)
+        if hit is None:
+            if len(self._static) >= self.max_entries:
+                self._static.clear()
+            shape = self.shape
+            phase = _mix(self.seed, self.con_id, side, ticks) % shape.refresh_steps
+            maker = shape.makers[_mix(self.seed, self.con_id, side, ticks, 7) % len(shape.makers)] \
+                if shape.makers else ""
+            hit = self._static[key] = (phase, maker)
+        return hit
+
+    def level(self, side: int, ticks: int, k: int, grid_index: int) -> tuple[float, str]:
+        """(size, maker) of the level ``k`` ticks behind the inside, at ``ticks`` from zero, at a grid step."""
+        phase, maker = self._level(side, ticks)
+        epoch = (grid_index + phase) // self.shape.refresh_steps
+        key = (side, ticks, k, epoch)
+        size = self._sizes.get(key)
+        if size is None:
+            if len(self._sizes) >= self.max_entries:
+                self._sizes.clear()
+            u = _unit(self.seed, self.con_id, side, ticks, epoch)
+            lots = max(1, round((1 + 0.6 * k) * (0.4 + 1.6 * u) * 2))
+            size = self._sizes[key] = lots * self.shape.lot
+        return size, maker
+
+
+def book_side(draws: LevelDraws, side: int, top_price: float, top_size: float, grid_index: int,
+              rows: int) -> list[Level]:
     """The first ``rows`` levels of one side: the quote's price and size, then one level per min tick away."""
+    shape = draws.shape
     if rows <= 0 or not top_price > 0:
         return []
     tick = shape.min_tick
@@ -81,19 +121,8 @@ def book_side(shape: BookShape, seed: int, con_id: int, side: int, top_price: fl
         ticks = top_ticks + direction * k
         if ticks <= 0:
             break
-        price = round(ticks * tick, 10)
-        if k == 0:
-            size = float(top_size)
-        else:
-            phase = _mix(seed, con_id, side, ticks) % shape.refresh_steps
-            epoch = (grid_index + phase) // shape.refresh_steps
-            u = _unit(seed, con_id, side, ticks, epoch)
-            lots = max(1, round((1 + 0.6 * k) * (0.4 + 1.6 * u) * 2))
-            size = lots * shape.lot
-        maker = ""
-        if shape.makers:
-            maker = shape.makers[_mix(seed, con_id, side, ticks, 7) % len(shape.makers)]
-        out.append(Level(price, size, maker))
+        size, maker = draws.level(side, ticks, k, grid_index)
+        out.append(Level(round(ticks * tick, 10), float(top_size) if k == 0 else size, maker))
     return out
 
 
@@ -117,4 +146,5 @@ def row_edits(side: int, old: list[Level], new: list[Level]) -> list[RowEdit]:
     return edits
 
 
-__all__ = ["ASK", "BID", "DELETE", "INSERT", "UPDATE", "BookShape", "Level", "RowEdit", "book_side", "row_edits"]
+__all__ = ["ASK", "BID", "DELETE", "INSERT", "UPDATE", "BookShape", "Level", "LevelDraws", "RowEdit", "book_side",
+           "row_edits"]

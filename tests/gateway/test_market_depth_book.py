@@ -14,7 +14,8 @@ from mock_gateway import depth
 from mock_gateway.config import GatewayConfig
 from mock_gateway.sim.clock import SimClock
 from mock_gateway.sim.contracts import ContractQuery
-from mock_gateway.sim.order_book import ASK, BID, DELETE, INSERT, UPDATE, BookShape, Level, book_side, row_edits
+from mock_gateway.sim.order_book import (ASK, BID, DELETE, INSERT, UPDATE, BookShape, Level, LevelDraws, book_side,
+                                         row_edits)
 from mock_gateway.sim.world import World
 
 SHAPE = BookShape(min_tick=0.01, lot=100.0, levels=20, makers=("ARCA", "BATS", "IEX"), refresh_steps=20)
@@ -45,27 +46,35 @@ def apply_keyed(dom: dict[int, Level], edits) -> list[Level]:
 
 
 def test_level_0_is_the_quote_and_deeper_levels_step_one_tick_away_in_whole_lots():
-    asks = book_side(SHAPE, 42, 265598, ASK, 230.01, 300, 1000, 10)
-    bids = book_side(SHAPE, 42, 265598, BID, 230.00, 700, 1000, 10)
+    asks = book_side(LevelDraws(SHAPE, 42, 265598), ASK, 230.01, 300, 1000, 10)
+    bids = book_side(LevelDraws(SHAPE, 42, 265598), BID, 230.00, 700, 1000, 10)
     assert (asks[0].price, asks[0].size, bids[0].price, bids[0].size) == (230.01, 300, 230.0, 700)
     assert [lv.price for lv in asks] == [round(230.01 + 0.01 * k, 2) for k in range(10)]
     assert [lv.price for lv in bids] == [round(230.00 - 0.01 * k, 2) for k in range(10)]
     assert all(lv.size > 0 and lv.size % 100 == 0 and lv.maker in SHAPE.makers for lv in asks[1:] + bids[1:])
 
 
+def test_the_memo_gives_the_draws_a_fresh_one_gives():
+    warm = LevelDraws(SHAPE, 5, 9, max_entries=8)
+    books = [book_side(warm, ASK, 10.0 + 0.01 * (k % 7), 100, 300 + k, 10) for k in range(200)]
+    assert books == [book_side(LevelDraws(SHAPE, 5, 9), ASK, 10.0 + 0.01 * (k % 7), 100, 300 + k, 10)
+                     for k in range(200)]
+
+
 def test_the_book_is_a_function_of_seed_contract_and_grid_step():
-    one = book_side(SHAPE, 7, 1, ASK, 10.0, 100, 500, 10)
-    assert one == book_side(SHAPE, 7, 1, ASK, 10.0, 100, 500, 10)
-    assert one != book_side(SHAPE, 8, 1, ASK, 10.0, 100, 500, 10)
-    later = [book_side(SHAPE, 7, 1, ASK, 10.0, 100, 500 + k, 10) for k in range(1, 60)]
+    one = book_side(LevelDraws(SHAPE, 7, 1), ASK, 10.0, 100, 500, 10)
+    assert one == book_side(LevelDraws(SHAPE, 7, 1), ASK, 10.0, 100, 500, 10)
+    assert one != book_side(LevelDraws(SHAPE, 8, 1), ASK, 10.0, 100, 500, 10)
+    later = [book_side(LevelDraws(SHAPE, 7, 1), ASK, 10.0, 100, 500 + k, 10) for k in range(1, 60)]
     assert any(b != one for b in later), "sizes never move"
-    assert sum(b == one for b in later[:5]) >= 1, "sizes are redrawn every step (they should rest a while)"
+    window = later[:SHAPE.refresh_steps]              # a level's size rests refresh_steps steps: at most 2 values
+    assert all(len({b[k].size for b in window}) <= 2 for k in range(1, 10)), "sizes are redrawn too often"
 
 
 def test_a_shallower_venue_answers_fewer_rows_and_no_quote_no_book():
-    assert len(book_side(SHAPE, 1, 1, ASK, 10.0, 100, 0, 50)) == SHAPE.levels
-    assert book_side(SHAPE, 1, 1, BID, -1.0, 0, 0, 5) == []
-    assert len(book_side(SHAPE, 1, 1, BID, 0.02, 100, 0, 5)) == 2     # no level at or below zero
+    assert len(book_side(LevelDraws(SHAPE, 1, 1), ASK, 10.0, 100, 0, 50)) == SHAPE.levels
+    assert book_side(LevelDraws(SHAPE, 1, 1), BID, -1.0, 0, 0, 5) == []
+    assert len(book_side(LevelDraws(SHAPE, 1, 1), BID, 0.02, 100, 0, 5)) == 2     # no level at or below zero
 
 
 def test_row_edits_turn_any_book_into_any_other_for_both_ways_of_applying_them():
