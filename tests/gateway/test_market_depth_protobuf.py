@@ -58,3 +58,26 @@ def test_the_official_client_decodes_depth_rows_sent_as_protobuf():
     assert [c[0]["args"] for c in calls] == [
         [4, 0, 0, 1, 229.97, "300"], [4, 2, 2, 0, 230.02, "0"],
         [5, 0, "ARCA", 0, 0, 229.98, "200", True], [5, 3, "NSDQ", 1, 1, 229.94, "1500", False]]
+
+
+def test_the_recording_tap_reads_protobuf_depth_rows_back_into_the_text_fields():
+    from mock_gateway.protocol.proto.reply_fields import ReplyDecoder
+
+    decoder = ReplyDecoder()
+    for fields in (m.update_mkt_depth(MAX_SUPPORTED, 4, 0, 2, 1, 229.97, 300),
+                   m.update_mkt_depth_l2(MAX_SUPPORTED, 5, 3, "NSDQ", 1, 1, 229.94, 1500, True)):
+        [(wire_id, payload)] = replies.to_protobuf(fields)
+        assert decoder.feed(wire_id - 200, payload) == [fields]
+
+
+def test_the_official_client_in_protobuf_mode_streams_depth_and_cancels_it(mock_gateway):
+    calls = agent_json("ibapi-latest", "depth", str(mock_gateway.port), "31")
+    assert [c["args"][0] for c in calls if c["call"] == "_serverVersion"] == [MAX_SUPPORTED]
+    l2 = [c["args"] for c in calls if c["call"] == "updateMktDepthL2"]
+    l1 = [c["args"] for c in calls if c["call"] == "updateMktDepth"]
+    assert l2 and {a[0] for a in l2} == {1} and all(a[7] is True and a[2] for a in l2)
+    assert l1 and {a[0] for a in l1} == {2}
+    assert [(a[1], a[3], a[4]) for a in l2[:10]] == [(i, 0, side) for i in range(5) for side in (0, 1)]
+    errors = [(c["args"][0], c["args"][2]) for c in calls if c["call"] == "error"]
+    assert (1, 2152) in errors and (3, 10092) in errors and not [e for e in errors if e[0] == 2]
+    assert [c["args"][0] for c in calls if c["call"] == "_after_cancel"] == [0]
