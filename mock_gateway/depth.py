@@ -158,6 +158,15 @@ def snapshot_edits(asks: list[Level], bids: list[Level]) -> list[RowEdit]:
     return out
 
 
+def ordered_edits(old_asks: list[Level], asks: list[Level], old_bids: list[Level], bids: list[Level]) -> list[RowEdit]:
+    """Both sides' edits, the retreating side first: a falling book moves its bids down before its asks, a rising
+    one its asks up before its bids. Clients that rebuild the book after every message (nautilus_trader's IB
+    adapter) then never hold a crossed book between two messages of one step."""
+    ask_edits, bid_edits = row_edits(ASK, old_asks, asks), row_edits(BID, old_bids, bids)
+    falling = bool(old_bids) and (not bids or bids[0].price < old_bids[0].price)
+    return bid_edits + ask_edits if falling else ask_edits + bid_edits
+
+
 class DepthDesk:
     """Every market depth line of one gateway, kept per connection, grouped by the book they show."""
 
@@ -273,7 +282,7 @@ class DepthDesk:
             if self.market.halt_status(group.spec, now):
                 continue                 # a halted market's book stands still
             asks, bids = self._book(group, now)
-            edits = row_edits(ASK, group.asks, asks) + row_edits(BID, group.bids, bids)
+            edits = ordered_edits(group.asks, asks, group.bids, bids)
             group.asks, group.bids = asks, bids
             if not edits:
                 continue
@@ -292,4 +301,4 @@ class DepthDesk:
 
 
 __all__ = ["BOOK_LEVELS", "DEPTH_EXCHANGES", "DepthDesk", "DepthSub", "DepthVenue", "depth_venue", "edit_message",
-           "limit_text", "max_depth_securities", "smart_depth_notice", "snapshot_edits"]
+           "limit_text", "max_depth_securities", "ordered_edits", "smart_depth_notice", "snapshot_edits"]

@@ -144,3 +144,27 @@ def test_venues_without_a_book_for_the_contract_are_10092(world, symbol, exchang
 
 def test_the_depth_limit_follows_the_market_depth_formula():
     assert [depth.max_depth_securities(n) for n in (100, 300, 400, 1100, 10_000)] == [3, 3, 4, 11, 60]
+
+
+def _best(dom: list[Level], side: int) -> float | None:
+    prices = [lv.price for lv in dom]
+    return (min(prices) if side == ASK else max(prices)) if prices else None
+
+
+def test_no_message_of_a_step_leaves_a_crossed_book_whichever_way_the_market_moves():
+    """nautilus_trader rebuilds its book after every row: the retreating side must move first."""
+    draws = LevelDraws(SHAPE, 3, 3)
+    rnd = random.Random(5)
+    bid = 1000
+    asks, bids = [], []
+    for step in range(400):
+        bid += rnd.choice((-3, -1, 0, 1, 3))
+        spread = rnd.choice((1, 1, 2))
+        new_asks = book_side(draws, ASK, (bid + spread) * 0.01, 100, step, 8)
+        new_bids = book_side(draws, BID, bid * 0.01, 100, step, 8)
+        dom = {ASK: list(asks), BID: list(bids)}
+        for e in depth.ordered_edits(asks, new_asks, bids, new_bids):
+            dom[e.side] = apply_shifting(dom[e.side], [e])
+            b, a = _best(dom[BID], BID), _best(dom[ASK], ASK)
+            assert b is None or a is None or b < a, f"crossed at step {step}: bid {b} ask {a}"
+        asks, bids = new_asks, new_bids
