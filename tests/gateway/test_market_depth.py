@@ -282,3 +282,31 @@ def test_the_official_ibapi_981_decodes_both_depth_messages(mock_gateway):
     assert [(r[1], r[3], r[4]) for r in l2[:8]] == [(i, INSERT, side) for i in range(4) for side in (ASK, BID)]
     assert {r[0] for r in app.got("updateMktDepth")} == {2}
     assert not [e for e in app.got("error") if e[1] not in (2152,) and e[0] in (1, 2)]
+
+
+@pytest.mark.parametrize("data_lost", [False, True], ids=["1102-resumes", "1101-drops"])
+def test_a_connectivity_loss_stops_the_rows_and_1101_drops_the_line(mock_gateway, data_lost):
+    gw = mock_gateway
+
+    async def body(ib, ibi, errors):
+        aapl = ibi.Stock("AAPL", "ISLAND", "USD")
+        await ib.qualifyContractsAsync(aapl)
+        ib.client.reqMktDepth(41, aapl, 5, False, [])
+        await asyncio.sleep(0.5)
+        gw.faults.add("connectivity_loss", for_s=1.5, data_lost=data_lost)
+        await asyncio.sleep(0.2)
+        during_start = len(depth_rows(gw, 41))
+        await asyncio.sleep(1.0)
+        during_end = len(depth_rows(gw, 41))
+        await asyncio.sleep(1.5)                         # restored, then a second of market
+        after = len(depth_rows(gw, 41))
+        ib.client.reqMktDepth(41, aapl, 5, False, [])    # after 1101 the id is free again
+        await asyncio.sleep(0.5)
+        return during_start, during_end, after, errors
+
+    during_start, during_end, after, errors = run("ib_insync", gw, body)
+    assert during_end == during_start, "rows while the data farm was down"
+    if data_lost:
+        assert after == during_end and not [e for e in errors if e[0] == 41]
+    else:
+        assert after > during_end and [(r, c) for r, c, _ in errors] == [(41, 322)]
