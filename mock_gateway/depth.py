@@ -58,8 +58,9 @@ ISLAND_MAKERS = ("NSDQ", "ARCX", "EDGX", "BATS", "GSCO", "MSCO", "UBSS", "CDRG",
 BOOK_LEVELS = 20
 #: How long a deeper level's size rests before it is drawn again (sim seconds).
 SIZE_REST_S = 5.0
-#: Lots per sec type: depth sizes are whole lots.
-LOT_BY_SEC_TYPE = {"STK": 100.0, "CASH": 100_000.0, "FUT": 1.0}
+#: Lots per sec type: depth sizes are whole lots (an IDEALPRO book recorded in 2022 shows EUR.USD rows of 1M to
+#: 11.65M, median 4M: nautilus_trader's test resource eurusd_depth.pkl).
+LOT_BY_SEC_TYPE = {"STK": 100.0, "CASH": 500_000.0, "FUT": 1.0}
 #: The most simultaneous depth securities any account gets (TWS: one per 100 lines, at least 3, at most 60).
 MAX_DEPTH_SECURITIES = 60
 

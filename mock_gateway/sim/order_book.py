@@ -50,11 +50,6 @@ def _mix(*values: int) -> int:
     return h ^ (h >> 31)
 
 
-def _unit(*values: int) -> float:
-    """A deterministic draw in [0, 1) from integers."""
-    return _mix(*values) / 2.0 ** 64
-
-
 @dataclass(frozen=True)
 class BookShape:
     """What a contract's book looks like: its tick, its lot, how many levels, who quotes, how often sizes move."""
@@ -64,6 +59,7 @@ class BookShape:
     levels: int                         # price levels per side the venue shows
     makers: tuple[str, ...] = ()        # market makers / exchanges named by L2 rows; () for exchange depth
     refresh_steps: int = 20             # grid steps between two size draws of one level
+    empty_share: float = 0.25           # share of price levels behind the inside with nothing resting (a gap)
 
 
 class LevelDraws:
@@ -93,7 +89,8 @@ class LevelDraws:
         return hit
 
     def level(self, side: int, ticks: int, k: int, grid_index: int) -> tuple[float, str]:
-        """(size, maker) of the level ``k`` ticks behind the inside, at ``ticks`` from zero, at a grid step."""
+        """(size, maker) of the level ``k`` ticks behind the inside, at ``ticks`` from zero, at a grid step;
+        size 0 when nothing rests there in this epoch (the book has a gap)."""
         phase, maker = self._level(side, ticks)
         epoch = (grid_index + phase) // self.shape.refresh_steps
         key = (side, ticks, k, epoch)
@@ -101,28 +98,38 @@ class LevelDraws:
         if size is None:
             if len(self._sizes) >= self.max_entries:
                 self._sizes.clear()
-            u = _unit(self.seed, self.con_id, side, ticks, epoch)
-            lots = max(1, round((1 + 0.6 * k) * (0.4 + 1.6 * u) * 2))
-            size = self._sizes[key] = lots * self.shape.lot
+            h = _mix(self.seed, self.con_id, side, ticks, epoch)
+            if (h & 0xFF) < self.shape.empty_share * 256:
+                size = 0.0
+            else:
+                u = (h >> 11) / 2.0 ** 53
+                size = max(1, round((1 + 0.6 * k) * (0.4 + 1.6 * u) * 2)) * self.shape.lot
+            self._sizes[key] = size
         return size, maker
 
 
 def book_side(draws: LevelDraws, side: int, top_price: float, top_size: float, grid_index: int,
               rows: int) -> list[Level]:
-    """The first ``rows`` levels of one side: the quote's price and size, then one level per min tick away."""
+    """The first ``rows`` levels of one side: the quote's price and size, then the levels behind it on the
+    min-tick grid that have something resting (a level may be empty: gaps of a tick or more, as in a real
+    book); at most ``shape.levels`` rows, searched over at most three times as many ticks."""
     shape = draws.shape
-    if rows <= 0 or not top_price > 0:
+    want = min(rows, shape.levels)
+    if want <= 0 or not top_price > 0:
         return []
     tick = shape.min_tick
     direction = 1 if side == ASK else -1
     top_ticks = round(top_price / tick)
     out: list[Level] = []
-    for k in range(min(rows, shape.levels)):
+    for k in range(3 * shape.levels):
         ticks = top_ticks + direction * k
-        if ticks <= 0:
+        if ticks <= 0 or len(out) == want:
             break
         size, maker = draws.level(side, ticks, k, grid_index)
-        out.append(Level(round(ticks * tick, 10), float(top_size) if k == 0 else size, maker))
+        if k == 0:
+            out.append(Level(round(ticks * tick, 10), float(top_size), maker))
+        elif size > 0:
+            out.append(Level(round(ticks * tick, 10), size, maker))
     return out
 
 

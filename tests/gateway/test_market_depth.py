@@ -114,7 +114,8 @@ def test_a_venue_whose_only_market_maker_is_itself_sends_update_mkt_depth(mock_g
     spy_bids, eur_asks, errors = run(lib, mock_gateway, body)
     assert errors == []
     assert len(spy_bids) == 3 and all(level.marketMaker == "" for level in spy_bids)
-    assert len(eur_asks) == 3 and eur_asks[1].price == pytest.approx(eur_asks[0].price + 0.00005)
+    gap_ticks = (eur_asks[1].price - eur_asks[0].price) / 0.00005
+    assert len(eur_asks) == 3 and round(gap_ticks) >= 1 and gap_ticks == pytest.approx(round(gap_ticks))
     assert out_messages(mock_gateway, "updateMktDepth") and not out_messages(mock_gateway, "updateMktDepthL2")
 
 
@@ -310,3 +311,25 @@ def test_a_connectivity_loss_stops_the_rows_and_1101_drops_the_line(mock_gateway
         assert after == during_end and not [e for e in errors if e[0] == 41]
     else:
         assert after > during_end and [(r, c) for r, c, _ in errors] == [(41, 322)]
+
+
+def test_an_idealpro_book_moves_by_updates_in_place_with_sizes_like_the_recorded_one(mock_gateway):
+    """A real EUR.USD IDEALPRO depth stream (nautilus_trader's test resource eurusd_depth.pkl, recorded 2022-02-21
+    with ib_insync): updateMktDepth without a market maker, 5 rows kept full while the market trades, every
+    change an update in place (271 updates, no insert or delete after the book filled), sizes 0.1M to 11.65M,
+    median 4M."""
+    async def body(ib, ibi, errors):
+        eur = ibi.Forex("EURUSD")
+        await ib.qualifyContractsAsync(eur)
+        ib.client.reqMktDepth(51, eur, 5, False, [])
+        await asyncio.sleep(3.0)
+        return errors
+
+    assert run("ib_insync", mock_gateway, body) == []
+    rows = depth_rows(mock_gateway, 51)
+    assert all(f[0] == "12" for f in rows)
+    first, rest = rows[:10], rows[10:]
+    assert [(int(f[3]), int(f[4])) for f in first] == [(i, 0) for i in range(5) for _ in (0, 1)]
+    assert rest and {int(f[4]) for f in rest} == {1}
+    sizes = sorted(float(f[7]) for f in rest if int(f[3]) > 0)
+    assert 100_000 <= sizes[0] and sizes[-1] <= 20_000_000 and 1_000_000 <= sizes[len(sizes) // 2] <= 8_000_000
