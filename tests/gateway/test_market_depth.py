@@ -10,6 +10,7 @@ isSmartDepth, 2152 "Exchanges - Depth: ...; Top: ...; " on SMART depth lines.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -333,3 +334,30 @@ def test_an_idealpro_book_moves_by_updates_in_place_with_sizes_like_the_recorded
     assert rest and {int(f[4]) for f in rest} == {1}
     sizes = sorted(float(f[7]) for f in rest if int(f[3]) > 0)
     assert 100_000 <= sizes[0] and sizes[-1] <= 20_000_000 and 1_000_000 <= sizes[len(sizes) // 2] <= 8_000_000
+
+
+def test_lines_are_bounded_and_bad_rows_are_refused_without_harm(mock_gateway_factory):
+    """Many lines of one held security are allowed (IB's note on 309), up to the mock's bound of the account's
+    market data lines (then 101); numRows below 1 gets 321, an unreadable one 320; the session lives on."""
+    from .raw_client import RawClient
+
+    gw = mock_gateway_factory(market_data_lines=100, log_market_data=False)
+
+    def depth_request(req_id: int, rows: object) -> tuple:
+        return (10, 5, req_id, 0, "AAPL", "STK", "", 0.0, "", "", "ISLAND", "", "USD", "", "", rows, 0, "")
+
+    with RawClient(gw.host, gw.port) as raw:
+        raw.hello()
+        raw.start(5)
+        requests = [depth_request(1000, 1_000_000)]                # rows beyond the book: 20 served
+        requests += [depth_request(req_id, 1) for req_id in range(1001, 1101)]
+        requests += [depth_request(2000, 0), depth_request(2001, "many")]
+        for fields in requests:
+            raw.send(*fields)
+            time.sleep(0.025)                                     # under IB's 50 messages a second
+        raw.send(49, 1)                                           # reqCurrentTime: the session still answers
+        msgs = raw.read_until(lambda ms: any(f[0] == "49" for f in ms), timeout_s=20)
+    errors = [(int(f[2]), int(f[3])) for f in msgs if f[0] == "4" and int(f[2]) > 0]
+    assert errors == [(1100, 101), (2000, 321), (2001, 320)]
+    inserts = [f for f in msgs if f[0] == "13" and f[2] == "1000" and f[5] == "0"]
+    assert len(inserts) == 2 * 20
