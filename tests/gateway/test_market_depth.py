@@ -361,3 +361,33 @@ def test_lines_are_bounded_and_bad_rows_are_refused_without_harm(mock_gateway_fa
     assert errors == [(1100, 101), (2000, 321), (2001, 320)]
     inserts = [f for f in msgs if f[0] == "13" and f[2] == "1000" and f[5] == "0"]
     assert len(inserts) == 2 * 20
+
+
+def test_every_venue_req_mkt_depth_exchanges_lists_serves_depth(mock_gateway_factory):
+    """reqMktDepthExchanges (82) and reqMktDepth read one table: each listed (exchange, secType, listing) serves a
+    book for a contract of the universe listed there."""
+    gw = mock_gateway_factory(market_data_lines=500)           # 5 depth securities
+
+    async def body(ib, ibi, errors):
+        venues = await ib.reqMktDepthExchangesAsync()
+        examples = {"STK": {"NASDAQ": "AAPL", "NYSE": "IBM", "ARCA": "SPY"}}
+        tickers = {}
+        for d in venues:
+            if d.secType == "STK":
+                contract = ibi.Stock(examples["STK"][d.listingExch], d.exchange, "USD")
+            elif d.secType == "CASH":
+                contract = ibi.Forex("EURUSD", exchange=d.exchange)
+            else:
+                details = await ib.reqContractDetailsAsync(ibi.Future("ES", exchange=d.exchange))
+                contract = min((c.contract for c in details), key=lambda c: c.lastTradeDateOrContractMonth)
+            await ib.qualifyContractsAsync(contract)
+            tickers[(d.exchange, d.secType, d.serviceDataType)] = ib.reqMktDepth(contract, 3)
+        await asyncio.sleep(1.0)
+        return {k: (len(t.domBids), len(t.domAsks), {lv.marketMaker != "" for lv in t.domBids})
+                for k, t in tickers.items()}, errors
+
+    books, errors = run("ib_insync", gw, body)
+    assert errors == [] and len(books) == 5
+    for (exchange, sec_type, service), (n_bids, n_asks, named) in books.items():
+        assert (n_bids, n_asks) == (3, 3), exchange
+        assert named == {service == "Deep2"}, exchange          # Deep2 rows name a market maker
