@@ -218,7 +218,8 @@ class DepthDesk:
             shape = BookShape(spec.min_tick, LOT_BY_SEC_TYPE.get(spec.sec_type, 1.0), BOOK_LEVELS, venue.makers,
                               max(1, round(SIZE_REST_S / self.market.tick_interval_s)))
             group = self._groups[key] = _Group(spec, venue, rows, LevelDraws(shape, self.market.seed, spec.con_id))
-            group.asks, group.bids = self._book(group, self.clock.env.now)
+            if self.flowing():       # while the data farm is down a new book starts empty and fills on its return
+                group.asks, group.bids = self._book(group, self.clock.env.now)
         sub = DepthSub(s, req_id, spec, venue, rows)
         group.subs[(s.conn_id, req_id)] = sub
         self._conns.of(s).subs[req_id] = sub
