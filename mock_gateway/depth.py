@@ -22,6 +22,7 @@ What the real gateway does (sources in docs/fidelity.md, "Market depth"):
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -56,6 +57,9 @@ ISLAND_MAKERS = ("NSDQ", "ARCX", "EDGX", "BATS", "GSCO", "MSCO", "UBSS", "CDRG",
 #: Price levels per side the simulated venues show; a request for more rows gets these (TWS returns "the
 #: available entries" when the book is smaller than the rows asked).
 BOOK_LEVELS = 20
+#: The least wall time between two depth passes: at speed 100 a pass every 20 grid steps (the book then jumps
+#: from one pass's state to the next's in one set of edits) instead of 400 passes a wall second.
+DEPTH_PASS_WALL_S = 0.05
 #: How long a deeper level's size rests before it is drawn again (sim seconds).
 SIZE_REST_S = 5.0
 #: Lots per sec type: depth sizes are whole lots (an IDEALPRO book recorded in 2022 shows EUR.USD rows of 1M to
@@ -182,6 +186,9 @@ class DepthDesk:
         self._conns: ConnectionTable[_Connection] = ConnectionTable(_Connection)
         self._groups: dict[tuple[int, str, int], _Group] = {}
         self._listening = False
+        #: grid steps between two depth passes: every step at speed 1; at higher speeds at most one pass per
+        #: DEPTH_PASS_WALL_S of wall time (a function of the speed, so the stream stays the same per seed and speed)
+        self.every_steps = max(1, math.ceil(clock.speed * DEPTH_PASS_WALL_S / self.market.tick_interval_s - 1e-9))
 
     # ------------------------------------------------------------------ what is held
     def has(self, s: ReplyChannel, req_id: int) -> bool:
@@ -278,7 +285,7 @@ class DepthDesk:
                 book_side(group.draws, BID, q.bid, q.bid_size, i, group.rows))
 
     def _on_grid_step(self, now: float) -> None:
-        if not self.flowing():
+        if not self.flowing() or self.market.grid_index(now) % self.every_steps:
             return
         for group in list(self._groups.values()):
             if self.market.halt_status(group.spec, now):

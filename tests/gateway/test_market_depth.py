@@ -391,3 +391,24 @@ def test_every_venue_req_mkt_depth_exchanges_lists_serves_depth(mock_gateway_fac
     for (exchange, sec_type, service), (n_bids, n_asks, named) in books.items():
         assert (n_bids, n_asks) == (3, 3), exchange
         assert named == {service == "Deep2"}, exchange          # Deep2 rows name a market maker
+
+
+def test_at_high_speed_the_book_moves_once_per_pass_not_once_per_grid_step(mock_gateway_factory):
+    """At speed 100 a grid step lasts 2.5 wall ms: depth is edited every 20 steps (5 sim s, 50 wall ms), each pass
+    bringing the book to that instant's state, so the stream costs the same wall CPU as at speed 5."""
+    gw = mock_gateway_factory(speed=100.0)
+
+    async def body(ib, ibi, errors):
+        aapl = ibi.Stock("AAPL", "ISLAND", "USD")
+        await ib.qualifyContractsAsync(aapl)
+        ticker = ib.reqMktDepth(aapl, 5)
+        await asyncio.sleep(1.5)
+        return len(ticker.domBids), errors
+
+    n_bids, errors = run("ib_insync", gw, body)
+    assert errors == [] and n_bids == 5
+    every_s = gw.depth.every_steps * gw.world.market.tick_interval_s
+    assert every_s == 5.0
+    times = sorted({e["sim"] for e in out_messages(gw, "updateMktDepthL2")})
+    passes = times[1:]                                       # the first is the line's opening snapshot
+    assert len(passes) >= 10 and all(abs(t / every_s - round(t / every_s)) < 1e-6 for t in passes)
