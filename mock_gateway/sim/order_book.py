@@ -73,7 +73,7 @@ class LevelDraws:
     def __init__(self, shape: BookShape, seed: int, con_id: int, max_entries: int = 4096) -> None:
         self.shape, self.seed, self.con_id, self.max_entries = shape, seed, con_id, max_entries
         self._static: dict[tuple[int, int], tuple[int, str]] = {}
-        self._sizes: dict[tuple[int, int, int, int], float] = {}
+        self._sizes: dict[tuple[int, int, int], float] = {}   # (side, ticks, epoch) -> draw in [0, 1), -1 empty
 
     def _level(self, side: int, ticks: int) -> tuple[int, str]:
         key = (side, ticks)
@@ -90,22 +90,21 @@ class LevelDraws:
 
     def level(self, side: int, ticks: int, k: int, grid_index: int) -> tuple[float, str]:
         """(size, maker) of the level ``k`` ticks behind the inside, at ``ticks`` from zero, at a grid step;
-        size 0 when nothing rests there in this epoch (the book has a gap)."""
+        size 0 when nothing rests there in this epoch (the book has a gap). The draw is memoised per price
+        level and epoch; the distance ``k`` only scales it (deeper levels hold more)."""
         phase, maker = self._level(side, ticks)
         epoch = (grid_index + phase) // self.shape.refresh_steps
-        key = (side, ticks, k, epoch)
-        size = self._sizes.get(key)
-        if size is None:
+        key = (side, ticks, epoch)
+        u = self._sizes.get(key)
+        if u is None:
             if len(self._sizes) >= self.max_entries:
                 self._sizes.clear()
             h = _mix(self.seed, self.con_id, side, ticks, epoch)
-            if (h & 0xFF) < self.shape.empty_share * 256:
-                size = 0.0
-            else:
-                u = (h >> 11) / 2.0 ** 53
-                size = max(1, round((1 + 0.6 * k) * (0.4 + 1.6 * u) * 2)) * self.shape.lot
-            self._sizes[key] = size
-        return size, maker
+            u = -1.0 if (h & 0xFF) < self.shape.empty_share * 256 else (h >> 11) / 2.0 ** 53
+            self._sizes[key] = u
+        if u < 0:
+            return 0.0, maker
+        return max(1, round((1 + 0.6 * k) * (0.4 + 1.6 * u) * 2)) * self.shape.lot, maker
 
 
 def book_side(draws: LevelDraws, side: int, top_price: float, top_size: float, grid_index: int,
