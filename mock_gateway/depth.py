@@ -48,10 +48,13 @@ DEPTH_EXCHANGES = (("ISLAND", "STK", "NASDAQ", "Deep2", 1), ("NYSE", "STK", "NYS
                    ("CME", "FUT", "", "Deep", 2))
 #: Exchange names a request may use for a depth venue (the contract book's aliases).
 VENUE_ALIASES = {"NASDAQ": "ISLAND", "GLOBEX": "CME"}
-#: A SMART depth line's venues, as a real gateway's 2152 notice lists them for an account with depth
-#: permissions: the exchanges that send their book, then those that send their top of book.
-SMART_DEPTH_EXCHANGES = ("BATS", "ARCA", "ISLAND", "BEX", "IEX")
-SMART_TOP_EXCHANGES = ("BYX", "AMEX", "CHX", "NYSENAT", "PSX", "EDGEA", "ISE", "DRCTEDGE")
+#: A SMART depth line's venues as real gateways' 2152 notices list them (2026, paper account): the exchanges that
+#: send their book, the exchanges that send only their top, and the books an account without depth subscriptions
+#: lacks ("Need additional market data permissions - Depth: NASDAQ; BATS; ARCA; BEX; NYSE; ").
+SMART_DEPTH_EXCHANGES = ("IEX", "NASDAQ", "BATS", "ARCA", "BEX", "NYSE")
+SMART_FREE_DEPTH_EXCHANGES = ("IEX",)
+SMART_TOP_EXCHANGES = ("BYX", "PEARL", "AMEX", "T24X", "MEMX", "OVERNIGHT", "EDGEA", "TXSE", "CHX", "IBEOS", "NYSENAT",
+                       "PSX", "LTSE", "ISE", "DRCTEDGE")
 #: NASDAQ TotalView market participant ids an ISLAND (Deep2) row names.
 ISLAND_MAKERS = ("NSDQ", "ARCX", "EDGX", "BATS", "GSCO", "MSCO", "UBSS", "CDRG", "SUSQ", "VIRT", "JPMS", "NITE")
 #: Price levels per side the simulated venues show; a request for more rows gets these (TWS returns "the
@@ -92,24 +95,36 @@ class DepthVenue:
     makers: tuple[str, ...] = ()
 
 
-def depth_venue(spec: ContractSpec, exchange: str, is_smart_depth: bool) -> DepthVenue:
-    """The venue a reqMktDepth for ``spec`` at ``exchange`` (as sent) reads, or RequestError 10092's text."""
+def depth_venue(spec: ContractSpec, exchange: str, is_smart_depth: bool, permission: str = "live") -> DepthVenue:
+    """The venue a reqMktDepth for ``spec`` at ``exchange`` (as sent) reads, or ValueError with 10092's text.
+
+    ``permission`` is the account's market data permission: without subscriptions ("delayed", "none") a
+    directed venue is 10092 and SMART depth shows the free IEX book and the other exchanges' tops."""
     exchange = exchange.strip().upper()
     if exchange == "SMART":
         if is_smart_depth and any(sec_type == spec.sec_type for _, sec_type, _, _, _ in DEPTH_EXCHANGES):
-            return DepthVenue("SMART", True, True, SMART_DEPTH_EXCHANGES + SMART_TOP_EXCHANGES)
+            books = SMART_DEPTH_EXCHANGES if permission == "live" else SMART_FREE_DEPTH_EXCHANGES
+            return DepthVenue("SMART", True, True, books + SMART_TOP_EXCHANGES)
         raise ValueError(NOT_SUPPORTED)
     venue = VENUE_ALIASES.get(exchange, exchange)
     for name, sec_type, listing, service, _ in DEPTH_EXCHANGES:
         if name == venue and sec_type == spec.sec_type and (not listing or listing == spec.primary_exchange):
+            if permission != "live":      # no depth subscription: IB answers as for a venue without a book
+                raise ValueError(NOT_SUPPORTED)
             l2 = service == "Deep2"
             return DepthVenue(name, l2, False, ISLAND_MAKERS if l2 else ())
     raise ValueError(NOT_SUPPORTED)
 
 
-def smart_depth_notice() -> str:
-    """Notice 2152 of a SMART depth line: the exchanges whose book it shows and those that send only their top."""
-    return f"Exchanges - Depth: {'; '.join(SMART_DEPTH_EXCHANGES)}; Top: {'; '.join(SMART_TOP_EXCHANGES)}; "
+def smart_depth_notice(venue: DepthVenue) -> str:
+    """Notice 2152 of a SMART depth line: the exchanges whose book it shows, those that send only their top, and
+    (without subscriptions) the books the account lacks."""
+    books = [x for x in venue.makers if x not in SMART_TOP_EXCHANGES]
+    missing = [x for x in SMART_DEPTH_EXCHANGES if x not in books]
+    text = f"Exchanges - Depth: {'; '.join(books)}; Top: {'; '.join(SMART_TOP_EXCHANGES)}; "
+    if missing:
+        text += f"Need additional market data permissions - Depth: {'; '.join(missing)}; "
+    return text
 
 
 @dataclass
@@ -231,7 +246,7 @@ class DepthDesk:
         group.subs[(s.conn_id, req_id)] = sub
         self._conns.of(s).subs[req_id] = sub
         if venue.smart:
-            s.error(req_id, NOTICE_SMART_DEPTH, smart_depth_notice(), kind=K.MARKET_DATA)
+            s.error(req_id, NOTICE_SMART_DEPTH, smart_depth_notice(venue), kind=K.MARKET_DATA)
         msgs = [edit_message(s.server_version, sub, e) for e in snapshot_edits(group.asks, group.bids)]
         if msgs:
             s.send(K.MARKET_DATA, msgs)

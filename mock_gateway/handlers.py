@@ -145,11 +145,9 @@ def req_mkt_depth(g: Desks, s: ReplyChannel, r: Request) -> None:
                                         "ask for at least 1")
     spec = qualify(g.world, req_id, query)
     try:
-        venue = depth.depth_venue(spec, query.exchange, is_smart)
+        venue = depth.depth_venue(spec, query.exchange, is_smart, g.world.market.config.data_permission)
     except ValueError as exc:
         raise RequestError(req_id, 10092, str(exc)) from None
-    if g.world.market.config.data_permission != "live":   # no depth subscription: IB answers as for a bad venue
-        raise RequestError(req_id, 10092, depth.NOT_SUPPORTED)
     g.depth.start(s, req_id, spec, venue, rows)
 
 

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from mock_gateway import depth
 from mock_gateway.config import MarketConfig
 from mock_gateway.sim.order_book import ASK, BID, DELETE, INSERT, UPDATE
 
@@ -97,7 +98,9 @@ def test_the_dom_fills_and_its_top_is_the_quote_of_the_same_instant(mock_gateway
     assert (bids[0].price, bids[0].size, asks[0].price, asks[0].size) == (quote.bid, quote.bid_size, quote.ask,
                                                                           quote.ask_size)
     if smart:
-        assert [(code, text.startswith("Exchanges - Depth: ")) for _, code, text in errors] == [(2152, True)]
+        assert [(code, text) for _, code, text in errors] == [(2152, (
+            "Exchanges - Depth: IEX; NASDAQ; BATS; ARCA; BEX; NYSE; Top: BYX; PEARL; AMEX; T24X; MEMX; OVERNIGHT; "
+            "EDGEA; TXSE; CHX; IBEOS; NYSENAT; PSX; LTSE; ISE; DRCTEDGE; "))]
     else:
         assert errors == []
 
@@ -136,6 +139,29 @@ def test_smart_without_smart_depth_and_venues_without_a_book_get_10092(mock_gate
     assert all(text == "Deep market data is not supported for this combination of security type/exchange"
                for _, _, text in errors)
     assert not out_messages(mock_gateway, "updateMktDepthL2") and not out_messages(mock_gateway, "updateMktDepth")
+
+
+@pytest.mark.parametrize("permission", ["delayed", "none"])
+def test_without_depth_subscriptions_smart_depth_shows_the_iex_book_and_the_others_tops(mock_gateway_factory,
+                                                                                       permission):
+    """A paper account without depth subscriptions (2152 of 2026: "Exchanges - Depth: IEX; Top: BYX; ...; Need
+    additional market data permissions - Depth: NASDAQ; BATS; ARCA; BEX; NYSE; ", rows streamed from IEX)."""
+    gw = mock_gateway_factory(market=MarketConfig(data_permission=permission))
+
+    async def body(ib, ibi, errors):
+        aapl = ibi.Stock("AAPL", "SMART", "USD")
+        await ib.qualifyContractsAsync(aapl)
+        ticker = ib.reqMktDepth(aapl, 10, isSmartDepth=True)
+        await asyncio.sleep(0.8)
+        return list(ticker.domBids) + list(ticker.domAsks), errors
+
+    levels, errors = run("ib_insync", gw, body)
+    [(_, code, text)] = errors
+    assert code == 2152 and text.startswith("Exchanges - Depth: IEX; Top: BYX; ")
+    assert text.endswith("Need additional market data permissions - Depth: NASDAQ; BATS; ARCA; BEX; NYSE; ")
+    makers = {lv.marketMaker for lv in levels}
+    tops = set(depth.SMART_TOP_EXCHANGES)
+    assert levels and makers <= tops | {"IEX"} and not makers & {"NASDAQ", "BATS", "ARCA", "BEX", "NYSE"}
 
 
 @pytest.mark.parametrize("permission", ["delayed", "none"])
