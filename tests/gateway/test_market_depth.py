@@ -227,7 +227,7 @@ def test_cancel_stops_the_rows_and_an_unknown_line_gets_310(mock_gateway):
         await asyncio.sleep(0.6)
         req_id = next(iter(ib.wrapper.ticker2ReqId["mktDepth"].values()))
         ib.cancelMktDepth(aapl)
-        await asyncio.sleep(0.3)
+        await ib.reqCurrentTimeAsync()                         # answered after the cancel was served
         before = len(depth_rows(mock_gateway, req_id))
         await asyncio.sleep(1.0)                               # four grid steps: nothing more
         after = len(depth_rows(mock_gateway, req_id))
@@ -321,12 +321,12 @@ def test_a_connectivity_loss_stops_the_rows_and_1101_drops_the_line(mock_gateway
         await ib.qualifyContractsAsync(aapl)
         ib.client.reqMktDepth(41, aapl, 5, False, [])
         await asyncio.sleep(0.5)
-        gw.faults.add("connectivity_loss", for_s=1.5, data_lost=data_lost)
-        await asyncio.sleep(0.2)
+        gw.faults.add("connectivity_loss", for_s=3.0, data_lost=data_lost)
+        await asyncio.sleep(0.3)
         during_start = len(depth_rows(gw, 41))
         await asyncio.sleep(1.0)
         during_end = len(depth_rows(gw, 41))
-        await asyncio.sleep(1.5)                         # restored, then a second of market
+        await asyncio.sleep(2.7)                         # restored, then a second of market
         after = len(depth_rows(gw, 41))
         ib.client.reqMktDepth(41, aapl, 5, False, [])    # after 1101 the id is free again
         await asyncio.sleep(0.5)
