@@ -10,6 +10,7 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from . import depth
 from .protocol.kinds import ReplyKind
 from .protocol import messages as m
 from .protocol.fields import field_at, parse_int
@@ -33,10 +34,8 @@ K = ReplyKind
 MAX_MATCHING_SYMBOLS = 16
 #: How far back historical data reaches (the head timestamp), in years before the simulated start.
 HISTORY_YEARS = 20
-#: Venues TWS lists for market depth, and the members of the SMART bbo exchange "9c0001".
-DEPTH_EXCHANGES = (("ISLAND", "STK", "NASDAQ", "Deep2", 1), ("NYSE", "STK", "NYSE", "Deep", 1),
-                   ("ARCA", "STK", "ARCA", "Deep", 1), ("IDEALPRO", "CASH", "", "Deep", 4),
-                   ("CME", "FUT", "", "Deep", 2))
+#: Venues TWS lists for market depth: the one table reqMktDepth serves from (mock_gateway.depth).
+DEPTH_EXCHANGES = depth.DEPTH_EXCHANGES
 
 
 _field = field_at

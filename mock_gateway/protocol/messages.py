@@ -792,6 +792,22 @@ def mkt_depth_exchanges(descriptions: Sequence[tuple[str, str, str, str, int]]) 
     return fields
 
 
+def update_mkt_depth(server_version: int, req_id: int, position: int, operation: int, side: int, price: float,
+                     size: float) -> Fields:
+    """updateMktDepth (12), exchange depth without a market maker: exactly 8 fields (ib_* tuple-unpack them).
+    operation 0 insert / 1 update / 2 delete, side 0 ask / 1 bid (TWS API docs, EWrapper.updateMktDepth)."""
+    return ["12", "1", str(req_id), str(position), str(operation), str(side), fmt_float(price),
+            fmt_size(server_version, size)]
+
+
+def update_mkt_depth_l2(server_version: int, req_id: int, position: int, market_maker: str, operation: int,
+                        side: int, price: float, size: float, is_smart_depth: bool) -> Fields:
+    """updateMktDepthL2 (13): a row with its market maker (or, for SMART depth, its exchange); isSmartDepth
+    follows from server version 146 (MIN_SERVER_VER_SMART_DEPTH, below every version this mock speaks)."""
+    return ["13", "1", str(req_id), str(position), market_maker, str(operation), str(side), fmt_float(price),
+            fmt_size(server_version, size), "1" if is_smart_depth else "0"]
+
+
 def smart_components(req_id: int, components: Sequence[tuple[int, str, str]]) -> Fields:
     """smartComponents (82): (bitNumber, exchange, exchangeLetter) each."""
     fields = ["82", str(req_id), str(len(components))]

@@ -104,8 +104,11 @@ ManagedAccountsRequest |
 MarketDataRequest | reqId=1:int32 contract=2:Contract genericTickList=3:string snapshot=4:bool regulatorySnapshot=5:bool marketDataOptions=6:map<string,string>
 MarketDataType | reqId=1:int32 marketDataType=2:int32
 MarketDataTypeRequest | marketDataType=1:int32
+MarketDepth | reqId=1:int32 marketDepthData=2:MarketDepthData
+MarketDepthData | position=1:int32 operation=2:int32 side=3:int32 price=4:double size=5:string marketMaker=6:string isSmartDepth=7:bool
 MarketDepthExchanges | depthMarketDataDescriptions=1:DepthMarketDataDescription[]
 MarketDepthExchangesRequest |
+MarketDepthL2 | reqId=1:int32 marketDepthData=2:MarketDepthData
 MarketDepthRequest | reqId=1:int32 contract=2:Contract numRows=3:int32 isSmartDepth=4:bool marketDepthOptions=5:map<string,string>
 MarketRule | marketRuleId=1:int32 priceIncrements=2:PriceIncrement[]
 MarketRuleRequest | marketRuleId=1:int32
