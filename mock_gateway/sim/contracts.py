@@ -110,9 +110,9 @@ class ContractBook:
         self._lazy_loading = None
 
     def _add_lazy(self, lazy: Callable[[], Iterable[ContractSpec]]) -> Iterator[None]:
-        locals_known = {s.local_symbol for s in self._by_id.values()}
+        locals_known = {(s.local_symbol, s.currency) for s in self._by_id.values()}
         for spec in lazy():
-            if spec.con_id not in self._by_id and spec.local_symbol not in locals_known:
+            if spec.con_id not in self._by_id and (spec.local_symbol, spec.currency) not in locals_known:
                 self.add(spec)
             yield
 
@@ -238,6 +238,7 @@ class ContractBook:
             if i % 64 == 63:
                 yield
         return found
+
 
 def _matches(spec: ContractSpec, q: ContractQuery) -> ContractSpec | None:
     """The spec as the query would see it (exchange filled in), or None if it does not match."""
