@@ -262,6 +262,10 @@ def requests(stock_symbols: list[str], market_rule_ids: list[int], lines: int):
     rid = next(r)
     add("reqMktData snapshot SPX", "reqMktData", rid, spx, "", True, False, [], done=ends_with(57, rid, 2))
     rid = next(r)
+    add("reqMktDepth SMART 50 rows", "reqMktDepth", rid, aapl, 50, True, [],
+        done=lambda msgs: any(f[0] in ("12", "13") for f in msgs) or ends_with(0, rid)(msgs),
+        after=encoded("cancelMktDepth", rid, True))
+    rid = next(r)
     add("reqRealTimeBars", "reqRealTimeBars", rid, aapl, 5, "TRADES", False, [], done=ends_with(50, rid, 2),
         after=encoded("cancelRealTimeBars", rid))
     oid = 1
