@@ -2,12 +2,15 @@
 in time-budgeted slices, so one request never holds the event loop that every session shares (issue 11).
 
 A request's work is written as a generator of reply messages (``None`` for a step of work with nothing to
-send yet: a contract of a chain being made). :class:`ReplyStreams` runs it: synchronously while the work
-stays within one :class:`~mock_gateway.cooperative.TimeSlice` (a small reply leaves at once, exactly as
-before), then as a task that yields to the loop whenever its budget is spent. Messages leave in batches
-of a fixed count, never of a time: the session draws an injected latency per send, so the number of sends
-must not depend on the machine's speed, or a seeded run would not repeat. Bytes and order are those of
-the whole reply sent at once; memory holds one batch, not the reply.
+send yet: a contract of a chain being made). :class:`ReplyStreams` runs it synchronously while the loop's
+current turn has budget left (a small reply leaves at once, exactly as before), then as a task. Every long
+reply in progress, of every desk, shares ONE :class:`~mock_gateway.cooperative.TimeSlice` per turn of the
+loop: a turn does one budget of such work, then the loop polls the sockets again, however many replies are
+in progress (100 market data lines starting at once included). Messages leave in batches of a fixed count,
+never of a time: the session draws an injected latency per send, so the number of sends must not depend on
+the machine's speed, or a seeded run would not repeat. Bytes and order are those of the whole reply sent at
+once; memory holds one batch, not the reply. A cancel, the client leaving or the gateway stopping ends the
+work at its next step.
 """
 from __future__ import annotations
 
