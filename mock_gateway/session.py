@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import simpy
 
 from .config import GatewayConfig
+from .cooperative import TimeSlice
 from .eventlog import EventLog
 from .faults.base import AcceptAction, FaultStack
 from .identity import MOCK_NOTICE_CODE, MOCK_NOTICE_TEXT
@@ -108,6 +109,8 @@ class Session(asyncio.Protocol):
         self._due: dict[ReplyKind, float] = {}
         self._waiting: dict[ReplyKind, collections.deque[_Waiting]] = {}   # replies an injected delay holds, in order
         self._out: list[bytes] = []
+        self._backlog: collections.deque[tuple[str, Fields]] = collections.deque()   # frames read, not yet handled
+        self._reading_paused = False
         self._flush_pending = False
         self._close_reason: str | None = None
         # wall-clock deadlines (loop.time()), checked by the gateway's sweep: the client's part
@@ -183,21 +186,56 @@ class Session(asyncio.Protocol):
             self.partial_frame_since = self.gw.loop.time()
         if not items:
             return
+        self._backlog.extend(items)
+        if len(self._backlog) == len(items):     # else a drain is already scheduled and reading paused
+            self._drain_backlog()
+
+    def _drain_backlog(self) -> None:
+        """Handle the frames read so far, for one time budget; the rest waits for the next loop turn.
+
+        One read can carry hundreds of requests (a burst of placeOrder in one TCP segment): handled in one
+        go they would hold every other session for as long. While frames wait, reading from this client
+        pauses, so its requests stay in order and a flood cannot pile up here.
+        """
+        backlog = self._backlog
         clock = self.gw.clock
         clock.catch_up()
         next_event = clock.env.peek()
-        for kind, fields in items:
-            if self.state is State.CLOSED:
-                break
+        budget = TimeSlice()
+        while backlog and self.state is not State.CLOSED:
+            kind, fields = backlog.popleft()
             if kind == "hello":
                 self._on_hello(fields[0])
             elif kind == "proto":
                 self._on_protobuf(int(fields[0]), fields[1].encode("latin-1"))
             else:
                 self._on_message(with_version_field(fields, self.server_version))
+            if budget.spent():
+                break
         clock.run_due()   # processes the requests started (order acks, fills) run now, not on the next wake
         if clock.env.peek() < next_event:
             clock.wake()  # something new is due earlier than the clock's current sleep
+        transport = self.transport
+        if self.state is State.CLOSED:
+            backlog.clear()
+        elif backlog:
+            if transport is not None and not self._reading_paused:
+                transport.pause_reading()
+                self._reading_paused = True
+            self.gw.loop.call_soon(self._drain_later)
+        elif self._reading_paused:
+            self._reading_paused = False
+            if transport is not None and not transport.is_closing():
+                transport.resume_reading()
+
+    def _drain_later(self) -> None:
+        try:
+            self._drain_backlog()
+        except Exception as exc:  # the same last net as data_received
+            log.error("conn %d (%s): %s while handling its requests (%r); closing this session", self.conn_id,
+                      self.peer, type(exc).__name__, exc)
+            self._backlog.clear()
+            self.close(f"internal error: {type(exc).__name__}", abort=True)
 
     def connection_lost(self, exc: Exception | None) -> None:
         reason = self._close_reason or (f"connection lost: {exc}" if exc else "client closed the connection")
