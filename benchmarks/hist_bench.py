@@ -33,13 +33,65 @@ END_DATES = ("19900601 16:00:00 US/Eastern", "20000103 16:00:00 US/Eastern", "20
              "20200302 16:00:00 US/Eastern", "20231006 20:00:00", "")
 
 
+class HoldMeter:
+    """Times every callback the gateway's event loop runs (each is one hold of the loop), in wall and in this
+    thread's CPU time (on a loaded machine the wall figure includes time the process was not running).
+    Installed in the benchmark's gateway process only; the parent keeps the holds inside the grid's window."""
+
+    def __init__(self) -> None:
+        import asyncio.events
+
+        self.count = 0
+        self.long: list[tuple[float, float, float, str]] = []    # (epoch at start, wall ms, CPU ms, what ran)
+        meter, run = self, asyncio.events.Handle._run
+
+        def describe(callback) -> str:
+            owner = getattr(callback, "__self__", None)
+            if isinstance(owner, asyncio.Task):
+                return f"task {owner.get_coro().__qualname__}"
+            name = getattr(callback, "__qualname__", type(callback).__name__)
+            protocol = getattr(owner, "_protocol", None)
+            return f"{name} ({type(protocol).__name__})" if protocol is not None else name
+
+        def timed_run(handle) -> None:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            try:
+                run(handle)
+            finally:
+                ms = (time.perf_counter() - t0) * 1000
+                meter.count += 1
+                if ms >= 1.0:
+                    meter.long.append((time.time() - ms / 1000, ms, (time.thread_time() - c0) * 1000,
+                                       describe(handle._callback)))
+
+        asyncio.events.Handle._run = timed_run
+
+
+def hold_report(holds: list, callbacks: int, since: float, until: float) -> list[str]:
+    """Lines on the loop holds (HoldMeter) between ``since`` and ``until`` (epoch seconds)."""
+    inside = [h for h in holds if since <= h[0] <= until]
+    if not inside:
+        return [f"gateway event-loop holds during the grid: none over 1 ms ({callbacks} callbacks in all)"]
+    wall = max(h[1] for h in inside)
+    cpu = max(h[2] for h in inside)
+    lines = [f"gateway event-loop holds during the grid (every callback timed, {callbacks} in all): longest "
+             f"{wall:.2f} ms wall / {cpu:.2f} ms CPU; over 1 / 2 / 5 ms CPU: "
+             f"{sum(h[2] >= 1 for h in inside)} / {sum(h[2] >= 2 for h in inside)} / {sum(h[2] >= 5 for h in inside)}"]
+    for _, ms, cpu_ms, what in sorted(inside, key=lambda h: -h[2])[:6]:
+        lines.append(f"    {cpu_ms:7.2f} ms CPU {ms:7.2f} ms wall  {what}")
+    return lines
+
+
 def serve() -> None:
-    """Child process: a gateway with no faults; prints its port and pid, runs until SIGTERM."""
+    """Child process: a gateway with no faults; prints its port, runs until SIGTERM, then prints what the
+    event loop's holds were (HoldMeter) as one JSON line."""
     import asyncio
 
     from mock_gateway.config import GatewayConfig
     from mock_gateway.faults.base import FaultStack
     from mock_gateway.server import Gateway, settle_heap
+
+    meter = HoldMeter()
 
     async def run() -> None:
         gw = Gateway(GatewayConfig(port=0, faults=FaultStack([]), log_market_data=False))
@@ -60,6 +112,8 @@ def serve() -> None:
             prof.disable()
             prof.dump_stats(profile_to)
         await gw.stop()
+        print(json.dumps({"callbacks": meter.count, "long": meter.long,
+                          "loop_lag_max_ms": gw.loop_lag.stats.max_lag_real_s * 1000}), flush=True)
 
     asyncio.run(run())
 
@@ -116,26 +170,46 @@ def duration_for(bar_text: str) -> str:
     return f"{int(limit)} S"
 
 
-def cpu_grid(symbol: str, end_dates) -> list[tuple[str, str, str, int, float, float]]:
-    """The same grid in this process, timed in CPU seconds (immune to other processes' load): per request
-    the CPU to build the answer, and the largest single hold of the event loop (one compute slice or one
-    formatting slice, as feeds.py slices them)."""
-    from datetime import datetime, timezone
+class _Channel:
+    """A connection for the in-process run: keeps what is sent; encodes large replies as a session does."""
 
+    closed = False
+    conn_id = 1
+    client_id = 1
+
+    def __init__(self, server_version: int) -> None:
+        self.server_version = server_version
+        self.sent: list = []
+
+    def send(self, kind, messages, *, fault=None) -> None:
+        self.sent += list(messages)
+
+    def error(self, req_id, code, text, *, fault=None, kind=None, advanced_json="") -> None:
+        self.sent.append(["4", "2", str(req_id), str(code), text])
+
+    def prepare(self, fields):
+        from mock_gateway.session import prepare_reply
+
+        return (yield from prepare_reply(fields, self.server_version, 0))
+
+
+def cpu_grid(symbol: str, end_dates, server_version: int = 176) -> list[tuple]:
+    """The same grid in this process, timed in CPU seconds (immune to other processes' load): per request the
+    CPU to build and encode the answer, and its longest single step (feeds.py's steps between which the work may
+    yield: the loop is held for at most one time budget plus one step)."""
     from mock_gateway.config import GatewayConfig
-    from mock_gateway.feeds import HISTORY_FORMAT_ROWS, HISTORY_SLICE_SLOTS, BarsRequest, bar_rows
-    from mock_gateway.handlers import qualify
+    from mock_gateway.feeds import BarsRequest, Feeds
     from mock_gateway.protocol.time import parse_end_datetime
     from mock_gateway.sim import ContractQuery
-    from mock_gateway.sim.bar_rules import BarRuleError, check_window, listing_epoch, parse_bar_size, parse_duration
-    from mock_gateway.sim.bar_rules import LEGAL_BAR_SIZES
+    from mock_gateway.sim.bar_rules import LEGAL_BAR_SIZES, BarRuleError, check_window, listing_epoch
+    from mock_gateway.sim.bar_rules import parse_bar_size, parse_duration
     from mock_gateway.sim.clock import SimClock
-    from mock_gateway.sim.market import group_calendar
     from mock_gateway.sim.world import World
 
     config = GatewayConfig(port=0)
     clock = SimClock(start=config.start)
     world = World(config, clock)
+    feeds = Feeds(world, clock)
     spec = world.contracts.match(ContractQuery(symbol=symbol, sec_type="STK", currency="USD"))[0]
     now_epoch = config.start.timestamp()
     out = []
@@ -148,70 +222,37 @@ def cpu_grid(symbol: str, end_dates) -> list[tuple[str, str, str, int, float, fl
             try:
                 check_window(bar, duration, "TRADES", "STK", symbol, "SMART", end_epoch, now_epoch, listed)
             except BarRuleError:
-                out.append((end_text or "now", bar_text, duration_for(bar_text), 0, 0.0, 0.0))
+                out.append((end_text or "now", bar_text, duration_for(bar_text), 0, 0.0, 0.0, 0, ""))
                 continue
-            end_s = end_epoch - now_epoch
-            size = min(bar.seconds, 86400.0)
-            req = BarsRequest(1, spec, min(bar.seconds, 86400.0), "TRADES", False, 2, listed)
-            total, worst, n = 0.0, 0.0, 0
-            days = []
-            t = end_s - duration.seconds
-            while t < end_s:
-                hi = min(t + HISTORY_SLICE_SLOTS * size, end_s)
-                c0 = time.process_time()
-                table = world.market.bar_table(spec.con_id, hi, hi - t, size, "TRADES")
-                c1 = time.process_time() - c0
-                total, worst = total + c1, max(worst, c1)
-                if bar.calendar:
-                    days.append(table)
-                else:
-                    for k in range(0, len(table), HISTORY_FORMAT_ROWS):
-                        c0 = time.process_time()
-                        bar_rows(176, req, table.select(slice(k, k + HISTORY_FORMAT_ROWS)), world.market.epoch0)
-                        c1 = time.process_time() - c0
-                        total, worst = total + c1, max(worst, c1)
-                    n += len(table)
-                t = hi
-            if bar.calendar:
-                from mock_gateway.sim.market import BarTable
-                c0 = time.process_time()
-                table = group_calendar(BarTable.concat(days), world.market.epoch0, bar.seconds >= 28 * 86400, "TRADES")
-                c1 = time.process_time() - c0
-                total, worst, n = total + c1, max(worst, c1), len(table)
-                for k in range(0, len(table), HISTORY_FORMAT_ROWS):     # formatted in slices, as feeds.py does
-                    c0 = time.process_time()
-                    bar_rows(176, req, table.select(slice(k, k + HISTORY_FORMAT_ROWS)), world.market.epoch0)
-                    c1 = time.process_time() - c0
-                    total, worst = total + c1, max(worst, c1)
-            send_ms, proto_ms = reply_cost(req, n, world) if n else (0.0, 0.0)
-            out.append((end_text or "now", bar_text, duration_for(bar_text), n, total * 1000, worst * 1000,
-                        send_ms, proto_ms))
+            req = BarsRequest(1, spec, bar.seconds, "TRADES", False, 2, listed)
+            channel = _Channel(server_version)
+            end_s, work_s = feeds.history_window(req, end, duration.seconds)
+            steps = feeds._answer_bars(channel, req, end_s, duration.seconds, work_s, False)
+            total, worst, count, where = 0.0, 0.0, 0, ""
+            while True:
+                c0 = time.thread_time()
+                try:
+                    next(steps)
+                except StopIteration:
+                    break
+                finally:
+                    c1 = time.thread_time() - c0
+                    total, count = total + c1, count + 1
+                    if c1 > worst:
+                        worst, where = c1, _suspended_at(steps)
+            reply = channel.sent[-1]
+            n = int(reply[4]) if reply[0] == "17" else 0
+            out.append((end_text or "now", bar_text, duration_for(bar_text), n, total * 1000, worst * 1000, count,
+                        where))
     return out
 
 
-def reply_cost(req, n: int, world) -> tuple[float, float]:
-    """CPU (ms) of the one step that sends the answer: the text frame plus its event-log line (one hold of the
-    loop, in session.py), and the protobuf encoding a client at server version 208+ gets instead of the frame."""
-    from mock_gateway.eventlog import EventLog
-    from mock_gateway.feeds import bar_rows
-    from mock_gateway.protocol import messages as m
-    from mock_gateway.protocol.proto import replies as proto_replies
-    from mock_gateway.session import frame
-
-    table = world.market.bar_table(req.spec.con_id, 0.0, n * min(req.bar_size_s, 86400.0) * 1.6,
-                                   min(req.bar_size_s, 86400.0), "TRADES")
-    table = table.select(slice(max(0, len(table) - n), len(table)))
-    head = m.historical_data(176, 1, "20000101 00:00:00", "20000101 00:00:00", [])
-    head[-1] = str(len(table))
-    fields = head + bar_rows(176, req, table, world.market.epoch0)
-    log = EventLog(None)
-    c0 = time.process_time()
-    frame(fields)
-    log.write(dir="out", msg="historicalData", msg_id=17, fields=fields, conn=1, client_id=1, sim=0.0)
-    send = time.process_time() - c0
-    c0 = time.process_time()
-    proto_replies.to_protobuf(fields, now_ms=0)
-    return send * 1000, (time.process_time() - c0) * 1000
+def _suspended_at(steps) -> str:
+    """Where a step function paused (its innermost generator's name and line): what the step before it ran."""
+    while getattr(steps, "gi_yieldfrom", None) is not None:
+        steps = steps.gi_yieldfrom
+    frame = getattr(steps, "gi_frame", None)
+    return f"{steps.__name__}:{frame.f_lineno}" if frame is not None else "the last step"
 
 
 def main() -> None:
@@ -221,19 +262,21 @@ def main() -> None:
     ap.add_argument("--cpu-only", action="store_true", help="only the in-process CPU figures (no sockets)")
     args = ap.parse_args()
     ends = END_DATES[-2:] if args.quick else END_DATES
-    cpu = cpu_grid(args.symbol, ends)
-    served = [r for r in cpu if r[3]]
-    print("in-process CPU (independent of the machine's load), per request that returns bars:")
-    print(f"  worst CPU to build an answer:          {max(r[4] for r in served):.1f} ms "
-          f"({max(served, key=lambda r: r[4])[3]} bars)")
-    print(f"  worst CPU, answers of <= 5,000 bars:   {max(r[4] for r in served if r[3] <= 5000):.1f} ms")
-    print(f"  longest single event-loop hold:        {max(r[5] for r in served):.1f} ms (one compute or format slice)")
-    print(f"  sending the answer (frame + event log): {max(r[6] for r in served):.1f} ms worst "
-          f"({max(served, key=lambda r: r[6])[3]} bars; one hold, session.py)")
-    print(f"  protobuf encoding instead (sv 208+):    {max(r[7] for r in served):.1f} ms worst "
-          f"({max(served, key=lambda r: r[7])[3]} bars; one hold, protocol/proto/replies.py)")
-    print(f"  (first request includes loading the exchange calendars and the universe)")
-    print()
+    for sv, label in ((176, "text frames"), (213, "protobuf (server version 213)")):
+        cpu = cpu_grid(args.symbol, ends, sv)
+        served = [r for r in cpu if r[3]]
+        print(f"in-process CPU (independent of the machine's load), {label}, per request that returns bars:")
+        worst = max(served, key=lambda r: r[4])
+        print(f"  worst CPU to build and encode an answer: {worst[4]:.1f} ms ({worst[3]} bars, {worst[6]} steps)")
+        print(f"  worst CPU, answers of <= 5,000 bars:     {max(r[4] for r in served if r[3] <= 5000):.1f} ms")
+        longest = max(served, key=lambda r: r[5])
+        print(f"  longest single step:                     {longest[5]:.2f} ms ({longest[1]} x {longest[2]}, "
+              f"end {longest[0]}, before {longest[7]}; a turn of the loop is one 1 ms budget plus at most one step)")
+        later = max(served[1:], key=lambda r: r[5])
+        print(f"  longest step after the first request:    {later[5]:.2f} ms ({later[1]} x {later[2]}, end {later[0]}, "
+              f"before {later[7]})")
+        print("  (the first request includes loading the exchange calendars and the universe)")
+        print()
     if args.cpu_only:
         return
     from mock_gateway.sim.bar_rules import LEGAL_BAR_SIZES
@@ -283,6 +326,7 @@ def main() -> None:
         pinger.kill()
         gw.kill()
         raise
+    grid_to = time.time()
     sock.close()
     rss_after = rss_peak_mb(gw.pid)
     pinger.stdin.close()
@@ -292,8 +336,9 @@ def main() -> None:
     pinger.wait()
     t0 = time.perf_counter()
     os.kill(gw.pid, signal.SIGTERM)
-    gw.wait(timeout=30)
+    tail, _ = gw.communicate(timeout=30)     # read while it exits: its report may not fit the pipe's buffer
     stop_ms = (time.perf_counter() - t0) * 1000
+    holds = json.loads(tail.strip().splitlines()[-1]) if tail.strip() else {}
 
     print(f"{'end':<30} {'bar':<9} {'duration':<9} {'bars':>6} {'wall ms':>8}  answer")
     for end, bar, duration, n, wall_ms, code in rows:
@@ -315,7 +360,10 @@ def main() -> None:
     print("   [target: p99 < 5 ms during the grid; compare with the baseline on a loaded machine]")
     print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"gateway exit after SIGTERM:           {stop_ms:.0f} ms")
-
+    if holds:
+        for line in hold_report(holds["long"], holds["callbacks"], grid_from, grid_to):
+            print(line)
+        print(f"LoopLagMonitor's latest wake-up (whole run): {holds['loop_lag_max_ms']:.1f} ms")
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
