@@ -66,6 +66,38 @@ class HoldMeter:
 
         asyncio.events.Handle._run = timed_run
 
+        # and every step of the step functions (mock_gateway.stepwise) the holds are made of, with where it paused
+        from mock_gateway import stepwise
+
+        self.steps: list[tuple[float, float, str]] = []     # (epoch at start, CPU ms, where the step ended)
+        start = stepwise.StepRunner.start
+
+        def timed_steps(inner):
+            while True:
+                t, c0 = time.time(), time.thread_time()
+                try:
+                    next(inner)
+                except StopIteration as done:
+                    meter.steps.append((t, (time.thread_time() - c0) * 1000, "the last step (send)"))
+                    return done.value
+                meter.steps.append((t, (time.thread_time() - c0) * 1000, _suspended_at(inner)))
+                yield
+
+        stepwise.StepRunner.start = lambda runner, steps: start(runner, timed_steps(steps))
+
+        import gc
+        self.collections: list[tuple[float, int, float]] = []     # (epoch at start, generation, ms) of each GC
+        started = [0.0]
+
+        def on_gc(phase: str, info: dict) -> None:
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                ms = (time.perf_counter() - started[0]) * 1000
+                self.collections.append((time.time() - ms / 1000, info["generation"], ms))
+
+        gc.callbacks.append(on_gc)
+
 
 def hold_report(holds: list, callbacks: int, since: float, until: float) -> list[str]:
     """Lines on the loop holds (HoldMeter) between ``since`` and ``until`` (epoch seconds)."""
@@ -112,7 +144,8 @@ def serve() -> None:
             prof.disable()
             prof.dump_stats(profile_to)
         await gw.stop()
-        print(json.dumps({"callbacks": meter.count, "long": meter.long,
+        print(json.dumps({"callbacks": meter.count, "long": meter.long, "gc": meter.collections,
+                          "steps": sorted(meter.steps, key=lambda st: -st[1])[:2000],
                           "loop_lag_max_ms": gw.loop_lag.stats.max_lag_real_s * 1000}), flush=True)
 
     asyncio.run(run())
@@ -364,6 +397,19 @@ def main() -> None:
         for line in hold_report(holds["long"], holds["callbacks"], grid_from, grid_to):
             print(line)
         print(f"LoopLagMonitor's latest wake-up (whole run): {holds['loop_lag_max_ms']:.1f} ms")
+        steps = [st for st in holds.get("steps", []) if grid_from <= st[0] <= grid_to]
+        if steps:
+            print("longest steps of historical requests in the gateway, by where the step ended (CPU ms):")
+            worst: dict[str, float] = {}
+            for _, ms, where in steps:
+                worst[where] = max(worst.get(where, 0.0), ms)
+            for where, ms in sorted(worst.items(), key=lambda kv: -kv[1])[:8]:
+                print(f"    {ms:7.2f} ms  {where}")
+        gcs = [c for c in holds.get("gc", []) if grid_from <= c[0] <= grid_to]
+        if gcs:
+            worst_gc = max(gcs, key=lambda c: c[2])
+            print(f"garbage collections during the grid: {len(gcs)}, longest {worst_gc[2]:.2f} ms (generation "
+                  f"{worst_gc[1]}), {sum(c[1] == 2 for c in gcs)} full")
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":

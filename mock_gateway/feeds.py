@@ -195,6 +195,18 @@ def bar_rows(server_version: int, req: BarsRequest, table: BarTable, epoch0: flo
     return rows
 
 
+#: Strings freed per step when a large reply's rows are released (~0.1 ms).
+RELEASE_CHUNK = 4000
+
+
+def _release(items: list) -> Generator[None, None, None]:
+    """Empty ``items`` in chunks, a ``yield`` after each: objects only this list holds are freed a chunk at a time
+    (a reply's fields still held elsewhere, e.g. by a delayed send, stay alive: only this reference goes)."""
+    while items:
+        del items[-RELEASE_CHUNK:]
+        yield
+
+
 class Feeds:
     """Every market stream of one gateway, kept per connection."""
 
@@ -486,9 +498,14 @@ class Feeds:
             prepare = getattr(s, "prepare", None)
             if prepare is not None and len(reply) > PREPARE_FIELDS:
                 reply = yield from prepare(reply)
+                yield                     # joining its parts, sending it and freeing it: ~0.3 ms each
             if gone():
                 return
             s.send(K.HISTORICAL_DATA, [reply])
+            yield
+            del reply                     # its wire bytes and log text (unless a delayed send holds them)
+            yield
+            yield from _release(rows)     # freeing 40,000 strings at once would hold the loop ~2 ms
         except RequestError as exc:
             if conn is not None and conn.historical_updates.get(req.req_id) is req:
                 del conn.historical_updates[req.req_id]     # no bars, no subscription (as when it was refused)

@@ -38,7 +38,12 @@ def encode_fields_steps(fields: Sequence[object]) -> Generator[None, None, bytes
     fields encoded between other sessions' work; the same bytes."""
     parts: list[bytes] = []
     for k in range(0, len(fields), ENCODE_CHUNK_FIELDS):
-        parts.append(encode_fields(fields[k:k + ENCODE_CHUNK_FIELDS]))
+        chunk = fields[k:k + ENCODE_CHUNK_FIELDS]
+        try:        # text fields (a reply's usual case): one join, ~8x faster than formatting each
+            text = "\0".join(chunk) + "\0"      # type: ignore[arg-type]
+        except TypeError:
+            text = "".join(fmt(f) + "\0" for f in chunk)
+        parts.append(text.encode("ascii", "backslashreplace"))
         yield
     return b"".join(parts)
 
