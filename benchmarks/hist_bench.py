@@ -322,6 +322,7 @@ def main() -> None:
     time.sleep(2.0)                     # the other client's baseline: an idle gateway
     rss_before = rss_peak_mb(gw.pid)
     rows = []
+    histograms: list[tuple[str, int, float]] = []
     grid_from = time.time()
 
     from mock_gateway.protocol import FrameDecoder, encode_frame, encode_handshake
@@ -355,6 +356,13 @@ def main() -> None:
                 n = int(reply[4]) if reply[0] == "17" else 0
                 code = 0 if reply[0] == "17" else int(reply[3] if reply[2] == str(req_id) else reply[2])
                 rows.append((end or "now", bar, duration, n, wall_ms, code))
+        for period in ("1 week", "1 month", "12 months"):      # reqHistogramData: the same path's bars, binned
+            req_id += 1
+            t0 = time.perf_counter()
+            sock.sendall(encode_frame([88, req_id, 0, args.symbol, "STK", "", 0, "", "", "SMART", "", "USD", "", "",
+                                       0, 0, period]))
+            reply = read_until(lambda f: f[0] in ("89", "4") and f[1:3].count(str(req_id)))
+            histograms.append((period, int(reply[2]) if reply[0] == "89" else 0, (time.perf_counter() - t0) * 1000))
     except BaseException:
         pinger.kill()
         gw.kill()
@@ -385,6 +393,8 @@ def main() -> None:
           f"end {worst[0]})")
     print(f"worst wall latency, <= 5,000 bars:    {max(r[4] for r in small):.1f} ms   [target <= 100 ms]")
     print(f"most bars in one answer:              {max(r[3] for r in rows)}")
+    for period, levels, wall_ms in histograms:
+        print(f"reqHistogramData {period:<10} {levels:>4} price levels in {wall_ms:6.1f} ms wall")
     print(f"gateway peak RSS before / after grid: {rss_before:.0f} MB / {rss_after:.0f} MB")
     for label, xs in (("idle gateway (baseline)", baseline), ("during the grid", rtts)):
         q = statistics.quantiles(xs, n=100)

@@ -199,6 +199,18 @@ def bar_rows(server_version: int, req: BarsRequest, table: BarTable, epoch0: flo
     return rows
 
 
+def histogram(table: BarTable, min_tick: float, symbol: str, exchange: str, req_id: int) -> list[tuple[float, float]]:
+    """(price level, traded volume) over the bars: their WAPs binned into about HISTOGRAM_LEVELS ticks-wide levels."""
+    if not len(table):
+        raise RequestError(req_id, 162, no_data_text(symbol, exchange, "TRADES"))
+    step = max(min_tick, float(table.high.max() - table.low.min()) / HISTOGRAM_LEVELS)
+    step = round(step / min_tick) * min_tick or min_tick
+    levels = np.round(np.round(table.wap / step) * step, 10)
+    prices, inverse = np.unique(levels, return_inverse=True)
+    sizes = np.bincount(inverse, weights=np.maximum(table.volume, 0.0))
+    return list(zip(prices.tolist(), sizes.tolist()))
+
+
 #: Strings freed per step when a large reply's rows are released (~0.1 ms).
 RELEASE_CHUNK = 4000
 
@@ -642,17 +654,25 @@ class Feeds:
         return out
 
     def send_histogram(self, s: ReplyChannel, req_id: int, spec: ContractSpec, use_rth: bool, period_s: float) -> None:
-        """reqHistogramData: traded volume by price level over the period, from the same path's bars."""
+        """reqHistogramData: traded volume by price level over the period, from the same path's bars (in steps: a
+        month of 5-minute bars or a year of hourly ones is ~4 ms of work)."""
+        self._steps.start(self._answer_histogram(s, req_id, spec, use_rth, period_s))
+
+    def _answer_histogram(self, s: ReplyChannel, req_id: int, spec: ContractSpec, use_rth: bool, period_s: float
+                          ) -> Generator[None, None, None]:
         bar_s = 300.0 if period_s <= 31 * 86400 else 3600.0
-        table = self._bar_table(BarsRequest(req_id, spec, bar_s, "TRADES", use_rth, 2), self.env.now, period_s)
-        if not len(table):
-            raise RequestError(req_id, 162, no_data_text(spec.symbol, spec.exchange, "TRADES"))
-        step = max(spec.min_tick, float(table.high.max() - table.low.min()) / HISTOGRAM_LEVELS)
-        step = round(step / spec.min_tick) * spec.min_tick or spec.min_tick
-        levels = np.round(np.round(table.wap / step) * step, 10)
-        prices, inverse = np.unique(levels, return_inverse=True)
-        sizes = np.bincount(inverse, weights=np.maximum(table.volume, 0.0))
-        s.send(K.HISTORICAL_DATA, [m.histogram_data(req_id, list(zip(prices.tolist(), sizes.tolist())))])
+        try:
+            table = yield from self._bar_table_steps(BarsRequest(req_id, spec, bar_s, "TRADES", use_rth, 2),
+                                                     self.env.now, period_s, lambda: s.closed)
+            if s.closed:
+                return
+            s.send(K.HISTORICAL_DATA, [m.histogram_data(req_id, histogram(table, spec.min_tick, spec.symbol,
+                                                                          spec.exchange, req_id))])
+        except RequestError as exc:
+            s.error(exc.req_id, exc.code, exc.text, kind=K.HISTORICAL_DATA)
+        except Exception:            # a bug must not leave the client waiting forever: answer, and say so
+            log.exception("histogram request %s failed", req_id)
+            s.error(req_id, 162, no_data_text(spec.symbol, spec.exchange, "TRADES"), kind=K.HISTORICAL_DATA)
 
     def stop_historical_updates(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)
