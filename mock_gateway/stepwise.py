@@ -1,11 +1,11 @@
 """Long work as a generator of small steps, run on the event loop in time-budgeted turns.
 
 A step function ``yield``s wherever it may pause (SimPy's style: a process is a generator). The
-runner drives it synchronously until its :class:`~mock_gateway.cooperative.TimeSlice` is spent, then
-hands the rest to the loop's next turn (``call_soon``), so another session's ready request runs in
-between. Work that fits one budget is therefore answered at once, as before; work that does not
-never holds the loop for much more than one budget. Without a running loop (unit tests, tools)
-the steps simply run to the end.
+runner drives it synchronously while this turn of the loop's :class:`~mock_gateway.cooperative.TimeSlice`
+lasts, then hands the rest to the loop's next turns (``call_soon``), so another session's ready
+request runs in between. Work that fits the budget is therefore answered at once, as before; work
+that does not never holds the loop for much more than one budget, however many requests are under
+way. Without a running loop (unit tests, tools) the steps simply run to the end.
 
 How much to do between two ``yield``\\ s is a :class:`ChunkSizer`'s job: it learns from the chunks
 already done how many units fit a target time, because a unit's cost varies with the request and
@@ -14,6 +14,7 @@ the machine (a fixed count was either too coarse for some requests or too slow f
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import Callable, Generator
@@ -62,19 +63,25 @@ class ChunkSizer:
 
 
 class StepRunner:
-    """Drives step functions on the running event loop, one time budget per turn; holds the ones under way."""
+    """Drives step functions on the running event loop within one time budget per turn of the loop, shared by all
+    of them: a step function starts at once while this turn's budget lasts, and whatever is left waits in a queue
+    that one callback per turn advances round-robin, a step each, until the budget is spent. However many
+    requests are under way (a client may send fifty at once), another session's request waits for at most one
+    budget and one step."""
 
     def __init__(self, budget_s: float = SLICE_BUDGET_S) -> None:
         self.budget_s = budget_s
-        self._active: set[_Run] = set()
+        self._queue: collections.deque[Steps] = collections.deque()
+        self._slice: TimeSlice | None = None     # this turn of the loop's budget, shared by every step function
+        self._handle: asyncio.Handle | None = None
 
     @property
     def active(self) -> int:
         """Step functions started and not finished."""
-        return len(self._active)
+        return len(self._queue)
 
     def start(self, steps: Steps) -> bool:
-        """Run ``steps`` now until its budget is spent, the rest on later loop turns. True if it finished now.
+        """Run ``steps`` now while this turn's budget lasts, the rest on later turns. True if it finished now.
 
         An exception escaping ``steps`` is logged, never raised here: the step function answers its own
         errors (the client must get an error reply, not a silence).
@@ -83,61 +90,68 @@ class StepRunner:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
-        run = _Run(self, steps, loop)
         if loop is None:
-            run.to_end()
+            _to_end(steps)
             return True
-        return run.turn()
+        budget = self._turn_budget(loop)
+        while not budget.spent():
+            if not _step(steps):
+                return True
+        self._queue.append(steps)
+        self._schedule(loop)
+        return False
 
     def cancel_all(self) -> None:
         """Stop every step function under way (the gateway is stopping)."""
-        for run in list(self._active):
-            run.cancel()
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        while self._queue:
+            self._queue.popleft().close()
+
+    def _turn_budget(self, loop: asyncio.AbstractEventLoop) -> TimeSlice:
+        if self._slice is None:
+            self._slice = TimeSlice(self.budget_s)
+            loop.call_soon(self._end_turn)        # runs at the start of the loop's next turn
+        return self._slice
+
+    def _end_turn(self) -> None:
+        self._slice = None
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._handle is None:
+            self._handle = loop.call_soon(self._advance, loop)
+
+    def _advance(self, loop: asyncio.AbstractEventLoop) -> None:
+        """One turn: a step of each queued step function in turn until the budget is spent (at least one step)."""
+        self._handle = None
+        budget = self._turn_budget(loop)
+        queue = self._queue
+        while queue:
+            steps = queue.popleft()
+            if _step(steps):
+                queue.append(steps)
+            if budget.spent():
+                break
+        if queue:
+            self._schedule(loop)
 
 
-class _Run:
-    __slots__ = ("runner", "steps", "loop", "handle")
-
-    def __init__(self, runner: StepRunner, steps: Steps, loop: asyncio.AbstractEventLoop | None) -> None:
-        self.runner = runner
-        self.steps = steps
-        self.loop = loop
-        self.handle: asyncio.Handle | None = None
-
-    def to_end(self) -> None:
-        try:
-            for _ in self.steps:
-                pass
-        except Exception:
-            log.exception("stepwise work failed")
-
-    def turn(self) -> bool:
-        """One budget of steps; schedules the next turn if the work is not done. True once done."""
-        self.handle = None
-        budget = TimeSlice(self.runner.budget_s)
-        steps = self.steps
-        try:
-            while True:
-                next(steps)
-                if budget.spent():
-                    break
-        except StopIteration:
-            self.runner._active.discard(self)
-            return True
-        except Exception:
-            log.exception("stepwise work failed")
-            self.runner._active.discard(self)
-            return True
-        assert self.loop is not None
-        self.runner._active.add(self)
-        self.handle = self.loop.call_soon(self.turn)
+def _step(steps: Steps) -> bool:
+    """One step; False once the step function has finished (or failed: logged)."""
+    try:
+        next(steps)
+        return True
+    except StopIteration:
+        return False
+    except Exception:
+        log.exception("stepwise work failed")
         return False
 
-    def cancel(self) -> None:
-        if self.handle is not None:
-            self.handle.cancel()
-        self.steps.close()
-        self.runner._active.discard(self)
+
+def _to_end(steps: Steps) -> None:
+    while _step(steps):
+        pass
 
 
 __all__ = ["ChunkSizer", "StepRunner", "Steps"]

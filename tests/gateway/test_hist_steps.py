@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -273,22 +274,52 @@ def test_a_request_that_fits_one_budget_is_answered_before_send_historical_data_
 
 
 # ---------------------------------------------------------------------------------------------- the runner
-def test_the_runner_hands_the_rest_to_the_next_turn_once_the_budget_is_spent():
+def _steps(log: list[str], name: str, n: int, busy_s: float = 0.0):
+    for i in range(n):
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < busy_s:
+            pass
+        log.append(f"{name}{i}")
+        yield
+
+
+def test_work_under_way_advances_a_step_at_a_time_in_turn_with_other_sessions():
     log: list[str] = []
 
-    def work():
-        for i in range(3):
-            log.append(f"step {i}")
-            yield
-
     async def scenario() -> None:
-        runner = StepRunner(budget_s=0.0)
+        runner = StepRunner(budget_s=0.0)        # every turn of the loop: one step, then the others' callbacks
+        assert runner.start(_steps(log, "A", 3)) is False and runner.start(_steps(log, "B", 2)) is False
         asyncio.get_running_loop().call_soon(log.append, "other session")
-        assert runner.start(work()) is False
         while runner.active:
             await asyncio.sleep(0)
     asyncio.run(scenario())
-    assert log == ["step 0", "other session", "step 1", "step 2"]
+    assert log == ["A0", "other session", "B0", "A1", "B1", "A2"]
+
+
+def test_a_burst_of_requests_shares_one_budget_per_turn():
+    """Fifty requests arriving in one read must not each take a budget before the loop turns."""
+    log: list[str] = []
+
+    async def scenario() -> None:
+        runner = StepRunner(budget_s=0.002)
+        runner.start(_steps(log, "A", 5, busy_s=0.0015))
+        started_at_once = list(log)
+        runner.start(_steps(log, "B", 5, busy_s=0.0015))
+        assert not any(x.startswith("B") for x in log), "B ran in a turn whose budget A had spent"
+        assert started_at_once[:1] == ["A0"]
+        while runner.active:
+            await asyncio.sleep(0)
+    asyncio.run(scenario())
+    assert sorted(log) == [f"{n}{i}" for n in "AB" for i in range(5)]
+
+
+def test_work_that_fits_the_budget_is_done_before_start_returns():
+    log: list[str] = []
+
+    async def scenario() -> None:
+        assert StepRunner(budget_s=10.0).start(_steps(log, "A", 3)) is True
+        assert log == ["A0", "A1", "A2"]
+    asyncio.run(scenario())
 
 
 def test_the_runner_without_a_loop_runs_the_steps_to_the_end():
