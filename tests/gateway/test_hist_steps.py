@@ -223,10 +223,32 @@ def test_a_keep_up_to_date_request_gets_no_update_before_its_bars(world, feeds):
             feeds._historical_update_tick(feeds.env.now)     # the 5 s update timer firing meanwhile
             ticks_before_bars.append(len(channel.sent))
             await asyncio.sleep(0)
+        while feeds._steps.active:          # the update passes started meanwhile found nothing to send
+            await asyncio.sleep(0)
     asyncio.run(scenario())
     assert ticks_before_bars and channel.sent[0][1][0] == "17"
     feeds._historical_update_tick(feeds.env.now)
     assert [msg[0] for _, msg in channel.sent] == ["17", "90"]
+
+
+def test_keep_up_to_date_updates_go_out_a_subscription_per_step(world, feeds):
+    feeds._steps.budget_s = 0.0
+    channels = [Channel() for _ in range(3)]
+    for i, channel in enumerate(channels):
+        channel.conn_id = i + 1
+        feeds.send_historical_data(channel, BarsRequest(20 + i, spec_of(world, "AAPL"), 60.0, "TRADES", False, 1),
+                                   None, 3600.0, True)          # no loop: the bars go out at once
+    sent_per_turn: list[int] = []
+
+    async def scenario() -> None:
+        feeds._historical_update_tick(feeds.env.now)
+        feeds._historical_update_tick(feeds.env.now)      # due while the first pass is under way: skipped
+        while feeds._steps.active:
+            sent_per_turn.append(sum(len(c.sent) for c in channels))
+            await asyncio.sleep(0)
+    asyncio.run(scenario())
+    assert [[msg[0] for _, msg in c.sent] for c in channels] == [["17", "90"]] * 3
+    assert sent_per_turn == [3, 4, 5, 6]   # one subscription's update per turn of the loop (the bars before)
 
 
 def test_cancelling_a_keep_up_to_date_request_before_its_bars_stops_it(world, feeds):
