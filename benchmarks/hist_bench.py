@@ -239,10 +239,13 @@ def cpu_grid(symbol: str, end_dates, server_version: int = 176) -> list[tuple]:
     from mock_gateway.sim.clock import SimClock
     from mock_gateway.sim.world import World
 
+    from mock_gateway.server import settle_heap
+
     config = GatewayConfig(port=0)
     clock = SimClock(start=config.start)
     world = World(config, clock)
     feeds = Feeds(world, clock)
+    settle_heap()          # as the gateway process does: no full collection walks the world mid-request
     spec = world.contracts.match(ContractQuery(symbol=symbol, sec_type="STK", currency="USD"))[0]
     now_epoch = config.start.timestamp()
     out = []
