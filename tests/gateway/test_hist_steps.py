@@ -19,6 +19,7 @@ from mock_gateway.protocol import messages as m
 from mock_gateway.protocol.framing import encode_frame_binary_id, encode_proto_frame
 from mock_gateway.protocol.kinds import ReplyKind
 from mock_gateway.protocol.proto import replies as proto_replies
+from mock_gateway.protocol.proto import wire
 from mock_gateway.protocol.time import ib_time
 from mock_gateway.replies import PreparedReply
 from mock_gateway.session import Session, frame, prepare_reply
@@ -401,3 +402,14 @@ def test_a_forex_histogram_is_refused_with_162_as_its_trades_history_is(world, f
     feeds.send_histogram(channel, 10, spec_of(world, "EUR", "CASH"), False, 3 * DAY_S)
     [(kind, reply)] = channel.sent
     assert kind is ReplyKind.HISTORICAL_DATA and reply[0] == "4" and reply[3] == "162"
+
+
+@pytest.mark.parametrize("what, bar_size_s", [("TRADES", 60.0), ("BID_ASK", 3600.0), ("MIDPOINT", DAY_S)])
+def test_the_protobuf_bars_of_a_real_reply_are_the_generic_encoders_bytes(world, feeds, what, bar_size_s):
+    channel = Channel(222, prepares=False)
+    feeds.send_historical_data(channel, BarsRequest(1, spec_of(world, "AAPL"), bar_size_s, what, False, 1), None,
+                               300 * bar_size_s, False)
+    fields = channel.sent[0][1]
+    generic = [(proto_replies.PROTOBUF_MSG_ID + rid, wire.encode(name, values))
+               for rid, name, values in proto_replies.build(fields, now_ms=0)]
+    assert int(fields[4]) > 100 and proto_replies.to_protobuf(fields, now_ms=0) == generic

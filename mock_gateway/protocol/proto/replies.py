@@ -8,6 +8,7 @@ send (id already offset by 200), or None for a reply that stays text (no protobu
 """
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
@@ -347,27 +348,39 @@ _BAR_DOUBLE_TAGS = (b"\x11", b"\x19", b"\x21", b"\x29")
 _BAR_TAG, _DATE_TAG, _VOLUME_TAG, _WAP_TAG, _COUNT_TAG = b"\x12", b"\x0a", b"\x32", b"\x3a", b"\x40"
 
 
-def _bar_messages(f: Fields, first: int, stop: int) -> bytearray:
-    """HistoricalData's bars ``first``..``stop`` (tag 2 each), encoded."""
-    varint, pack = wire._varint, wire._DOUBLE.pack
-    out = bytearray()
+#: Varints of 0..127 (one byte each): a bar's lengths and most counts.
+_SMALL_VARINTS = [bytes((i,)) for i in range(128)]
+#: A bar's open..close: four (tag, double) pairs in one pack.
+_FOUR_DOUBLES = struct.Struct("<BdBdBdBd")
+
+
+def _bar_messages(f: Fields, first: int, stop: int) -> bytes:
+    """HistoricalData's bars ``first``..``stop`` (tag 2 each), encoded: the same bytes field by field would give,
+    with the four prices packed at once and small varints from a table (~2x faster: 5,000 bars in ~10 ms)."""
+    varint, pack4, small = wire._varint, _FOUR_DOUBLES.pack, _SMALL_VARINTS
+    parts: list[bytes] = []
     for k in range(first, stop):
-        b = f[5 + 8 * k: 13 + 8 * k]
-        body = bytearray()
-        if b[0]:
-            text = b[0].encode("utf-8")
-            body += _DATE_TAG + varint(len(text)) + text
-        for tag, value in zip(_BAR_DOUBLE_TAGS, b[1:5]):
-            if value:
-                body += tag + pack(_d(value))
-        for tag, value in ((_VOLUME_TAG, b[5]), (_WAP_TAG, b[6])):
+        date, o, h, l, c, volume, wap, count = f[5 + 8 * k: 13 + 8 * k]
+        body: list[bytes] = []
+        if date:
+            text = date.encode("utf-8")
+            body += (_DATE_TAG, small[len(text)] if len(text) < 128 else varint(len(text)), text)
+        if o and h and l and c:
+            body.append(pack4(0x11, _d(o), 0x19, _d(h), 0x21, _d(l), 0x29, _d(c)))
+        else:
+            for tag, value in zip(_BAR_DOUBLE_TAGS, (o, h, l, c)):
+                if value:
+                    body.append(tag + wire._DOUBLE.pack(_d(value)))
+        for tag, value in ((_VOLUME_TAG, volume), (_WAP_TAG, wap)):
             if value:
                 text = value.encode("utf-8")
-                body += tag + varint(len(text)) + text
-        if b[7]:
-            body += _COUNT_TAG + varint(_i(b[7]))
-        out += _BAR_TAG + varint(len(body)) + body
-    return out
+                body += (tag, small[len(text)] if len(text) < 128 else varint(len(text)), text)
+        if count:
+            n = _i(count)
+            body += (_COUNT_TAG, small[n] if 0 <= n < 128 else varint(n))
+        message = b"".join(body)
+        parts += (_BAR_TAG, small[len(message)] if len(message) < 128 else varint(len(message)), message)
+    return b"".join(parts)
 
 
 #: Bars encoded per step by historical_data_steps (~4 us each: well under a millisecond).
