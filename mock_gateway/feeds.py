@@ -25,7 +25,7 @@ from .protocol.time import ib_time
 from .connection_table import ConnectionTable
 from .cooperative import SLICE_BUDGET_S
 from .stepwise import ChunkSizer, StepRunner
-from .replies import ReplyChannel
+from .replies import PreparedReply, ReplyChannel
 from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
@@ -62,6 +62,9 @@ HISTORY_FIRST_SLOTS = 256
 #: Never fewer slots per chunk: computing any chunk costs ~0.35 ms whatever its size (the price path's walk
 #: over its levels, the sessions), so much smaller chunks would multiply that cost without shortening a hold.
 HISTORY_MIN_SLOTS = 256
+#: Nor more: a run of cheap chunks (nights, weekends, years before any data) grows the size, and the chunk after
+#: it may cover trading hours at ~1 us a slot (768 slots: ~1.1 ms with the fixed part).
+HISTORY_MAX_SLOTS = 768
 #: Rows formatted in one go before their cost is known (~0.2 ms), and never fewer per chunk (each call of
 #: the column formatter costs ~30 us whatever its size).
 HISTORY_FIRST_ROWS = 64
@@ -523,7 +526,8 @@ class Feeds:
             head = m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + start_s),
                                      ib_time(epoch0 + end_s), [])
             head[-1] = str(len(table))
-            reply: Fields = head + rows
+            reply = PreparedReply(head)   # encoded ahead in place by prepare(): one list of 40,000 fields, not three
+            reply += rows
             prepare = getattr(s, "prepare", None)
             if prepare is not None and len(reply) > PREPARE_FIELDS:
                 reply = yield from prepare(reply)
@@ -556,7 +560,8 @@ class Feeds:
         calendar = req.bar_size_s > 86400   # grouped from plain daily bars, then as requested (as bar_table does)
         part_req = replace(req, bar_size_s=86400.0, listed_epoch=None, adjusted=False) if calendar else req
         slot_s = min(req.bar_size_s, 86400.0)
-        sizer = ChunkSizer(HISTORY_CHUNK_TARGET_S, HISTORY_FIRST_SLOTS, minimum=HISTORY_MIN_SLOTS)
+        sizer = ChunkSizer(HISTORY_CHUNK_TARGET_S, HISTORY_FIRST_SLOTS, minimum=HISTORY_MIN_SLOTS,
+                           maximum=max(HISTORY_MIN_SLOTS, HISTORY_MAX_SLOTS))
         parts: list[BarTable] = []
         t = end_s - work_s
         while t < end_s:

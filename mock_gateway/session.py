@@ -62,8 +62,9 @@ def frame(fields: Fields) -> bytes:
 
 def prepare_reply(fields: Fields, server_version: int, now_ms: int) -> Generator[None, None, PreparedReply]:
     """Steps that encode ``fields`` as :meth:`Session._encode` would for ``server_version`` (the same bytes), and
-    JSON-encode them for the event log: a :class:`PreparedReply` that ``send`` writes without encoding again."""
-    reply = PreparedReply(fields)
+    JSON-encode them for the event log: a :class:`PreparedReply` that ``send`` writes without encoding again
+    (``fields`` itself when it is one: filled in place, no copy of its thousands of fields)."""
+    reply = fields if isinstance(fields, PreparedReply) else PreparedReply(fields)
     encoding = "text"
     if server_version >= MIN_PROTOBUF_SUPPORTED:
         messages = yield from proto_replies.to_protobuf_steps(fields, now_ms=now_ms)
