@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .account_feed import AccountFeed
 from .config import GatewayConfig
+from .depth import DepthDesk
 from .feeds import Feeds
 from .order_desk import OrderDesk
 from .scanners import ScannerDesk
@@ -26,6 +27,7 @@ class Desks:
     orders: OrderDesk     # placeOrder / cancels / open orders / executions into the order engine
     accounts: AccountFeed  # account values, portfolio, positions, summary, PnL (subscriptions per connection)
     scanners: ScannerDesk  # market-scanner subscriptions per connection, refreshed every 30 s
+    depth: DepthDesk      # market depth lines per connection, grouped by the book they show
 
 
 __all__ = ["Desks"]

@@ -283,7 +283,7 @@ class Feeds:
         if refusal:
             raise RequestError(req.req_id, 321, refusal)
         epoch = self.clock.start.timestamp() + self.env.now
-        market_open = is_open(session_rule(spec.sec_type), epoch, rth=False)
+        market_open = is_open(session_rule(spec), epoch, rth=False)
         granted, code, text = grant_data_type(self.market.config.data_permission,
                                               self._data_types.get(s.conn_id, 1), market_open)
         if granted is None:

@@ -95,9 +95,9 @@ class ContractBook:
         lazy, self._lazy = self._lazy, None
         if lazy is None:
             return
-        locals_known = {s.local_symbol for s in self._by_id.values()}
+        locals_known = {(s.local_symbol, s.currency) for s in self._by_id.values()}
         for spec in lazy():
-            if spec.con_id not in self._by_id and spec.local_symbol not in locals_known:
+            if spec.con_id not in self._by_id and (spec.local_symbol, spec.currency) not in locals_known:
                 self.add(spec)
 
     def ensure_options(self, under: ContractSpec) -> None:
