@@ -42,7 +42,7 @@ from .quote_ticks import (
 from . import tick_by_tick as tbt
 from .sim.bar_rules import no_data_text
 from .sim.history import HORIZON_S
-from .sim.market import BarTable, HistoryError, Quote, group_calendar, session_rule
+from .sim.market import BarTable, HistoryError, Quote, calendar_duration_s, group_calendar, session_rule
 from .sim.sessions import is_open
 from .sim.periodic import Periodic
 from .sim.world import World
@@ -559,6 +559,8 @@ class Feeds:
             return BarTable.empty()
         calendar = req.bar_size_s > 86400   # grouped from plain daily bars, then as requested (as bar_table does)
         part_req = replace(req, bar_size_s=86400.0, listed_epoch=None, adjusted=False) if calendar else req
+        if calendar:                        # every week or month the window overlaps, whole
+            work_s = calendar_duration_s(self.market.epoch0, end_s, work_s, req.bar_size_s >= 28 * 86400)
         slot_s = min(req.bar_size_s, 86400.0)
         sizer = ChunkSizer(HISTORY_CHUNK_TARGET_S, HISTORY_FIRST_SLOTS, minimum=HISTORY_MIN_SLOTS,
                            maximum=max(HISTORY_MIN_SLOTS, HISTORY_MAX_SLOTS))
