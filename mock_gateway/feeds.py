@@ -42,7 +42,8 @@ from .quote_ticks import (
 from . import tick_by_tick as tbt
 from .sim.bar_rules import no_data_text
 from .sim.history import HORIZON_S
-from .sim.market import BarTable, HistoryError, Quote, calendar_duration_s, group_calendar, session_rule
+from .sim.market import (MAX_SLOTS_PER_REQUEST, BarTable, HistoryError, Quote, calendar_duration_s, group_calendar,
+                         session_rule)
 from .sim.sessions import is_open
 from .sim.periodic import Periodic
 from .sim.world import World
@@ -562,6 +563,8 @@ class Feeds:
         if calendar:                        # every week or month the window overlaps, whole
             work_s = calendar_duration_s(self.market.epoch0, end_s, work_s, req.bar_size_s >= 28 * 86400)
         slot_s = min(req.bar_size_s, 86400.0)
+        if min(work_s, max(end_s, 0.0) + HORIZON_S) / slot_s > MAX_SLOTS_PER_REQUEST:   # bar_table's bound, whole
+            raise RequestError(req.req_id, 162, "Historical Market Data Service error message:Time length exceed max.")
         sizer = ChunkSizer(HISTORY_CHUNK_TARGET_S, HISTORY_FIRST_SLOTS, minimum=HISTORY_MIN_SLOTS,
                            maximum=max(HISTORY_MIN_SLOTS, HISTORY_MAX_SLOTS))
         parts: list[BarTable] = []

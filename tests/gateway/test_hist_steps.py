@@ -413,3 +413,12 @@ def test_the_protobuf_bars_of_a_real_reply_are_the_generic_encoders_bytes(world,
     generic = [(proto_replies.PROTOBUF_MSG_ID + rid, wire.encode(name, values))
                for rid, name, values in proto_replies.build(fields, now_ms=0)]
     assert int(fields[4]) > 100 and proto_replies.to_protobuf(fields, now_ms=0) == generic
+
+
+def test_a_request_over_the_slot_bound_is_refused_whole_not_served_in_chunks(world, feeds, monkeypatch):
+    monkeypatch.setattr(feeds_module, "MAX_SLOTS_PER_REQUEST", 1000)
+    channel = Channel()
+    feeds.send_historical_data(channel, BarsRequest(12, spec_of(world, "AAPL"), 60.0, "TRADES", False, 1), None,
+                               2000 * 60.0, False)
+    [(kind, reply)] = channel.sent
+    assert reply[0] == "4" and reply[3] == "162" and "Time length exceed max" in reply[4]
