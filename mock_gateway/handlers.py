@@ -92,13 +92,7 @@ def req_contract_details(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
     query = ContractQuery.from_wire(f[3:15], _field(f, 16), _field(f, 17)) if len(f) >= 15 else _contract_at(f, 3)
-    found = g.world.contracts.match(query)
-    if not found:
-        raise NoSecurityDefinition(req_id)
-    sv = s.server_version
-    now = g.clock.now_datetime()       # the hours strings start at the simulated date, as IB's start at today's
-    s.send(K.CONTRACT_DATA, [m.contract_data(sv, req_id, spec, reference.details_at(spec, now)) for spec in found]
-           + [m.contract_data_end(req_id)])
+    reference.send_contract_details(g, s, req_id, query)   # a whole chain is long: sent in slices
 
 
 # ---------------------------------------------------------------------------------------------- market data
@@ -572,7 +566,7 @@ HANDLERS: dict[int, Handler] = {
     103: ignore,                # cancelWshEventData
     104: reference.req_user_info,
     105: req_current_time_in_millis,
-    106: ignore,                # cancelContractData: contract details are answered at once, nothing to stop
+    106: reference.cancel_contract_data,   # stops a long contract-details answer still being sent
     107: ignore,                # cancelHistoricalTicks: historical ticks are not served
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta, timezone
+from collections.abc import Iterator
 from typing import Any
 
 from . import depth
@@ -26,6 +27,7 @@ from .sim.history import sessions_cached
 from .sim.market import HistoryError, session_rule
 from .sim.sessions import SessionRule, hours_string
 from .sim.universe_book import RULE_OF
+from .streamed import Step
 
 
 K = ReplyKind
@@ -39,6 +41,9 @@ DEPTH_EXCHANGES = depth.DEPTH_EXCHANGES
 
 
 _field = field_at
+
+#: Contracts of the book read between two checks of the time budget (a whole chain is ~20,000).
+_BOOK_STEP = 64
 
 #: Days of sessions contractDetails lists from the simulated date (the real gateway lists about a week).
 HOURS_DAYS = 7
@@ -76,16 +81,50 @@ def details_at(spec: ContractSpec, now: datetime) -> ContractSpec | DetailsAt:
     return DetailsAt(spec, trading, liquid)
 
 
+def contract_details_steps(g: Desks, sv: int, req_id: int, query: ContractQuery) -> Iterator[Step]:
+    """reqContractDetails' replies, one contract at a time: a whole chain (SPX: ~20,000 contracts, 17 MB)
+    is made, searched and encoded in steps, never held whole."""
+    found = yield from g.world.contracts.match_steps(query)
+    if not found:
+        raise NoSecurityDefinition(req_id)
+    now = g.clock.now_datetime()       # the hours strings start at the simulated date, as IB's start at today's
+    for spec in found:
+        yield m.contract_data(sv, req_id, spec, details_at(spec, now))
+    yield m.contract_data_end(req_id)
+
+
+def send_contract_details(g: Desks, s: ReplyChannel, req_id: int, query: ContractQuery) -> None:
+    """Answer reqContractDetails, in slices between other sessions' work when the answer is long."""
+    g.streams.send(s, K.CONTRACT_DATA, contract_details_steps(g, s.server_version, req_id, query), key=req_id,
+                   on_failure=lambda: s.error(req_id, 321, "Error validating request.-'bI' : cause - internal "
+                                                           "error in the mock gateway"))
+
+
+def cancel_contract_data(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """cancelContractData (106): stops a contract-details answer still being sent; nothing more comes."""
+    g.streams.cancel(s.conn_id, r.required_id())
+
+
 def req_matching_symbols(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id, pattern = r.required_id(), _field(f, 2).strip().upper()
-    book = list(g.world.contracts)
+    g.streams.send(s, K.CONTRACT_DATA, _matching_symbols_steps(g, s.server_version, req_id, pattern),
+                   key=("symbols", req_id))
+
+
+def _matching_symbols_steps(g: Desks, sv: int, req_id: int, pattern: str) -> Iterator[Step]:
+    """symbolSamples: stocks and currencies whose symbol starts with (or name holds) the pattern, with the
+    kinds of derivatives listed on each; the whole book (options too) is read in steps."""
     derivatives: dict[int, set[str]] = defaultdict(set)
-    for spec in book:
+    listed: list[ContractSpec] = []
+    for i, spec in enumerate(g.world.contracts):
         if spec.under_con_id:
             derivatives[spec.under_con_id].add(spec.sec_type)
-    listed = [spec for spec in book if spec.sec_type in ("STK", "CASH") and pattern and (
-        spec.symbol.startswith(pattern) or pattern in spec.long_name.upper())]
+        if spec.sec_type in ("STK", "CASH") and pattern and (
+                spec.symbol.startswith(pattern) or pattern in spec.long_name.upper()):
+            listed.append(spec)
+        if i % _BOOK_STEP == _BOOK_STEP - 1:
+            yield None
     # the exact symbol first (IB lists AMC before AMCR for "AMC"), then prefixes, then name matches; a home
     # (USD) listing before the same symbol abroad
     listed.sort(key=lambda spec: (spec.symbol != pattern, not spec.symbol.startswith(pattern), spec.currency != "USD",
@@ -93,32 +132,42 @@ def req_matching_symbols(g: Desks, s: ReplyChannel, r: Request) -> None:
     descriptions = [m.ContractDescriptionFields(
         spec.con_id, spec.symbol, spec.sec_type, spec.primary_exchange or spec.exchange, spec.currency,
         sorted(derivatives.get(spec.con_id, ())), spec.long_name) for spec in listed[:MAX_MATCHING_SYMBOLS]]
-    s.send(K.CONTRACT_DATA, [m.symbol_samples(s.server_version, req_id, descriptions)])
+    yield m.symbol_samples(sv, req_id, descriptions)
 
 
 def req_sec_def_opt_params(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id, symbol, sec_type = r.required_id(), _field(f, 2).upper(), _field(f, 4).upper()
     under_con_id = parse_int(_field(f, 5)) or 0
+    g.streams.send(s, K.CONTRACT_DATA, _sec_def_opt_params_steps(g, req_id, symbol, sec_type, under_con_id),
+                   key=("secdef", req_id))
+
+
+def _sec_def_opt_params_steps(g: Desks, req_id: int, symbol: str, sec_type: str, under_con_id: int) -> Iterator[Step]:
+    """securityDefinitionOptionParameter per trading class and venue, then the end: the chains are made and
+    the book read in steps (SPX's chain is ~20,000 contracts)."""
     book = g.world.contracts
     under = book.get(under_con_id) if under_con_id else None
     for spec in [under] if under is not None else book.underlyings(symbol):
-        book.ensure_options(spec)          # chains are made the first time they are asked for
-    options = [spec for spec in book if spec.sec_type in ("OPT", "FOP")
-               and (spec.under_con_id == under_con_id or (not under_con_id and spec.symbol == symbol))
-               and (not sec_type or spec.under_sec_type == sec_type)]
-    msgs = []
+        yield from book.ensure_options_steps(spec)     # chains are made the first time they are asked for
     by_class: dict[tuple[str, str, int], list[ContractSpec]] = defaultdict(list)
-    for spec in options:
-        by_class[(spec.trading_class, spec.multiplier, spec.under_con_id)].append(spec)
-    for (trading_class, multiplier, under), specs in sorted(by_class.items()):
+    for i, spec in enumerate(book):
+        if spec.sec_type in ("OPT", "FOP") \
+                and (spec.under_con_id == under_con_id or (not under_con_id and spec.symbol == symbol)) \
+                and (not sec_type or spec.under_sec_type == sec_type):
+            by_class[(spec.trading_class, spec.multiplier, spec.under_con_id)].append(spec)
+        if i % _BOOK_STEP == _BOOK_STEP - 1:
+            yield None
+    for (trading_class, multiplier, under_id), specs in sorted(by_class.items()):
         expirations = sorted({spec.last_trade_date for spec in specs})
+        yield None
         strikes = sorted({spec.strike for spec in specs})
+        yield None
         for exchange in dict.fromkeys(["SMART"] + specs[0].valid_exchanges.split(",")):
             if exchange:
-                msgs.append(m.security_definition_option_parameter(req_id, exchange, under, trading_class,
-                                                                   multiplier, expirations, strikes))
-    s.send(K.CONTRACT_DATA, msgs + [m.security_definition_option_parameter_end(req_id)])
+                yield m.security_definition_option_parameter(req_id, exchange, under_id, trading_class,
+                                                             multiplier, expirations, strikes)
+    yield m.security_definition_option_parameter_end(req_id)
 
 
 def req_market_rule(g: Desks, s: ReplyChannel, r: Request) -> None:

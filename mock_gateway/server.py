@@ -139,6 +139,8 @@ class Gateway:
         if not self._running:
             return
         self._running = False
+        for streams in (self.desks.streams, self.feeds.streams, self.orders.streams):
+            streams.stop_all()     # long replies in progress stop here: nobody will read them (issue 11)
         control, self.control = self.control, None
         if control is not None:
             await control.stop()

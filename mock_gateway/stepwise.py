@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any
 
+from . import streamed
 from .cooperative import SLICE_BUDGET_S, TimeSlice
 
 log = logging.getLogger("mock_gateway.stepwise")
@@ -72,7 +73,6 @@ class StepRunner:
     def __init__(self, budget_s: float = SLICE_BUDGET_S) -> None:
         self.budget_s = budget_s
         self._queue: collections.deque[Steps] = collections.deque()
-        self._slice: TimeSlice | None = None     # this turn of the loop's budget, shared by every step function
         self._handle: asyncio.Handle | None = None
 
     @property
@@ -110,13 +110,14 @@ class StepRunner:
             self._queue.popleft().close()
 
     def _turn_budget(self, loop: asyncio.AbstractEventLoop) -> TimeSlice:
-        if self._slice is None:
-            self._slice = TimeSlice(self.budget_s)
-            loop.call_soon(self._end_turn)        # runs at the start of the loop's next turn
-        return self._slice
-
-    def _end_turn(self) -> None:
-        self._slice = None
+        """This turn of the loop's budget: the one mock_gateway.streamed's replies use too, so all long work of
+        every desk shares one budget per turn (created by whichever comes first, dropped at the next turn)."""
+        turns = streamed._TURNS
+        budget = turns.get(loop)
+        if budget is None:
+            budget = turns[loop] = TimeSlice(self.budget_s)
+            loop.call_soon(turns.pop, loop, None)     # runs at the start of the loop's next turn
+        return budget
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._handle is None:

@@ -7,6 +7,7 @@ the grid (and calls the listeners) only while someone listens.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -191,17 +192,29 @@ class _Instrument:
 
 @dataclass(frozen=True)
 class _QuoteChunk:
-    """A chunk's quotes as plain lists, rounded once with numpy, so a streamed quote is a few list lookups."""
+    """A chunk's quotes rounded once with numpy, held as typed arrays so a streamed quote is a few lookups.
 
-    bid: list[float]
-    ask: list[float]
-    last: list[float]
-    high: list[float]
-    low: list[float]
-    bid_size: list[int]
-    ask_size: list[int]
-    last_size: list[int]
-    volume: list[int]
+    ``array.array`` rather than lists: 8 bytes a value instead of 32, and no objects for the garbage
+    collector to walk (lists of a few hundred scanned stocks made full collections take ~100 ms).
+    """
+
+    bid: array
+    ask: array
+    last: array
+    high: array
+    low: array
+    bid_size: array
+    ask_size: array
+    last_size: array
+    volume: array
+
+
+def _floats(values: np.ndarray) -> array:
+    return array("d", np.ascontiguousarray(values, dtype=np.float64).tobytes())
+
+
+def _ints(values: np.ndarray) -> array:
+    return array("q", np.ascontiguousarray(values, dtype=np.int64).tobytes())
 
 
 #: Quote chunks kept per instrument (streaming reads the newest; older ones are rebuilt on demand).
@@ -367,9 +380,9 @@ class Market:
         if q is None:
             c, tick = inst.path.chunk(k), inst.spec.min_tick
             bid, ask = bid_ask(c.mid, tick, self.config.spread_ticks)
-            q = _QuoteChunk(bid.tolist(), ask.tolist(), round_to_tick(c.mid, tick).tolist(),
-                            round_to_tick(c.cum_max, tick).tolist(), round_to_tick(c.cum_min, tick).tolist(),
-                            c.bid_size.tolist(), c.ask_size.tolist(), c.last_size.tolist(), c.cum_volume.tolist())
+            q = _QuoteChunk(_floats(bid), _floats(ask), _floats(round_to_tick(c.mid, tick)),
+                            _floats(round_to_tick(c.cum_max, tick)), _floats(round_to_tick(c.cum_min, tick)),
+                            _ints(c.bid_size), _ints(c.ask_size), _ints(c.last_size), _ints(c.cum_volume))
             if len(inst.quote_chunks) >= _QUOTE_CHUNKS_KEPT:
                 inst.quote_chunks.pop(next(iter(inst.quote_chunks)))
             inst.quote_chunks[k] = q

@@ -8,7 +8,7 @@ says when the price will first get there (:meth:`Market.first_time`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -612,12 +612,16 @@ class OrderEngine:
 
     def global_cancel(self) -> list[Order]:
         """Cancel every working order of every client and account (reqGlobalCancel)."""
-        cancelled = []
+        return list(self.global_cancel_steps())
+
+    def global_cancel_steps(self) -> Iterator[Order]:
+        """:meth:`global_cancel` one order at a time (yields each cancelled order), over the orders working
+        when it was asked for: a caller may pause between them (thousands of orders are tens of ms)."""
         for order in self.open_orders():
-            self._stop_process(order)
-            self._cancel(order, "global cancel")
-            cancelled.append(order)
-        return cancelled
+            if order.is_open:                 # not filled or cancelled meanwhile
+                self._stop_process(order)
+                self._cancel(order, "global cancel")
+                yield order
 
     # ------------------------------------------------------------------ what-if
     def what_if(self, request: OrderRequest, client_id: int = 0) -> WhatIf:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -125,21 +126,21 @@ def european_index_specs(start: datetime, prices: dict[str, float]) -> list[Cont
     return out
 
 
-def member_specs(start: datetime, prices: dict[str, float]) -> list[ContractSpec]:
+def member_specs(start: datetime, prices: dict[str, float]) -> Iterator[ContractSpec]:
     """The lazily loaded part of the default universe: S&P 500 and Nasdaq 100 members, widely traded US
-    listings outside them, and the members of the European indices on their own venues."""
-    out = []
+    listings outside them, and the members of the European indices on their own venues; made as they are
+    read (a lookup that loads them can pause between them)."""
     us = {mem.symbol: mem for mem in liquid_us_stocks()}
     us.update({mem.symbol: mem for mem in index_members()})        # the index data wins for a name in both
     for mem in us.values():
         con_id, price, listing = KNOWN_STOCKS.get(mem.symbol, (0, 0.0, ""))
-        out.append(stock_spec(start, prices, mem.symbol, mem.primary, mem.long_name, mem.isin, mem.industry,
-                              mem.category, mem.industry, "COMMON", con_id or synthetic_con_id("STK", mem.symbol),
-                              price or synthetic_price(mem.symbol), listing or synthetic_listing(mem.symbol)))
+        yield stock_spec(start, prices, mem.symbol, mem.primary, mem.long_name, mem.isin, mem.industry,
+                         mem.category, mem.industry, "COMMON", con_id or synthetic_con_id("STK", mem.symbol),
+                         price or synthetic_price(mem.symbol), listing or synthetic_listing(mem.symbol))
     for mem in european_members():
-        out.append(european_stock_spec(start, prices, mem.symbol, mem.primary, mem.currency, mem.long_name,
-                                       mem.isin, mem.industry, mem.category))
-    return out + european_index_specs(start, prices)
+        yield european_stock_spec(start, prices, mem.symbol, mem.primary, mem.currency, mem.long_name,
+                                  mem.isin, mem.industry, mem.category)
+    yield from european_index_specs(start, prices)
 
 
 def fx_spec(start: datetime, prices: dict[str, float], base: str, quote: str, con_id: int, name: str, price: float,
@@ -251,17 +252,17 @@ def option_spec(start: datetime, prices: dict[str, float], under: ContractSpec, 
 
 
 def option_chain(start: datetime, prices: dict[str, float], volatility_annual: float,
-                 under: ContractSpec) -> list[ContractSpec]:
-    """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules."""
+                 under: ContractSpec) -> Iterator[ContractSpec]:
+    """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules: made
+    one contract at a time as they are read (SPX lists ~20,000, a second's work), so a reader can pause."""
     index = under.sec_type == "IND"
     if index and under.exchange in FUTURES_EXCHANGES:
-        return []                     # options on CME's indices are options on the futures (FOP)
+        return                        # options on CME's indices are options on the futures (FOP)
     if under.currency != "USD":
-        return []                     # European options (EUREX, ICEEU, MEFF...) list by other rules: not modelled
+        return                        # European options (EUREX, ICEEU, MEFF...) list by other rules: not modelled
     spot = under.initial_price
     if not chain_strikes(spot, index):
-        return []
-    out = []
+        return
     venues = "CBOE,CBOE2" if index else _OPT_VENUES
     for expiry in chain_expiries(start.date(), december_leaps=under.symbol in DECEMBER_LEAPS):   # conIds: see
         # ContractBook.add (a clash gets the next free id)
@@ -274,11 +275,9 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
             theo = np.maximum(0.01, np.round(black_scholes(spot, strikes, years, volatility_annual, right), 2))
             for strike, value in zip(strikes.tolist(), theo.tolist()):
                 local = occ_symbol(under.symbol, expiry, right, strike)
-                out.append(option_spec(start, prices, under, expiry, strike, right, value,
-                                       KNOWN_OPTION_CON_IDS.get(local) or synthetic_con_id("OPT", local),
-                                       trading_class, venues,
-                                       0.05 if index else 0.01))
-    return out
+                yield option_spec(start, prices, under, expiry, strike, right, value,
+                                  KNOWN_OPTION_CON_IDS.get(local) or synthetic_con_id("OPT", local),
+                                  trading_class, venues, 0.05 if index else 0.01)
 
 
 __all__ = ["EUROPEAN_STOCK_RULE_ID", "FUTURES_CARRY_PER_QUARTER", "RULE_OF", "core_extras", "european_index_specs", "european_stock_spec",

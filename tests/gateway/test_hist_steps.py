@@ -382,28 +382,6 @@ def test_chunks_grow_when_cheap_and_shrink_when_dear_by_at_most_twice():
     assert sizer.size() == 10                  # never under the minimum
 
 
-@pytest.mark.parametrize("period_days", [3, 31, 200])
-def test_a_histogram_built_in_steps_is_the_histogram_of_the_periods_bars(world, feeds, monkeypatch, period_days):
-    monkeypatch.setattr(feeds_module, "HISTORY_CHUNK_TARGET_S", 0.0)
-    monkeypatch.setattr(feeds_module, "HISTORY_FIRST_SLOTS", 53)
-    monkeypatch.setattr(feeds_module, "HISTORY_MIN_SLOTS", 53)
-    spec = spec_of(world, "AAPL")
-    channel = Channel()
-    feeds.send_histogram(channel, 9, spec, False, period_days * DAY_S)
-    bar_s = 300.0 if period_days <= 31 else 3600.0
-    table = feeds._bar_table(BarsRequest(9, spec, bar_s, "TRADES", False, 2), feeds.env.now, period_days * DAY_S)
-    expected = m.histogram_data(9, feeds_module.histogram(table, spec.min_tick, spec.symbol, spec.exchange, 9))
-    assert channel.sent == [(ReplyKind.HISTORICAL_DATA, expected)]
-    assert len(expected) > 10
-
-
-def test_a_forex_histogram_is_refused_with_162_as_its_trades_history_is(world, feeds):
-    channel = Channel()
-    feeds.send_histogram(channel, 10, spec_of(world, "EUR", "CASH"), False, 3 * DAY_S)
-    [(kind, reply)] = channel.sent
-    assert kind is ReplyKind.HISTORICAL_DATA and reply[0] == "4" and reply[3] == "162"
-
-
 @pytest.mark.parametrize("what, bar_size_s", [("TRADES", 60.0), ("BID_ASK", 3600.0), ("MIDPOINT", DAY_S)])
 def test_the_protobuf_bars_of_a_real_reply_are_the_generic_encoders_bytes(world, feeds, what, bar_size_s):
     channel = Channel(222, prepares=False)
