@@ -1,9 +1,14 @@
 """Price paths on the sim-time grid, generated lazily in chunks.
 
 Each instrument's path lives on the grid ``t = i * tick_interval_s``. Chunks are computed in
-order from i = 0 and cached, and every draw of a chunk comes from the instrument's own
-stream in a fixed order (prices, then sizes), so the same seed gives the same path whatever
-was asked first. A six-hour session at 0.25 s is 86 400 steps: 22 chunks of numpy work.
+order from i = 0, and every draw of a chunk comes from the instrument's own stream in a fixed
+order (prices, then sizes), so the same seed gives the same path whatever was asked first. A
+six-hour session at 0.25 s is 86 400 steps: 22 chunks of numpy work.
+
+Only the newest CHUNKS_KEPT chunks of a path stay built (224 KB each): a chunk asked for again
+after that is rebuilt from how it began (the stream's state and the running extremes and volume),
+so the same values come back and a long session over hundreds of instruments (a scanner touches
+every stock) holds a bounded amount of memory instead of every chunk since the start.
 """
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ import numpy as np
 from .pricing import CALENDAR_SECONDS_PER_YEAR, TRADING_SECONDS_PER_YEAR, black_scholes
 
 CHUNK_STEPS = 4096
+#: Chunks a path keeps built; an older one is rebuilt from its saved start when asked for again.
+CHUNKS_KEPT = 6
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,17 @@ class Chunk:
     cum_min: np.ndarray
 
 
+@dataclass(frozen=True)
+class _ChunkStart:
+    """How chunk k began: enough to rebuild it with the same draws once it was let go."""
+
+    rng_state: dict
+    own_state: object           # a subclass's running state (the GBM's last log price)
+    base_volume: int
+    hi0: float
+    lo0: float
+
+
 class GridPath:
     """Mid prices and sizes of one instrument on the grid; subclasses say how a chunk's mids are made."""
 
@@ -57,7 +75,8 @@ class GridPath:
         self.rng = rng
         self.flow = flow
         self.dt_s = dt_s
-        self._chunks: list[Chunk] = []
+        self._chunks: dict[int, Chunk] = {}          # built chunks, oldest first, at most CHUNKS_KEPT
+        self._starts: list[_ChunkStart] = []         # how every chunk made so far began
         self._before_zero: dict[int, Chunk] = {}     # chunks at i < 0 (replayed history only)
 
     # -- what subclasses provide
@@ -73,6 +92,13 @@ class GridPath:
         ask = np.maximum(1, np.rint(self.rng.exponential(f.book_lots, n))) * f.lot
         return last.astype(np.int64), bid.astype(np.int64), ask.astype(np.int64)
 
+    def _own_state(self) -> object:
+        """A subclass's running state between chunks (none by default)."""
+        return None
+
+    def _restore_own_state(self, state: object) -> None:
+        pass
+
     supports_negative = False
 
     # -- cache
@@ -85,18 +111,45 @@ class GridPath:
                 last, bid, ask = self._sizes(k, len(mid))
                 self._before_zero[k] = Chunk(mid, last, bid, ask, np.cumsum(last), mid.copy(), mid.copy())
             return self._before_zero[k]
-        while len(self._chunks) <= k:
-            j = len(self._chunks)
-            mid = self._mids(j)
-            last, bid, ask = self._sizes(j, len(mid))
-            prev = self._chunks[-1] if self._chunks else None
-            base_volume = prev.cum_volume[-1] if prev is not None else 0
-            hi0 = prev.cum_max[-1] if prev is not None else -np.inf
-            lo0 = prev.cum_min[-1] if prev is not None else np.inf
-            self._chunks.append(Chunk(mid, last, bid, ask, base_volume + np.cumsum(last),
-                                      np.maximum.accumulate(np.maximum(mid, hi0)),
-                                      np.minimum.accumulate(np.minimum(mid, lo0))))
-        return self._chunks[k]
+        built = self._chunks.get(k)
+        if built is not None:
+            return built
+        while len(self._starts) <= k:                # new chunks, in order: each draws after the last
+            j = len(self._starts)
+            prev = self._chunks.get(j - 1) if j else None
+            if j and prev is None:
+                prev = self.chunk(j - 1)
+            start = _ChunkStart(self.rng.bit_generator.state, self._own_state(),
+                                prev.cum_volume[-1] if prev is not None else 0,
+                                prev.cum_max[-1] if prev is not None else -np.inf,
+                                prev.cum_min[-1] if prev is not None else np.inf)
+            self._starts.append(start)
+            self._keep(j, self._build(j, start))
+        built = self._chunks.get(k)
+        if built is None:                            # let go earlier: the same draws again, from its start
+            saved = self.rng.bit_generator.state, self._own_state()
+            start = self._starts[k]
+            self.rng.bit_generator.state = start.rng_state
+            self._restore_own_state(start.own_state)
+            try:
+                built = self._build(k, start)
+            finally:
+                self.rng.bit_generator.state = saved[0]
+                self._restore_own_state(saved[1])
+            self._keep(k, built)
+        return built
+
+    def _build(self, k: int, start: _ChunkStart) -> Chunk:
+        mid = self._mids(k)
+        last, bid, ask = self._sizes(k, len(mid))
+        return Chunk(mid, last, bid, ask, start.base_volume + np.cumsum(last),
+                     np.maximum.accumulate(np.maximum(mid, start.hi0)),
+                     np.minimum.accumulate(np.minimum(mid, start.lo0)))
+
+    def _keep(self, k: int, chunk: Chunk) -> None:
+        while len(self._chunks) >= CHUNKS_KEPT:
+            self._chunks.pop(next(iter(self._chunks)))
+        self._chunks[k] = chunk
 
     def field(self, name: str, i0: int, i1: int) -> np.ndarray:
         """Values of chunk field ``name`` for grid steps i0 <= i < i1."""
@@ -123,6 +176,12 @@ class GbmPath(GridPath):
         self._mu_dt = (drift_annual - 0.5 * volatility_annual ** 2) * dt_years
         self._sigma_sqrt_dt = volatility_annual * math.sqrt(dt_years)
         self._log_end = math.log(initial_price)
+
+    def _own_state(self) -> object:
+        return self._log_end
+
+    def _restore_own_state(self, state: object) -> None:
+        self._log_end = state
 
     def _mids(self, k: int) -> np.ndarray:
         z = self.rng.standard_normal(CHUNK_STEPS)
