@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterable
 from typing import TypeVar
 
@@ -42,3 +43,28 @@ class TimeSlice:
         for item in items:
             yield item
             await self.pause()
+
+
+#: Each running loop's budget for the current turn, shared by all long work (dropped at the next turn).
+_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TimeSlice] = weakref.WeakKeyDictionary()
+
+
+def turn_slice(loop: asyncio.AbstractEventLoop, budget_s: float = SLICE_BUDGET_S) -> TimeSlice:
+    """This turn of the loop's one budget for long work: every desk's replies in progress and every stepped
+    request share it, so a turn does one budget of such work in all and then polls the sockets (many
+    requests each with a budget of their own would make one turn many budgets long). Made by the first
+    caller of a turn, which therefore always gets a step; dropped at the start of the next turn."""
+    budget = _TURNS.get(loop)
+    if budget is None:
+        budget = _TURNS[loop] = TimeSlice(budget_s)
+        loop.call_soon(_TURNS.pop, loop, None)
+    return budget
+
+
+def turn_spent(loop: asyncio.AbstractEventLoop, budget_s: float = SLICE_BUDGET_S) -> bool:
+    """True once this turn's shared budget is used up; False for the turn's first caller whatever the budget,
+    so work always advances by at least one step a turn."""
+    if loop not in _TURNS:
+        turn_slice(loop, budget_s)
+        return False
+    return _TURNS[loop].spent()

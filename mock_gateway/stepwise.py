@@ -20,8 +20,7 @@ import time
 from collections.abc import Callable, Generator
 from typing import Any
 
-from . import streamed
-from .cooperative import SLICE_BUDGET_S, TimeSlice
+from .cooperative import SLICE_BUDGET_S, turn_slice
 
 log = logging.getLogger("mock_gateway.stepwise")
 
@@ -93,7 +92,7 @@ class StepRunner:
         if loop is None:
             _to_end(steps)
             return True
-        budget = self._turn_budget(loop)
+        budget = turn_slice(loop, self.budget_s)
         while not budget.spent():
             if not _step(steps):
                 return True
@@ -109,16 +108,6 @@ class StepRunner:
         while self._queue:
             self._queue.popleft().close()
 
-    def _turn_budget(self, loop: asyncio.AbstractEventLoop) -> TimeSlice:
-        """This turn of the loop's budget: the one mock_gateway.streamed's replies use too, so all long work of
-        every desk shares one budget per turn (created by whichever comes first, dropped at the next turn)."""
-        turns = streamed._TURNS
-        budget = turns.get(loop)
-        if budget is None:
-            budget = turns[loop] = TimeSlice(self.budget_s)
-            loop.call_soon(turns.pop, loop, None)     # runs at the start of the loop's next turn
-        return budget
-
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._handle is None:
             self._handle = loop.call_soon(self._advance, loop)
@@ -126,7 +115,7 @@ class StepRunner:
     def _advance(self, loop: asyncio.AbstractEventLoop) -> None:
         """One turn: a step of each queued step function in turn until the budget is spent (at least one step)."""
         self._handle = None
-        budget = self._turn_budget(loop)
+        budget = turn_slice(loop, self.budget_s)
         queue = self._queue
         while queue:
             steps = queue.popleft()

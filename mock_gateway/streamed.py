@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TypeVar
 
-from .cooperative import SLICE_BUDGET_S, TimeSlice
+from .cooperative import SLICE_BUDGET_S, turn_spent
 from .errors import RequestError
 from .protocol.kinds import ReplyKind
 from .replies import Fields, ReplyChannel
@@ -30,8 +29,6 @@ log = logging.getLogger("mock_gateway.streamed")
 #: Messages per send once a reply is streamed (a count, so a seeded run sends the same batches).
 BATCH_MESSAGES = 16
 
-#: The budget of the loop turn in progress, per loop (weakly held: a finished loop leaves nothing behind).
-_TURNS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, TimeSlice] = weakref.WeakKeyDictionary()
 
 T = TypeVar("T")
 
@@ -57,16 +54,10 @@ class ReplyStreams:
         self._tasks: dict[tuple[int, object], asyncio.Task[None]] = {}
 
     def _turn_spent(self, loop: asyncio.AbstractEventLoop) -> bool:
-        """True once the long replies run in this turn of the loop have used one budget between them: a burst
-        of requests read at once (100 reqMktData in one segment), and every reply in progress, share it,
-        whichever desk serves them, so a turn does one budget of such work and then polls the sockets. The
-        first caller of a turn always gets a step."""
-        turn = _TURNS.get(loop)
-        if turn is None:
-            _TURNS[loop] = TimeSlice(self.budget_s)
-            loop.call_soon(_TURNS.pop, loop, None)   # runs at the start of the next turn, before the replies
-            return False
-        return turn.spent()
+        """True once the long work run in this turn of the loop has used the turn's one budget (see
+        :func:`~mock_gateway.cooperative.turn_slice`): a burst of requests read at once (100 reqMktData in one
+        segment) and every reply in progress share it, whichever desk serves them."""
+        return turn_spent(loop, self.budget_s)
 
     async def _next_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         """Yield to the loop until a turn of it has budget left for this reply."""
