@@ -16,6 +16,7 @@ app = typer.Typer(
 #: Modules with a ``register(app)`` function, one per area of the product.
 COMMAND_MODULES = (
     "harness.commands.gateway",    # gateway, demo
+    "harness.commands.faults",     # faults list|add|remove|clear: a running gateway's control API
     "harness.commands.scenarios",  # scenarios
     "harness.commands.harness",    # run, probe, paper, tap
     "harness.commands.gates",      # gates, sign

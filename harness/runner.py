@@ -113,7 +113,9 @@ def run_session(scenario: Scenario, run_dir: Path, argv: list[str], *, baseline:
     """Gateway in-process + handler process for the scenario's length; returns when both are stopped."""
     if baseline:
         # the backtest: same seed and handler, no faults, no pacing rules, zero latency, quoted fills
-        scenario = scenario.model_copy(update={"faults": [], "container_faults": [], "default_pacing": False})
+        # (nor the fault-control API: the baseline runs alongside and would ask for the same port)
+        scenario = scenario.model_copy(update={"faults": [], "container_faults": [], "default_pacing": False,
+                                               "control_api": None})
     plan = SessionPlan(scenario, Path(run_dir), argv, baseline=baseline, speed=float(speed or scenario.speed),
                        sim_length_s=float(duration_s or scenario.duration_s), real_clock=real_clock)
     return run_lifecycle(InProcessBackend(plan), plan, progress, cancel)

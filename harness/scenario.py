@@ -433,6 +433,9 @@ class Scenario(BaseModel):
     #: Emulate an older gateway exactly: the highest API version it negotiates (157..193 text,
     #: 213..223 protobuf); None is the current stable IB Gateway (223).
     max_server_version: int | None = None
+    #: Serve the HTTP fault-control API on HOST:PORT while the run goes on (off when None); the token, if
+    #: any, comes from PRELIVE_CONTROL_TOKEN, never from the file. Off loopback it needs that token.
+    control_api: str | None = None
     handler: HandlerSpec = Field(default_factory=HandlerSpec)
     api: ApiSettingsSpec = Field(default_factory=ApiSettingsSpec)
     faults: list[FaultSpec] = Field(default_factory=list)  # type: ignore[valid-type]
@@ -450,6 +453,15 @@ class Scenario(BaseModel):
         if value is not None and not supported(value):
             raise ValueError(f"{value} is not a version this gateway emulates exactly: use {MIN_SUPPORTED}..{MAX_TEXT_SERVED} "
                              f"(text protocol) or {MIN_PROTOBUF_SUPPORTED}..{MAX_SUPPORTED} (protobuf)")
+        return value
+
+    @field_validator("control_api")
+    @classmethod
+    def _control_address(cls, value: str | None) -> str | None:
+        if value is not None:
+            from mock_gateway.faults.http_api import parse_address
+
+            parse_address(value)   # its ValueError says what an address looks like
         return value
 
     @field_validator("start")
@@ -548,6 +560,14 @@ class Scenario(BaseModel):
         )
         if self.max_server_version is not None:
             config.max_server_version = self.max_server_version
+        if self.control_api is not None:
+            from mock_gateway.faults.http_api import TOKEN_ENV, ControlApiConfigError, check_bind, parse_address
+
+            config.control, config.control_token = self.control_api, os.environ.get(TOKEN_ENV) or None
+            try:
+                check_bind(parse_address(self.control_api)[0], config.control_token)
+            except ControlApiConfigError as exc:
+                raise ScenarioError(self.source or self.name, [Problem("control_api", str(exc), None)]) from None
         for key, value in overrides.items():
             if not hasattr(config, key):
                 raise TypeError(f"GatewayConfig has no field {key!r}")

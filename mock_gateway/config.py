@@ -131,6 +131,8 @@ class GatewayConfig:
     max_clients: int = MAX_API_CLIENTS        # open API connections; the next one is closed at once
     handshake_timeout_s: float = HANDSHAKE_TIMEOUT_S   # wall s a client may take for its hello, then startApi
     frame_timeout_s: float = FRAME_TIMEOUT_S  # wall s one frame may stay half-sent
+    control: str | None = None                # HOST:PORT of the HTTP fault-control API (None: off)
+    control_token: str | None = field(default=None, repr=False)   # bearer token; required off loopback
 
     @property
     def account_ids(self) -> list[str]:

@@ -36,7 +36,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,12 @@ class EventLog:
         self._memory: list[Event] | None = [] if keep_in_memory else None
         self._seq = 0
         self._lock = threading.Lock()  # the tap and the harness may write from threads
+        self._observers: list[Callable[[Event], None]] = []
+
+    def add_observer(self, observer: Callable[[Event], None]) -> None:
+        """Call ``observer(event)`` after each event is written (under the log's lock: keep it quick and
+        never write to this log from it). For tallies kept while the run goes on, e.g. how often a fault acted."""
+        self._observers.append(observer)
 
     @property
     def events(self) -> list[Event]:
@@ -137,6 +143,8 @@ class EventLog:
                 os.write(self._fd, _dumps(event).encode("ascii") + b"\n")
             if self._memory is not None:
                 self._memory.append(event)
+            for observer in self._observers:
+                observer(event)
         return event
 
     def sys(self, msg: str, **kwargs: Any) -> Event:

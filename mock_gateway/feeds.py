@@ -36,7 +36,7 @@ from .quote_ticks import (
     changed_ticks,
     first_ticks,
     statistics_ticks,
-    stock_generic_ticks_refusal,
+    generic_ticks_refusal,
 )
 from . import tick_by_tick as tbt
 from .sim.bar_rules import no_data_text
@@ -101,6 +101,10 @@ class _Connection:
 
 #: How far delayed data lags: measured 600 s on a 2026 account (IB documents 15-20 minutes).
 DELAYED_LAG_S = 600.0
+#: A snapshot ends when its ticks have come, or this long after the request when one never comes (TWS API docs,
+#: "Requesting Watchlist Data": "tickSnapshotEnd ... 11 seconds later"; ib_insync's author: "Each snapshot should
+#: be finished in about 12 seconds"). Outside the session there is no live bid or ask to wait for.
+SNAPSHOT_TIMEOUT_S = 11.0
 #: What one regulatory snapshot costs (TWS API docs: "Each regulatory snapshot made will incur a fee of 0.01 USD").
 REGULATORY_SNAPSHOT_FEE_USD = 0.01
 #: A snapshot with a generic tick list (real gateway's text; the TWS API docs: "Snapshot requests can only be
@@ -237,7 +241,7 @@ class Feeds:
         spec = req.spec
         if (req.snapshot or req.regulatory_snapshot) and req.generic_ticks:
             raise RequestError(req.req_id, 321, SNAPSHOT_GENERIC_TICKS)
-        refusal = stock_generic_ticks_refusal(req.generic_text) if spec.sec_type == "STK" else None
+        refusal = generic_ticks_refusal(spec.sec_type, req.generic_text)
         if refusal:
             raise RequestError(req.req_id, 321, refusal)
         epoch = self.clock.start.timestamp() + self.env.now
@@ -247,19 +251,25 @@ class Feeds:
         if granted is None:
             suffix = f"{spec.symbol} {spec.sec_type} ({spec.local_symbol})/TOP/ALL" if code == 354 else ""
             raise RequestError(req.req_id, code or 354, text + suffix)
-        if code is not None:
-            s.error(req.req_id, code, text, kind=K.MARKET_DATA)
         sub = MarketDataSub(s, req.req_id, spec, req.generic_ticks, data_type=granted,
                             ids=DELAYED_TICK if granted in (3, 4) else {})
         t_s = self._quote_time(sub)
+        # tickReqParams, marketDataType, then the 10167 of a delayed grant, then the ticks (recorded IB Gateway
+        # sessions, server versions 206 and 225, 2026)
         head = [m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
                 m.market_data_type(req.req_id, granted)]
         view = self._view(sub, self.market.quote_at(spec.con_id, t_s), t_s)
+        if code is not None:     # 10167 (delayed data displayed) after marketDataType, before the ticks
+            head.append(m.error(s.server_version, req.req_id, code, text))
         msgs = head + first_ticks(s.server_version, sub, view)
-        if req.generic_ticks - {"233", "236"}:
+        if req.generic_ticks - {"233"}:
             msgs += statistics_ticks(s.server_version, sub, view, self.market.contract_stats(spec.con_id, t_s))
         if req.snapshot or req.regulatory_snapshot:
-            s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
+            if view.in_session or granted in (2, 4) or spec.sec_type == "IND":
+                s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
+            else:   # no live book to wait for: what there is now, and the end at IB's snapshot timeout
+                s.send(K.MARKET_DATA, msgs)
+                self.env.process(self._snapshot_end_later(s, req.req_id))
             if req.regulatory_snapshot:
                 self._charge_regulatory_snapshot(s, req)
             return
@@ -272,6 +282,12 @@ class Feeds:
         if not self._listening:
             self._listening = True
             self.market.add_listener(self._on_grid_step)
+
+    def _snapshot_end_later(self, s: ReplyChannel, req_id: int):
+        """tickSnapshotEnd SNAPSHOT_TIMEOUT_S after a snapshot whose book never came (a SimPy process)."""
+        yield self.env.timeout(SNAPSHOT_TIMEOUT_S)
+        if not getattr(s, "closed", False):
+            s.send(K.MARKET_DATA, [m.tick_snapshot_end(req_id)])
 
     def _charge_regulatory_snapshot(self, s: ReplyChannel, req: MarketDataRequest) -> None:
         """IB charges USD 0.01 per regulatory snapshot, on paper accounts too (TWS API docs, "Regulatory

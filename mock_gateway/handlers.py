@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from . import reference, tick_by_tick
+from . import option_calc, reference, tick_by_tick
 from .desks import Desks
 from .errors import NoSecurityDefinition, RequestError
 from .feeds import BarsRequest, MarketDataRequest
 from .protocol import messages as m
-from .protocol.fields import field_at, int_at, parse_int
+from .protocol.fields import field_at, int_at, parse_float, parse_int
 from .protocol.kinds import ReplyKind
 from .protocol.orders import OrderParseError, parse_place_order
 from .protocol.requests import REQUEST_SPECS, Request
@@ -127,6 +127,46 @@ def cancel_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     req_id = r.required_id()
     if not g.feeds.stop_market_data(s, req_id):
         raise RequestError(req_id, 300, f"Can't find EId with tickerId:{req_id}")
+
+
+# ---------------------------------------------------------------------------------------------- option calculations
+OPTION_CALC_NOT_AN_OPTION = ("Error validating request.-'cx' : cause - Option calculations are only available for "
+                             "options (OPT, FOP)")
+
+
+def _option_calc_inputs(g: Desks, r: Request, input_name: str):
+    """(reqId, the option's model now, the input value, the underlying price) of a 54/55 request.
+
+    Layout [54|55, version, reqId, contract(12), input, underPrice, miscOptions] (ibapi client.py; the
+    protobuf requests are decoded into it). The misc options are read first, as IB reads the request:
+    a field that is not ``tag=value;`` is 320 whatever the contract."""
+    f = r.fields
+    req_id = r.required_id()
+    query = _contract_at(f, 3)
+    value = parse_float(_field(f, 15))
+    under = parse_float(_field(f, 16))
+    try:
+        option_calc.parse_misc_options(_field(f, 17))
+    except option_calc.MiscOptionsFormatError as exc:
+        raise RequestError(req_id, 320, str(exc)) from None
+    if value is None:
+        raise ValueError(f"{input_name} (field 15) is missing")
+    spec = qualify(g.world, req_id, query)
+    model = g.world.market.option_model(spec.con_id, g.clock.env.now)
+    if model is None:
+        raise RequestError(req_id, 321, OPTION_CALC_NOT_AN_OPTION)
+    # no underlying price given (unset or not positive): the simulated underlying's mid, as IB prices with its own
+    return req_id, model, value, under if under is not None and under > 0 else model.under_price
+
+
+def calculate_implied_volatility(g: Desks, s: ReplyChannel, r: Request) -> None:
+    req_id, model, price, under = _option_calc_inputs(g, r, "optionPrice")
+    s.send(K.MARKET_DATA, [option_calc.implied_volatility(model, price, under).fields(s.server_version, req_id)])
+
+
+def calculate_option_price(g: Desks, s: ReplyChannel, r: Request) -> None:
+    req_id, model, vol, under = _option_calc_inputs(g, r, "volatility")
+    s.send(K.MARKET_DATA, [option_calc.option_price(model, vol, under).fields(s.server_version, req_id)])
 
 
 # ---------------------------------------------------------------------------------------------- bars
@@ -471,8 +511,10 @@ HANDLERS: dict[int, Handler] = {
     49: req_current_time,
     50: req_real_time_bars,
     51: cancel_real_time_bars,
-    56: ignore,                 # cancelCalculateImpliedVolatility
-    57: ignore,                 # cancelCalculateOptionPrice
+    54: calculate_implied_volatility,
+    55: calculate_option_price,
+    56: ignore,                 # cancelCalculateImpliedVolatility: answered once, nothing left to stop
+    57: ignore,                 # cancelCalculateOptionPrice: likewise
     58: req_global_cancel,
     59: req_market_data_type,
     61: req_positions,

@@ -5,10 +5,13 @@ the messages to send out. :mod:`mock_gateway.feeds` owns the subscriptions and t
 
 What the real gateway does (sources in docs/fidelity.md, "Market data"):
 
-* first tickReqParams (81) and marketDataType (58), then the book: bid (1) and ask (2) as tickPrice
+* first tickReqParams (81) and marketDataType (58) (two of three recorded 2026 sessions; the order is a race
+  in the gateway), then on a live line the book: bid (1) and ask (2) as tickPrice
   with their sizes, last (4) with its size, lastSize (5), volume (8), high (6), low (7), close (9),
   open (14; stocks, futures, options, indices), lastTimestamp (45), the exchanges of a SMART stock's
   bid, ask and last (32, 33, 84), halted (49, tickGeneric);
+* a delayed line opens with the day's statistics, then last, open and the book, without halted (the same
+  recorded stream, delayed AAPL);
 * currencies have no last, size or volume; their stream is bid, ask, high, low, close, halted;
   indices have a level (4, size 0) and no book;
 * outside the contract's trading session live bid and ask read -1 with size 0 (a weekend FX stream
@@ -49,18 +52,34 @@ OPTION_HISTORICAL_VOL, OPTION_IMPLIED_VOL, AVG_VOLUME, MARK_PRICE = 23, 24, 21, 
 LOW_13_WEEK, HIGH_13_WEEK, LOW_26_WEEK, HIGH_26_WEEK, LOW_52_WEEK, HIGH_52_WEEK = 15, 16, 17, 18, 19, 20
 TRADE_COUNT, TRADE_RATE, VOLUME_RATE, LAST_RTH_TRADE, RT_HISTORICAL_VOL, IB_DIVIDENDS = 54, 55, 56, 57, 58, 59
 RT_TRD_VOLUME = 77
-#: The generic tick ids IB accepts for a stock: the "Legal ones for (STK)" of a real 321 (IB Gateway,
-#: 2026-02-10, quoted in a public repository), with the older numbers it also takes (221 for 232, 220 for
-#: 221, 47 for 258, 59 for 456) and 104 (historical volatility, accepted though not listed).
-LEGAL_STK_GENERIC_TEXT = (
+#: Shortable shares (tickSize 89, generic 236 with shortable 46): shares available to borrow (ib_insync Ticker.shortableShares).
+SHORTABLE_SHARES = 89
+#: Futures open interest (tickSize 86, generic 588), average option volume (tickSize 87, generic 105).
+FUTURES_OPEN_INTEREST, AVG_OPT_VOLUME = 86, 87
+#: Regular-session minutes in a US trading day: the per-minute rates (294, 295) are the day's average over them.
+SESSION_MINUTES = 390
+#: The mock's futures open interest: this many days of the contract's average volume.
+OPEN_INTEREST_DAYS_OF_VOLUME = 2.0
+#: The mock's lendable pool: this many days of the stock's average volume (a recorded AAPL answer, 87.9 M shares in
+#: 2026, is about 1.5 days of its volume).
+SHORTABLE_DAYS_OF_VOLUME = 1.5
+#: The generic tick ids IB accepts: the "Legal ones for (STK)" of a real 321 (IB Gateway, 2026-02-10, quoted in a
+#: public repository), with the older numbers it also takes (221 for 232, 220 for 221, 47 for 258, 59 for 456) and
+#: 104 (historical volatility, accepted though not listed). Current gateways list the same ticks, in the same
+#: words, for FUT, OPT and IND (their 321 texts quoted in public repositories, 2025-2026): the list is the
+#: gateway's, only the sec type in parentheses changes. No text for CASH, CRYPTO, FOP or BOND is public; the
+#: mock gives them the same list (docs/fidelity.md, "Market data").
+LEGAL_GENERIC_TEXT = (
     "100(Option Volume),101(Option Open Interest),105(Average Opt Volume),106(impvolat),165(Misc. Stats),"
     "221/220(Creditman Mark Price),225(Auction),232/221(Pl Price),233(RTVolume),236(inventory),258/47(Fundamentals),"
     "292(Wide_news),293(TradeCount),294(TradeRate),295(VolumeRate),318(LastRTHTrade),375(RTTrdVolume),"
     "411(rthistvol),456/59(IBDividends),460(Bond Factor Multiplier),577(EtfNavLast(navlast)),586(IPOHLMPRC),"
     "587(Pl Price Delayed),588(Futures Open Interest),595(Short-Term Volume X Mins),614(EtfNavMisc(high/low)),"
     "619(Creditman Slow Mark Price),623(EtfFrozenNavLast(fznavlast))")
-LEGAL_STK_GENERIC = frozenset({100, 101, 104, 105, 106, 165, 220, 221, 225, 232, 233, 236, 258, 47, 292, 293, 294,
-                               295, 318, 375, 411, 456, 59, 460, 577, 586, 587, 588, 595, 614, 619, 623})
+LEGAL_GENERIC = frozenset({100, 101, 104, 105, 106, 165, 220, 221, 225, 232, 233, 236, 258, 47, 292, 293, 294,
+                           295, 318, 375, 411, 456, 59, 460, 577, 586, 587, 588, 595, 614, 619, 623})
+#: The names this module used when only stocks were checked.
+LEGAL_STK_GENERIC_TEXT, LEGAL_STK_GENERIC = LEGAL_GENERIC_TEXT, LEGAL_GENERIC
 
 
 def generic_tick_ids(text: str) -> list[int] | None:
@@ -78,15 +97,20 @@ def generic_tick_ids(text: str) -> list[int] | None:
     return ids
 
 
-def stock_generic_ticks_refusal(text: str) -> str | None:
-    """IB's 321 text when a stock's generic tick list names a tick IB does not serve for stocks, else None."""
+def generic_ticks_refusal(sec_type: str, text: str) -> str | None:
+    """IB's 321 text when a generic tick list names a tick IB does not serve (or is malformed), else None."""
     if not text.strip():
         return None
     ids = generic_tick_ids(text)
-    if ids and all(i in LEGAL_STK_GENERIC for i in ids):
+    if ids and all(i in LEGAL_GENERIC for i in ids):     # a list naming no tick ("mdoff" alone) is refused too
         return None
-    return (f"Error validating request.-'bQ' : cause - Incorrect generic tick list of {text}.  Legal ones for (STK) "
-            f"are: {LEGAL_STK_GENERIC_TEXT}")
+    return (f"Error validating request.-'bQ' : cause - Incorrect generic tick list of {text}.  Legal ones for "
+            f"({sec_type}) are: {LEGAL_GENERIC_TEXT}")
+
+
+def stock_generic_ticks_refusal(text: str) -> str | None:
+    """:func:`generic_ticks_refusal` for a stock."""
+    return generic_ticks_refusal("STK", text)
 
 
 #: Shortable (tick 46, generic 236): above 2.5 means at least 1,000 shares can be borrowed (API 9.2 notes).
@@ -172,6 +196,21 @@ def _book(sub: MarketDataSub, view: TickView) -> tuple[float, float, float, floa
 def first_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
     """The ticks after tickReqParams and marketDataType: the whole top of book and the day's statistics."""
     spec, r, q = sub.spec, sub.req_id, view.quote
+    out = _delayed_opening(sv, sub, view) if sub.data_type in (3, 4) else _live_opening(sv, sub, view)
+    sub.last, sub.last_size, sub.volume, sub.high, sub.low, sub.halted = (q.last, q.last_size, q.volume, q.high,
+                                                                          q.low, view.halted)
+    sub.value_traded, sub.volume_traded = q.last * max(q.volume, 0), max(q.volume, 0)
+    if "233" in sub.generic_ticks and trades(spec) and q.volume > 0:
+        out.append(_rt_volume(sv, sub, view, q.last_size, single=False))
+    if "236" in sub.generic_ticks and spec.sec_type == "STK":
+        out.append(m.tick_generic(r, SHORTABLE, SHORTABLE_PLENTY))
+    out += option_ticks(sv, sub, view, first=True)
+    return out
+
+
+def _live_opening(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
+    """A live (or frozen) line's opening: book, trade, day statistics, strings, halted (IB's sample order)."""
+    spec, r, q = sub.spec, sub.req_id, view.quote
     out: list[Fields] = []
     if has_book(spec):
         bid, bid_size, ask, ask_size = _book(sub, view)
@@ -195,14 +234,30 @@ def first_ticks(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
                 m.tick_string(r, LAST_EXCH, _exchange_letters(spec, view, 3)[:1])]
     if has_book(spec):
         out.append(m.tick_generic(r, HALTED, view.halted))
-    sub.last, sub.last_size, sub.volume, sub.high, sub.low, sub.halted = (q.last, q.last_size, q.volume, q.high,
-                                                                          q.low, view.halted)
-    sub.value_traded, sub.volume_traded = q.last * max(q.volume, 0), max(q.volume, 0)
-    if "233" in sub.generic_ticks and trades(spec) and q.volume > 0:
-        out.append(_rt_volume(sv, sub, view, q.last_size, single=False))
-    if "236" in sub.generic_ticks and spec.sec_type == "STK":
-        out.append(m.tick_generic(r, SHORTABLE, SHORTABLE_PLENTY))
-    out += option_ticks(sv, sub, view, first=True)
+    return out
+
+
+def _delayed_opening(sv: int, sub: MarketDataSub, view: TickView) -> list[Fields]:
+    """A delayed line's opening, as a recorded delayed AAPL stream sends it (IB Gateway, server version 225,
+    2026-08-24): high 72, low 73, volume 74, close 75, last 68 with its size (no separate 71), lastTimestamp
+    88, open 76, then bid 66 and ask 67 with their sizes; no halted (49) and no exchange strings. (Open's place
+    varies between recordings: another one of the same day has it first.)"""
+    spec, r, q = sub.spec, sub.req_id, view.quote
+    out = [m.tick_price(sv, r, sub.tid(HIGH), q.high, 0), m.tick_price(sv, r, sub.tid(LOW), q.low, 0)]
+    if has_book(spec) and trades(spec):
+        out.append(m.tick_size(sv, r, sub.tid(VOLUME), q.volume))
+    out.append(m.tick_price(sv, r, sub.tid(CLOSE), q.close, 0))
+    if not has_book(spec):
+        out.append(m.tick_price(sv, r, sub.tid(LAST), q.last, 0))
+    elif trades(spec):
+        out += [m.tick_price(sv, r, sub.tid(LAST), q.last, q.last_size),
+                m.tick_string(r, sub.tid(LAST_TIMESTAMP), str(int(view.epoch_s)))]
+    if _has_open(spec):
+        out.append(m.tick_price(sv, r, sub.tid(OPEN), q.open, 0))
+    if has_book(spec):
+        bid, bid_size, ask, ask_size = _book(sub, view)
+        out += [m.tick_price(sv, r, sub.tid(BID), bid, bid_size), m.tick_price(sv, r, sub.tid(ASK), ask, ask_size)]
+        sub.bid, sub.bid_size, sub.ask, sub.ask_size = bid, bid_size, ask, ask_size
     return out
 
 
@@ -231,8 +286,18 @@ def statistics_ticks(sv: int, sub: MarketDataSub, view: TickView, stats: Contrac
         if 101 in ids:
             out += [m.tick_size(sv, r, OPTION_CALL_OI, round(stats.avg_volume / 10 * 0.55)),
                     m.tick_size(sv, r, OPTION_PUT_OI, round(stats.avg_volume / 10 * 0.45))]
+    if 236 in ids and sub.spec.sec_type == "STK":
+        out.append(m.tick_size(sv, r, SHORTABLE_SHARES, round(stats.avg_volume * SHORTABLE_DAYS_OF_VOLUME)))
     if 293 in ids:
         out.append(m.tick_generic(r, TRADE_COUNT, float(q.volume // 100 if q.volume > 0 else 0)))
+    if 294 in ids:      # trades per minute: the average day's count (trades of 100) over its session
+        out.append(m.tick_generic(r, TRADE_RATE, round(stats.avg_volume / 100 / SESSION_MINUTES, 2)))
+    if 295 in ids:      # volume per minute
+        out.append(m.tick_generic(r, VOLUME_RATE, round(stats.avg_volume / SESSION_MINUTES, 2)))
+    if 105 in ids and sub.spec.sec_type == "STK":   # the listed options' average daily volume (as 100/101 model it)
+        out.append(m.tick_size(sv, r, AVG_OPT_VOLUME, round(stats.avg_volume / 100.0)))
+    if 588 in ids and sub.spec.sec_type == "FUT":
+        out.append(m.tick_size(sv, r, FUTURES_OPEN_INTEREST, round(stats.avg_volume * OPEN_INTEREST_DAYS_OF_VOLUME)))
     if 318 in ids:
         out.append(m.tick_price(sv, r, LAST_RTH_TRADE, stats.last_rth, 0))
     if ids & {456, 59} and stats.dividends:
@@ -345,4 +410,5 @@ def option_ticks(sv: int, sub: MarketDataSub, view: TickView, first: bool) -> li
 
 
 __all__ = ["ContractStats", "DELAYED_TICK", "MarketDataSub", "TickView", "changed_ticks", "first_ticks",
-           "generic_tick_ids", "option_ticks", "statistics_ticks", "stock_generic_ticks_refusal"]
+           "generic_tick_ids", "generic_ticks_refusal", "option_ticks", "statistics_ticks",
+           "stock_generic_ticks_refusal"]

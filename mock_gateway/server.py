@@ -18,6 +18,7 @@ from typing import Any
 
 from .config import GatewayConfig
 from .eventlog import EventLog
+from .faults.acts import FaultActs
 from .faults.defaults import default_fault_stack
 from .faults.runtime import RuntimeFaults
 from .account_feed import AccountFeed
@@ -59,10 +60,17 @@ class Gateway:
                              f"{config.handshake_timeout_s} and {config.frame_timeout_s}")
         if not config.accounts:
             raise ValueError("the gateway needs at least one account (GatewayConfig.accounts)")
+        if config.control:
+            from .faults.http_api import check_bind, parse_address
+
+            check_bind(parse_address(config.control)[0], config.control_token)   # refused before anything listens
         self.config = config
         self.clock = SimClock(config.speed, config.start)
         self.env = self.clock.env
         self.event_log = event_log if event_log is not None else EventLog(config.event_log)
+        self.fault_acts = FaultActs()   # how often each fault acted, from the marks the log gets (GET /faults)
+        self.event_log.add_observer(self.fault_acts.observe)
+        self.control: Any = None        # the HTTP fault-control API when config.control is set
         stack = config.faults if config.faults is not None else default_fault_stack(config)
         # the runtime fault API (gw.faults.add / remove / clear / list) over the one stack everything asks
         self.faults = RuntimeFaults(stack.faults, seed=config.seed, start=config.start)
@@ -111,6 +119,15 @@ class Gateway:
         self._clock_task = self.loop.create_task(self.clock.run(), name="prelive-sim-clock")
         self._sweep_task = self.loop.create_task(self._sweep_deadlines(), name="prelive-session-deadlines")
         self._lag_task = self.loop.create_task(self.loop_lag.run(), name="prelive-loop-lag")
+        if self.config.control:
+            from .faults.http_api import start_control_server   # only a gateway asked to serve it loads it
+
+            try:
+                self.control = await start_control_server(self, self.config.control, self.config.control_token)
+            except BaseException:
+                await self.stop()
+                raise
+            self.sys_event("control_api", attrs={"url": self.control.url, "token": bool(self.config.control_token)})
         log.info("mock gateway listening on %s:%d (seed %d, speed %g)", self.host, self.port, self.config.seed,
                  self.config.speed)
         return self
@@ -119,6 +136,9 @@ class Gateway:
         if not self._running:
             return
         self._running = False
+        control, self.control = self.control, None
+        if control is not None:
+            await control.stop()
         servers, self._servers = self._servers, []
         for server in servers:
             server.close()

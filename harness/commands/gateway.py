@@ -102,6 +102,14 @@ def register(app: typer.Typer) -> None:
                                                                        f"default {DEFAULT_MAX_SERVER_VERSION}, "
                                                                        "the current stable IB Gateway).")] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every session to stderr.")] = False,
+        control: Annotated[Optional[str], typer.Option(
+            "--control", metavar="HOST:PORT",
+            help="Serve the HTTP fault-control API there (GET/POST/DELETE /faults, GET /status); off unless "
+                 "given. Port 0 picks a free one and prints it. Off loopback it needs --control-token.")] = None,
+        control_token: Annotated[Optional[str], typer.Option(
+            "--control-token", envvar="PRELIVE_CONTROL_TOKEN", show_envvar=True,
+            help="Bearer token the control API requires (prefer the environment variable: a command line is "
+                 "visible to other users).")] = None,
     ) -> None:
         """Run the mock IB Gateway: real TWS API protocol, simulated market, until Ctrl-C."""
         import asyncio
@@ -110,16 +118,31 @@ def register(app: typer.Typer) -> None:
         logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
         config = build_config(host, port, seed, speed, account or [], event_log, scenario, max_server_version)
+        if control is not None:
+            from mock_gateway.faults.http_api import ControlApiConfigError, check_bind, parse_address
+
+            try:
+                check_bind(parse_address(control)[0], control_token or None)
+            except ControlApiConfigError as exc:
+                raise _error(str(exc)) from None
+            config.control, config.control_token = control, control_token or None
 
         def announce(gw) -> None:
             accounts = ",".join(gw.config.account_ids)
             typer.echo(f"mock IB Gateway listening on {gw.host}:{gw.port} (accounts {accounts}, seed "
                        f"{gw.config.seed}, speed {gw.config.speed:g})", err=False)
+            if gw.control is not None:
+                typer.echo(f"fault control API on {gw.control.url}" + (" (bearer token required)"
+                                                                       if gw.config.control_token else ""))
             sys.stdout.flush()
 
         try:
             asyncio.run(serve(config, announce))
         except OSError as exc:
+            from mock_gateway.faults.http_api import ControlListenError
+
+            if isinstance(exc, ControlListenError):
+                raise _error(exc.strerror or str(exc), EXIT_FAILED) from None
             raise _error(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}. Is another gateway "
                          "running there? Pick another --port (0 chooses a free one).", EXIT_FAILED) from None
         except KeyboardInterrupt:

@@ -174,7 +174,8 @@ class RuntimeFaults(FaultStack):
     # ------------------------------------------------------------------ the API
     def add(self, fault: str | Mapping[str, Any] | Fault, name: str | None = None, *,
             schedule: Mapping[str, Any] | Schedule | None = None, after_s: float | None = None, for_s: float | None = None,
-            replace: bool = False, **params: Any) -> ActiveFault:
+            replace: bool = False, by: str | None = None, context: Mapping[str, Any] | None = None,
+            **params: Any) -> ActiveFault:
         """Add a fault acting from now; returns it as :meth:`list` shows it.
 
         ``fault``: a type from the registry (``"latency"``, ``"disconnect"``...) with its parameters as
@@ -183,12 +184,15 @@ class RuntimeFaults(FaultStack):
         its times counted from now; its fields may be given flat (``at_s=5, duration_s=10``). Without one the fault acts from ``after_s`` (default now) for
         ``for_s`` sim seconds (default: until removed); a one-off (``disconnect``) acts once.
         ``replace``: remove an active fault of the same name first (e.g. a default pacing rule).
+        ``by``: who asked (the HTTP control API passes the caller's address), written on the event.
+        ``context``: the scenario loader's validation context (``base_dir``, ``data_dirs``): files a spec
+        names are then resolved as an untrusted scenario's are (the HTTP API passes one; None: trusted).
 
         Raises :class:`~.spec.UnknownFaultType`, :class:`~.spec.FaultSpecError` (bad parameters, as the
         scenario loader words them), :class:`DuplicateFaultName`, :class:`GatewayNotRunning`."""
         after = _non_negative("after_s", after_s)
         length = _non_negative("for_s", for_s, positive=True)
-        built = self._build(fault, name, schedule, params)
+        built = self._build(fault, name, schedule, params, context)
         _check_name(built.name, _kind(built))
         if (after is not None or length is not None) and not isinstance(built, NamedFault):
             raise FaultSpecError([("after_s/for_s", "a custom Fault has no schedule to set; time it in its hooks")],
@@ -199,19 +203,19 @@ class RuntimeFaults(FaultStack):
                                    + (" (daily_restart is scheduled by time and timezone)"
                                       if isinstance(built, DailyRestart) else ""))], _kind(built))
         timing = (after, length, schedule is not None or getattr(built, "schedule", None) is not None)
-        return self._on_loop(lambda: self._add_now(built, timing, replace))
+        return self._on_loop(lambda: self._add_now(built, timing, replace, by))
 
-    def remove(self, name: str) -> ActiveFault:
+    def remove(self, name: str, *, by: str | None = None) -> ActiveFault:
         """Stop the fault at once: its hooks no longer asked, its processes stopped, and an occurrence
         under way ended as at its scheduled end (a restart's port re-opens, an outage sends 1102)."""
-        return self._on_loop(lambda: self._remove_now(name))
+        return self._on_loop(lambda: self._remove_now(name, by))
 
-    def clear(self) -> list[ActiveFault]:
+    def clear(self, *, by: str | None = None) -> list[ActiveFault]:
         """Remove every fault, runtime and scheduled (the default pacing rules too); returns them."""
         def clear_now() -> list[ActiveFault]:
             removed = []
             while self.faults:
-                removed.append(self._remove_now(self.faults[-1].name))
+                removed.append(self._remove_now(self.faults[-1].name, by))
             return removed
         return self._on_loop(clear_now)
 
@@ -243,7 +247,7 @@ class RuntimeFaults(FaultStack):
     # ------------------------------------------------------------------ on the loop
     def _build(self, fault: str | Mapping[str, Any] | Fault, name: str | None,
                schedule: Mapping[str, Any] | Schedule | None,
-               params: dict[str, Any]) -> Fault:
+               params: dict[str, Any], context: Mapping[str, Any] | None = None) -> Fault:
         if isinstance(fault, Fault):
             if params or schedule is not None:
                 raise FaultSpecError([(None, "a built fault carries its own parameters; pass a type name or a "
@@ -270,7 +274,7 @@ class RuntimeFaults(FaultStack):
             raise UnknownFaultType(kind)
         spec = _nest_schedule(kind, spec)
         stand_in = _validation_schedule(kind, spec)
-        built = fault_from_spec({**spec, "schedule": stand_in} if stand_in else spec)
+        built = fault_from_spec({**spec, "schedule": stand_in} if stand_in else spec, context)
         if stand_in is not None:
             built.schedule = None   # the real one is set when it is added, from the sim time then
         return built
@@ -290,25 +294,26 @@ class RuntimeFaults(FaultStack):
         timed = dataclasses.replace(fault, schedule=sched, seed=seed)
         return timed.bound(seed, self._start) if self._start is not None else timed
 
-    def _add_now(self, fault: Fault, timing: tuple[float | None, float | None, bool], replace: bool) -> ActiveFault:
+    def _add_now(self, fault: Fault, timing: tuple[float | None, float | None, bool], replace: bool,
+                 by: str | None = None) -> ActiveFault:
         if any(f.name == fault.name for f in self.faults):
             if not replace:
                 raise DuplicateFaultName(
                     f"a fault named {fault.name!r} is already active ({self._describe_name(fault.name)}); "
                     f"give this one another name=, remove({fault.name!r}) first, or pass replace=True")
-            self._remove_now(fault.name)
+            self._remove_now(fault.name, by)
         now = self._now()
         if isinstance(fault, DailyRestart) and self._start is None:
             raise FaultSpecError([(None, "daily_restart needs the gateway's start time")], "daily_restart")
         fault = self._timed(fault, now, *timing)
         self.faults.append(fault)
         self._origin[id(fault)] = (RUNTIME, now)
-        self._record("fault_added", fault, params=_plain(_params(fault)))
+        self._record("fault_added", fault, params=_plain(_params(fault)), **({"by": by} if by else {}))
         if self._ctl is not None:
             fault.install(self._ctl)
         return self._describe(fault)
 
-    def _remove_now(self, name: str) -> ActiveFault:
+    def _remove_now(self, name: str, by: str | None = None) -> ActiveFault:
         matching = [f for f in self.faults if f.name == name]
         if not matching:
             raise self._no_such(name)
@@ -317,7 +322,7 @@ class RuntimeFaults(FaultStack):
         for fault in matching:
             if self._ctl is not None:
                 fault.uninstall(self._ctl)
-            self._record("fault_removed", fault)
+            self._record("fault_removed", fault, **({"by": by} if by else {}))
             self._origin.pop(id(fault), None)
         return described
 

@@ -137,7 +137,6 @@ def _req_id(at: int) -> AttrReader:
 
 # ---------------------------------------------------------------------------------------------- the table
 _FA = (321, "Error validating request.-'bh' : cause - FA data operations ignored for non-FA customers.")
-_OPTION_CALC = (321, "Error validating request.-'cx' : cause - Option computations are not available in this mock")
 _HMDS_NO_DATA = (162, "Historical Market Data Service error message:HMDS query returned no data")
 _NEWS = (10276, "News feed is not allowed")
 
@@ -182,10 +181,11 @@ _SPECS: tuple[RequestSpec, ...] = (
     _not_served(52, "reqFundamentalData", 2, (430, "We are sorry, but fundamentals data for the security specified "
                                                    "is not available.Not allowed")),
     _not_served(53, "cancelFundamentalData", None),
-    _not_served(54, "calculateImpliedVolatility", 2, _OPTION_CALC),
-    _not_served(55, "calculateOptionPrice", 2, _OPTION_CALC),
-    RequestSpec(56, "cancelCalculateImpliedVolatility", 2),
-    RequestSpec(57, "cancelCalculateOptionPrice", 2),
+    # [54|55, version, reqId, contract(12), optionPrice|volatility, underPrice, miscOptions]
+    RequestSpec(54, "calculateImpliedVolatility", 2, reply_kind=K.MARKET_DATA, attrs=_with_contract(2)),
+    RequestSpec(55, "calculateOptionPrice", 2, reply_kind=K.MARKET_DATA, attrs=_with_contract(2)),
+    RequestSpec(56, "cancelCalculateImpliedVolatility", 2, attrs=_req_id(2)),
+    RequestSpec(57, "cancelCalculateOptionPrice", 2, attrs=_req_id(2)),
     RequestSpec(58, "reqGlobalCancel", reply_kind=K.ORDER_ACK),
     RequestSpec(59, "reqMarketDataType", attrs=lambda f: {"market_data_type": int_or_none(f, 2)}),
     RequestSpec(61, "reqPositions", reply_kind=K.ACCOUNT_DATA),

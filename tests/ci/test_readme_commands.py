@@ -32,7 +32,10 @@ def readme_command_lines() -> list[str]:
             for part in re.split(r"\s*&&\s*", line):
                 part = re.sub(r"^\S*/", "", part)          # .venv/bin/prelive -> prelive
                 if part.startswith("prelive "):
-                    lines.append(shlex.join(shlex.split(part, comments=True)))
+                    words = shlex.split(part, comments=True)
+                    if words[-1] == "&":                     # started in the background: the shell's, not ours
+                        words.pop()
+                    lines.append(shlex.join(words))
     return lines
 
 

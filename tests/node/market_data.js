@@ -23,7 +23,11 @@ runScript(async ({ ib, finish, args }) => {
     if (field === TickType.BID) bid = value;
     if (field === TickType.ASK) ask = value;
     if (bid !== undefined && ask !== undefined) quotes.push([bid, ask]);
-    if (++count >= wanted) {
+    // @stoqey/ib 1.6.10 reports the size carried by a BID tickPrice under no tick type (BID_SIZE is 0, and
+    // it tests the size tick type for truthiness), so a bid size is seen only from a separate tickSize:
+    // keep reading until one came (or ten times the ticks asked for).
+    const sized = sizes.BID_SIZE !== undefined && sizes.ASK_SIZE !== undefined;
+    if (++count >= wanted && (sized || count >= 10 * wanted)) {
       ib.cancelMktData(reqId);
       finish({ tickPrices: count, prices, sizes, quotes });
     }

@@ -238,3 +238,16 @@ def test_the_same_node_handler_without_reconnecting_fails_it(node, run_scenario)
     outcome = _flap_with_handler(run_scenario, node, BOT_NO_RECONNECT="1")
     assert outcome.verdict == "FAIL"
     assert "not connected at the end" in str(outcome.cause)   # the first cause names the lost session
+
+
+def test_node_fetch_adds_a_fault_over_the_control_api_while_the_client_runs(node, mock_gateway_factory):
+    # the runtime fault API over HTTP (prelive gateway --control): Node tests need no Python to inject faults
+    gw = mock_gateway_factory(scenario=SCENARIO, control="127.0.0.1:0")
+    result = run_node(node, "control_api.js", gw, "--control", gw.control.url)
+    assert result["addedStatus"] == 201 and result["added"]["type"] == "disconnect"
+    assert "disconnected" in [e["name"] for e in result["events"]]
+    assert result["acted"] == 1
+    assert result["badStatus"] == 400 and "did you mean 'latency'" in result["badError"]
+    assert (result["removedStatus"], result["missingStatus"]) == (200, 404)
+    added = [e for e in gw.event_log.events if e["msg"] == "fault_added" and e["attrs"]["name"] == "node-drop"]
+    assert added[0]["attrs"]["by"].startswith("127.0.0.1:")

@@ -63,6 +63,13 @@ def _mkt_data(v: Values) -> list[str]:
             _tag_values(v.get("marketDataOptions"))]
 
 
+def _option_calc(msg_id: str, v: Values, input_name: str, options_name: str) -> list[str]:
+    """calculateImpliedVolatility / calculateOptionPrice in the text layout the official client writes
+    (version 3, no count before the misc options: ibapi 10.x client.py)."""
+    return [msg_id, "3", _t(v.get("reqId", 0)), *_contract12(v.get("contract", {})), _t(v.get(input_name, 0.0)),
+            _t(v.get("underPrice", 0.0)), _tag_values(v.get(options_name))]
+
+
 class UnservedProtobufField(ValueError):
     """A valid protobuf request using a feature the mock does not serve; answered with an error for ``req_id``."""
 
@@ -155,6 +162,10 @@ REQUESTS: dict[int, tuple[str, Callable[[Values], list[str]]]] = {
                                            _t(v.get("barSize", 0)), v.get("whatToShow", ""), _b(v, "useRTH"),
                                            _tag_values(v.get("realTimeBarsOptions"))]),
     51: ("CancelRealTimeBars", _simple("51", "1", "=reqId")),
+    54: ("CalculateImpliedVolatilityRequest", lambda v: _option_calc("54", v, "optionPrice", "impliedVolatilityOptions")),
+    55: ("CalculateOptionPriceRequest", lambda v: _option_calc("55", v, "volatility", "optionPriceOptions")),
+    56: ("CancelCalculateImpliedVolatility", _simple("56", "1", "=reqId")),
+    57: ("CancelCalculateOptionPrice", _simple("57", "1", "=reqId")),
     58: ("GlobalCancelRequest", _simple("58", "1")),
     59: ("MarketDataTypeRequest", _simple("59", "1", "=marketDataType")),
     61: ("PositionsRequest", _simple("61", "1")),

@@ -31,6 +31,10 @@ AutoOpenOrdersRequest | autoBind=1:bool
 CancelAccountSummary | reqId=1:int32
 CancelAccountUpdatesMulti | reqId=1:int32
 CancelContractData | reqId=1:int32
+CalculateImpliedVolatilityRequest | reqId=1:int32 contract=2:Contract optionPrice=3:double underPrice=4:double impliedVolatilityOptions=5:map<string,string>
+CalculateOptionPriceRequest | reqId=1:int32 contract=2:Contract volatility=3:double underPrice=4:double optionPriceOptions=5:map<string,string>
+CancelCalculateImpliedVolatility | reqId=1:int32
+CancelCalculateOptionPrice | reqId=1:int32
 CancelHeadTimestamp | reqId=1:int32
 CancelHistogramData | reqId=1:int32
 CancelHistoricalData | reqId=1:int32
