@@ -34,6 +34,9 @@ K = ReplyKind
 SCANNER_REFRESH_S = 30.0
 #: Simultaneous scanner subscriptions IB allows a client (the 11th is refused with error 162).
 MAX_SCANNER_SUBSCRIPTIONS = 10
+#: IB's answer to the 11th (users' live logs: "Error 322: Only 10 simultaneous API scanner subscriptions are allowed").
+SCANNER_LIMIT = ("Error processing request:-'id' : cause - Only 10 simultaneous API scanner subscriptions are "
+                 "allowed.")
 #: At most this many tag=value pairs are read from a subscription's filter/option strings.
 MAX_TAG_VALUES = 64
 #: Daily turnover as a fraction of market capitalisation: the mock's market cap is price * average
@@ -199,9 +202,9 @@ class ScannerDesk:
 
     def subscribe(self, s: ReplyChannel, req: ScanRequest) -> None:
         conn = self._conns.of(s)
-        if req.req_id not in conn.scans and len(conn.scans) >= MAX_SCANNER_SUBSCRIPTIONS:
-            raise RequestError(req.req_id, 162, f"{_HMDS}Maximum number of simultaneous API scanner subscriptions "
-                                                f"({MAX_SCANNER_SUBSCRIPTIONS}) exceeded")
+        open_scans = sum(len(c.scans) for c in self._conns.live())   # IB's limit is the login's, not a client's
+        if req.req_id not in conn.scans and open_scans >= MAX_SCANNER_SUBSCRIPTIONS:
+            raise RequestError(req.req_id, 322, SCANNER_LIMIT)
         if req.scan_code not in SCAN_CODES:
             raise RequestError(req.req_id, 162, f"{_HMDS}Scanner type with code {req.scan_code[:40]!r} is not "
                                                 "supported: ask reqScannerParameters for the scan codes served")

@@ -59,3 +59,45 @@ def test_the_limit_is_per_user_across_clients(gw):
     finally:
         first.disconnect()
         second.disconnect()
+
+
+def _scan(lib=ib_insync):
+    return lib.ScannerSubscription(instrument="STK", locationCode="STK.US.MAJOR", scanCode="TOP_PERC_GAIN",
+                                   numberOfRows=5)
+
+
+def test_the_scanner_limit_is_the_logins_so_many_clients_cannot_multiply_it(mock_gateway_factory):
+    gw = mock_gateway_factory(speed=100.0)
+    clients = []
+    refusals: list[tuple[int, str]] = []
+    try:
+        for k in range(4):
+            ib = ib_insync.IB()
+            ib.connect(gw.host, gw.port, clientId=50 + k, timeout=10)
+            ib.errorEvent += lambda req_id, code, text, *_: refusals.append((code, text))
+            clients.append(ib)
+        subs = [clients[i % 4].reqScannerSubscription(_scan()) for i in range(10)]
+        for _ in range(200):
+            clients[0].sleep(0.05)
+            if all(len(s) for s in subs):
+                break
+        assert not refusals
+        clients[3].reqScannerSubscription(_scan())
+        for _ in range(200):
+            clients[3].sleep(0.05)
+            if refusals:
+                break
+        assert refusals == [(322, "Error processing request:-'id' : cause - Only 10 simultaneous API scanner "
+                                  "subscriptions are allowed.")]
+        clients[0].disconnect()               # its scans end with its session: room for as many
+        clients[1].sleep(0.3)
+        again = clients[3].reqScannerSubscription(_scan())
+        for _ in range(200):
+            clients[3].sleep(0.05)
+            if len(again):
+                break
+        assert len(again) > 0 and len(refusals) == 1
+        assert len(subs) == 10
+    finally:
+        for ib in clients:
+            ib.disconnect()
