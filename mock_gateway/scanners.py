@@ -230,13 +230,13 @@ class ScannerDesk:
     def _sample(self, spec: ContractSpec, now_s: float, needs_stats: bool) -> ScanSample:
         """The contract's quote now; its year of daily statistics only when the scan ranks or filters by them
         or it has not traded yet (building those costs ~2.5 ms a contract the first time each day)."""
-        q = self.market.quote_at(spec.con_id, now_s)
-        last = float(q.last)
-        if not (needs_stats or q.volume <= 0):
-            return ScanSample(spec.con_id, last, float(q.close), float(q.volume), 0.0, 0.0, float("nan"))
+        last, close, volume = self.market.last_close_volume_at(spec.con_id, now_s)   # no quote chunk kept per stock
+        last = float(last)
+        if not (needs_stats or volume <= 0):
+            return ScanSample(spec.con_id, last, float(close), float(volume), 0.0, 0.0, float("nan"))
         stats = self.market.contract_stats(spec.con_id, now_s)
         avg_volume = float(stats.avg_volume)
-        return ScanSample(spec.con_id, last, float(q.close), float(q.volume), avg_volume, float(stats.hist_vol),
+        return ScanSample(spec.con_id, last, float(close), float(volume), avg_volume, float(stats.hist_vol),
                           last * avg_volume / TURNOVER_PER_CAP / 1e6)
 
     def _needs_stats(self, req: ScanRequest) -> bool:
