@@ -160,6 +160,9 @@ class MarketSpec(BaseModel):
     #: Cash dividends by symbol (replacing the built-in table's row): what ADJUSTED_LAST bars adjust for.
     dividends: Annotated[dict[str, Annotated[list[DividendSpec], Field(max_length=400)]],
                          Field(max_length=1000)] = Field(default_factory=dict)
+    #: Simulated headlines (BRFG market columns made from the simulated daily bars, marked simulated) for
+    #: reqHistoricalNews / reqNewsArticle. Off (the default), the default providers publish none.
+    simulated_news: bool = False
 
 
 class DividendSpec(BaseModel):
@@ -553,7 +556,8 @@ class Scenario(BaseModel):
                                 data_permission=m.data_permission,
                                 extra_contracts=[c.model_dump() for c in m.contracts],
                                 halts=[h.model_dump() for h in m.halts],
-                                dividends={k: [d.model_dump() for d in v] for k, v in m.dividends.items()}),
+                                dividends={k: [d.model_dump() for d in v] for k, v in m.dividends.items()},
+                                simulated_news=m.simulated_news),
             event_log=Path(event_log) if event_log is not None else None,
             log_market_data=self.log_market_data, market_data_lines=self.market_data_lines,
             read_only_api=self.api.read_only, master_client_id=self.api.master_client_id,

@@ -107,6 +107,9 @@ class MarketConfig:
     #: Cash dividends by symbol: [{ex_date: "YYYYMMDD", amount}], replacing the built-in table's row
     #: (mock_gateway.sim.corporate_actions); ADJUSTED_LAST bars are adjusted for them.
     dividends: dict[str, list[dict]] = field(default_factory=dict)
+    #: Simulated headlines and articles from the default news providers (BRFG market columns made from the
+    #: simulated daily bars, each marked simulated; mock_gateway.sim.news). Off: none, the mock has no real feed.
+    simulated_news: bool = False
 
 
 @dataclass

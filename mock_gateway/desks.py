@@ -6,15 +6,17 @@ never reaches through the session or the server.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .account_feed import AccountFeed
 from .config import GatewayConfig
+from .depth import DepthDesk
 from .feeds import Feeds
 from .order_desk import OrderDesk
 from .scanners import ScannerDesk
 from .sim.clock import SimClock
 from .sim.world import World
+from .streamed import ReplyStreams
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class Desks:
     orders: OrderDesk     # placeOrder / cancels / open orders / executions into the order engine
     accounts: AccountFeed  # account values, portfolio, positions, summary, PnL (subscriptions per connection)
     scanners: ScannerDesk  # market-scanner subscriptions per connection, refreshed every 30 s
+    depth: DepthDesk      # market depth lines per connection, grouped by the book they show
+    #: long replies (whole option chains, reference lists) computed and sent in slices between other work
+    streams: ReplyStreams = field(default_factory=ReplyStreams)
 
 
 __all__ = ["Desks"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from .protocol.kinds import ReplyKind
 from .protocol.time import ib_time
 from .connection_table import ConnectionTable
 from .replies import ReplyChannel
+from .streamed import ReplyStreams, run_steps
 from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
 from .protocol.fields import fmt_float
@@ -59,6 +60,14 @@ HISTORICAL_UPDATE_S = 5.0
 HISTORY_SLICE_SLOTS = 500
 #: How many windows (of twice the ticks asked) reqHistoricalTicks searches before it answers with what it found.
 HISTORICAL_TICK_WINDOWS = 8
+#: reqHistoricalTicks reads its one-second bars in parts of this many seconds (a minute of BID and ASK history
+#: is ~2.5 ms) and splits this many rows into trades between checks of the time budget (mock_gateway.streamed):
+#: 1000 BID_ASK ticks are ~60 ms of work.
+TICK_STEP_S = 60.0
+TICK_STEP_ROWS = 64
+#: reqHistogramData reads its bars ten days at a time (a year of hourly bars is ~7 ms of work), cut at 08:00 UTC.
+HISTOGRAM_STEP_S = 10 * 86400.0
+HISTOGRAM_CUT_UTC_S = 8 * 3600.0
 #: Price levels a histogram is binned into.
 HISTOGRAM_LEVELS = 60
 #: Bars formatted between two yields to the event loop.
@@ -209,6 +218,7 @@ class Feeds:
         self._tbt_subs: dict[int, dict[tuple[int, int], tbt.TickByTickSub]] = {}   # by conId, then (conn, reqId)
         self._listening = False
         self._tasks: set[asyncio.Task] = set()     # sliced historical requests in progress (held strongly)
+        self.streams = ReplyStreams()                # replies made in steps (first ticks, tick history)
         self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns),
                                   self._realtime_bar_tick)
         self._hist = Periodic(HISTORICAL_UPDATE_S, lambda: any(c.historical_updates for c in self._conns),
@@ -245,7 +255,7 @@ class Feeds:
         if refusal:
             raise RequestError(req.req_id, 321, refusal)
         epoch = self.clock.start.timestamp() + self.env.now
-        market_open = is_open(session_rule(spec.sec_type), epoch, rth=False)
+        market_open = is_open(session_rule(spec), epoch, rth=False)
         granted, code, text = grant_data_type(self.market.config.data_permission,
                                               self._data_types.get(s.conn_id, 1), market_open)
         if granted is None:
@@ -253,35 +263,51 @@ class Feeds:
             raise RequestError(req.req_id, code or 354, text + suffix)
         sub = MarketDataSub(s, req.req_id, spec, req.generic_ticks, data_type=granted,
                             ids=DELAYED_TICK if granted in (3, 4) else {})
+        if not (req.snapshot or req.regulatory_snapshot):
+            self._conns.of(s).market_data[req.req_id] = sub   # the line counts (and can be cancelled) at once
+        # A new contract's first quote of the day and its year of statistics take milliseconds each: they are
+        # separate steps, so a burst of lines shares the loop with other sessions (mock_gateway.streamed).
+        self.streams.send(s, K.MARKET_DATA, self._first_ticks(s, req, sub, granted, code, text),
+                          key=("mkt", req.req_id))
+
+    def _first_ticks(self, s: ReplyChannel, req: MarketDataRequest, sub: MarketDataSub, granted: int,
+                     code: int | None, text: str) -> Iterator[Fields | None]:
+        """A line's first ticks (and a snapshot's end), then the line streams from the next grid step."""
+        spec = req.spec
         t_s = self._quote_time(sub)
         # tickReqParams, marketDataType, then the 10167 of a delayed grant, then the ticks (recorded IB Gateway
         # sessions, server versions 206 and 225, 2026)
         head = [m.tick_req_params(req.req_id, spec.min_tick, spec.bbo_exchange, spec.snapshot_permissions),
                 m.market_data_type(req.req_id, granted)]
-        view = self._view(sub, self.market.quote_at(spec.con_id, t_s), t_s)
+        q = self.market.quote_at(spec.con_id, t_s)
+        yield None
+        view = self._view(sub, q, t_s)
         if code is not None:     # 10167 (delayed data displayed) after marketDataType, before the ticks
             head.append(m.error(s.server_version, req.req_id, code, text))
         msgs = head + first_ticks(s.server_version, sub, view)
         if req.generic_ticks - {"233"}:
+            yield None
             msgs += statistics_ticks(s.server_version, sub, view, self.market.contract_stats(spec.con_id, t_s))
         if req.snapshot or req.regulatory_snapshot:
+            yield from msgs
             if view.in_session or granted in (2, 4) or spec.sec_type == "IND":
-                s.send(K.MARKET_DATA, msgs + [m.tick_snapshot_end(req.req_id)])
+                yield m.tick_snapshot_end(req.req_id)
             else:   # no live book to wait for: what there is now, and the end at IB's snapshot timeout
-                s.send(K.MARKET_DATA, msgs)
                 self.env.process(self._snapshot_end_later(s, req.req_id))
+                self.clock.wake()
             if req.regulatory_snapshot:
                 self._charge_regulatory_snapshot(s, req)
             return
-        self._conns.of(s).market_data[req.req_id] = sub
-        if granted in (2, 4):          # frozen: the last values, no updates while the market is closed
-            s.send(K.MARKET_DATA, msgs)
-            return
-        self._market_subs.setdefault(spec.con_id, {})[(s.conn_id, req.req_id)] = sub
-        s.send(K.MARKET_DATA, msgs)
-        if not self._listening:
-            self._listening = True
-            self.market.add_listener(self._on_grid_step)
+        conn = self._conns.get(s.conn_id)
+        if s.closed or conn is None or conn.market_data.get(req.req_id) is not sub:
+            return            # cancelled (or the client left) before its first ticks were made
+        yield from msgs
+        # streams only once its first ticks are sent (the stream sends them right after its last step, with no
+        # pause between): no change can overtake them
+        if granted not in (2, 4) and conn.market_data.get(req.req_id) is sub:   # frozen: no updates
+            self._market_subs.setdefault(spec.con_id, {})[(s.conn_id, req.req_id)] = sub
+            self._listen()
+            self.clock.wake()          # a grid stepper started here, maybe outside a request: the clock must see it
 
     def _snapshot_end_later(self, s: ReplyChannel, req_id: int):
         """tickSnapshotEnd SNAPSHOT_TIMEOUT_S after a snapshot whose book never came (a SimPy process)."""
@@ -307,6 +333,7 @@ class Feeds:
         sub = conn.market_data.pop(req_id, None) if conn is not None else None
         if sub is None:
             return False
+        self.streams.cancel(s.conn_id, ("mkt", req_id))     # first ticks still being made: none are sent
         subs = self._market_subs.get(sub.spec.con_id, {})
         subs.pop((s.conn_id, req_id), None)
         if not subs:
@@ -367,7 +394,7 @@ class Feeds:
             trading = self.market.is_trading(con_id, now) and not self.market.halt_status(spec, now)
             epoch_s = self.market.epoch0 + q.time_s
             for tsub in list(tsubs.values()):
-                if getattr(tsub.session, "closed", False):
+                if getattr(tsub.session, "closed", False) or not tsub.live:   # closed, or past ticks still coming
                     continue
                 msgs = tbt.changed(tsub.session.server_version, tsub, q, epoch_s, trading)
                 if msgs:
@@ -383,28 +410,40 @@ class Feeds:
         return conn is not None and req_id in conn.tick_by_tick
 
     def start_tick_by_tick(self, s: ReplyChannel, sub: tbt.TickByTickSub, number_of_ticks: int) -> None:
-        """Send ``number_of_ticks`` past ticks (if any), then stream from the next grid step."""
+        """Send ``number_of_ticks`` past ticks (if any), then stream from the next grid step.
+
+        The subscription counts (limits, duplicates, cancels) at once; its past ticks are read in steps
+        between other sessions' work, and it streams only once they are sent (none overtakes them).
+        """
         now = self.env.now
         sub.exchange = sub.spec.primary_exchange or sub.spec.exchange
         tbt.prime(sub, self.market.quote_at(sub.spec.con_id, now))
-        if number_of_ticks > 0 and (sub.tick_type > 2 or tbt.prints_trades(sub.spec)):
-            # completed seconds only: the second in progress is the stream's (its one-second bar is not final)
-            end = self.clock.start + timedelta(seconds=math.floor(now))
-            rows = self.historical_tick_rows(sub.req_id, sub.spec, None, end,
-                                             min(number_of_ticks, tbt.MAX_HISTORICAL_TICKS),
-                                             tbt.HISTORY_OF[sub.tick_type], False, None)
-            msgs = tbt.history(s.server_version, sub, rows)
-            if msgs:
-                s.send(K.MARKET_DATA, msgs)
         self._conns.of(s).tick_by_tick[sub.req_id] = sub
         self._tbt_subs.setdefault(sub.spec.con_id, {})[(s.conn_id, sub.req_id)] = sub
+        if number_of_ticks > 0 and (sub.tick_type > 2 or tbt.prints_trades(sub.spec)):
+            sub.live = False
+            self.streams.send(s, K.MARKET_DATA, self._tick_history(s, sub, now, number_of_ticks),
+                              key=("tbt", sub.req_id))
         self._listen()
+
+    def _tick_history(self, s: ReplyChannel, sub: tbt.TickByTickSub, now: float,
+                      number_of_ticks: int) -> Iterator[Fields | None]:
+        # completed seconds only: the second in progress is the stream's (its one-second bar is not final)
+        end = self.clock.start + timedelta(seconds=math.floor(now))
+        try:
+            rows = yield from self._tick_rows_steps(sub.req_id, sub.spec, None, end,
+                                                    min(number_of_ticks, tbt.MAX_HISTORICAL_TICKS),
+                                                    tbt.HISTORY_OF[sub.tick_type], False, None)
+            yield from tbt.history(s.server_version, sub, rows)
+        finally:
+            sub.live = True      # the stream follows right after the last past tick is sent (no pause between)
 
     def stop_tick_by_tick(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)
         sub = conn.tick_by_tick.pop(req_id, None) if conn is not None else None
         if sub is None:
             return False
+        self.streams.cancel(s.conn_id, ("tbt", req_id))      # past ticks still being read: none are sent
         subs = self._tbt_subs.get(sub.spec.con_id, {})
         subs.pop((s.conn_id, req_id), None)
         if not subs:
@@ -528,49 +567,68 @@ class Feeds:
 
         Read from one-second bars of the same price path the bars and quotes come from; the search
         goes back (or forward) a bounded number of windows, so a request over a closed weekend ends.
+        The rows are read in steps between other sessions' work (1000 ticks are tens of ms of it).
         """
-        found = self.historical_tick_rows(req_id, spec, start, end, count, what, use_rth, listed_epoch)
-        sv = s.server_version
-        if what == "TRADES":
-            msg = m.historical_ticks_last(sv, req_id, found, True)
-        elif what == "BID_ASK":
-            msg = m.historical_ticks_bid_ask(sv, req_id, found, True)
-        else:
-            msg = m.historical_ticks(sv, req_id, found, True)
-        s.send(K.HISTORICAL_DATA, [msg])
+        def steps() -> Iterator[Fields | None]:
+            found = yield from self._tick_rows_steps(req_id, spec, start, end, count, what, use_rth, listed_epoch)
+            sv = s.server_version
+            if what == "TRADES":
+                yield m.historical_ticks_last(sv, req_id, found, True)
+            elif what == "BID_ASK":
+                yield m.historical_ticks_bid_ask(sv, req_id, found, True)
+            else:
+                yield m.historical_ticks(sv, req_id, found, True)
+
+        self.streams.send(s, K.HISTORICAL_DATA, steps(), key=("ticks", req_id),
+                          on_failure=lambda: s.error(req_id, 162, no_data_text(spec.symbol, spec.exchange, what)))
 
     def historical_tick_rows(self, req_id: int, spec: ContractSpec, start: datetime | None, end: datetime | None,
                              count: int, what: str, use_rth: bool, listed_epoch: float | None) -> list[tuple]:
         """The rows reqHistoricalTicks answers, and tick-by-tick's numberOfTicks history sends: one generator."""
+        return run_steps(self._tick_rows_steps(req_id, spec, start, end, count, what, use_rth, listed_epoch))
+
+    def _tick_rows_steps(self, req_id: int, spec: ContractSpec, start: datetime | None, end: datetime | None,
+                         count: int, what: str, use_rth: bool,
+                         listed_epoch: float | None) -> Generator[None, None, list[tuple]]:
+        """:meth:`historical_tick_rows` in steps (a few hundred seconds of one-second bars each)."""
         now = self.env.now
         t0 = self.clock.start
         forward = start is not None
         edge = (start - t0).total_seconds() if forward else (min(now, (end - t0).total_seconds()) if end else now)
         window_s = max(60.0, 2.0 * count)
         kinds = {"TRADES": ("TRADES",), "BID_ASK": ("BID", "ASK"), "MIDPOINT": ("MIDPOINT",)}[what]
+        exchange = spec.primary_exchange or spec.exchange
         found: list[tuple] = []
         for k in range(HISTORICAL_TICK_WINDOWS):
             lo = edge + k * window_s if forward else edge - (k + 1) * window_s
             hi = min(lo + window_s, now)
             if hi <= lo:
                 break
-            tables = [self._bar_table(BarsRequest(req_id, spec, 1.0, kind, use_rth, 2, listed_epoch), hi, hi - lo)
-                      for kind in kinds]
-            rows = _tick_rows(tables, what, self.market.epoch0, spec.primary_exchange or spec.exchange)
+            rows: list[tuple] = []
+            t = lo
+            while t < hi:       # whole-second cuts: a one-second bar falls in exactly one part
+                part_hi = min(hi, (math.floor(t / TICK_STEP_S) + 1) * TICK_STEP_S)
+                tables = [self._bar_table(BarsRequest(req_id, spec, 1.0, kind, use_rth, 2, listed_epoch), part_hi,
+                                          part_hi - t) for kind in kinds]
+                rows += _tick_rows(tables, what, self.market.epoch0, exchange)
+                t = part_hi
+                yield None
             if what == "TRADES":
-                rows = self._split_into_trades(spec.con_id, rows)
+                rows = yield from self._split_into_trades(spec.con_id, rows)
             found = found + rows if forward else rows + found
             if len(found) >= count:
                 break
         return found[:count] if forward else found[-count:]
 
-    def _split_into_trades(self, con_id: int, rows: list[tuple]) -> list[tuple]:
+    def _split_into_trades(self, con_id: int, rows: list[tuple]) -> Generator[None, None, list[tuple]]:
         """One-second TRADES rows of the run (sim time >= 0) as the trades the stream printed in that second, so
         reqHistoricalTicks and tick-by-tick's Last ticks agree trade for trade; seconds before the run stay one
-        row each (history there is bars, not grid steps)."""
+        row each (history there is bars, not grid steps). In steps of :data:`TICK_STEP_ROWS` rows."""
         epoch0 = self.market.epoch0
         out: list[tuple] = []
-        for row in rows:
+        for i, row in enumerate(rows):
+            if i % TICK_STEP_ROWS == TICK_STEP_ROWS - 1:
+                yield None
             t, _, _, exchange = row
             second_s = t - epoch0
             if second_s < 0:
@@ -581,9 +639,27 @@ class Feeds:
         return out
 
     def send_histogram(self, s: ReplyChannel, req_id: int, spec: ContractSpec, use_rth: bool, period_s: float) -> None:
-        """reqHistogramData: traded volume by price level over the period, from the same path's bars."""
+        """reqHistogramData: traded volume by price level over the period, from the same path's bars (a year of
+        them read a few weeks at a time between other sessions' work)."""
+        self.streams.send(s, K.HISTORICAL_DATA, self._histogram_steps(req_id, spec, use_rth, period_s),
+                          key=("histogram", req_id),
+                          on_failure=lambda: s.error(req_id, 162, no_data_text(spec.symbol, spec.exchange, "TRADES")))
+
+    def _histogram_steps(self, req_id: int, spec: ContractSpec, use_rth: bool,
+                         period_s: float) -> Iterator[Fields | None]:
         bar_s = 300.0 if period_s <= 31 * 86400 else 3600.0
-        table = self._bar_table(BarsRequest(req_id, spec, bar_s, "TRADES", use_rth, 2), self.env.now, period_s)
+        req = BarsRequest(req_id, spec, bar_s, "TRADES", use_rth, 2)
+        end_s = self.env.now
+        parts: list[BarTable] = []
+        t = end_s - period_s
+        epoch0 = self.market.epoch0
+        while t < end_s:      # cut at 08:00 UTC every few days: no session is open (or on a whole hour), no bar is cut
+            cut_e = (math.floor((epoch0 + t - HISTOGRAM_CUT_UTC_S) / HISTOGRAM_STEP_S) + 1) * HISTOGRAM_STEP_S
+            hi = min(end_s, cut_e + HISTOGRAM_CUT_UTC_S - epoch0)
+            parts.append(self._bar_table(req, hi, hi - t))
+            t = hi
+            yield None
+        table = BarTable.concat(parts) if len(parts) > 1 else parts[0]
         if not len(table):
             raise RequestError(req_id, 162, no_data_text(spec.symbol, spec.exchange, "TRADES"))
         step = max(spec.min_tick, float(table.high.max() - table.low.min()) / HISTOGRAM_LEVELS)
@@ -591,7 +667,7 @@ class Feeds:
         levels = np.round(np.round(table.wap / step) * step, 10)
         prices, inverse = np.unique(levels, return_inverse=True)
         sizes = np.bincount(inverse, weights=np.maximum(table.volume, 0.0))
-        s.send(K.HISTORICAL_DATA, [m.histogram_data(req_id, list(zip(prices.tolist(), sizes.tolist())))])
+        yield m.histogram_data(req_id, list(zip(prices.tolist(), sizes.tolist())))
 
     def historical_update_count(self, excluding: tuple[int, int] | None = None) -> int:
         """Open keepUpToDate historical requests over every connection (IB: 50 at once per user);

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from . import option_calc, reference, tick_by_tick
+from . import depth, option_calc, reference, tick_by_tick
 from .desks import Desks
 from .errors import NoSecurityDefinition, RequestError
 from .feeds import BarsRequest, MarketDataRequest
@@ -92,13 +92,7 @@ def req_contract_details(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
     query = ContractQuery.from_wire(f[3:15], _field(f, 16), _field(f, 17)) if len(f) >= 15 else _contract_at(f, 3)
-    found = g.world.contracts.match(query)
-    if not found:
-        raise NoSecurityDefinition(req_id)
-    sv = s.server_version
-    now = g.clock.now_datetime()       # the hours strings start at the simulated date, as IB's start at today's
-    s.send(K.CONTRACT_DATA, [m.contract_data(sv, req_id, spec, reference.details_at(spec, now)) for spec in found]
-           + [m.contract_data_end(req_id)])
+    reference.send_contract_details(g, s, req_id, query)   # a whole chain is long: sent in slices
 
 
 # ---------------------------------------------------------------------------------------------- market data
@@ -127,6 +121,35 @@ def cancel_mkt_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     req_id = r.required_id()
     if not g.feeds.stop_market_data(s, req_id):
         raise RequestError(req_id, 300, f"Can't find EId with tickerId:{req_id}")
+
+
+# ---------------------------------------------------------------------------------------------- market depth
+def req_mkt_depth(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """reqMktDepth: [10, 5, reqId, contract(12, primaryExchange included), numRows, isSmartDepth, mktDepthOptions]
+    (ibapi client.reqMktDepth at every version this mock speaks: >= 149 and >= 146 SMART_DEPTH)."""
+    f = r.fields
+    req_id = r.required_id()
+    query = _contract_at(f, 3)
+    rows = _int(f, 15, "numRows")
+    is_smart = _field(f, 16) == "1"
+    if g.depth.has(s, req_id):
+        raise RequestError(req_id, 322, depth.DUPLICATE_ID)
+    if rows < 1:
+        raise RequestError(req_id, 321, f"Error validating request.-'bX' : cause - Invalid number of rows {rows}: "
+                                        "ask for at least 1")
+    spec = qualify(g.world, req_id, query)
+    try:
+        venue = depth.depth_venue(spec, query.exchange, is_smart, g.world.market.config.data_permission)
+    except ValueError as exc:
+        raise RequestError(req_id, 10092, str(exc)) from None
+    g.depth.start(s, req_id, spec, venue, rows)
+
+
+def cancel_mkt_depth(g: Desks, s: ReplyChannel, r: Request) -> None:
+    """cancelMktDepth: [11, 1, reqId, isSmartDepth]; a line the connection does not hold gets 310."""
+    req_id = r.required_id()
+    if not g.depth.stop(s, req_id):
+        raise RequestError(req_id, 310, f"Can't find the subscribed market depth with tickerId:{req_id}")
 
 
 # ---------------------------------------------------------------------------------------------- option calculations
@@ -496,7 +519,8 @@ HANDLERS: dict[int, Handler] = {
     7: req_executions,
     8: req_ids,
     9: req_contract_details,
-    11: ignore,                 # cancelMktDepth: depth is never served, so nothing to cancel
+    10: req_mkt_depth,
+    11: cancel_mkt_depth,
     12: ignore,                 # reqNewsBulletins: there are none
     13: ignore,                 # cancelNewsBulletins
     14: ignore,                 # setServerLoglevel
@@ -531,6 +555,7 @@ HANDLERS: dict[int, Handler] = {
     81: reference.req_matching_symbols,
     82: reference.req_mkt_depth_exchanges,
     83: reference.req_smart_components,
+    84: reference.req_news_article,
     85: reference.req_news_providers,
     86: reference.req_historical_news,
     87: reference.req_head_timestamp,
@@ -550,7 +575,7 @@ HANDLERS: dict[int, Handler] = {
     103: ignore,                # cancelWshEventData
     104: reference.req_user_info,
     105: req_current_time_in_millis,
-    106: ignore,                # cancelContractData: contract details are answered at once, nothing to stop
+    106: reference.cancel_contract_data,   # stops a long contract-details answer still being sent
     107: ignore,                # cancelHistoricalTicks: historical ticks are not served
 }
 

@@ -8,7 +8,7 @@ on a cancel. Events go to the client that placed the order.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from .account_feed import AccountFeed
 from .errors import RequestError
@@ -37,6 +37,7 @@ from .sim.order_types import (
     WhatIfReport,
 )
 from .sim.world import World
+from .streamed import ReplyStreams
 
 K = ReplyKind
 Fields = list[str]
@@ -74,6 +75,7 @@ class OrderDesk:
         self._unreported: dict[int, list[CommissionReport]] = {}   # perm id -> reports not yet sent
         self._held: dict[int, OrderUpdate] = {}                     # perm id -> Submitted ack of this burst
         self._release_pending = False
+        self.streams = ReplyStreams()     # long listings (open orders, completed orders, executions) in slices
 
     # ------------------------------------------------------------------ requests
     def place(self, s: ReplyChannel, wire: WireOrder) -> None:
@@ -100,26 +102,40 @@ class OrderDesk:
             raise RequestError(order_id, exc.code, exc.text) from None
 
     def global_cancel(self, s: ReplyChannel) -> None:
-        self.engine.global_cancel()
+        """reqGlobalCancel: every order working now is cancelled (their Cancelled statuses go to their clients);
+        thousands of them are cancelled in slices between other sessions' work."""
+        self.streams.send(s, K.ORDER_ACK, self._global_cancel_steps())
+
+    def _global_cancel_steps(self) -> Iterator[None]:
+        for _ in self.engine.global_cancel_steps():
+            self.clock.wake()      # the orders' processes were interrupted: the clock runs them (in a task too)
+            yield None
 
     def send_open_orders(self, s: ReplyChannel, all_clients: bool) -> None:
-        orders = self.engine.open_orders(None if all_clients else s.client_id)
-        msgs: list[Fields] = []
-        for order in orders:
-            msgs += [self._open_order(s, order, order.status), self._order_status(s, order, order.status)]
-        s.send(K.ORDER_ACK, msgs + [m.open_order_end()])
+        """The working orders (as of the request) and openOrderEnd; a long list goes out in slices."""
+        orders = [(order, order.status) for order in self.engine.open_orders(None if all_clients else s.client_id)]
+        self.streams.send(s, K.ORDER_ACK, self._open_order_steps(s, orders))
+
+    def _open_order_steps(self, s: ReplyChannel, orders: list[tuple[Order, str]]) -> Iterator[Fields]:
+        for order, status in orders:
+            yield self._open_order(s, order, status)
+            yield self._order_status(s, order, status)
+        yield m.open_order_end()
 
     def send_completed_orders(self, s: ReplyChannel, api_only: bool) -> None:
-        sv = s.server_version
-        msgs = [m.completed_order(sv, wire_of(o), contract=o.spec, perm_id=o.perm_id, status=o.status,
-                                  filled_qty=o.filled, completed_time=ib_time(self._epoch(o.completed_at_s or 0.0)),
-                                  completed_status=o.status)
-                for o in self.engine.completed_orders()]
-        s.send(K.ORDER_ACK, msgs + [m.completed_orders_end()])
+        """The day's completed orders (as of the request) and completedOrdersEnd, in slices when many."""
+        self.streams.send(s, K.ORDER_ACK, self._completed_steps(s.server_version, self.engine.completed_orders()))
+
+    def _completed_steps(self, sv: int, orders: list[Order]) -> Iterator[Fields]:
+        for o in orders:
+            yield m.completed_order(sv, wire_of(o), contract=o.spec, perm_id=o.perm_id, status=o.status,
+                                    filled_qty=o.filled, completed_time=ib_time(self._epoch(o.completed_at_s or 0.0)),
+                                    completed_status=o.status)
+        yield m.completed_orders_end()
 
     def send_executions(self, s: ReplyChannel, req_id: int, *, client_id: int | None, account: str, time_text: str,
                         symbol: str, sec_type: str, exchange: str, side: str) -> None:
-
+        """The fills the filter selects (as of the request), each with its commission, then execDetailsEnd."""
         since_s = None
         if time_text.strip():
             try:
@@ -128,10 +144,13 @@ class OrderDesk:
                 raise RequestError(req_id, 321, f"Error validating request.-'bw' : cause - {exc}") from None
             since_s = (since - self.clock.start).total_seconds() if since else None
         fills = self.engine.executions(ExecutionFilter(client_id, account, since_s, symbol, sec_type, exchange, side))
-        msgs: list[Fields] = []
+        self.streams.send(s, K.OTHER, self._execution_steps(s, req_id, list(fills)), key=("executions", req_id))
+
+    def _execution_steps(self, s: ReplyChannel, req_id: int, fills: list[Fill]) -> Iterator[Fields]:
         for fill in fills:
-            msgs += [self._exec_details(s, req_id, fill), self._commission(fill.commission)]
-        s.send(K.OTHER, msgs + [m.exec_details_end(req_id)])
+            yield self._exec_details(s, req_id, fill)
+            yield self._commission(fill.commission)
+        yield m.exec_details_end(req_id)
 
     # ------------------------------------------------------------------ engine events
     def on_order_event(self, event: OrderEvent) -> None:

@@ -293,6 +293,9 @@ class ScannerDesk:
                 if time.perf_counter() - started > SCAN_SLICE_S:
                     await asyncio.sleep(0)
                     started = time.perf_counter()
+                    conn = self._conns.get(s.conn_id)
+                    if s.closed or conn is None or conn.scans.get(req.req_id) is not req:
+                        return           # cancelled (or replaced, or the client left): the rest is not computed
             conn = self._conns.get(s.conn_id)
             if s.closed or conn is None or conn.scans.get(req.req_id) is not req:
                 return                   # cancelled (or replaced, or the client left) while it was computed

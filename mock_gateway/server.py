@@ -22,6 +22,7 @@ from .faults.acts import FaultActs
 from .faults.defaults import default_fault_stack
 from .faults.runtime import RuntimeFaults
 from .account_feed import AccountFeed
+from .depth import DepthDesk
 from .desks import Desks
 from .feeds import Feeds
 from .scanners import ScannerDesk
@@ -82,7 +83,9 @@ class Gateway:
         self.accounts = AccountFeed(self.world, self.clock, config, self._call_soon)
         self.orders = OrderDesk(self.world, self.clock, self, self.accounts, self._call_soon, self.sys_event)
         self.scanners = ScannerDesk(self.world, self.clock)
-        self.desks = Desks(config, self.clock, self.world, self.feeds, self.orders, self.accounts, self.scanners)
+        self.depth = DepthDesk(self.world, self.clock, config.market_data_lines, lambda: self.feeds.flowing)
+        self.desks = Desks(config, self.clock, self.world, self.feeds, self.orders, self.accounts, self.scanners,
+                           self.depth)
         self.host = config.host
         self.port = config.port
         self.refusing = False
@@ -136,6 +139,8 @@ class Gateway:
         if not self._running:
             return
         self._running = False
+        for streams in (self.desks.streams, self.feeds.streams, self.orders.streams):
+            streams.stop_all()     # long replies in progress stop here: nobody will read them (issue 11)
         control, self.control = self.control, None
         if control is not None:
             await control.stop()
@@ -266,6 +271,7 @@ class Gateway:
         self.feeds.session_closed(session)
         self.accounts.session_closed(session)
         self.scanners.session_closed(session)
+        self.depth.session_closed(session)
         cid = session.client_id
         if cid is not None and self._client_ids.get(cid) is session:
             del self._client_ids[cid]
@@ -347,6 +353,7 @@ class Gateway:
     def clear_market_data_subscriptions(self) -> None:
         for session in self.ready_sessions():
             self.feeds.drop_market_data(session)
+            self.depth.drop(session)
 
     def set_account_ready(self, ready: bool) -> None:
         """AccountReady false while IB's servers are unreachable (TWS API: the server is resetting)."""

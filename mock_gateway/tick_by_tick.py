@@ -48,6 +48,7 @@ class TickByTickSub:
     bid_size: float = -1.0
     ask_size: float = -1.0
     mid: float = math.nan
+    live: bool = True          # False while its numberOfTicks past ticks are still being read and sent
 
 
 def prime(sub: TickByTickSub, q: Quote) -> None:

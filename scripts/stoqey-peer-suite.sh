@@ -22,4 +22,5 @@ trap 'kill "$gw" 2>/dev/null; wait "$gw" 2>/dev/null; rm -f "$log"' EXIT
 for _ in $(seq 100); do grep -q "listening" "$log" && break; sleep 0.1; done
 grep -q "listening" "$log" || { cat "$log" >&2; echo "the mock gateway did not start" >&2; exit 4; }
 cd "$suite"
-IB_PORT=$port ./node_modules/.bin/jest --maxWorkers=2 --reporters=default "$@"
+# jest args first: --reporters takes every word after it as a reporter
+IB_PORT=$port ./node_modules/.bin/jest --maxWorkers=2 "$@" --reporters=default

@@ -19,6 +19,7 @@ REPLY_NAMES: dict[int, str] = {
     10: "contractData",
     11: "execDetails",
     12: "updateMktDepth",
+    13: "updateMktDepthL2",
     14: "updateNewsBulletin",
     15: "managedAccounts",
     16: "receiveFA",

@@ -738,6 +738,16 @@ def historical_news_end(req_id: int, has_more: bool) -> Fields:
     return ["87", str(int(req_id)), "1" if has_more else "0"]
 
 
+def historical_news(req_id: int, time: str, provider: str, article_id: str, headline: str) -> Fields:
+    """historicalNews (86): reqId, time, providerCode, articleId, headline (ibapi decoder.processHistoricalNews)."""
+    return ["86", str(int(req_id)), time, provider, article_id, headline]
+
+
+def news_article(req_id: int, article_type: int, text: str) -> Fields:
+    """newsArticle (83): reqId, articleType (0 plain text, 1 PDF in base 64), articleText (ibapi processNewsArticle)."""
+    return ["83", str(int(req_id)), str(int(article_type)), text]
+
+
 def user_info(req_id: int, white_branding_id: str) -> Fields:
     """userInfo (107, from 167): reqId and the white-branding id, no version field (ibapi 10.51 processUserInfo)."""
     return ["107", str(int(req_id)), white_branding_id]
@@ -780,6 +790,22 @@ def mkt_depth_exchanges(descriptions: Sequence[tuple[str, str, str, str, int]]) 
     for exchange, sec_type, listing, service, agg_group in descriptions:
         fields += [exchange, sec_type, listing, service, str(agg_group)]
     return fields
+
+
+def update_mkt_depth(server_version: int, req_id: int, position: int, operation: int, side: int, price: float,
+                     size: float) -> Fields:
+    """updateMktDepth (12), exchange depth without a market maker: exactly 8 fields (ib_* tuple-unpack them).
+    operation 0 insert / 1 update / 2 delete, side 0 ask / 1 bid (TWS API docs, EWrapper.updateMktDepth)."""
+    return ["12", "1", str(req_id), str(position), str(operation), str(side), fmt_float(price),
+            fmt_size(server_version, size)]
+
+
+def update_mkt_depth_l2(server_version: int, req_id: int, position: int, market_maker: str, operation: int,
+                        side: int, price: float, size: float, is_smart_depth: bool) -> Fields:
+    """updateMktDepthL2 (13): a row with its market maker (or, for SMART depth, its exchange); isSmartDepth
+    follows from server version 146 (MIN_SERVER_VER_SMART_DEPTH, below every version this mock speaks)."""
+    return ["13", "1", str(req_id), str(position), market_maker, str(operation), str(side), fmt_float(price),
+            fmt_size(server_version, size), "1" if is_smart_depth else "0"]
 
 
 def smart_components(req_id: int, components: Sequence[tuple[int, str, str]]) -> Fields:

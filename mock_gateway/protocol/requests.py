@@ -131,6 +131,13 @@ def _rt_bars(f: Sequence[str]) -> Attrs:
     return a
 
 
+def _mkt_depth(f: Sequence[str]) -> Attrs:
+    # [10, 5, reqId, contract12 (3-14), numRows, isSmartDepth, mktDepthOptions]
+    a = _with_contract(2)(f)
+    a.update({"num_rows": int_or_none(f, 15), "is_smart_depth": _g(f, 16) == "1"})
+    return a
+
+
 def _req_id(at: int) -> AttrReader:
     return lambda f: {"req_id": int_or_none(f, at)}
 
@@ -138,7 +145,6 @@ def _req_id(at: int) -> AttrReader:
 # ---------------------------------------------------------------------------------------------- the table
 _FA = (321, "Error validating request.-'bh' : cause - FA data operations ignored for non-FA customers.")
 _HMDS_NO_DATA = (162, "Historical Market Data Service error message:HMDS query returned no data")
-_NEWS = (10276, "News feed is not allowed")
 
 
 def _not_served(msg_id: int, name: str, req_id_at: int | None, error: tuple[int, str] | None = None) -> RequestSpec:
@@ -157,9 +163,8 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(7, "reqExecutions", 2, attrs=_req_id(2)),
     RequestSpec(8, "reqIds", attrs=lambda f: {"num_ids": int_or_none(f, 2)}),
     RequestSpec(9, "reqContractDetails", 2, reply_kind=K.CONTRACT_DATA, attrs=_with_contract(2)),
-    _not_served(10, "reqMktDepth", 2, (10092, "Deep market data is not supported for this combination of "
-                                              "security type/exchange")),
-    RequestSpec(11, "cancelMktDepth", 2),
+    RequestSpec(10, "reqMktDepth", 2, reply_kind=K.MARKET_DATA, attrs=_mkt_depth),
+    RequestSpec(11, "cancelMktDepth", 2, attrs=lambda f: {"req_id": int_or_none(f, 2), "is_smart_depth": _g(f, 3) == "1"}),
     RequestSpec(12, "reqNewsBulletins"),
     RequestSpec(13, "cancelNewsBulletins"),
     RequestSpec(14, "setServerLoglevel"),
@@ -213,7 +218,7 @@ _SPECS: tuple[RequestSpec, ...] = (
     RequestSpec(81, "reqMatchingSymbols", 1, reply_kind=K.CONTRACT_DATA),
     RequestSpec(82, "reqMktDepthExchanges"),
     RequestSpec(83, "reqSmartComponents", 1),
-    _not_served(84, "reqNewsArticle", 1, _NEWS),
+    RequestSpec(84, "reqNewsArticle", 1),
     RequestSpec(85, "reqNewsProviders"),
     RequestSpec(86, "reqHistoricalNews", 1),
     RequestSpec(87, "reqHeadTimestamp", 1, reply_kind=K.HISTORICAL_DATA),

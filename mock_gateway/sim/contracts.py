@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -80,6 +80,8 @@ class ContractBook:
         self._by_symbol: dict[str, list[ContractSpec]] = {}
         self._lazy, self._chains = lazy, chains
         self._chained: set[int] = set()
+        self._making: dict[int, Iterator[None]] = {}     # chains being made step by step (match_steps)
+        self._lazy_loading: Iterator[None] | None = None  # the lazy universe being loaded step by step
         for spec in specs:
             self.add(spec)
 
@@ -92,19 +94,48 @@ class ContractBook:
             self._by_symbol.setdefault(key, []).append(spec)
 
     def _load_lazy(self) -> None:
-        lazy, self._lazy = self._lazy, None
-        if lazy is None:
-            return
-        locals_known = {s.local_symbol for s in self._by_id.values()}
+        for _ in self._load_lazy_steps():
+            pass
+
+    def _load_lazy_steps(self) -> Iterator[None]:
+        """Load the lazy part of the universe one contract at a time (yields between them); every caller that
+        meets the load in progress advances the same one, and lookups see it whole once it ends."""
+        if self._lazy_loading is None:
+            lazy, self._lazy = self._lazy, None
+            if lazy is None:
+                return
+            self._lazy_loading = self._add_lazy(lazy)
+        for _ in self._lazy_loading:
+            yield
+        self._lazy_loading = None
+
+    def _add_lazy(self, lazy: Callable[[], Iterable[ContractSpec]]) -> Iterator[None]:
+        locals_known = {(s.local_symbol, s.currency) for s in self._by_id.values()}
         for spec in lazy():
-            if spec.con_id not in self._by_id and spec.local_symbol not in locals_known:
+            if spec.con_id not in self._by_id and (spec.local_symbol, spec.currency) not in locals_known:
                 self.add(spec)
+            yield
 
     def ensure_options(self, under: ContractSpec) -> None:
         """Make ``under``'s option chain if it has not been made yet."""
+        for _ in self.ensure_options_steps(under):
+            pass
+
+    def ensure_options_steps(self, under: ContractSpec) -> Iterator[None]:
+        """:meth:`ensure_options` one contract at a time (yields between them), so a caller may pause a long
+        chain (SPX's ~20,000 contracts take a second) between steps. Chains are made once: callers that meet
+        a chain in the making all advance the same one, and it counts as made only once it is whole."""
         if self._chains is None or under.con_id in self._chained or under.sec_type not in ("STK", "IND"):
             return
+        making = self._making.get(under.con_id)
+        if making is None:
+            making = self._making[under.con_id] = self._add_chain(under)
+        for _ in making:
+            yield
+        self._making.pop(under.con_id, None)
         self._chained.add(under.con_id)
+
+    def _add_chain(self, under: ContractSpec) -> Iterator[None]:
         known = {s.local_symbol for s in self._by_symbol.get(under.symbol.upper(), ())}
         for spec in self._chains(under):
             if spec.local_symbol in known:
@@ -112,6 +143,7 @@ class ContractBook:
             while spec.con_id in self._by_id:        # a hash clash with another chain: the next free id
                 spec = replace(spec, con_id=spec.con_id + 1)
             self.add(spec)
+            yield
 
     @classmethod
     def default(cls, start: datetime = DEFAULT_START, initial_prices: Mapping[str, float] | None = None,
@@ -158,7 +190,7 @@ class ContractBook:
 
     def get(self, con_id: int) -> ContractSpec | None:
         spec = self._by_id.get(con_id)
-        if spec is None and self._lazy is not None:
+        if spec is None and (self._lazy is not None or self._lazy_loading is not None):
             self._load_lazy()
             spec = self._by_id.get(con_id)
         return spec
@@ -170,6 +202,16 @@ class ContractBook:
 
     def match(self, query: ContractQuery) -> list[ContractSpec]:
         """Every contract the query describes: 0 unknown (error 200), 1 qualified, more ambiguous."""
+        steps = self.match_steps(query)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    def match_steps(self, query: ContractQuery) -> Generator[None, None, list[ContractSpec]]:
+        """:meth:`match` in small steps (yields between them; ``found = yield from book.match_steps(q)``): a
+        whole option chain is made and searched without one long stretch of work."""
         if query.con_id:
             spec = self.get(query.con_id)
             return [spec] if spec is not None else []
@@ -180,19 +222,21 @@ class ContractBook:
         if not (query.symbol or query.local_symbol):
             return []
         key = (query.symbol or query.local_symbol).upper().replace(" ", "")
-        if key not in self._by_symbol:
-            self._load_lazy()
+        if key not in self._by_symbol or self._lazy_loading is not None:
+            yield from self._load_lazy_steps()
         if query.sec_type.upper() in ("OPT", "FOP") or (query.local_symbol and not query.symbol
                                                          and len(query.local_symbol) > 15):
             under_symbol = query.symbol or query.local_symbol[:6]
             for under in self.underlyings(under_symbol.strip()):
-                self.ensure_options(under)
+                yield from self.ensure_options_steps(under)
             key = (query.symbol or query.local_symbol).upper().replace(" ", "")
         found = []
-        for spec in self._by_symbol.get(key, ()):
+        for i, spec in enumerate(list(self._by_symbol.get(key, ()))):
             directed = _matches(spec, query)
             if directed is not None:
                 found.append(directed)
+            if i % 64 == 63:
+                yield
         return found
 
 

@@ -38,7 +38,7 @@ from .history import (
 from .paths import CHUNK_STEPS, FLOW_BY_SEC_TYPE, GbmPath, GridPath, OptionPath, ScaledPath
 from .pricing import CALENDAR_SECONDS_PER_YEAR, _digits, bid_ask, midpoint, round_to_tick
 from .replay import load_replay
-from .sessions import SESSION_RULES, SessionTimeline, expiry_epoch, rule_for
+from .sessions import SESSION_RULES, SessionTimeline, expiry_epoch, rule_for, venue_rule
 
 if TYPE_CHECKING:   # config imports sim.clock, so sim modules import config only for types
     from ..config import MarketConfig
@@ -54,10 +54,16 @@ MAX_SLOTS_PER_REQUEST = 200_000
 _EPS = 1e-9
 
 
-def session_rule(sec_type: str):
-    """The session rule a sec type trades under (indices trade the options' hours, crypto the currencies')."""
+def session_rule(sec_type: str | ContractSpec):
+    """The session rule a sec type trades under (indices trade the options' hours, crypto the currencies'), or a
+    contract: a stock or index listed in Europe trades its own venue's hours (``sessions.EXCHANGE_SESSION_RULES``)."""
     from .universe_book import RULE_OF
 
+    if not isinstance(sec_type, str):
+        own = venue_rule(sec_type)
+        if own is not None:
+            return own
+        sec_type = sec_type.sec_type
     return SESSION_RULES[RULE_OF.get(sec_type, "STK")]
 
 
@@ -258,7 +264,7 @@ class Market:
                 raise UnknownContract(con_id)
             inst = self._instruments[con_id] = self._make_instrument(spec)
             if not inst.replayed:
-                inst.sessions = SessionTimeline(rule_for(spec.sec_type), self.epoch0)
+                inst.sessions = SessionTimeline(rule_for(spec), self.epoch0)
             halts = self.halts.windows(spec.symbol)
             if halts:            # a halt is a closed stretch: no prints, the quote stands, orders wait
                 inst.sessions = HaltedTimeline(inst.sessions or AlwaysOpen(), halts)
@@ -579,15 +585,24 @@ class Market:
 
     def _calendar_table(self, spec: ContractSpec, end_s: float, duration_s: float, bar_size_s: float, what: str,
                         use_rth: bool) -> BarTable:
-        """Weekly (1W) or monthly (1M) bars: the daily bars grouped by calendar week or month."""
+        """Weekly (1W) or monthly (1M) bars: the daily bars grouped by calendar week or month, every period the
+        window overlaps whole (the real gateway answered 5 weekly bars for "1 M" ending Monday 2023-09-04, the
+        first the week of Friday Aug 4, in @stoqey/ib's live suite)."""
+        monthly = bar_size_s >= 28 * DAY_S
+        first_day = int(np.floor((self.epoch0 + end_s - duration_s) / DAY_S))     # UTC days, as group_calendar keys
+        if monthly:
+            period_start = int(np.datetime64(first_day, "D").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64))
+        else:
+            period_start = first_day - (first_day + 3) % 7                            # that week's Monday
+        duration_s = end_s + self.epoch0 - period_start * DAY_S
         daily = self.bar_table(spec.con_id, end_s, duration_s, DAY_S, what, use_rth)
-        return group_calendar(daily, self.epoch0, bar_size_s >= 28 * DAY_S, what)
+        return group_calendar(daily, self.epoch0, monthly, what)
 
     def _history_and_live(self, inst: _Instrument, from_s: float, to_s: float, bar_size_s: float, use_rth: bool,
                           what: str) -> tuple[BarTable, list]:
         """Bars wholly before sim 0 (computed as arrays), and (slot, history part, live span) for the rest."""
         spec = inst.spec
-        rule = session_rule(spec.sec_type)
+        rule = session_rule(spec)
         daily = bar_size_s >= DAY_S
         size = DAY_S if daily else bar_size_s
         asked_from_s = from_s
@@ -634,7 +649,7 @@ class Market:
                     what: str):
         """Replayed instruments: (slot, None, live span) per bar; the replayed path covers history too."""
         spec = inst.spec
-        rule = session_rule(spec.sec_type)
+        rule = session_rule(spec)
         daily = bar_size_s >= DAY_S
         size = DAY_S if daily else bar_size_s
         asked_from_s, from_s = from_s, from_s - size   # a bar clipped to liquid hours may start inside the range
@@ -648,7 +663,7 @@ class Market:
     def _generated(self, inst: _Instrument, size: float, starts: np.ndarray, ends: np.ndarray) -> OHLCV:
         """Generated history for the slots [starts, ends) (sim seconds, oldest first), in the same order."""
         spec = inst.spec
-        rule = session_rule(spec.sec_type)
+        rule = session_rule(spec)
         ends = np.minimum(ends, 0.0)
         liquid = liquid_overlap_s(rule, self.epoch0, starts, ends)
         activity_s = liquid + EXTENDED_HOURS_ACTIVITY * (ends - starts - liquid)
@@ -757,7 +772,10 @@ def history_table(bars: OHLCV, labels_s: np.ndarray, spec: ContractSpec, what: s
 
 
 def group_calendar(daily: BarTable, epoch0: float, monthly: bool, what: str) -> BarTable:
-    """Daily bars grouped by ISO week (Monday first) or calendar month, labelled at each group's first bar.
+    """Daily bars grouped by ISO week (Monday first) or calendar month, labelled at each group's last bar: IB dates a
+    weekly or monthly bar by the end of its period (nautilus_trader PR #2380, 2025: "for week and month bar, the date
+    represents the end period"; stoqey/ibkr #149, 2026: weekly NVDA bars dated Friday, Thursday 2026-06-18 in
+    Juneteenth's week), the last trading day in the range for a period the range cuts.
 
     Daily bars are labelled at their session's open, which falls on the trading day's date in UTC
     for every session rule here, so the UTC date groups them.
@@ -777,13 +795,13 @@ def group_calendar(daily: BarTable, epoch0: float, monthly: bool, what: str) -> 
         volume = np.add.reduceat(daily.volume, starts)
         wap = np.round(np.add.reduceat(daily.wap * daily.volume, starts) / np.maximum(volume, 1.0), 6)
         count = np.add.reduceat(daily.count, starts)
-        return BarTable(daily.time_s[starts], daily.open[starts], high, low, daily.close[ends], volume, wap, count)
+        return BarTable(daily.time_s[ends], daily.open[starts], high, low, daily.close[ends], volume, wap, count)
     none = np.full(len(starts), -1.0)
     if what == "BID_ASK":
         sizes = (ends - starts + 1).astype(float)
-        return BarTable(daily.time_s[starts], np.add.reduceat(daily.open, starts) / sizes, high, low,
+        return BarTable(daily.time_s[ends], np.add.reduceat(daily.open, starts) / sizes, high, low,
                         np.add.reduceat(daily.close, starts) / sizes, none, none, none)
-    return BarTable(daily.time_s[starts], daily.open[starts], high, low, daily.close[ends], none, none, none)
+    return BarTable(daily.time_s[ends], daily.open[starts], high, low, daily.close[ends], none, none, none)
 
 
 def _clip_rth(rule, epoch0: float, entry):

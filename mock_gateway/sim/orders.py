@@ -8,7 +8,7 @@ says when the price will first get there (:meth:`Market.first_time`).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 
@@ -274,16 +274,17 @@ class OrderEngine:
 
     # ------------------------------------------------------------------ the trading day
     def _timeline(self, spec: ContractSpec, regular_only: bool) -> SessionTimeline:
-        key = (spec.sec_type, regular_only)
+        rule = rule_for(spec)              # a stock listed in Europe keeps its venue's hours
+        key = (rule, regular_only)
         timeline = self._timelines.get(key)
         if timeline is None:
-            timeline = self._timelines[key] = SessionTimeline(rule_for(spec.sec_type), self.epoch0, regular_only)
+            timeline = self._timelines[key] = SessionTimeline(rule, self.epoch0, regular_only)
         return self.market.halted_timeline(spec, timeline)     # a halted contract holds its orders
 
     def _held_text(self, order: Order, open_s: float) -> str:
         """399's text, as the gateway words it (real logs 2016-2026): what the order is, and when it goes out."""
         spec = order.spec
-        rule = rule_for(spec.sec_type)
+        rule = rule_for(spec)
         when = datetime.fromtimestamp(self.epoch0 + open_s, rule.zone())
         qty = order.total_qty
         return (f"Order Message:\n{order.action} {qty:g} {_description(spec)}\n"
@@ -388,7 +389,7 @@ class OrderEngine:
 
         A limit that the auction price does not satisfy is cancelled, as the exchange does."""
         spec = order.spec
-        rule = rule_for(spec.sec_type)
+        rule = rule_for(spec)
         epoch = self.epoch0 + self.env.now
         if tif == "OPG":
             at_s = next_open_after(rule, epoch, rth=True) - self.epoch0
@@ -611,12 +612,16 @@ class OrderEngine:
 
     def global_cancel(self) -> list[Order]:
         """Cancel every working order of every client and account (reqGlobalCancel)."""
-        cancelled = []
+        return list(self.global_cancel_steps())
+
+    def global_cancel_steps(self) -> Iterator[Order]:
+        """:meth:`global_cancel` one order at a time (yields each cancelled order), over the orders working
+        when it was asked for: a caller may pause between them (thousands of orders are tens of ms)."""
         for order in self.open_orders():
-            self._stop_process(order)
-            self._cancel(order, "global cancel")
-            cancelled.append(order)
-        return cancelled
+            if order.is_open:                 # not filled or cancelled meanwhile
+                self._stop_process(order)
+                self._cancel(order, "global cancel")
+                yield order
 
     # ------------------------------------------------------------------ what-if
     def what_if(self, request: OrderRequest, client_id: int = 0) -> WhatIf:

@@ -53,6 +53,35 @@ SESSION_RULES: dict[str, SessionRule] = {
     "CASH": SessionRule("US/Eastern", (time(17, 15), time(17, 0)), (time(17, 15), time(17, 0)), True),
 }
 
+#: European listing venues (IB's exchange codes) and the continuous session of each, in local time, with its
+#: ``exchange_calendars`` calendar: Xetra, LSE, Euronext Paris / Amsterdam / Brussels, BME, SIX, Nasdaq
+#: Stockholm / Helsinki. Stocks listed there and the indices IB prices from them (DAX and ESTX50 on EUREX, CAC40
+#: on MONEP, EOE on FTA, IBEX35 on MEFFRV, SMI on EBS, Z on ICEEU) trade these hours, not New York's.
+_EU = (time(9, 0), time(17, 30))
+EXCHANGE_SESSION_RULES: dict[str, SessionRule] = {
+    "IBIS": SessionRule("Europe/Berlin", _EU, _EU, calendar="XETR"),
+    "LSE": SessionRule("Europe/London", (time(8, 0), time(16, 30)), (time(8, 0), time(16, 30)), calendar="XLON"),
+    "SBF": SessionRule("Europe/Paris", _EU, _EU, calendar="XPAR"),
+    "AEB": SessionRule("Europe/Amsterdam", _EU, _EU, calendar="XAMS"),
+    "ENEXT.BE": SessionRule("Europe/Brussels", _EU, _EU, calendar="XBRU"),
+    "BM": SessionRule("Europe/Madrid", _EU, _EU, calendar="XMAD"),
+    "EBS": SessionRule("Europe/Zurich", _EU, _EU, calendar="XSWX"),
+    "SFB": SessionRule("Europe/Stockholm", _EU, _EU, calendar="XSTO"),
+    "HEX": SessionRule("Europe/Helsinki", (time(10, 0), time(18, 30)), (time(10, 0), time(18, 30)), calendar="XHEL"),
+}
+#: Index venues that price from a listing venue's session.
+EXCHANGE_SESSION_RULES.update({"EUREX": EXCHANGE_SESSION_RULES["IBIS"], "MONEP": EXCHANGE_SESSION_RULES["SBF"],
+                               "FTA": EXCHANGE_SESSION_RULES["AEB"], "MEFFRV": EXCHANGE_SESSION_RULES["BM"],
+                               "ICEEU": EXCHANGE_SESSION_RULES["LSE"]})
+
+
+def venue_rule(contract: object) -> SessionRule | None:
+    """The session rule of a stock's or index's own venue (:data:`EXCHANGE_SESSION_RULES`), None for US hours."""
+    if getattr(contract, "sec_type", "") not in ("STK", "IND"):
+        return None
+    venue = getattr(contract, "primary_exchange", "") or getattr(contract, "exchange", "")
+    return EXCHANGE_SESSION_RULES.get(venue)
+
 
 def _span(rule: SessionRule, day: date, hours: tuple[time, time]) -> tuple[datetime, datetime]:
     zone = rule.zone()
@@ -307,8 +336,14 @@ def expiry_epoch(last_trade_date: str, sec_type: str) -> float:
 RULE_ALIASES = {"IND": "OPT", "ETF": "STK", "CRYPTO": "CASH"}
 
 
-def rule_for(sec_type: str) -> SessionRule:
-    """The session rule of a security type (US stock hours for types the mock has no rule of its own for)."""
+def rule_for(sec_type: str | object) -> SessionRule:
+    """The session rule of a security type (US stock hours for types the mock has no rule of its own for), or of a
+    contract (a ContractSpec): its venue's own rule when it lists in Europe, else its security type's."""
+    if not isinstance(sec_type, str):
+        own = venue_rule(sec_type)
+        if own is not None:
+            return own
+        sec_type = getattr(sec_type, "sec_type")
     kind = sec_type.upper()
     return SESSION_RULES.get(RULE_ALIASES.get(kind, kind), SESSION_RULES["STK"])
 

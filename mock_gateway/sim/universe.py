@@ -26,7 +26,12 @@ KNOWN_STOCKS: dict[str, tuple[int, float, str]] = {
     "META": (107113386, 600.0, "20120518"), "NVDA": (4815747, 180.0, "19990122"),
     "GOOGL": (208813719, 250.0, "20040819"), "GOOG": (208813720, 252.0, "20040819"),
     "NFLX": (15124833, 1100.0, "20020523"), "AMD": (4391, 160.0, "19800317"), "INTC": (270639, 25.0, "19800317"),
+    # @stoqey/ib's live suite (historical-news.test.ts, run against a real TWS) names PLTR by conId 444857009
+    "PLTR": (444857009, 180.0, "20200930"),
 }
+#: IB's conIds of listed options that public sources record (keyed by OCC local symbol); the rest are synthetic.
+#: SPY 2028-12-15 750 C: @stoqey/ib's live suite (contract-details.test.ts) asserts 843630132 for it.
+KNOWN_OPTION_CON_IDS: dict[str, int] = {"SPY   281215C00750000": 843630132}
 #: (symbol, primary exchange, long name, conId or 0, start price, listing date)
 ETFS = (
     ("SPY", "ARCA", "SPDR S&P 500 ETF TRUST", 756733, 590.0, "19930129"),
@@ -75,6 +80,27 @@ INDICES = (
 )
 #: Exchanges whose indices have no listed OPT chain (options on them trade as FOP on the futures)
 FUTURES_EXCHANGES = frozenset({"CME", "CBOT", "NYMEX", "COMEX", "GLOBEX"})
+#: European indices as IB lists them: (symbol, exchange, currency, long name, start level, first day); IB's
+#: conIds for them are not recorded in a public source here, so they get stable synthetic ones.
+EUROPEAN_INDICES = (
+    ("DAX", "EUREX", "EUR", "DAX Performance Index", 24000.0, "19880701"),
+    ("ESTX50", "EUREX", "EUR", "Dow Jones Euro STOXX50", 5500.0, "19980226"),
+    ("MDAX", "EUREX", "EUR", "MDAX Performance Index", 30000.0, "19960119"),
+    ("TDXP", "EUREX", "EUR", "TecDAX Performance Index", 3700.0, "20030324"),
+    ("CAC40", "MONEP", "EUR", "CAC 40 Index", 8000.0, "19871231"),
+    ("EOE", "FTA", "EUR", "AEX Index", 950.0, "19830103"),
+    ("IBEX35", "MEFFRV", "EUR", "IBEX 35 Index", 15000.0, "19920114"),
+    ("SMI", "EBS", "CHF", "Swiss Market Index", 12500.0, "19880630"),
+    ("Z", "ICEEU", "GBP", "FTSE 100 Index", 9500.0, "19840103"),
+)
+#: Where the members of pytickersymbols' European indices list at IB: (index, IB exchange, currency, Yahoo suffix).
+EUROPEAN_LISTINGS = (
+    ("DAX", "IBIS", "EUR", ".DE"), ("MDAX", "IBIS", "EUR", ".DE"), ("TecDAX", "IBIS", "EUR", ".DE"),
+    ("SDAX", "IBIS", "EUR", ".DE"), ("CAC_40", "SBF", "EUR", ".PA"), ("CAC Mid 60", "SBF", "EUR", ".PA"),
+    ("FTSE 100", "LSE", "GBP", ".L"), ("AEX", "AEB", "EUR", ".AS"), ("BEL 20", "ENEXT.BE", "EUR", ".BR"),
+    ("IBEX 35", "BM", "EUR", ".MC"), ("Switzerland 20", "EBS", "CHF", ".SW"),
+    ("OMX Stockholm 30", "SFB", "SEK", ".ST"), ("OMX Helsinki 25", "HEX", "EUR", ".HE"),
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +155,14 @@ FX_MAJORS = (
     ("USD", "CAD", 15016062, "US Dollar", 1.38),
     ("USD", "CHF", 12087820, "US Dollar", 0.88),
     ("NZD", "USD", 39453441, "New Zealand dollar", 0.60),
+    # IDEALPRO crosses and USD pairs a European or Asian book trades (IB's conIds not recorded here: synthetic)
+    ("EUR", "GBP", 0, "European Monetary Union Euro", 0.86), ("EUR", "CHF", 0, "European Monetary Union Euro", 0.94),
+    ("EUR", "JPY", 0, "European Monetary Union Euro", 162.0), ("GBP", "JPY", 0, "British pound", 190.0),
+    ("EUR", "AUD", 0, "European Monetary Union Euro", 1.64), ("EUR", "CAD", 0, "European Monetary Union Euro", 1.50),
+    ("EUR", "SEK", 0, "European Monetary Union Euro", 11.2), ("CHF", "JPY", 0, "Swiss franc", 172.0),
+    ("AUD", "JPY", 0, "Australian dollar", 98.0), ("USD", "SEK", 0, "US Dollar", 10.4),
+    ("USD", "NOK", 0, "US Dollar", 10.8), ("USD", "MXN", 0, "US Dollar", 18.5), ("USD", "HKD", 0, "US Dollar", 7.78),
+    ("USD", "CNH", 0, "US Dollar", 7.2), ("USD", "SGD", 0, "US Dollar", 1.35),
 )
 MONTH_CODES = "FGHJKMNQUVXZ"
 _EXCHANGE_BY_GOOGLE = {"NYSE": "NYSE", "NASDAQ": "NASDAQ", "NYSEARCA": "ARCA", "NYSEAMERICAN": "AMEX",
@@ -167,6 +201,7 @@ class Member:
     industry: str
     category: str
     isin: str
+    currency: str = "USD"
 
 
 def _exchange_traded_as(text: str) -> str:
@@ -177,11 +212,17 @@ def _exchange_traded_as(text: str) -> str:
 
 
 @functools.cache
-def index_members() -> tuple[Member, ...]:
-    """S&P 500 and Nasdaq 100 members (deduplicated), loaded once per process from pytickersymbols."""
+def _ticker_data():
+    """pytickersymbols' dataset, parsed once per process (the US and European members read the same one)."""
     from pytickersymbols import PyTickerSymbols
 
-    data = PyTickerSymbols()
+    return PyTickerSymbols()
+
+
+@functools.cache
+def index_members() -> tuple[Member, ...]:
+    """S&P 500 and Nasdaq 100 members (deduplicated), loaded once per process from pytickersymbols."""
+    data = _ticker_data()
     seen: dict[str, Member] = {}
     for index in ("S&P 500", "NASDAQ 100"):
         for stock in data.get_stocks_by_index(index):
@@ -197,6 +238,50 @@ def index_members() -> tuple[Member, ...]:
                                   industries[-1] if industries else "", industries[0] if industries else "",
                                   next((i for i in isins if i.startswith("US")), isins[0] if isins else ""))
     return tuple(seen.values())
+
+
+def ib_symbol(yahoo: str, suffix: str, exchange: str) -> str:
+    """IB's symbol of a European listing from its Yahoo ticker: the suffix dropped, a share class after a dot
+    (``BT-A.L`` -> ``BT.A``), and on LSE a one- or two-letter ticker ending in a dot (``BP.``, ``RR.``) as IB spells it."""
+    symbol = yahoo[: -len(suffix)] if yahoo.upper().endswith(suffix.upper()) else yahoo
+    symbol = symbol.upper().replace("-", ".")
+    if exchange == "LSE" and len(symbol) <= 2:
+        symbol += "."
+    return symbol
+
+
+@functools.cache
+def european_members() -> tuple[Member, ...]:
+    """The members of the European indices pytickersymbols ships, each once per IB venue, in local currency."""
+    data = _ticker_data()
+    seen: dict[tuple[str, str], Member] = {}
+    for index, exchange, currency, suffix in EUROPEAN_LISTINGS:
+        for stock in data.get_stocks_by_index(index):
+            tickers = [str(stock.get("symbol", ""))] + [str(t.get("yahoo", "")) for t in stock.get("symbols", [])]
+            yahoo = next((t for t in tickers if t.upper().endswith(suffix.upper())), "")
+            symbol = ib_symbol(yahoo, suffix, exchange) if yahoo else ""
+            if not symbol or (symbol, exchange) in seen:
+                continue
+            industries = list(stock.get("industries") or [])
+            isins = list(stock.get("isins") or [])
+            seen[(symbol, exchange)] = Member(symbol, exchange, str(stock.get("name", symbol)).upper(),
+                                              industries[-1] if industries else "",
+                                              industries[0] if industries else "", isins[0] if isins else "",
+                                              currency)
+    return tuple(seen.values())
+
+
+@functools.cache
+def liquid_us_stocks() -> tuple[Member, ...]:
+    """Widely traded US listings outside the S&P 500 and Nasdaq 100 (``liquid_us_stocks.csv``: meme and retail
+    favourites, large ADRs, recent listings), so that a handler trading AMC or NIO finds them as on IB."""
+    import csv
+    from importlib import resources
+
+    text = resources.files(__package__).joinpath("liquid_us_stocks.csv").read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if line and not line.startswith("#"))
+    return tuple(Member(r["symbol"].upper(), r["primary"].upper(), r["long_name"].upper(), r["industry"],
+                        r["category"], r.get("isin", "")) for r in rows)
 
 
 # ---------------------------------------------------------------------------------------------- expiries
@@ -315,7 +400,8 @@ def chain_strikes(price: float, index: bool, width: float = NEAR_STRIKE_WIDTH) -
     return out
 
 
-__all__ = ["CRYPTO", "DECEMBER_LEAPS", "ETFS", "FUTURES_EXCHANGES", "FUTURE_ROOTS", "FX_MAJORS", "INDICES",
+__all__ = ["CRYPTO", "DECEMBER_LEAPS", "ETFS", "EUROPEAN_INDICES", "EUROPEAN_LISTINGS", "KNOWN_OPTION_CON_IDS",
+           "european_members", "ib_symbol", "liquid_us_stocks", "FUTURES_EXCHANGES", "FUTURE_ROOTS", "FX_MAJORS", "INDICES",
            "KNOWN_STOCKS", "FutureRoot", "Member", "chain_expiries", "chain_strikes", "strike_width", "contract_months",
            "future_expiry", "index_members", "strike_step", "synthetic_con_id", "synthetic_listing",
            "synthetic_price", "third_friday"]

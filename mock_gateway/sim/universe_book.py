@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -18,11 +19,13 @@ from .contract_spec import (
     occ_symbol,
 )
 from .pricing import CALENDAR_SECONDS_PER_YEAR, black_scholes, round_to_tick
-from .sessions import SESSION_RULES, expiry_epoch, hours_string
+from .sessions import EXCHANGE_SESSION_RULES, SESSION_RULES, SessionRule, expiry_epoch, hours_string
 from .universe import (
     CRYPTO,
     DECEMBER_LEAPS,
     ETFS,
+    EUROPEAN_INDICES,
+    KNOWN_OPTION_CON_IDS,
     FUTURE_ROOTS,
     FUTURES_EXCHANGES,
     FX_MAJORS,
@@ -33,7 +36,9 @@ from .universe import (
     chain_strikes,
     strike_width,
     contract_months,
+    european_members,
     index_members,
+    liquid_us_stocks,
     synthetic_con_id,
     synthetic_listing,
     synthetic_price,
@@ -48,10 +53,21 @@ FUTURES_CARRY_PER_QUARTER = 0.01
 FUTURES_AGG_GROUP = 2147483647
 
 
+#: A market rule id of the mock's own for stocks listed in Europe (IB's ids for their MiFID tick tables are not
+#: public): reqMarketRule answers it from their min tick.
+EUROPEAN_STOCK_RULE_ID = 90500
+
+
 @functools.lru_cache(maxsize=64)
 def _hours(sec_type: str, start: datetime, rth: bool) -> str:
     """tradingHours / liquidHours for a week from ``start``, worked out once per sec type (not per contract)."""
     return hours_string(SESSION_RULES[RULE_OF.get(sec_type, "STK")], start, 7, rth)
+
+
+@functools.lru_cache(maxsize=64)
+def _venue_hours(rule: SessionRule, start: datetime, rth: bool) -> str:
+    """tradingHours / liquidHours of a European venue's rule for a week from ``start``."""
+    return hours_string(rule, start, 7, rth)
 
 
 def _price(prices: dict[str, float], default: float, *keys: str) -> float:
@@ -78,15 +94,53 @@ def stock_spec(start: datetime, prices: dict[str, float], symbol: str, primary: 
         suggested_size_increment=100.0, listing_date=listing)
 
 
-def member_specs(start: datetime, prices: dict[str, float]) -> list[ContractSpec]:
-    """S&P 500 and Nasdaq 100 members (the lazily loaded part of the default universe)."""
-    out = []
-    for mem in index_members():
-        con_id, price, listing = KNOWN_STOCKS.get(mem.symbol, (0, 0.0, ""))
-        out.append(stock_spec(start, prices, mem.symbol, mem.primary, mem.long_name, mem.isin, mem.industry,
-                              mem.category, mem.industry, "COMMON", con_id or synthetic_con_id("STK", mem.symbol),
-                              price or synthetic_price(mem.symbol), listing or synthetic_listing(mem.symbol)))
+def european_stock_spec(start: datetime, prices: dict[str, float], symbol: str, venue: str, currency: str,
+                        long_name: str, isin: str, industry: str, category: str) -> ContractSpec:
+    """A stock listed on a European venue: SMART-routed with the venue as primary exchange, in its currency,
+    trading the venue's hours in its time zone."""
+    rule = EXCHANGE_SESSION_RULES[venue]
+    key = f"{symbol}@{venue}"
+    return ContractSpec(
+        con_id=synthetic_con_id("STK", key), symbol=symbol, sec_type="STK", exchange="SMART", primary_exchange=venue,
+        currency=currency, local_symbol=symbol, trading_class=symbol, market_name=symbol, min_tick=0.01,
+        long_name=long_name, initial_price=_price(prices, synthetic_price(key), f"{symbol}.{currency}", symbol),
+        order_types=_STOCK_ORDER_TYPES, valid_exchanges=f"SMART,{venue}", industry=industry, category=category,
+        subcategory=industry, time_zone_id=rule.tz, trading_hours=_venue_hours(rule, start, False),
+        liquid_hours=_venue_hours(rule, start, True), sec_ids=(("ISIN", isin),) if isin else (),
+        market_rule_ids=f"{EUROPEAN_STOCK_RULE_ID},{EUROPEAN_STOCK_RULE_ID}", stock_type="COMMON", min_size=1.0,
+        size_increment=1.0, suggested_size_increment=1.0, bbo_exchange="", listing_date=synthetic_listing(key))
+
+
+def european_index_specs(start: datetime, prices: dict[str, float]) -> list[ContractSpec]:
+    """DAX, ESTX50, CAC40, AEX (EOE), IBEX35, SMI, FTSE 100 (Z)...: IND on IB's exchange, in local currency and hours."""
+    out: list[ContractSpec] = []
+    for symbol, exchange, currency, name, level, listing in EUROPEAN_INDICES:
+        rule = EXCHANGE_SESSION_RULES[exchange]
+        out.append(ContractSpec(
+            con_id=synthetic_con_id("IND", f"{symbol}@{exchange}"), symbol=symbol, sec_type="IND", exchange=exchange,
+            currency=currency, local_symbol=symbol, trading_class=symbol, market_name=symbol, min_tick=0.01,
+            long_name=name, initial_price=_price(prices, level, symbol), valid_exchanges=exchange,
+            time_zone_id=rule.tz, trading_hours=_venue_hours(rule, start, False),
+            liquid_hours=_venue_hours(rule, start, True), market_rule_ids="110", listing_date=listing,
+            bbo_exchange="", agg_group=2147483647, min_size=1.0, size_increment=1.0, suggested_size_increment=1.0))
     return out
+
+
+def member_specs(start: datetime, prices: dict[str, float]) -> Iterator[ContractSpec]:
+    """The lazily loaded part of the default universe: S&P 500 and Nasdaq 100 members, widely traded US
+    listings outside them, and the members of the European indices on their own venues; made as they are
+    read (a lookup that loads them can pause between them)."""
+    us = {mem.symbol: mem for mem in liquid_us_stocks()}
+    us.update({mem.symbol: mem for mem in index_members()})        # the index data wins for a name in both
+    for mem in us.values():
+        con_id, price, listing = KNOWN_STOCKS.get(mem.symbol, (0, 0.0, ""))
+        yield stock_spec(start, prices, mem.symbol, mem.primary, mem.long_name, mem.isin, mem.industry,
+                         mem.category, mem.industry, "COMMON", con_id or synthetic_con_id("STK", mem.symbol),
+                         price or synthetic_price(mem.symbol), listing or synthetic_listing(mem.symbol))
+    for mem in european_members():
+        yield european_stock_spec(start, prices, mem.symbol, mem.primary, mem.currency, mem.long_name,
+                                  mem.isin, mem.industry, mem.category)
+    yield from european_index_specs(start, prices)
 
 
 def fx_spec(start: datetime, prices: dict[str, float], base: str, quote: str, con_id: int, name: str, price: float,
@@ -198,15 +252,17 @@ def option_spec(start: datetime, prices: dict[str, float], under: ContractSpec, 
 
 
 def option_chain(start: datetime, prices: dict[str, float], volatility_annual: float,
-                 under: ContractSpec) -> list[ContractSpec]:
-    """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules."""
+                 under: ContractSpec) -> Iterator[ContractSpec]:
+    """Every option listed on ``under`` (a stock, ETF or index) around ``start``, by the listing rules: made
+    one contract at a time as they are read (SPX lists ~20,000, a second's work), so a reader can pause."""
     index = under.sec_type == "IND"
     if index and under.exchange in FUTURES_EXCHANGES:
-        return []                     # options on CME's indices are options on the futures (FOP)
+        return                        # options on CME's indices are options on the futures (FOP)
+    if under.currency != "USD":
+        return                        # European options (EUREX, ICEEU, MEFF...) list by other rules: not modelled
     spot = under.initial_price
     if not chain_strikes(spot, index):
-        return []
-    out = []
+        return
     venues = "CBOE,CBOE2" if index else _OPT_VENUES
     for expiry in chain_expiries(start.date(), december_leaps=under.symbol in DECEMBER_LEAPS):   # conIds: see
         # ContractBook.add (a clash gets the next free id)
@@ -219,11 +275,11 @@ def option_chain(start: datetime, prices: dict[str, float], volatility_annual: f
             theo = np.maximum(0.01, np.round(black_scholes(spot, strikes, years, volatility_annual, right), 2))
             for strike, value in zip(strikes.tolist(), theo.tolist()):
                 local = occ_symbol(under.symbol, expiry, right, strike)
-                out.append(option_spec(start, prices, under, expiry, strike, right, value,
-                                       synthetic_con_id("OPT", local), trading_class, venues,
-                                       0.05 if index else 0.01))
-    return out
+                yield option_spec(start, prices, under, expiry, strike, right, value,
+                                  KNOWN_OPTION_CON_IDS.get(local) or synthetic_con_id("OPT", local),
+                                  trading_class, venues, 0.05 if index else 0.01)
 
 
-__all__ = ["FUTURES_CARRY_PER_QUARTER", "RULE_OF", "core_extras", "extra_spec", "fx_spec",
+__all__ = ["EUROPEAN_STOCK_RULE_ID", "FUTURES_CARRY_PER_QUARTER", "RULE_OF", "core_extras", "european_index_specs", "european_stock_spec",
+           "extra_spec", "fx_spec",
            "member_specs", "option_chain", "option_spec", "stock_spec"]

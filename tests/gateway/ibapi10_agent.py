@@ -7,6 +7,7 @@ tests drive them in their own interpreter through this script (stdlib + ibapi on
     decode SERVER_VERSION    reads JSON [[wire_id, hex payload], ...] on stdin, decodes each message with
                              the client's own reader logic and Decoder; prints the wrapper calls as JSON
     encode SERVER_VERSION    prints the frames the client writes for a fixed set of requests, as JSON
+    depth PORT CLIENT_ID     market depth lines (SMART depth, ARCA, a refused SMART line, cancel); prints JSON
 """
 from __future__ import annotations
 
@@ -195,6 +196,59 @@ def bench(port: int, rounds: int) -> None:
     client.disconnect()
 
 
+# ---------------------------------------------------------------------------------------------- depth
+def depth(port: int, client_id: int) -> None:
+    """SMART depth for AAPL (1), ARCA depth for SPY (2), SMART without isSmartDepth (3), then cancels; every
+    callback of the session as one JSON list."""
+    from ibapi.client import EClient
+    from ibapi.contract import Contract
+
+    lock = threading.Lock()
+    calls: list = []
+
+    def sink(name, args):
+        with lock:
+            calls.append({"call": name, "args": _jsonable(list(args))})
+
+    def count(name, req_id):
+        with lock:
+            return sum(1 for c in calls if c["call"] == name and c["args"][0] == req_id)
+
+    def stock(symbol, exchange):
+        c = Contract()
+        c.symbol, c.secType, c.exchange, c.currency = symbol, "STK", exchange, "USD"
+        return c
+
+    client = EClient(_recording_wrapper(sink))
+    client.connect("127.0.0.1", port, client_id)
+    threading.Thread(target=client.run, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with lock:
+            if any(c["call"] == "nextValidId" for c in calls):
+                break
+        time.sleep(0.02)
+    client.reqMktDepth(1, stock("AAPL", "SMART"), 5, True, [])
+    client.reqMktDepth(2, stock("SPY", "ARCA"), 5, False, [])
+    client.reqMktDepth(3, stock("AAPL", "SMART"), 5, False, [])
+    deadline = time.monotonic() + 10
+    while (count("updateMktDepthL2", 1) < 10 or count("updateMktDepth", 2) < 10) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    client.cancelMktDepth(1, True)
+    client.cancelMktDepth(2, False)
+    time.sleep(0.5)
+    with lock:
+        before = len(calls)
+    time.sleep(1.0)
+    with lock:
+        calls.append({"call": "_after_cancel", "args": [sum(1 for c in calls[before:]
+                                                             if c["call"].startswith("updateMktDepth"))]})
+        calls.append({"call": "_serverVersion", "args": [client.serverVersion()]})
+        out = json.dumps(calls)
+    client.disconnect()
+    print(out)
+
+
 # ---------------------------------------------------------------------------------------------- decode
 def decode(server_version: int) -> None:
     from ibapi import comm
@@ -305,11 +359,14 @@ def encode(server_version: int) -> None:
         "cancelScannerSubscription": lambda: client.cancelScannerSubscription(27),
         "reqFamilyCodes": lambda: client.reqFamilyCodes(),
         "reqMktDepthExchanges": lambda: client.reqMktDepthExchanges(),
+        "reqMktDepth": lambda: client.reqMktDepth(28, aapl, 5, True, []),
+        "cancelMktDepth": lambda: client.cancelMktDepth(28, True),
         "reqSmartComponents": lambda: client.reqSmartComponents(21, "a6"),
         "reqNewsProviders": lambda: client.reqNewsProviders(),
         "reqSoftDollarTiers": lambda: client.reqSoftDollarTiers(22),
         "reqUserInfo": lambda: client.reqUserInfo(25),
         "reqHistoricalNews": lambda: client.reqHistoricalNews(26, 265598, "BRFG+DJNL", "", "", 10, []),
+        "reqNewsArticle": lambda: client.reqNewsArticle(28, "BRFG", "BRFG$sim-444857009-20260623", []),
     }
     out = {}
     for name, call in calls.items():
@@ -335,6 +392,10 @@ if __name__ == "__main__":
         os._exit(0)
     elif mode == "bench":
         bench(int(sys.argv[2]), int(sys.argv[3]))
+        os._exit(0)
+    elif mode == "depth":
+        depth(int(sys.argv[2]), int(sys.argv[3]))
+        sys.stdout.flush()
         os._exit(0)
     elif mode == "decode":
         decode(int(sys.argv[2]))

@@ -228,3 +228,17 @@ def test_an_absurd_duration_is_answered_from_the_listing_date_and_the_gateway_ke
     assert errors == [] and str(bars[0].date) == "1980-12-12" and len(bars) > 11000
     bars, errors = history(gateway, aapl(), "18000101 00:00:00", "1 Y", "1 day")
     assert bars == [] and errors[0][0] == 162
+
+
+def test_weekly_and_monthly_bars_are_dated_by_the_last_trading_day_of_their_period(gateway):
+    # nautilus_trader PR #2380 and stoqey/ibkr #149: IB dates 1W / 1M bars at the end of the period; stoqey/ib's live
+    # suite gets SPY's last weekly and monthly bar up to 2023-09-04 (Labor Day) dated 20230901
+    import ib_insync
+
+    spy = ib_insync.Stock("SPY", "SMART", "USD")
+    weekly, e1 = history(gateway, spy, "20230904-20:00:00", "1 M", "1W")
+    monthly, e2 = history(gateway, spy, "20230904-20:00:00", "1 Y", "1M")
+    assert e1 == e2 == []
+    # every week the month overlaps, whole: the real gateway answered 5 bars here
+    assert [str(b.date) for b in weekly] == ["2023-08-04", "2023-08-11", "2023-08-18", "2023-08-25", "2023-09-01"]
+    assert [str(b.date) for b in monthly][-3:] == ["2023-07-31", "2023-08-31", "2023-09-01"] and len(monthly) == 13

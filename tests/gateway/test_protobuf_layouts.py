@@ -90,6 +90,8 @@ def _replies(sv: int) -> list[list[str]]:
         m.smart_components(8, [(0, "NYSE", "N")]), m.news_providers([("BRFG", "Briefing")]),
         m.soft_dollar_tiers(9, [("t", "v", "T")]), m.completed_orders_end(), m.user_info(9, ""), m.user_info(10, "wb1"),
         m.historical_news_end(11, False), m.historical_news_end(12, True),
+        m.historical_news(13, "2026-06-23 20:00:00.0", "BRFG", "BRFG$sim-444857009-20260623", "[prelive simulated] x"),
+        m.news_article(14, 0, "text"),
     ]
     for k, (contract, order) in enumerate(_orders()):
         placed = parse_place_order(async_fields(MAX_TEXT, "placeOrder", 40 + k, contract, order), MAX_TEXT)
@@ -233,6 +235,7 @@ def _text_equivalents():
         "reqNewsProviders": ("reqNewsProviders",), "reqSoftDollarTiers": ("reqSoftDollarTiers", 22),
         "reqUserInfo": ("reqUserInfo", 25),
         "reqHistoricalNews": ("reqHistoricalNews", 26, 265598, "BRFG+DJNL", "", "", 10, []),
+        "reqNewsArticle": ("reqNewsArticle", 28, "BRFG", "BRFG$sim-444857009-20260623", []),
     }
 
 

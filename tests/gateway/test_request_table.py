@@ -24,9 +24,8 @@ def test_every_served_request_has_a_handler_and_every_handler_a_served_row():
 
 def test_names_reply_kinds_and_not_served_answers_come_from_the_one_table():
     assert REQUEST_NAMES[20] == "reqHistoricalData" and REPLY_KIND_OF_REQUEST[20] is ReplyKind.HISTORICAL_DATA
-    assert NOT_SERVED[10] == (2, 10092, "Deep market data is not supported for this combination of security "
-                                        "type/exchange")
-    assert handler_of(decode_request(["10", "5", "42"])) is not_served
+    assert NOT_SERVED[100] == (1, 10276, "News feed is not allowed")       # reqWshMetaData
+    assert handler_of(decode_request(["100", "42"])) is not_served
     assert handler_of(decode_request(["777", "1"])) is unknown_message
 
 

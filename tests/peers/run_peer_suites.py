@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
             thread.start()
             threads.append(thread)
         # each file in its own pytest process: the suites' session event loops do not mix sync and async clients
-        codes = [subprocess.run([args.python, "-m", "pytest", "-p", "no:cacheprovider", "-rA",
+        # asyncio_mode=auto: the suites' async fixtures are plain async generators (their setup.cfg says so)
+        codes = [subprocess.run([args.python, "-m", "pytest", "-p", "no:cacheprovider", "-rA", "-o", "asyncio_mode=auto",
                                  f"--timeout={args.timeout_s:g}", path]).returncode for path in args.tests]
     finally:
         for thread in threads:

@@ -161,10 +161,11 @@ def test_option_history_is_the_value_of_the_underlyings_history_at_each_bar():
 
 def test_weekly_bars_group_the_daily_bars_of_each_local_week():
     m = market()
-    daily = m.bars(AAPL_ID, 0.0, 28 * DAY, DAY)
+    daily = m.bars(AAPL_ID, 0.0, 35 * DAY, DAY)            # a week more: the first week is served whole
     weekly = m.bars(AAPL_ID, 0.0, 28 * DAY, 7 * DAY)
     assert 4 <= len(weekly) <= 5
     for week in weekly:
         members = [d for d in daily if local(d.time_s).isocalendar()[:2] == local(week.time_s).isocalendar()[:2]]
-        assert week.time_s == members[0].time_s and week.open == members[0].open and week.close == members[-1].close
+        # dated by the week's last trading day, as IB dates 1W bars (end of period)
+        assert week.time_s == members[-1].time_s and week.open == members[0].open and week.close == members[-1].close
         assert week.high == max(d.high for d in members) and week.volume == sum(d.volume for d in members)

@@ -121,3 +121,64 @@ def test_the_index_a_future_names_as_its_underlying_is_listed_without_an_opt_cha
         under = BOOK.get(future.under_con_id)
         assert under is not None and (under.sec_type, under.symbol, under.exchange) == ("IND", future.symbol, "CME")
     assert BOOK.match(ContractQuery(symbol="ES", sec_type="OPT")) == []     # options on ES are FOP on the future
+
+
+# ---------------------------------------------------------------------------------------------- beyond the indices
+@pytest.mark.parametrize("symbol, primary", [("AMC", "NYSE"), ("GME", "NYSE"), ("SOFI", "NASDAQ"), ("NIO", "NYSE")])
+def test_widely_traded_us_names_outside_the_indices_are_listed_in_usd(symbol, primary):
+    spec = one(symbol=symbol, sec_type="STK", currency="USD")
+    assert (spec.primary_exchange, spec.exchange, spec.time_zone_id) == (primary, "SMART", "US/Eastern")
+
+
+def test_recorded_conids_of_a_stock_and_a_leaps_option():
+    # @stoqey/ib's live suite, run against a real TWS: PLTR 444857009, SPY 2028-12-15 750 C 843630132
+    assert one(symbol="PLTR", sec_type="STK").con_id == 444857009
+    option = one(symbol="SPY", sec_type="OPT", last_trade_date="20281215", strike=750.0, right="C", exchange="SMART")
+    assert option.con_id == 843630132
+
+
+@pytest.mark.parametrize("symbol, venue, currency, zone, hours", [
+    ("SAP", "IBIS", "EUR", "Europe/Berlin", "0900-"), ("BP.", "LSE", "GBP", "Europe/London", "0800-"),
+    ("MC", "SBF", "EUR", "Europe/Paris", "0900-"), ("ASML", "AEB", "EUR", "Europe/Amsterdam", "0900-"),
+    ("NESN", "EBS", "CHF", "Europe/Zurich", "0900-")])
+def test_european_index_members_list_on_their_venue_in_local_currency_and_hours(symbol, venue, currency, zone, hours):
+    spec = one(symbol=symbol, sec_type="STK", currency=currency)
+    assert (spec.primary_exchange, spec.exchange, spec.time_zone_id) == (venue, "SMART", zone)
+    assert hours in spec.liquid_hours and "0400-" not in spec.trading_hours
+    assert one(symbol=symbol, sec_type="STK", exchange=venue).con_id == spec.con_id   # directed to the venue
+    options = BOOK.match(ContractQuery(symbol=symbol, sec_type="OPT"))   # ASML's are on its NASDAQ listing
+    assert all(o.under_con_id != spec.con_id for o in options)           # no US option chain on the venue's
+
+
+def test_a_symbol_listed_in_new_york_and_frankfurt_is_ambiguous_without_a_currency():
+    # DTE is DTE Energy on NYSE and Deutsche Telekom on Xetra: IB answers both until the currency picks one
+    both = BOOK.match(ContractQuery(symbol="DTE", sec_type="STK", exchange="SMART"))
+    assert {(s.primary_exchange, s.currency) for s in both} == {("NYSE", "USD"), ("IBIS", "EUR")}
+    assert one(symbol="DTE", sec_type="STK", exchange="SMART", currency="EUR").primary_exchange == "IBIS"
+
+
+@pytest.mark.parametrize("symbol, exchange, currency", [("DAX", "EUREX", "EUR"), ("ESTX50", "EUREX", "EUR"),
+                                                        ("CAC40", "MONEP", "EUR"), ("Z", "ICEEU", "GBP")])
+def test_european_indices_are_ind_on_their_exchange_in_local_currency(symbol, exchange, currency):
+    spec = one(symbol=symbol, sec_type="IND", exchange=exchange, currency=currency)
+    assert spec.time_zone_id.startswith("Europe/") and spec.initial_price > 0
+
+
+def test_ib_spells_lse_tickers_of_two_letters_with_a_dot_and_share_classes_after_a_dot():
+    from mock_gateway.sim.universe import ib_symbol
+
+    assert ib_symbol("BP.L", ".L", "LSE") == "BP."
+    assert ib_symbol("BT-A.L", ".L", "LSE") == "BT.A"
+    assert ib_symbol("VOW3.DE", ".DE", "IBIS") == "VOW3"
+
+
+@pytest.mark.parametrize("base, quote, tick", [("EUR", "GBP", 0.00005), ("EUR", "JPY", 0.005), ("USD", "SEK", 0.00005)])
+def test_idealpro_lists_the_crosses_a_european_book_trades(base, quote, tick):
+    pair = one(symbol=base, sec_type="CASH", currency=quote, exchange="IDEALPRO")
+    assert (pair.local_symbol, pair.min_tick) == (f"{base}.{quote}", tick)
+
+
+def test_a_scenario_prices_a_european_listing_by_symbol_and_currency():
+    book = ContractBook.default(initial_prices={"SAP.EUR": 210.0})
+    [sap] = book.match(ContractQuery(symbol="SAP", sec_type="STK", currency="EUR"))
+    assert sap.initial_price == 210.0

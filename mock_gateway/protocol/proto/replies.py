@@ -211,6 +211,18 @@ def _tick_by_tick(f: Fields, ctx: dict[str, Any]) -> Built:
     return [(99, "TickByTickData", _clean({"reqId": _i(f[1]), "tickType": tick_type, tick[0]: tick[1]}))]
 
 
+def _market_depth(f: Fields, ctx: dict[str, Any]) -> Built:
+    # 12: version, reqId, position, operation, side, price, size; 13: version, reqId, position, marketMaker,
+    # operation, side, price, size, isSmartDepth (ibapi 10.51 MarketDepth.proto / MarketDepthL2.proto)
+    if f[0] == "12":
+        data = _clean({"position": _i(f[3]), "operation": _i(f[4]), "side": _i(f[5]), "price": _d(f[6]),
+                       "size": _s(f[7])})
+        return [(12, "MarketDepth", _clean({"reqId": _i(f[2]), "marketDepthData": data}))]
+    data = _clean({"position": _i(f[3]), "marketMaker": _s(f[4]), "operation": _i(f[5]), "side": _i(f[6]),
+                   "price": _d(f[7]), "size": _s(f[8]), "isSmartDepth": _b(f[9]) if len(f) > 9 else None})
+    return [(13, "MarketDepthL2", _clean({"reqId": _i(f[2]), "marketDepthData": data}))]
+
+
 def _order_reply(f: Fields, ctx: dict[str, Any]) -> Built:
     model = getattr(f, "model", None)
     if model is None:
@@ -237,6 +249,8 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
     "9": _simple(9, "NextValidId", [(2, "orderId", _i)], version="1"),
     "10": _contract_data,
     "11": _exec_details,
+    "12": _market_depth,
+    "13": _market_depth,
     "15": _simple(15, "ManagedAccounts", [(2, "accountsList", _s)], version="1"),
     "17": _historical_data,
     "21": _simple(21, "TickOptionComputation", [(1, "reqId", _i), (2, "tickType", _i), (3, "tickAttrib", _i),
@@ -286,6 +300,9 @@ _BUILDERS: dict[str, Callable[[Fields, dict[str, Any]], Built]] = {
         for c in _groups(f, 3, 3)]}))],
     "85": lambda f, ctx: [(85, "NewsProviders", _clean({"newsProviders": [
         _clean({"providerCode": _s(p[0]), "providerName": _s(p[1])}) for p in _groups(f, 2, 2)]}))],
+    "83": _simple(83, "NewsArticle", [(1, "reqId", _i), (2, "articleType", _i), (3, "articleText", _s)]),
+    "86": _simple(86, "HistoricalNews", [(1, "reqId", _i), (2, "time", _s), (3, "providerCode", _s),
+                                         (4, "articleId", _s), (5, "headline", _s)]),
     "87": _simple(87, "HistoricalNewsEnd", [(1, "reqId", _i), (2, "hasMore", _b)]),
     "88": _simple(88, "HeadTimestamp", [(1, "reqId", _i), (2, "headTimestamp", _s)]),
     "89": _histogram,

@@ -24,7 +24,7 @@ MESSAGE_OF.update({4: "ErrorMessage", 5: "OpenOrder", 7: "PortfolioValue", 10: "
                    17: "HistoricalData", 59: "CommissionAndFeesReport", 61: "Position", 71: "PositionMulti",
                    75: "SecDefOptParameter", 89: "HistogramData", 96: "HistoricalTicks",
                    97: "HistoricalTicksBidAsk", 98: "HistoricalTicksLast", 99: "TickByTickData", 77: "SoftDollarTiers", 78: "FamilyCodes", 79: "SymbolSamples",
-                   80: "MarketDepthExchanges", 82: "SmartComponents", 85: "NewsProviders", 90: "HistoricalDataUpdate",
+                   12: "MarketDepth", 13: "MarketDepthL2", 80: "MarketDepthExchanges", 82: "SmartComponents", 85: "NewsProviders", 90: "HistoricalDataUpdate",
                    93: "MarketRule", 101: "CompletedOrder", 108: "HistoricalDataEnd"})
 
 _t = text_of
@@ -174,6 +174,12 @@ _CUSTOM = {
         _t(bool(v.get("isDone")))],
     93: lambda v: ["93", _t(v.get("marketRuleId", 0)), *_pairs(v.get("priceIncrements", []), ("lowEdge", "increment"))],
     99: lambda v: _tick_by_tick(v),
+    12: lambda v: (lambda d: ["12", "1", _t(v.get("reqId")), _t(d.get("position", 0)), _t(d.get("operation", 0)),
+                              _t(d.get("side", 0)), _t(d.get("price", 0.0)), _t(d.get("size"))])(
+        v.get("marketDepthData", {})),
+    13: lambda v: (lambda d: ["13", "1", _t(v.get("reqId")), _t(d.get("position", 0)), _t(d.get("marketMaker")),
+                              _t(d.get("operation", 0)), _t(d.get("side", 0)), _t(d.get("price", 0.0)),
+                              _t(d.get("size")), _t(bool(d.get("isSmartDepth")))])(v.get("marketDepthData", {})),
     101: _completed_order,
 }
 

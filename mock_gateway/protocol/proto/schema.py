@@ -79,6 +79,9 @@ HeadTimestamp | reqId=1:int32 headTimestamp=2:string
 HeadTimestampRequest | reqId=1:int32 contract=2:Contract useRTH=3:bool whatToShow=4:string formatDate=5:int32
 HistogramData | reqId=1:int32 histogramDataEntries=2:HistogramDataEntry[]
 HistoricalNewsEnd | reqId=1:int32 hasMore=2:bool
+HistoricalNews | reqId=1:int32 time=2:string providerCode=3:string articleId=4:string headline=5:string
+NewsArticle | reqId=1:int32 articleType=2:int32 articleText=3:string
+NewsArticleRequest | reqId=1:int32 providerCode=2:string articleId=3:string newsArticleOptions=4:map<string,string>
 HistoricalNewsRequest | reqId=1:int32 conId=2:int32 providerCodes=3:string startDateTime=4:string endDateTime=5:string totalResults=6:int32 historicalNewsOptions=7:map<string,string>
 HistogramDataEntry | price=1:double size=2:string
 HistogramDataRequest | reqId=1:int32 contract=2:Contract useRTH=3:bool timePeriod=4:string
@@ -101,8 +104,11 @@ ManagedAccountsRequest |
 MarketDataRequest | reqId=1:int32 contract=2:Contract genericTickList=3:string snapshot=4:bool regulatorySnapshot=5:bool marketDataOptions=6:map<string,string>
 MarketDataType | reqId=1:int32 marketDataType=2:int32
 MarketDataTypeRequest | marketDataType=1:int32
+MarketDepth | reqId=1:int32 marketDepthData=2:MarketDepthData
+MarketDepthData | position=1:int32 operation=2:int32 side=3:int32 price=4:double size=5:string marketMaker=6:string isSmartDepth=7:bool
 MarketDepthExchanges | depthMarketDataDescriptions=1:DepthMarketDataDescription[]
 MarketDepthExchangesRequest |
+MarketDepthL2 | reqId=1:int32 marketDepthData=2:MarketDepthData
 MarketDepthRequest | reqId=1:int32 contract=2:Contract numRows=3:int32 isSmartDepth=4:bool marketDepthOptions=5:map<string,string>
 MarketRule | marketRuleId=1:int32 priceIncrements=2:PriceIncrement[]
 MarketRuleRequest | marketRuleId=1:int32
