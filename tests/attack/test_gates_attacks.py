@@ -45,3 +45,18 @@ def test_hostile_evidence_is_an_evidence_error_naming_the_file_and_nothing_is_wr
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert "Traceback" not in done.stderr and name in done.stderr and naming in done.stderr, done.stderr[-2000:]
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_an_evidence_file_larger_than_any_evidence_is_refused_unread(tmp_path):
+    evidence = tmp_path / "evidence"
+    shutil.copytree(EXAMPLE, evidence)
+    huge = evidence / "junit-stages.xml"
+    with open(huge, "wb") as fh:                 # sparse: 3 GB on paper, nothing on disk
+        fh.truncate(3 * 1024 ** 3)
+    out = tmp_path / "out"
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "harness.cli", "gates", "--evidence", str(evidence), "--out",
+                           str(out)], capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - started < 60
+    assert done.returncode == 2 and "junit-stages.xml" in done.stderr and "larger than any evidence file" in \
+        done.stderr, done.stderr[-2000:]
