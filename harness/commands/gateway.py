@@ -66,6 +66,7 @@ async def serve(config, announce) -> None:
 
     gateway = Gateway(config)
     await gateway.start()
+    gateway.world.contracts.load_all()   # before the heap is settled: the universe is frozen with the world
     settle_heap()   # one gateway for the process's life: no full-collection stall of its loop later
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -93,6 +93,11 @@ class ContractBook:
         for key in {spec.symbol.upper(), spec.local_symbol.upper().replace(" ", "")}:
             self._by_symbol.setdefault(key, []).append(spec)
 
+    def load_all(self) -> None:
+        """Load the whole universe now: a gateway serving for a long time does it before its first client,
+        so no first lookup outside the core pays for reading the index tables (~60 ms of its loop)."""
+        self._load_lazy()
+
     def _load_lazy(self) -> None:
         for _ in self._load_lazy_steps():
             pass

@@ -1,17 +1,18 @@
 """Price paths on the sim-time grid, generated lazily in chunks.
 
 Each instrument's path lives on the grid ``t = i * tick_interval_s``. Chunks are computed in
-order from i = 0 and cached, and every draw of a chunk comes from the instrument's own
-stream in a fixed order (prices, then sizes), so the same seed gives the same path whatever
-was asked first. A six-hour session at 0.25 s is 86 400 steps: 22 chunks of numpy work.
+order from i = 0, and every draw of a chunk comes from the instrument's own stream in a fixed
+order (prices, then sizes), so the same seed gives the same path whatever was asked first. A
+six-hour session at 0.25 s is 86 400 steps: 22 chunks of numpy work.
+
+Only the newest CHUNKS_KEPT chunks of a path stay built (224 KB each): a chunk asked for again
+after that is rebuilt from how it began (the stream's state and the running extremes and volume),
+so the same values come back and a long session over hundreds of instruments (a scanner touches
+every stock) holds a bounded amount of memory instead of every chunk since the start.
 """
 from __future__ import annotations
 
 import math
-import os
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +20,8 @@ import numpy as np
 from .pricing import CALENDAR_SECONDS_PER_YEAR, TRADING_SECONDS_PER_YEAR, black_scholes
 
 CHUNK_STEPS = 4096
-#: Bytes of chunks kept in memory over every path of the process; beyond it the least recently used
-#: chunks are dropped and made again, identically, from a checkpoint when next asked. A scanner
-#: touches every stock's path each refresh: kept whole, one scan grew the gateway by ~200 MB per
-#: 1,000 simulated seconds (2.9 GB after 12,000). ``PRELIVE_PATH_CACHE_MB`` changes the budget.
-KEPT_CHUNK_BYTES = int(float(os.environ.get("PRELIVE_PATH_CACHE_MB", "256")) * 1024 * 1024)
+#: Chunks a path keeps built; an older one is rebuilt from its saved start when asked for again.
+CHUNKS_KEPT = 6
 
 
 @dataclass(frozen=True)
@@ -60,70 +58,26 @@ class Chunk:
 
 
 @dataclass(frozen=True)
-class _Checkpoint:
-    """What making chunk k again needs: the generator's state and the path's running values before it,
-    and the running totals the chunk continues from."""
+class _ChunkStart:
+    """How chunk k began: enough to rebuild it with the same draws once it was let go."""
 
     rng_state: dict
-    running: tuple
-    base_volume: float
+    own_state: object           # a subclass's running state (the GBM's last log price)
+    base_volume: int
     hi0: float
     lo0: float
-
-
-class _KeptChunks:
-    """The chunks in memory over every path, least recently used first, within KEPT_CHUNK_BYTES."""
-
-    def __init__(self) -> None:
-        self._order: OrderedDict[tuple[int, int], weakref.ref] = OrderedDict()
-        self.bytes = 0
-        self._lock = threading.Lock()      # gateways on several threads of one process share the budget
-
-    def touch(self, path: GridPath, k: int) -> None:
-        with self._lock:
-            if (id(path), k) in self._order:
-                self._order.move_to_end((id(path), k))
-
-    def add(self, path: GridPath, k: int, chunk: Chunk) -> None:
-        with self._lock:
-            if (id(path), k) in self._order:
-                return
-            self._order[(id(path), k)] = weakref.ref(path)
-            self.bytes += _chunk_bytes(chunk)
-            while self.bytes > KEPT_CHUNK_BYTES and len(self._order) > 1:
-                (_, old_k), ref = self._order.popitem(last=False)
-                owner = ref()
-                if owner is not None:
-                    self.bytes -= owner._drop(old_k)
-
-    def forget(self, key: tuple[int, int], nbytes: int) -> None:
-        with self._lock:
-            if self._order.pop(key, None) is not None:
-                self.bytes -= nbytes
-
-
-def _chunk_bytes(chunk: Chunk) -> int:
-    return sum(getattr(chunk, f).nbytes for f in ("mid", "last_size", "bid_size", "ask_size", "cum_volume",
-                                                  "cum_max", "cum_min"))
-
-
-_KEPT = _KeptChunks()
 
 
 class GridPath:
     """Mid prices and sizes of one instrument on the grid; subclasses say how a chunk's mids are made."""
 
-    #: Attributes a subclass's ``_mids`` carries from one chunk to the next (saved in each checkpoint).
-    _running: tuple[str, ...] = ()
-
     def __init__(self, rng: np.random.Generator, flow: FlowParams, dt_s: float) -> None:
         self.rng = rng
         self.flow = flow
         self.dt_s = dt_s
-        self._chunks: list[Chunk | None] = []
-        self._checkpoints: list[_Checkpoint] = []
+        self._chunks: dict[int, Chunk] = {}          # built chunks, oldest first, at most CHUNKS_KEPT
+        self._starts: list[_ChunkStart] = []         # how every chunk made so far began
         self._before_zero: dict[int, Chunk] = {}     # chunks at i < 0 (replayed history only)
-        weakref.finalize(self, _forget_path, id(self), self._chunks)
 
     # -- what subclasses provide
     def _mids(self, k: int) -> np.ndarray:
@@ -138,6 +92,13 @@ class GridPath:
         ask = np.maximum(1, np.rint(self.rng.exponential(f.book_lots, n))) * f.lot
         return last.astype(np.int64), bid.astype(np.int64), ask.astype(np.int64)
 
+    def _own_state(self) -> object:
+        """A subclass's running state between chunks (none by default)."""
+        return None
+
+    def _restore_own_state(self, state: object) -> None:
+        pass
+
     supports_negative = False
 
     # -- cache
@@ -150,56 +111,45 @@ class GridPath:
                 last, bid, ask = self._sizes(k, len(mid))
                 self._before_zero[k] = Chunk(mid, last, bid, ask, np.cumsum(last), mid.copy(), mid.copy())
             return self._before_zero[k]
-        while len(self._chunks) <= k:
-            j = len(self._chunks)
-            last_chunk = self._chunks[-1] if self._chunks else None
-            if last_chunk is None and self._chunks:
-                last_chunk = self._remake(j - 1)
-            base_volume = last_chunk.cum_volume[-1] if last_chunk is not None else 0
-            hi0 = last_chunk.cum_max[-1] if last_chunk is not None else -np.inf
-            lo0 = last_chunk.cum_min[-1] if last_chunk is not None else np.inf
-            cp = _Checkpoint(self.rng.bit_generator.state, tuple(getattr(self, a) for a in self._running),
-                             base_volume, hi0, lo0)
-            chunk = self._make(j, cp)
-            self._checkpoints.append(cp)
-            self._chunks.append(chunk)
-            _KEPT.add(self, j, chunk)
-        chunk = self._chunks[k]
-        if chunk is None:
-            chunk = self._remake(k)
-        else:
-            _KEPT.touch(self, k)
-        return chunk
+        built = self._chunks.get(k)
+        if built is not None:
+            return built
+        while len(self._starts) <= k:                # new chunks, in order: each draws after the last
+            j = len(self._starts)
+            prev = self._chunks.get(j - 1) if j else None
+            if j and prev is None:
+                prev = self.chunk(j - 1)
+            start = _ChunkStart(self.rng.bit_generator.state, self._own_state(),
+                                prev.cum_volume[-1] if prev is not None else 0,
+                                prev.cum_max[-1] if prev is not None else -np.inf,
+                                prev.cum_min[-1] if prev is not None else np.inf)
+            self._starts.append(start)
+            self._keep(j, self._build(j, start))
+        built = self._chunks.get(k)
+        if built is None:                            # let go earlier: the same draws again, from its start
+            saved = self.rng.bit_generator.state, self._own_state()
+            start = self._starts[k]
+            self.rng.bit_generator.state = start.rng_state
+            self._restore_own_state(start.own_state)
+            try:
+                built = self._build(k, start)
+            finally:
+                self.rng.bit_generator.state = saved[0]
+                self._restore_own_state(saved[1])
+            self._keep(k, built)
+        return built
 
-    def _make(self, j: int, cp: _Checkpoint) -> Chunk:
-        mid = self._mids(j)
-        last, bid, ask = self._sizes(j, len(mid))
-        return Chunk(mid, last, bid, ask, cp.base_volume + np.cumsum(last),
-                     np.maximum.accumulate(np.maximum(mid, cp.hi0)), np.minimum.accumulate(np.minimum(mid, cp.lo0)))
+    def _build(self, k: int, start: _ChunkStart) -> Chunk:
+        mid = self._mids(k)
+        last, bid, ask = self._sizes(k, len(mid))
+        return Chunk(mid, last, bid, ask, start.base_volume + np.cumsum(last),
+                     np.maximum.accumulate(np.maximum(mid, start.hi0)),
+                     np.minimum.accumulate(np.minimum(mid, start.lo0)))
 
-    def _remake(self, k: int) -> Chunk:
-        """Chunk ``k`` again, exactly as first made: from its checkpoint, the path's own state put back after."""
-        cp = self._checkpoints[k]
-        saved = (self.rng.bit_generator.state, tuple(getattr(self, a) for a in self._running))
-        self.rng.bit_generator.state = cp.rng_state
-        for name, value in zip(self._running, cp.running):
-            setattr(self, name, value)
-        try:
-            chunk = self._make(k, cp)
-        finally:
-            self.rng.bit_generator.state = saved[0]
-            for name, value in zip(self._running, saved[1]):
-                setattr(self, name, value)
+    def _keep(self, k: int, chunk: Chunk) -> None:
+        while len(self._chunks) >= CHUNKS_KEPT:
+            self._chunks.pop(next(iter(self._chunks)))
         self._chunks[k] = chunk
-        _KEPT.add(self, k, chunk)
-        return chunk
-
-    def _drop(self, k: int) -> int:
-        chunk = self._chunks[k] if k < len(self._chunks) else None
-        if chunk is None:
-            return 0
-        self._chunks[k] = None
-        return _chunk_bytes(chunk)
 
     def field(self, name: str, i0: int, i1: int) -> np.ndarray:
         """Values of chunk field ``name`` for grid steps i0 <= i < i1."""
@@ -218,8 +168,6 @@ class GridPath:
 class GbmPath(GridPath):
     """Geometric Brownian motion from ``initial_price``; drift and volatility annualised over trading time."""
 
-    _running = ("_log_end",)
-
     def __init__(self, initial_price: float, drift_annual: float, volatility_annual: float, dt_s: float,
                  rng: np.random.Generator, flow: FlowParams) -> None:
         super().__init__(rng, flow, dt_s)
@@ -228,6 +176,12 @@ class GbmPath(GridPath):
         self._mu_dt = (drift_annual - 0.5 * volatility_annual ** 2) * dt_years
         self._sigma_sqrt_dt = volatility_annual * math.sqrt(dt_years)
         self._log_end = math.log(initial_price)
+
+    def _own_state(self) -> object:
+        return self._log_end
+
+    def _restore_own_state(self, state: object) -> None:
+        self._log_end = state
 
     def _mids(self, k: int) -> np.ndarray:
         z = self.rng.standard_normal(CHUNK_STEPS)
@@ -293,10 +247,3 @@ class ReplayPath(GridPath):
         g = np.random.default_rng([self._book_seed, abs(k), int(k < 0)])
         book = np.maximum(1, np.rint(g.exponential(self.flow.book_lots, (2, n)))) * self.flow.lot
         return last, book[0].astype(np.int64), book[1].astype(np.int64)
-
-
-def _forget_path(path_id: int, chunks: list) -> None:
-    """A path garbage collected: its kept chunks leave the budget."""
-    for k, chunk in enumerate(chunks):
-        if chunk is not None:
-            _KEPT.forget((path_id, k), _chunk_bytes(chunk))
