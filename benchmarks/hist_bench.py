@@ -33,13 +33,97 @@ END_DATES = ("19900601 16:00:00 US/Eastern", "20000103 16:00:00 US/Eastern", "20
              "20200302 16:00:00 US/Eastern", "20231006 20:00:00", "")
 
 
+class HoldMeter:
+    """Times every callback the gateway's event loop runs (each is one hold of the loop), in wall and in this
+    thread's CPU time (on a loaded machine the wall figure includes time the process was not running).
+    Installed in the benchmark's gateway process only; the parent keeps the holds inside the grid's window."""
+
+    def __init__(self) -> None:
+        import asyncio.events
+
+        self.count = 0
+        self.long: list[tuple[float, float, float, str]] = []    # (epoch at start, wall ms, CPU ms, what ran)
+        meter, run = self, asyncio.events.Handle._run
+
+        def describe(callback) -> str:
+            owner = getattr(callback, "__self__", None)
+            if isinstance(owner, asyncio.Task):
+                return f"task {owner.get_coro().__qualname__}"
+            name = getattr(callback, "__qualname__", type(callback).__name__)
+            protocol = getattr(owner, "_protocol", None)
+            return f"{name} ({type(protocol).__name__})" if protocol is not None else name
+
+        def timed_run(handle) -> None:
+            t0, c0 = time.perf_counter(), time.thread_time()
+            try:
+                run(handle)
+            finally:
+                ms = (time.perf_counter() - t0) * 1000
+                meter.count += 1
+                if ms >= 1.0:
+                    meter.long.append((time.time() - ms / 1000, ms, (time.thread_time() - c0) * 1000,
+                                       describe(handle._callback)))
+
+        asyncio.events.Handle._run = timed_run
+
+        # and every step of the step functions (mock_gateway.stepwise) the holds are made of, with where it paused
+        from mock_gateway import stepwise
+
+        self.steps: list[tuple[float, float, str]] = []     # (epoch at start, CPU ms, where the step ended)
+        start = stepwise.StepRunner.start
+
+        def timed_steps(inner):
+            while True:
+                t, c0 = time.time(), time.thread_time()
+                try:
+                    next(inner)
+                except StopIteration as done:
+                    meter.steps.append((t, (time.thread_time() - c0) * 1000, "the last step (send)"))
+                    return done.value
+                meter.steps.append((t, (time.thread_time() - c0) * 1000, _suspended_at(inner)))
+                yield
+
+        stepwise.StepRunner.start = lambda runner, steps: start(runner, timed_steps(steps))
+
+        import gc
+        self.collections: list[tuple[float, int, float]] = []     # (epoch at start, generation, ms) of each GC
+        started = [0.0]
+
+        def on_gc(phase: str, info: dict) -> None:
+            if phase == "start":
+                started[0] = time.perf_counter()
+            else:
+                ms = (time.perf_counter() - started[0]) * 1000
+                self.collections.append((time.time() - ms / 1000, info["generation"], ms))
+
+        gc.callbacks.append(on_gc)
+
+
+def hold_report(holds: list, callbacks: int, since: float, until: float) -> list[str]:
+    """Lines on the loop holds (HoldMeter) between ``since`` and ``until`` (epoch seconds)."""
+    inside = [h for h in holds if since <= h[0] <= until]
+    if not inside:
+        return [f"gateway event-loop holds during the grid: none over 1 ms ({callbacks} callbacks in all)"]
+    wall = max(h[1] for h in inside)
+    cpu = max(h[2] for h in inside)
+    lines = [f"gateway event-loop holds during the grid (every callback timed, {callbacks} in all): longest "
+             f"{wall:.2f} ms wall / {cpu:.2f} ms CPU; over 1 / 2 / 5 ms CPU: "
+             f"{sum(h[2] >= 1 for h in inside)} / {sum(h[2] >= 2 for h in inside)} / {sum(h[2] >= 5 for h in inside)}"]
+    for _, ms, cpu_ms, what in sorted(inside, key=lambda h: -h[2])[:6]:
+        lines.append(f"    {cpu_ms:7.2f} ms CPU {ms:7.2f} ms wall  {what}")
+    return lines
+
+
 def serve() -> None:
-    """Child process: a gateway with no faults; prints its port and pid, runs until SIGTERM."""
+    """Child process: a gateway with no faults; prints its port, runs until SIGTERM, then prints what the
+    event loop's holds were (HoldMeter) as one JSON line."""
     import asyncio
 
     from mock_gateway.config import GatewayConfig
     from mock_gateway.faults.base import FaultStack
     from mock_gateway.server import Gateway, settle_heap
+
+    meter = HoldMeter()
 
     async def run() -> None:
         gw = Gateway(GatewayConfig(port=0, faults=FaultStack([]), log_market_data=False))
@@ -60,6 +144,9 @@ def serve() -> None:
             prof.disable()
             prof.dump_stats(profile_to)
         await gw.stop()
+        print(json.dumps({"callbacks": meter.count, "long": meter.long, "gc": meter.collections,
+                          "steps": sorted(meter.steps, key=lambda st: -st[1])[:2000],
+                          "loop_lag_max_ms": gw.loop_lag.stats.max_lag_real_s * 1000}), flush=True)
 
     asyncio.run(run())
 
@@ -116,26 +203,49 @@ def duration_for(bar_text: str) -> str:
     return f"{int(limit)} S"
 
 
-def cpu_grid(symbol: str, end_dates) -> list[tuple[str, str, str, int, float, float]]:
-    """The same grid in this process, timed in CPU seconds (immune to other processes' load): per request
-    the CPU to build the answer, and the largest single hold of the event loop (one compute slice or one
-    formatting slice, as feeds.py slices them)."""
-    from datetime import datetime, timezone
+class _Channel:
+    """A connection for the in-process run: keeps what is sent; encodes large replies as a session does."""
 
+    closed = False
+    conn_id = 1
+    client_id = 1
+
+    def __init__(self, server_version: int) -> None:
+        self.server_version = server_version
+        self.sent: list = []
+
+    def send(self, kind, messages, *, fault=None) -> None:
+        self.sent += list(messages)
+
+    def error(self, req_id, code, text, *, fault=None, kind=None, advanced_json="") -> None:
+        self.sent.append(["4", "2", str(req_id), str(code), text])
+
+    def prepare(self, fields):
+        from mock_gateway.session import prepare_reply
+
+        return (yield from prepare_reply(fields, self.server_version, 0))
+
+
+def cpu_grid(symbol: str, end_dates, server_version: int = 176) -> list[tuple]:
+    """The same grid in this process, timed in CPU seconds (immune to other processes' load): per request the
+    CPU to build and encode the answer, and its longest single step (feeds.py's steps between which the work may
+    yield: the loop is held for at most one time budget plus one step)."""
     from mock_gateway.config import GatewayConfig
-    from mock_gateway.feeds import HISTORY_FORMAT_ROWS, HISTORY_SLICE_SLOTS, BarsRequest, bar_rows
-    from mock_gateway.handlers import qualify
+    from mock_gateway.feeds import BarsRequest, Feeds
     from mock_gateway.protocol.time import parse_end_datetime
     from mock_gateway.sim import ContractQuery
-    from mock_gateway.sim.bar_rules import BarRuleError, check_window, listing_epoch, parse_bar_size, parse_duration
-    from mock_gateway.sim.bar_rules import LEGAL_BAR_SIZES
+    from mock_gateway.sim.bar_rules import LEGAL_BAR_SIZES, BarRuleError, check_window, listing_epoch
+    from mock_gateway.sim.bar_rules import parse_bar_size, parse_duration
     from mock_gateway.sim.clock import SimClock
-    from mock_gateway.sim.market import group_calendar
     from mock_gateway.sim.world import World
+
+    from mock_gateway.server import settle_heap
 
     config = GatewayConfig(port=0)
     clock = SimClock(start=config.start)
     world = World(config, clock)
+    feeds = Feeds(world, clock)
+    settle_heap()          # as the gateway process does: no full collection walks the world mid-request
     spec = world.contracts.match(ContractQuery(symbol=symbol, sec_type="STK", currency="USD"))[0]
     now_epoch = config.start.timestamp()
     out = []
@@ -148,70 +258,84 @@ def cpu_grid(symbol: str, end_dates) -> list[tuple[str, str, str, int, float, fl
             try:
                 check_window(bar, duration, "TRADES", "STK", symbol, "SMART", end_epoch, now_epoch, listed)
             except BarRuleError:
-                out.append((end_text or "now", bar_text, duration_for(bar_text), 0, 0.0, 0.0))
+                out.append((end_text or "now", bar_text, duration_for(bar_text), 0, 0.0, 0.0, 0, ""))
                 continue
-            end_s = end_epoch - now_epoch
-            size = min(bar.seconds, 86400.0)
-            req = BarsRequest(1, spec, min(bar.seconds, 86400.0), "TRADES", False, 2, listed)
-            total, worst, n = 0.0, 0.0, 0
-            days = []
-            t = end_s - duration.seconds
-            while t < end_s:
-                hi = min(t + HISTORY_SLICE_SLOTS * size, end_s)
-                c0 = time.process_time()
-                table = world.market.bar_table(spec.con_id, hi, hi - t, size, "TRADES")
-                c1 = time.process_time() - c0
-                total, worst = total + c1, max(worst, c1)
-                if bar.calendar:
-                    days.append(table)
-                else:
-                    for k in range(0, len(table), HISTORY_FORMAT_ROWS):
-                        c0 = time.process_time()
-                        bar_rows(176, req, table.select(slice(k, k + HISTORY_FORMAT_ROWS)), world.market.epoch0)
-                        c1 = time.process_time() - c0
-                        total, worst = total + c1, max(worst, c1)
-                    n += len(table)
-                t = hi
-            if bar.calendar:
-                from mock_gateway.sim.market import BarTable
-                c0 = time.process_time()
-                table = group_calendar(BarTable.concat(days), world.market.epoch0, bar.seconds >= 28 * 86400, "TRADES")
-                c1 = time.process_time() - c0
-                total, worst, n = total + c1, max(worst, c1), len(table)
-                for k in range(0, len(table), HISTORY_FORMAT_ROWS):     # formatted in slices, as feeds.py does
-                    c0 = time.process_time()
-                    bar_rows(176, req, table.select(slice(k, k + HISTORY_FORMAT_ROWS)), world.market.epoch0)
-                    c1 = time.process_time() - c0
-                    total, worst = total + c1, max(worst, c1)
-            send_ms, proto_ms = reply_cost(req, n, world) if n else (0.0, 0.0)
-            out.append((end_text or "now", bar_text, duration_for(bar_text), n, total * 1000, worst * 1000,
-                        send_ms, proto_ms))
+            req = BarsRequest(1, spec, bar.seconds, "TRADES", False, 2, listed)
+            channel = _Channel(server_version)
+            end_s, work_s = feeds.history_window(req, end, duration.seconds)
+            steps = feeds._answer_bars(channel, req, end_s, duration.seconds, work_s, False)
+            total, worst, count, where = 0.0, 0.0, 0, ""
+            while True:
+                c0 = time.thread_time()
+                try:
+                    next(steps)
+                except StopIteration:
+                    break
+                finally:
+                    c1 = time.thread_time() - c0
+                    total, count = total + c1, count + 1
+                    if c1 > worst:
+                        worst, where = c1, _suspended_at(steps)
+            reply = channel.sent[-1]
+            n = int(reply[4]) if reply[0] == "17" else 0
+            out.append((end_text or "now", bar_text, duration_for(bar_text), n, total * 1000, worst * 1000, count,
+                        where))
     return out
 
 
-def reply_cost(req, n: int, world) -> tuple[float, float]:
-    """CPU (ms) of the one step that sends the answer: the text frame plus its event-log line (one hold of the
-    loop, in session.py), and the protobuf encoding a client at server version 208+ gets instead of the frame."""
-    from mock_gateway.eventlog import EventLog
-    from mock_gateway.feeds import bar_rows
-    from mock_gateway.protocol import messages as m
-    from mock_gateway.protocol.proto import replies as proto_replies
-    from mock_gateway.session import frame
+def yield_overhead(symbol: str, runs: int = 5) -> tuple[float, float, int]:
+    """What yielding costs a large request: (best wall ms run to the end in one go, best wall ms driven by the
+    gateway's StepRunner on an otherwise idle event loop, loop turns it took) for 6 D of 1-minute bars."""
+    import asyncio
 
-    table = world.market.bar_table(req.spec.con_id, 0.0, n * min(req.bar_size_s, 86400.0) * 1.6,
-                                   min(req.bar_size_s, 86400.0), "TRADES")
-    table = table.select(slice(max(0, len(table) - n), len(table)))
-    head = m.historical_data(176, 1, "20000101 00:00:00", "20000101 00:00:00", [])
-    head[-1] = str(len(table))
-    fields = head + bar_rows(176, req, table, world.market.epoch0)
-    log = EventLog(None)
-    c0 = time.process_time()
-    frame(fields)
-    log.write(dir="out", msg="historicalData", msg_id=17, fields=fields, conn=1, client_id=1, sim=0.0)
-    send = time.process_time() - c0
-    c0 = time.process_time()
-    proto_replies.to_protobuf(fields, now_ms=0)
-    return send * 1000, (time.process_time() - c0) * 1000
+    from mock_gateway.config import GatewayConfig
+    from mock_gateway.feeds import BarsRequest, Feeds
+    from mock_gateway.sim import ContractQuery
+    from mock_gateway.sim.clock import SimClock
+    from mock_gateway.sim.world import World
+    from mock_gateway.stepwise import StepRunner
+
+    config = GatewayConfig(port=0)
+    clock = SimClock(start=config.start)
+    feeds = Feeds(World(config, clock), clock)
+    spec = feeds.world.contracts.match(ContractQuery(symbol=symbol, sec_type="STK", currency="USD"))[0]
+    req = BarsRequest(1, spec, 60.0, "TRADES", False, 2)
+    end_s, work_s = feeds.history_window(req, None, 6 * 86400.0)
+
+    def steps():
+        return feeds._answer_bars(_Channel(176), req, end_s, 6 * 86400.0, work_s, False)
+
+    for _ in steps():          # warm: calendars, the normal table
+        pass
+    at_once, stepped, turns = math.inf, math.inf, 0
+
+    async def driven() -> tuple[float, int]:
+        runner = StepRunner()
+        t0 = time.perf_counter()
+        runner.start(steps())
+        n = 0
+        while runner.active:
+            n += 1
+            await asyncio.sleep(0)
+        return (time.perf_counter() - t0) * 1000, n
+
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in steps():
+            pass
+        at_once = min(at_once, (time.perf_counter() - t0) * 1000)
+        ms, n = asyncio.run(driven())
+        if ms < stepped:
+            stepped, turns = ms, n
+    return at_once, stepped, turns
+
+
+def _suspended_at(steps) -> str:
+    """Where a step function paused (its innermost generator's name and line): what the step before it ran."""
+    while getattr(steps, "gi_yieldfrom", None) is not None:
+        steps = steps.gi_yieldfrom
+    frame = getattr(steps, "gi_frame", None)
+    return f"{steps.__name__}:{frame.f_lineno}" if frame is not None else "the last step"
 
 
 def main() -> None:
@@ -221,18 +345,24 @@ def main() -> None:
     ap.add_argument("--cpu-only", action="store_true", help="only the in-process CPU figures (no sockets)")
     args = ap.parse_args()
     ends = END_DATES[-2:] if args.quick else END_DATES
-    cpu = cpu_grid(args.symbol, ends)
-    served = [r for r in cpu if r[3]]
-    print("in-process CPU (independent of the machine's load), per request that returns bars:")
-    print(f"  worst CPU to build an answer:          {max(r[4] for r in served):.1f} ms "
-          f"({max(served, key=lambda r: r[4])[3]} bars)")
-    print(f"  worst CPU, answers of <= 5,000 bars:   {max(r[4] for r in served if r[3] <= 5000):.1f} ms")
-    print(f"  longest single event-loop hold:        {max(r[5] for r in served):.1f} ms (one compute or format slice)")
-    print(f"  sending the answer (frame + event log): {max(r[6] for r in served):.1f} ms worst "
-          f"({max(served, key=lambda r: r[6])[3]} bars; one hold, session.py)")
-    print(f"  protobuf encoding instead (sv 208+):    {max(r[7] for r in served):.1f} ms worst "
-          f"({max(served, key=lambda r: r[7])[3]} bars; one hold, protocol/proto/replies.py)")
-    print(f"  (first request includes loading the exchange calendars and the universe)")
+    for sv, label in ((176, "text frames"), (213, "protobuf (server version 213)")):
+        cpu = cpu_grid(args.symbol, ends, sv)
+        served = [r for r in cpu if r[3]]
+        print(f"in-process CPU (independent of the machine's load), {label}, per request that returns bars:")
+        worst = max(served, key=lambda r: r[4])
+        print(f"  worst CPU to build and encode an answer: {worst[4]:.1f} ms ({worst[3]} bars, {worst[6]} steps)")
+        print(f"  worst CPU, answers of <= 5,000 bars:     {max(r[4] for r in served if r[3] <= 5000):.1f} ms")
+        longest = max(served, key=lambda r: r[5])
+        print(f"  longest single step:                     {longest[5]:.2f} ms ({longest[1]} x {longest[2]}, "
+              f"end {longest[0]}, before {longest[7]}; a turn of the loop is one 1 ms budget plus at most one step)")
+        later = max(served[1:], key=lambda r: r[5])
+        print(f"  longest step after the first request:    {later[5]:.2f} ms ({later[1]} x {later[2]}, end {later[0]}, "
+              f"before {later[7]})")
+        print("  (the first request includes loading the exchange calendars and the universe)")
+        print()
+    at_once, stepped, turns = yield_overhead(args.symbol)
+    print(f"one request of 6 D x 1 min (best of 5, wall): {at_once:.1f} ms in one go, {stepped:.1f} ms in steps on an "
+          f"idle loop ({turns} turns of the loop): yielding costs {stepped - at_once:.1f} ms")
     print()
     if args.cpu_only:
         return
@@ -246,6 +376,7 @@ def main() -> None:
     time.sleep(2.0)                     # the other client's baseline: an idle gateway
     rss_before = rss_peak_mb(gw.pid)
     rows = []
+    histograms: list[tuple[str, int, float]] = []
     grid_from = time.time()
 
     from mock_gateway.protocol import FrameDecoder, encode_frame, encode_handshake
@@ -279,10 +410,18 @@ def main() -> None:
                 n = int(reply[4]) if reply[0] == "17" else 0
                 code = 0 if reply[0] == "17" else int(reply[3] if reply[2] == str(req_id) else reply[2])
                 rows.append((end or "now", bar, duration, n, wall_ms, code))
+        for period in ("1 week", "1 month", "12 months"):      # reqHistogramData: the same path's bars, binned
+            req_id += 1
+            t0 = time.perf_counter()
+            sock.sendall(encode_frame([88, req_id, 0, args.symbol, "STK", "", 0, "", "", "SMART", "", "USD", "", "",
+                                       0, 0, period]))
+            reply = read_until(lambda f: f[0] in ("89", "4") and f[1:3].count(str(req_id)))
+            histograms.append((period, int(reply[2]) if reply[0] == "89" else 0, (time.perf_counter() - t0) * 1000))
     except BaseException:
         pinger.kill()
         gw.kill()
         raise
+    grid_to = time.time()
     sock.close()
     rss_after = rss_peak_mb(gw.pid)
     pinger.stdin.close()
@@ -292,8 +431,9 @@ def main() -> None:
     pinger.wait()
     t0 = time.perf_counter()
     os.kill(gw.pid, signal.SIGTERM)
-    gw.wait(timeout=30)
+    tail, _ = gw.communicate(timeout=30)     # read while it exits: its report may not fit the pipe's buffer
     stop_ms = (time.perf_counter() - t0) * 1000
+    holds = json.loads(tail.strip().splitlines()[-1]) if tail.strip() else {}
 
     print(f"{'end':<30} {'bar':<9} {'duration':<9} {'bars':>6} {'wall ms':>8}  answer")
     for end, bar, duration, n, wall_ms, code in rows:
@@ -307,6 +447,8 @@ def main() -> None:
           f"end {worst[0]})")
     print(f"worst wall latency, <= 5,000 bars:    {max(r[4] for r in small):.1f} ms   [target <= 100 ms]")
     print(f"most bars in one answer:              {max(r[3] for r in rows)}")
+    for period, levels, wall_ms in histograms:
+        print(f"reqHistogramData {period:<10} {levels:>4} price levels in {wall_ms:6.1f} ms wall")
     print(f"gateway peak RSS before / after grid: {rss_before:.0f} MB / {rss_after:.0f} MB")
     for label, xs in (("idle gateway (baseline)", baseline), ("during the grid", rtts)):
         q = statistics.quantiles(xs, n=100)
@@ -315,7 +457,23 @@ def main() -> None:
     print("   [target: p99 < 5 ms during the grid; compare with the baseline on a loaded machine]")
     print(f"machine load average (1 min) at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"gateway exit after SIGTERM:           {stop_ms:.0f} ms")
-
+    if holds:
+        for line in hold_report(holds["long"], holds["callbacks"], grid_from, grid_to):
+            print(line)
+        print(f"LoopLagMonitor's latest wake-up (whole run): {holds['loop_lag_max_ms']:.1f} ms")
+        steps = [st for st in holds.get("steps", []) if grid_from <= st[0] <= grid_to]
+        if steps:
+            print("longest steps of historical requests in the gateway, by where the step ended (CPU ms):")
+            worst: dict[str, float] = {}
+            for _, ms, where in steps:
+                worst[where] = max(worst.get(where, 0.0), ms)
+            for where, ms in sorted(worst.items(), key=lambda kv: -kv[1])[:8]:
+                print(f"    {ms:7.2f} ms  {where}")
+        gcs = [c for c in holds.get("gc", []) if grid_from <= c[0] <= grid_to]
+        if gcs:
+            worst_gc = max(gcs, key=lambda c: c[2])
+            print(f"garbage collections during the grid: {len(gcs)}, longest {worst_gc[2]:.2f} ms (generation "
+                  f"{worst_gc[1]}), {sum(c[1] == 2 for c in gcs)} full")
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":

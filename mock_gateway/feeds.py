@@ -9,7 +9,6 @@ are in :mod:`mock_gateway.account_feed`.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections.abc import Callable, Generator, Iterator
@@ -24,7 +23,9 @@ from .protocol import messages as m
 from .protocol.kinds import ReplyKind
 from .protocol.time import ib_time
 from .connection_table import ConnectionTable
-from .replies import ReplyChannel
+from .cooperative import SLICE_BUDGET_S
+from .stepwise import ChunkSizer, StepRunner
+from .replies import PreparedReply, ReplyChannel
 from .streamed import ReplyStreams, run_steps
 from .sim.clock import SimClock
 from .sim.contracts import ContractSpec
@@ -42,7 +43,8 @@ from .quote_ticks import (
 from . import tick_by_tick as tbt
 from .sim.bar_rules import no_data_text
 from .sim.history import HORIZON_S
-from .sim.market import BarTable, HistoryError, Quote, group_calendar, session_rule
+from .sim.market import (MAX_SLOTS_PER_REQUEST, BarTable, HistoryError, Quote, calendar_duration_s, group_calendar,
+                         session_rule)
 from .sim.sessions import is_open
 from .sim.periodic import Periodic
 from .sim.world import World
@@ -54,10 +56,23 @@ Fields = list[str]
 REALTIME_BAR_S = 5.0
 #: keepUpToDate sends the bar in progress this often.
 HISTORICAL_UPDATE_S = 5.0
-#: Bars computed per slice of a large historical request: one slice holds the event loop about 1 ms CPU
-#: (benchmarks/hist_bench.py); smaller slices cost more in total (numpy's per-call overhead), larger ones
-#: showed in another client's reqCurrentTime p99 (36-41 ms at 1,000 vs 15-25 ms at 500, load 4 on 2 cores).
-HISTORY_SLICE_SLOTS = 500
+#: CPU one chunk of a historical request's work aims at (bar slots computed, or rows formatted): most of the
+#: time budget, so that a turn of the loop is one or two chunks.
+HISTORY_CHUNK_TARGET_S = 0.6 * SLICE_BUDGET_S
+#: The first chunk's size, before its cost is known: ~0.5 ms for minute bars (benchmarks/hist_bench.py).
+HISTORY_FIRST_SLOTS = 256
+#: Never fewer slots per chunk: computing any chunk costs ~0.35 ms whatever its size (the price path's walk
+#: over its levels, the sessions), so much smaller chunks would multiply that cost without shortening a hold.
+HISTORY_MIN_SLOTS = 256
+#: Nor more: a run of cheap chunks (nights, weekends, years before any data) grows the size, and the chunk after
+#: it may cover trading hours at ~1 us a slot (768 slots: ~1.1 ms with the fixed part).
+HISTORY_MAX_SLOTS = 768
+#: Rows formatted in one go before their cost is known (~0.2 ms), and never fewer per chunk (each call of
+#: the column formatter costs ~30 us whatever its size).
+HISTORY_FIRST_ROWS = 64
+HISTORY_MIN_ROWS = 16
+#: A reply with more fields than this is encoded ahead in steps (Session.prepare) instead of in send().
+PREPARE_FIELDS = 2000
 #: How many windows (of twice the ticks asked) reqHistoricalTicks searches before it answers with what it found.
 HISTORICAL_TICK_WINDOWS = 8
 #: reqHistoricalTicks reads its one-second bars in parts of this many seconds (a minute of BID and ASK history
@@ -70,8 +85,6 @@ HISTOGRAM_STEP_S = 10 * 86400.0
 HISTOGRAM_CUT_UTC_S = 8 * 3600.0
 #: Price levels a histogram is binned into.
 HISTOGRAM_LEVELS = 60
-#: Bars formatted between two yields to the event loop.
-HISTORY_FORMAT_ROWS = 200
 @dataclass
 class MarketDataRequest:
     req_id: int
@@ -102,6 +115,7 @@ class _Connection:
     market_data: dict[int, MarketDataSub] = field(default_factory=dict)
     realtime_bars: dict[int, BarsRequest] = field(default_factory=dict)
     historical_updates: dict[int, BarsRequest] = field(default_factory=dict)
+    historical_pending: set[int] = field(default_factory=set)   # keepUpToDate requests whose bars are not sent yet
     tick_by_tick: dict[int, tbt.TickByTickSub] = field(default_factory=dict)
 
     def empty(self) -> bool:
@@ -198,6 +212,18 @@ def bar_rows(server_version: int, req: BarsRequest, table: BarTable, epoch0: flo
     return rows
 
 
+#: Strings freed per step when a large reply's rows are released (~0.1 ms).
+RELEASE_CHUNK = 4000
+
+
+def _release(items: list) -> Generator[None, None, None]:
+    """Empty ``items`` in chunks, a ``yield`` after each: objects only this list holds are freed a chunk at a time
+    (a reply's fields still held elsewhere, e.g. by a delayed send, stay alive: only this reference goes)."""
+    while items:
+        del items[-RELEASE_CHUNK:]
+        yield
+
+
 class Feeds:
     """Every market stream of one gateway, kept per connection."""
 
@@ -217,7 +243,8 @@ class Feeds:
         self._market_subs: dict[int, dict[tuple[int, int], MarketDataSub]] = {}
         self._tbt_subs: dict[int, dict[tuple[int, int], tbt.TickByTickSub]] = {}   # by conId, then (conn, reqId)
         self._listening = False
-        self._tasks: set[asyncio.Task] = set()     # sliced historical requests in progress (held strongly)
+        self._steps = StepRunner()                  # historical requests answered in steps (held there)
+        self._updates_going_out = False             # a pass of keepUpToDate updates is under way
         self.streams = ReplyStreams()                # replies made in steps (first ticks, tick history)
         self._rt_bars = Periodic(REALTIME_BAR_S, lambda: any(c.realtime_bars for c in self._conns),
                                   self._realtime_bar_tick)
@@ -472,6 +499,10 @@ class Feeds:
                                           req.use_rth)
         except HistoryError as exc:
             raise RequestError(req.req_id, 162, str(exc)) from None
+        return self._as_requested(req, table)
+
+    def _as_requested(self, req: BarsRequest, table: BarTable) -> BarTable:
+        """Bars from the listing date on, adjusted for dividends if the request asks for ADJUSTED_LAST."""
         if req.listed_epoch is not None and len(table):
             table = table.select(self.market.epoch0 + table.time_s >= req.listed_epoch)
         if req.adjusted:
@@ -480,84 +511,125 @@ class Feeds:
 
     def send_historical_data(self, s: ReplyChannel, req: BarsRequest, end: datetime | None, duration_s: float,
                              keep_up_to_date: bool) -> None:
-        """Answer a bars request: at once when it is small, in slices between other sessions' work when large.
+        """Answer a bars request in steps: at once if it fits one time budget (cooperative.SLICE_BUDGET_S),
+        else between other sessions' work, so no request holds the event loop for much more than one budget.
 
-        No request holds the event loop for more than one slice (HISTORY_SLICE_SLOTS bars).
+        A keepUpToDate request is a subscription from now (cancelHistoricalData finds it), but its updates
+        start only after its bars went out: IB sends historicalDataEnd first.
         """
+        end_s, work_s = self.history_window(req, end, duration_s)
+        if keep_up_to_date:
+            conn = self._conns.of(s)
+            conn.historical_updates[req.req_id] = req
+            conn.historical_pending.add(req.req_id)
+            self._hist.ensure(self.env)
+        self._steps.start(self._answer_bars(s, req, end_s, duration_s, work_s, keep_up_to_date))
+
+    def history_window(self, req: BarsRequest, end: datetime | None, duration_s: float) -> tuple[float, float]:
+        """(end in sim seconds, how far back bars can exist): nothing before the listing date or the horizon."""
         now = self.env.now
         end_s = now if end is None else min(now, (end - self.clock.start).total_seconds())
-        # nothing exists before the listing date or the history horizon: the work is only what can have bars
         earliest_s = -HORIZON_S
         if req.listed_epoch is not None:
             earliest_s = max(earliest_s, req.listed_epoch - self.market.epoch0 - 7 * 86400.0)
-        work_s = max(0.0, min(duration_s, end_s - earliest_s))
-        slots = work_s / min(req.bar_size_s, 86400.0)
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if work_s <= 0:
-            self._reply_bars(s, req, end_s, duration_s, 0, [])
-        elif slots <= HISTORY_SLICE_SLOTS or loop is None:
-            table = self._bar_table(req, end_s, work_s)
-            self._reply_bars(s, req, end_s, duration_s, len(table), bar_rows(s.server_version, req, table,
-                                                                             self.market.epoch0))
-        else:
-            task = loop.create_task(self._sliced_bars(s, req, end_s, duration_s, work_s))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        if keep_up_to_date:
-            self._conns.of(s).historical_updates[req.req_id] = req
-            self._hist.ensure(self.env)
+        return end_s, max(0.0, min(duration_s, end_s - earliest_s))
 
-    async def _sliced_bars(self, s: ReplyChannel, req: BarsRequest, end_s: float, duration_s: float,
-                           work_s: float) -> None:
-        calendar = req.bar_size_s > 86400        # weeks and months: daily bars in slices, grouped at the end
-        part_req = replace(req, bar_size_s=86400.0) if calendar else req
-        step_s = HISTORY_SLICE_SLOTS * min(req.bar_size_s, 86400.0)
-        rows: list[str] = []
-        days: list[BarTable] = []
-        n = 0
-        t = end_s - work_s
+    def _answer_bars(self, s: ReplyChannel, req: BarsRequest, end_s: float, duration_s: float, work_s: float,
+                     keep_up_to_date: bool) -> Generator[None, None, None]:
+        """Steps of one bars request: the table, its rows, the reply's encoding, then one send."""
+        conn = self._conns.of(s) if keep_up_to_date else None
+
+        def gone() -> bool:   # the client left, or cancelled the subscription this request opened
+            return s.closed or (conn is not None and conn.historical_updates.get(req.req_id) is not req)
         try:
-            while t < end_s:
-                hi = min(t + step_s, end_s)
-                table = self._bar_table(part_req, hi, hi - t)
-                if calendar:
-                    days.append(table)
-                else:
-                    n += len(table)
-                    rows += await self._rows_sliced(s, req, table)
-                t = hi
-                await asyncio.sleep(0)
-            if calendar:
-                table = group_calendar(BarTable.concat(days), self.market.epoch0, req.bar_size_s >= 28 * 86400,
-                                       req.what_to_show)
-                n, rows = len(table), await self._rows_sliced(s, req, table)
-            self._reply_bars(s, req, end_s, duration_s, n, rows)
+            table = yield from self._bar_table_steps(req, end_s, work_s, gone)
+            if gone():
+                return
+            if not len(table):      # before the listing date, or a window without a session
+                raise RequestError(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange,
+                                                                 req.what_to_show))
+            rows = yield from self._rows_steps(s.server_version, req, table)
+            epoch0 = self.market.epoch0
+            start_s = max(end_s - duration_s, -HORIZON_S)
+            head = m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + start_s),
+                                     ib_time(epoch0 + end_s), [])
+            head[-1] = str(len(table))
+            reply = PreparedReply(head)   # encoded ahead in place by prepare(): one list of 40,000 fields, not three
+            reply += rows
+            prepare = getattr(s, "prepare", None)
+            if prepare is not None and len(reply) > PREPARE_FIELDS:
+                reply = yield from prepare(reply)
+                yield                     # joining its parts, sending it and freeing it: ~0.3 ms each
+            if gone():
+                return
+            s.send(K.HISTORICAL_DATA, [reply])
+            yield
+            del reply                     # its wire bytes and log text (unless a delayed send holds them)
+            yield
+            yield from _release(rows)     # freeing 40,000 strings at once would hold the loop ~2 ms
         except RequestError as exc:
-            s.error(exc.req_id, exc.code, exc.text)
+            if conn is not None and conn.historical_updates.get(req.req_id) is req:
+                del conn.historical_updates[req.req_id]     # no bars, no subscription (as when it was refused)
+            s.error(exc.req_id, exc.code, exc.text, kind=K.HISTORICAL_DATA)
         except Exception:            # a bug must not leave the client waiting forever: answer, and say so
             log.exception("historical request %s failed", req.req_id)
-            s.error(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange, req.what_to_show))
+            s.error(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange, req.what_to_show),
+                    kind=K.HISTORICAL_DATA)
+        finally:
+            if conn is not None:
+                conn.historical_pending.discard(req.req_id)
 
-    async def _rows_sliced(self, s: ReplyChannel, req: BarsRequest, table: BarTable) -> list[str]:
-        rows: list[str] = []
-        for k in range(0, len(table), HISTORY_FORMAT_ROWS):
-            part = table.select(slice(k, k + HISTORY_FORMAT_ROWS))
-            rows += bar_rows(s.server_version, req, part, self.market.epoch0)
-            await asyncio.sleep(0)
-        return rows
+    def _bar_table_steps(self, req: BarsRequest, end_s: float, work_s: float, gone: Callable[[], bool]
+                         ) -> Generator[None, None, BarTable]:
+        """The request's bars in chunks of slots sized to a fraction of the time budget (ChunkSizer), a
+        ``yield`` after each; weeks and months from daily chunks, grouped at the end."""
+        if work_s <= 0:
+            return BarTable.empty()
+        calendar = req.bar_size_s > 86400   # grouped from plain daily bars, then as requested (as bar_table does)
+        part_req = replace(req, bar_size_s=86400.0, listed_epoch=None, adjusted=False) if calendar else req
+        if calendar:                        # every week or month the window overlaps, whole
+            work_s = calendar_duration_s(self.market.epoch0, end_s, work_s, req.bar_size_s >= 28 * 86400)
+        slot_s = min(req.bar_size_s, 86400.0)
+        if min(work_s, max(end_s, 0.0) + HORIZON_S) / slot_s > MAX_SLOTS_PER_REQUEST:   # bar_table's bound, whole
+            raise RequestError(req.req_id, 162, "Historical Market Data Service error message:Time length exceed max.")
+        sizer = ChunkSizer(HISTORY_CHUNK_TARGET_S, HISTORY_FIRST_SLOTS, minimum=HISTORY_MIN_SLOTS,
+                           maximum=max(HISTORY_MIN_SLOTS, HISTORY_MAX_SLOTS))
+        parts: list[BarTable] = []
+        t = end_s - work_s
+        while t < end_s:
+            slots = sizer.size()
+            hi = min(t + slots * slot_s, end_s)
+            parts.append(sizer.timed(slots, lambda: self._bar_table(part_req, hi, hi - t)))
+            t = hi
+            yield
+            if gone():
+                return BarTable.empty()
+        table = BarTable.concat(parts) if len(parts) != 1 else parts[0]
+        if calendar:
+            table = group_calendar(table, self.market.epoch0, req.bar_size_s >= 28 * 86400, req.what_to_show)
+            table = self._as_requested(req, table)
+            yield
+        return table
 
-    def _reply_bars(self, s: ReplyChannel, req: BarsRequest, end_s: float, duration_s: float, n: int,
-                    rows: list[str]) -> None:
-        if not n:      # before the listing date, or a window without a session
-            raise RequestError(req.req_id, 162, no_data_text(req.spec.symbol, req.spec.exchange, req.what_to_show))
+    def _rows_steps(self, server_version: int, req: BarsRequest, table: BarTable
+                    ) -> Generator[None, None, list[str]]:
+        """The bars' reply fields, formatted in chunks of rows sized like the table's (a ``yield`` after each)."""
         epoch0 = self.market.epoch0
-        start_s = max(end_s - duration_s, -HORIZON_S)
-        head = m.historical_data(s.server_version, req.req_id, ib_time(epoch0 + start_s), ib_time(epoch0 + end_s), [])
-        head[-1] = str(n)
-        s.send(K.HISTORICAL_DATA, [head + rows])
+        n = len(table)
+        if n <= HISTORY_FIRST_ROWS:
+            rows = bar_rows(server_version, req, table, epoch0)
+            yield
+            return rows
+        sizer = ChunkSizer(HISTORY_CHUNK_TARGET_S, HISTORY_FIRST_ROWS, minimum=HISTORY_MIN_ROWS)
+        rows: list[str] = []
+        k = 0
+        while k < n:
+            size = sizer.size()
+            part = table.select(slice(k, k + size))
+            rows += sizer.timed(size, lambda: bar_rows(server_version, req, part, epoch0))
+            k += size
+            yield
+        return rows
 
     # ------------------------------------------------------------------ ticks and histograms from the same path
     def send_historical_ticks(self, s: ReplyChannel, req_id: int, spec: ContractSpec, start: datetime | None,
@@ -680,17 +752,34 @@ class Feeds:
         return conn is not None and conn.historical_updates.pop(req_id, None) is not None
 
     def _historical_update_tick(self, now: float) -> None:
-        for conn in self._conns.live():
-            s = conn.channel
-            for req in list(conn.historical_updates.values()):
-                try:   # bars starting in the last bar_size: the last one is the bar in progress
-                    bars = self._bars(req, now, req.bar_size_s)
-                except RequestError:
-                    continue
-                if bars:
-                    bar = bars[-1]
-                    date = self._bar_date(req, bar.time_s)
-                    s.send(K.HISTORICAL_DATA, [m.historical_data_update(s.server_version, req.req_id, date, bar)])
+        """Every keepUpToDate subscription's bar in progress, in steps (~0.25 ms each: fifty of them would hold the
+        loop ~12 ms). A pass still going out when the next is due (an overloaded loop) makes that one skip: two
+        passes at once could send one subscription's updates out of order."""
+        if self._updates_going_out:
+            return
+        self._updates_going_out = True
+        self._steps.start(self._update_steps(now))
+
+    def _update_steps(self, now: float) -> Generator[None, None, None]:
+        try:
+            for conn in list(self._conns.live()):
+                s = conn.channel
+                for req in list(conn.historical_updates.values()):
+                    if req.req_id in conn.historical_pending or conn.historical_updates.get(req.req_id) is not req \
+                            or s.closed:
+                        continue     # bars still being computed (the first update follows them), or cancelled
+                    try:   # bars starting in the last bar_size: the last one is the bar in progress
+                        bars = self._bars(req, now, req.bar_size_s)
+                    except RequestError:
+                        continue
+                    if bars:
+                        bar = bars[-1]
+                        date = self._bar_date(req, bar.time_s)
+                        s.send(K.HISTORICAL_DATA, [m.historical_data_update(s.server_version, req.req_id, date,
+                                                                            bar)])
+                    yield
+        finally:
+            self._updates_going_out = False
 
     def start_realtime_bars(self, s: ReplyChannel, req: BarsRequest) -> None:
         self._bars(req, self.env.now, REALTIME_BAR_S)   # surfaces HistoryError (162) at once

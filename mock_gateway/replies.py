@@ -7,7 +7,7 @@ server or the socket. :class:`mock_gateway.session.Session` is the channel and
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from typing import Protocol
 
 from .protocol.kinds import ReplyKind
@@ -15,6 +15,17 @@ from .protocol.kinds import ReplyKind
 Fields = list[str]
 #: Run a callback on the gateway's loop after the current burst of work (``loop.call_soon``).
 CallSoon = Callable[[Callable[[], None]], object]
+
+
+class PreparedReply(list):
+    """A reply's fields together with what sending it costs: its bytes on the wire and its event-log text,
+    computed ahead in steps (``ReplyChannel.prepare``) so a reply of thousands of fields is sent in one
+    short hold of the loop. It is still the fields (a list): faults, logs and tests read it as any reply."""
+
+    wire: bytes = b""              # the whole message, framed, as this connection's encoding sends it
+    encoding: str = "text"         # "text" or "protobuf" (logged on the reply, as for any other)
+    server_version: int = 0        # the version it was encoded for
+    fields_json: str | None = None     # the fields as the event log writes them
 
 
 class ReplyChannel(Protocol):
@@ -37,6 +48,10 @@ class ReplyChannel(Protocol):
               kind: ReplyKind = ReplyKind.OTHER, advanced_json: str = "") -> None:
         """Queue an error message for ``req_id``."""
 
+    def prepare(self, fields: Fields) -> Generator[None, None, Fields]:
+        """Steps (yield between them) that encode a large reply ahead of :meth:`send`; returns the reply to send
+        (a :class:`PreparedReply`). A channel without the method sends the fields as they are."""
+
 
 class Connections(Protocol):
     """Which clients are connected and past startApi."""
@@ -44,4 +59,4 @@ class Connections(Protocol):
     def session_of_client(self, client_id: int) -> ReplyChannel | None: ...
 
 
-__all__ = ["CallSoon", "Connections", "Fields", "ReplyChannel"]
+__all__ = ["CallSoon", "Connections", "Fields", "PreparedReply", "ReplyChannel"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
 
 from .fields import fmt
 
@@ -31,6 +31,35 @@ class ProtocolError(Exception):
 def encode_fields(fields: Iterable[object]) -> bytes:
     """Payload of one message: every field formatted and followed by NUL."""
     return "".join(fmt(f) + "\0" for f in fields).encode("ascii", "backslashreplace")
+
+
+#: Fields encoded per step by encode_fields_steps (well under a millisecond of CPU).
+ENCODE_CHUNK_FIELDS = 4000
+
+
+def encode_fields_steps(fields: Sequence[object]) -> Generator[None, None, bytes]:
+    """:func:`encode_fields` in steps (``yield`` between chunks of fields), for a message of thousands of
+    fields encoded between other sessions' work; the same bytes."""
+    parts: list[bytes] = []
+    for k in range(0, len(fields), ENCODE_CHUNK_FIELDS):
+        chunk = fields[k:k + ENCODE_CHUNK_FIELDS]
+        try:        # text fields (a reply's usual case): one join, ~8x faster than formatting each
+            text = "\0".join(chunk) + "\0"      # type: ignore[arg-type]
+        except TypeError:
+            text = "".join(fmt(f) + "\0" for f in chunk)
+        parts.append(text.encode("ascii", "backslashreplace"))
+        yield
+    return b"".join(parts)
+
+
+def frame_steps(fields: Sequence[object], binary_id: bool) -> Generator[None, None, bytes]:
+    """One text message's frame in steps: :func:`encode_frame`, or with ``binary_id`` (server version 201+)
+    :func:`encode_frame_binary_id`; the same bytes."""
+    if binary_id:
+        payload = _LEN.pack(int(str(fields[0]))) + (yield from encode_fields_steps(fields[1:]))
+    else:
+        payload = yield from encode_fields_steps(fields)
+    return _LEN.pack(len(payload)) + payload
 
 
 def encode_frame(fields: Iterable[object]) -> bytes:

@@ -227,6 +227,8 @@ def keyed_normal(key: np.ndarray) -> np.ndarray:
     return _normal_table()[(_splitmix(key) >> np.uint64(48)).astype(np.intp)]
 
 
+#: Positions whose levels are drawn in one 2-D array (bounds its memory: levels x block x 8 bytes).
+_BRIDGE_BLOCK = 2048
 #: Odd multipliers that spread (level, node) over the 64-bit key space before hashing.
 _NODE_MUL = np.uint64(0x9E3779B97F4A7C15)
 _LEVEL_MUL = np.uint64(0xC2B2AE3D27D4EB4F)
@@ -278,36 +280,41 @@ class PastProcess:
         return self._bridge_sorted(pos)[inverse].reshape(pos_all.shape)
 
     def _bridge_sorted(self, pos: np.ndarray) -> np.ndarray:
-        """The bridge at sorted, distinct positions: one draw per distinct node of each level.
+        """The bridge at sorted, distinct positions: at each level the midpoint of the interval a position is in.
 
         The top levels, where every position falls in the same half (a request spans a small part of
-        the horizon), are walked once as scalars with one keyed draw for all of them; the array walk
-        starts where the positions part. Same draws, same values: only fewer array operations.
+        the horizon), are walked once as scalars with one keyed draw for all of them. Below them a
+        position's interval at level j is its top j bits and the half it falls in is bit j, so every
+        level's draws are computed at once (a 2-D array, in blocks of positions); only the midpoint
+        recursion goes level by level. Same draws, same values: only fewer array operations (a request
+        of a few bars costs ~0.2 ms, not ~1 ms of per-level overhead).
         """
         n = pos.shape
         top = np.int64(1) << np.int64(PAST_LEVELS)
         at_top = pos == top
-        level_keys = self._level_keys
-        shared, lo0, lo_s, hi_s = self._shared_levels(pos) if len(pos) else (0, 0, 0.0, 0.0)
-        lo_v, hi_v = np.full(n, lo_s), np.full(n, hi_s)
-        lo = np.full(n, lo0, dtype=np.int64)
-        for j in range(shared, PAST_LEVELS):
-            half = np.int64(1) << np.int64(PAST_LEVELS - j - 1)
-            node = lo >> np.int64(PAST_LEVELS - j)            # interval index at level j
-            new = np.empty(len(node), dtype=bool)
-            if len(node):
-                new[0] = True
-                np.not_equal(node[1:], node[:-1], out=new[1:])
-            firsts = np.flatnonzero(new)                       # positions are sorted: nodes come in runs
-            with np.errstate(over="ignore"):
-                keys = node[firsts].astype(np.uint64) * _NODE_MUL + level_keys[j]
-            z = keyed_normal(keys)[np.cumsum(new) - 1]
-            mid_v = 0.5 * (lo_v + hi_v) + self._sds[j] * z
-            upper = (pos - lo) >= half
-            lo = np.where(upper, lo + half, lo)
-            lo_v = np.where(upper, mid_v, lo_v)
-            hi_v = np.where(upper, hi_v, mid_v)
-        return np.where(at_top, 0.0, lo_v)
+        below = pos[~at_top]       # sim 0 itself is 0 whatever the walk: it must not stop the shared walk
+        shared, _, lo_s, hi_s = self._shared_levels(below) if len(below) else (0, 0, 0.0, 0.0)
+        out = np.empty(n)
+        if shared < PAST_LEVELS:
+            shifts = np.arange(PAST_LEVELS - shared, 0, -1, dtype=np.int64)[:, None]   # PAST_LEVELS - j
+            level_keys = self._level_keys[shared:, None]
+            sds = self._sds[shared:]
+            for first in range(0, len(pos), _BRIDGE_BLOCK):
+                block = pos[first:first + _BRIDGE_BLOCK]
+                with np.errstate(over="ignore"):
+                    keys = (block >> shifts).astype(np.uint64) * _NODE_MUL + level_keys
+                z = keyed_normal(keys)
+                upper = ((block >> (shifts - 1)) & 1).astype(bool)
+                lower = ~upper
+                lo_v, hi_v = np.full(len(block), lo_s), np.full(len(block), hi_s)
+                for k in range(len(sds)):
+                    mid_v = 0.5 * (lo_v + hi_v) + sds[k] * z[k]
+                    np.copyto(lo_v, mid_v, where=upper[k])
+                    np.copyto(hi_v, mid_v, where=lower[k])
+                out[first:first + len(block)] = lo_v
+        else:
+            out[:] = lo_s
+        return np.where(at_top, 0.0, out)
 
     def _shared_levels(self, pos: np.ndarray) -> tuple[int, int, float, float]:
         """(levels every position walks alike, the interval start after them, its two end values)."""

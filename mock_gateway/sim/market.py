@@ -603,12 +603,7 @@ class Market:
         window overlaps whole (the real gateway answered 5 weekly bars for "1 M" ending Monday 2023-09-04, the
         first the week of Friday Aug 4, in @stoqey/ib's live suite)."""
         monthly = bar_size_s >= 28 * DAY_S
-        first_day = int(np.floor((self.epoch0 + end_s - duration_s) / DAY_S))     # UTC days, as group_calendar keys
-        if monthly:
-            period_start = int(np.datetime64(first_day, "D").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64))
-        else:
-            period_start = first_day - (first_day + 3) % 7                            # that week's Monday
-        duration_s = end_s + self.epoch0 - period_start * DAY_S
+        duration_s = calendar_duration_s(self.epoch0, end_s, duration_s, monthly)
         daily = self.bar_table(spec.con_id, end_s, duration_s, DAY_S, what, use_rth)
         return group_calendar(daily, self.epoch0, monthly, what)
 
@@ -783,6 +778,17 @@ def history_parts(bars: OHLCV, spec: ContractSpec, what: str, spread_ticks: int)
 def history_table(bars: OHLCV, labels_s: np.ndarray, spec: ContractSpec, what: str, spread_ticks: int) -> BarTable:
     """Bars wholly before sim 0, as columns straight from the arrays."""
     return BarTable(np.asarray(labels_s, dtype=float), *history_columns(bars, spec, what, spread_ticks))
+
+
+def calendar_duration_s(epoch0: float, end_s: float, duration_s: float, monthly: bool) -> float:
+    """The window of weekly (1W) or monthly (1M) bars: back to the start of the week or month that holds the
+    window's first day (UTC days, as group_calendar keys them), so every period it overlaps is served whole."""
+    first_day = int(np.floor((epoch0 + end_s - duration_s) / DAY_S))
+    if monthly:
+        period_start = int(np.datetime64(first_day, "D").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64))
+    else:
+        period_start = first_day - (first_day + 3) % 7                            # that week's Monday
+    return end_s + epoch0 - period_start * DAY_S
 
 
 def group_calendar(daily: BarTable, epoch0: float, monthly: bool, what: str) -> BarTable:

@@ -8,7 +8,8 @@ send (id already offset by 200), or None for a reply that stays text (no protobu
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import struct
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from ..versions import PROTOBUF_MSG_ID
@@ -364,33 +365,77 @@ _BAR_DOUBLE_TAGS = (b"\x11", b"\x19", b"\x21", b"\x29")
 _BAR_TAG, _DATE_TAG, _VOLUME_TAG, _WAP_TAG, _COUNT_TAG = b"\x12", b"\x0a", b"\x32", b"\x3a", b"\x40"
 
 
-def _fast_historical_data(f: Fields, now_ms: int | None) -> list[tuple[int, bytes]]:
+#: Varints of 0..127 (one byte each): a bar's lengths and most counts.
+_SMALL_VARINTS = [bytes((i,)) for i in range(128)]
+#: A bar's open..close: four (tag, double) pairs in one pack.
+_FOUR_DOUBLES = struct.Struct("<BdBdBdBd")
+
+
+def _bar_messages(f: Fields, first: int, stop: int) -> bytes:
+    """HistoricalData's bars ``first``..``stop`` (tag 2 each), encoded: the same bytes field by field would give,
+    with the four prices packed at once and small varints from a table (~2x faster: 5,000 bars in ~10 ms)."""
+    varint, pack4, small = wire._varint, _FOUR_DOUBLES.pack, _SMALL_VARINTS
+    parts: list[bytes] = []
+    for k in range(first, stop):
+        date, o, h, l, c, volume, wap, count = f[5 + 8 * k: 13 + 8 * k]
+        body: list[bytes] = []
+        if date:
+            text = date.encode("utf-8")
+            body += (_DATE_TAG, small[len(text)] if len(text) < 128 else varint(len(text)), text)
+        if o and h and l and c:
+            body.append(pack4(0x11, _d(o), 0x19, _d(h), 0x21, _d(l), 0x29, _d(c)))
+        else:
+            for tag, value in zip(_BAR_DOUBLE_TAGS, (o, h, l, c)):
+                if value:
+                    body.append(tag + wire._DOUBLE.pack(_d(value)))
+        for tag, value in ((_VOLUME_TAG, volume), (_WAP_TAG, wap)):
+            if value:
+                text = value.encode("utf-8")
+                body += (tag, small[len(text)] if len(text) < 128 else varint(len(text)), text)
+        if count:
+            n = _i(count)
+            body += (_COUNT_TAG, small[n] if 0 <= n < 128 else varint(n))
+        message = b"".join(body)
+        parts += (_BAR_TAG, small[len(message)] if len(message) < 128 else varint(len(message)), message)
+    return b"".join(parts)
+
+
+#: Bars encoded per step by historical_data_steps (~4 us each: well under a millisecond).
+PROTO_CHUNK_BARS = 100
+
+
+def historical_data_steps(f: Fields) -> Generator[None, None, list[tuple[int, bytes]]]:
     """historicalData, thousands of bars in one reply: the same bytes as the generic path (:func:`_historical_data`
-    then :func:`wire.encode`), built bar by bar without a dict per bar, so a 5,000-bar answer encodes in a few ms
-    instead of holding the loop ~100 ms."""
-    varint, pack = wire._varint, wire._DOUBLE.pack
+    then :func:`wire.encode`), built bar by bar without a dict per bar, in steps (``yield`` between chunks of
+    bars) so a 5,000-bar answer (~20 ms) is encoded between other sessions' work."""
     out = bytearray()
     req_id = _i(f[1])
     if req_id is not None:
-        out += b"\x08" + varint(req_id)
-    for k in range(int(f[4] or 0)):
-        b = f[5 + 8 * k: 13 + 8 * k]
-        body = bytearray()
-        if b[0]:
-            text = b[0].encode("utf-8")
-            body += _DATE_TAG + varint(len(text)) + text
-        for tag, value in zip(_BAR_DOUBLE_TAGS, b[1:5]):
-            if value:
-                body += tag + pack(_d(value))
-        for tag, value in ((_VOLUME_TAG, b[5]), (_WAP_TAG, b[6])):
-            if value:
-                text = value.encode("utf-8")
-                body += tag + varint(len(text)) + text
-        if b[7]:
-            body += _COUNT_TAG + varint(_i(b[7]))
-        out += _BAR_TAG + varint(len(body)) + body
+        out += b"\x08" + wire._varint(req_id)
+    count = int(f[4] or 0)
+    for first in range(0, count, PROTO_CHUNK_BARS):
+        out += _bar_messages(f, first, min(count, first + PROTO_CHUNK_BARS))
+        yield
     end = _clean({"reqId": req_id, "startDateStr": _s(f[2]), "endDateStr": _s(f[3])})
     return [(PROTOBUF_MSG_ID + 17, bytes(out)), (PROTOBUF_MSG_ID + 108, wire.encode("HistoricalDataEnd", end))]
+
+
+def _fast_historical_data(f: Fields, now_ms: int | None) -> list[tuple[int, bytes]]:
+    """:func:`historical_data_steps` at once."""
+    steps = historical_data_steps(f)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+def to_protobuf_steps(fields: Fields, *, now_ms: int | None = None
+                      ) -> Generator[None, None, list[tuple[int, bytes]] | None]:
+    """:func:`to_protobuf` in steps: historicalData's bars in chunks, any other reply in one."""
+    if fields[0] == "17" and len(fields) > 4:
+        return (yield from historical_data_steps(fields))
+    return to_protobuf(fields, now_ms=now_ms)
 
 
 def to_protobuf(fields: Fields, *, now_ms: int | None = None) -> list[tuple[int, bytes]] | None:
