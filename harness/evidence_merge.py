@@ -14,6 +14,7 @@ and then written atomically, so a failed merge never leaves half an output behin
 from __future__ import annotations
 
 import json
+import math
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ MERGED_SUMMARY_SCHEMA = SUMMARY_SCHEMA
 #: A shard's JUnit or summary is kilobytes; anything past this is not one (and would exhaust memory).
 MAX_INPUT_BYTES = 64 << 20
 _OUTCOME_TAGS = ("failure", "error", "skipped")
+#: testsuites > testsuite > testcase > failure/properties > ...: JUnit writers nest a handful of levels.
+MAX_XML_DEPTH = 32
 
 
 class EvidenceMergeError(Exception):
@@ -72,6 +75,11 @@ def _junit_suites(path: Path) -> list[ET.Element]:
     except ET.ParseError as exc:
         raise EvidenceMergeError(f"{path}: not valid XML ({exc}); the shard job may have been killed while "
                                  "writing it: rerun that shard") from None
+    depth = _depth(root)
+    if depth > MAX_XML_DEPTH:
+        raise EvidenceMergeError(f"{path}: elements nested more than {MAX_XML_DEPTH} deep; a JUnit report nests a few levels: "
+                                 "regenerate it with prelive run --junit-xml "
+                                 "or pytest --junitxml")
     if root.tag == "testsuite":
         suites = [root]
     elif root.tag == "testsuites":
@@ -86,6 +94,17 @@ def _junit_suites(path: Path) -> list[ET.Element]:
     return suites
 
 
+def _depth(root: ET.Element) -> int:
+    """How deep elements nest, counted without recursion (the serializer recurses: a deep file would crash it)."""
+    deepest, level = 0, [(root, 1)]
+    while level:
+        element, d = level.pop()
+        deepest = max(deepest, d)
+        if d <= MAX_XML_DEPTH:
+            level.extend((child, d + 1) for child in element)
+    return deepest
+
+
 def _case_outcome(case: ET.Element) -> str:
     tags = {child.tag for child in case}
     return next((t for t in ("error", "failure", "skipped") if t in tags), "passed")
@@ -97,6 +116,9 @@ def _read_summary(path: Path) -> dict[str, Any]:
     data = _read_bounded(path, "summary.json")
     try:
         doc = json.loads(data)
+    except RecursionError:
+        raise EvidenceMergeError(f"{path}: JSON nested too deep to be a prelive run summary; give the "
+                                 "summary.json that prelive run writes") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise EvidenceMergeError(f"{path}: not valid JSON ({exc}); rerun that shard") from None
     if not isinstance(doc, dict) or doc.get("schema") != SUMMARY_SCHEMA:
@@ -156,9 +178,13 @@ def merge_junit(paths: Sequence[Path], suite: str = "prelive") -> tuple[str, JUn
                 counts[k] += v
             suite_el.set("file", str(path))
             try:
-                total_s += float(suite_el.get("time") or 0.0)
+                suite_s = float(suite_el.get("time") or 0.0)
             except ValueError:
-                raise EvidenceMergeError(f"{path}: testsuite time {suite_el.get('time')!r} is not a number") from None
+                suite_s = math.nan
+            if not (math.isfinite(suite_s) and suite_s >= 0):
+                raise EvidenceMergeError(f"{path}: testsuite time {suite_el.get('time')!r} is not a duration in "
+                                         "seconds (a finite number, 0 or more)")
+            total_s += suite_s
             root.append(suite_el)
     for k, v in counts.items():
         root.set(k, str(v))

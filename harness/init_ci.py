@@ -301,8 +301,20 @@ def init_files(handler: str, operations_seen: Iterable[str], strategy: str = "my
 
 
 def write_files(root: Path, files: dict[str, str], force: bool = False) -> list[Path]:
-    """Write every file under root; refuse (writing nothing) if one exists and not ``force``."""
-    existing = [rel for rel in files if (root / rel).exists()]
+    """Write every file under root; refuse (writing nothing) if one exists and not ``force``, or if a
+    symlink already in the repository (``.github`` -> elsewhere) would take a write outside it."""
+    top = root.resolve()
+    for rel in files:
+        where = (root / rel).parent.resolve()
+        if not where.is_relative_to(top):
+            raise InitError(f"{root / rel} would be written to {where / Path(rel).name}, outside the repository "
+                            f"{top} (a symlink on the way points out of it); remove that link or write the file "
+                            "yourself")
+    existing = [rel for rel in files if (root / rel).is_symlink() or (root / rel).exists()]
+    read_only = [rel for rel in existing if (root / rel).is_file() and not (root / rel).stat().st_mode & 0o222]
+    if read_only and force:
+        raise InitError(f"{', '.join(read_only)} {'is' if len(read_only) == 1 else 'are'} read-only; --force does "
+                        "not replace a file someone protected: make it writable first")
     if existing and not force:
         raise InitError(f"{', '.join(existing)} already exist{'s' if len(existing) == 1 else ''}; "
                         "rerun with --force to overwrite")

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 LIVE_PORTS = frozenset({4001, 7496})
 PAPER_PREFIX = "DU"
 OVERRIDE_FLAG = "--i-understand-this-is-live"
-_PAPER_ID = re.compile(r"DU\w+")
+_PAPER_ID = re.compile(r"DU[A-Za-z0-9]+")   # ASCII only: \w would take "DU١٢٣" (Arabic-Indic digits)
 
 log = logging.getLogger("harness.safety")
 

@@ -192,8 +192,8 @@ class ExtraContractSpec(BaseModel):
     exchange: Annotated[str, Field(min_length=1, max_length=20)] = "SMART"
     primary_exchange: Annotated[str, Field(max_length=20)] = ""
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
-    min_tick: PositiveFloat = 0.01
-    price: PositiveFloat
+    min_tick: Annotated[float, Field(ge=1e-8, le=MAX_PRICE)] = 0.01   # IB's smallest ticks are 1e-5..1e-8
+    price: PriceFloat
     long_name: Annotated[str, Field(max_length=80)] = ""
     listing_date: Annotated[str, Field(pattern=r"^(\d{8})?$")] = ""
 

@@ -38,7 +38,8 @@ def parse(text: str) -> tuple[Any, Node | None]:
     alias that contains itself, before anything walks the document recursively."""
     size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > MAX_YAML_BYTES else len(text)
     if size > MAX_YAML_BYTES:
-        raise YamlProblem(f"the text is {size} bytes; a scenario is at most {MAX_YAML_BYTES} bytes", None)
+        raise YamlProblem(f"the text is {size} bytes; a scenario or an evidence YAML file is at most "
+                          f"{MAX_YAML_BYTES} bytes", None)
     _check_events(text)
     loader = yaml.SafeLoader(text)
     try:

@@ -741,6 +741,12 @@ class Feeds:
         sizes = np.bincount(inverse, weights=np.maximum(table.volume, 0.0))
         yield m.histogram_data(req_id, list(zip(prices.tolist(), sizes.tolist())))
 
+    def historical_update_count(self, excluding: tuple[int, int] | None = None) -> int:
+        """Open keepUpToDate historical requests over every connection (IB: 50 at once per user);
+        ``excluding`` (conn_id, req_id) leaves out a request that is being replaced."""
+        return sum(1 for conn in self._conns.live() for req_id in conn.historical_updates
+                   if (conn.channel.conn_id, req_id) != excluding)
+
     def stop_historical_updates(self, s: ReplyChannel, req_id: int) -> bool:
         conn = self._conns.get(s.conn_id)
         return conn is not None and conn.historical_updates.pop(req_id, None) is not None

@@ -193,6 +193,13 @@ def calculate_option_price(g: Desks, s: ReplyChannel, r: Request) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- bars
+#: IB: "The maximum number of simultaneous open historical data requests from the API is 50"
+#: (historical_limitations.html); a keepUpToDate request stays open until cancelled.
+MAX_HISTORICAL_UPDATES = 50
+HISTORICAL_UPDATES_LIMIT = ("Error processing request:-'wd' : cause - Only 50 simultaneous API historical data "
+                            "requests allowed.")
+
+
 def req_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     f = r.fields
     req_id = r.required_id()
@@ -216,6 +223,8 @@ def req_historical_data(g: Desks, s: ReplyChannel, r: Request) -> None:
     if keep_up_to_date and end is not None:
         raise RequestError(req_id, 321, "Error validating request.-'bP' : cause - End date not supported with live "
                                         "updates")
+    if keep_up_to_date and g.feeds.historical_update_count(excluding=(s.conn_id, req_id)) >= MAX_HISTORICAL_UPDATES:
+        raise RequestError(req_id, 322, HISTORICAL_UPDATES_LIMIT)
     spec = qualify(g.world, req_id, query)
     now_epoch = g.clock.epoch_now()
     end_epoch = now_epoch if end is None else min(now_epoch, end.timestamp())

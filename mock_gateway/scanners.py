@@ -34,6 +34,9 @@ K = ReplyKind
 SCANNER_REFRESH_S = 30.0
 #: Simultaneous scanner subscriptions IB allows a client (the 11th is refused with error 162).
 MAX_SCANNER_SUBSCRIPTIONS = 10
+#: IB's answer to the 11th (users' live logs: "Error 322: Only 10 simultaneous API scanner subscriptions are allowed").
+SCANNER_LIMIT = ("Error processing request:-'id' : cause - Only 10 simultaneous API scanner subscriptions are "
+                 "allowed.")
 #: At most this many tag=value pairs are read from a subscription's filter/option strings.
 MAX_TAG_VALUES = 64
 #: Daily turnover as a fraction of market capitalisation: the mock's market cap is price * average
@@ -199,9 +202,9 @@ class ScannerDesk:
 
     def subscribe(self, s: ReplyChannel, req: ScanRequest) -> None:
         conn = self._conns.of(s)
-        if req.req_id not in conn.scans and len(conn.scans) >= MAX_SCANNER_SUBSCRIPTIONS:
-            raise RequestError(req.req_id, 162, f"{_HMDS}Maximum number of simultaneous API scanner subscriptions "
-                                                f"({MAX_SCANNER_SUBSCRIPTIONS}) exceeded")
+        open_scans = sum(len(c.scans) for c in self._conns.live())   # IB's limit is the login's, not a client's
+        if req.req_id not in conn.scans and open_scans >= MAX_SCANNER_SUBSCRIPTIONS:
+            raise RequestError(req.req_id, 322, SCANNER_LIMIT)
         if req.scan_code not in SCAN_CODES:
             raise RequestError(req.req_id, 162, f"{_HMDS}Scanner type with code {req.scan_code[:40]!r} is not "
                                                 "supported: ask reqScannerParameters for the scan codes served")
@@ -227,13 +230,13 @@ class ScannerDesk:
     def _sample(self, spec: ContractSpec, now_s: float, needs_stats: bool) -> ScanSample:
         """The contract's quote now; its year of daily statistics only when the scan ranks or filters by them
         or it has not traded yet (building those costs ~2.5 ms a contract the first time each day)."""
-        q = self.market.quote_at(spec.con_id, now_s)
-        last = float(q.last)
-        if not (needs_stats or q.volume <= 0):
-            return ScanSample(spec.con_id, last, float(q.close), float(q.volume), 0.0, 0.0, float("nan"))
+        last, close, volume = self.market.last_close_volume_at(spec.con_id, now_s)   # no quote chunk kept per stock
+        last = float(last)
+        if not (needs_stats or volume <= 0):
+            return ScanSample(spec.con_id, last, float(close), float(volume), 0.0, 0.0, float("nan"))
         stats = self.market.contract_stats(spec.con_id, now_s)
         avg_volume = float(stats.avg_volume)
-        return ScanSample(spec.con_id, last, float(q.close), float(q.volume), avg_volume, float(stats.hist_vol),
+        return ScanSample(spec.con_id, last, float(close), float(volume), avg_volume, float(stats.hist_vol),
                           last * avg_volume / TURNOVER_PER_CAP / 1e6)
 
     def _needs_stats(self, req: ScanRequest) -> bool:

@@ -127,6 +127,11 @@ def evidence_digest(file_hashes: dict[str, str | None]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+#: An artifact, a JUnit report or a fixture is kilobytes to megabytes; reading a larger file whole
+#: (a 20 GB file named as junit-stages.xml) would exhaust the machine. Event logs are streamed, not read here.
+MAX_EVIDENCE_FILE_BYTES = 512 * 1024 * 1024
+
+
 class _Reader:
     """Reads each file once, remembering its hash and timestamps."""
 
@@ -152,6 +157,10 @@ class _Reader:
         modified_at = None
         if path.is_file():
             try:
+                size = path.stat().st_size
+                if size > MAX_EVIDENCE_FILE_BYTES:
+                    raise EvidenceError(path, f"is {size} bytes, larger than any evidence file "
+                                              f"({MAX_EVIDENCE_FILE_BYTES} bytes at most are read); is it the right file?")
                 data = path.read_bytes()
                 modified_at = datetime.fromtimestamp(path.stat().st_mtime, UTC)
             except OSError as exc:

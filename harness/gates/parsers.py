@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from harness import yaml_marks
 from harness.artifacts import METRICS_CSV_HEADER as METRICS_HEADER
 
 from .errors import EvidenceError
@@ -34,13 +34,18 @@ def load_json(path: Path, data: bytes) -> Any:
         return json.loads(text(path, data))
     except json.JSONDecodeError as exc:
         raise EvidenceError(path, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise EvidenceError(path, "JSON nested too deep to be evidence (thousands of levels)") from None
 
 
 def load_yaml(path: Path, data: bytes) -> Any:
+    """Untrusted YAML, bounded as a scenario is (size, depth, elements, aliases expanded): an alias
+    bomb or a deep nest is refused before anything walks it."""
     try:
-        return yaml.safe_load(text(path, data))
-    except yaml.YAMLError as exc:
-        raise EvidenceError(path, f"not valid YAML: {exc}") from None
+        return yaml_marks.parse(text(path, data))[0]
+    except yaml_marks.YamlProblem as exc:
+        where = f" (line {exc.line})" if exc.line else ""
+        raise EvidenceError(path, f"not valid YAML{where}: {exc.message}") from None
 
 
 def validate(model: type[M], path: Path, raw: Any) -> M:

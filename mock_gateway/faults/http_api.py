@@ -11,7 +11,8 @@
     DELETE /faults          remove every fault
 
 Errors are ``{"error": <the in-process API's message>, "kind": <exception class>, ...}`` with 400
-(bad spec, bad JSON), 401 (token), 404 (no such fault or path), 405, 408 (request too slow), 409
+(bad spec, bad JSON), 401 (token), 403 (without a token: a web page's request, which carries an
+Origin), 404 (no such fault or path), 405, 408 (request too slow), 409
 (name taken), 411/413/431 (sizes), 503 (gateway stopped, too many connections). Never a traceback.
 
 Trust: loopback by default; a non-loopback bind needs a bearer token, then every request must carry
@@ -111,7 +112,7 @@ class HttpError(Exception):
                 **self.extra}
 
 
-REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 408: "Request Timeout", 409: "Conflict", 411: "Length Required",
            413: "Content Too Large", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
            501: "Not Implemented", 503: "Service Unavailable"}
@@ -381,6 +382,16 @@ def route(method: str, path: str) -> tuple[str, str | None]:
     return endpoint, name
 
 
+def _refuse_browsers(headers: dict[str, str]) -> None:
+    """Without a token, only programs may call: a web page the user has open can POST to a loopback
+    port as a "simple" request (text/plain, no preflight), or through a DNS-rebound name as its own
+    origin. Browsers send Origin on every POST and DELETE, cross-site or rebound; curl, Python and the
+    prelive clients never do."""
+    if "origin" in headers:
+        raise HttpError(403, f"a request from a web page (Origin {headers['origin'][:80]!r}) cannot drive the "
+                             "control API; call it from a program, or set a token", kind="Forbidden")
+
+
 def needs_body(method: str) -> bool:
     return method == "POST"
 
@@ -599,6 +610,7 @@ class ControlServer:
 
     def _authorise(self, headers: dict[str, str]) -> None:
         if self._token is None:
+            _refuse_browsers(headers)
             return
         given = headers.get("authorization", "")
         scheme, _, credential = given.partition(" ")

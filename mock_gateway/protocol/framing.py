@@ -16,6 +16,10 @@ MAX_MSG_LEN = 0xFFFFFF
 API_PREFIX = b"API\x00"
 #: A version string longer than this is not a TWS API client.
 MAX_HANDSHAKE_LEN = 1024
+#: Fields of one client request at most. The longest request a client writes (placeOrder with algo
+#: parameters, conditions and combo legs) has a few hundred; 8 million empty fields fit in one 16 MiB
+#: frame and would cost the gateway hundreds of MB and seconds of its loop.
+MAX_REQUEST_FIELDS = 10_000
 
 _LEN = struct.Struct(">I")
 
@@ -84,8 +88,13 @@ PROTOBUF_MSG_ID = 200
 _MSG_ID = re.compile(r"[0-9]{1,9}")
 
 
-def decode_payload(payload: bytes) -> list[str]:
-    """Split a payload into fields; the trailing NUL yields a final empty element that is dropped."""
+def decode_payload(payload: bytes, max_fields: int | None = None) -> list[str]:
+    """Split a payload into fields; the trailing NUL yields a final empty element that is dropped.
+    More than ``max_fields`` fields is a :class:`ProtocolError`, found before any field is made."""
+    if max_fields is not None:
+        count = payload.count(b"\0")
+        if count > max_fields:
+            raise ProtocolError(f"a message of {count} fields (a TWS API request has at most {max_fields})")
     text = payload.decode("utf-8", errors="backslashreplace")
     fields = text.split("\0")
     if fields and fields[-1] == "":
@@ -127,10 +136,14 @@ class FrameDecoder:
     that one session, nothing else.
     """
 
-    def __init__(self, expect_handshake: bool = False, max_len: int = MAX_MSG_LEN) -> None:
+    def __init__(self, expect_handshake: bool = False, max_len: int = MAX_MSG_LEN,
+                 max_fields: int | None = None) -> None:
         self._buf = bytearray()
         self._awaiting_hello = expect_handshake
         self._max_len = max_len
+        #: reading a client (it says hello): its requests are capped; a gateway's replies (bars) are not
+        self._max_fields = max_fields if max_fields is not None else (MAX_REQUEST_FIELDS if expect_handshake
+                                                                      else None)
         self.binary_ids = False
 
     @property
@@ -160,19 +173,18 @@ class FrameDecoder:
             if self.binary_ids:
                 out.append(self._binary(payload))
                 continue
-            fields = decode_payload(payload)
+            fields = decode_payload(payload, self._max_fields)
             if not fields or not _MSG_ID.fullmatch(fields[0]):
                 raise ProtocolError(f"message without a numeric id: {payload[:40]!r}")
             out.append(("msg", fields))
 
-    @staticmethod
-    def _binary(payload: bytes) -> tuple[str, list[str]]:
+    def _binary(self, payload: bytes) -> tuple[str, list[str]]:
         if len(payload) < 4:
             raise ProtocolError(f"message shorter than its 4-byte id: {payload!r}")
         (msg_id,) = _LEN.unpack_from(payload, 0)
         if msg_id > PROTOBUF_MSG_ID:
             return "proto", [str(msg_id - PROTOBUF_MSG_ID), payload[4:].decode("latin-1")]
-        return "msg", [str(msg_id), *decode_payload(payload[4:])]
+        return "msg", [str(msg_id), *decode_payload(payload[4:], self._max_fields)]
 
     def _take_hello(self) -> str | None:
         n = len(API_PREFIX)

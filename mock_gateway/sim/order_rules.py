@@ -87,6 +87,8 @@ def price_increment(spec: ContractSpec, price: float) -> float:
 def on_tick(spec: ContractSpec, price: float) -> bool:
     inc = price_increment(spec, price)
     steps = price / inc
+    if not math.isfinite(steps):   # 1e308 / 0.01: no grid reaches it (round() would raise on infinity)
+        return False
     return abs(steps - round(steps)) <= 1e-6
 
 

@@ -6,8 +6,9 @@ answer depends only on the library versions, so it is computed once per machine 
 the user's cache dir (``$PRELIVE_CACHE``, else ``$XDG_CACHE_HOME/prelive``, else
 ``~/.cache/prelive``), in ``tables/``.
 
-Safe: arrays only (``allow_pickle=False``), a size cap read before loading, the full key stored
-inside the file and compared, and the caller validates the arrays; anything unexpected is a miss
+Safe: arrays only (``allow_pickle=False``), a size cap read before loading (on the members too:
+stored, never deflated, so a small file cannot inflate), files of the current user only, the full
+key stored inside the file and compared, and the caller validates the arrays; anything unexpected is a miss
 and the table is rebuilt. Crash-safe: written to a temporary file in the same directory and moved
 into place atomically. Bounded: at most :data:`MAX_FILES` files of at most :data:`MAX_FILE_BYTES`.
 A cache that cannot be read or written (read-only home) only costs the build.
@@ -18,7 +19,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import re
 import tempfile
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
@@ -31,6 +34,19 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 #: Bump when the stored layout changes.
 FORMAT = 1
 _KEY_FIELD = "__key__"
+#: The names this module gives its files: only these are ever loaded or pruned (a cache folder
+#: pointed at someone else's files leaves them alone).
+_TABLE_NAME = re.compile(r"[0-9a-f]{32}\.npz")
+_TMP_NAME = re.compile(r"\.table-[A-Za-z0-9_]+\.npz\.tmp")
+
+
+def _stored_uncompressed(path: Path) -> bool:
+    """Whether ``path`` is a zip of stored (uncompressed) members within the size cap, as ``np.savez``
+    writes. A deflated member is refused unread: 1.5 MB of deflated zeros is a 1.5 GB array."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        return (all(m.compress_type == zipfile.ZIP_STORED for m in members)
+                and sum(m.file_size for m in members) <= MAX_FILE_BYTES)
 
 
 def cache_dir() -> Path | None:
@@ -79,7 +95,11 @@ def load(key: str) -> dict[str, np.ndarray] | None:
         return None
     path = _path(directory, key)
     try:
-        if not path.is_file() or path.stat().st_size > MAX_FILE_BYTES:
+        if not path.is_file():
+            return None
+        st = path.stat()
+        # another user's file in a shared cache folder is not a table we wrote: never trusted
+        if st.st_size > MAX_FILE_BYTES or st.st_uid != os.getuid() or not _stored_uncompressed(path):
             return None
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}
@@ -128,9 +148,9 @@ def _prune(directory: Path) -> None:
     except OSError:
         return
     now = time.time()
-    tables = sorted(((m, p) for m, p in entries if p.name.endswith(".npz")), reverse=True)
+    tables = sorted(((m, p) for m, p in entries if _TABLE_NAME.fullmatch(p.name)), reverse=True)
     stale = [p for _, p in tables[MAX_FILES:]]
-    stale += [p for m, p in entries if p.name.endswith(".npz.tmp") and now - m > 3600]
+    stale += [p for m, p in entries if _TMP_NAME.fullmatch(p.name) and now - m > 3600]
     for path in stale:
         try:
             path.unlink()

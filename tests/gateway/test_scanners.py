@@ -165,7 +165,7 @@ def test_the_eleventh_simultaneous_subscription_is_refused(client):
     assert not errors
     eleventh = ib.reqScannerSubscription(_sub(lib, scanCode="TOP_PERC_GAIN", numberOfRows=1))
     wait_for(ib, lambda: errors, timeout_s=15, what="the refusal")
-    assert errors[0][1] == 162 and "10" in errors[0][2]
+    assert errors[0][1] == 322 and "Only 10 simultaneous API scanner subscriptions are allowed" in errors[0][2]
     assert errors[0][0] == eleventh.reqId
     ib.cancelScannerSubscription(subs[0])
     again = ib.reqScannerSubscription(_sub(lib, scanCode="TOP_PERC_GAIN", numberOfRows=1))

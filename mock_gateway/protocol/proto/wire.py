@@ -21,6 +21,10 @@ _WIRE_OF = {"int32": _VARINT, "int64": _VARINT, "uint32": _VARINT, "uint64": _VA
             "enum": _VARINT, "double": _I64, "float": _I32, "string": _LEN, "bytes": _LEN}
 #: Nesting deeper than this is not an IB message (the deepest IB schema nests 4 levels).
 MAX_DEPTH = 16
+#: Fields (each repeated entry, map entry and packed number counts) of one message at most: an IB
+#: request has a few hundred, while one 16 MiB frame holds 8 million empty sub-messages (seconds of
+#: the gateway's loop and gigabytes as dicts). The text layout's bound (framing.MAX_REQUEST_FIELDS).
+MAX_FIELDS = 10_000
 
 
 class ProtoDecodeError(ProtocolError):
@@ -98,10 +102,23 @@ def encode(message: str, values: Mapping[str, Any]) -> bytes:
 
 # ---------------------------------------------------------------------------------------------- decode
 class _Reader:
-    __slots__ = ("data", "pos", "end")
+    __slots__ = ("data", "pos", "end", "budget")
 
-    def __init__(self, data: bytes, pos: int, end: int) -> None:
+    def __init__(self, data: bytes, pos: int, end: int, budget: list[int] | None = None) -> None:
         self.data, self.pos, self.end = data, pos, end
+        self.budget = budget if budget is not None else [MAX_FIELDS]   # shared by the nested readers
+
+    def sub(self, length: int) -> _Reader:
+        """A reader of the next ``length`` bytes (a nested message), spending the same field budget."""
+        start = self.pos
+        self.take(length)
+        return _Reader(self.data, start, self.pos, self.budget)
+
+    def spend(self) -> None:
+        self.budget[0] -= 1
+        if self.budget[0] < 0:
+            raise ProtoDecodeError(f"protobuf message of more than {MAX_FIELDS} fields (an IB request has a few "
+                                   "hundred)")
 
     def varint(self) -> int:
         result = shift = 0
@@ -177,6 +194,7 @@ def _decode_into(schema: Message, r: _Reader, depth: int) -> dict[str, Any]:
         raise ProtoDecodeError(f"protobuf messages nested deeper than {MAX_DEPTH}")
     out: dict[str, Any] = {}
     while r.pos < r.end:
+        r.spend()
         key = r.varint()
         number, wire = key >> 3, key & 7
         if number == 0:
@@ -188,27 +206,24 @@ def _decode_into(schema: Message, r: _Reader, depth: int) -> dict[str, Any]:
         if f.type == "map":
             if wire != _LEN:
                 raise ProtoDecodeError(f"protobuf map {schema.name}.{f.name} sent with wire type {wire}")
-            length = r.varint()
-            sub = _Reader(r.data, r.pos, r.pos + len(r.take(length)))
+            sub = r.sub(r.varint())
             entry = _decode_into(Message("entry", {}, {1: Field("key", 1, "string"),
                                                        2: Field("value", 2, f.map_value)}), sub, depth + 1)
             out.setdefault(f.name, {})[entry.get("key", "")] = entry.get("value", "")
             continue
         if f.type in SCALARS:
             if f.repeated and wire == _LEN and f.type not in ("string", "bytes"):
-                length = r.varint()
-                sub = _Reader(r.data, r.pos, r.pos + len(r.take(length)))
+                sub = r.sub(r.varint())
                 items = out.setdefault(f.name, [])
                 while sub.pos < sub.end:
+                    sub.spend()
                     items.append(_decode_scalar(f.type, _WIRE_OF[f.type], sub))
                 continue
             value = _decode_scalar(f.type, wire, r)
         else:
             if wire != _LEN:
                 raise ProtoDecodeError(f"protobuf message field {schema.name}.{f.name} sent with wire type {wire}")
-            length = r.varint()
-            sub = _Reader(r.data, r.pos, r.pos + len(r.take(length)))
-            value = _decode_into(MESSAGES[f.type], sub, depth + 1)
+            value = _decode_into(MESSAGES[f.type], r.sub(r.varint()), depth + 1)
         if f.repeated:
             out.setdefault(f.name, []).append(value)
         else:
