@@ -222,7 +222,7 @@ def _ints(values: np.ndarray) -> array:
 _QUOTE_CHUNKS_KEPT = 4
 #: Quote chunks kept over every instrument of a market (~300 KB each): four per stock over a session's
 #: universe were gigabytes (a scan reads every stock; it keeps none, see ``last_close_volume_at``).
-_QUOTE_CHUNKS_TOTAL = 128
+_QUOTE_CHUNKS_TOTAL = 256       # ~75 MB; twice the default 100 streamed lines, so streaming never thrashes it
 
 
 class Market:
