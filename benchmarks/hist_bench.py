@@ -354,7 +354,7 @@ def main() -> None:
         print(f"  worst CPU, answers of <= 5,000 bars:     {max(r[4] for r in served if r[3] <= 5000):.1f} ms")
         longest = max(served, key=lambda r: r[5])
         print(f"  longest single step:                     {longest[5]:.2f} ms ({longest[1]} x {longest[2]}, "
-              f"end {longest[0]}, before {longest[7]}; a turn of the loop is one 1 ms budget plus at most one step)")
+              f"end {longest[0]}, before {longest[7]}; a turn of the loop is one time budget (cooperative.SLICE_BUDGET_S) plus at most one step)")
         later = max(served[1:], key=lambda r: r[5])
         print(f"  longest step after the first request:    {later[5]:.2f} ms ({later[1]} x {later[2]}, end {later[0]}, "
               f"before {later[7]})")

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TypeVar
 
 #: How long a heavy request may hold the loop before it lets other sessions' work run.
-SLICE_BUDGET_S = 0.001
+SLICE_BUDGET_S = 0.0005
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import simpy
 
 from .config import GatewayConfig
-from .cooperative import TimeSlice
+from .cooperative import turn_slice
 from .eventlog import EventLog, fields_json_steps
 from .faults.base import AcceptAction, FaultStack
 from .identity import MOCK_NOTICE_CODE, MOCK_NOTICE_TEXT
@@ -222,7 +222,7 @@ class Session(asyncio.Protocol):
         clock = self.gw.clock
         clock.catch_up()
         next_event = clock.env.peek()
-        budget = TimeSlice()
+        budget = turn_slice(self.gw.loop)   # the turn's one budget, shared with the long replies in progress
         while backlog and self.state is not State.CLOSED:
             kind, fields = backlog.popleft()
             if kind == "hello":
