@@ -147,6 +147,7 @@ def _sec_def_opt_params_steps(g: Desks, req_id: int, symbol: str, sec_type: str,
     """securityDefinitionOptionParameter per trading class and venue, then the end: the chains are made and
     the book read in steps (SPX's chain is ~20,000 contracts)."""
     book = g.world.contracts
+    yield from book.load_all_steps()                   # the book is read whole below: its lazy part in steps
     under = book.get(under_con_id) if under_con_id else None
     for spec in [under] if under is not None else book.underlyings(symbol):
         yield from book.ensure_options_steps(spec)     # chains are made the first time they are asked for

@@ -98,6 +98,10 @@ class ContractBook:
         so no first lookup outside the core pays for reading the index tables (~60 ms of its loop)."""
         self._load_lazy()
 
+    def load_all_steps(self) -> Iterator[None]:
+        """:meth:`load_all` in small steps (yields between contracts), for a request that reads the whole book."""
+        yield from self._load_lazy_steps()
+
     def _load_lazy(self) -> None:
         for _ in self._load_lazy_steps():
             pass
