@@ -15,11 +15,27 @@ _SERIAL_FOLDERS = {"docker", "drill"}
 _TESTS = Path(__file__).parent
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).resolve().relative_to(_TESTS).parts
         if parts and parts[0] in _SERIAL_FOLDERS:
             item.add_marker(pytest.mark.xdist_group("containers"))
+    if getattr(config.option, "loadgroup", False):        # an xdist worker under --dist loadgroup
+        for item in items:
+            _suffix_group(item)
+
+
+def _suffix_group(item: pytest.Item) -> None:
+    """Give the item the "@group" node id suffix xdist's scheduler groups by. pytest-xdist 3.8 writes it to
+    ``item._nodeid``, which pytest 9 no longer reads (the id lives in ``item._id``), so without this every
+    xdist_group was ignored and container tests ran side by side on several workers (a module's container
+    run twice at once, one stack's restart lost). Under pytest 8 there is no ``_id`` and xdist's own works."""
+    names = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                    for mark in item.iter_markers("xdist_group")})
+    node_id = getattr(item, "_id", None)
+    if names and node_id is not None and "@" not in item.nodeid:
+        item._id = type(node_id).parse(f"{item.nodeid}@{'_'.join(names)}")
 
 
 @pytest.fixture
