@@ -90,9 +90,9 @@ def test_kill_9_of_prelive_paper_leaves_the_earlier_complete_set_usable(stage7, 
     shutil.copytree(stage7, out)
     before = load_artifact(out / "PAPER_TRADING_LOG.json")
     proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "paper", "--scenario", "baseline", "--speed", "120",
-                             "--duration", "600", "--out", str(out)], cwd=REPO,
+                             "--duration", "2400", "--out", str(out)], cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(random.Random().uniform(1.0, 9.0))   # somewhere in the run, its baseline or its writes
+    time.sleep(random.Random().uniform(1.0, 9.0))   # somewhere in the run (20 s at least), its baseline or writes
     assert proc.poll() is None, "prelive paper ended before the kill"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
