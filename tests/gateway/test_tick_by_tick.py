@@ -131,7 +131,10 @@ def test_ignore_size_sends_bid_ask_only_when_a_price_moved(mock_gateway):
 def test_number_of_ticks_sends_that_many_past_trades_first_the_same_as_historical_ticks(mock_gateway, lib):
     async def body(ib, ibi, aapl):
         ticker = ib.reqTickByTickData(aapl, "Last", 20, False)
-        await asyncio.sleep(0.05)
+        for _ in range(100):              # the past ticks go out in slices between other work: wait for them
+            if len(ticker.tickByTicks) >= 20:
+                break
+            await asyncio.sleep(0.05)
         first = list(ticker.tickByTicks)
         hist = await ib.reqHistoricalTicksAsync(aapl, "", await ib.reqCurrentTimeAsync(), 100, "TRADES", False)
         return first, hist
