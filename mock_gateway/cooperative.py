@@ -10,39 +10,21 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterable
-from typing import TypeVar
 
 #: How long a heavy request may hold the loop before it lets other sessions' work run.
 SLICE_BUDGET_S = 0.0005
 
-T = TypeVar("T")
-
 
 class TimeSlice:
-    """A stopwatch over one stretch of work: ``await pause()`` yields once the budget is spent."""
+    """A stopwatch over one stretch of work: spent once it has run for its budget."""
 
     def __init__(self, budget_s: float = SLICE_BUDGET_S) -> None:
         self.budget_s = budget_s
-        self.yields = 0
         self._started = time.perf_counter()
 
     def spent(self) -> bool:
         """True once this stretch has run for its budget."""
         return time.perf_counter() - self._started >= self.budget_s
-
-    async def pause(self) -> None:
-        """Yield to the loop if the budget is spent (other sessions' ready work runs first), else return."""
-        if self.spent():
-            await asyncio.sleep(0)
-            self.yields += 1
-            self._started = time.perf_counter()
-
-    async def each(self, items: Iterable[T]) -> AsyncIterator[T]:
-        """The items, yielding to the loop between them whenever the budget is spent."""
-        for item in items:
-            yield item
-            await self.pause()
 
 
 #: Each running loop's budget for the current turn, shared by all long work (dropped at the next turn).

@@ -1,8 +1,8 @@
-"""A heavy stretch of work lets other ready work run once its time budget is spent."""
+"""One time budget per turn of the event loop, shared by all long work; the turn's first caller always advances."""
 import asyncio
 import time
 
-from mock_gateway.cooperative import TimeSlice
+from mock_gateway.cooperative import turn_slice, turn_spent
 
 
 def busy(seconds: float) -> None:
@@ -11,36 +11,22 @@ def busy(seconds: float) -> None:
         pass
 
 
-def test_work_yields_once_its_budget_is_spent_and_other_work_runs_between():
+def test_the_first_caller_of_a_turn_gets_a_step_even_with_no_budget():
     async def main():
-        seen: list[float] = []
-        stop = False
-
-        async def pinger():
-            while not stop:
-                seen.append(time.perf_counter())
-                await asyncio.sleep(0)
-
-        task = asyncio.get_running_loop().create_task(pinger())
+        loop = asyncio.get_running_loop()
+        first, second = turn_spent(loop, 0.0), turn_spent(loop, 0.0)
         await asyncio.sleep(0)
-        slicer = TimeSlice(budget_s=0.002)
-        async for _ in slicer.each(range(40)):
-            busy(0.0005)                      # 20 ms of work in all
-        stop = True
-        await task
-        return slicer.yields, seen
+        return first, second, turn_spent(loop, 0.0)
 
-    yields, seen = asyncio.run(main())
-    assert yields >= 5                          # 20 ms in budgets of 2 ms
-    gaps = [b - a for a, b in zip(seen, seen[1:])]
-    assert len(seen) > yields and max(gaps) < 0.015       # never held for the whole 20 ms
+    assert asyncio.run(main()) == (False, True, False)     # a new turn starts a new budget
 
 
-def test_short_work_does_not_yield():
+def test_work_in_one_turn_shares_one_budget():
     async def main():
-        slicer = TimeSlice(budget_s=1.0)
-        async for _ in slicer.each(range(10)):
-            pass
-        return slicer.yields
+        loop = asyncio.get_running_loop()
+        budget = turn_slice(loop, 0.002)
+        assert turn_slice(loop, 1.0) is budget and not budget.spent()
+        busy(0.003)
+        return turn_spent(loop, 1.0)
 
-    assert asyncio.run(main()) == 0
+    assert asyncio.run(main()) is True
